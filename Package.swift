@@ -1,0 +1,49 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+// The targets follow the pipeline: Engine → Model → Imaging → Review → Terminal → fracview.
+let package = Package(
+    name: "fracview",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "fracview", targets: ["fracview"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config; `providers` tells SwiftPM which apt package is missing.
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", pkgConfig: "ncursesw",
+                       providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CSixel", path: "Sources/CSixel", pkgConfig: "libsixel",
+                       providers: [.apt(["libsixel-dev"])]),
+        .target(name: "CCodecs", dependencies: ["CJPEG", "CPNG"], path: "Sources/CCodecs"),
+        .target(name: "CTerminal", path: "Sources/CTerminal"),
+
+        .target(name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine"),
+        .target(name: "Model", dependencies: ["Engine"], path: "Sources/Model"),
+        .target(name: "Imaging", dependencies: ["CCodecs"], path: "Sources/Imaging"),
+        .target(name: "Review",
+                dependencies: ["Model", "Imaging", "Yams", .product(name: "GRDB", package: "GRDB.swift")],
+                path: "Sources/Review"),
+        .target(name: "Terminal", dependencies: ["Review", "Imaging", "Model", "CNcursesw", "CSixel", "CTerminal"],
+                path: "Sources/Terminal"),
+        .executableTarget(name: "fracview",
+                          dependencies: ["Engine", "Model", "Imaging", "Review", "Terminal",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Sources/fracview"),
+
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Imaging"], path: "Tests/EngineTests"),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], path: "Tests/ImagingTests"),
+        .testTarget(name: "ReviewTests", dependencies: ["Review", "Model", "Imaging"], path: "Tests/ReviewTests"),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Review", "CSixel"], path: "Tests/TerminalTests"),
+    ]
+)

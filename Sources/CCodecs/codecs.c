@@ -1,0 +1,2 @@
+#include "CCodecs.h"
+int ccodecs_placeholder(void) { return 0; }

@@ -1,0 +1,3 @@
+// jpeglib.h needs stdio.h (FILE) declared first.
+#include <stdio.h>
+#include <jpeglib.h>

@@ -1,0 +1,3 @@
+// C shims for terminal ioctls (variadic ioctl is not callable from Swift).
+#pragma once
+int cterminal_placeholder(void);

@@ -1,0 +1,24 @@
+// CONTRACT (owned by the imaging work): other modules rely on these signatures.
+import Foundation
+
+/// An 8-bit RGB image, pixels interleaved row-major (r, g, b, r, g, b, …).
+public struct RGBImage: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(pixels.count == width * height * 3, "RGBImage: pixel count does not match size")
+        self.width = width
+        self.height = height
+        self.pixels = pixels
+    }
+}
+
+/// Why an image could not be read; `description` is one line for the user.
+public struct ImageError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+    public init(path: String, reason: String) { self.path = path; self.reason = reason }
+    public var description: String { "\(path): \(reason)" }
+}

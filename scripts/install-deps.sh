@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the system libraries fracview links against (and, with --test, what the test suite needs).
+# Idempotent: it only calls apt-get/pip when something is missing. Runs as root (or with sudo available).
+set -euo pipefail
+want_tests=0
+[ "${1:-}" = "--test" ] && want_tests=1
+
+sudo_cmd=""
+[ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo_cmd="sudo"
+
+pkgs=(pkg-config libopenblas-dev libjpeg-dev libpng-dev libncurses-dev libsixel-dev libsqlite3-dev)
+[ $want_tests -eq 1 ] && pkgs+=(python3 python3-pip)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}" >&2
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ $want_tests -eq 1 ]; then
+  # The training smoke test needs PyTorch. Only the CPU build is acceptable (the default PyPI wheel is
+  # the 3 GB CUDA one), so install it only where a CPU wheel is reachable; otherwise those tests skip.
+  if ! python3 -c "import torch, torchvision, PIL, yaml, pytest" 2>/dev/null; then
+    python3 -m pip install -q --disable-pip-version-check -r training/requirements.txt 2>&1 | grep -v "Running pip as the 'root'" >&2 \
+      || echo "warning: could not install training/requirements.txt; the training tests will be skipped" >&2
+  fi
+fi
