@@ -101,17 +101,16 @@ public final class ReviewStore: @unchecked Sendable {
         config.label = "fracview-review"
         // Two fracview processes on one file (two reviewers, or a TUI and an export) wait instead of failing.
         config.busyMode = .timeout(5)
-        if !readOnly {
-            config.prepareDatabase { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-            }
-        }
         do {
             let writer: any DatabaseWriter = readOnly
                 ? try DatabaseQueue(path: path, configuration: config)
                 : try DatabasePool(path: path, configuration: config)
             try Self.checkIsReviewDatabase(writer, path: path, mustHaveSchema: readOnly)
-            if !readOnly { try Self.migrator.migrate(writer) }
+            if !readOnly {
+                // After GRDB's WAL setup, which sets NORMAL on the pool's single writer connection.
+                try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+                try Self.migrator.migrate(writer)
+            }
             dbWriter = writer
         } catch let error as ReviewStoreError {
             throw error
