@@ -40,3 +40,11 @@ final class StoreTestErrors: @unchecked Sendable {
     func append(_ text: String) { lock.lock(); items.append(text); lock.unlock() }
     var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
 }
+
+/// A flag set by one thread and read by another.
+final class StoreTestFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.lock(); value = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+}
