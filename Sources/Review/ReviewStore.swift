@@ -77,6 +77,14 @@ public final class ReviewStore: @unchecked Sendable {
     public let path: String
     let dbWriter: any DatabaseWriter
 
+    /// Who is reviewing: `--reviewer` if given, else $USER (then $LOGNAME), else "reviewer".
+    public static func reviewerName(_ flag: String?, env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        for candidate in [flag, env["USER"], env["LOGNAME"]] {
+            if let name = candidate?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty { return name }
+        }
+        return "reviewer"
+    }
+
     /// `<datasetRoot>/fracview-review.sqlite`.
     public static func defaultPath(datasetRoot: String) -> String {
         URL(fileURLWithPath: datasetRoot).appendingPathComponent(defaultFileName).path
@@ -115,7 +123,7 @@ public final class ReviewStore: @unchecked Sendable {
         } catch let error as ReviewStoreError {
             throw error
         } catch {
-            throw Self.describe(error, path: path, action: "open")
+            throw Self.describe(error, path: path, action: "open", readOnly: readOnly)
         }
     }
 
@@ -369,7 +377,7 @@ public final class ReviewStore: @unchecked Sendable {
         }
     }
 
-    private static func describe(_ error: Error, path: String, action: String) -> ReviewStoreError {
+    private static func describe(_ error: Error, path: String, action: String, readOnly: Bool = false) -> ReviewStoreError {
         if let error = error as? ReviewStoreError { return error }
         if let dbError = error as? DatabaseError {
             switch dbError.resultCode {
@@ -378,7 +386,8 @@ public final class ReviewStore: @unchecked Sendable {
             case .SQLITE_CORRUPT:
                 return ReviewStoreError("review database \(path) is damaged (SQLite: \(oneLine(dbError.message)))")
             case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM:
-                return ReviewStoreError("cannot write review database at \(path): \(oneLine(dbError.message))")
+                return ReviewStoreError("cannot \(readOnly ? "read" : "write") review database at \(path): "
+                                        + oneLine(dbError.message))
             case .SQLITE_FULL:
                 return ReviewStoreError("cannot \(action) in \(path): disk full")
             case .SQLITE_BUSY, .SQLITE_LOCKED:

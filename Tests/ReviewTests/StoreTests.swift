@@ -252,6 +252,25 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before, "the file is left alone")
     }
 
+    func testDamagedSQLiteFile() throws {
+        let (store, path) = try openStore()
+        for i in 0..<200 { try store.record(sampleDecision("case\(i).jpg", note: String(repeating: "n", count: 100))) }
+        let copy = path + ".damaged"
+        // A checkpointed copy, then its pages overwritten past the header.
+        try store.dbWriter.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copy]) }
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: copy)))
+        for i in 100..<bytes.count { bytes[i] = UInt8(truncatingIfNeeded: i &* 31) }
+        try Data(bytes).write(to: URL(fileURLWithPath: copy))
+        assertOneLineError(try ReviewStore(path: copy), contains: [copy])
+    }
+
+    func testReviewerName() {
+        XCTAssertEqual(ReviewStore.reviewerName("dr-x", env: ["USER": "u"]), "dr-x")
+        XCTAssertEqual(ReviewStore.reviewerName(nil, env: ["USER": "u"]), "u")
+        XCTAssertEqual(ReviewStore.reviewerName(" ", env: ["LOGNAME": "l"]), "l")
+        XCTAssertEqual(ReviewStore.reviewerName(nil, env: [:]), "reviewer")
+    }
+
     func testSomeOtherApplicationsDatabaseIsRefused() throws {
         let dir = try makeStoreTempDir(self)
         let path = dir + "/other.sqlite"
