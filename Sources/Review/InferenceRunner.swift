@@ -79,6 +79,8 @@ public final class InferenceRunner: @unchecked Sendable {
     private let onUpdate: (@Sendable (Int) -> Void)?
 
     private let condition = NSCondition()
+    /// The worker's pthread, so `stop` called on it (from `onUpdate`) does not wait for itself.
+    private var worker: pthread_t?
     private var states: [CaseInference]
     private var priority: [Int] = []
     private var cursor = 0
@@ -124,12 +126,15 @@ public final class InferenceRunner: @unchecked Sendable {
         thread.start()
     }
 
-    /// Asks the thread to stop after the case it is computing, and waits for that.
+    /// Asks the thread to stop after the case it is computing, and waits for that (except when called from
+    /// `onUpdate`, on the runner's own thread, where waiting would deadlock).
     public func stop() {
         condition.lock()
         stopRequested = true
         condition.broadcast()
-        while running { condition.wait() }
+        if !(worker.map { pthread_equal($0, pthread_self()) != 0 } ?? false) {
+            while running { condition.wait() }
+        }
         condition.unlock()
     }
 
@@ -197,6 +202,9 @@ public final class InferenceRunner: @unchecked Sendable {
     // MARK: Worker
 
     private func work() {
+        condition.lock()
+        worker = pthread_self()
+        condition.unlock()
         while let index = nextIndex() {
             let state = compute(index: index)
             condition.lock()

@@ -167,6 +167,19 @@ final class InferenceTests: XCTestCase {
         XCTAssertFalse(runner.waitUntilFinished(timeout: 0.1))
     }
 
+    func testStopFromTheUpdateCallbackDoesNotDeadlock() throws {
+        let (_, paths) = try makeImages((0..<10).map(String.init))
+        let box = RunnerBox()
+        let runner = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: nil, loader: fakeLoader,
+                                     onUpdate: { index in if index == 2 { box.runner?.stop() } })
+        box.runner = runner
+        runner.start()
+        let deadline = Date().addingTimeInterval(10)
+        while runner.progress.done < 3 && Date() < deadline { usleep(1000) }
+        runner.stop()
+        XCTAssertEqual(runner.progress.done, 3)
+    }
+
     func testMissingFileFailsWithAOneLineMarker() throws {
         let (dir, paths) = try makeImages(["1"])
         let runner = InferenceRunner(imagePaths: paths + [dir + "/gone.jpg"], classifier: FakeCaseClassifier(), store: nil,
@@ -200,3 +213,5 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(runner.state(at: 3), .pending)
     }
 }
+
+final class RunnerBox: @unchecked Sendable { var runner: InferenceRunner? }
