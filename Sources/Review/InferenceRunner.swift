@@ -86,6 +86,8 @@ public final class InferenceRunner: @unchecked Sendable {
     private var cursor = 0
     private var inFlight: Int?
     private var doneCount = 0
+    /// `waitUntilFinished` also waits for the last `onUpdate` to return.
+    private var callbacksInFlight = 0
     private var generationCount: UInt64 = 0
     private var started = false
     private var running = false
@@ -155,7 +157,7 @@ public final class InferenceRunner: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
         defer { condition.unlock() }
-        while running && doneCount < states.count {
+        while (running && doneCount < states.count) || callbacksInFlight > 0 {
             if !condition.wait(until: deadline) { return doneCount == states.count }
         }
         return doneCount == states.count
@@ -212,9 +214,14 @@ public final class InferenceRunner: @unchecked Sendable {
             inFlight = nil
             doneCount += 1
             generationCount += 1
+            callbacksInFlight += 1
             condition.broadcast()
             condition.unlock()
             onUpdate?(index)
+            condition.lock()
+            callbacksInFlight -= 1
+            condition.broadcast()
+            condition.unlock()
         }
         condition.lock()
         running = false
@@ -248,7 +255,7 @@ public final class InferenceRunner: @unchecked Sendable {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "file not found"
             return .failed("\(URL(fileURLWithPath: path).lastPathComponent): \(reason)")
         }
-        let hash = InferenceImageHash.hex(data)
+        let hash = ContentHash.sha256Hex(data)
         if let store {
             do {
                 if let cached = try store.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),
