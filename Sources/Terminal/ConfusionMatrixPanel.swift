@@ -1,0 +1,91 @@
+/// The live confusion matrix: rows are labels (dataset or reviewed), columns the model's predictions.
+/// It fills in as background inference finishes. Focused with `m`, arrows move a cell cursor and Enter filters to it.
+final class ConfusionMatrixPanel: Panel {
+    var focused = false
+    var cursorRow = 0
+    var cursorCol = 0
+
+    func draw(_ ctx: DrawContext, in rect: Rect) {
+        let c = ctx.curses, p = ctx.palette, s = ctx.session
+        guard rect.height >= 3, rect.width >= 12 else { return }
+        let n = s.classes.count
+        let matrix = s.confusionMatrix()
+        let hasUnlabelledRow = s.cases.contains { $0.truth.classIndex == nil } && s.matrixLabels == .dataset
+        let rowCount = n + (hasUnlabelledRow ? 1 : 0)
+        let tags = classTags(s.classes)
+        let labelWidth = 4
+        let cellWidth = max(2, min(5, (rect.width - labelWidth) / max(1, n)))
+        let maxCount = max(1, matrix.flatMap { $0 }.max() ?? 1)
+        let title = focused ? "MATRIX ▸ ←↑↓→ cell · ⏎ filter · L labels · esc" : "CONFUSION"
+        var row = rect.row
+        c.put(row, rect.col, title, p.style(focused ? p.accent : p.muted, bold: true), maxWidth: rect.width)
+        if !focused {
+            let which = s.matrixLabels == .dataset ? "dataset labels" : "reviewed labels"
+            let sub = "\(which) × model"
+            let x = rect.right - sub.unicodeScalars.count - 1
+            if x > rect.col + 11 { c.put(row, x, sub, p.style(p.muted)) }
+        }
+        row += 1
+        guard row < rect.bottom else { return }
+        // Column header: class digits.
+        c.put(row, rect.col, fit("t\\p", labelWidth), p.style(p.muted))
+        for k in 0..<n {
+            let text = String(k)
+            c.put(row, rect.col + labelWidth + k * cellWidth + (cellWidth - text.count), text,
+                  p.style(p.prediction, bold: focused && k == cursorCol))
+        }
+        row += 1
+        cursorRow = min(cursorRow, rowCount - 1)
+        cursorCol = min(cursorCol, n - 1)
+        for r in 0..<rowCount where row < rect.bottom {
+            let tag = r < n ? tags[r] : "∅"
+            c.put(row, rect.col, fit(tag, labelWidth), p.style(r < n ? p.truth : p.flagged, bold: focused && r == cursorRow))
+            for k in 0..<n {
+                let count = matrix[r][k]
+                let x = rect.col + labelWidth + k * cellWidth
+                let selected = focused && r == cursorRow && k == cursorCol
+                let diagonal = r == k
+                var bg = p.background
+                if count > 0 {
+                    // Shade by count: the diagonal in the agree colour, errors in the disagree colour.
+                    let t = 0.18 + 0.55 * Double(count) / Double(maxCount)
+                    bg = p.background.mixed(with: diagonal ? p.agree : p.disagree, t)
+                }
+                if selected { bg = p.selection }
+                let text = count > 0 ? String(count) : (diagonal ? "·" : " ")
+                let cell = String(repeating: " ", count: max(0, cellWidth - text.count)) + text
+                c.put(row, x, cell, Style(fg: count > 0 ? p.text : p.border, bg: bg, bold: selected || (diagonal && count > 0)),
+                      maxWidth: cellWidth)
+            }
+            row += 1
+        }
+    }
+
+    /// The cell under the cursor as a filter.
+    func selectedFilter(_ session: ReviewSession) -> CaseFilter {
+        let n = session.classes.count
+        return .cell(truth: cursorRow < n ? cursorRow : nil, predicted: cursorCol)
+    }
+
+    func handle(_ key: Key, _ ctx: DrawContext) -> KeyOutcome {
+        let s = ctx.session
+        let n = s.classes.count
+        let rows = n + (s.cases.contains { $0.truth.classIndex == nil } && s.matrixLabels == .dataset ? 1 : 0)
+        switch key {
+        case .left, .char("h"): cursorCol = max(0, cursorCol - 1)
+        case .right, .char("l"): cursorCol = min(n - 1, cursorCol + 1)
+        case .up, .char("k"): cursorRow = max(0, cursorRow - 1)
+        case .down, .char("j"): cursorRow = min(rows - 1, cursorRow + 1)
+        case .enter:
+            s.setFilter(selectedFilter(s))
+            focused = false
+        case .char("L"):
+            s.matrixLabels = s.matrixLabels == .dataset ? .reviewed : .dataset
+            s.refreshFilter()
+        case .escape, .char("m"): focused = false
+        case .char("q"): return .quit
+        default: return .ignored
+        }
+        return .handled
+    }
+}
