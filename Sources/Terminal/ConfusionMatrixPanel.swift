@@ -16,19 +16,22 @@ final class ConfusionMatrixPanel: Panel {
         let labelWidth = 4
         let cellWidth = max(2, min(5, (rect.width - labelWidth) / max(1, n)))
         let maxCount = max(1, matrix.flatMap { $0 }.max() ?? 1)
-        let title = focused ? "MATRIX ▸ ←↑↓→ cell · ⏎ filter · L labels · esc" : "CONFUSION"
         var row = rect.row
-        c.put(row, rect.col, title, p.style(focused ? p.accent : p.muted, bold: true), maxWidth: rect.width)
-        if !focused {
-            let which = s.matrixLabels == .dataset ? "dataset labels" : "reviewed labels"
-            let sub = "\(which) × model"
-            let x = rect.right - sub.unicodeScalars.count - 1
-            if x > rect.col + 11 { c.put(row, x, sub, p.style(p.muted)) }
+        if rect.height >= rowCount + 2 || focused {
+            // A title row when there is room (always when focused: it carries the keys).
+            let title = focused ? "MATRIX ⏎ filter · L labels · esc" : "CONFUSION"
+            c.put(row, rect.col, title, p.style(focused ? p.accent : p.muted, bold: true), maxWidth: rect.width)
+            if !focused {
+                let which = s.matrixLabels == .dataset ? "dataset labels" : "reviewed labels"
+                let sub = "\(which) × model"
+                let x = rect.right - sub.unicodeScalars.count - 1
+                if x > rect.col + 11 { c.put(row, x, sub, p.style(p.muted)) }
+            }
+            row += 1
         }
-        row += 1
         guard row < rect.bottom else { return }
         // Column header: class digits.
-        c.put(row, rect.col, fit("t\\p", labelWidth), p.style(p.muted))
+        c.put(row, rect.col, fit(s.matrixLabels == .dataset ? "t\\p" : "r\\p", labelWidth), p.style(p.muted))
         for k in 0..<n {
             let text = String(k)
             c.put(row, rect.col + labelWidth + k * cellWidth + (cellWidth - text.count), text,
@@ -48,7 +51,7 @@ final class ConfusionMatrixPanel: Panel {
                 var bg = p.background
                 if count > 0 {
                     // Shade by count: the diagonal in the agree colour, errors in the disagree colour.
-                    let t = 0.18 + 0.55 * Double(count) / Double(maxCount)
+                    let t = 0.35 + 0.5 * Double(count) / Double(maxCount)
                     bg = p.background.mixed(with: diagonal ? p.agree : p.disagree, t)
                 }
                 if selected { bg = p.selection }

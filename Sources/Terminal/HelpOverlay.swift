@@ -3,35 +3,44 @@ final class HelpOverlay: ModalPanel {
     static let sections: [(String, [(String, String)])] = [
         ("Move", [("← → / j k", "previous / next case"), ("Home End", "first / last case"), ("PgUp PgDn", "back / forward 10")]),
         ("Decide", [("a", "accept: the dataset label is right"), ("f", "flag for relabelling"),
-                    ("0–9", "relabel to that class"), ("c", "class picker (model's guess first)"),
-                    ("u", "undo last decision"), ("n", "note (flags an unreviewed case)"),
+                    ("0–9", "relabel to that class"), ("c", "class menu (model's guess first)"),
+                    ("u", "undo last decision"), ("n", "note (flags if undecided)"),
                     ("A", "auto-advance on/off")]),
-        ("View", [("g", "X-ray → Grad-CAM → attention → side by side"), ("i", "invert"),
+        ("View", [("g", "X-ray → CAM → attention → both"), ("i", "invert"),
                   ("w W", "narrow / widen window"), ("[ ]", "lower / raise level"),
                   ("+ - =", "zoom in / out / fit"), ("r", "reset window and zoom")]),
-        ("Lists", [("/", "filter: all, disagreements, flagged, …"), ("m", "matrix: ←↑↓→, ⏎ filters to a cell"),
-                   ("L", "matrix rows: dataset ↔ reviewed labels"), ("e", "export reviewed CSV"),
-                   ("t", "next theme"), ("Ctrl-L", "repaint"), ("q", "quit (every decision is already saved)")]),
+        ("Lists", [("/", "filter (disagreements, flagged…)"), ("m", "matrix: arrows, ⏎ filters"),
+                   ("L", "matrix: dataset ↔ reviewed labels"), ("e", "export reviewed CSV"),
+                   ("t", "next theme"), ("Ctrl-L", "repaint"), ("q", "quit (all is saved already)")]),
     ]
 
     func draw(_ ctx: DrawContext, screen: Rect) {
         let c = ctx.curses, p = ctx.palette
-        let lines = HelpOverlay.sections.reduce(0) { $0 + $1.1.count + 1 }
-        let width = min(screen.width - 2, 62)
-        let height = min(screen.height - 2, lines + 3)
+        let sections = HelpOverlay.sections
+        func lines(_ s: ArraySlice<(String, [(String, String)])>) -> Int { s.reduce(0) { $0 + $1.1.count + 1 } }
+        // One column when it fits, else two (80×24 shows every key).
+        let twoColumns = lines(sections[...]) + 2 > screen.height && screen.width >= 70
+        let columns: [ArraySlice<(String, [(String, String)])>] = twoColumns ? [sections[0..<2], sections[2...]] : [sections[...]]
+        let columnWidth = twoColumns ? min(46, (screen.width - 4) / 2) : min(screen.width - 4, 60)
+        let width = columnWidth * columns.count + 4
+        let height = min(screen.height, (columns.map { lines($0) }.max() ?? 0) + 2)
         let rect = Rect(row: max(0, (screen.height - height) / 2), col: max(0, (screen.width - width) / 2), width: width, height: height)
         c.box(rect, title: "Keys · any key closes", p)
-        var row = rect.row + 1
         let bg = p.surface
-        for (title, keys) in HelpOverlay.sections {
-            guard row < rect.bottom - 1 else { break }
-            c.put(row, rect.col + 2, title.uppercased(), p.style(p.muted, bold: true, bg: bg), maxWidth: rect.width - 4)
-            row += 1
-            for (key, what) in keys {
+        let keyWidth = twoColumns ? 10 : 12
+        for (ci, column) in columns.enumerated() {
+            var row = rect.row + 1
+            let x = rect.col + 2 + ci * columnWidth
+            for (title, keys) in column {
                 guard row < rect.bottom - 1 else { break }
-                c.put(row, rect.col + 3, fit(key, 11), p.style(p.accent, bold: true, bg: bg), maxWidth: rect.width - 5)
-                c.put(row, rect.col + 15, what, p.style(p.text, bg: bg), maxWidth: max(0, rect.width - 17))
+                c.put(row, x, title.uppercased(), p.style(p.muted, bold: true, bg: bg), maxWidth: columnWidth)
                 row += 1
+                for (key, what) in keys {
+                    guard row < rect.bottom - 1 else { break }
+                    c.put(row, x + 1, fit(key, keyWidth), p.style(p.accent, bold: true, bg: bg))
+                    c.put(row, x + 1 + keyWidth, what, p.style(p.text, bg: bg), maxWidth: max(0, columnWidth - keyWidth - 2))
+                    row += 1
+                }
             }
         }
     }

@@ -220,7 +220,8 @@ public final class ReviewApp {
         curses.beginFrame()
         curses.setBackground(p.base)
         curses.erase()
-        let layout = ScreenLayout(cols: curses.cols, rows: curses.rows, classCount: session.classes.count, wantsImage: true)
+        let layout = ScreenLayout(cols: curses.cols, rows: curses.rows, classCount: session.classes.count, wantsImage: true,
+                                  unlabelledRow: session.matrixLabels == .dataset && session.cases.contains { $0.truth.classIndex == nil })
         if layout != self.layout { imagePanel.invalidate() }
         self.layout = layout
         let screen = Rect(row: 0, col: 0, width: layout.cols, height: layout.rows)

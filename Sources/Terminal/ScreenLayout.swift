@@ -32,7 +32,7 @@ public struct ScreenLayout: Equatable, Sendable {
     public static let minimumCols = 30
     public static let minimumRows = 6
 
-    public init(cols: Int, rows: Int, classCount: Int, wantsImage: Bool) {
+    public init(cols: Int, rows: Int, classCount: Int, wantsImage: Bool, unlabelledRow: Bool = false) {
         self.cols = cols; self.rows = rows
         tooSmall = cols < ScreenLayout.minimumCols || rows < ScreenLayout.minimumRows
         let headerRows = rows >= 10 ? 2 : 1
@@ -46,7 +46,8 @@ public struct ScreenLayout: Equatable, Sendable {
         let top = headerRows
         let middle = rows - headerRows - statusRows
         let barsNeed = classCount              // one row per class
-        let matrixNeed = classCount + 3        // title + column header + classes + unlabelled row
+        // Column header + classes (+ the unlabelled row); a title row when there is room.
+        let matrixNeed = classCount + 1 + (unlabelledRow ? 1 : 0)
         // The side column: wide enough for "0 Transverse Displaced ██████ 100%" and a 10-column matrix.
         let imageWanted = wantsImage
         var sideWidth = cols
@@ -61,7 +62,7 @@ public struct ScreenLayout: Equatable, Sendable {
             }
         }
         let sideCol = cols - sideWidth
-        let titled = middle >= barsNeed + 1 + matrixNeed + 1 // room for a bars title and a gap
+        let titled = middle >= barsNeed + 1 + matrixNeed + 2 // room for titles and a gap
         var row = top
         barsTitled = titled
         let barsHeight = min(middle, barsNeed + (titled ? 1 : 0))
