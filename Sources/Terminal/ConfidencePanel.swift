@@ -31,7 +31,7 @@ struct ConfidencePanel: Panel {
             c.put(row, rect.col + 3, fit(s.classes[k], nameWidth), p.style(nameColor, bold: isTruth || isPred))
             let barCol = rect.col + 3 + nameWidth + 1
             if let prob = prediction?.probabilities[safe: k] {
-                drawBar(c, row, barCol, barWidth, prob, color: isPred ? p.prediction : (isTruth ? p.truth : p.accent), p)
+                drawBar(c, row, barCol, barWidth, prob, color: isPred ? p.prediction : (isTruth ? p.truth : (p.bar ?? p.accent)), p)
                 c.put(row, barCol + barWidth + 1, (isPred ? "▶" : " ") + pad(percent(prob), 4),
                       p.style(isPred ? p.prediction : p.muted, bold: isPred))
             } else {

@@ -16,6 +16,7 @@ final class ConfusionMatrixPanel: Panel {
         let labelWidth = 4
         let cellWidth = max(2, min(5, (rect.width - labelWidth) / max(1, n)))
         let maxCount = max(1, matrix.flatMap { $0 }.max() ?? 1)
+        let critical = ConfusionMatrixPanel.criticalPairs(s.classes)
         var row = rect.row
         if rect.height >= rowCount + 2 || focused {
             // A title row when there is room (always when focused: it carries the keys).
@@ -50,18 +51,36 @@ final class ConfusionMatrixPanel: Panel {
                 let diagonal = r == k
                 var bg = p.background
                 if count > 0 {
-                    // Shade by count: the diagonal in the agree colour, errors in the disagree colour.
+                    // Shade by count: the diagonal in the agree colour, errors in the disagree colour,
+                    // the clinically critical confusions always in full strength.
                     let t = 0.35 + 0.5 * Double(count) / Double(maxCount)
-                    bg = p.background.mixed(with: diagonal ? p.agree : p.disagree, t)
+                    if critical.contains([r, k]) {
+                        bg = p.matrixCritical ?? p.disagree
+                    } else if diagonal {
+                        bg = p.matrixDiagonal.map { p.background.mixed(with: $0, 0.5 + t / 2) } ?? p.background.mixed(with: p.agree, t)
+                    } else {
+                        bg = p.matrixOffDiagonal.map { p.background.mixed(with: $0, 0.5 + t / 2) } ?? p.background.mixed(with: p.disagree, t)
+                    }
                 }
-                if selected { bg = p.selection }
+                if selected { bg = p.matrixCursor ?? p.selection }
                 let text = count > 0 ? String(count) : (diagonal ? "·" : " ")
                 let cell = String(repeating: " ", count: max(0, cellWidth - text.count)) + text
-                c.put(row, x, cell, Style(fg: count > 0 ? p.text : p.border, bg: bg, bold: selected || (diagonal && count > 0)),
+                let fg = selected && p.matrixCursor != nil ? p.background : (count > 0 ? p.text : p.border)
+                c.put(row, x, cell, Style(fg: fg, bg: bg, bold: selected || (diagonal && count > 0)),
                       maxWidth: cellWidth)
             }
             row += 1
         }
+    }
+
+    /// [truth, predicted] pairs that are clinically worst: a comminuted fracture called transverse displaced,
+    /// a transverse displaced one called healthy.
+    static func criticalPairs(_ classes: [String]) -> Set<[Int]> {
+        func i(_ name: String) -> Int? { classes.firstIndex { $0.lowercased() == name } }
+        var pairs = Set<[Int]>()
+        if let a = i("comminuted"), let b = i("transverse displaced") { pairs.insert([a, b]) }
+        if let a = i("transverse displaced"), let b = i("healthy") { pairs.insert([a, b]) }
+        return pairs
     }
 
     /// The cell under the cursor as a filter.

@@ -2,15 +2,15 @@
 final class HelpOverlay: ModalPanel {
     static let sections: [(String, [(String, String)])] = [
         ("Move", [("← → / j k", "previous / next case"), ("Home End", "first / last case"), ("PgUp PgDn", "back / forward 10")]),
-        ("Decide", [("a", "accept: the dataset label is right"), ("f", "flag for relabelling"),
-                    ("0–9", "relabel to that class"), ("c", "class menu (model's guess first)"),
+        ("Decide", [("a", "accept the dataset label"), ("f", "flag for relabelling"),
+                    ("0–9", "relabel to that class"), ("c", "class menu, model's pick 1st"),
                     ("u", "undo last decision"), ("n", "note (flags if undecided)"),
                     ("A", "auto-advance on/off")]),
-        ("View", [("g", "X-ray → CAM → attention → both"), ("i", "invert"),
+        ("View", [("g", "view: X-ray, CAM, attention"), ("i", "invert"),
                   ("w W", "narrow / widen window"), ("[ ]", "lower / raise level"),
                   ("+ - =", "zoom in / out / fit"), ("r", "reset window and zoom")]),
-        ("Lists", [("/", "filter (disagreements, flagged…)"), ("m", "matrix: arrows, ⏎ filters"),
-                   ("L", "matrix: dataset ↔ reviewed labels"), ("e", "export reviewed CSV"),
+        ("Lists", [("/", "filter: disagreements, …"), ("m", "matrix: arrows, ⏎ filters"),
+                   ("L", "matrix: dataset/reviewed"), ("e", "export reviewed CSV"),
                    ("t", "next theme"), ("Ctrl-L", "repaint"), ("q", "quit (all is saved already)")]),
     ]
 
@@ -27,7 +27,7 @@ final class HelpOverlay: ModalPanel {
         let rect = Rect(row: max(0, (screen.height - height) / 2), col: max(0, (screen.width - width) / 2), width: width, height: height)
         c.box(rect, title: "Keys · any key closes", p)
         let bg = p.surface
-        let keyWidth = twoColumns ? 10 : 12
+        let keyWidth = twoColumns ? 9 : 12
         for (ci, column) in columns.enumerated() {
             var row = rect.row + 1
             let x = rect.col + 2 + ci * columnWidth

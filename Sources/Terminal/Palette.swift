@@ -19,6 +19,14 @@ public struct Palette: Sendable {
     public var selection: RGB
     public var colormap: Colormap
     public var monochrome: Bool = false
+    /// Confidence bars of classes that are neither the truth nor the prediction.
+    public var bar: RGB? = nil
+    /// Matrix cells: correct, wrong, the critical error pairs (Comminuted→Transverse Displaced,
+    /// Transverse Displaced→Healthy), and the cursor. Nil: derived from agree/disagree/selection.
+    public var matrixDiagonal: RGB? = nil
+    public var matrixOffDiagonal: RGB? = nil
+    public var matrixCritical: RGB? = nil
+    public var matrixCursor: RGB? = nil
 
     public var base: Style { Style(fg: text, bg: background) }
     public func style(_ fg: RGB, bold: Bool = false, bg: RGB? = nil) -> Style {
