@@ -206,7 +206,14 @@ public final class ReviewApp {
         let p = predictions.progress
         var s = "\(p.done)/\(p.total)"
         if let i = session.currentIndex {
-            s += "|\(predictions.state(at: i))|\(images.cached(i) != nil)"
+            let state: String
+            switch predictions.state(at: i) {
+            case .pending: state = "p"
+            case .ready(let r): state = "r\(r.gradcam != nil)"
+            case .failed: state = "f"
+            case .noModel: state = "n"
+            }
+            s += "|\(i)|\(state)|\(images.cached(i) != nil)"
         }
         if let m = message, m.until < Date() { message = nil; s += "|m" }
         s += "|\(message?.text ?? "")"
