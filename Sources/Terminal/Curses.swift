@@ -235,8 +235,10 @@ public final class Curses {
         nextPair = 1
     }
 
-    /// Reads one key (waits up to the input timeout); nil on timeout.
-    public func readKey() -> Key? {
+    /// Reads one key (waits up to the input timeout, or not at all when `wait` is false); nil if none.
+    public func readKey(wait: Bool = true) -> Key? {
+        if !wait { timeout(0) }
+        defer { if !wait { timeout(100) } }
         var ch: wint_t = 0
         let r = get_wch(&ch)
         if r == ERR { return nil }

@@ -69,6 +69,13 @@ public final class ReviewApp {
                 continue
             }
             if handle(key) == .quit { break }
+            // Keys typed while the last frame was drawn are handled before the next one (no lag behind a fast typist).
+            var quit = false
+            for _ in 0..<32 {
+                guard let more = curses.readKey(wait: false) else { break }
+                if handle(more) == .quit { quit = true; break }
+            }
+            if quit { break }
             draw()
         }
     }

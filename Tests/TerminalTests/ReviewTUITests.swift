@@ -105,7 +105,7 @@ final class ReviewTUITests: XCTestCase {
         t.waitFor(text: "2/64")
         t.send("?")
         t.waitFor(text: "Keys")
-        XCTAssertTrue(t.screen.text.contains("flag for relabelling"))
+        t.waitFor(text: "flag for relabelling")
         t.send("x")
         t.waitFor("help closed") { !$0.contains("any key closes") }
         t.send("/")
