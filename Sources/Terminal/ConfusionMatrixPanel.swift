@@ -66,7 +66,7 @@ final class ConfusionMatrixPanel: Panel {
                 let text = count > 0 ? String(count) : (diagonal ? "·" : " ")
                 let cell = String(repeating: " ", count: max(0, cellWidth - text.count)) + text
                 let fg = selected && p.matrixCursor != nil ? p.background : (count > 0 ? p.text : p.border)
-                c.put(row, x, cell, Style(fg: fg, bg: bg, bold: selected || (diagonal && count > 0)),
+                c.put(row, x, cell, Style(fg: fg, bg: bg, bold: selected || (diagonal && count > 0), reverse: p.monochrome && selected),
                       maxWidth: cellWidth)
             }
             row += 1

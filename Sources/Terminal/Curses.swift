@@ -51,8 +51,13 @@ public final class Curses {
 
     public init() {}
 
-    /// Starts ncurses. `monochrome` (NO_COLOR) keeps attributes but no colours.
+    /// NO_COLOR: text uses the terminal's own colours and attributes only; the image keeps its colours
+    /// (it is content, not decoration).
+    public var uiMonochrome = false
+
+    /// Starts ncurses. `monochrome` (NO_COLOR) keeps attributes but no UI colours.
     public func start(monochrome: Bool) {
+        uiMonochrome = monochrome
         Curses.ensureUTF8Locale()
         setenv("ESCDELAY", "25", 0)
         initscr()
@@ -62,7 +67,7 @@ public final class Curses {
         intrflush(stdscr, false)
         curs_set(0)
         timeout(100)
-        if !monochrome && has_colors() {
+        if has_colors() {
             start_color()
             let n = COLORS
             maxPairs = COLOR_PAIRS
@@ -160,7 +165,7 @@ public final class Curses {
     private func attributes(_ style: Style) -> attr_t {
         var a: attr_t = 0
         if style.bold { a |= attr_t(NCURSES_BITS(1, 13)) }       // A_BOLD
-        if style.reverse || (depth == .none && style.reverse) { a |= attr_t(NCURSES_BITS(1, 10)) } // A_REVERSE
+        if style.reverse { a |= attr_t(NCURSES_BITS(1, 10)) } // A_REVERSE
         if style.underline { a |= attr_t(NCURSES_BITS(1, 9)) }   // A_UNDERLINE
         if style.dim { a |= attr_t(NCURSES_BITS(1, 12)) }        // A_DIM
         return a
@@ -172,7 +177,7 @@ public final class Curses {
         guard row >= 0, row < rows, col >= 0, col < cols else { return 0 }
         let limit = min(maxWidth, cols - col)
         guard limit > 0 else { return 0 }
-        var pairNumber = pair(fg: style.fg, bg: style.bg)
+        var pairNumber = uiMonochrome ? 0 : pair(fg: style.fg, bg: style.bg)
         let attrs = attributes(style)
         var used = 0
         var cell = cchar_t()
@@ -207,7 +212,7 @@ public final class Curses {
 
     /// Sets the screen's default background (so cleared cells get the theme background).
     public func setBackground(_ style: Style) {
-        var pairNumber = pair(fg: style.fg, bg: style.bg)
+        var pairNumber = uiMonochrome ? 0 : pair(fg: style.fg, bg: style.bg)
         var cell = cchar_t()
         var chars: [wchar_t] = [0x20, 0]
         setcchar(&cell, &chars, 0, 0, &pairNumber)

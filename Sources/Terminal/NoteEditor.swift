@@ -25,7 +25,7 @@ final class NoteEditor: ModalPanel {
         c.put(rect.row + 1, rect.col + 2, fit("", inner), field)
         c.put(rect.row + 1, rect.col + 2, sanitizedForTerminal(visible), field, maxWidth: inner)
         let cursorChar = cursor < text.count ? String(text[cursor]) : " "
-        c.put(rect.row + 1, rect.col + 2 + cursor - start, sanitizedForTerminal(cursorChar), Style(fg: p.background, bg: p.accent))
+        c.put(rect.row + 1, rect.col + 2 + cursor - start, sanitizedForTerminal(cursorChar), Style(fg: p.background, bg: p.accent, reverse: p.monochrome))
         c.put(rect.row + 2, rect.col + 2, "\(text.count)/\(NoteEditor.maxLength)", p.style(p.muted, bg: p.surface))
     }
 

@@ -30,7 +30,11 @@ public struct Palette: Sendable {
 
     public var base: Style { Style(fg: text, bg: background) }
     public func style(_ fg: RGB, bold: Bool = false, bg: RGB? = nil) -> Style {
-        Style(fg: fg, bg: bg ?? background, bold: bold)
+        var s = Style(fg: fg, bg: bg ?? background, bold: bold)
+        // Without colours, bars and highlighted rows are shown in reverse video.
+        if monochrome, let bg, bg == surface || bg == selection { s.reverse = true }
+        if monochrome && fg == muted && !s.reverse { s.dim = true }
+        return s
     }
 
     /// Radiology reading rooms are dark: near-black background, soft grey text, few saturated accents.

@@ -53,7 +53,7 @@ public final class ReviewApp {
     public func run() {
         signal(SIGTERM) { _ in terminationRequested = 1 }
         signal(SIGHUP) { _ in terminationRequested = 1 }
-        curses.start(monochrome: config.monochrome)
+        curses.start(monochrome: config.monochrome || palette.monochrome)
         raw() // Ctrl-C arrives as a key, so quitting always restores the terminal
         defer {
             curses.stop()
