@@ -6,7 +6,7 @@ import Imaging
 /// sixel is written after ncurses' refresh.
 final class ImagePanel {
     let graphics: GraphicsMode
-    let cellSize: CellSize
+    var cellSize: CellSize
     private let images: CaseImages
     private var cacheKey: String?
     private var cached: (RGBImage, String?)?
@@ -50,6 +50,8 @@ final class ImagePanel {
         }
         let prediction = ctx.predictions.state(at: index).prediction
         let (maxW, maxH): (Int, Int)
+        // Each half block is cellWidth × cellHeight/2 on screen, so the X-ray keeps its shape whatever the font.
+        let pixelAspect = graphics == .blocks ? Double(max(1, cellSize.width)) / (Double(max(2, cellSize.height)) / 2) : 1
         switch graphics {
         case .none:
             markOnly(ctx, area, key: "none", lines: ["(graphics off)"], color: p.muted)
@@ -60,10 +62,11 @@ final class ImagePanel {
             let h = (area.height * cellSize.height) / 6 * 6
             (maxW, maxH) = (area.width * cellSize.width, h)
         }
-        let key = "\(index)|\(view.mode)|\(view.window.center)|\(view.window.width)|\(view.window.inverted)|\(view.zoom)|\(maxW)x\(maxH)|\(p.colormap)|\(prediction?.gradcam != nil)|\(prediction?.attention != nil)"
+        let key = "\(index)|\(view.mode)|\(view.window.center)|\(view.window.width)|\(view.window.inverted)|\(view.zoom)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(prediction?.gradcam != nil)|\(prediction?.attention != nil)"
         if key != cacheKey {
             cached = ImageRenderer.render(image: image, prediction: prediction, view: view, colormap: p.colormap,
-                                          maxWidth: maxW, maxHeight: maxH, background: p.background)
+                                          maxWidth: maxW, maxHeight: maxH, background: p.background,
+                                          pixelAspect: pixelAspect)
             cachedSixel = nil
             cacheKey = key
         }

@@ -49,11 +49,14 @@ public struct ImageView: Equatable, Sendable {
 
 /// Turns a decoded X-ray, its maps and the view settings into the pixels to show, at a target size.
 public enum ImageRenderer {
-    /// Largest size with the image's aspect ratio inside maxWidth×maxHeight.
-    public static func fitted(width: Int, height: Int, maxWidth: Int, maxHeight: Int) -> (Int, Int) {
-        guard width > 0, height > 0, maxWidth > 0, maxHeight > 0 else { return (0, 0) }
-        let scale = min(Double(maxWidth) / Double(width), Double(maxHeight) / Double(height))
-        return (max(1, Int((Double(width) * scale).rounded(.down))), max(1, Int((Double(height) * scale).rounded(.down))))
+    /// Largest size with the image's aspect ratio inside maxWidth×maxHeight, for target pixels that are
+    /// `pixelAspect` times as wide as they are high (1 for sixel; about 1 for half blocks in a 1:2 cell).
+    public static func fitted(width: Int, height: Int, maxWidth: Int, maxHeight: Int, pixelAspect: Double = 1) -> (Int, Int) {
+        guard width > 0, height > 0, maxWidth > 0, maxHeight > 0, pixelAspect > 0 else { return (0, 0) }
+        let sx = Double(maxWidth) * pixelAspect / Double(width), sy = Double(maxHeight) / Double(height)
+        let scale = min(sx, sy)
+        let w = Int((Double(width) * scale / pixelAspect).rounded(.down)), h = Int((Double(height) * scale).rounded(.down))
+        return (max(1, min(maxWidth, w)), max(1, min(maxHeight, h)))
     }
 
     /// Crops the centre 1/zoom of the image.
@@ -93,13 +96,13 @@ public enum ImageRenderer {
 
     /// The final pixels at most maxWidth×maxHeight (aspect kept), with a note when a map is missing.
     public static func render(image: RGBImage, prediction: CasePrediction?, view: ImageView, colormap: Colormap,
-                              maxWidth: Int, maxHeight: Int, background: RGB) -> (RGBImage, String?)? {
+                              maxWidth: Int, maxHeight: Int, background: RGB, pixelAspect: Double = 1) -> (RGBImage, String?)? {
         if view.mode == .sideBySide {
             let gap = max(2, maxWidth / 60)
             let half = (maxWidth - gap) / 2
             let (left, _) = panel(.original, image: image, prediction: prediction, view: view, colormap: colormap)
             let (right, note) = panel(.gradcam, image: image, prediction: prediction, view: view, colormap: colormap)
-            let (w, h) = fitted(width: left.width, height: left.height, maxWidth: half, maxHeight: maxHeight)
+            let (w, h) = fitted(width: left.width, height: left.height, maxWidth: half, maxHeight: maxHeight, pixelAspect: pixelAspect)
             guard w > 0, h > 0 else { return nil }
             let a = Resize.pilBilinear(left, width: w, height: h)
             let b = Resize.pilBilinear(right, width: w, height: h)
@@ -117,7 +120,7 @@ public enum ImageRenderer {
             return (RGBImage(width: total, height: h, pixels: px), note)
         }
         let (source, note) = panel(view.mode, image: image, prediction: prediction, view: view, colormap: colormap)
-        let (w, h) = fitted(width: source.width, height: source.height, maxWidth: maxWidth, maxHeight: maxHeight)
+        let (w, h) = fitted(width: source.width, height: source.height, maxWidth: maxWidth, maxHeight: maxHeight, pixelAspect: pixelAspect)
         guard w > 0, h > 0 else { return nil }
         return (Resize.pilBilinear(source, width: w, height: h), note)
     }

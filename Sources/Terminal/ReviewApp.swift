@@ -1,4 +1,5 @@
 import CNcursesw
+import CTerminal
 import Foundation
 import Review
 
@@ -88,6 +89,13 @@ public final class ReviewApp {
 
     private func handle(_ key: Key) -> KeyOutcome {
         if key == .resize {
+            // A font change also changes the cell size in pixels.
+            var ws = cterminal_winsize()
+            if cterminal_get_winsize(STDOUT_FILENO, &ws) == 0,
+               let size = TerminalCapabilities.plausibleCellSize(cols: Int(ws.cols), rows: Int(ws.rows),
+                                                                 xpixel: Int(ws.xpixel), ypixel: Int(ws.ypixel)) {
+                imagePanel.cellSize = size
+            }
             imagePanel.invalidate()
             curses.clearAll()
             return .redraw

@@ -164,6 +164,9 @@ final class SessionTests: XCTestCase {
     func testImageFitKeepsAspect() {
         let (w, h) = ImageRenderer.fitted(width: 640, height: 480, maxWidth: 400, maxHeight: 400)
         XCTAssertEqual(w, 400); XCTAssertEqual(h, 300)
+        // Half blocks in an 8×20 cell are 8×10: 0.8 as wide as high, so a square image needs more columns than rows.
+        let (bw, bh) = ImageRenderer.fitted(width: 640, height: 640, maxWidth: 100, maxHeight: 40, pixelAspect: 0.8)
+        XCTAssertEqual(bh, 40); XCTAssertEqual(bw, 50)
         XCTAssertEqual(classTags(["Oblique Displaced", "Oblique", "Transverse Displaced", "Transverse"]), ["ODb", "Obl", "TDr", "Tra"])
     }
 }
