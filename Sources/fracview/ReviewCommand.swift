@@ -53,7 +53,7 @@ struct ReviewCommand: ParsableCommand {
         guard !cases.isEmpty else {
             throw Failure("no images in split '\(split)' of \(root) (available: \(data.splits.joined(separator: ", ")))")
         }
-        let who = ReviewCommand.reviewerName(reviewer, env: env)
+        let who = ReviewStore.reviewerName(reviewer, env: env)
         let dbPath = db ?? (root as NSString).appendingPathComponent(ReviewStore.defaultFileName)
         let store: ReviewStore
         do {
@@ -72,21 +72,21 @@ struct ReviewCommand: ParsableCommand {
             if classifier.info.classes.count != data.classes.count {
                 throw Failure("the model has \(classifier.info.classes.count) classes, the dataset \(data.classes.count)")
             }
-            predictions = ModelPredictionSource(classifier: classifier, paths: cases.map(\.imagePath))
+            // Background inference over the split, through the database's prediction cache.
+            predictions = RunnerPredictionSource(runner: InferenceRunner(cases: cases, classifier: classifier, store: store))
         } else {
             predictions = NoModelPredictionSource(count: cases.count)
         }
 
-        var palettes = Palette.builtIn
-        var index = 0
-        if let theme {
-            guard let i = palettes.firstIndex(where: { $0.name == theme.lowercased() }) else {
-                throw ValidationError("unknown theme \(theme) (available: \(palettes.map(\.name).joined(separator: ", ")))")
-            }
-            index = i
+        // Themes: the chosen one first (a one-line error if it is unknown or malformed), then the others for `t`.
+        let chosen: Theme
+        do { chosen = try Theme.resolve(name: theme, env: env) } catch { throw Failure("\(error)") }
+        var palettes = [Palette(theme: chosen)]
+        for name in Theme.availableNames() where name != chosen.name {
+            if let other = try? Theme.resolve(name: name, env: env) { palettes.append(Palette(theme: other)) }
         }
-        let monochrome = !(env["NO_COLOR"] ?? "").isEmpty
-        if monochrome { palettes = palettes.map { var p = $0; p.monochrome = true; return p } }
+        let index = 0
+        let monochrome = chosen.monochrome
 
         let exportPath = export ?? ((dbPath as NSString).deletingLastPathComponent as NSString)
             .appendingPathComponent("fracview-review-\(split)-\(ReviewCommand.fileSafe(who)).csv")
@@ -121,13 +121,6 @@ struct ReviewCommand: ParsableCommand {
             dir = dir.deletingLastPathComponent()
         }
         throw Failure("no dataset given and the bundled sample \(rel) was not found; pass a dataset folder")
-    }
-
-    static func reviewerName(_ option: String?, env: [String: String]) -> String {
-        for candidate in [option, env["USER"], env["LOGNAME"]] {
-            if let c = candidate?.trimmingCharacters(in: .whitespacesAndNewlines), !c.isEmpty { return c }
-        }
-        return "reviewer"
     }
 
     static func fileSafe(_ s: String) -> String {

@@ -21,7 +21,7 @@ final class PseudoTerminal {
         env["LC_ALL"] = "C.UTF-8"
         env.removeValue(forKey: "TMUX")
         env.removeValue(forKey: "NO_COLOR")
-        for (k, v) in environment { env[k] = v }
+        for (k, v) in environment { env[k] = v.isEmpty ? nil : v } // "" removes a variable
         let argv = [binary] + arguments
         var cArgs = argv.map { strdup($0) } + [nil]
         var cEnv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
