@@ -21,6 +21,8 @@ struct ConfidencePanel: Panel {
         let prediction = state.prediction
         let nameWidth = min(20, max(8, rect.width - 20))
         let barWidth = max(4, rect.width - nameWidth - 10)
+        // Bars of the other classes must not look like the prediction's.
+        let otherBar = (p.bar.map { $0 == p.prediction ? nil : $0 } ?? nil) ?? p.muted
         for k in s.classes.indices {
             guard row < rect.bottom else { break }
             let isTruth = k == truth, isPred = k == prediction?.predicted, isRelabel = k == relabel
@@ -31,7 +33,7 @@ struct ConfidencePanel: Panel {
             c.put(row, rect.col + 3, fit(s.classes[k], nameWidth), p.style(nameColor, bold: isTruth || isPred))
             let barCol = rect.col + 3 + nameWidth + 1
             if let prob = prediction?.probabilities[safe: k] {
-                drawBar(c, row, barCol, barWidth, prob, color: isPred ? p.prediction : (isTruth ? p.truth : (p.bar ?? p.accent)), p)
+                drawBar(c, row, barCol, barWidth, prob, color: isPred ? p.prediction : (isTruth ? p.truth : otherBar), p)
                 c.put(row, barCol + barWidth + 1, (isPred ? "▶" : " ") + pad(percent(prob), 4),
                       p.style(isPred ? p.prediction : p.muted, bold: isPred))
             } else {

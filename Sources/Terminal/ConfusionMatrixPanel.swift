@@ -57,15 +57,17 @@ final class ConfusionMatrixPanel: Panel {
                     if critical.contains([r, k]) {
                         bg = p.matrixCritical ?? p.disagree
                     } else if diagonal {
-                        bg = p.matrixDiagonal.map { p.background.mixed(with: $0, 0.5 + t / 2) } ?? p.background.mixed(with: p.agree, t)
+                        bg = p.matrixDiagonal.map { p.background.mixed(with: $0, 0.7 + t * 0.35) } ?? p.background.mixed(with: p.agree, t)
                     } else {
-                        bg = p.matrixOffDiagonal.map { p.background.mixed(with: $0, 0.5 + t / 2) } ?? p.background.mixed(with: p.disagree, t)
+                        bg = p.matrixOffDiagonal.map { p.background.mixed(with: $0, 0.7 + t * 0.35) } ?? p.background.mixed(with: p.disagree, t)
                     }
                 }
                 if selected { bg = p.matrixCursor ?? p.selection }
                 let text = count > 0 ? String(count) : (diagonal ? "·" : " ")
                 let cell = String(repeating: " ", count: max(0, cellWidth - text.count)) + text
-                let fg = selected && p.matrixCursor != nil ? p.background : (count > 0 ? p.text : p.border)
+                // The count's colour carries correct/wrong too (256-colour terminals grey out dark tints).
+                var fg = count > 0 ? (critical.contains([r, k]) ? p.text : (diagonal ? p.agree : p.disagree)) : p.border
+                if selected && p.matrixCursor != nil { fg = p.background }
                 c.put(row, x, cell, Style(fg: fg, bg: bg, bold: selected || (diagonal && count > 0), reverse: p.monochrome && selected),
                       maxWidth: cellWidth)
             }

@@ -40,6 +40,16 @@ public enum ColorDepth: Sendable {
     case direct      // COLORS ≥ 2^24: colour numbers are 0xRRGGBB
 }
 
+private let xterm256Cache = Locked<[RGB: Int32]>([:])
+
+/// A value behind a lock (the colour cache is filled from the drawing thread only, but stays safe).
+final class Locked<T>: @unchecked Sendable {
+    private var value: T
+    private let lock = NSLock()
+    init(_ value: T) { self.value = value }
+    func withLock<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
+}
+
 /// A thin layer over ncursesw: wide-character output, colour pairs allocated on demand
 /// (extended pairs, so truecolor or 256-colour images fit), and key input.
 public final class Curses {
@@ -105,23 +115,23 @@ public final class Curses {
         }
     }
 
-    /// The xterm-256 index nearest to an RGB colour (6×6×6 cube or the 24-step grey ramp).
+    /// The xterm-256 index nearest to an RGB colour (6×6×6 cube or the 24-step grey ramp), by a weighted
+    /// distance over all 240 candidates: per-channel rounding turns dark tints (a dim red matrix cell) purple.
     public static func xterm256(_ c: RGB) -> Int32 {
+        if let hit = xterm256Cache.withLock({ $0[c] }) { return hit }
         let levels: [Int] = [0, 95, 135, 175, 215, 255]
-        func nearest(_ v: UInt8) -> Int {
-            var best = 0
-            for i in 1..<6 where abs(levels[i] - Int(v)) < abs(levels[best] - Int(v)) { best = i }
-            return best
+        var best: Int32 = 16, bestErr = Int.max
+        func consider(_ index: Int32, _ r: Int, _ g: Int, _ b: Int) {
+            let dr = r - Int(c.r), dg = g - Int(c.g), db = b - Int(c.b)
+            let err = 2 * dr * dr + 4 * dg * dg + 3 * db * db
+            if err < bestErr { bestErr = err; best = index }
         }
-        let (ri, gi, bi) = (nearest(c.r), nearest(c.g), nearest(c.b))
-        let cube = (levels[ri], levels[gi], levels[bi])
-        let cubeErr = sq(cube.0 - Int(c.r)) + sq(cube.1 - Int(c.g)) + sq(cube.2 - Int(c.b))
-        let avg = (Int(c.r) + Int(c.g) + Int(c.b)) / 3
-        let greyIndex = max(0, min(23, (avg - 8 + 5) / 10))
-        let grey = 8 + greyIndex * 10
-        let greyErr = sq(grey - Int(c.r)) + sq(grey - Int(c.g)) + sq(grey - Int(c.b))
-        if greyErr < cubeErr { return Int32(232 + greyIndex) }
-        return Int32(16 + 36 * ri + 6 * gi + bi)
+        for ri in 0..<6 { for gi in 0..<6 { for bi in 0..<6 {
+            consider(Int32(16 + 36 * ri + 6 * gi + bi), levels[ri], levels[gi], levels[bi])
+        } } }
+        for i in 0..<24 { let v = 8 + 10 * i; consider(Int32(232 + i), v, v, v) }
+        xterm256Cache.withLock { $0[c] = best }
+        return best
     }
 
     static func ansi8(_ c: RGB) -> Int32 {
@@ -133,7 +143,6 @@ public final class Curses {
         return Int32(r | g << 1 | b << 2)
     }
 
-    private static func sq(_ v: Int) -> Int { v * v }
 
     /// The colour pair for fg/bg, allocated on first use. When the pairs run out (large images in 256 colours),
     /// allocation restarts; cells drawn earlier in the frame keep their colours because ncurses repaints from pairs only
@@ -223,8 +232,9 @@ public final class Curses {
 
     /// Forces ncurses to repaint these lines in full on the next refresh (erases sixel pixels there).
     public func invalidateLines(_ row: Int, _ count: Int) {
-        guard count > 0 else { return }
-        wredrawln(stdscr, Int32(row), Int32(count))
+        let first = max(0, row), last = min(rows, row + count)
+        guard last > first else { return }
+        wredrawln(stdscr, Int32(first), Int32(last - first))
     }
 
     public func clearAll() { clearok(stdscr, true) }

@@ -24,6 +24,16 @@ final class ImagePanel {
     /// Forget what is on screen (after a resize, clear, or an overlay covered the pane).
     func invalidate() { emittedKey = nil }
 
+    /// Lines where sixel pixels were last written (to erase them when the pane is not drawn at all).
+    private(set) var shownRows: (row: Int, count: Int)?
+
+    /// The pane is not drawn this frame (no cases match, the terminal got small): erase any pixels left.
+    func hide(_ curses: Curses) {
+        if let shown = shownRows { curses.invalidateLines(shown.row, shown.count) }
+        shownRows = nil
+        emittedKey = nil
+    }
+
     func takePendingSixel() -> (bytes: [UInt8], row: Int, col: Int)? {
         defer { pendingSixel = nil }
         return pendingSixel
@@ -86,7 +96,7 @@ final class ImagePanel {
             if placed != emittedKey {
                 c.invalidateLines(area.row, area.height)
                 if cachedSixel == nil { cachedSixel = SixelEncoder.encode(pixels) }
-                if let bytes = cachedSixel { pendingSixel = (bytes, row, col) }
+                if let bytes = cachedSixel { pendingSixel = (bytes, row, col); shownRows = (area.row, area.height) }
                 emittedKey = placed
             }
         case .none: break

@@ -247,9 +247,11 @@ public final class ReviewApp {
         if layout != self.layout { imagePanel.invalidate() }
         self.layout = layout
         let screen = Rect(row: 0, col: 0, width: layout.cols, height: layout.rows)
+        var imageDrawn = false
         if layout.tooSmall {
             curses.put(0, 0, "terminal too small", p.style(p.flagged, bold: true))
             curses.put(1, 0, "\(layout.cols)×\(layout.rows): need ≥ \(ScreenLayout.minimumCols)×\(ScreenLayout.minimumRows)", p.style(p.muted))
+            imagePanel.hide(curses)
             curses.refresh()
             return
         }
@@ -263,6 +265,7 @@ public final class ReviewApp {
                     CaseListPanel().draw(ctx, in: rect)
                 } else {
                     imagePanel.draw(ctx, in: rect, view: view, covered: modal != nil || (matrixPanel.focused && layout.matrix == nil))
+                    imageDrawn = true
                 }
             } else if layout.imageTooSmall, let bars = layout.bars {
                 curses.put(bars.row - 1, bars.col, "terminal too small for image", p.style(p.muted), maxWidth: bars.width)
@@ -282,6 +285,7 @@ public final class ReviewApp {
         if let m = message, m.until >= Date() { status.message = m.text; status.messageIsError = m.isError }
         status.draw(ctx, in: layout.status)
         modal?.draw(ctx, screen: screen)
+        if !imageDrawn { imagePanel.hide(curses) }
 
         // Sixel: the frame goes out in one synchronized update, pixels after ncurses' cells.
         if config.capabilities.graphics == .sixel, let sixel = imagePanel.takePendingSixel() {
