@@ -25,8 +25,8 @@ final class ReviewTUITests: XCTestCase {
     func weightsArguments() -> [String] {
         let dir = PseudoTerminal.repoRoot.appendingPathComponent("Tests/Fixtures/engine")
         let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
-        if let f = files.sorted().first(where: { $0.hasSuffix(".safetensors") && $0.contains("classifier") })
-            ?? files.sorted().first(where: { $0.hasSuffix(".safetensors") }) {
+        // model_tiny_*.safetensors: a tiny FractureClassifier (random weights, the real architecture).
+        if let f = files.sorted().first(where: { $0.hasPrefix("model_") && $0.hasSuffix(".safetensors") }) {
             return ["--weights", dir.appendingPathComponent(f).path]
         }
         return []
