@@ -26,7 +26,7 @@ public enum EvaluationFigures {
                 let v = r.confusionMatrix[i][j]
                 let share = rowTotal > 0 ? Double(v) / Double(rowTotal) : 0
                 let base: RGB = i == j ? (33, 102, 172) : (178, 24, 43)   // blue diagonal, red errors
-                let color = mix((255, 255, 255), base, share)
+                let color = v == 0 ? (246, 246, 246) : mix((235, 235, 235), base, 0.15 + 0.85 * share)
                 canvas.fillRect(x: left + j * cell + 1, y: top + i * cell + 1, width: cell - 2, height: cell - 2, color: color)
                 if v > 0 {
                     let text = String(v)
@@ -35,7 +35,9 @@ public enum EvaluationFigures {
                 }
             }
             if rowTotal == 0 {
-                canvas.text("no cases", x: left + k * cell + 4 - 70, y: top + i * cell + cell / 2 - 4, color: (150, 150, 150))
+                let note = "no cases in this split"
+                canvas.text(note, x: left + (k * cell - Canvas.textWidth(note)) / 2, y: top + i * cell + cell / 2 - 4,
+                            color: (120, 120, 120))
             }
         }
         let legend = zip(r.classes.map(EvaluationText.abbreviation), r.classes).map { "\($0)=\($1)" }

@@ -103,7 +103,9 @@ public struct EvaluationReport: Codable, Sendable {
         let valid = (validation ?? []).filter { $0.truth != nil }
         if let t = TemperatureScaling.fit(logits: valid.map(\.logits), truth: valid.map { $0.truth! }) {
             temperature = t
+            let atLimit = t > TemperatureScaling.searchLimit * 0.99 || t < 1.01 / TemperatureScaling.searchLimit
             temperatureNote = "fitted on \(valid.count) labelled valid cases (minimum NLL)"
+                + (atLimit ? "; at the search limit, the model's confidence carries almost no information" : "")
             let scaled = logits.map { Softmax.probabilities($0, temperature: t) }
             eceAfterTemperature = scored.isEmpty ? nil : Calibration(probabilities: scaled, truth: truth).ece
             nllAfterTemperature = scored.isEmpty ? nil : TemperatureScaling.nll(logits: logits, truth: truth, temperature: t)

@@ -1,0 +1,96 @@
+import Foundation
+import XCTest
+import Imaging
+import Model
+@testable import Review
+
+/// `fracview evaluate`'s pieces end to end with the engine's tiny random test model.
+final class EvaluationTests: XCTestCase {
+    static let tinyWeights = RepoPaths.root.appendingPathComponent("Tests/Fixtures/engine/model_tiny_b0.safetensors").path
+
+    func classifier() throws -> FractureClassifier {
+        guard FileManager.default.fileExists(atPath: Self.tinyWeights) else { throw XCTSkip("engine test weights absent") }
+        return try FractureClassifier(contentsOf: Self.tinyWeights)
+    }
+
+    func testRunnerScoresDecodableCasesAndListsTheOthers() throws {
+        let model = try classifier()
+        let ds = try YOLODataset.open(root: RepoPaths.sample)
+        var cases = Array(try ds.cases(split: "test").prefix(4))
+        let t = TempDir()
+        t.write("broken.jpg", Data([0xFF, 0xD8, 0xFF, 0x00]))
+        cases.append(DatasetCase(imagePath: t.path + "/broken.jpg", relativePath: "test/images/broken.jpg", split: "test",
+                                 truth: .labelled(0), classesInLabelFile: [0]))
+        cases.append(DatasetCase(imagePath: cases[0].imagePath, relativePath: "test/images/unlabelled.jpg", split: "test",
+                                 truth: .unlabelled(reason: "empty label file"), classesInLabelFile: []))
+        let mapping = try EvaluationRunner.classMapping(datasetClasses: ds.classes, modelClasses: model.info.classes, cases: cases)
+        let outcome = EvaluationRunner.run(cases: cases, classifier: model, mapping: mapping)
+        XCTAssertEqual(outcome.evaluated.count, 5)
+        XCTAssertEqual(outcome.undecodable.count, 1)
+        XCTAssertTrue(outcome.undecodable[0].hasPrefix("test/images/broken.jpg: "))
+        XCTAssertNil(outcome.evaluated[4].truth, "unlabelled stays unlabelled")
+        // The runner's logits are the model's: softmax of them gives the model's probabilities.
+        let image = try ImageDecoder.decode(path: cases[0].imagePath)
+        let input = ModelInput.tensor(from: image, width: 224, height: 224, mean: model.info.mean, std: model.info.std)
+        let direct = model.run(input: input, gradcam: false)
+        let p = Softmax.probabilities(outcome.evaluated[0].logits)
+        for (a, b) in zip(p, direct.probabilities) { XCTAssertEqual(a, Double(b), accuracy: 1e-5) }
+
+        let report = EvaluationReport(cases: outcome.evaluated, classes: model.info.classes, validation: nil, resamples: 20)
+        XCTAssertEqual(report.n, 4)
+        XCTAssertEqual(report.unlabelled, ["test/images/unlabelled.jpg"])
+        XCTAssertEqual(report.confusionMatrix.joined().reduce(0, +), 4)
+    }
+
+    func testClassMappingIsByName() throws {
+        let cases = [DatasetCase(imagePath: "", relativePath: "a", split: "test", truth: .labelled(1), classesInLabelFile: [1])]
+        XCTAssertEqual(try EvaluationRunner.classMapping(datasetClasses: ["a", "b"], modelClasses: ["b", "a"], cases: cases), [1: 0])
+        XCTAssertThrowsError(try EvaluationRunner.classMapping(datasetClasses: ["a", "c"], modelClasses: ["a", "b"], cases: cases)) {
+            XCTAssertTrue("\($0)".contains("\"c\""))
+        }
+    }
+
+    func report() -> EvaluationReport {
+        let classes = ["Comminuted", "Healthy", "Transverse Displaced", "=cmd"]
+        var rng = SplitMix64(seed: 3)
+        let cases = (0..<40).map { i -> EvaluatedCase in
+            let truth = [0, 1, 2][i % 3]
+            var logits = (0..<4).map { _ in Double(rng.next() % 1000) / 300 }
+            logits[truth] += 1.5
+            return EvaluatedCase(relativePath: i == 0 ? "=HYPERLINK(\"x\").jpg" : "test/images/\(i).jpg", truth: truth, logits: logits)
+        }
+        return EvaluationReport(cases: cases, classes: classes, validation: cases, resamples: 30)
+    }
+
+    func testTextReportShowsUndefinedAsNA() {
+        let text = EvaluationText.render(report())
+        XCTAssertTrue(text.contains("(no cases in this split)"), text)
+        XCTAssertTrue(text.contains("n/a"))
+        XCTAssertTrue(text.contains("Critical      Comminuted → Transverse Displaced"))
+        XCTAssertTrue(text.contains("Critical      Transverse Displaced → Healthy"))
+        XCTAssertTrue(text.contains("Temperature   T = "))
+    }
+
+    func testFiguresArePNGsOfTheExpectedSize() throws {
+        let r = report()
+        let cm = EvaluationFigures.confusionMatrix(r), rel = EvaluationFigures.reliabilityDiagram(r)
+        for image in [cm, rel] {
+            let back = try ImageDecoder.decode(data: try PNGWriter.encode(image), name: "figure.png")
+            XCTAssertEqual([back.width, back.height], [image.width, image.height])
+            XCTAssertTrue(Set(image.pixels).count > 2, "something was drawn")
+        }
+        XCTAssertGreaterThan(cm.width, 4 * 44)
+    }
+
+    func testCaseTableNeutralisesFormulas() {
+        let r = report()
+        let cases = [EvaluatedCase(relativePath: "=HYPERLINK(\"x\").jpg", truth: 0, logits: [3, 0, 0, 0]),
+                     EvaluatedCase(relativePath: "b.jpg", truth: nil, logits: [0, 0, 0, 3])]
+        let table = EvaluationCaseTable.render(cases: cases, classes: r.classes, temperature: 2)
+        let lines = table.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        XCTAssertEqual(lines.count, 3)
+        XCTAssertTrue(lines[0].hasPrefix("path,truth,predicted,confidence,correct,p_Comminuted"))
+        XCTAssertTrue(lines[1].hasPrefix("\"'=HYPERLINK(\"\"x\"\").jpg\",Comminuted,Comminuted,"), lines[1])
+        XCTAssertTrue(lines[2].hasPrefix("b.jpg,unlabelled,'=cmd,"), "a class name that looks like a formula is neutralised")
+    }
+}
