@@ -49,6 +49,12 @@ final class ReviewTUITests: XCTestCase {
         let t = try launch()
         t.waitFor(text: "1/64")
         t.waitFor(text: "Comminuted", timeout: 5)
+        let withModel = !weightsArguments().isEmpty
+        if withModel {
+            // Background inference over the split; the header shows the prediction with its confidence.
+            t.waitFor("inference over all 64 cases", timeout: 120) { $0.contains("64/64") }
+            t.waitFor("a prediction in the header") { $0.split(separator: "\n")[1].contains("%") }
+        }
         t.send("a")
         t.waitFor(text: "2/64")
         t.send("f")
@@ -79,6 +85,11 @@ final class ReviewTUITests: XCTestCase {
         let first = try XCTUnwrap(rows[cases[0].relativePath])
         XCTAssertEqual(first.status, .accepted)
         XCTAssertEqual(first.truth, cases[0].truth.classIndex)
+        if withModel {
+            XCTAssertNotNil(first.predicted, "the decision records the prediction")
+            XCTAssertEqual(first.probabilities.count, 10)
+            XCTAssertFalse(first.weightsID.isEmpty)
+        }
         XCTAssertEqual(rows[cases[1].relativePath]?.status, .flagged)
         let third = try XCTUnwrap(rows[cases[2].relativePath])
         if cases[2].truth.classIndex == 3 {
@@ -217,6 +228,10 @@ final class ReviewTUITests: XCTestCase {
         let t = try launch()
         t.waitFor(text: "4/64")
         t.waitFor(text: "resumed")
+        if !weightsArguments().isEmpty {
+            // Inference resumes over the whole split after the restart (cases computed before the kill come from the cache).
+            t.waitFor("cached predictions", timeout: 60) { $0.contains("64/64") }
+        }
         t.send("q")
         XCTAssertEqual(t.waitForExit(), 0)
     }
