@@ -79,7 +79,7 @@ public enum DatasetAudit {
         for ref in reference {
             let pool = survey.cases.indices.filter { survey.cases[$0].split == ref }
             let open = queries.indices.filter { result[$0] == nil }
-            let twins = survey.bestTwins(queries: open.map { queries[$0] }, pool: pool, progress: progress)
+            let twins = survey.bestTwins(queries: open.map { queries[$0] }, pool: pool, stage: "\(split)→\(ref)", progress: progress)
             for (k, twin) in zip(open, twins) {
                 guard let twin, twin.similarity >= NearDuplicateIndex.threshold else { continue }
                 result[k] = LeakedImage(image: survey.cases[queries[k]].relativePath,

@@ -33,7 +33,7 @@ public struct GroupedSplit: Sendable {
 
     /// Assigns groups to train/valid/test with `fractions` (of images), returning one split name per item.
     /// 1. For test then valid: each class missing there, rarest first, gets its smallest group — only while
-    ///    at least one other group of that class remains for train ("where the data allows").
+    ///    enough other groups of that class remain for train ("where the data allows"; see below).
     /// 2. The other groups, largest first, each go to the split where they most reduce a chi-square distance
     ///    between the splits' (per-class and total) counts and their targets.
     public static func assign(items: [Item], groups: [[Int]], classCount: Int,
@@ -68,8 +68,9 @@ public struct GroupedSplit: Sendable {
             }
             for c in rarest where classCount3[s][c] == 0 {
                 let open = info.indices.filter { assignment[$0] == nil && info[$0].counts[c] > 0 }
-                let inTrain = info.indices.filter { assignment[$0] == 0 && info[$0].counts[c] > 0 }
-                guard open.count >= 2 || (open.count == 1 && !inTrain.isEmpty) else { continue }
+                // Train must keep sources of the class: one when covering test, two when covering valid
+                // (a class with 3 sources gets test 1, train 2, valid none).
+                guard open.count >= (s == 2 ? 2 : 3) else { continue }
                 // Smallest group whose main class is c if any, so coverage costs few images.
                 let pick = open.min { a, b in
                     let ka = (info[a].mainClass == c ? 0 : 1, info[a].members.count, info[a].key)

@@ -39,12 +39,12 @@ public struct ImageSurvey: Sendable {
     }
 
     /// Best twin of each query in `pool`, computed in parallel.
-    public func bestTwins(queries: [Int], pool: [Int], progress: ProgressHandler? = nil) -> [(index: Int, similarity: Float)?] {
+    public func bestTwins(queries: [Int], pool: [Int], stage: String = "matching", progress: ProgressHandler? = nil) -> [(index: Int, similarity: Float)?] {
         let results = ConcurrentResults<(index: Int, similarity: Float)?>(count: queries.count, initial: nil)
         let counter = ConcurrentCounter()
         DispatchQueue.concurrentPerform(iterations: queries.count) { k in
             results.set(k, index.bestTwin(of: queries[k], in: pool))
-            progress?("matching", counter.increment(), queries.count)
+            progress?(stage, counter.increment(), queries.count)
         }
         return results.values
     }

@@ -79,11 +79,15 @@ public final class InferenceRunner: @unchecked Sendable {
     private let onUpdate: (@Sendable (Int) -> Void)?
 
     private let condition = NSCondition()
+    /// The worker's pthread, so `stop` called on it (from `onUpdate`) does not wait for itself.
+    private var worker: pthread_t?
     private var states: [CaseInference]
     private var priority: [Int] = []
     private var cursor = 0
     private var inFlight: Int?
     private var doneCount = 0
+    /// `waitUntilFinished` also waits for the last `onUpdate` to return.
+    private var callbacksInFlight = 0
     private var generationCount: UInt64 = 0
     private var started = false
     private var running = false
@@ -124,12 +128,15 @@ public final class InferenceRunner: @unchecked Sendable {
         thread.start()
     }
 
-    /// Asks the thread to stop after the case it is computing, and waits for that.
+    /// Asks the thread to stop after the case it is computing, and waits for that (except when called from
+    /// `onUpdate`, on the runner's own thread, where waiting would deadlock).
     public func stop() {
         condition.lock()
         stopRequested = true
         condition.broadcast()
-        while running { condition.wait() }
+        if !(worker.map { pthread_equal($0, pthread_self()) != 0 } ?? false) {
+            while running { condition.wait() }
+        }
         condition.unlock()
     }
 
@@ -150,7 +157,7 @@ public final class InferenceRunner: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(timeout)
         condition.lock()
         defer { condition.unlock() }
-        while running && doneCount < states.count {
+        while (running && doneCount < states.count) || callbacksInFlight > 0 {
             if !condition.wait(until: deadline) { return doneCount == states.count }
         }
         return doneCount == states.count
@@ -197,6 +204,9 @@ public final class InferenceRunner: @unchecked Sendable {
     // MARK: Worker
 
     private func work() {
+        condition.lock()
+        worker = pthread_self()
+        condition.unlock()
         while let index = nextIndex() {
             let state = compute(index: index)
             condition.lock()
@@ -204,9 +214,14 @@ public final class InferenceRunner: @unchecked Sendable {
             inFlight = nil
             doneCount += 1
             generationCount += 1
+            callbacksInFlight += 1
             condition.broadcast()
             condition.unlock()
             onUpdate?(index)
+            condition.lock()
+            callbacksInFlight -= 1
+            condition.broadcast()
+            condition.unlock()
         }
         condition.lock()
         running = false
@@ -240,7 +255,7 @@ public final class InferenceRunner: @unchecked Sendable {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "file not found"
             return .failed("\(URL(fileURLWithPath: path).lastPathComponent): \(reason)")
         }
-        let hash = InferenceImageHash.hex(data)
+        let hash = ContentHash.sha256Hex(data)
         if let store {
             do {
                 if let cached = try store.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),

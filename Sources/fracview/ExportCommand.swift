@@ -57,22 +57,16 @@ struct ExportCommand: ParsableCommand {
         print("wrote \(decisions.count) reviewed case\(decisions.count == 1 ? "" : "s") to \(output)")
     }
 
-    /// samples/hbfmid-test/fracview-review.sqlite, found like the bundled sample: under the working directory,
-    /// else beside the executable or any folder above it.
+    /// The bundled sample's database (samples/hbfmid-test/fracview-review.sqlite), found like the sample itself.
     static func defaultDatabase() throws -> String {
-        let relative = "samples/hbfmid-test/" + ReviewStore.defaultFileName
-        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(relative)]
-        if let exe = Bundle.main.executablePath {
-            var dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
-            while true {
-                candidates.append(dir.appendingPathComponent(relative))
-                let parent = dir.deletingLastPathComponent()
-                if parent.path == dir.path { break }
-                dir = parent
-            }
+        guard let sample = BundledSample.locate() else {
+            throw ExportError("no --db given and the bundled sample (\(BundledSample.relativePath)) was not found: pass --db FILE")
         }
-        if let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) { return found.path }
-        throw ExportError("no review database found (looked for \(relative) here and above the executable): pass --db FILE")
+        let path = ReviewStore.defaultPath(datasetRoot: sample)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ExportError("no review database at \(path) (review the sample first, or pass --db FILE)")
+        }
+        return path
     }
 }
 

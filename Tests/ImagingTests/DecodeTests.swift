@@ -60,6 +60,33 @@ final class DecodeTests: XCTestCase {
         }
     }
 
+    /// Random byte corruption (deterministic) never crashes: each file decodes or throws an ImageError.
+    func testCorruptedBytesNeverCrash() throws {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        var decoded = 0, refused = 0
+        for name in ["decode/rgb420_q90.jpg", "decode/progressive.jpg", "decode/cmyk_q90.jpg", "decode/palette4.png",
+                     "decode/rgba16.png", "decode/rgb8_interlaced.png"] {
+            let original = try [UInt8](Data(contentsOf: Fixtures.url(name)))
+            for _ in 0..<150 {
+                var bytes = original
+                for _ in 0..<(1 + next() % 8) { bytes[next() % bytes.count] = UInt8(truncatingIfNeeded: next()) }
+                do {
+                    let image = try ImageDecoder.decode(data: Data(bytes), name: name)
+                    XCTAssertEqual(image.pixels.count, image.width * image.height * 3)
+                    decoded += 1
+                } catch is ImageError {
+                    refused += 1
+                }
+            }
+        }
+        XCTAssertGreaterThan(refused, 0)
+        XCTAssertEqual(decoded + refused, 900)
+    }
+
     func testFormatComesFromBytesNotName() throws {
         let png = try Data(contentsOf: Fixtures.url("decode/rgb8.png"))
         XCTAssertEqual(try ImageDecoder.detectFormat(png, name: "x.jpg"), .png)

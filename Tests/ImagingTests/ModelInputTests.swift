@@ -23,6 +23,7 @@ final class ModelInputTests: XCTestCase {
             var maxDelta: Float = 0
             for (i, value) in expected.enumerated() { maxDelta = max(maxDelta, abs(tensor[i * stride] - value)) }
             XCTAssertLessThanOrEqual(maxDelta, 1e-5, "\(path)")
+            print("ModelInput vs torchvision: max |Δ| = \(maxDelta) over \(expected.count) samples of \(path.split(separator: "/").last!)")
             let sum = tensor.reduce(0.0) { $0 + Double($1) }
             let absSum = tensor.reduce(0.0) { $0 + Double(abs($1)) }
             XCTAssertEqual(sum, entry["sum"] as! Double, accuracy: 1e-3)

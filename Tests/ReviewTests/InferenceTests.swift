@@ -44,13 +44,14 @@ final class InferenceTests: XCTestCase {
         return (dir, paths)
     }
 
-    func testSHA256KnownVectors() {
-        XCTAssertEqual(InferenceImageHash.hex(Data()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        XCTAssertEqual(InferenceImageHash.hex(Data("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(InferenceImageHash.hex(Data("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
-                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        XCTAssertEqual(InferenceImageHash.hex(Data(repeating: 0x61, count: 1_000_000)),
-                       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    func testCacheKeyIsTheSHA256OfTheFileBytes() throws {
+        let (_, paths) = try makeImages(["abc"])
+        let runner = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: nil,
+                                     loader: { _, _, _ in [Float](repeating: 1, count: 24) })
+        runner.start()
+        XCTAssertTrue(runner.waitUntilFinished(timeout: 30))
+        XCTAssertEqual(runner.state(at: 0).result?.imageHash,
+                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
     func testComputesEveryCaseAndFillsTheCache() throws {
@@ -75,7 +76,7 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(result.confidence, 0.82)
         XCTAssertEqual(result.gradcam?.values, [1, 0, 0, 0.8])
         XCTAssertFalse(result.fromCache)
-        XCTAssertEqual(result.imageHash, InferenceImageHash.hex(Data("8".utf8)))
+        XCTAssertEqual(result.imageHash, ContentHash.sha256Hex(Data("8".utf8)))
         guard case .failed(let message) = runner.state(at: 3) else { return XCTFail("corrupt image must fail") }
         XCTAssertTrue(message.contains("not a JPEG or PNG"), message)
         XCTAssertFalse(message.contains("\n"))
@@ -167,6 +168,19 @@ final class InferenceTests: XCTestCase {
         XCTAssertFalse(runner.waitUntilFinished(timeout: 0.1))
     }
 
+    func testStopFromTheUpdateCallbackDoesNotDeadlock() throws {
+        let (_, paths) = try makeImages((0..<10).map(String.init))
+        let box = RunnerBox()
+        let runner = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: nil, loader: fakeLoader,
+                                     onUpdate: { index in if index == 2 { box.runner?.stop() } })
+        box.runner = runner
+        runner.start()
+        let deadline = Date().addingTimeInterval(10)
+        while runner.progress.done < 3 && Date() < deadline { usleep(1000) }
+        runner.stop()
+        XCTAssertEqual(runner.progress.done, 3)
+    }
+
     func testMissingFileFailsWithAOneLineMarker() throws {
         let (dir, paths) = try makeImages(["1"])
         let runner = InferenceRunner(imagePaths: paths + [dir + "/gone.jpg"], classifier: FakeCaseClassifier(), store: nil,
@@ -200,3 +214,5 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(runner.state(at: 3), .pending)
     }
 }
+
+final class RunnerBox: @unchecked Sendable { var runner: InferenceRunner? }
