@@ -1,10 +1,46 @@
-// CONTRACT (owned by the imaging work). Stub bodies are replaced by the imaging work.
+// CONTRACT (owned by the imaging work).
 
 public enum Overlay {
     /// The notebook's display: the map resized to the image, coloured, blended 0.6·image + 0.4·heat.
+    ///
+    /// As the notebook's OpenCV calls: `cv2.resize(map, (w, h))` (INTER_LINEAR, see `Resize.map`),
+    /// `applyColorMap(np.uint8(255 * map))` (see `Colormap.index`), then `cv2.addWeighted(image, a, heat, 1 − a, 0)`:
+    /// Float32 fused multiply-adds, rounded half to even and saturated to 0…255, as OpenCV's vector path does.
+    /// The weight of the heat is 1 − imageWeight rounded to 6 decimals (0.4 exactly for the default, as in cv2).
     public static func heatmap(_ map: [Float], mapWidth: Int, mapHeight: Int, over image: RGBImage,
-                               colormap: Colormap = .jet, imageWeight: Float = 0.6) -> RGBImage { fatalError("TODO(imaging)") }
+                               colormap: Colormap = .jet, imageWeight: Float = 0.6) -> RGBImage {
+        let heat = colored(map, mapWidth: mapWidth, mapHeight: mapHeight, width: image.width, height: image.height,
+                           colormap: colormap)
+        return blend(image, heat, imageWeight: imageWeight)
+    }
+
     /// The map alone, resized to width×height and coloured (for the attention view).
     public static func colored(_ map: [Float], mapWidth: Int, mapHeight: Int, width: Int, height: Int,
-                               colormap: Colormap = .jet) -> RGBImage { fatalError("TODO(imaging)") }
+                               colormap: Colormap = .jet) -> RGBImage {
+        let resized = Resize.map(map, width: mapWidth, height: mapHeight, toWidth: width, toHeight: height)
+        let lut = colormap.lut
+        var pixels = [UInt8](repeating: 0, count: width * height * 3)
+        for (i, v) in resized.enumerated() {
+            let c = Colormap.index(v) * 3
+            pixels[i * 3] = lut[c]
+            pixels[i * 3 + 1] = lut[c + 1]
+            pixels[i * 3 + 2] = lut[c + 2]
+        }
+        return RGBImage(width: width, height: height, pixels: pixels)
+    }
+
+    /// `cv2.addWeighted(a, alpha, b, 1 − alpha, 0)` on same-sized images.
+    public static func blend(_ a: RGBImage, _ b: RGBImage, imageWeight: Float = 0.6) -> RGBImage {
+        precondition(a.width == b.width && a.height == b.height, "Overlay.blend: sizes differ")
+        let alpha = imageWeight
+        let beta = Float(((1 - Double(imageWeight)) * 1e6).rounded() / 1e6)
+        var table = [Float](repeating: 0, count: 256)   // beta·b for each byte b, as one FMA step
+        for v in 0..<256 { table[v] = Float(0).addingProduct(Float(v), beta) }
+        var out = [UInt8](repeating: 0, count: a.pixels.count)
+        for i in 0..<out.count {
+            let v = table[Int(b.pixels[i])].addingProduct(Float(a.pixels[i]), alpha).rounded(.toNearestOrEven)
+            out[i] = UInt8(min(max(v, 0), 255))
+        }
+        return RGBImage(width: a.width, height: a.height, pixels: out)
+    }
 }

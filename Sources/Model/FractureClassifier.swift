@@ -1,5 +1,6 @@
 // CONTRACT (owned by the engine work): other modules rely on these signatures. Stub bodies are replaced.
 import Foundation
+import Engine
 
 /// A 2-D map at feature resolution (7×7 for B4 at 224), row-major, values in [0, 1].
 public struct FeatureMap: Sendable, Equatable {
@@ -42,20 +43,72 @@ public struct ModelInfo: Sendable {
 /// Not thread-safe: use one instance per thread.
 public final class FractureClassifier {
     public let info: ModelInfo
+    public let config: EfficientNetConfig
+    let features: EfficientNetFeatures
+    public let head: ClassifierHead
+    private var plan: EfficientNetFeatures.Plan?
+    private var inputTensor: Tensor?
 
     /// Loads a `.safetensors` file (see README "Weights format"). Throws an error whose description is one line
     /// naming the first bad tensor or key.
-    public init(contentsOf path: String) throws { fatalError("TODO(engine)") }
+    public init(contentsOf path: String) throws {
+        let file = try SafeTensorsFile(path: path)
+        let fail = { (reason: String) -> Error in WeightsError(path: path, reason: reason) }
+        let meta = try ModelMetadata(file.metadata, fail: fail)
+        guard let config = EfficientNetConfig.named(meta.architecture, widthMult: meta.widthMult, depthMult: meta.depthMult,
+                                                    bnEps: meta.bnEps, headChannels: meta.headChannels) else {
+            throw fail("unknown architecture \"\(meta.architecture)\" (known: \(EfficientNetConfig.knownNames.joined(separator: ", ")))")
+        }
+        var reader = WeightReader(file: file)
+        features = try EfficientNetFeatures(config: config, prefix: "base_model.features", reader: &reader)
+        head = try ClassifierHead(channels: config.featureChannels, classCount: meta.classes.count, reader: &reader)
+        try reader.checkNoUnexpected(prefixes: ["base_model.features.", "attention_gate.", "classifier."],
+                                     architecture: config.name)
+        self.config = config
+        let digest = SHA256.hash(file.bytes)
+        info = ModelInfo(architecture: meta.architecture, classes: meta.classes, inputSize: meta.inputSize, mean: meta.mean,
+                         std: meta.std, metadata: file.metadata, parameterCount: reader.parameterCount,
+                         weightsID: String(SHA256.hex(digest).prefix(16)), path: path)
+    }
 
     /// Runs the model on a CHW Float32 input of size info.inputSize (already normalised).
-    public func run(input: [Float], gradcam: Bool) -> ClassifierOutput { fatalError("TODO(engine)") }
+    public func run(input: [Float], gradcam: Bool) -> ClassifierOutput {
+        let h = info.inputSize[0], w = info.inputSize[1]
+        precondition(input.count == 3 * h * w, "FractureClassifier.run: input has \(input.count) values, expected 3×\(h)×\(w)")
+        let x = inputTensor ?? Tensor(shape: [1, 3, h, w])
+        inputTensor = x
+        input.withUnsafeBufferPointer { x.data.update(from: $0.baseAddress!, count: input.count) }
+        let f = backbone(x)
+        return head.forward(features: f, gradcam: gradcam)
+    }
+
+    /// The backbone alone (features[-1] output, [1, C, h, w]); the tensor is reused by the next call.
+    public func backbone(_ x: Tensor) -> Tensor {
+        let (_, _, h, w) = x.nchw
+        if plan == nil || plan!.height != h || plan!.width != w { plan = features.makePlan(height: h, width: w) }
+        return features.forward(x, plan: plan!)
+    }
 }
 
 /// Where the shipped model lives.
 public enum DefaultWeights {
     public static let fileName = "fracture-classifier.safetensors"
     /// $FRACVIEW_WEIGHTS, else weights/<fileName> under the working directory or above the executable; nil if none.
-    public static func locate() -> String? { fatalError("TODO(engine)") }
+    public static func locate() -> String? {
+        let env = ProcessInfo.processInfo.environment
+        if let p = env["FRACVIEW_WEIGHTS"], !p.isEmpty { return p }
+        let fm = FileManager.default
+        let local = URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("weights/\(fileName)").path
+        if fm.fileExists(atPath: local) { return local }
+        let exe = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first ?? ""
+        var dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
+        while dir.path != "/" && !dir.path.isEmpty {
+            let candidate = dir.appendingPathComponent("weights/\(fileName)").path
+            if fm.fileExists(atPath: candidate) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
+    }
     public static let missingMessage =
         "no default model found: pass --weights FILE, set FRACVIEW_WEIGHTS, or run from the fracview checkout (weights/)"
 }

@@ -24,17 +24,139 @@ public struct DatasetCase: Sendable, Equatable {
     }
 }
 
+/// A one-line error for a dataset that cannot be used at all.
+public struct DatasetError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// A dataset in YOLO layout: data.yaml (`names`, `nc`) and {train,valid,test}/{images,labels}.
+/// Everything is read once by `open`, so the cases and problems are a consistent snapshot.
 public struct YOLODataset: Sendable {
     public let root: String
     public let classes: [String]
     /// Problems found while reading (malformed data.yaml keys, bad label lines, …), one line each.
     public let problems: [String]
+    /// Per split: the cases, sorted by file name.
+    private let casesBySplit: [String: [DatasetCase]]
+    /// Per split: label files with no image (relative paths).
+    public let orphanLabels: [String: [String]]
+    /// Per split: problems of that split only (label lines, undecodable names, missing folders).
+    public let splitProblems: [String: [String]]
+    private let splitOrder: [String]
+
+    static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp"]
+    static let knownSplits = ["train", "valid", "val", "test"]
 
     /// Throws a one-line error if the root or data.yaml is unusable.
-    public static func open(root: String) throws -> YOLODataset { fatalError("TODO(review)") }
+    public static func open(root: String) throws -> YOLODataset {
+        let root = URL(fileURLWithPath: root).standardizedFileURL.path
+        guard DirectoryListing.isDirectory(root) else { throw DatasetError("\(root): no such dataset folder") }
+        var yaml = DataYAML.read(path: root + "/data.yaml")
+        var problems = yaml.problems
+
+        let splits = discoverSplits(root: root)
+        if splits.isEmpty && yaml.classes == nil {
+            throw DatasetError("\(root): not a YOLO dataset (no usable data.yaml and no */images folder)")
+        }
+        if splits.isEmpty { problems.append("\(root): no split folders (train/valid/test with images/)") }
+
+        if yaml.classes == nil {
+            // Without names, fall back to ids seen in the labels so the images can still be audited.
+            let maxID = splits.flatMap { labelClassIDs(root: root, split: $0) }.max() ?? -1
+            yaml.classes = (0...max(maxID, 0)).map { "class \($0)" }
+            problems.append("data.yaml: using \(maxID + 1) placeholder class names from the label files")
+        }
+        let classes = yaml.classes ?? []
+
+        var casesBySplit: [String: [DatasetCase]] = [:]
+        var orphans: [String: [String]] = [:]
+        var splitProblems: [String: [String]] = [:]
+        for split in splits {
+            let scan = scanSplit(root: root, split: split, classCount: classes.count)
+            casesBySplit[split] = scan.cases
+            orphans[split] = scan.orphanLabels
+            splitProblems[split] = scan.problems
+            problems += scan.problems
+        }
+        return YOLODataset(root: root, classes: classes, problems: problems, casesBySplit: casesBySplit,
+                           orphanLabels: orphans, splitProblems: splitProblems, splitOrder: splits)
+    }
+
     /// The splits that exist on disk, in train, valid, test order.
-    public var splits: [String] { fatalError("TODO(review)") }
+    public var splits: [String] { splitOrder }
+
     /// The cases of a split, sorted by file name. Throws if the split has no images folder.
-    public func cases(split: String) throws -> [DatasetCase] { fatalError("TODO(review)") }
+    public func cases(split: String) throws -> [DatasetCase] {
+        guard let cases = casesBySplit[split] else {
+            throw DatasetError("\(root): split \"\(split)\" has no images folder (have: \(splitOrder.joined(separator: ", ")))")
+        }
+        return cases
+    }
+
+    /// Every case of every split, in split order.
+    public var allCases: [DatasetCase] { splitOrder.flatMap { casesBySplit[$0] ?? [] } }
+
+    // MARK: - Reading
+
+    private static func discoverSplits(root: String) -> [String] {
+        let names = (DirectoryListing.entries(of: root) ?? []).compactMap(\.name)
+            .filter { DirectoryListing.isDirectory("\(root)/\($0)/images") }
+        let known = knownSplits.filter(names.contains)
+        return known + names.filter { !knownSplits.contains($0) }.sorted()
+    }
+
+    private static func labelClassIDs(root: String, split: String) -> [Int] {
+        let dir = "\(root)/\(split)/labels"
+        return (DirectoryListing.entries(of: dir) ?? []).compactMap(\.name).flatMap { name -> [Int] in
+            guard name.hasSuffix(".txt") else { return [] }
+            return LabelFile.read(path: "\(dir)/\(name)", displayPath: name, classCount: nil).classes
+        }
+    }
+
+    private struct SplitScan { var cases: [DatasetCase] = []; var orphanLabels: [String] = []; var problems: [String] = [] }
+
+    private static func scanSplit(root: String, split: String, classCount: Int) -> SplitScan {
+        var scan = SplitScan()
+        let imageDir = "\(root)/\(split)/images", labelDir = "\(root)/\(split)/labels"
+        var imageNames: [String] = []
+        for entry in DirectoryListing.entries(of: imageDir) ?? [] {
+            guard let name = entry.name else {
+                scan.problems.append("\(split)/images/\(DirectoryListing.escaped(entry.bytes)): file name is not UTF-8; skipped")
+                continue
+            }
+            let ext = (name as NSString).pathExtension.lowercased()
+            if imageExtensions.contains(ext) { imageNames.append(name) }
+        }
+        imageNames.sort()
+        let hasLabelDir = DirectoryListing.isDirectory(labelDir)
+        if !hasLabelDir { scan.problems.append("\(split)/labels: missing folder; every case of \(split) is unlabelled") }
+        var labelNames = Set<String>()
+        for entry in (hasLabelDir ? DirectoryListing.entries(of: labelDir) ?? [] : []) {
+            guard let name = entry.name else {
+                scan.problems.append("\(split)/labels/\(DirectoryListing.escaped(entry.bytes)): file name is not UTF-8; skipped")
+                continue
+            }
+            if name.hasSuffix(".txt") { labelNames.insert(name) }
+        }
+        var usedLabels = Set<String>()
+        for name in imageNames {
+            let stem = (name as NSString).deletingPathExtension
+            let labelName = stem + ".txt"
+            let rel = "\(split)/images/\(name)"
+            let label: LabelFile
+            if labelNames.contains(labelName) {
+                usedLabels.insert(labelName)
+                label = LabelFile.read(path: "\(labelDir)/\(labelName)", displayPath: "\(split)/labels/\(labelName)",
+                                       classCount: classCount)
+                scan.problems += label.problems
+            } else {
+                label = LabelFile(truth: .unlabelled(reason: "no label file"), classes: [], problems: [])
+            }
+            scan.cases.append(DatasetCase(imagePath: "\(imageDir)/\(name)", relativePath: rel, split: split,
+                                          truth: label.truth, classesInLabelFile: label.classes))
+        }
+        scan.orphanLabels = labelNames.subtracting(usedLabels).sorted().map { "\(split)/labels/\($0)" }
+        return scan
+    }
 }

@@ -1,5 +1,6 @@
-// CONTRACT (owned by the store work): the TUI and `fracview export` rely on these signatures. Stub bodies are replaced.
+// CONTRACT (owned by the store work): the TUI and `fracview export` rely on these signatures.
 import Foundation
+import GRDB
 import Model
 
 /// What the reviewer decided about a case.
@@ -26,6 +27,7 @@ public struct ReviewDecision: Sendable, Equatable {
     /// The reviewer's corrected label (relabelled), or nil.
     public var reviewerLabel: Int?
     public var note: String
+    /// Stored with millisecond precision (ISO 8601 text, UTC).
     public var reviewedAt: Date
     public var weightsID: String
     public init(relativePath: String, split: String, reviewer: String, status: ReviewStatus, truth: Int?,
@@ -50,37 +52,493 @@ public struct CachedPrediction: Sendable, Equatable {
     }
 }
 
+/// Why the review database can't be used; `description` is one line for the user.
+public struct ReviewStoreError: Error, CustomStringConvertible, LocalizedError, Sendable, Equatable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}
+
 /// The review database: SQLite (GRDB) in WAL mode; every write is its own committed transaction,
 /// so a kill -9 at any moment loses nothing already acknowledged.
+///
+/// Durability: WAL + `synchronous = FULL`. With WAL, a commit is in the -wal file (in the OS page cache) before
+/// `record` returns, which already survives a process kill; FULL also fsyncs the WAL at every commit, so a
+/// decision survives power loss too. It costs one fsync per human keypress and per cached case: cheap.
+///
+/// Thread safety: one `DatabasePool` serialises writers and lets readers run beside them, so the TUI (main thread)
+/// and the inference runner (background thread) may call any method concurrently.
 public final class ReviewStore: @unchecked Sendable {
     /// Default file name, placed beside the dataset (its root folder) unless --db is given.
     public static let defaultFileName = "fracview-review.sqlite"
 
+    /// The database file's path as given.
+    public let path: String
+    let dbWriter: any DatabaseWriter
+
+    /// Who is reviewing: `--reviewer` if given, else $USER (then $LOGNAME), else "reviewer".
+    public static func reviewerName(_ flag: String?, env: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        for candidate in [flag, env["USER"], env["LOGNAME"]] {
+            if let name = candidate?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty { return name }
+        }
+        return "reviewer"
+    }
+
+    /// `<datasetRoot>/fracview-review.sqlite`.
+    public static func defaultPath(datasetRoot: String) -> String {
+        URL(fileURLWithPath: datasetRoot).appendingPathComponent(defaultFileName).path
+    }
+
     /// Opens or creates the database. Throws a one-line error if the location can't be written.
-    public init(path: String) throws { fatalError("TODO(store)") }
+    public convenience init(path: String) throws { try self.init(path: path, readOnly: false) }
+
+    /// `readOnly`: open an existing database without writing (for exports from read-only media);
+    /// it must exist and be a fracview review database.
+    public init(path: String, readOnly: Bool) throws {
+        self.path = path
+        if readOnly {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ReviewStoreError("no review database at \(path)")
+            }
+        } else {
+            try Self.checkWritable(path)
+        }
+        var config = Configuration()
+        config.readonly = readOnly
+        config.label = "fracview-review"
+        // Two fracview processes on one file (two reviewers, or a TUI and an export) wait instead of failing.
+        config.busyMode = .timeout(5)
+        do {
+            let writer: any DatabaseWriter = readOnly
+                ? try DatabaseQueue(path: path, configuration: config)
+                : try DatabasePool(path: path, configuration: config)
+            try Self.checkIsReviewDatabase(writer, path: path, mustHaveSchema: readOnly)
+            if !readOnly {
+                // After GRDB's WAL setup, which sets NORMAL on the pool's single writer connection.
+                try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+                try Self.migrator.migrate(writer)
+            }
+            dbWriter = writer
+        } catch let error as ReviewStoreError {
+            throw error
+        } catch {
+            throw Self.describe(error, path: path, action: "open", readOnly: readOnly)
+        }
+    }
+
+    // MARK: Session info
 
     /// Class names and dataset root recorded for exports (set when a review session starts).
-    public func setSessionInfo(datasetRoot: String, classes: [String]) throws { fatalError("TODO(store)") }
-    public func classes() throws -> [String] { fatalError("TODO(store)") }
+    public func setSessionInfo(datasetRoot: String, classes: [String]) throws {
+        let json = try Self.jsonString(classes)
+        try write("save the session info") { db in
+            try db.execute(sql: """
+                INSERT INTO session (id, dataset_root, classes, updated_at) VALUES (1, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET dataset_root = excluded.dataset_root, classes = excluded.classes,
+                                              updated_at = excluded.updated_at
+                """, arguments: [datasetRoot, json, ReviewTime.string(Date())])
+        }
+    }
+
+    /// The class names of the last session, or [] if none was recorded.
+    public func classes() throws -> [String] {
+        let json = try read { db in try String.fetchOne(db, sql: "SELECT classes FROM session WHERE id = 1") }
+        guard let json else { return [] }
+        return (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
+    }
+
+    /// The dataset root of the last session, or nil.
+    public func datasetRoot() throws -> String? {
+        try read { db in try String.fetchOne(db, sql: "SELECT dataset_root FROM session WHERE id = 1") }
+    }
+
+    // MARK: Decisions
 
     /// Inserts or replaces the decision for (reviewer, split, relativePath) and records it in the undo history.
-    public func record(_ decision: ReviewDecision) throws { fatalError("TODO(store)") }
+    public func record(_ decision: ReviewDecision) throws {
+        let after = try Self.jsonString(StoredDecision(decision))
+        try write("record the decision for \(decision.relativePath)") { db in
+            let before = try Self.fetchDecision(db, reviewer: decision.reviewer, split: decision.split,
+                                                relativePath: decision.relativePath)
+            try Self.upsert(db, decision)
+            try db.execute(sql: """
+                INSERT INTO history (reviewer, split, relative_path, before, after, recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [decision.reviewer, decision.split, decision.relativePath,
+                                 try before.map { try Self.jsonString(StoredDecision($0)) }, after,
+                                 ReviewTime.string(Date())])
+        }
+    }
+
     /// Reverts the reviewer's most recent decision (restoring the case's previous decision, or none);
     /// returns the relative path of the case it affected, or nil if there was nothing to undo.
     @discardableResult
-    public func undoLast(reviewer: String) throws -> String? { fatalError("TODO(store)") }
-    /// The reviewer's current decisions in a split, by relative path.
-    public func decisions(reviewer: String, split: String) throws -> [String: ReviewDecision] { fatalError("TODO(store)") }
-    /// Every current decision of a reviewer (all splits), or of all reviewers when nil, oldest first.
-    public func allDecisions(reviewer: String?) throws -> [ReviewDecision] { fatalError("TODO(store)") }
+    public func undoLast(reviewer: String) throws -> String? {
+        try write("undo the last decision") { db -> String? in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT id, split, relative_path, before FROM history WHERE reviewer = ? ORDER BY id DESC LIMIT 1
+                """, arguments: [reviewer]) else { return nil }
+            let id: Int64 = row["id"]
+            let split: String = row["split"]
+            let relativePath: String = row["relative_path"]
+            if let beforeJSON: String = row["before"] {
+                let before = try JSONDecoder().decode(StoredDecision.self, from: Data(beforeJSON.utf8))
+                try Self.upsert(db, before.decision)
+            } else {
+                try db.execute(sql: "DELETE FROM decision WHERE reviewer = ? AND split = ? AND relative_path = ?",
+                               arguments: [reviewer, split, relativePath])
+            }
+            try db.execute(sql: "DELETE FROM history WHERE id = ?", arguments: [id])
+            return relativePath
+        }
+    }
 
-    public func cachedPrediction(imageHash: String, weightsID: String) throws -> CachedPrediction? { fatalError("TODO(store)") }
-    public func storePrediction(_ prediction: CachedPrediction) throws { fatalError("TODO(store)") }
+    /// How many decisions `undoLast` can still revert for a reviewer.
+    public func undoDepth(reviewer: String) throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM history WHERE reviewer = ?", arguments: [reviewer]) ?? 0
+        }
+    }
+
+    /// The reviewer's current decisions in a split, by relative path.
+    public func decisions(reviewer: String, split: String) throws -> [String: ReviewDecision] {
+        let rows = try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM decision WHERE reviewer = ? AND split = ?",
+                             arguments: [reviewer, split])
+        }
+        var result: [String: ReviewDecision] = [:]
+        for row in rows {
+            let decision = try Self.decision(from: row)
+            result[decision.relativePath] = decision
+        }
+        return result
+    }
+
+    /// Every current decision of a reviewer (all splits), or of all reviewers when nil, oldest first.
+    public func allDecisions(reviewer: String?) throws -> [ReviewDecision] {
+        let rows = try read { db in
+            if let reviewer {
+                return try Row.fetchAll(db, sql: """
+                    SELECT * FROM decision WHERE reviewer = ? ORDER BY reviewed_at, rowid
+                    """, arguments: [reviewer])
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM decision ORDER BY reviewed_at, rowid")
+        }
+        return try rows.map(Self.decision(from:))
+    }
+
+    /// Every reviewer with at least one current decision, sorted.
+    public func reviewers() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT reviewer FROM decision ORDER BY reviewer") }
+    }
+
+    // MARK: Prediction cache
+
+    public func cachedPrediction(imageHash: String, weightsID: String) throws -> CachedPrediction? {
+        let row = try read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM prediction_cache WHERE image_hash = ? AND weights_id = ?",
+                             arguments: [imageHash, weightsID])
+        }
+        guard let row else { return nil }
+        // A damaged entry is a cache miss: the runner recomputes it and overwrites the row.
+        guard let probabilities = FloatBlob.decode(row["probabilities"]),
+              let attention = FloatBlob.featureMap(row["attention"], width: row["attention_width"],
+                                                   height: row["attention_height"]) else { return nil }
+        var gradcam: FeatureMap?
+        if let blob: Data = row["gradcam"] {
+            guard let map = FloatBlob.featureMap(blob, width: row["gradcam_width"], height: row["gradcam_height"])
+            else { return nil }
+            gradcam = map
+        }
+        return CachedPrediction(imageHash: imageHash, weightsID: weightsID, probabilities: probabilities,
+                                attention: attention, gradcam: gradcam)
+    }
+
+    public func storePrediction(_ prediction: CachedPrediction) throws {
+        try write("cache the prediction") { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO prediction_cache
+                  (image_hash, weights_id, probabilities, attention, attention_width, attention_height,
+                   gradcam, gradcam_width, gradcam_height, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [prediction.imageHash, prediction.weightsID,
+                                 FloatBlob.encode(prediction.probabilities),
+                                 FloatBlob.encode(prediction.attention.values),
+                                 prediction.attention.width, prediction.attention.height,
+                                 prediction.gradcam.map { FloatBlob.encode($0.values) },
+                                 prediction.gradcam?.width, prediction.gradcam?.height,
+                                 ReviewTime.string(Date())])
+        }
+    }
+
+    // MARK: Internals
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE session (
+                  id INTEGER PRIMARY KEY CHECK (id = 1),
+                  dataset_root TEXT NOT NULL,
+                  classes TEXT NOT NULL,          -- JSON array of class names
+                  updated_at TEXT NOT NULL
+                );
+                CREATE TABLE decision (
+                  reviewer TEXT NOT NULL,
+                  split TEXT NOT NULL,
+                  relative_path TEXT NOT NULL,
+                  status TEXT NOT NULL CHECK (status IN ('accepted', 'flagged', 'relabelled')),
+                  truth INTEGER,                  -- NULL = unlabelled
+                  predicted INTEGER,
+                  probabilities TEXT NOT NULL,    -- JSON array of numbers
+                  reviewer_label INTEGER,
+                  note TEXT NOT NULL,
+                  reviewed_at TEXT NOT NULL,      -- ISO 8601 UTC, milliseconds
+                  weights_id TEXT NOT NULL,
+                  PRIMARY KEY (reviewer, split, relative_path)
+                );
+                CREATE TABLE history (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  reviewer TEXT NOT NULL,
+                  split TEXT NOT NULL,
+                  relative_path TEXT NOT NULL,
+                  before TEXT,                    -- JSON decision, NULL = the case had none
+                  after TEXT NOT NULL,
+                  recorded_at TEXT NOT NULL
+                );
+                CREATE INDEX history_by_reviewer ON history (reviewer, id);
+                CREATE TABLE prediction_cache (
+                  image_hash TEXT NOT NULL,       -- SHA-256 hex of the image file bytes
+                  weights_id TEXT NOT NULL,
+                  probabilities BLOB NOT NULL,    -- Float32 little endian
+                  attention BLOB NOT NULL,
+                  attention_width INTEGER NOT NULL,
+                  attention_height INTEGER NOT NULL,
+                  gradcam BLOB,
+                  gradcam_width INTEGER,
+                  gradcam_height INTEGER,
+                  created_at TEXT NOT NULL,
+                  PRIMARY KEY (image_hash, weights_id)
+                );
+                """)
+        }
+        return migrator
+    }()
+
+    private static let ownTables: Set<String> = ["session", "decision", "history", "prediction_cache"]
+
+    /// Refuses to add tables to some other application's database passed by mistake as --db.
+    private static func checkIsReviewDatabase(_ writer: any DatabaseWriter, path: String, mustHaveSchema: Bool) throws {
+        let tables = try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        }
+        let ours = tables.contains("grdb_migrations") && ownTables.isSubset(of: Set(tables))
+        if ours { return }
+        if !tables.isEmpty || mustHaveSchema {
+            throw ReviewStoreError("\(path) is an SQLite database but not a fracview review database")
+        }
+    }
+
+    /// Checks the location before SQLite sees it, so the message says what is wrong instead of "unable to open".
+    private static func checkWritable(_ path: String) throws {
+        let fm = FileManager.default
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        var isDir: ObjCBool = false
+        let prefix = "cannot write review database at \(path)"
+        guard fm.fileExists(atPath: dir, isDirectory: &isDir) else {
+            throw ReviewStoreError("\(prefix): directory \(dir) does not exist")
+        }
+        guard isDir.boolValue else { throw ReviewStoreError("\(prefix): \(dir) is not a directory") }
+        if fm.fileExists(atPath: path, isDirectory: &isDir) {
+            if isDir.boolValue { throw ReviewStoreError("\(prefix): it is a directory") }
+            let fd = open(path, O_RDWR)
+            if fd < 0 { throw ReviewStoreError("\(prefix): \(errnoText())") }
+            close(fd)
+        }
+        // WAL needs to create <db>-wal and <db>-shm beside the file: probe the directory itself. (access(2) is not
+        // enough: it says yes to root on a read-only directory, and to anyone on some virtual file systems.)
+        let probe = url.deletingLastPathComponent()
+            .appendingPathComponent(".fracview-probe-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        if fd < 0 { throw ReviewStoreError("\(prefix): \(errnoText())") }
+        close(fd)
+        unlink(probe)
+    }
+
+    private static func errnoText() -> String {
+        switch errno {
+        case EACCES, EPERM: return "permission denied"
+        case EROFS: return "read-only file system"
+        case ENOENT: return "no such file or directory"
+        case ENOSPC: return "no space left on device"
+        default: return String(cString: strerror(errno)).lowercased()
+        }
+    }
+
+    private static func describe(_ error: Error, path: String, action: String, readOnly: Bool = false) -> ReviewStoreError {
+        if let error = error as? ReviewStoreError { return error }
+        if let dbError = error as? DatabaseError {
+            switch dbError.resultCode {
+            case .SQLITE_NOTADB:
+                return ReviewStoreError("\(path) is not an SQLite database (is --db pointing at the right file?)")
+            case .SQLITE_CORRUPT:
+                return ReviewStoreError("review database \(path) is damaged (SQLite: \(oneLine(dbError.message)))")
+            case .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM:
+                return ReviewStoreError("cannot \(readOnly ? "read" : "write") review database at \(path): "
+                                        + oneLine(dbError.message))
+            case .SQLITE_FULL:
+                return ReviewStoreError("cannot \(action) in \(path): disk full")
+            case .SQLITE_BUSY, .SQLITE_LOCKED:
+                return ReviewStoreError("cannot \(action) in \(path): the database is locked by another process")
+            default:
+                return ReviewStoreError("cannot \(action) in \(path): \(oneLine(dbError.message))")
+            }
+        }
+        return ReviewStoreError("cannot \(action) in \(path): \(oneLine(String(describing: error)))")
+    }
+
+    private static func oneLine(_ text: String?) -> String {
+        (text ?? "unknown error").split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    private func write<T>(_ action: String, _ body: (Database) throws -> T) throws -> T {
+        do { return try dbWriter.write(body) } catch { throw Self.describe(error, path: path, action: action) }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try dbWriter.read(body) } catch { throw Self.describe(error, path: path, action: "read") }
+    }
+
+    private static func jsonString<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                      nan: "nan")
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    private static func decodeProbabilities(_ json: String) throws -> [Float] {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                        nan: "nan")
+        return try decoder.decode([Float].self, from: Data(json.utf8))
+    }
+
+    private static func fetchDecision(_ db: Database, reviewer: String, split: String,
+                                      relativePath: String) throws -> ReviewDecision? {
+        try Row.fetchOne(db, sql: "SELECT * FROM decision WHERE reviewer = ? AND split = ? AND relative_path = ?",
+                         arguments: [reviewer, split, relativePath]).map(decision(from:))
+    }
+
+    private static func upsert(_ db: Database, _ d: ReviewDecision) throws {
+        try db.execute(sql: """
+            INSERT INTO decision (reviewer, split, relative_path, status, truth, predicted, probabilities,
+                                  reviewer_label, note, reviewed_at, weights_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(reviewer, split, relative_path) DO UPDATE SET
+              status = excluded.status, truth = excluded.truth, predicted = excluded.predicted,
+              probabilities = excluded.probabilities, reviewer_label = excluded.reviewer_label, note = excluded.note,
+              reviewed_at = excluded.reviewed_at, weights_id = excluded.weights_id
+            """, arguments: [d.reviewer, d.split, d.relativePath, d.status.rawValue, d.truth, d.predicted,
+                             try jsonString(d.probabilities), d.reviewerLabel, d.note,
+                             ReviewTime.string(d.reviewedAt), d.weightsID])
+    }
+
+    private static func decision(from row: Row) throws -> ReviewDecision {
+        let statusText: String = row["status"]
+        let path: String = row["relative_path"]
+        guard let status = ReviewStatus(rawValue: statusText) else {
+            throw ReviewStoreError("review database row for \(path) has an unknown status '\(statusText)'")
+        }
+        let reviewedAtText: String = row["reviewed_at"]
+        guard let reviewedAt = ReviewTime.date(reviewedAtText) else {
+            throw ReviewStoreError("review database row for \(path) has a bad reviewed_at '\(reviewedAtText)'")
+        }
+        return ReviewDecision(relativePath: path, split: row["split"], reviewer: row["reviewer"], status: status,
+                              truth: row["truth"], predicted: row["predicted"],
+                              probabilities: try decodeProbabilities(row["probabilities"]),
+                              reviewerLabel: row["reviewer_label"], note: row["note"], reviewedAt: reviewedAt,
+                              weightsID: row["weights_id"])
+    }
 }
 
-/// The reviewed-cases CSV (RFC 4180, UTF-8, header row, formula-injection neutralised, written atomically).
-public enum ReviewCSV {
-    public static func write(_ decisions: [ReviewDecision], classes: [String], datasetRoot: String?, to path: String) throws {
-        fatalError("TODO(store)")
+/// A decision as JSON in the undo history.
+private struct StoredDecision: Codable {
+    var relativePath: String, split: String, reviewer: String, status: String
+    var truth: Int?, predicted: Int?, probabilities: [Float], reviewerLabel: Int?, note: String
+    var reviewedAt: String, weightsID: String
+
+    init(_ d: ReviewDecision) {
+        relativePath = d.relativePath; split = d.split; reviewer = d.reviewer; status = d.status.rawValue
+        truth = d.truth; predicted = d.predicted; probabilities = d.probabilities; reviewerLabel = d.reviewerLabel
+        note = d.note; reviewedAt = ReviewTime.string(d.reviewedAt); weightsID = d.weightsID
+    }
+
+    var decision: ReviewDecision {
+        ReviewDecision(relativePath: relativePath, split: split, reviewer: reviewer,
+                       status: ReviewStatus(rawValue: status) ?? .flagged, truth: truth, predicted: predicted,
+                       probabilities: probabilities, reviewerLabel: reviewerLabel, note: note,
+                       reviewedAt: ReviewTime.date(reviewedAt) ?? Date(timeIntervalSince1970: 0), weightsID: weightsID)
+    }
+}
+
+/// ISO 8601 UTC timestamps: milliseconds in the database, whole seconds in the CSV. Formatted by hand so that
+/// a date rounded to the millisecond survives a round trip bit for bit.
+enum ReviewTime {
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+
+    static func string(_ date: Date, fractional: Bool = true) -> String {
+        let ms = milliseconds(date)
+        var seconds = time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000)
+        let millis = Int(ms - Int64(seconds) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+                          Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        return fractional ? base + String(format: ".%03dZ", millis) : base + "Z"
+    }
+
+    static func date(_ text: String) -> Date? {
+        let fields = text.split(whereSeparator: { "-T:.Z".contains($0) }).map { Int($0) }
+        guard text.hasSuffix("Z"), fields.count == 6 || fields.count == 7, fields.allSatisfy({ $0 != nil }) else {
+            return nil
+        }
+        let f = fields.map { $0! }
+        var parts = tm()
+        parts.tm_year = Int32(f[0] - 1900); parts.tm_mon = Int32(f[1] - 1); parts.tm_mday = Int32(f[2])
+        parts.tm_hour = Int32(f[3]); parts.tm_min = Int32(f[4]); parts.tm_sec = Int32(f[5])
+        let seconds = Int64(timegm(&parts))
+        let millis = f.count == 7 ? Int64(f[6]) : 0
+        return Date(timeIntervalSince1970: Double(seconds * 1000 + millis) / 1000)
+    }
+}
+
+/// Float32 arrays as little-endian BLOBs.
+enum FloatBlob {
+    static func encode(_ values: [Float]) -> Data {
+        var data = Data(capacity: values.count * 4)
+        for value in values {
+            var bits = value.bitPattern.littleEndian
+            withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
+        }
+        return data
+    }
+
+    static func decode(_ data: Data?) -> [Float]? {
+        guard let data, data.count % 4 == 0 else { return nil }
+        var values = [Float](repeating: 0, count: data.count / 4)
+        data.withUnsafeBytes { raw in
+            for i in values.indices {
+                values[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+            }
+        }
+        return values
+    }
+
+    static func featureMap(_ data: Data?, width: Int?, height: Int?) -> FeatureMap? {
+        guard let width, let height, width >= 0, height >= 0, let values = decode(data),
+              values.count == width * height else { return nil }
+        return FeatureMap(width: width, height: height, values: values)
     }
 }

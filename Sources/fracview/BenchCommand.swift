@@ -1,7 +1,112 @@
-// Placeholder (owned by the engine work): replaced by the real command.
 import ArgumentParser
+import Engine
+import Foundation
+import Model
 
 struct BenchCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("fracview bench is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the engine: forward latency at batch 1, Grad-CAM/attention overhead, peak RSS.",
+        discussion: """
+            Runs on a fixed pseudo-random input of the model's input size with this machine's OpenBLAS settings \
+            (OPENBLAS_NUM_THREADS, OPENBLAS_CORETYPE). Latency is the median and 90th percentile over --runs \
+            forward passes after warm-up. scripts/bench.sh runs this and PyTorch on the same weights and prints the ratio.
+            """)
+
+    @Option(name: .long, help: "Weights file (.safetensors); default: the shipped model.")
+    var weights: String?
+
+    @Flag(name: .long, help: "Print one JSON object.")
+    var json = false
+
+    @Option(name: .long, help: "Timed forward passes (at least 30).")
+    var runs = 50
+
+    @Option(name: .long, help: "Untimed warm-up passes.")
+    var warmup = 5
+
+    func validate() throws {
+        guard runs >= 30 else { throw ValidationError("--runs must be at least 30") }
+        guard warmup >= 1 else { throw ValidationError("--warmup must be at least 1") }
+    }
+
+    func run() throws {
+        let loadStart = DispatchTime.now()
+        let model: FractureClassifier
+        do { model = try ModelLoading.load(weights) } catch { ModelLoading.exitWithError(error) }
+        let loadMs = ms(since: loadStart)
+        let h = model.info.inputSize[0], w = model.info.inputSize[1]
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        let input = (0..<(3 * h * w)).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 4000) / 1000 - 2
+        }
+        for _ in 0..<warmup { _ = model.run(input: input, gradcam: true) }
+
+        var forward = [Double]()
+        for _ in 0..<runs {
+            let t = DispatchTime.now()
+            _ = model.run(input: input, gradcam: false)
+            forward.append(ms(since: t))
+        }
+        // Grad-CAM's extra cost: head with CAM minus head without, on the same features, interleaved.
+        let x = Tensor(shape: [1, 3, h, w], values: input)
+        let features = model.backbone(x)
+        var cam = [Double](), attention = [Double]()
+        for _ in 0..<max(runs, 200) {
+            var t = DispatchTime.now()
+            _ = model.head.forward(features: features, gradcam: true)
+            let with = ms(since: t)
+            t = DispatchTime.now()
+            _ = model.head.forward(features: features, gradcam: false)
+            cam.append(with - ms(since: t))
+            t = DispatchTime.now()
+            _ = model.head.attentionMap(features: features)
+            attention.append(ms(since: t))
+        }
+        let fMed = percentile(forward, 0.5), fP90 = percentile(forward, 0.9)
+        let camMed = max(0, percentile(cam, 0.5)), attMed = percentile(attention, 0.5)
+        let extraPct = (camMed + attMed) / fMed * 100
+        let rss = peakRSSMegabytes()
+        let core = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "\(BLAS.coreName) (OPENBLAS_CORETYPE=\($0))" }
+            ?? BLAS.coreName
+        if json {
+            print(JSONLine.object([
+                ("architecture", JSONLine.string(model.info.architecture)), ("weights_id", JSONLine.string(model.info.weightsID)),
+                ("input_size", "[\(h), \(w)]"), ("batch", "1"), ("runs", "\(runs)"),
+                ("forward_ms_median", JSONLine.number(fMed)), ("forward_ms_p90", JSONLine.number(fP90)),
+                ("forward_ms_min", JSONLine.number(forward.min() ?? 0)),
+                ("gradcam_ms_median", JSONLine.number(camMed)), ("attention_ms_median", JSONLine.number(attMed)),
+                ("explain_extra_percent", JSONLine.number(extraPct)),
+                ("load_ms", JSONLine.number(loadMs)), ("peak_rss_mb", JSONLine.number(rss)),
+                ("threads", "\(BLAS.threadCount)"), ("openblas_core", JSONLine.string(BLAS.coreName)),
+            ]))
+        } else {
+            print("model        \(model.info.architecture) \(h)×\(w), weights \(model.info.weightsID), loaded in \(f1(loadMs)) ms")
+            print("forward      median \(f1(fMed)) ms, p90 \(f1(fP90)) ms, min \(f1(forward.min() ?? 0)) ms (batch 1, \(runs) runs)")
+            print("Grad-CAM     +\(f2(camMed)) ms; attention map \(f2(attMed)) ms (inside the forward); together \(f1(extraPct)) % of a forward")
+            print("peak RSS     \(f1(rss)) MB")
+            print("OpenBLAS     \(BLAS.threadCount) thread(s), core \(core)")
+        }
+    }
+
+    private func ms(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6 }
+    private func f1(_ v: Double) -> String { String(format: "%.1f", v) }
+    private func f2(_ v: Double) -> String { String(format: "%.2f", v) }
+
+    private func percentile(_ values: [Double], _ q: Double) -> Double {
+        let s = values.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s[min(s.count - 1, Int((Double(s.count - 1) * q).rounded()))]
+    }
+
+    /// VmHWM from /proc/self/status (Linux): the resident-set high-water mark.
+    private func peakRSSMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+            return kb / 1024
+        }
+        return 0
+    }
 }

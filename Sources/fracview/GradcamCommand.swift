@@ -1,7 +1,85 @@
-// Placeholder (owned by the imaging work): replaced by the real command.
+// `fracview gradcam`: the notebook's Grad-CAM figure for one image, as a PNG.
 import ArgumentParser
+import Foundation
+import Imaging
+import Model
+
+extension Colormap: ExpressibleByArgument {}
 
 struct GradcamCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "gradcam", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("fracview gradcam is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "gradcam",
+        abstract: "Write the three-panel Grad-CAM figure (original, overlay, attention map) of one image as a PNG.",
+        discussion: """
+            The overlay is the notebook's: the Grad-CAM map of the predicted class, resized to the image, \
+            coloured and blended 0.6·image + 0.4·heat. The attention map is the gate's output, scaled to its \
+            own range (shown under it).
+            """)
+
+    @Option(help: "Model weights (.safetensors). Default: $FRACVIEW_WEIGHTS or weights/\(DefaultWeights.fileName).")
+    var weights: String?
+
+    @Argument(help: "The X-ray (JPEG or PNG).")
+    var image: String
+
+    @Option(name: .shortAndLong, help: "Where to write the PNG.")
+    var output: String
+
+    @Option(help: "Colour map of the heat: \(Colormap.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var colormap: Colormap = .jet
+
+    @Option(help: "Largest side of each panel in pixels (the image keeps its aspect ratio).")
+    var panelSize: Int = 320
+
+    func validate() throws {
+        guard (64...2048).contains(panelSize) else { throw ValidationError("--panel-size must be between 64 and 2048") }
+    }
+
+    func run() throws {
+        do {
+            try render()
+        } catch {
+            // One line, whatever failed (weights, image, output).
+            let message = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
+            FileHandle.standardError.write(Data("fracview gradcam: \(message)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+
+    private func render() throws {
+        guard let weightsPath = weights ?? DefaultWeights.locate() else {
+            throw GradcamError(DefaultWeights.missingMessage)
+        }
+        let model = try FractureClassifier(contentsOf: weightsPath)
+        let info = model.info
+        guard info.inputSize.count == 2, info.mean.count == 3, info.std.count == 3 else {
+            throw GradcamError("\(weightsPath): model metadata has no usable input_size/mean/std")
+        }
+        let picture = try ImageDecoder.decode(path: image)
+        let input = ModelInput.tensor(from: picture, width: info.inputSize[1], height: info.inputSize[0],
+                                      mean: info.mean, std: info.std)
+        let result = model.run(input: input, gradcam: true)
+        guard let cam = result.gradcam else { throw GradcamError("the model returned no Grad-CAM map") }
+        let predicted = result.predicted
+        let label = predicted < info.classes.count ? info.classes[predicted] : "class \(predicted)"
+        let caption = "\(Self.printable(URL(fileURLWithPath: image).lastPathComponent))  |  \(info.architecture), weights \(info.weightsID)"
+        let figure = GradcamFigure.render(
+            image: picture,
+            gradcam: HeatMap(width: cam.width, height: cam.height, values: cam.values),
+            attention: HeatMap(width: result.attention.width, height: result.attention.height, values: result.attention.values),
+            predicted: label, confidence: result.probabilities[predicted], colormap: colormap, panelSize: panelSize,
+            caption: caption)
+        try PNGWriter.write(figure, to: output)
+        print("\(output): \(label) (\(String(format: "%.1f", Double(result.probabilities[predicted]) * 100))%)")
+    }
+
+    /// File names may hold anything; the figure's font draws ASCII only, and control characters never.
+    static func printable(_ name: String) -> String {
+        String(name.unicodeScalars.map { (32...126).contains($0.value) ? Character($0) : "?" })
+    }
+}
+
+struct GradcamError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -1,7 +1,97 @@
-// Placeholder (owned by the engine work): replaced by the real command.
 import ArgumentParser
+import Foundation
+import Imaging
+import Model
 
 struct PredictCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "predict", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("fracview predict is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Classify X-ray images: the top class and every class probability.",
+        discussion: """
+            With --json, one JSON object per image and line: {"image", "predicted", "probabilities"}, plus \
+            "gradcam" and "attention" (row-major arrays at feature-map resolution, values in [0,1]) with --maps. \
+            An unreadable image gives {"image", "error"}; the others still run and the exit status is 1 at the end.
+            """)
+
+    @Option(name: .long, help: "Weights file (.safetensors); default: the shipped model.")
+    var weights: String?
+
+    @Flag(name: .long, help: "One JSON object per line.")
+    var json = false
+
+    @Flag(name: .long, help: "Also compute the Grad-CAM and attention maps.")
+    var maps = false
+
+    @Argument(help: "JPEG or PNG files.")
+    var images: [String]
+
+    func run() throws {
+        let model: FractureClassifier
+        do { model = try ModelLoading.load(weights) } catch { ModelLoading.exitWithError(error) }
+        let info = model.info
+        var failures = 0
+        for path in images {
+            let output: ClassifierOutput
+            do {
+                let image = try ImageDecoder.decode(path: path)
+                let input = ModelInput.tensor(from: image, width: info.inputSize[1], height: info.inputSize[0],
+                                              mean: info.mean, std: info.std)
+                output = model.run(input: input, gradcam: maps)
+            } catch {
+                failures += 1
+                let message = "\(error)"
+                if json {
+                    print(JSONLine.object([("image", JSONLine.string(path)), ("error", JSONLine.string(message))]))
+                } else {
+                    FileHandle.standardError.write(Data("fracview: \(message)\n".utf8))
+                }
+                continue
+            }
+            if json {
+                print(jsonLine(path: path, output: output, classes: info.classes))
+            } else {
+                print(textBlock(path: path, output: output, classes: info.classes))
+            }
+            fflush(stdout)
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    private func jsonLine(path: String, output: ClassifierOutput, classes: [String]) -> String {
+        var pairs: [(String, String)] = [
+            ("image", JSONLine.string(path)),
+            ("predicted", JSONLine.string(classes[output.predicted])),
+            ("probabilities", JSONLine.object(zip(classes, output.probabilities).map { ($0, JSONLine.number($1)) })),
+        ]
+        if maps {
+            if let cam = output.gradcam { pairs.append(("gradcam", JSONLine.map(cam))) }
+            pairs.append(("attention", JSONLine.map(output.attention)))
+        }
+        return JSONLine.object(pairs)
+    }
+
+    private func textBlock(path: String, output: ClassifierOutput, classes: [String]) -> String {
+        let width = classes.map(\.count).max() ?? 0
+        var lines = ["\(Sanitize.terminal(path)): \(classes[output.predicted]) (\(percent(output.probabilities[output.predicted])))"]
+        let order = output.probabilities.indices.sorted { output.probabilities[$0] > output.probabilities[$1] }
+        for i in order {
+            let name = classes[i].padding(toLength: width, withPad: " ", startingAt: 0)
+            let bar = String(repeating: "█", count: Int((output.probabilities[i] * 30).rounded()))
+            lines.append("  \(name)  \(percent(output.probabilities[i]).leftPad(6))  \(bar)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func percent(_ p: Float) -> String { String(format: "%.1f%%", Double(p) * 100) }
+}
+
+enum Sanitize {
+    /// Replaces control characters (escape codes in file names) so that printing a path cannot drive the terminal.
+    static func terminal(_ s: String) -> String {
+        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || ($0.value >= 0x7F && $0.value < 0xA0) ? "?" : $0 }))
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
 }

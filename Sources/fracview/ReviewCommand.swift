@@ -1,7 +1,164 @@
-// Placeholder (owned by the tui work): replaced by the real command.
 import ArgumentParser
+import Foundation
+import Model
+import Review
+import Terminal
 
+/// `fracview review` (the default command): the review TUI.
 struct ReviewCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "review", abstract: "(not yet implemented)")
-    func run() throws { throw ValidationError("fracview review is not implemented yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "review",
+        abstract: "Step through a dataset split, compare the model with the labels, flag and relabel.",
+        discussion: "Keys: ? in the TUI, or docs/tui.md. Every decision is saved to the review database at once.")
+
+    @Argument(help: "Dataset root (YOLO layout with data.yaml). Default: the bundled sample samples/hbfmid-test.")
+    var dataset: String?
+
+    @Option(help: "Split to review.")
+    var split = "test"
+
+    @Option(help: "Model weights (.safetensors). Default: the shipped weights; without any, the TUI opens with \"no model\".")
+    var weights: String?
+
+    @Option(help: "Review database. Default: \(ReviewStore.defaultFileName) in the dataset folder.")
+    var db: String?
+
+    @Option(help: "Reviewer name (decisions are kept per reviewer). Default: $USER.")
+    var reviewer: String?
+
+    @Option(help: "Image drawing: sixel, blocks or none. Default: sixel if the terminal answers that it has it, else blocks.")
+    var graphics: String?
+
+    @Option(help: "Colour theme (dark, light, high-contrast). NO_COLOR turns colours off.")
+    var theme: String?
+
+    @Flag(inversion: .prefixedNo, help: "Move to the next case after a decision.")
+    var autoAdvance = true
+
+    @Option(help: "Where `e` writes the CSV. Default: fracview-review-<split>-<reviewer>.csv beside the database.")
+    var export: String?
+
+    func run() throws {
+        let env = ProcessInfo.processInfo.environment
+        var requested: GraphicsMode?
+        if let graphics {
+            guard let g = GraphicsMode(rawValue: graphics.lowercased()) else {
+                throw ValidationError("--graphics must be sixel, blocks or none (got \(graphics))")
+            }
+            requested = g
+        }
+        let root = try dataset ?? ReviewCommand.bundledSample()
+        let data = try YOLODataset.open(root: root)
+        let cases = try data.cases(split: split)
+        guard !cases.isEmpty else {
+            throw Failure("no images in split '\(split)' of \(root) (available: \(data.splits.joined(separator: ", ")))")
+        }
+        let who = ReviewStore.reviewerName(reviewer, env: env)
+        let dbPath = db ?? (root as NSString).appendingPathComponent(ReviewStore.defaultFileName)
+        let store: ReviewStore
+        do {
+            try ReviewCommand.checkWritable(dbPath)
+            store = try ReviewStore(path: dbPath)
+            try store.setSessionInfo(datasetRoot: root, classes: data.classes)
+        } catch {
+            throw Failure("cannot use the review database \(dbPath): \(error)")
+        }
+
+        let predictions: PredictionSource
+        if let path = weights ?? DefaultWeights.locate() {
+            let classifier: FractureClassifier
+            do { classifier = try FractureClassifier(contentsOf: path) }
+            catch { throw Failure("cannot load weights \(path): \(error)") }
+            if classifier.info.classes.count != data.classes.count {
+                throw Failure("the model has \(classifier.info.classes.count) classes, the dataset \(data.classes.count)")
+            }
+            // Background inference over the split, through the database's prediction cache.
+            predictions = RunnerPredictionSource(runner: InferenceRunner(cases: cases, classifier: classifier, store: store))
+        } else {
+            predictions = NoModelPredictionSource(count: cases.count)
+        }
+
+        // Themes: the chosen one first (a one-line error if it is unknown or malformed), then the others for `t`.
+        let chosen: Theme
+        do { chosen = try Theme.resolve(name: theme, env: env) } catch { throw Failure("\(error)") }
+        var palettes = [Palette(theme: chosen)]
+        for name in Theme.availableNames() where name != chosen.name {
+            if let other = try? Theme.resolve(name: name, env: env) { palettes.append(Palette(theme: other)) }
+        }
+        let index = 0
+        let monochrome = chosen.monochrome
+
+        let exportPath = export ?? ((dbPath as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent("fracview-review-\(split)-\(ReviewCommand.fileSafe(who)).csv")
+
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+            throw Failure("fracview review needs a terminal (stdin and stdout must be a tty); use `fracview export` for scripts")
+        }
+        let session = try ReviewSession(cases: cases, classes: data.classes, split: split, reviewer: who,
+                                        store: store, predictions: predictions, autoAdvance: autoAdvance)
+        let capabilities = TerminalCapabilities.probe(requested: requested, environment: env)
+        let app = ReviewApp(session: session, predictions: predictions, images: CaseImages(paths: cases.map(\.imagePath)),
+                            exporter: StoreExporter(store: store, classes: data.classes, datasetRoot: root),
+                            configuration: ReviewAppConfiguration(capabilities: capabilities, palettes: palettes,
+                                                                  paletteIndex: index, monochrome: monochrome,
+                                                                  exportPath: exportPath))
+        app.run()
+        let c = session.counts
+        print("fracview: \(c.reviewed)/\(cases.count) reviewed (\(c.accepted) accepted, \(c.flagged) flagged, \(c.relabelled) relabelled) · saved in \(dbPath)")
+    }
+
+    /// samples/hbfmid-test under the working directory, else walking up from the executable.
+    static func bundledSample() throws -> String {
+        let rel = "samples/hbfmid-test"
+        let fm = FileManager.default
+        let cwd = (fm.currentDirectoryPath as NSString).appendingPathComponent(rel)
+        if fm.fileExists(atPath: (cwd as NSString).appendingPathComponent("data.yaml")) { return cwd }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        if let exe = Bundle.main.executableURL { dir = exe.resolvingSymlinksInPath().deletingLastPathComponent() }
+        for _ in 0..<8 {
+            let candidate = dir.appendingPathComponent(rel).path
+            if fm.fileExists(atPath: (candidate as NSString).appendingPathComponent("data.yaml")) { return candidate }
+            dir = dir.deletingLastPathComponent()
+        }
+        throw Failure("no dataset given and the bundled sample \(rel) was not found; pass a dataset folder")
+    }
+
+    static func fileSafe(_ s: String) -> String {
+        String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+    }
+
+    /// A clear error before the UI starts if the database's folder can't be written.
+    static func checkWritable(_ path: String) throws {
+        let fm = FileManager.default
+        let dir = (path as NSString).deletingLastPathComponent
+        let folder = dir.isEmpty ? "." : dir
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
+            throw Failure("folder \(folder) does not exist")
+        }
+        if fm.fileExists(atPath: path) {
+            guard fm.isWritableFile(atPath: path) else { throw Failure("\(path) is not writable") }
+        } else {
+            guard fm.isWritableFile(atPath: folder) else { throw Failure("folder \(folder) is not writable") }
+        }
+    }
+}
+
+/// A one-line error for the user (ArgumentParser prints "Error: …" and exits 1).
+struct Failure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// `e` in the TUI: this reviewer's decisions through ReviewCSV.
+final class StoreExporter: DecisionExporter {
+    let store: ReviewStore, classes: [String], datasetRoot: String
+    init(store: ReviewStore, classes: [String], datasetRoot: String) {
+        self.store = store; self.classes = classes; self.datasetRoot = datasetRoot
+    }
+    func export(reviewer: String, to path: String) throws -> Int {
+        let decisions = try store.allDecisions(reviewer: reviewer)
+        try ReviewCSV.write(decisions, classes: classes, datasetRoot: datasetRoot, to: path)
+        return decisions.count
+    }
 }

@@ -1,2 +1,0 @@
-#include "CCodecs.h"
-int ccodecs_placeholder(void) { return 0; }

@@ -1,0 +1,39 @@
+import COpenBLAS
+
+/// The few OpenBLAS entry points the engine uses, with Swift-friendly signatures.
+public enum BLAS {
+    /// C[m×n] = alpha·A[m×k]·B[k×n] + beta·C (row-major, no transposes; leading dimensions are the row lengths).
+    @inlinable
+    public static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                            c: UnsafeMutablePointer<Float>, alpha: Float = 1, beta: Float = 0) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(k), b, Int32(n), beta, c, Int32(n))
+    }
+
+    /// C[m×n] = A[m×k]·B[n×k]ᵀ + beta·C: a linear layer over a batch of rows (B is the weight, out × in).
+    @inlinable
+    public static func gemmTransB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                  c: UnsafeMutablePointer<Float>, beta: Float = 0) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                    1, a, Int32(k), b, Int32(k), beta, c, Int32(n))
+    }
+
+    /// y[m] = A[m×n]·x (transposed: y[n] = Aᵀ·x) + beta·y.
+    @inlinable
+    public static func gemv(transposed: Bool = false, m: Int, n: Int, a: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                            y: UnsafeMutablePointer<Float>, beta: Float = 0) {
+        cblas_sgemv(CblasRowMajor, transposed ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),
+                    1, a, Int32(n), x, 1, beta, y, 1)
+    }
+
+    /// Threads OpenBLAS uses (OPENBLAS_NUM_THREADS or the core count).
+    public static var threadCount: Int { Int(openblas_get_num_threads()) }
+
+    /// The kernel family OpenBLAS picked (or was told by OPENBLAS_CORETYPE), e.g. "Haswell".
+    public static var coreName: String {
+        guard let p = openblas_get_corename() else { return "unknown" }
+        return String(cString: p)
+    }
+
+    public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+}

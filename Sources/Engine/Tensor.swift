@@ -1,0 +1,77 @@
+/// A dense Float32 tensor in row-major (NCHW for images) order.
+///
+/// Storage is allocated once with a fixed capacity; `reshape` reuses it, so a forward pass can ping-pong
+/// between a few preallocated tensors without allocating per op.
+public final class Tensor {
+    public private(set) var shape: [Int]
+    public let capacity: Int
+    public let data: UnsafeMutablePointer<Float>
+
+    /// A zero-filled tensor; `capacity` (in elements) may exceed the shape's element count.
+    public init(shape: [Int], capacity: Int? = nil) {
+        let count = Tensor.elementCount(shape)
+        let cap = max(capacity ?? count, count, 1)
+        self.shape = shape
+        self.capacity = cap
+        data = .allocate(capacity: cap)
+        data.initialize(repeating: 0, count: cap)
+    }
+
+    public convenience init(shape: [Int], values: [Float]) {
+        precondition(values.count == Tensor.elementCount(shape), "Tensor: \(values.count) values for shape \(shape)")
+        self.init(shape: shape)
+        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { data.deallocate() }
+
+    public static func elementCount(_ shape: [Int]) -> Int { shape.reduce(1, *) }
+
+    public var count: Int { Tensor.elementCount(shape) }
+
+    /// Changes the shape in place; the element count must fit the capacity. Contents are not cleared.
+    public func reshape(_ newShape: [Int]) {
+        precondition(Tensor.elementCount(newShape) <= capacity, "Tensor: shape \(newShape) exceeds capacity \(capacity)")
+        shape = newShape
+    }
+
+    /// A copy of the contents as an array.
+    public var values: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
+
+    public subscript(index: Int) -> Float {
+        get { data[index] }
+        set { data[index] = newValue }
+    }
+
+    /// Dimensions of an NCHW tensor (a 3-D CHW tensor counts as batch 1).
+    public var nchw: (n: Int, c: Int, h: Int, w: Int) {
+        switch shape.count {
+        case 4: return (shape[0], shape[1], shape[2], shape[3])
+        case 3: return (1, shape[0], shape[1], shape[2])
+        default: preconditionFailure("Tensor: expected an NCHW shape, got \(shape)")
+        }
+    }
+}
+
+/// Scratch memory reused across ops (im2col columns, SE scales, …): grows to the largest request and then stays.
+public final class Workspace {
+    private var buffer: UnsafeMutablePointer<Float>
+    public private(set) var capacity: Int
+
+    public init(capacity: Int = 0) {
+        self.capacity = max(capacity, 1)
+        buffer = .allocate(capacity: self.capacity)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// At least `count` floats of uninitialised scratch, valid until the next call.
+    public func scratch(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count > capacity {
+            buffer.deallocate()
+            capacity = count
+            buffer = .allocate(capacity: count)
+        }
+        return buffer
+    }
+}

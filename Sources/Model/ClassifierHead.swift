@@ -1,0 +1,144 @@
+import Engine
+
+/// The notebook's head on top of the backbone features F [C, h, w]:
+/// attention gate a = sigmoid(conv(relu(conv(F)))) [1, h, w], pooled = mean(F·a), then
+/// Linear(C, hidden) → BatchNorm1d (folded) → ReLU → Linear(hidden, classes). Dropout is the identity in eval.
+/// It also computes Grad-CAM on F with a hand-written backward through this head only.
+public final class ClassifierHead {
+    public let channels: Int
+    public let hidden: Int
+    public let classCount: Int
+    let gate1: Conv2d
+    let gate2: Conv2d
+    /// classifier.1 with classifier.2 (BatchNorm1d) folded in.
+    let fc1: Linear
+    let fc2: Linear
+
+    public init(gate1: Conv2d, gate2: Conv2d, fc1: Linear, batchNorm: BatchNorm, fc2: Linear) {
+        precondition(gate1.inChannels == fc1.inFeatures && gate2.outChannels == 1 && fc1.outFeatures == fc2.inFeatures)
+        channels = gate1.inChannels; hidden = fc1.outFeatures; classCount = fc2.outFeatures
+        gate1.activation = .relu
+        gate2.activation = .sigmoid
+        fc1.activation = .identity  // ReLU is applied by hand: the backward needs the pre-activation
+        fc2.activation = .identity
+        batchNorm.fold(into: fc1)
+        self.gate1 = gate1; self.gate2 = gate2; self.fc1 = fc1; self.fc2 = fc2
+    }
+
+    /// Reads `attention_gate.{0,2}` and `classifier.{1,2,4}` (hidden = 512 as in the notebook).
+    convenience init(channels: Int, hidden: Int = 512, classCount: Int, reader: inout WeightReader) throws {
+        let c8 = channels / 8
+        let g1 = try reader.pointwiseConv("attention_gate.0", inChannels: channels, outChannels: c8, activation: .relu)
+        let g2 = try reader.pointwiseConv("attention_gate.2", inChannels: c8, outChannels: 1, activation: .sigmoid)
+        let l1 = try reader.linear("classifier.1", inFeatures: channels, outFeatures: hidden)
+        let bn = try reader.batchNorm("classifier.2", channels: hidden, eps: 1e-5)
+        let l2 = try reader.linear("classifier.4", inFeatures: hidden, outFeatures: classCount)
+        self.init(gate1: g1, gate2: g2, fc1: l1, batchNorm: bn, fc2: l2)
+    }
+
+    /// Runs the head on features [1, C, h, w]; Grad-CAM (for the predicted class) only when asked.
+    public func forward(features f: Tensor, gradcam wantCAM: Bool) -> ClassifierOutput {
+        forwardDetailed(features: f, gradcam: wantCAM).output
+    }
+
+    /// The attention gate alone (sigmoid map at feature resolution); `forward` computes it too.
+    public func attentionMap(features f: Tensor) -> FeatureMap {
+        let (_, _, h, w) = f.nchw
+        let ws = Workspace()
+        let hiddenMap = Tensor(shape: [1, gate1.outChannels, h, w])
+        gate1.forward(f, into: hiddenMap, workspace: ws)
+        let gate = Tensor(shape: [1, 1, h, w])
+        gate2.forward(hiddenMap, into: gate, workspace: ws)
+        return FeatureMap(width: w, height: h, values: gate.values)
+    }
+
+    /// Forward plus the intermediates the backward uses (tests check the CAM weights against autograd).
+    func forwardDetailed(features f: Tensor, gradcam wantCAM: Bool)
+        -> (output: ClassifierOutput, hiddenMap: Tensor, gate: Tensor, preReLU: [Float]) {
+        let (n, c, h, w) = f.nchw
+        precondition(n == 1 && c == channels, "ClassifierHead: expected [1, \(channels), h, w], got \(f.shape)")
+        let hw = h * w
+        let ws = Workspace()
+        let hiddenMap = Tensor(shape: [1, gate1.outChannels, h, w])
+        gate1.forward(f, into: hiddenMap, workspace: ws)
+        let gate = Tensor(shape: [1, 1, h, w])
+        gate2.forward(hiddenMap, into: gate, workspace: ws)
+
+        // pooled[c] = mean_i F[c, i]·a[i]: one matrix-vector product instead of materialising F·a.
+        var pooled = [Float](repeating: 0, count: c)
+        pooled.withUnsafeMutableBufferPointer { p in
+            BLAS.gemv(m: c, n: hw, a: f.data, x: gate.data, y: p.baseAddress!)
+            for i in 0..<c { p[i] /= Float(hw) }
+        }
+        let z = fc1(pooled)  // BN folded, before ReLU
+        let r = z.map { max($0, 0) }
+        let logits = fc2(r)
+        let probabilities = softmax(logits)
+        let attention = FeatureMap(width: w, height: h, values: gate.values)
+        var cam: FeatureMap?
+        if wantCAM {
+            let k = probabilities.indices.max(by: { probabilities[$0] < probabilities[$1] }) ?? 0
+            cam = gradCAM(features: f, hiddenMap: hiddenMap, gate: gate, preReLU: z, target: k)
+        }
+        return (ClassifierOutput(logits: logits, probabilities: probabilities, attention: attention, gradcam: cam),
+                hiddenMap, gate, z)
+    }
+
+    /// Grad-CAM on F for logit `target`. Only the spatial mean of dlogit/dF is needed (the CAM weights), so
+    /// the backward reduces to matrix-vector products:
+    ///   dp = fc1ᵀ·(fc2[target] ⊙ [z > 0])                       (gradient wrt the pooled vector)
+    ///   direct path:  dF[c,i] = dp[c]·a[i]/hw                    → mean_i = dp[c]·mean(a)/hw
+    ///   gate path:    da[i] = Σ_c dp[c]·F[c,i]/hw, dpre2 = da·a(1−a), dpre1[j,i] = W2[j]·dpre2[i]·[g1[j,i] > 0]
+    ///                 dF[c,i] = Σ_j W1[j,c]·dpre1[j,i]           → mean_i = W1ᵀ·mean_i(dpre1)
+    ///   cam[i] = ReLU(mean_c F[c,i]·weight[c]) / (max + 1e-6)
+    func gradCAM(features f: Tensor, hiddenMap: Tensor, gate: Tensor, preReLU z: [Float], target: Int) -> FeatureMap {
+        let (_, c, h, w) = f.nchw
+        let hw = h * w
+        let weights = camWeights(features: f, hiddenMap: hiddenMap, gate: gate, preReLU: z, target: target)
+        var cam = [Float](repeating: 0, count: hw)
+        weights.withUnsafeBufferPointer { wp in
+            cam.withUnsafeMutableBufferPointer { BLAS.gemv(transposed: true, m: c, n: hw, a: f.data, x: wp.baseAddress!, y: $0.baseAddress!) }
+        }
+        var top: Float = 0
+        for i in 0..<hw { cam[i] = max(cam[i] / Float(c), 0); top = max(top, cam[i]) }
+        for i in 0..<hw { cam[i] /= top + 1e-6 }
+        return FeatureMap(width: w, height: h, values: cam)
+    }
+
+    /// The Grad-CAM channel weights: the spatial mean of d logit[target] / dF.
+    func camWeights(features f: Tensor, hiddenMap: Tensor, gate: Tensor, preReLU z: [Float], target: Int) -> [Float] {
+        let (_, c, h, w) = f.nchw
+        let hw = h * w, c8 = gate1.outChannels
+        var dz = [Float](repeating: 0, count: hidden)
+        fc2.weight.withUnsafeBufferPointer { w2 in
+            for j in 0..<hidden { dz[j] = z[j] > 0 ? w2[target * hidden + j] : 0 }
+        }
+        let dp = fc1.backward(outputGradient: dz)
+
+        var weights = [Float](repeating: 0, count: c)
+        var da = [Float](repeating: 0, count: hw)
+        dp.withUnsafeBufferPointer { dpp in
+            da.withUnsafeMutableBufferPointer { BLAS.gemv(transposed: true, m: c, n: hw, a: f.data, x: dpp.baseAddress!, y: $0.baseAddress!) }
+        }
+        var meanGate: Float = 0
+        for i in 0..<hw { meanGate += gate[i] }
+        meanGate /= Float(hw)
+        var meanDpre1 = [Float](repeating: 0, count: c8)
+        let w2 = gate2.weight
+        for i in 0..<hw {
+            let a = gate[i]
+            let dpre2 = da[i] / Float(hw) * a * (1 - a)
+            for j in 0..<c8 where hiddenMap[j * hw + i] > 0 { meanDpre1[j] += w2[j] * dpre2 }
+        }
+        for j in 0..<c8 { meanDpre1[j] /= Float(hw) }
+        gate1.weight.withUnsafeBufferPointer { w1 in
+            meanDpre1.withUnsafeBufferPointer { d in
+                weights.withUnsafeMutableBufferPointer {
+                    BLAS.gemv(transposed: true, m: c8, n: c, a: w1.baseAddress!, x: d.baseAddress!, y: $0.baseAddress!)
+                }
+            }
+        }
+        for ch in 0..<c { weights[ch] += dp[ch] * meanGate / Float(hw) }
+        return weights
+    }
+}

@@ -1,0 +1,68 @@
+import Engine
+
+/// torchvision's `EfficientNet.features`: stem conv, the MBConv blocks, and the 1×1 head conv (features[-1]).
+final class EfficientNetFeatures {
+    let config: EfficientNetConfig
+    let stem: Conv2d
+    let blocks: [MBConvBlock]
+    let head: Conv2d
+
+    /// Reads `prefix.0…` through `prefix.(stages+1)…`.
+    init(config: EfficientNetConfig, prefix: String, reader: inout WeightReader) throws {
+        self.config = config
+        let act = config.activation
+        stem = try reader.convBN("\(prefix).0", inChannels: 3, outChannels: config.stemChannels, kernel: 3, stride: 2,
+                                 eps: config.bnEps, activation: act)
+        var blocks = [MBConvBlock]()
+        for spec in config.blocks {
+            blocks.append(try MBConvBlock(spec: spec, prefix: "\(prefix).\(spec.stage + 1).\(spec.indexInStage)",
+                                          config: config, reader: &reader))
+        }
+        self.blocks = blocks
+        head = try reader.convBN("\(prefix).\(config.stages.count + 1)", inChannels: config.lastStageChannels,
+                                 outChannels: config.featureChannels, kernel: 1, eps: config.bnEps, activation: act)
+    }
+
+    /// Preallocated activations for one input size, so a forward pass allocates nothing.
+    final class Plan {
+        let height: Int, width: Int
+        let buffers: [Tensor]
+        let workspace: Workspace
+        let output: Tensor
+        let outputHeight: Int, outputWidth: Int
+
+        init(features f: EfficientNetFeatures, height: Int, width: Int) {
+            self.height = height; self.width = width
+            var largest = 0, scratch = 0
+            var (h, w) = f.stem.outputSize(height: height, width: width)
+            largest = max(largest, f.stem.outChannels * h * w)
+            scratch = max(scratch, f.stem.scratchCount(height: height, width: width))
+            for b in f.blocks {
+                largest = max(largest, b.spec.expandedChannels * h * w)
+                scratch = max(scratch, b.depthwise.scratchCount(height: h, width: w))
+                if let se = b.se { scratch = max(scratch, se.scratchCount) }
+                (h, w) = b.depthwise.outputSize(height: h, width: w)
+                largest = max(largest, b.spec.expandedChannels * h * w)
+            }
+            outputHeight = h; outputWidth = w
+            buffers = (0..<4).map { _ in Tensor(shape: [0], capacity: largest) }
+            output = Tensor(shape: [1, f.head.outChannels, h, w])
+            workspace = Workspace(capacity: scratch)
+        }
+    }
+
+    func makePlan(height: Int, width: Int) -> Plan { Plan(features: self, height: height, width: width) }
+
+    /// Runs the backbone on `input` ([1, 3, H, W] matching the plan); the result is `plan.output`.
+    @discardableResult
+    func forward(_ input: Tensor, plan: Plan) -> Tensor {
+        var b = plan.buffers
+        stem.forward(input, into: b[0], workspace: plan.workspace)
+        for block in blocks {
+            block.forward(b[0], into: b[1], tmpA: b[2], tmpB: b[3], workspace: plan.workspace)
+            b.swapAt(0, 1)
+        }
+        head.forward(b[0], into: plan.output, workspace: plan.workspace)
+        return plan.output
+    }
+}

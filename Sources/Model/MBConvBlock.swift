@@ -1,0 +1,60 @@
+import Engine
+
+/// torchvision's MBConv: [1×1 expand] → k×k depthwise → [squeeze-excitation] → 1×1 project, plus the residual
+/// when shape allows. Stochastic depth is the identity in eval.
+final class MBConvBlock {
+    let spec: MBConvSpec
+    let expand: Conv2d?
+    let depthwise: Conv2d
+    let se: SqueezeExcitation?
+    let project: Conv2d
+
+    /// Reads `prefix.block.N…` (torchvision layout; Lite files simply lack the SE entry, so indices shift down).
+    init(spec: MBConvSpec, prefix: String, config: EfficientNetConfig, reader: inout WeightReader) throws {
+        self.spec = spec
+        let act = config.activation, eps = config.bnEps
+        var i = 0
+        if spec.hasExpansion {
+            expand = try reader.convBN("\(prefix).block.\(i)", inChannels: spec.inChannels, outChannels: spec.expandedChannels,
+                                       kernel: 1, eps: eps, activation: act)
+            i += 1
+        } else {
+            expand = nil
+        }
+        let e = spec.expandedChannels
+        depthwise = try reader.convBN("\(prefix).block.\(i)", inChannels: e, outChannels: e, kernel: spec.kernel,
+                                      stride: spec.stride, groups: e, eps: eps, activation: act)
+        i += 1
+        if let sq = spec.squeezeChannels {
+            let p = "\(prefix).block.\(i)"
+            se = SqueezeExcitation(
+                channels: e, squeezeChannels: sq,
+                fc1Weight: try reader.tensor("\(p).fc1.weight", shape: [sq, e, 1, 1]),
+                fc1Bias: try reader.tensor("\(p).fc1.bias", shape: [sq]),
+                fc2Weight: try reader.tensor("\(p).fc2.weight", shape: [e, sq, 1, 1]),
+                fc2Bias: try reader.tensor("\(p).fc2.bias", shape: [e]), activation: .silu)
+            i += 1
+        } else {
+            se = nil
+        }
+        project = try reader.convBN("\(prefix).block.\(i)", inChannels: e, outChannels: spec.outChannels, kernel: 1,
+                                    eps: eps, activation: .identity)
+    }
+
+    /// x → out, using tmpA/tmpB as intermediates. All four tensors are distinct.
+    func forward(_ x: Tensor, into out: Tensor, tmpA: Tensor, tmpB: Tensor, workspace: Workspace) {
+        var h = x
+        if let expand {
+            expand.forward(x, into: tmpA, workspace: workspace)
+            h = tmpA
+        }
+        depthwise.forward(h, into: tmpB, workspace: workspace)
+        se?.forward(tmpB, workspace: workspace)
+        project.forward(tmpB, into: out, workspace: workspace)
+        if spec.hasResidual {
+            let n = out.count
+            let o = out.data, r = x.data
+            for i in 0..<n { o[i] += r[i] }
+        }
+    }
+}

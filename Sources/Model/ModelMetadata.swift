@@ -1,0 +1,78 @@
+import Foundation
+
+/// The `__metadata__` keys the model understands, with the notebook's defaults for missing ones.
+public struct ModelMetadata: Sendable, Equatable {
+    public static let defaultArchitecture = "efficientnet_b4"
+    public static let defaultClasses = ["Comminuted", "Greenstick", "Healthy", "Linear", "Oblique Displaced", "Oblique",
+                                        "Segmental", "Spiral", "Transverse Displaced", "Transverse"]
+    public static let defaultInputSize = [224, 224]
+    public static let defaultMean: [Float] = [0.485, 0.456, 0.406]
+    public static let defaultStd: [Float] = [0.229, 0.224, 0.225]
+
+    public var architecture: String
+    public var classes: [String]
+    /// [height, width]
+    public var inputSize: [Int]
+    public var mean: [Float]
+    public var std: [Float]
+    /// Optional overrides of the architecture's multipliers (tiny test models use them).
+    public var widthMult: Double?
+    public var depthMult: Double?
+    public var bnEps: Double?
+    public var headChannels: Int?
+
+    /// Parses the raw metadata; `fail` builds the error for a malformed key.
+    public init(_ raw: [String: String], fail: (String) -> Error) throws {
+        func json(_ key: String) throws -> Any? {
+            guard let s = raw[key] else { return nil }
+            guard let v = try? JSONSerialization.jsonObject(with: Data(s.utf8), options: [.fragmentsAllowed]) else {
+                throw fail("metadata \(key) is not valid JSON: \(s.prefix(60))")
+            }
+            return v
+        }
+        func numbers(_ key: String, count: Int) throws -> [Double]? {
+            guard let v = try json(key) else { return nil }
+            guard let a = v as? [Any], a.count == count else { throw fail("metadata \(key) must be a JSON array of \(count) numbers") }
+            return try a.map {
+                if let d = $0 as? Double { return d }
+                if let n = $0 as? NSNumber { return n.doubleValue }
+                throw fail("metadata \(key) must be a JSON array of \(count) numbers")
+            }
+        }
+        func number(_ key: String) throws -> Double? {
+            guard let s = raw[key] else { return nil }
+            guard let d = Double(s.trimmingCharacters(in: .whitespaces)), d.isFinite, d > 0 else {
+                throw fail("metadata \(key) must be a positive number, got \(s.prefix(40))")
+            }
+            return d
+        }
+
+        architecture = raw["architecture"]?.trimmingCharacters(in: .whitespaces) ?? Self.defaultArchitecture
+        if let v = try json("classes") {
+            guard let a = v as? [Any], !a.isEmpty, a.allSatisfy({ $0 is String }) else {
+                throw fail("metadata classes must be a non-empty JSON array of strings")
+            }
+            classes = a.map { $0 as! String }
+        } else {
+            classes = Self.defaultClasses
+        }
+        if let s = try numbers("input_size", count: 2) {
+            guard s.allSatisfy({ $0 >= 32 && $0 <= 4096 && $0 == $0.rounded() }) else {
+                throw fail("metadata input_size must be two integers between 32 and 4096")
+            }
+            inputSize = s.map { Int($0) }
+        } else {
+            inputSize = Self.defaultInputSize
+        }
+        mean = try numbers("mean", count: 3)?.map { Float($0) } ?? Self.defaultMean
+        std = try numbers("std", count: 3)?.map { Float($0) } ?? Self.defaultStd
+        guard std.allSatisfy({ $0 > 0 }) else { throw fail("metadata std must be positive") }
+        widthMult = try number("width_mult")
+        depthMult = try number("depth_mult")
+        bnEps = try number("bn_eps")
+        if let h = try number("head_channels") {
+            guard h == h.rounded() else { throw fail("metadata head_channels must be an integer") }
+            headChannels = Int(h)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Yams
+
+/// The class list of a YOLO `data.yaml`. Every defect becomes a one-line problem instead of an error, so an audit
+/// can carry on; the caller decides what is fatal.
+struct DataYAML {
+    /// Class names; nil when the file gives neither `names` nor a usable `nc`.
+    var classes: [String]?
+    var problems: [String] = []
+
+    static func read(path: String) -> DataYAML {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return DataYAML(classes: nil, problems: ["data.yaml: missing or unreadable"])
+        }
+        return parse(String(decoding: data, as: UTF8.self))
+    }
+
+    static func parse(_ text: String) -> DataYAML {
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch {
+            let firstLine = "\(error)".split(separator: "\n").first.map(String.init) ?? "syntax error"
+            return DataYAML(classes: nil, problems: ["data.yaml: not valid YAML (\(firstLine))"])
+        }
+        guard let mapping = node?.mapping else {
+            return DataYAML(classes: nil, problems: ["data.yaml: expected a mapping with `names` and `nc`"])
+        }
+        var result = DataYAML(classes: nil)
+        var nc: Int?
+        if let ncNode = mapping["nc"] {
+            if let value = ncNode.int, value >= 0 { nc = value } else {
+                result.problems.append("data.yaml: `nc` is not a non-negative integer (\(ncNode.string ?? "?"))")
+            }
+        }
+        if let namesNode = mapping["names"] {
+            result.classes = names(from: namesNode, problems: &result.problems)
+        } else {
+            result.problems.append("data.yaml: no `names` key")
+        }
+        if let names = result.classes, let nc, nc != names.count {
+            result.problems.append("data.yaml: `nc` is \(nc) but `names` lists \(names.count) classes; using `names`")
+        }
+        if result.classes == nil, let nc {
+            result.classes = (0..<nc).map { "class \($0)" }
+            result.problems.append("data.yaml: class names unknown; using \"class 0\"…\"class \(max(nc - 1, 0))\"")
+        }
+        return result
+    }
+
+    /// `names` as a sequence, or as a mapping {id: name} (the newer Ultralytics form).
+    private static func names(from node: Node, problems: inout [String]) -> [String]? {
+        if let sequence = node.sequence {
+            return sequence.enumerated().map { index, item in
+                if let s = item.string { return s }
+                problems.append("data.yaml: name \(index) is not a string")
+                return "class \(index)"
+            }
+        }
+        if let mapping = node.mapping {
+            var byID: [Int: String] = [:]
+            for (key, value) in mapping {
+                guard let id = key.int, id >= 0 else {
+                    problems.append("data.yaml: `names` key \(key.string ?? "?") is not a class id"); continue
+                }
+                byID[id] = value.string ?? "class \(id)"
+            }
+            guard let maxID = byID.keys.max() else { problems.append("data.yaml: `names` is empty"); return nil }
+            return (0...maxID).map { id in
+                if let name = byID[id] { return name }
+                problems.append("data.yaml: `names` has no entry for class \(id)")
+                return "class \(id)"
+            }
+        }
+        problems.append("data.yaml: `names` is neither a list nor a mapping")
+        return nil
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+
+/// The per-case table of `fracview evaluate --out`: one RFC 4180 row per case (header included), with the
+/// truth, the prediction, its confidence and every class probability. Cells that a spreadsheet would run as a
+/// formula are neutralised with a leading apostrophe (OWASP).
+public enum EvaluationCaseTable {
+    public static func render(cases: [EvaluatedCase], classes: [String], temperature: Double?) -> String {
+        var header = ["path", "truth", "predicted", "confidence", "correct"] + classes.map { "p_\($0)" }
+        if temperature != nil { header.append("confidence_calibrated") }
+        var out = header.map(cell).joined(separator: ",") + "\r\n"
+        for c in cases {
+            let p = Softmax.probabilities(c.logits)
+            let top = TopKAccuracy.topK(p, k: 1)[0]
+            var row = [c.relativePath, c.truth.map { classes[$0] } ?? "unlabelled", classes[top],
+                       String(format: "%.6f", p[top]), c.truth.map { $0 == top ? "yes" : "no" } ?? ""]
+            row += p.map { String(format: "%.6f", $0) }
+            if let t = temperature { row.append(String(format: "%.6f", Softmax.probabilities(c.logits, temperature: t)[top])) }
+            out += row.map(cell).joined(separator: ",") + "\r\n"
+        }
+        return out
+    }
+
+    static func cell(_ s: String) -> String {
+        var s = s
+        if let first = s.first, "=+-@\t\r".contains(first), Double(s) == nil { s = "'" + s }
+        return SplitManifest.quote(s)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+/// The terminal rendering of an evaluation report: aligned tables, "n/a" for undefined values.
+public enum EvaluationText {
+    public static func render(_ r: EvaluationReport) -> String {
+        func pct(_ v: Double?) -> String { v.map { String(format: "%5.1f%%", $0 * 100) } ?? "  n/a " }
+        func num(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "n/a" }
+        func ci(_ c: ConfidenceInterval?) -> String { c.map { String(format: "[%.1f%%, %.1f%%]", $0.low * 100, $0.high * 100) } ?? "" }
+        let nameWidth = max(20, (r.classes.map(\.count).max() ?? 0) + 1)
+        var out = ""
+        out += "Evaluation of \(r.split) in \(r.dataset)\n"
+        out += "weights \(r.weightsID) · \(r.n) labelled cases scored"
+        if !r.unlabelled.isEmpty { out += " · \(r.unlabelled.count) unlabelled excluded" }
+        if !r.undecodable.isEmpty { out += " · \(r.undecodable.count) undecodable excluded" }
+        out += "\n\n"
+        out += "Accuracy      \(pct(r.accuracy))  95% CI \(ci(r.accuracyCI95))\n"
+        out += "Macro F1      \(pct(r.macroF1))  95% CI \(ci(r.macroF1CI95))\n"
+        out += "Weighted F1   \(pct(r.weightedF1))\n"
+        out += "Top-2 acc.    \(pct(r.top2Accuracy))\n"
+        out += "Errors        \(r.errors) of \(r.n)\n"
+        for pair in r.criticalErrors {
+            out += "Critical      \(pair.truth) → \(pair.predicted): \(pair.count.map(String.init) ?? "n/a (class not in model)")\n"
+        }
+        out += "ECE (15 bins) \(num(r.ece))   NLL \(num(r.nll))\n"
+        if let t = r.temperature {
+            out += "Temperature   T = \(num(t)) (\(r.temperatureNote)); after scaling ECE \(num(r.eceAfterTemperature)), NLL \(num(r.nllAfterTemperature))\n"
+        } else {
+            out += "Temperature   \(r.temperatureNote)\n"
+        }
+        out += "\n" + "class".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "precision  recall     F1  support\n"
+        for c in r.perClass {
+            let line = c.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                + pct(c.precision).leftPad(9) + pct(c.recall).leftPad(8) + pct(c.f1).leftPad(7) + String(c.support).leftPad(9)
+            out += line + (c.support == 0 ? "  (no cases in this split)" : "") + "\n"
+        }
+        out += "macro avg".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            + pct(r.macroPrecision).leftPad(9) + pct(r.macroRecall).leftPad(8) + pct(r.macroF1).leftPad(7) + String(r.n).leftPad(9) + "\n"
+        out += "weighted avg".padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            + pct(r.weightedPrecision).leftPad(9) + pct(r.weightedRecall).leftPad(8) + pct(r.weightedF1).leftPad(7) + String(r.n).leftPad(9) + "\n"
+
+        out += "\nConfusion matrix (rows: truth, columns: prediction)\n"
+        let abbrev = r.classes.map(abbreviation)
+        out += "".padding(toLength: 6, withPad: " ", startingAt: 0) + abbrev.map { $0.leftPad(5) }.joined() + "\n"
+        for (i, row) in r.confusionMatrix.enumerated() {
+            out += abbrev[i].padding(toLength: 6, withPad: " ", startingAt: 0)
+                + row.enumerated().map { j, v in (v == 0 && i != j ? "·" : String(v)).leftPad(5) }.joined() + "\n"
+        }
+        out += "  " + zip(abbrev, r.classes).map { "\($0)=\($1)" }.joined(separator: " ") + "\n"
+
+        if !r.errorsByConfidence.isEmpty {
+            out += "\nErrors, most confident first\n"
+            for e in r.errorsByConfidence.prefix(15) {
+                out += String(format: "  %5.1f%%  ", e.confidence * 100) + "\(e.truth) → \(e.predicted)  \(e.path)\n"
+            }
+            if r.errorsByConfidence.count > 15 { out += "  … \(r.errorsByConfidence.count - 15) more (--json or --out)\n" }
+        }
+        for u in r.undecodable { out += "undecodable: \(u)\n" }
+        return out
+    }
+
+    /// Short column heading: initials of the words ("Transverse Displaced" → "TD"), else the first 3 letters.
+    public static func abbreviation(_ name: String) -> String {
+        let words = name.split(separator: " ")
+        if words.count > 1 { return String(words.compactMap(\.first)).uppercased() }
+        return String(name.prefix(3))
+    }
+}
+
+extension String {
+    func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}

@@ -1,0 +1,296 @@
+import Foundation
+import Imaging
+import Model
+
+/// What the runner needs to know about a model to prepare its input and key its cache.
+public struct InferenceSpec: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var mean: [Float]
+    public var std: [Float]
+    /// Keys the prediction cache together with the image hash.
+    public var weightsID: String
+    public init(width: Int, height: Int, mean: [Float], std: [Float], weightsID: String) {
+        self.width = width; self.height = height; self.mean = mean; self.std = std; self.weightsID = weightsID
+    }
+}
+
+/// A classifier the runner can drive. `FractureClassifier` is one; tests use fakes.
+/// The runner calls `run` from its background thread only, so an implementation need not be thread-safe.
+public protocol CaseClassifier: AnyObject {
+    var inferenceSpec: InferenceSpec { get }
+    func run(input: [Float], gradcam: Bool) -> ClassifierOutput
+}
+
+extension FractureClassifier: CaseClassifier {
+    public var inferenceSpec: InferenceSpec {
+        InferenceSpec(width: info.inputSize.count > 1 ? info.inputSize[1] : 224,
+                      height: info.inputSize.first ?? 224, mean: info.mean, std: info.std, weightsID: info.weightsID)
+    }
+}
+
+/// A finished case: the model's output, from the cache or freshly computed.
+public struct InferenceResult: Sendable, Equatable {
+    public let probabilities: [Float]
+    public let attention: FeatureMap
+    /// Grad-CAM for the predicted class (the runner always asks for it; nil only if the classifier gave none).
+    public let gradcam: FeatureMap?
+    /// SHA-256 (hex) of the image file's bytes.
+    public let imageHash: String
+    public let fromCache: Bool
+    public var predicted: Int { probabilities.indices.max(by: { probabilities[$0] < probabilities[$1] }) ?? 0 }
+    public var confidence: Float { probabilities.isEmpty ? 0 : probabilities[predicted] }
+}
+
+/// The state of one case in the runner.
+public enum CaseInference: Sendable, Equatable {
+    case pending
+    case done(InferenceResult)
+    /// The image could not be read or decoded: one line for the pane's marker. The case stays reviewable.
+    case failed(String)
+
+    public var result: InferenceResult? { if case .done(let r) = self { return r } else { return nil } }
+    public var isFinished: Bool { if case .pending = self { return false } else { return true } }
+}
+
+/// Runs the classifier over a split on one background thread, in order, starting wherever the reviewer is:
+/// `prioritize(index:)` puts the current case and its neighbours (next, previous) first, then the runner continues
+/// forward from there and wraps around. Every result goes through the review database's prediction cache keyed by
+/// (SHA-256 of the image bytes, weights id), so reopening a split is instant.
+///
+/// All public members are thread-safe. `onUpdate` is called on the background thread after each case; a UI that
+/// prefers polling reads `generation`, which grows by one per finished case.
+public final class InferenceRunner: @unchecked Sendable {
+    /// Turns an image file's bytes into the model's normalised CHW input; throws for an undecodable image.
+    public typealias InputLoader = @Sendable (_ path: String, _ data: Data, _ spec: InferenceSpec) throws -> [Float]
+
+    /// The real pipeline: Imaging's decoder, then torchvision-style resize and normalisation.
+    public static let imagingLoader: InputLoader = { path, data, spec in
+        let image = try ImageDecoder.decode(data: data, name: path)
+        return ModelInput.tensor(from: image, width: spec.width, height: spec.height, mean: spec.mean, std: spec.std)
+    }
+
+    public let imagePaths: [String]
+    public let spec: InferenceSpec
+
+    private let classifier: CaseClassifier
+    private let store: ReviewStore?
+    private let loader: InputLoader
+    private let onUpdate: (@Sendable (Int) -> Void)?
+
+    private let condition = NSCondition()
+    /// The worker's pthread, so `stop` called on it (from `onUpdate`) does not wait for itself.
+    private var worker: pthread_t?
+    private var states: [CaseInference]
+    private var priority: [Int] = []
+    private var cursor = 0
+    private var inFlight: Int?
+    private var doneCount = 0
+    /// `waitUntilFinished` also waits for the last `onUpdate` to return.
+    private var callbacksInFlight = 0
+    private var generationCount: UInt64 = 0
+    private var started = false
+    private var running = false
+    private var stopRequested = false
+    private var lastStoreError: String?
+
+    public init(imagePaths: [String], classifier: CaseClassifier, store: ReviewStore?,
+                loader: @escaping InputLoader = InferenceRunner.imagingLoader,
+                onUpdate: (@Sendable (Int) -> Void)? = nil) {
+        self.imagePaths = imagePaths
+        self.classifier = classifier
+        self.spec = classifier.inferenceSpec
+        self.store = store
+        self.loader = loader
+        self.onUpdate = onUpdate
+        self.states = Array(repeating: .pending, count: imagePaths.count)
+    }
+
+    public convenience init(cases: [DatasetCase], classifier: CaseClassifier, store: ReviewStore?,
+                            loader: @escaping InputLoader = InferenceRunner.imagingLoader,
+                            onUpdate: (@Sendable (Int) -> Void)? = nil) {
+        self.init(imagePaths: cases.map(\.imagePath), classifier: classifier, store: store, loader: loader,
+                  onUpdate: onUpdate)
+    }
+
+    // MARK: Control
+
+    /// Starts the background thread (once). Call `prioritize` before or after.
+    public func start() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !started else { return }
+        started = true
+        running = true
+        let thread = Thread { [self] in self.work() }
+        thread.name = "fracview-inference"
+        thread.stackSize = 16 << 20
+        thread.start()
+    }
+
+    /// Asks the thread to stop after the case it is computing, and waits for that (except when called from
+    /// `onUpdate`, on the runner's own thread, where waiting would deadlock).
+    public func stop() {
+        condition.lock()
+        stopRequested = true
+        condition.broadcast()
+        if !(worker.map { pthread_equal($0, pthread_self()) != 0 } ?? false) {
+            while running { condition.wait() }
+        }
+        condition.unlock()
+    }
+
+    /// The reviewer is looking at `index`: compute it, then the next and the previous case, before anything else,
+    /// and continue forward from there.
+    public func prioritize(index: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard states.indices.contains(index) else { return }
+        priority = [index, index + 1, index - 1].filter { states.indices.contains($0) }
+        cursor = index
+        condition.broadcast()
+    }
+
+    /// Waits until every case is finished (or the runner stopped); false on timeout.
+    @discardableResult
+    public func waitUntilFinished(timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        condition.lock()
+        defer { condition.unlock() }
+        while (running && doneCount < states.count) || callbacksInFlight > 0 {
+            if !condition.wait(until: deadline) { return doneCount == states.count }
+        }
+        return doneCount == states.count
+    }
+
+    // MARK: State
+
+    public func state(at index: Int) -> CaseInference {
+        condition.lock()
+        defer { condition.unlock() }
+        return states.indices.contains(index) ? states[index] : .pending
+    }
+
+    /// Every case's state at one instant (for the confusion matrix).
+    public func snapshot() -> [CaseInference] {
+        condition.lock()
+        defer { condition.unlock() }
+        return states
+    }
+
+    /// Finished (computed, cached or failed) out of total.
+    public var progress: (done: Int, total: Int) {
+        condition.lock()
+        defer { condition.unlock() }
+        return (doneCount, states.count)
+    }
+
+    /// Grows by one each time a case finishes.
+    public var generation: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return generationCount
+    }
+
+    public var isFinished: Bool { let p = progress; return p.done == p.total }
+
+    /// The last prediction-cache error (the cache is an optimisation: results are still shown), or nil.
+    public var storeError: String? {
+        condition.lock()
+        defer { condition.unlock() }
+        return lastStoreError
+    }
+
+    // MARK: Worker
+
+    private func work() {
+        condition.lock()
+        worker = pthread_self()
+        condition.unlock()
+        while let index = nextIndex() {
+            let state = compute(index: index)
+            condition.lock()
+            states[index] = state
+            inFlight = nil
+            doneCount += 1
+            generationCount += 1
+            callbacksInFlight += 1
+            condition.broadcast()
+            condition.unlock()
+            onUpdate?(index)
+            condition.lock()
+            callbacksInFlight -= 1
+            condition.broadcast()
+            condition.unlock()
+        }
+        condition.lock()
+        running = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next case to compute, or nil when everything is done or a stop was asked for.
+    private func nextIndex() -> Int? {
+        condition.lock()
+        defer { condition.unlock() }
+        if stopRequested { return nil }
+        while let first = priority.first {
+            priority.removeFirst()
+            if case .pending = states[first] { inFlight = first; return first }
+        }
+        let n = states.count
+        for step in 0..<n {
+            let i = (cursor + step) % n
+            if case .pending = states[i] { inFlight = i; cursor = i; return i }
+        }
+        return nil
+    }
+
+    private func compute(index: Int) -> CaseInference {
+        let path = imagePaths[index]
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "file not found"
+            return .failed("\(URL(fileURLWithPath: path).lastPathComponent): \(reason)")
+        }
+        let hash = ContentHash.sha256Hex(data)
+        if let store {
+            do {
+                if let cached = try store.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),
+                   cached.gradcam != nil {
+                    return .done(InferenceResult(probabilities: cached.probabilities, attention: cached.attention,
+                                                 gradcam: cached.gradcam, imageHash: hash, fromCache: true))
+                }
+            } catch {
+                noteStoreError(error)
+            }
+        }
+        let input: [Float]
+        do {
+            input = try loader(path, data, spec)
+        } catch {
+            let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            return .failed(text)
+        }
+        let output = classifier.run(input: input, gradcam: true)
+        if let store {
+            do {
+                try store.storePrediction(CachedPrediction(imageHash: hash, weightsID: spec.weightsID,
+                                                           probabilities: output.probabilities,
+                                                           attention: output.attention, gradcam: output.gradcam))
+            } catch {
+                noteStoreError(error)
+            }
+        }
+        return .done(InferenceResult(probabilities: output.probabilities, attention: output.attention,
+                                     gradcam: output.gradcam, imageHash: hash, fromCache: false))
+    }
+
+    private func noteStoreError(_ error: Error) {
+        condition.lock()
+        lastStoreError = String(describing: error)
+        condition.unlock()
+    }
+}

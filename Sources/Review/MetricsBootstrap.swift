@@ -1,0 +1,41 @@
+/// A percentile bootstrap 95 % confidence interval.
+public struct ConfidenceInterval: Sendable, Equatable, Codable {
+    public let low: Double
+    public let high: Double
+}
+
+/// Bootstrap CIs for accuracy and macro-F1: resample the cases with replacement `resamples` times
+/// (seeded SplitMix64, so runs are identical), take the 2.5th and 97.5th percentiles (linear interpolation,
+/// as numpy.percentile does).
+public enum Bootstrap {
+    public static let defaultResamples = 1000
+    public static let defaultSeed: UInt64 = 20231007
+
+    public static func intervals(truth: [Int], predicted: [Int], classCount: Int,
+                                 resamples: Int = defaultResamples, seed: UInt64 = defaultSeed)
+        -> (accuracy: ConfidenceInterval, macroF1: ConfidenceInterval)? {
+        let n = truth.count
+        guard n > 0, resamples > 0 else { return nil }
+        var rng = SplitMix64(seed: seed)
+        var accuracies: [Double] = [], f1s: [Double] = []
+        accuracies.reserveCapacity(resamples); f1s.reserveCapacity(resamples)
+        for _ in 0..<resamples {
+            var m = ConfusionMatrix(classCount: classCount)
+            for _ in 0..<n { let i = rng.index(below: n); m.add(truth: truth[i], predicted: predicted[i]) }
+            let metrics = ClassificationMetrics(matrix: m, classNames: [])
+            accuracies.append(metrics.accuracy ?? 0)
+            f1s.append(metrics.macroF1 ?? 0)
+        }
+        return (ConfidenceInterval(low: percentile(accuracies, 2.5), high: percentile(accuracies, 97.5)),
+                ConfidenceInterval(low: percentile(f1s, 2.5), high: percentile(f1s, 97.5)))
+    }
+
+    /// numpy.percentile's default ("linear") method.
+    public static func percentile(_ values: [Double], _ q: Double) -> Double {
+        let s = values.sorted()
+        guard !s.isEmpty else { return .nan }
+        let pos = q / 100 * Double(s.count - 1)
+        let lo = Int(pos.rounded(.down)), hi = min(lo + 1, s.count - 1)
+        return s[lo] + (s[hi] - s[lo]) * (pos - Double(lo))
+    }
+}

@@ -1,0 +1,130 @@
+// CONTRACT (owned by the store work): `ReviewCSV.write` is called by the TUI's `e` key and `fracview export`.
+import Foundation
+
+/// The reviewed-cases CSV (RFC 4180, UTF-8, header row, formula-injection neutralised, written atomically).
+///
+/// Choices:
+/// - UTF-8 with a byte-order mark by default: Excel reads a BOM-less CSV as the local ANSI code page and garbles
+///   accented names and notes, while LibreOffice, Google Sheets, pandas and Python's csv (utf-8-sig) all accept the BOM.
+/// - CRLF line ends and quoting as RFC 4180 says; every cell is text, quoted only when it must be.
+/// - OWASP CSV injection: a cell starting with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`. Our numeric
+///   columns (probabilities, confidence) are never negative, so no number is altered.
+public enum ReviewCSV {
+    public static func write(_ decisions: [ReviewDecision], classes: [String], datasetRoot: String?, to path: String) throws {
+        try write(decisions, classes: classes, datasetRoot: datasetRoot, to: path, byteOrderMark: true)
+    }
+
+    public static func write(_ decisions: [ReviewDecision], classes: [String], datasetRoot: String?, to path: String,
+                             byteOrderMark: Bool) throws {
+        var text = byteOrderMark ? "\u{FEFF}" : ""
+        text += render(decisions, classes: classes, datasetRoot: datasetRoot)
+        try AtomicFile.write(Data(text.utf8), to: path, what: "CSV")
+    }
+
+    /// The column names, in order.
+    public static func header(classes: [String]) -> [String] {
+        ["image_path", "split", "ground_truth", "prediction", "confidence"]
+            + classes.map { "p_\($0)" }
+            + ["status", "reviewer_label", "note", "reviewer", "reviewed_at", "weights_id"]
+    }
+
+    /// One row of cells (before escaping) for a decision.
+    public static func cells(_ d: ReviewDecision, classes: [String], datasetRoot: String?) -> [String] {
+        func name(_ index: Int?) -> String {
+            guard let index else { return "" }
+            return classes.indices.contains(index) ? classes[index] : "class \(index)"
+        }
+        let imagePath = datasetRoot.map { URL(fileURLWithPath: $0).appendingPathComponent(d.relativePath).path }
+            ?? d.relativePath
+        let confidence = d.predicted.flatMap { d.probabilities.indices.contains($0) ? number(d.probabilities[$0]) : nil }
+        let probabilities = classes.indices.map { d.probabilities.indices.contains($0) ? number(d.probabilities[$0]) : "" }
+        return [imagePath, d.split, d.truth.map { name($0) } ?? "unlabelled", name(d.predicted), confidence ?? ""]
+            + probabilities
+            + [d.status.rawValue, name(d.reviewerLabel), d.note, d.reviewer,
+               ReviewTime.string(d.reviewedAt, fractional: false), d.weightsID]
+    }
+
+    /// The whole file's text (no BOM).
+    public static func render(_ decisions: [ReviewDecision], classes: [String], datasetRoot: String?) -> String {
+        var out = line(header(classes: classes))
+        for decision in decisions {
+            out += line(cells(decision, classes: classes, datasetRoot: datasetRoot))
+        }
+        return out
+    }
+
+    static func line(_ cells: [String]) -> String {
+        cells.map { escape(neutralise($0)) }.joined(separator: ",") + "\r\n"
+    }
+
+    /// OWASP: a spreadsheet must never read a cell as a formula.
+    public static func neutralise(_ cell: String) -> String {
+        guard let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return cell }
+        return "'" + cell
+    }
+
+    /// RFC 4180: quote a cell holding a comma, quote, CR or LF, doubling its quotes.
+    public static func escape(_ cell: String) -> String {
+        guard cell.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else {
+            return cell
+        }
+        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Probabilities with 6 decimals: enough to sort and compare, short enough to read.
+    static func number(_ value: Float) -> String {
+        value.isFinite ? String(format: "%.6f", Double(value)) : "nan"
+    }
+}
+
+/// Writes a file so that readers see the old content or the new, never half: a temporary file in the same
+/// directory, fsync, rename over the target, fsync the directory.
+enum AtomicFile {
+    static func write(_ data: Data, to path: String, what: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let dir = url.deletingLastPathComponent().path
+        let temp = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        func fail(_ reason: String) -> ReviewStoreError { ReviewStoreError("cannot write \(what) to \(path): \(reason)") }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            throw fail("directory \(dir) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw fail("it is a directory")
+        }
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        if fd < 0 { throw fail(errnoReason()) }
+        var ok = false
+        defer { if !ok { unlink(temp) } }
+        let written: Bool = data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return false }
+                offset += n
+            }
+            return true
+        }
+        let writeError = written ? "" : errnoReason()
+        let synced = written && fsync(fd) == 0
+        let syncError = synced ? "" : errnoReason()
+        close(fd)
+        guard written else { throw fail(writeError) }
+        guard synced else { throw fail(syncError) }
+        guard rename(temp, path) == 0 else { throw fail(errnoReason()) }
+        ok = true
+        // The rename itself is durable only once the directory entry is on disk.
+        let dirFD = open(dir, O_RDONLY)
+        if dirFD >= 0 { fsync(dirFD); close(dirFD) }
+    }
+
+    private static func errnoReason() -> String {
+        switch errno {
+        case EACCES, EPERM: return "permission denied"
+        case ENOSPC: return "no space left on device"
+        case EROFS: return "read-only file system"
+        default: return String(cString: strerror(errno)).lowercased()
+        }
+    }
+}

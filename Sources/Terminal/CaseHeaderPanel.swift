@@ -1,0 +1,83 @@
+import Review
+
+/// Two rows: where we are (index/total, file name, filter), then the verdicts (truth, prediction, agreement, review).
+struct CaseHeaderPanel: Panel {
+    func draw(_ ctx: DrawContext, in rect: Rect) {
+        let c = ctx.curses, p = ctx.palette, s = ctx.session
+        let bar = p.style(p.text, bg: p.surface)
+        c.fill(rect.row, rect.col, width: rect.width, height: rect.height, bar)
+        guard let index = s.currentIndex, let kase = s.current else {
+            c.put(rect.row, 1, "fracview", p.style(p.accent, bold: true, bg: p.surface))
+            c.put(rect.row, 11, "no cases match the filter “\(s.filter.title(classes: s.classes))” — press / to change it",
+                  p.style(p.flagged, bg: p.surface), maxWidth: rect.width - 12)
+            return
+        }
+        // Row 1: position and file.
+        var col = 1
+        col += c.put(rect.row, col, "fracview ", p.style(p.accent, bold: true, bg: p.surface))
+        let position = "\(s.position + 1)/\(s.visible.count)"
+        col += c.put(rect.row, col, " \(position) ", p.style(p.text, bold: true, bg: p.selection))
+        if s.filter != .all {
+            col += c.put(rect.row, col, " of \(s.cases.count) · \(s.filter.title(classes: s.classes))",
+                         p.style(p.flagged, bg: p.surface), maxWidth: max(0, rect.width / 3))
+        }
+        col += 1
+        var right = ""
+        if let audit = s.auditHeadline { right = "⚠ \(audit) " }
+        let rightWidth = right.unicodeScalars.count
+        let nameWidth = rect.width - col - rightWidth - 1
+        if nameWidth > 4 {
+            c.put(rect.row, col, " " + clipLeft(sanitizedForTerminal(kase.relativePath), nameWidth - 1), bar, maxWidth: nameWidth)
+        }
+        if !right.isEmpty && rect.width - rightWidth > col {
+            c.put(rect.row, rect.width - rightWidth, right, p.style(p.flagged, bg: p.surface))
+        }
+        if rect.height < 2 { return }
+        // Row 2: truth, prediction, agreement, review status.
+        let row = rect.row + 1
+        col = 1
+        let label = p.style(p.muted, bg: p.surface)
+        col += c.put(row, col, "truth ", label)
+        switch kase.truth {
+        case .labelled(let k):
+            col += c.put(row, col, name(k, s.classes), p.style(p.truth, bold: true, bg: p.surface))
+        case .unlabelled:
+            col += c.put(row, col, "unlabelled", p.style(p.flagged, bold: true, bg: p.surface))
+        }
+        col += c.put(row, col, "   model ", label)
+        switch ctx.predictions.state(at: index) {
+        case .ready(let pred):
+            col += c.put(row, col, "\(name(pred.predicted, s.classes)) \(percent(pred.confidence))",
+                         p.style(p.prediction, bold: true, bg: p.surface))
+            if let t = kase.truth.classIndex {
+                let agree = t == pred.predicted
+                col += c.put(row, col, agree ? "  ✓ agree" : "  ✗ disagree",
+                             p.style(agree ? p.agree : p.disagree, bold: true, bg: p.surface))
+            }
+        case .pending: col += c.put(row, col, "… running", label)
+        case .failed: col += c.put(row, col, "⚠ image unreadable", p.style(p.disagree, bold: true, bg: p.surface))
+        case .noModel: col += c.put(row, col, "no model", p.style(p.flagged, bg: p.surface))
+        }
+        col += c.put(row, col, "   review ", label)
+        if let d = s.decision(for: index) {
+            let (text, color) = statusText(d, s.classes, p)
+            col += c.put(row, col, text, p.style(color, bold: true, bg: p.surface))
+            if !d.note.isEmpty {
+                c.put(row, col, "  “" + sanitizedForTerminal(d.note) + "”", p.style(p.muted, bg: p.surface),
+                      maxWidth: max(0, rect.width - col - 1))
+            }
+        } else {
+            c.put(row, col, "not reviewed", p.style(p.muted, bg: p.surface))
+        }
+    }
+
+    private func name(_ k: Int, _ classes: [String]) -> String { k < classes.count ? classes[k] : "class \(k)" }
+
+    private func statusText(_ d: ReviewDecision, _ classes: [String], _ p: Palette) -> (String, RGB) {
+        switch d.status {
+        case .accepted: return ("✓ accepted", p.agree)
+        case .flagged: return ("⚑ flagged", p.flagged)
+        case .relabelled: return ("✎ relabelled → \(d.reviewerLabel.map { name($0, classes) } ?? "?")", p.relabelled)
+        }
+    }
+}

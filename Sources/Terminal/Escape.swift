@@ -1,0 +1,55 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Every raw escape sequence the TUI writes outside ncurses goes through these helpers (btop style),
+/// so no escape strings are scattered through the drawing code.
+public enum Escape {
+    /// Cursor position, 0-based row and column.
+    public static func moveTo(row: Int, col: Int) -> String { "\u{1B}[\(row + 1);\(col + 1)H" }
+    /// Synchronized output (mode 2026): the terminal paints everything between begin and end at once.
+    public static let syncBegin = "\u{1B}[?2026h"
+    public static let syncEnd = "\u{1B}[?2026l"
+    public static let saveCursor = "\u{1B}7"
+    public static let restoreCursor = "\u{1B}8"
+    /// Primary device attributes (DA1); a `4` among the reply's parameters means sixel.
+    public static let deviceAttributes = "\u{1B}[c"
+    /// Text area cell size in pixels; replies `ESC [ 6 ; height ; width t`.
+    public static let cellSizeQuery = "\u{1B}[16t"
+
+    /// Writes all bytes to a file descriptor, retrying on short writes.
+    public static func write(_ string: String, fd: Int32 = STDOUT_FILENO) {
+        write(Array(string.utf8), fd: fd)
+    }
+
+    public static func write(_ bytes: [UInt8], fd: Int32 = STDOUT_FILENO) {
+        var offset = 0
+        bytes.withUnsafeBytes { raw in
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR || errno == EAGAIN { continue }
+                    return
+                }
+                offset += n
+            }
+        }
+    }
+}
+
+/// Removes control characters (C0, DEL, C1) so a file name can never inject escape codes into the terminal.
+public func sanitizedForTerminal(_ text: String) -> String {
+    var out = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+        let v = scalar.value
+        if v < 0x20 || v == 0x7F || (v >= 0x80 && v < 0xA0) {
+            out.append("?")
+        } else if v == 0x2028 || v == 0x2029 || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069) {
+            out.append("?") // line separators and bidi overrides can also scramble the display
+        } else {
+            out.append(scalar)
+        }
+    }
+    return String(out)
+}

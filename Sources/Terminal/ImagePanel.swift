@@ -1,0 +1,135 @@
+import Imaging
+
+/// The X-ray pane: a caption row, then the image as sixel pixels, half blocks, or a marker.
+/// Sixel pixels are invisible to ncurses, so the panel tracks what it last emitted: when the picture changes,
+/// the pane's lines are invalidated (ncurses rewrites their cells, which erases the old pixels) and the new
+/// sixel is written after ncurses' refresh.
+final class ImagePanel {
+    let graphics: GraphicsMode
+    var cellSize: CellSize
+    private let images: CaseImages
+    private var cacheKey: String?
+    private var cached: (RGBImage, String?)?
+    private var cachedSixel: [UInt8]?
+    private var emittedKey: String?
+    /// The sixel to write after the next refresh: bytes and the 0-based cell position.
+    private(set) var pendingSixel: (bytes: [UInt8], row: Int, col: Int)?
+    /// Size in pixels of the last image drawn (for the tests' and diagnostics' benefit).
+    private(set) var lastPixelSize: (Int, Int) = (0, 0)
+
+    init(graphics: GraphicsMode, cellSize: CellSize, images: CaseImages) {
+        self.graphics = graphics; self.cellSize = cellSize; self.images = images
+    }
+
+    /// Forget what is on screen (after a resize, clear, or an overlay covered the pane).
+    func invalidate() { emittedKey = nil }
+
+    /// Lines where sixel pixels were last written (to erase them when the pane is not drawn at all).
+    private(set) var shownRows: (row: Int, count: Int)?
+
+    /// The pane is not drawn this frame (no cases match, the terminal got small): erase any pixels left.
+    func hide(_ curses: Curses) {
+        if let shown = shownRows { curses.invalidateLines(shown.row, shown.count) }
+        shownRows = nil
+        emittedKey = nil
+    }
+
+    func takePendingSixel() -> (bytes: [UInt8], row: Int, col: Int)? {
+        defer { pendingSixel = nil }
+        return pendingSixel
+    }
+
+    func draw(_ ctx: DrawContext, in rect: Rect, view: ImageView, covered: Bool) {
+        let c = ctx.curses, p = ctx.palette
+        pendingSixel = nil
+        guard rect.height >= 3, rect.width >= 8, let index = ctx.session.currentIndex else { return }
+        // Caption.
+        let caption = " \(view.mode.title) · \(view.windowDescription)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "") "
+        c.put(rect.row, rect.col, caption, p.style(p.muted), maxWidth: rect.width)
+        let area = Rect(row: rect.row + 1, col: rect.col, width: rect.width, height: rect.height - 1)
+
+        let loaded = images.load(index)
+        images.prefetch(around: index)
+        let image: RGBImage
+        switch loaded {
+        case .failure(let error):
+            markOnly(ctx, area, key: "failed-\(index)", lines: ["⚠ image cannot be decoded", sanitizedForTerminal(error.reason),
+                                                                 "the case stays reviewable"], color: p.disagree)
+            return
+        case .success(let img): image = img
+        }
+        let prediction = ctx.predictions.state(at: index).prediction
+        let (maxW, maxH): (Int, Int)
+        // Each half block is cellWidth × cellHeight/2 on screen, so the X-ray keeps its shape whatever the font.
+        let pixelAspect = graphics == .blocks ? Double(max(1, cellSize.width)) / (Double(max(2, cellSize.height)) / 2) : 1
+        switch graphics {
+        case .none:
+            markOnly(ctx, area, key: "none", lines: ["(graphics off)"], color: p.muted)
+            return
+        case .blocks: (maxW, maxH) = (area.width, area.height * 2)
+        case .sixel:
+            // Whole sixel bands (6 px) that stay inside the pane, so the terminal never scrolls.
+            let h = (area.height * cellSize.height) / 6 * 6
+            (maxW, maxH) = (area.width * cellSize.width, h)
+        }
+        let key = "\(index)|\(view.mode)|\(view.window.center)|\(view.window.width)|\(view.window.inverted)|\(view.zoom)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(prediction?.gradcam != nil)|\(prediction?.attention != nil)"
+        if key != cacheKey {
+            cached = ImageRenderer.render(image: image, prediction: prediction, view: view, colormap: p.colormap,
+                                          maxWidth: maxW, maxHeight: maxH, background: p.background,
+                                          pixelAspect: pixelAspect)
+            cachedSixel = nil
+            cacheKey = key
+        }
+        guard let (pixels, note) = cached else { return }
+        lastPixelSize = (pixels.width, pixels.height)
+        if let note { c.put(rect.row, rect.right - note.unicodeScalars.count - 1, note, p.style(p.flagged)) }
+        switch graphics {
+        case .blocks:
+            drawBlocks(c, pixels, area)
+        case .sixel:
+            let cols = (pixels.width + cellSize.width - 1) / cellSize.width
+            let rows = (pixels.height + cellSize.height - 1) / cellSize.height
+            let col = area.col + max(0, (area.width - cols) / 2)
+            let row = area.row + max(0, (area.height - rows) / 2)
+            let placed = key + "@\(row),\(col)"
+            if covered { emittedKey = nil; return }
+            if placed != emittedKey {
+                c.invalidateLines(area.row, area.height)
+                if cachedSixel == nil { cachedSixel = SixelEncoder.encode(pixels) }
+                if let bytes = cachedSixel { pendingSixel = (bytes, row, col); shownRows = (area.row, area.height) }
+                emittedKey = placed
+            }
+        case .none: break
+        }
+    }
+
+    private func markOnly(_ ctx: DrawContext, _ area: Rect, key: String, lines: [String], color: RGB) {
+        if graphics == .sixel && emittedKey != key {
+            ctx.curses.invalidateLines(area.row, area.height)
+            emittedKey = key
+        }
+        let top = area.row + max(0, (area.height - lines.count) / 2)
+        for (i, line) in lines.enumerated() {
+            ctx.curses.centered(top + i, in: area, line, ctx.palette.style(i == 0 ? color : ctx.palette.muted, bold: i == 0))
+        }
+    }
+
+    private func drawBlocks(_ c: Curses, _ image: RGBImage, _ area: Rect) {
+        let cols = image.width, rows = (image.height + 1) / 2
+        let col0 = area.col + max(0, (area.width - cols) / 2)
+        let row0 = area.row + max(0, (area.height - rows) / 2)
+        image.pixels.withUnsafeBufferPointer { px in
+            func rgb(_ x: Int, _ y: Int) -> RGB {
+                let i = (y * image.width + x) * 3
+                return RGB(px[i], px[i + 1], px[i + 2])
+            }
+            for r in 0..<rows {
+                for x in 0..<cols {
+                    let top = rgb(x, 2 * r)
+                    let bottom = 2 * r + 1 < image.height ? rgb(x, 2 * r + 1) : top
+                    c.halfBlock(row0 + r, col0 + x, top: top, bottom: bottom)
+                }
+            }
+        }
+    }
+}

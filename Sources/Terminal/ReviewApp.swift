@@ -1,0 +1,302 @@
+import CNcursesw
+import CTerminal
+import Foundation
+import Review
+
+/// Everything the review screen needs, assembled by `fracview review`.
+public struct ReviewAppConfiguration {
+    public var capabilities: TerminalCapabilities
+    public var palettes: [Palette]
+    public var paletteIndex: Int
+    /// NO_COLOR: attributes only.
+    public var monochrome: Bool
+    /// Where `e` writes the CSV.
+    public var exportPath: String
+    public init(capabilities: TerminalCapabilities, palettes: [Palette], paletteIndex: Int, monochrome: Bool, exportPath: String) {
+        self.capabilities = capabilities; self.palettes = palettes; self.paletteIndex = paletteIndex
+        self.monochrome = monochrome; self.exportPath = exportPath
+    }
+}
+
+nonisolated(unsafe) private var terminationRequested: sig_atomic_t = 0
+
+/// The screen manager: owns the panels, runs the key loop, and acts on the handlers' outcomes.
+public final class ReviewApp {
+    private let session: ReviewSession
+    private let predictions: PredictionSource
+    private let images: CaseImages
+    private let exporter: DecisionExporter
+    private var config: ReviewAppConfiguration
+    private let curses = Curses()
+    private let imagePanel: ImagePanel
+    private let matrixPanel = ConfusionMatrixPanel()
+    private var modal: ModalPanel?
+    private var view = ImageView()
+    private var message: (text: String, isError: Bool, until: Date)?
+    private var lastSignature = ""
+    private var layout: ScreenLayout?
+
+    public init(session: ReviewSession, predictions: PredictionSource, images: CaseImages, exporter: DecisionExporter,
+                configuration: ReviewAppConfiguration) {
+        self.session = session; self.predictions = predictions; self.images = images; self.exporter = exporter
+        self.config = configuration
+        imagePanel = ImagePanel(graphics: configuration.capabilities.graphics, cellSize: configuration.capabilities.cellSize,
+                                images: images)
+    }
+
+    private var palette: Palette {
+        var p = config.palettes[config.paletteIndex % config.palettes.count]
+        p.monochrome = config.monochrome
+        return p
+    }
+
+    /// Runs until `q`. Restores the terminal on the way out, also on SIGTERM/SIGHUP.
+    public func run() {
+        signal(SIGTERM) { _ in terminationRequested = 1 }
+        signal(SIGHUP) { _ in terminationRequested = 1 }
+        curses.start(monochrome: config.monochrome || palette.monochrome)
+        raw() // Ctrl-C arrives as a key, so quitting always restores the terminal
+        defer {
+            curses.stop()
+            predictions.stop()
+        }
+        predictions.start()
+        if let i = session.currentIndex { predictions.prioritize(index: i) }
+        setMessage(session.counts.reviewed > 0 ? "resumed at the first unreviewed case · ? for help" : "? for help · every decision is saved at once")
+        draw()
+        while terminationRequested == 0 {
+            guard let key = curses.readKey() else {
+                if signature() != lastSignature { draw() }
+                continue
+            }
+            if handle(key) == .quit { break }
+            // Keys typed while the last frame was drawn are handled before the next one (no lag behind a fast typist).
+            var quit = false
+            for _ in 0..<32 {
+                guard let more = curses.readKey(wait: false) else { break }
+                if handle(more) == .quit { quit = true; break }
+            }
+            if quit { break }
+            draw()
+        }
+    }
+
+    // MARK: keys
+
+    private func context() -> DrawContext {
+        DrawContext(curses: curses, palette: palette, session: session, predictions: predictions)
+    }
+
+    private func handle(_ key: Key) -> KeyOutcome {
+        if key == .resize {
+            // A font change also changes the cell size in pixels.
+            var ws = cterminal_winsize()
+            if cterminal_get_winsize(STDOUT_FILENO, &ws) == 0,
+               let size = TerminalCapabilities.plausibleCellSize(cols: Int(ws.cols), rows: Int(ws.rows),
+                                                                 xpixel: Int(ws.xpixel), ypixel: Int(ws.ypixel)) {
+                imagePanel.cellSize = size
+            }
+            imagePanel.invalidate()
+            curses.clearAll()
+            return .redraw
+        }
+        if key == .char("\u{0C}") { // Ctrl-L: repaint everything, sixel included
+            imagePanel.invalidate(); curses.clearAll(); return .redraw
+        }
+        if let modal {
+            let outcome = modal.handle(key, context())
+            if outcome == .close { self.modal = nil; imagePanel.invalidate() }
+            return outcome == .quit ? .quit : .handled
+        }
+        if matrixPanel.focused {
+            let outcome = matrixPanel.handle(key, context())
+            if outcome != .ignored { afterMove(); return outcome }
+        }
+        return handleGlobal(key)
+    }
+
+    private func handleGlobal(_ key: Key) -> KeyOutcome {
+        switch key {
+        case .char("q"), .char("\u{03}"): return .quit
+        case .right, .down, .char("j"): session.move(by: 1)
+        case .left, .up, .char("k"): session.move(by: -1)
+        case .pageDown: session.move(by: 10)
+        case .pageUp: session.move(by: -10)
+        case .home: session.moveToFirst()
+        case .end: session.moveToLast()
+        case .char("a"): decide { try self.session.decide(.accepted) }
+        case .char("f"): decide { try self.session.decide(.flagged) }
+        case .char(let ch) where ch.wholeNumberValue != nil && ch.isASCII:
+            let k = ch.wholeNumberValue!
+            guard k < session.classes.count else { setMessage("no class \(k)", error: true); return .handled }
+            decide { try self.session.decide(.relabelled, label: k) }
+        case .char("c"):
+            guard let index = session.currentIndex else { return .handled }
+            modal = ClassPicker(classCount: session.classes.count, prediction: session.prediction(for: index)) { [unowned self] k in
+                self.decide { try self.session.decide(.relabelled, label: k) }
+            }
+        case .char("u"):
+            do {
+                if let path = try session.undo() { setMessage("undone: \((path as NSString).lastPathComponent)") }
+                else { setMessage("nothing to undo") }
+            } catch { setMessage("undo failed: \(error)", error: true) }
+        case .char("n"):
+            guard let index = session.currentIndex else { return .handled }
+            modal = NoteEditor(initial: session.decision(for: index)?.note ?? "") { [unowned self] text in
+                let wasDecided = self.session.decision(for: index) != nil
+                do {
+                    try self.session.setNote(text)
+                    self.setMessage(wasDecided ? "note saved" : "note saved · case flagged")
+                } catch { self.setMessage("could not save the note: \(error)", error: true) }
+            }
+        case .char("A"):
+            session.autoAdvance.toggle()
+            setMessage("auto-advance \(session.autoAdvance ? "on" : "off")")
+        case .char("g"):
+            view.cycleMode(allowSideBySide: (layout?.image?.width ?? 0) >= 60)
+        case .char("i"): view.window.inverted.toggle()
+        case .char("w"): view.scaleWindow(0.8)
+        case .char("W"): view.scaleWindow(1.25)
+        case .char("["): view.shiftLevel(-8)
+        case .char("]"): view.shiftLevel(8)
+        case .char("+"): view.zoomIn()
+        case .char("-"): view.zoomOut()
+        case .char("="): view.fit()
+        case .char("r"): view.reset()
+        case .char("/"):
+            modal = FilterMenu(classes: session.classes, current: session.filter) { [unowned self] f in
+                self.session.setFilter(f)
+                if self.session.isEmpty { self.setMessage("no cases match — / to change the filter", error: true) }
+            }
+        case .char("m"):
+            matrixPanel.focused = true
+            imagePanel.invalidate()
+        case .char("L"):
+            session.matrixLabels = session.matrixLabels == .dataset ? .reviewed : .dataset
+            session.refreshFilter()
+            setMessage("matrix rows: \(session.matrixLabels == .dataset ? "dataset" : "reviewed") labels")
+        case .char("e"): export()
+        case .char("t"):
+            config.paletteIndex = (config.paletteIndex + 1) % config.palettes.count
+            curses.resetPairs()
+            imagePanel.invalidate()
+            curses.clearAll()
+            setMessage("theme: \(palette.name)")
+        case .char("?"): modal = HelpOverlay()
+        case .escape:
+            if session.filter != .all { session.setFilter(.all); setMessage("filter cleared") }
+        default: return .ignored
+        }
+        afterMove()
+        return .handled
+    }
+
+    private func afterMove() {
+        if let i = session.currentIndex { predictions.prioritize(index: i) }
+    }
+
+    private func decide(_ action: () throws -> Void) {
+        do { try action() }
+        catch let e as ReviewSession.DecisionError { setMessage(e.description, error: true) }
+        catch { setMessage("NOT saved: \(error)", error: true) }
+    }
+
+    private func export() {
+        do {
+            let n = try exporter.export(reviewer: session.reviewer, to: config.exportPath)
+            setMessage("exported \(n) reviewed case\(n == 1 ? "" : "s") → \(config.exportPath)")
+        } catch {
+            setMessage("export failed: \(error)", error: true)
+        }
+    }
+
+    private func setMessage(_ text: String, error: Bool = false) {
+        message = (sanitizedForTerminal(text), error, Date().addingTimeInterval(error ? 6 : 4))
+    }
+
+    // MARK: drawing
+
+    /// Changes that arrive without a key (inference progress, prefetched images, an expiring message).
+    private func signature() -> String {
+        let p = predictions.progress
+        var s = "\(p.done)/\(p.total)"
+        if let i = session.currentIndex {
+            let state: String
+            switch predictions.state(at: i) {
+            case .pending: state = "p"
+            case .ready(let r): state = "r\(r.gradcam != nil)"
+            case .failed: state = "f"
+            case .noModel: state = "n"
+            }
+            s += "|\(i)|\(state)|\(images.cached(i) != nil)"
+        }
+        if let m = message, m.until < Date() { message = nil; s += "|m" }
+        s += "|\(message?.text ?? "")"
+        return s
+    }
+
+    private func draw() {
+        lastSignature = signature()
+        let ctx = context()
+        let p = palette
+        curses.beginFrame()
+        curses.setBackground(p.base)
+        curses.erase()
+        let layout = ScreenLayout(cols: curses.cols, rows: curses.rows, classCount: session.classes.count, wantsImage: true,
+                                  unlabelledRow: session.matrixLabels == .dataset && session.cases.contains { $0.truth.classIndex == nil })
+        if layout != self.layout { imagePanel.invalidate() }
+        self.layout = layout
+        let screen = Rect(row: 0, col: 0, width: layout.cols, height: layout.rows)
+        var imageDrawn = false
+        if layout.tooSmall {
+            curses.put(0, 0, "terminal too small", p.style(p.flagged, bold: true))
+            curses.put(1, 0, "\(layout.cols)×\(layout.rows): need ≥ \(ScreenLayout.minimumCols)×\(ScreenLayout.minimumRows)", p.style(p.muted))
+            imagePanel.hide(curses)
+            curses.refresh()
+            return
+        }
+        CaseHeaderPanel().draw(ctx, in: layout.header)
+        if session.isEmpty {
+            curses.centered(layout.rows / 2, in: screen, "No cases match the filter. Press / to choose another, Esc for all.",
+                            p.style(p.flagged, bold: true))
+        } else {
+            if let rect = layout.image {
+                if config.capabilities.graphics == .none {
+                    CaseListPanel().draw(ctx, in: rect)
+                } else {
+                    imagePanel.draw(ctx, in: rect, view: view, covered: modal != nil || (matrixPanel.focused && layout.matrix == nil))
+                    imageDrawn = true
+                }
+            } else if layout.imageTooSmall, let bars = layout.bars {
+                curses.put(bars.row - 1, bars.col, "terminal too small for image", p.style(p.muted), maxWidth: bars.width)
+            }
+            let matrixAlone = matrixPanel.focused && layout.matrix == nil
+            if let bars = layout.bars, !matrixAlone {
+                ConfidencePanel(titled: layout.barsTitled).draw(ctx, in: bars)
+            }
+            if matrixPanel.focused, let rect = layout.matrixFocused {
+                if matrixAlone { curses.fill(rect.row, rect.col, width: rect.width, height: rect.height, p.base) }
+                matrixPanel.draw(ctx, in: rect)
+            } else if let rect = layout.matrix {
+                matrixPanel.draw(ctx, in: rect)
+            }
+        }
+        var status = StatusBar()
+        if let m = message, m.until >= Date() { status.message = m.text; status.messageIsError = m.isError }
+        status.draw(ctx, in: layout.status)
+        modal?.draw(ctx, screen: screen)
+        if !imageDrawn { imagePanel.hide(curses) }
+
+        // Sixel: the frame goes out in one synchronized update, pixels after ncurses' cells.
+        if config.capabilities.graphics == .sixel, let sixel = imagePanel.takePendingSixel() {
+            Escape.write(Escape.syncBegin)
+            curses.refresh()
+            var bytes = Array((Escape.saveCursor + Escape.moveTo(row: sixel.row, col: sixel.col)).utf8)
+            bytes += sixel.bytes
+            bytes += Array((Escape.restoreCursor + Escape.syncEnd).utf8)
+            Escape.write(bytes)
+        } else {
+            curses.refresh()
+        }
+    }
+}

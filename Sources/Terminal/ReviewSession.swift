@@ -1,0 +1,257 @@
+import Foundation
+import Review
+
+/// Which cases the list shows.
+public enum CaseFilter: Equatable, Sendable {
+    case all
+    /// The model's prediction differs from the label (unlabelled cases count: there is nothing to agree with).
+    case disagreements
+    case flagged
+    case relabelled
+    case unreviewed
+    /// Cases whose label (dataset or reviewed, as the matrix shows) is this class.
+    case truthClass(Int)
+    /// One confusion-matrix cell: truth (nil = unlabelled) × predicted.
+    case cell(truth: Int?, predicted: Int)
+
+    public func title(classes: [String]) -> String {
+        func name(_ i: Int?) -> String { i.map { $0 < classes.count ? classes[$0] : "#\($0)" } ?? "unlabelled" }
+        switch self {
+        case .all: return "all"
+        case .disagreements: return "disagreements"
+        case .flagged: return "flagged"
+        case .relabelled: return "relabelled"
+        case .unreviewed: return "unreviewed"
+        case .truthClass(let c): return "label \(name(c))"
+        case .cell(let t, let p): return "\(name(t)) → \(name(p))"
+        }
+    }
+}
+
+/// Which labels the confusion matrix's rows use.
+public enum MatrixLabels: Sendable {
+    /// The dataset's ground truth.
+    case dataset
+    /// The reviewer's labels: relabelled → the new label, accepted → the dataset label; flagged and unreviewed cases are left out.
+    case reviewed
+}
+
+/// The review's state and rules, independent of drawing (unit-testable without a terminal).
+public final class ReviewSession {
+    public let cases: [DatasetCase]
+    public let classes: [String]
+    public let split: String
+    public let reviewer: String
+    public private(set) var decisions: [String: ReviewDecision]
+    public private(set) var filter: CaseFilter = .all
+    /// Indices into `cases` that pass the filter.
+    public private(set) var visible: [Int]
+    /// Position in `visible`.
+    public private(set) var position = 0
+    public var matrixLabels: MatrixLabels = .dataset
+    public var autoAdvance: Bool
+    private let store: DecisionStore
+    private let predictions: PredictionSource
+    private let indexByPath: [String: Int]
+
+    public init(cases: [DatasetCase], classes: [String], split: String, reviewer: String,
+                store: DecisionStore, predictions: PredictionSource, autoAdvance: Bool = true) throws {
+        self.cases = cases; self.classes = classes; self.split = split; self.reviewer = reviewer
+        self.store = store; self.predictions = predictions; self.autoAdvance = autoAdvance
+        self.decisions = try store.decisions(reviewer: reviewer, split: split)
+        self.visible = Array(cases.indices)
+        var map: [String: Int] = [:]
+        for (i, c) in cases.enumerated() { map[c.relativePath] = i }
+        self.indexByPath = map
+        position = firstUnreviewedPosition() ?? 0
+    }
+
+    // MARK: the current case
+
+    public var isEmpty: Bool { visible.isEmpty }
+    public var currentIndex: Int? { visible.isEmpty ? nil : visible[min(position, visible.count - 1)] }
+    public var current: DatasetCase? { currentIndex.map { cases[$0] } }
+    public func decision(for index: Int) -> ReviewDecision? { decisions[cases[index].relativePath] }
+    public func prediction(for index: Int) -> CasePrediction? { predictions.state(at: index).prediction }
+
+    public func firstUnreviewedPosition() -> Int? {
+        visible.firstIndex { decisions[cases[$0].relativePath] == nil }
+    }
+
+    // MARK: moving
+
+    public func move(by delta: Int) {
+        guard !visible.isEmpty else { return }
+        position = max(0, min(visible.count - 1, position + delta))
+    }
+    public func moveToFirst() { position = 0 }
+    public func moveToLast() { position = max(0, visible.count - 1) }
+    public func moveTo(caseIndex: Int) {
+        if let p = visible.firstIndex(of: caseIndex) { position = p }
+    }
+
+    // MARK: filtering
+
+    public func setFilter(_ newFilter: CaseFilter) {
+        let keep = currentIndex
+        filter = newFilter
+        visible = cases.indices.filter { passes($0) }
+        if let keep, let p = visible.firstIndex(of: keep) { position = p } else { position = 0 }
+    }
+
+    /// Re-evaluates the filter (predictions arrive, decisions change) without losing the current case.
+    public func refreshFilter() {
+        guard filter != .all else { return }
+        setFilter(filter)
+    }
+
+    /// The label a case has for the matrix and the class filter, or nil if it is left out / unlabelled.
+    public func matrixLabel(for index: Int) -> (included: Bool, label: Int?) {
+        let c = cases[index]
+        switch matrixLabels {
+        case .dataset: return (true, c.truth.classIndex)
+        case .reviewed:
+            guard let d = decisions[c.relativePath] else { return (false, nil) }
+            switch d.status {
+            case .accepted: return (true, c.truth.classIndex)
+            case .relabelled: return (true, d.reviewerLabel)
+            case .flagged: return (false, nil)
+            }
+        }
+    }
+
+    func passes(_ index: Int) -> Bool {
+        let c = cases[index]
+        let d = decisions[c.relativePath]
+        switch filter {
+        case .all: return true
+        case .flagged: return d?.status == .flagged
+        case .relabelled: return d?.status == .relabelled
+        case .unreviewed: return d == nil
+        case .disagreements:
+            guard let p = prediction(for: index) else { return false }
+            return c.truth.classIndex != p.predicted
+        case .truthClass(let k):
+            let m = matrixLabel(for: index)
+            return m.included && m.label == k
+        case .cell(let t, let pc):
+            let m = matrixLabel(for: index)
+            guard m.included, m.label == t, let p = prediction(for: index) else { return false }
+            return p.predicted == pc
+        }
+    }
+
+    // MARK: the confusion matrix
+
+    /// Rows: classes, then one "unlabelled" row; columns: predicted classes. Only cases with a prediction count.
+    public func confusionMatrix() -> [[Int]] {
+        var m = Array(repeating: Array(repeating: 0, count: classes.count), count: classes.count + 1)
+        for i in cases.indices {
+            guard let p = prediction(for: i), p.predicted < classes.count else { continue }
+            let label = matrixLabel(for: i)
+            guard label.included else { continue }
+            let row = label.label.map { $0 < classes.count ? $0 : classes.count } ?? classes.count
+            m[row][p.predicted] += 1
+        }
+        return m
+    }
+
+    // MARK: counts
+
+    public struct Counts: Equatable { public var reviewed = 0, accepted = 0, flagged = 0, relabelled = 0 }
+    public var counts: Counts {
+        var c = Counts()
+        for d in decisions.values {
+            c.reviewed += 1
+            switch d.status {
+            case .accepted: c.accepted += 1
+            case .flagged: c.flagged += 1
+            case .relabelled: c.relabelled += 1
+            }
+        }
+        return c
+    }
+
+    /// "3 unlabelled · 2 multi-class" from the dataset, or nil when clean.
+    public var auditHeadline: String? {
+        let unlabelled = cases.filter { $0.truth.classIndex == nil }.count
+        let multi = cases.filter { Set($0.classesInLabelFile).count > 1 }.count
+        var parts: [String] = []
+        if unlabelled > 0 { parts.append("\(unlabelled) unlabelled") }
+        if multi > 0 { parts.append("\(multi) multi-class") }
+        return parts.isEmpty ? nil : parts.joined(separator: " · ")
+    }
+
+    // MARK: deciding (every decision is committed to the store before the screen changes)
+
+    public enum DecisionError: Error, CustomStringConvertible {
+        case unlabelledAccept
+        public var description: String { "unlabelled case: pick a class (0–9 or c) or flag it (f)" }
+    }
+
+    /// Records a decision for the current case. `label` is the corrected class for relabelling.
+    /// Relabelling to the dataset's own label is an accept.
+    public func decide(_ status: ReviewStatus, label: Int? = nil, note: String? = nil) throws {
+        guard let index = currentIndex else { return }
+        let c = cases[index]
+        var status = status
+        var label = label
+        if status == .relabelled, let l = label, l == c.truth.classIndex { status = .accepted; label = nil }
+        if status == .accepted && c.truth.classIndex == nil { throw DecisionError.unlabelledAccept }
+        let prediction = prediction(for: index)
+        let decision = ReviewDecision(
+            relativePath: c.relativePath, split: split, reviewer: reviewer, status: status,
+            truth: c.truth.classIndex, predicted: prediction?.predicted, probabilities: prediction?.probabilities ?? [],
+            reviewerLabel: status == .relabelled ? label : nil,
+            note: note ?? decisions[c.relativePath]?.note ?? "",
+            reviewedAt: Date(), weightsID: predictions.weightsID)
+        try store.record(decision)
+        decisions[c.relativePath] = decision
+        advanceAfterDecision(from: index)
+    }
+
+    /// Saves a note: on a decided case it updates the decision; an undecided case is flagged with the note
+    /// (a note means "someone should look at this").
+    public func setNote(_ note: String) throws {
+        guard let index = currentIndex else { return }
+        let c = cases[index]
+        if var d = decisions[c.relativePath] {
+            d.note = note
+            d.reviewedAt = Date()
+            try store.record(d)
+            decisions[c.relativePath] = d
+        } else {
+            let keep = autoAdvance
+            autoAdvance = false
+            defer { autoAdvance = keep }
+            try decide(.flagged, note: note)
+        }
+    }
+
+    /// Undoes the reviewer's last decision and shows the case it affected.
+    @discardableResult
+    public func undo() throws -> String? {
+        guard let path = try store.undoLast(reviewer: reviewer) else { return nil }
+        decisions = try store.decisions(reviewer: reviewer, split: split)
+        refreshFilter()
+        if let index = indexByPath[path] {
+            if visible.firstIndex(of: index) == nil { setFilter(.all) }
+            moveTo(caseIndex: index)
+        }
+        return path
+    }
+
+    private func advanceAfterDecision(from index: Int) {
+        let before = visible
+        refreshFilter()
+        guard autoAdvance else { return }
+        if filter != .all, visible != before {
+            // The decided case left the filtered list: the case now at this position is the next one.
+            if let next = before.firstIndex(of: index).flatMap({ p in before[(p + 1)...].first(where: { visible.contains($0) }) }) {
+                moveTo(caseIndex: next)
+            }
+            return
+        }
+        move(by: 1)
+    }
+}

@@ -1,0 +1,34 @@
+import Foundation
+import Review
+
+/// The screen's view of the store work's InferenceRunner (background inference with the prediction cache).
+public final class RunnerPredictionSource: PredictionSource {
+    public let runner: InferenceRunner
+    public init(runner: InferenceRunner) { self.runner = runner }
+    public var weightsID: String { runner.spec.weightsID }
+    public var hasModel: Bool { true }
+    public func state(at index: Int) -> PredictionState {
+        switch runner.state(at: index) {
+        case .pending: return .pending
+        case .failed(let reason): return .failed(reason)
+        case .done(let r): return .ready(CasePrediction(probabilities: r.probabilities, attention: r.attention, gradcam: r.gradcam))
+        }
+    }
+    public func prioritize(index: Int) { runner.prioritize(index: index) }
+    public var progress: (done: Int, total: Int) { runner.progress }
+    public func start() { runner.start() }
+    public func stop() { runner.stop() }
+}
+
+/// No model: the review still works on labels alone (the header and status line say "no model").
+public final class NoModelPredictionSource: PredictionSource {
+    private let count: Int
+    public init(count: Int) { self.count = count }
+    public var weightsID: String { "" }
+    public var hasModel: Bool { false }
+    public func state(at index: Int) -> PredictionState { .noModel }
+    public func prioritize(index: Int) {}
+    public var progress: (done: Int, total: Int) { (0, count) }
+    public func start() {}
+    public func stop() {}
+}

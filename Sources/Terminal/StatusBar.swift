@@ -1,0 +1,50 @@
+/// The bottom line: inference progress as a bar, the review counts, and key hints (or a transient message).
+struct StatusBar: Panel {
+    var message: String?
+    var messageIsError = false
+
+    func draw(_ ctx: DrawContext, in rect: Rect) {
+        let c = ctx.curses, p = ctx.palette, s = ctx.session
+        let bar = p.style(p.text, bg: p.surface)
+        c.fill(rect.row, rect.col, width: rect.width, height: rect.height, bar)
+        let row = rect.row
+        var col = 1
+        let (done, total) = ctx.predictions.progress
+        if ctx.predictions.hasModel {
+            let width = rect.width >= 100 ? 16 : (rect.width >= 60 ? 10 : 5)
+            let fraction = total > 0 ? Double(done) / Double(total) : 1
+            let filled = Int((fraction * Double(width)).rounded(.down))
+            col += c.put(row, col, done < total ? "model " : "model ", p.style(p.muted, bg: p.surface))
+            col += c.put(row, col, String(repeating: "█", count: filled), p.style(done < total ? p.accent : p.agree, bg: p.surface))
+            col += c.put(row, col, String(repeating: "█", count: width - filled), p.style(p.barTrack, bg: p.surface))
+            col += c.put(row, col, " \(done)/\(total)", p.style(done < total ? p.text : p.muted, bg: p.surface))
+        } else {
+            col += c.put(row, col, "no model", p.style(p.flagged, bold: true, bg: p.surface))
+        }
+        let counts = s.counts
+        col += c.put(row, col, "  ✓\(counts.accepted)", p.style(p.agree, bg: p.surface))
+        col += c.put(row, col, " ⚑\(counts.flagged)", p.style(p.flagged, bg: p.surface))
+        col += c.put(row, col, " ✎\(counts.relabelled)", p.style(p.relabelled, bg: p.surface))
+        col += c.put(row, col, " \(counts.reviewed)/\(s.cases.count) reviewed", p.style(p.muted, bg: p.surface),
+                     maxWidth: max(0, rect.width - col))
+        col += 2
+        let hintRow = rect.height >= 2 ? rect.row + 1 : row
+        let hintCol = rect.height >= 2 ? 1 : col
+        let room = rect.width - hintCol - 1
+        guard room > 4 else { return }
+        if let message {
+            c.put(hintRow, hintCol, message, p.style(messageIsError ? p.disagree : p.accent, bold: true, bg: p.surface),
+                  maxWidth: room)
+            return
+        }
+        let hints: [(String, String)] = [("a", "accept"), ("f", "flag"), ("0-9", "relabel"), ("u", "undo"),
+                                         ("g", "view"), ("/", "filter"), ("m", "matrix"), ("e", "export"), ("?", "help"), ("q", "quit")]
+        var x = hintCol
+        for (key, what) in hints {
+            let need = key.count + what.count + 2
+            if x + need > hintCol + room { break }
+            x += c.put(hintRow, x, key, p.style(p.accent, bold: true, bg: p.surface))
+            x += c.put(hintRow, x, " \(what) ", p.style(p.muted, bg: p.surface))
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import XCTest
-// Placeholder: replaced by real tests of this area.
-final class ImagingTestsPlaceholder: XCTestCase { func testBuilds() { XCTAssertEqual(1 + 1, 2) } }

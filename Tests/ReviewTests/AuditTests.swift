@@ -1,0 +1,118 @@
+import Foundation
+import XCTest
+import Imaging
+@testable import Review
+
+/// The audit on a small synthetic dataset built from the bundled sample's JPEGs.
+final class AuditTests: XCTestCase {
+    static let sampleImages: [String] = {
+        let dir = RepoPaths.sample + "/test/images"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted().map { dir + "/" + $0 }
+    }()
+
+    /// train: 6 distinct sample images. valid: a flipped+brightened PNG copy of train 0, a byte copy of train 1,
+    /// an unrelated image, a corrupt file. test: a v-flipped darker copy of train 2, an unrelated image.
+    func makeDataset() throws -> TempDir {
+        let t = TempDir()
+        t.write("data.yaml", tenClassesYAML)
+        let src = Self.sampleImages
+        // Distinct sources (different file-name prefixes) from the sample.
+        let picks = [0, 4, 8, 12, 16, 20, 24, 28, 32].map { src[$0] }
+        for i in 0..<6 {
+            t.write("train/images/t\(i).jpg", try Data(contentsOf: URL(fileURLWithPath: picks[i])))
+            t.write("train/labels/t\(i).txt", "\(i) 0.5 0.5 0.2 0.2\n")
+        }
+        let img0 = try ImageDecoder.decode(path: picks[0]), img2 = try ImageDecoder.decode(path: picks[2])
+        t.mkdir("valid/images"); t.mkdir("test/images")
+        try TestPNG.write(TestPNG.augment(img0, hflip: true, vflip: false, brightness: 1.1), to: t.path + "/valid/images/flipped0.png")
+        t.write("valid/labels/flipped0.txt", "0 0.5 0.5 0.2 0.2\n4 0.1 0.1 0.1 0.1\n")
+        t.write("valid/images/copy1.jpg", try Data(contentsOf: URL(fileURLWithPath: picks[1])))
+        t.write("valid/labels/copy1.txt", "")
+        t.write("valid/images/other.jpg", try Data(contentsOf: URL(fileURLWithPath: picks[6])))
+        t.write("valid/labels/other.txt", "7 0.5 0.5 0.2 0.2\n")
+        t.write("valid/images/corrupt.jpg", Data([0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]))
+        t.write("valid/labels/corrupt.txt", "2 0.5 0.5 0.2 0.2\n")
+        try TestPNG.write(TestPNG.augment(img2, hflip: false, vflip: true, brightness: 0.9), to: t.path + "/test/images/vflip2.png")
+        t.write("test/labels/vflip2.txt", "2 0.5 0.5 0.2 0.2\n")
+        t.write("test/images/other.jpg", try Data(contentsOf: URL(fileURLWithPath: picks[7])))
+        t.write("test/labels/other.txt", "8 0.5 0.5 0.2 0.2\n")
+        return t
+    }
+
+    func testFindsCopiesCorruptImagesAndLabelProblems() throws {
+        let t = try makeDataset()
+        let ds = try YOLODataset.open(root: t.path)
+        let (report, survey) = DatasetAudit.run(dataset: ds)
+        XCTAssertFalse(report.fatal)
+        let valid = report.splits["valid"]!, test = report.splits["test"]!
+        XCTAssertEqual(valid.images, 4)
+        XCTAssertEqual(valid.unlabelled, ["valid/images/copy1.jpg"])
+        XCTAssertEqual(valid.emptyLabels, ["valid/images/copy1.jpg"])
+        XCTAssertEqual(valid.multiClassLabels, ["valid/images/flipped0.png"])
+        XCTAssertEqual(valid.undecodable.map(\.path), ["valid/images/corrupt.jpg"])
+        let leaks = Dictionary(uniqueKeysWithValues: valid.leaked.map { ($0.image, $0) })
+        XCTAssertEqual(Set(leaks.keys), ["valid/images/flipped0.png", "valid/images/copy1.jpg"])
+        XCTAssertEqual(leaks["valid/images/flipped0.png"]?.twin, "train/images/t0.jpg")
+        XCTAssertEqual(leaks["valid/images/flipped0.png"]?.exact, false)
+        XCTAssertGreaterThan(leaks["valid/images/flipped0.png"]!.similarity, 0.97)
+        XCTAssertEqual(leaks["valid/images/copy1.jpg"]?.twin, "train/images/t1.jpg")
+        XCTAssertEqual(leaks["valid/images/copy1.jpg"]?.exact, true)
+        XCTAssertEqual(test.leaked.map(\.image), ["test/images/vflip2.png"])
+        XCTAssertEqual(test.leaked.first?.twin, "train/images/t2.jpg")
+        XCTAssertEqual(test.classCounts["Transverse Displaced"], 1)
+        XCTAssertEqual(test.classCounts["Linear"], 0)
+        XCTAssertEqual(AuditSummary(report: report, split: "valid").leaked, 2)
+
+        // JSON carries the keys per split.
+        let json = try JSONSerialization.jsonObject(with: report.json()) as! [String: Any]
+        let splits = json["splits"] as! [String: [String: Any]]
+        for key in ["images", "unlabelled", "multi_class_labels", "leaked"] { XCTAssertNotNil(splits["valid"]?[key], key) }
+        let leaked = splits["valid"]!["leaked"] as! [[String: Any]]
+        XCTAssertEqual(Set(leaked.first!.keys), ["image", "twin", "twin_split", "similarity", "exact"])
+
+        // The grouped split keeps every copy with its source.
+        let rows = DatasetAudit.groupedSplit(dataset: ds, survey: survey)
+        let split = Dictionary(uniqueKeysWithValues: rows.map { ($0.path, $0.split) })
+        XCTAssertEqual(rows.count, 12)
+        XCTAssertEqual(split["valid/images/flipped0.png"], split["train/images/t0.jpg"])
+        XCTAssertEqual(split["valid/images/copy1.jpg"], split["train/images/t1.jpg"])
+        XCTAssertEqual(split["test/images/vflip2.png"], split["train/images/t2.jpg"])
+        XCTAssertEqual(DatasetAudit.groupedSplit(dataset: ds, survey: survey).map(\.split), rows.map(\.split), "deterministic")
+
+        let text = AuditText.render(report)
+        XCTAssertTrue(text.contains("train/images/t0.jpg"))
+        XCTAssertTrue(text.contains("test has no"), text)
+    }
+
+    func testLeakageOfOneSplitForTheHeadline() throws {
+        let t = try makeDataset()
+        let ds = try YOLODataset.open(root: t.path)
+        let leaks = DatasetAudit.leakage(dataset: ds, split: "test")
+        XCTAssertEqual(leaks.map(\.twin), ["train/images/t2.jpg"])
+        XCTAssertEqual(DatasetAudit.leakage(dataset: ds, split: "train"), [])
+    }
+
+    func testBundledSampleAuditHasNoLeakWithoutTrain() throws {
+        let ds = try YOLODataset.open(root: RepoPaths.sample)
+        let (report, _) = DatasetAudit.run(dataset: ds)
+        let test = report.splits["test"]!
+        XCTAssertEqual(test.images, 64)
+        XCTAssertEqual(test.unlabelled, [])
+        XCTAssertEqual(test.undecodable, [])
+        XCTAssertEqual(test.leaked, [], "no train split to leak from")
+        XCTAssertEqual(test.classCounts["Linear"], 0)
+        XCTAssertEqual(test.classCounts["Segmental"], 0)
+        XCTAssertEqual(test.classCounts.values.reduce(0, +), 64)
+        XCTAssertFalse(report.fatal)
+    }
+
+    func testNoDecodableImageIsFatal() throws {
+        let t = TempDir()
+        t.write("data.yaml", tenClassesYAML)
+        t.write("test/images/a.jpg", "not a jpeg"); t.write("test/labels/a.txt", "0 0.5 0.5 0.5 0.5\n")
+        let (report, _) = DatasetAudit.run(dataset: try YOLODataset.open(root: t.path))
+        XCTAssertTrue(report.fatal)
+        XCTAssertEqual(report.splits["test"]?.undecodable.count, 1)
+        XCTAssertTrue(report.splits["test"]!.problems.contains { $0.contains("cannot decode") })
+    }
+}

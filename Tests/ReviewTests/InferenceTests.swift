@@ -1,0 +1,218 @@
+import Foundation
+import Model
+import XCTest
+@testable import Review
+
+/// A deterministic stand-in for the model: the "image" is a text file holding a class index, the output puts
+/// most probability on that class. It records the order it was called in.
+final class FakeCaseClassifier: CaseClassifier, @unchecked Sendable {
+    let inferenceSpec = InferenceSpec(width: 4, height: 2, mean: [0, 0, 0], std: [1, 1, 1], weightsID: "fake-w1")
+    private let lock = NSLock()
+    private var seen: [Float] = []
+    var delay: useconds_t = 0
+    var calls: [Float] { lock.lock(); defer { lock.unlock() }; return seen }
+
+    func run(input: [Float], gradcam: Bool) -> ClassifierOutput {
+        if delay > 0 { usleep(delay) }
+        lock.lock(); seen.append(input[0]); lock.unlock()
+        let cls = Int(input[0]) % 10
+        var p = [Float](repeating: 0.02, count: 10)
+        p[cls] = 0.82
+        let attention = FeatureMap(width: 2, height: 2, values: [input[0] / 100, 0.5, 0.25, 1])
+        return ClassifierOutput(logits: p.map { log($0) }, probabilities: p, attention: attention,
+                                gradcam: gradcam ? FeatureMap(width: 2, height: 2, values: [1, 0, 0, Float(cls) / 10]) : nil)
+    }
+}
+
+/// Reads the fake image: a number; "corrupt" throws as a decoder would.
+let fakeLoader: InferenceRunner.InputLoader = { path, data, spec in
+    let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    guard let value = Float(text) else { throw ImageErrorStub(description: "\(path): not a JPEG or PNG file") }
+    return [Float](repeating: value, count: 3 * spec.width * spec.height)
+}
+
+struct ImageErrorStub: Error, CustomStringConvertible { let description: String }
+
+final class InferenceTests: XCTestCase {
+    private func makeImages(_ contents: [String]) throws -> (dir: String, paths: [String]) {
+        let dir = try makeStoreTempDir(self)
+        let paths = try contents.enumerated().map { i, text -> String in
+            let path = dir + String(format: "/img%03d.jpg", i)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        return (dir, paths)
+    }
+
+    func testCacheKeyIsTheSHA256OfTheFileBytes() throws {
+        let (_, paths) = try makeImages(["abc"])
+        let runner = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: nil,
+                                     loader: { _, _, _ in [Float](repeating: 1, count: 24) })
+        runner.start()
+        XCTAssertTrue(runner.waitUntilFinished(timeout: 30))
+        XCTAssertEqual(runner.state(at: 0).result?.imageHash,
+                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
+    func testComputesEveryCaseAndFillsTheCache() throws {
+        let (dir, paths) = try makeImages(["3", "8", "0", "corrupt", "5"])
+        let store = try ReviewStore(path: dir + "/review.sqlite")
+        let fake = FakeCaseClassifier()
+        let updates = StoreTestErrors()
+        let runner = InferenceRunner(imagePaths: paths, classifier: fake, store: store, loader: fakeLoader,
+                                     onUpdate: { updates.append("\($0)") })
+        XCTAssertEqual(runner.progress.done, 0)
+        XCTAssertEqual(runner.state(at: 0), .pending)
+        runner.start()
+        XCTAssertTrue(runner.waitUntilFinished(timeout: 30))
+        XCTAssertEqual(runner.progress.done, 5)
+        XCTAssertEqual(runner.progress.total, 5)
+        XCTAssertEqual(runner.generation, 5)
+        XCTAssertEqual(Set(updates.all), ["0", "1", "2", "3", "4"])
+        XCTAssertEqual(fake.calls, [3, 8, 0, 5], "in order; the corrupt image never reaches the model")
+
+        let result = try XCTUnwrap(runner.state(at: 1).result)
+        XCTAssertEqual(result.predicted, 8)
+        XCTAssertEqual(result.confidence, 0.82)
+        XCTAssertEqual(result.gradcam?.values, [1, 0, 0, 0.8])
+        XCTAssertFalse(result.fromCache)
+        XCTAssertEqual(result.imageHash, ContentHash.sha256Hex(Data("8".utf8)))
+        guard case .failed(let message) = runner.state(at: 3) else { return XCTFail("corrupt image must fail") }
+        XCTAssertTrue(message.contains("not a JPEG or PNG"), message)
+        XCTAssertFalse(message.contains("\n"))
+        XCTAssertNil(runner.storeError)
+
+        let cached = try XCTUnwrap(try store.cachedPrediction(imageHash: result.imageHash, weightsID: "fake-w1"))
+        XCTAssertEqual(cached.probabilities, result.probabilities)
+        XCTAssertEqual(cached.attention, result.attention)
+        XCTAssertEqual(cached.gradcam, result.gradcam)
+    }
+
+    func testReopeningIsServedFromTheCache() throws {
+        let (dir, paths) = try makeImages(["1", "2", "3"])
+        let dbPath = dir + "/review.sqlite"
+        let first = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: try ReviewStore(path: dbPath),
+                                    loader: fakeLoader)
+        first.start()
+        XCTAssertTrue(first.waitUntilFinished(timeout: 30))
+
+        // Same content under a new name hits too: the key is the bytes' hash.
+        try FileManager.default.moveItem(atPath: paths[2], toPath: dir + "/renamed.jpg")
+        let fake = FakeCaseClassifier()
+        let second = InferenceRunner(imagePaths: [paths[0], paths[1], dir + "/renamed.jpg"], classifier: fake,
+                                     store: try ReviewStore(path: dbPath), loader: fakeLoader)
+        second.start()
+        XCTAssertTrue(second.waitUntilFinished(timeout: 30))
+        XCTAssertEqual(fake.calls, [], "nothing recomputed")
+        XCTAssertEqual(second.snapshot().map { $0.result?.fromCache }, [true, true, true])
+        XCTAssertEqual(second.snapshot().map { $0.result?.predicted }, [1, 2, 3])
+        for i in 0..<3 {
+            let fresh = try XCTUnwrap(first.state(at: i).result)
+            let cached = try XCTUnwrap(second.state(at: i).result)
+            XCTAssertEqual(cached.probabilities, fresh.probabilities)
+            XCTAssertEqual(cached.attention, fresh.attention)
+            XCTAssertEqual(cached.gradcam, fresh.gradcam)
+        }
+
+        // An edited image misses.
+        try Data("7".utf8).write(to: URL(fileURLWithPath: paths[0]))
+        let fake3 = FakeCaseClassifier()
+        let third = InferenceRunner(imagePaths: [paths[0]], classifier: fake3, store: try ReviewStore(path: dbPath),
+                                    loader: fakeLoader)
+        third.start()
+        XCTAssertTrue(third.waitUntilFinished(timeout: 30))
+        XCTAssertEqual(fake3.calls, [7])
+    }
+
+    func testPrioritizeComputesTheCurrentCaseAndNeighboursFirst() throws {
+        let (_, paths) = try makeImages((0..<12).map(String.init))
+        let fake = FakeCaseClassifier()
+        let runner = InferenceRunner(imagePaths: paths, classifier: fake, store: nil, loader: fakeLoader)
+        runner.prioritize(index: 7)
+        runner.start()
+        XCTAssertTrue(runner.waitUntilFinished(timeout: 30))
+        // Current, next, previous; then forward from the current case, wrapping around.
+        XCTAssertEqual(fake.calls, [7, 8, 6, 9, 10, 11, 0, 1, 2, 3, 4, 5])
+    }
+
+    func testPrioritizeWhileRunningJumpsTheQueue() throws {
+        let (_, paths) = try makeImages((0..<40).map(String.init))
+        let fake = FakeCaseClassifier()
+        fake.delay = 5_000
+        let runner = InferenceRunner(imagePaths: paths, classifier: fake, store: nil, loader: fakeLoader)
+        runner.start()
+        while runner.progress.done < 3 { usleep(1000) }
+        runner.prioritize(index: 30)
+        // Within two cases (one may be in flight), 30 is done, then 31 and 29.
+        XCTAssertTrue(runner.waitUntilFinished(timeout: 60))
+        let calls = fake.calls.map(Int.init)
+        let at = try XCTUnwrap(calls.firstIndex(of: 30))
+        XCTAssertLessThanOrEqual(at, 5)
+        XCTAssertEqual(Array(calls[at...].prefix(3)), [30, 31, 29])
+        XCTAssertEqual(Set(calls), Set(0..<40), "every case once")
+        XCTAssertEqual(calls.count, 40)
+    }
+
+    func testStopEndsTheThreadEarly() throws {
+        let (_, paths) = try makeImages((0..<50).map(String.init))
+        let fake = FakeCaseClassifier()
+        fake.delay = 10_000
+        let runner = InferenceRunner(imagePaths: paths, classifier: fake, store: nil, loader: fakeLoader)
+        runner.start()
+        while runner.progress.done < 2 { usleep(1000) }
+        runner.stop()
+        let done = runner.progress.done
+        XCTAssertLessThan(done, 50)
+        usleep(50_000)
+        XCTAssertEqual(runner.progress.done, done, "no work after stop")
+        XCTAssertFalse(runner.waitUntilFinished(timeout: 0.1))
+    }
+
+    func testStopFromTheUpdateCallbackDoesNotDeadlock() throws {
+        let (_, paths) = try makeImages((0..<10).map(String.init))
+        let box = RunnerBox()
+        let runner = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: nil, loader: fakeLoader,
+                                     onUpdate: { index in if index == 2 { box.runner?.stop() } })
+        box.runner = runner
+        runner.start()
+        let deadline = Date().addingTimeInterval(10)
+        while runner.progress.done < 3 && Date() < deadline { usleep(1000) }
+        runner.stop()
+        XCTAssertEqual(runner.progress.done, 3)
+    }
+
+    func testMissingFileFailsWithAOneLineMarker() throws {
+        let (dir, paths) = try makeImages(["1"])
+        let runner = InferenceRunner(imagePaths: paths + [dir + "/gone.jpg"], classifier: FakeCaseClassifier(), store: nil,
+                                     loader: fakeLoader)
+        runner.start()
+        XCTAssertTrue(runner.waitUntilFinished(timeout: 30))
+        XCTAssertEqual(runner.state(at: 1), .failed("gone.jpg: file not found"))
+        XCTAssertNotNil(runner.state(at: 0).result)
+    }
+
+    func testRunnerAndDecisionsShareTheStore() throws {
+        let (dir, paths) = try makeImages((0..<30).map(String.init))
+        let store = try ReviewStore(path: dir + "/review.sqlite")
+        let runner = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: store, loader: fakeLoader)
+        runner.start()
+        for i in 0..<30 { try store.record(sampleDecision("case\(i).jpg")) }
+        XCTAssertTrue(runner.waitUntilFinished(timeout: 30))
+        XCTAssertNil(runner.storeError)
+        XCTAssertEqual(try store.allDecisions(reviewer: "alice").count, 30)
+        for state in runner.snapshot() {
+            XCTAssertNotNil(try store.cachedPrediction(imageHash: XCTUnwrap(state.result).imageHash, weightsID: "fake-w1"))
+        }
+    }
+
+    func testEmptySplitIsImmediatelyFinished() {
+        let runner = InferenceRunner(imagePaths: [], classifier: FakeCaseClassifier(), store: nil, loader: fakeLoader)
+        runner.start()
+        XCTAssertTrue(runner.waitUntilFinished(timeout: 5))
+        XCTAssertTrue(runner.isFinished)
+        runner.prioritize(index: 0)
+        XCTAssertEqual(runner.state(at: 3), .pending)
+    }
+}
+
+final class RunnerBox: @unchecked Sendable { var runner: InferenceRunner? }

@@ -1,0 +1,301 @@
+import CSixel
+import Foundation
+import Review
+import Terminal
+import XCTest
+
+/// Drives the real binary through a pseudo-terminal: keys in, screen text, SQLite rows and the CSV out.
+final class ReviewTUITests: XCTestCase {
+    var tmp: URL!
+    let sample = PseudoTerminal.repoRoot.appendingPathComponent("samples/hbfmid-test").path
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("fracview-tui-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: tmp)
+    }
+
+    var dbPath: String { tmp.appendingPathComponent("review.sqlite").path }
+    var csvPath: String { tmp.appendingPathComponent("out.csv").path }
+
+    /// Tiny test weights from the engine fixtures when present (the TUI also works without a model).
+    func weightsArguments() -> [String] {
+        let dir = PseudoTerminal.repoRoot.appendingPathComponent("Tests/Fixtures/engine")
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        // model_tiny_*.safetensors: a tiny FractureClassifier (random weights, the real architecture).
+        if let f = files.sorted().first(where: { $0.hasPrefix("model_") && $0.hasSuffix(".safetensors") }) {
+            return ["--weights", dir.appendingPathComponent(f).path]
+        }
+        return []
+    }
+
+    func launch(_ extra: [String] = [], graphics: String = "blocks", cols: Int = 80, rows: Int = 24,
+                dataset: String? = nil) throws -> PseudoTerminal {
+        try PseudoTerminal(arguments: ["review", dataset ?? sample, "--db", dbPath, "--reviewer", "tester",
+                                       "--graphics", graphics, "--export", csvPath] + weightsArguments() + extra,
+                           cols: cols, rows: rows, environment: ["FRACVIEW_WEIGHTS": ""])
+    }
+
+    func decisions() throws -> [String: ReviewDecision] {
+        try ReviewStore(path: dbPath).decisions(reviewer: "tester", split: "test")
+    }
+
+    // MARK: the review flow
+
+    func testAcceptFlagRelabelNoteUndoExportAt80x24() throws {
+        let t = try launch()
+        t.waitFor(text: "1/64")
+        t.waitFor(text: "Comminuted", timeout: 5)
+        t.send("a")
+        t.waitFor(text: "2/64")
+        t.send("f")
+        t.waitFor(text: "3/64")
+        t.send("3") // relabel to class 3 (Linear) unless that is the label (then it is an accept)
+        t.waitFor(text: "4/64")
+        t.press(.left)
+        t.waitFor(text: "3/64")
+        t.send("n")
+        t.waitFor(text: "Note")
+        t.send("check cortex, \"quoted\"\r")
+        t.waitFor(text: "note saved")
+        // Undo the note's update, then redo it: the undo restores the decision before it.
+        t.send("u")
+        t.waitFor(text: "undone")
+        t.send("n")
+        t.waitFor(text: "Note")
+        t.send("check cortex\r")
+        t.waitFor(text: "note saved")
+        t.send("e")
+        t.waitFor(text: "exported 3 reviewed cases")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+
+        let rows = try decisions()
+        XCTAssertEqual(rows.count, 3)
+        let cases = try YOLODataset.open(root: sample).cases(split: "test")
+        let first = try XCTUnwrap(rows[cases[0].relativePath])
+        XCTAssertEqual(first.status, .accepted)
+        XCTAssertEqual(first.truth, cases[0].truth.classIndex)
+        XCTAssertEqual(rows[cases[1].relativePath]?.status, .flagged)
+        let third = try XCTUnwrap(rows[cases[2].relativePath])
+        if cases[2].truth.classIndex == 3 {
+            XCTAssertEqual(third.status, .accepted)
+        } else {
+            XCTAssertEqual(third.status, .relabelled)
+            XCTAssertEqual(third.reviewerLabel, 3)
+        }
+        XCTAssertEqual(third.note, "check cortex")
+        XCTAssertEqual(third.reviewer, "tester")
+
+        let csv = try String(contentsOfFile: csvPath, encoding: .utf8)
+        let lines = csv.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
+        XCTAssertEqual(lines.count, 4, "header + 3 rows:\n\(csv)")
+        for c in cases.prefix(3) {
+            XCTAssertTrue(csv.contains((c.relativePath as NSString).lastPathComponent), "CSV misses \(c.relativePath)")
+        }
+    }
+
+    func testFilterAndHelpOverlay() throws {
+        let t = try launch()
+        t.waitFor(text: "1/64")
+        t.send("f")
+        t.waitFor(text: "2/64")
+        t.send("?")
+        t.waitFor(text: "Keys")
+        t.waitFor(text: "flag for relabelling")
+        t.send("x")
+        t.waitFor("help closed") { !$0.contains("any key closes") }
+        t.send("/")
+        t.waitFor(text: "Filter")
+        t.press(.down); t.press(.down); t.press(.down) // all, disagreements, unreviewed, flagged
+        t.press(.enter)
+        t.waitFor(text: "of 64 · flagged")
+        XCTAssertTrue(t.screen.text.contains("1/1"))
+        t.press(.escape)
+        t.waitFor(text: "filter cleared")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
+    // MARK: sizes
+
+    func testSmallTerminalAndResize() throws {
+        let t = try launch(cols: 40, rows: 12)
+        t.waitFor(text: "terminal too small for image")
+        t.waitFor(text: "Comminuted") // the bars stay at 40×12
+        t.resize(cols: 80, rows: 24)
+        t.waitFor(text: "X-ray")
+        XCTAssertFalse(t.screen.text.contains("terminal too small"))
+        t.resize(cols: 20, rows: 5)
+        t.waitFor(text: "terminal too small")
+        t.resize(cols: 120, rows: 40)
+        t.waitFor(text: "CONFUSION")
+        t.send("a")
+        t.waitFor(text: "2/64")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+        XCTAssertEqual(try decisions().count, 1)
+    }
+
+    func testTextOnlyModeListsCases() throws {
+        let t = try launch(graphics: "none")
+        t.waitFor(text: "CASES")
+        let cases = try YOLODataset.open(root: sample).cases(split: "test")
+        let name = (cases[1].relativePath as NSString).lastPathComponent
+        t.waitFor(text: String(name.suffix(20)))
+        XCTAssertTrue(t.screen.sixels.isEmpty)
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
+    // MARK: sixel
+
+    func testSixelImageHasThePanePixelSize() throws {
+        let t = try launch(graphics: "sixel", cols: 100, rows: 30)
+        t.waitFor(text: "X-ray")
+        t.waitFor("a sixel image") { _ in !t.screen.sixels.isEmpty }
+        let sixel = try XCTUnwrap(t.screen.sixels.last)
+        let (w, h) = try decodeSixel(sixel.bytes)
+        let layout = ScreenLayout(cols: 100, rows: 30, classCount: 10, wantsImage: true)
+        let pane = try XCTUnwrap(layout.image)
+        let maxW = pane.width * 10, maxH = (pane.height - 1) * 20
+        XCTAssertLessThanOrEqual(w, maxW)
+        XCTAssertLessThanOrEqual(h, maxH)
+        // Fitted: it touches the pane on one side (height in whole 6-pixel sixel bands).
+        XCTAssertTrue(w == maxW || h >= maxH - 6, "sixel \(w)×\(h) does not fill the \(maxW)×\(maxH) pane")
+        let first = try ImageDecoderSize.of(caseIndex: 0, sample: sample)
+        XCTAssertEqual(Double(w) / Double(h), Double(first.0) / Double(first.1), accuracy: 0.05, "aspect ratio kept")
+        XCTAssertGreaterThanOrEqual(sixel.row, pane.row + 1)
+        // Moving on emits a new image.
+        let before = t.screen.sixels.count
+        t.press(.right)
+        t.waitFor(text: "2/64")
+        t.waitFor("a second sixel") { _ in t.screen.sixels.count > before }
+        XCTAssertTrue(String(decoding: t.raw, as: UTF8.self).contains("\u{1B}[?2026h"), "synchronized output")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
+    func testSixelDetectedByDeviceAttributes() throws {
+        let t = try PseudoTerminal(arguments: ["review", sample, "--db", dbPath, "--reviewer", "tester"] + weightsArguments(),
+                                   cols: 100, rows: 30, environment: ["FRACVIEW_WEIGHTS": ""])
+        t.answerDA1WithSixel = true
+        t.waitFor(text: "X-ray")
+        t.waitFor("a sixel image after DA1") { _ in !t.screen.sixels.isEmpty }
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
+    func decodeSixel(_ bytes: [UInt8]) throws -> (Int, Int) {
+        var data = bytes
+        var pixels: UnsafeMutablePointer<UInt8>?
+        var palette: UnsafeMutablePointer<UInt8>?
+        var w: Int32 = 0, h: Int32 = 0, ncolors: Int32 = 0
+        let status = sixel_decode_raw(&data, Int32(data.count), &pixels, &w, &h, &palette, &ncolors, nil)
+        XCTAssertEqual(status, SIXEL_OK)
+        free(pixels); free(palette)
+        XCTAssertGreaterThan(ncolors, 1)
+        return (Int(w), Int(h))
+    }
+
+    // MARK: crash safety and resume
+
+    func testKillNineKeepsDecisionsAndResumesAtFirstUnreviewed() throws {
+        do {
+            let t = try launch()
+            t.waitFor(text: "1/64")
+            t.send("a"); t.waitFor(text: "2/64")
+            t.send("f"); t.waitFor(text: "3/64")
+            t.send("a"); t.waitFor(text: "4/64")
+            t.killHard()
+        }
+        let rows = try decisions()
+        XCTAssertEqual(rows.count, 3)
+        let t = try launch()
+        t.waitFor(text: "4/64")
+        t.waitFor(text: "resumed")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
+    // MARK: bad input
+
+    func testFileNameWithEscapeCodesIsShownSanitized() throws {
+        let root = tmp.appendingPathComponent("evil")
+        let images = root.appendingPathComponent("test/images"), labels = root.appendingPathComponent("test/labels")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: labels, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: sample + "/data.yaml", toPath: root.appendingPathComponent("data.yaml").path)
+        let src = try YOLODataset.open(root: sample).cases(split: "test")[0]
+        let evil = "x\u{1B}]0;pwned\u{07}\u{1B}[2J.jpg"
+        try FileManager.default.copyItem(atPath: src.imagePath, toPath: images.appendingPathComponent(evil).path)
+        try "2 0.5 0.5 0.1 0.1\n".write(to: labels.appendingPathComponent("x\u{1B}]0;pwned\u{07}\u{1B}[2J.txt"), atomically: true, encoding: .utf8)
+        // A second image whose label file is empty: shown as unlabelled.
+        try FileManager.default.copyItem(atPath: src.imagePath, toPath: images.appendingPathComponent("y.jpg").path)
+        try "".write(to: labels.appendingPathComponent("y.txt"), atomically: true, encoding: .utf8)
+        let t = try launch(dataset: root.path)
+        t.waitFor(text: "1/2")
+        t.waitFor(text: "x?]0;pwned??[2J.jpg")
+        t.press(.right)
+        t.waitFor(text: "unlabelled")
+        t.send("a") // accepting a missing label is refused, not silently recorded
+        t.waitFor(text: "pick a class")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+        XCTAssertEqual(try ReviewStore(path: dbPath).decisions(reviewer: "tester", split: "test").count, 0)
+    }
+
+    func testEmptySplitAndUnwritableDatabaseFailBeforeTheUI() throws {
+        let root = tmp.appendingPathComponent("empty")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("test/images"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("test/labels"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: sample + "/data.yaml", toPath: root.appendingPathComponent("data.yaml").path)
+        let empty = try run(["review", root.path, "--db", dbPath])
+        XCTAssertNotEqual(empty.code, 0)
+        XCTAssertTrue(empty.output.contains("no images"), empty.output)
+        XCTAssertFalse(empty.output.contains("\u{1B}["), "no escape codes: ncurses never started")
+
+        let bad = try run(["review", sample, "--db", "/proc/fracview-cannot-write/review.sqlite"])
+        XCTAssertNotEqual(bad.code, 0)
+        XCTAssertTrue(bad.output.contains("review database"), bad.output)
+        XCTAssertEqual(bad.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, bad.output)
+        XCTAssertFalse(bad.output.contains("\u{1B}["))
+    }
+
+    func run(_ args: [String]) throws -> (code: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try PseudoTerminal.binary())
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "FRACVIEW_WEIGHTS")
+        p.environment = env
+        let pipe = Pipe()
+        p.standardOutput = pipe; p.standardError = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// The first sample image's size, from its JPEG header (SOF marker), without depending on the decoder.
+enum ImageDecoderSize {
+    static func of(caseIndex: Int, sample: String) throws -> (Int, Int) {
+        let c = try YOLODataset.open(root: sample).cases(split: "test")[caseIndex]
+        let d = try [UInt8](Data(contentsOf: URL(fileURLWithPath: c.imagePath)))
+        var i = 2
+        while i + 9 < d.count {
+            guard d[i] == 0xFF else { i += 1; continue }
+            let marker = d[i + 1]
+            let len = Int(d[i + 2]) << 8 | Int(d[i + 3])
+            if (0xC0...0xCF).contains(marker) && marker != 0xC4 && marker != 0xC8 && marker != 0xCC {
+                return (Int(d[i + 7]) << 8 | Int(d[i + 8]), Int(d[i + 5]) << 8 | Int(d[i + 6]))
+            }
+            i += 2 + len
+        }
+        throw XCTSkip("no SOF marker")
+    }
+}

@@ -1,0 +1,172 @@
+import Foundation
+import Model
+import Review
+@testable import Terminal
+import XCTest
+
+/// In-memory store with the real store's undo semantics (restores the previous decision of the case).
+final class MemoryStore: DecisionStore {
+    var rows: [String: ReviewDecision] = [:]
+    var history: [(String, ReviewDecision?)] = []
+    func record(_ d: ReviewDecision) throws { history.append((d.relativePath, rows[d.relativePath])); rows[d.relativePath] = d }
+    func undoLast(reviewer: String) throws -> String? {
+        guard let (path, previous) = history.popLast() else { return nil }
+        rows[path] = previous
+        return path
+    }
+    func decisions(reviewer: String, split: String) throws -> [String: ReviewDecision] { rows }
+}
+
+final class FakePredictions: PredictionSource {
+    var states: [PredictionState]
+    init(_ states: [PredictionState]) { self.states = states }
+    var weightsID: String { "w1" }
+    var hasModel: Bool { true }
+    func state(at index: Int) -> PredictionState { states[index] }
+    func prioritize(index: Int) {}
+    var progress: (done: Int, total: Int) { (states.filter { $0 != .pending }.count, states.count) }
+    func start() {}
+    func stop() {}
+}
+
+final class SessionTests: XCTestCase {
+    let classes = ["A", "B", "C"]
+
+    func makeCases() -> [DatasetCase] {
+        [("a.jpg", GroundTruth.labelled(0)), ("b.jpg", .labelled(1)), ("c.jpg", .unlabelled(reason: "empty label file")),
+         ("d.jpg", .labelled(2))].map {
+            DatasetCase(imagePath: "/x/" + $0.0, relativePath: "test/images/" + $0.0, split: "test", truth: $0.1,
+                        classesInLabelFile: $0.1.classIndex.map { [$0] } ?? [])
+        }
+    }
+
+    func pred(_ k: Int) -> PredictionState {
+        var p: [Float] = [0.1, 0.1, 0.1]; p[k] = 0.8
+        return .ready(CasePrediction(probabilities: p, attention: nil, gradcam: nil))
+    }
+
+    func testDecisionsAutoAdvanceUndoAndResume() throws {
+        let store = MemoryStore()
+        let preds = FakePredictions([pred(0), pred(2), pred(1), .pending])
+        let s = try ReviewSession(cases: makeCases(), classes: classes, split: "test", reviewer: "r", store: store, predictions: preds)
+        XCTAssertEqual(s.currentIndex, 0)
+        try s.decide(.accepted)
+        XCTAssertEqual(store.rows["test/images/a.jpg"]?.status, .accepted)
+        XCTAssertEqual(store.rows["test/images/a.jpg"]?.predicted, 0)
+        XCTAssertEqual(store.rows["test/images/a.jpg"]?.weightsID, "w1")
+        XCTAssertEqual(s.currentIndex, 1, "auto-advance")
+        try s.decide(.relabelled, label: 2)
+        XCTAssertEqual(store.rows["test/images/b.jpg"]?.reviewerLabel, 2)
+        // Accepting an unlabelled case is refused; relabelling it works.
+        XCTAssertThrowsError(try s.decide(.accepted))
+        XCTAssertNil(store.rows["test/images/c.jpg"])
+        try s.decide(.relabelled, label: 1)
+        XCTAssertEqual(store.rows["test/images/c.jpg"]?.status, .relabelled)
+        // Relabelling to the dataset's own label is an accept.
+        try s.decide(.relabelled, label: 2)
+        XCTAssertEqual(store.rows["test/images/d.jpg"]?.status, .accepted)
+        XCTAssertEqual(s.counts, ReviewSession.Counts(reviewed: 4, accepted: 2, flagged: 0, relabelled: 2))
+        try s.undo()
+        XCTAssertNil(store.rows["test/images/d.jpg"])
+        XCTAssertEqual(s.currentIndex, 3, "undo shows the case it affected")
+        // A new session resumes at the first case without a decision.
+        let again = try ReviewSession(cases: makeCases(), classes: classes, split: "test", reviewer: "r", store: store, predictions: preds)
+        XCTAssertEqual(again.currentIndex, 3)
+    }
+
+    func testNoteOnUndecidedCaseFlagsIt() throws {
+        let store = MemoryStore()
+        let s = try ReviewSession(cases: makeCases(), classes: classes, split: "test", reviewer: "r", store: store,
+                                  predictions: FakePredictions(Array(repeating: .pending, count: 4)))
+        try s.setNote("look at the ulna")
+        XCTAssertEqual(store.rows["test/images/a.jpg"]?.status, .flagged)
+        XCTAssertEqual(store.rows["test/images/a.jpg"]?.note, "look at the ulna")
+        XCTAssertEqual(s.currentIndex, 0, "a note does not advance")
+        try s.setNote("second")
+        XCTAssertEqual(store.rows["test/images/a.jpg"]?.note, "second")
+        XCTAssertEqual(store.rows["test/images/a.jpg"]?.status, .flagged)
+    }
+
+    func testConfusionMatrixFiltersAndReviewedLabels() throws {
+        let store = MemoryStore()
+        let s = try ReviewSession(cases: makeCases(), classes: classes, split: "test", reviewer: "r", store: store,
+                                  predictions: FakePredictions([pred(0), pred(2), pred(1), .pending]))
+        var m = s.confusionMatrix()
+        XCTAssertEqual(m[0][0], 1)
+        XCTAssertEqual(m[1][2], 1)
+        XCTAssertEqual(m[3][1], 1, "unlabelled row")
+        XCTAssertEqual(m.flatMap { $0 }.reduce(0, +), 3, "pending cases are not counted")
+        s.setFilter(.disagreements)
+        XCTAssertEqual(s.visible, [1, 2])
+        s.setFilter(.cell(truth: 1, predicted: 2))
+        XCTAssertEqual(s.visible, [1])
+        s.setFilter(.all)
+        XCTAssertEqual(s.currentIndex, 1, "clearing the filter keeps the case")
+        try s.decide(.relabelled, label: 2) // b: 1 → 2, the model said 2
+        s.matrixLabels = .reviewed
+        m = s.confusionMatrix()
+        XCTAssertEqual(m[2][2], 1)
+        XCTAssertEqual(m.flatMap { $0 }.reduce(0, +), 1, "only reviewed cases count")
+        s.setFilter(.unreviewed)
+        XCTAssertFalse(s.visible.contains(1))
+    }
+
+    func testAutoAdvanceInsideAFilterMovesToTheNextMatch() throws {
+        let store = MemoryStore()
+        let s = try ReviewSession(cases: makeCases(), classes: classes, split: "test", reviewer: "r", store: store,
+                                  predictions: FakePredictions([pred(0), pred(2), pred(1), pred(0)]))
+        s.setFilter(.unreviewed)
+        try s.decide(.accepted)
+        XCTAssertEqual(s.visible, [1, 2, 3])
+        XCTAssertEqual(s.currentIndex, 1)
+    }
+
+    func testSanitizingAndTerminalReplies() {
+        XCTAssertEqual(sanitizedForTerminal("a\u{1B}[31mb\u{07}c\u{9B}d\u{202E}"), "a?[31mb?c?d?")
+        XCTAssertTrue(TerminalCapabilities.replyAdvertisesSixel("\u{1B}[?62;4;6;22c"))
+        XCTAssertFalse(TerminalCapabilities.replyAdvertisesSixel("\u{1B}[?62;6;22c"))
+        XCTAssertFalse(TerminalCapabilities.replyAdvertisesSixel("\u{1B}[?64;1;2;14c"))
+        XCTAssertFalse(TerminalCapabilities.replyAdvertisesSixel(""))
+        XCTAssertEqual(TerminalCapabilities.parseCellSizeReply("\u{1B}[6;20;10t\u{1B}[?62c"), CellSize(width: 10, height: 20))
+        XCTAssertNil(TerminalCapabilities.parseCellSizeReply("\u{1B}[?62c"))
+        XCTAssertEqual(TerminalCapabilities.plausibleCellSize(cols: 80, rows: 24, xpixel: 800, ypixel: 480), CellSize(width: 10, height: 20))
+        XCTAssertNil(TerminalCapabilities.plausibleCellSize(cols: 80, rows: 24, xpixel: 0, ypixel: 0))
+        XCTAssertNil(TerminalCapabilities.plausibleCellSize(cols: 80, rows: 24, xpixel: 100, ypixel: 480))
+    }
+
+    func testLayoutsNeverOverlapAndDegrade() {
+        for cols in stride(from: 10, through: 240, by: 7) {
+            for rows in stride(from: 3, through: 80, by: 3) {
+                let l = ScreenLayout(cols: cols, rows: rows, classCount: 10, wantsImage: true)
+                if l.tooSmall { continue }
+                let rects = [l.header, l.image, l.bars, l.matrix, l.status].compactMap { $0 }.filter { !$0.isEmpty }
+                for r in rects {
+                    XCTAssertGreaterThanOrEqual(r.row, 0); XCTAssertLessThanOrEqual(r.bottom, rows, "\(cols)x\(rows)")
+                    XCTAssertGreaterThanOrEqual(r.col, 0); XCTAssertLessThanOrEqual(r.right, cols, "\(cols)x\(rows)")
+                }
+                for (i, a) in rects.enumerated() {
+                    for b in rects[(i + 1)...] {
+                        let overlap = a.row < b.bottom && b.row < a.bottom && a.col < b.right && b.col < a.right
+                        XCTAssertFalse(overlap, "\(cols)x\(rows): \(a) overlaps \(b)")
+                    }
+                }
+            }
+        }
+        let full = ScreenLayout(cols: 80, rows: 24, classCount: 10, wantsImage: true)
+        XCTAssertNotNil(full.image)
+        XCTAssertEqual(full.bars?.height, 10)
+        let small = ScreenLayout(cols: 40, rows: 12, classCount: 10, wantsImage: true)
+        XCTAssertNil(small.image)
+        XCTAssertTrue(small.imageTooSmall)
+        XCTAssertNotNil(small.bars)
+    }
+
+    func testImageFitKeepsAspect() {
+        let (w, h) = ImageRenderer.fitted(width: 640, height: 480, maxWidth: 400, maxHeight: 400)
+        XCTAssertEqual(w, 400); XCTAssertEqual(h, 300)
+        // Half blocks in an 8×20 cell are 8×10: 0.8 as wide as high, so a square image needs more columns than rows.
+        let (bw, bh) = ImageRenderer.fitted(width: 640, height: 640, maxWidth: 100, maxHeight: 40, pixelAspect: 0.8)
+        XCTAssertEqual(bh, 40); XCTAssertEqual(bw, 50)
+        XCTAssertEqual(classTags(["Oblique Displaced", "Oblique", "Transverse Displaced", "Transverse"]), ["ODb", "Obl", "TDr", "Tra"])
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Benchmarks the Swift engine against PyTorch eager on the same weights, same thread count, in one run.
+#   scripts/bench.sh [--weights FILE] [--runs N]
+# Without --weights it uses the default model, or (if none exists yet) a random-weight EfficientNet-B4
+# FractureClassifier generated once into /tmp.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+weights="" runs=50
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --weights) weights="$2"; shift 2 ;;
+    --runs) runs="$2"; shift 2 ;;
+    *) echo "usage: scripts/bench.sh [--weights FILE] [--runs N]" >&2; exit 2 ;;
+  esac
+done
+swift build -c release --product fracview >&2
+bin=.build/release/fracview
+if [ -z "$weights" ]; then
+  if [ -n "${FRACVIEW_WEIGHTS:-}" ]; then weights="$FRACVIEW_WEIGHTS"
+  elif [ -f weights/fracture-classifier.safetensors ]; then weights=weights/fracture-classifier.safetensors
+  else
+    weights=/tmp/fracview-bench-random-b4.safetensors
+    [ -f "$weights" ] || python3 scripts/bench_pytorch.py --make-random efficientnet_b4 "$weights" >&2
+  fi
+fi
+echo "weights: $weights" >&2
+swift_json=$("$bin" bench --weights "$weights" --json --runs "$runs")
+threads=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["threads"])' "$swift_json")
+torch_json=$(python3 scripts/bench_pytorch.py --weights "$weights" --threads "$threads" --runs "$runs" --json)
+python3 - "$swift_json" "$torch_json" <<'PY'
+import json, sys
+s, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"fracview : median {s['forward_ms_median']:.1f} ms  p90 {s['forward_ms_p90']:.1f} ms  "
+      f"(Grad-CAM +{s['gradcam_ms_median']:.2f} ms, attention {s['attention_ms_median']:.2f} ms = "
+      f"{s['explain_extra_percent']:.1f} % of a forward; peak RSS {s['peak_rss_mb']:.0f} MB; "
+      f"{s['threads']} threads, {s['openblas_core']})")
+print(f"pytorch  : median {t['forward_ms_median']:.1f} ms  p90 {t['forward_ms_p90']:.1f} ms  ({t['framework']}, {t['threads']} threads)")
+print(f"ratio    : fracview / pytorch = {s['forward_ms_median'] / t['forward_ms_median']:.2f} "
+      f"(PyTorch is {t['forward_ms_median'] / s['forward_ms_median']:.2f}x the fracview time)")
+print(json.dumps({"fracview": s, "pytorch": t}))
+PY
