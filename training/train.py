@@ -60,6 +60,8 @@ def parse_args(argv=None):
     ap.add_argument("--cache-views", type=int, default=3)
     ap.add_argument("--cache-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs", "cache"))
     ap.add_argument("--no-test", action="store_true", help="skip predicting the test split")
+    ap.add_argument("--eval-only", action="store_true",
+                    help="no training: score <out>/best.pt (e.g. of a run stopped early) and write preds/summary")
     return ap.parse_args(argv)
 
 
@@ -165,7 +167,7 @@ def main(argv=None):
 
     aug = images.augmenter(tuple(float(v) for v in a.jitter.split(",")), a.rotate, a.translate,
                            tuple(float(v) for v in a.scale.split(",")))
-    k = a.freeze_until
+    k = 0 if a.eval_only else a.freeze_until
     feats_tr = feats_va = None
     if k:
         for p in model.base_model.features[:k].parameters():
@@ -193,7 +195,7 @@ def main(argv=None):
         meta["width_mult"] = a.width_mult
     if a.depth_mult:
         meta["depth_mult"] = a.depth_mult
-    for epoch in range(1, a.epochs + 1):
+    for epoch in range(1, 0 if a.eval_only else a.epochs + 1):
         t0 = time.time()
         model.train()
         if k:
