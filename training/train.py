@@ -159,7 +159,7 @@ def main(argv=None):
         print(f"loaded {n} ImageNet tensors into the backbone", flush=True)
 
     cache_dir = a.cache_dir if not a.max_steps else None
-    x_tr = images.load_images(a.data, [c.path for c in tr], cache_dir)
+    x_tr = images.load_images(a.data, [] if a.eval_only else [c.path for c in tr], cache_dir)
     x_va = images.load_images(a.data, [c.path for c in va], cache_dir)
     x_te = images.load_images(a.data, [c.path for c in te], cache_dir) if te and not a.no_test else None
     y_tr = torch.tensor([c.label for c in tr])
