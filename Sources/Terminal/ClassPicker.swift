@@ -21,7 +21,7 @@ final class ClassPicker: ModalPanel {
         let rect = Rect(row: max(0, (screen.height - height) / 2), col: max(0, (screen.width - width) / 2), width: width, height: height)
         c.box(rect, title: "Correct label · ⏎ pick · esc", p)
         let prediction = s.currentIndex.flatMap { s.prediction(for: $0) }
-        let truth = s.current?.truth.classIndex
+        let truth = s.currentIndex.flatMap { s.truths[$0] }
         // Keep the selection visible when the terminal is short.
         let rows = rect.height - 2
         let first = max(0, min(selected - rows + 1, order.count - rows))

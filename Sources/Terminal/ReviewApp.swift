@@ -243,7 +243,7 @@ public final class ReviewApp {
         curses.setBackground(p.base)
         curses.erase()
         let layout = ScreenLayout(cols: curses.cols, rows: curses.rows, classCount: session.classes.count, wantsImage: true,
-                                  unlabelledRow: session.matrixLabels == .dataset && session.cases.contains { $0.truth.classIndex == nil })
+                                  unlabelledRow: session.matrixLabels == .dataset && session.hasUnlabelled)
         if layout != self.layout { imagePanel.invalidate() }
         self.layout = layout
         let screen = Rect(row: 0, col: 0, width: layout.cols, height: layout.rows)
