@@ -36,6 +36,8 @@ public struct SplitAudit: Codable, Sendable {
     /// Class name → number of cases whose first label line is that class (every class listed, zeros too).
     public let classCounts: [String: Int]
     public let leaked: [LeakedImage]
+    /// The splits this split was compared with for leakage (empty: not checked, e.g. train, or no train split).
+    public let leakReference: [String]
     /// Byte-identical files inside this split (each extra copy once).
     public let duplicatesWithinSplit: [String]
     public let problems: [String]
@@ -45,6 +47,7 @@ public struct SplitAudit: Codable, Sendable {
         case missingLabels = "missing_labels", emptyLabels = "empty_labels", badLabels = "bad_labels"
         case missingImages = "missing_images", multiClassLabels = "multi_class_labels"
         case classCounts = "class_counts", duplicatesWithinSplit = "duplicates_within_split"
+        case leakReference = "leak_reference"
     }
 
     public var leakedFromTrain: Int { leaked.filter { $0.twinSplit == "train" }.count }

@@ -20,7 +20,7 @@ public enum AuditText {
         row("multi-class labels") { String($0.multiClassLabels.count) }
         row("undecodable images") { String($0.undecodable.count) }
         row("exact dups in split") { String($0.duplicatesWithinSplit.count) }
-        row("leaked (copies)") { $0.split == "train" ? "—" : String($0.leaked.count) }
+        row("leaked (copies)") { $0.leakReference.isEmpty ? "—" : String($0.leaked.count) }
         out += "class counts (first label line)\n"
         for name in r.classes {
             row("  " + name) { s in
@@ -31,6 +31,9 @@ public enum AuditText {
         for s in splits where s.split != "train" {
             let absent = r.classes.filter { (s.classCounts[$0] ?? 0) == 0 }
             if !absent.isEmpty { out += "  ! \(s.split) has no \(absent.joined(separator: ", ")) case\n" }
+        }
+        if !splits.contains(where: { $0.split == "train" }) {
+            out += "  (no train split: leakage not checked)\n"
         }
         for s in splits where !s.leaked.isEmpty {
             let exact = s.leaked.filter(\.exact).count

@@ -51,6 +51,7 @@ public enum DatasetAudit {
                 multiClassLabels: cases.filter { $0.classesInLabelFile.count > 1 }.map(\.relativePath),
                 undecodable: undecodable, classCounts: counts,
                 leaked: leaks(split: split, dataset: dataset, survey: survey, progress: progress),
+                leakReference: referenceSplits(for: split, in: dataset.splits),
                 duplicatesWithinSplit: within, problems: problems)
         }
         return AuditReport(dataset: dataset.root, classes: dataset.classes, splitOrder: dataset.splits, splits: splits,
