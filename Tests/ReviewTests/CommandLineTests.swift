@@ -1,0 +1,78 @@
+import Foundation
+import XCTest
+@testable import Review
+
+/// `fracview audit` and `fracview evaluate` end to end, when the binary was built beside the test bundle.
+final class CommandLineTests: XCTestCase {
+    func binary() throws -> String {
+        let buildDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let path = buildDir.appendingPathComponent("fracview").path
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw XCTSkip("fracview not built at \(path)") }
+        return path
+    }
+
+    func run(_ args: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = args
+        if let environment { process.environment = environment }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out; process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stdout, stderr)
+    }
+
+    func testAuditJSONAndManifestOnABadDataset() throws {
+        let t = TempDir()
+        t.write("data.yaml", "nc: 11\nnames: [a, b]\n")
+        t.write("train/images/x_jpg.rf.1.jpg", try Data(contentsOf: URL(fileURLWithPath: AuditTests.sampleImages[0])))
+        t.write("train/labels/x_jpg.rf.1.txt", "0 0.5 0.5 0.2\n")
+        t.write("test/images/x_jpg.rf.2.jpg", try Data(contentsOf: URL(fileURLWithPath: AuditTests.sampleImages[0])))
+        t.write("test/labels/x_jpg.rf.2.txt", "1 0.5 0.5 0.2 0.2\n")
+        let result = try run(["audit", t.path, "--json", "--write-split", t.path + "/split.csv"])
+        XCTAssertEqual(result.status, 0, "problems are reported, not fatal: \(result.stderr)")
+        let json = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
+        XCTAssertTrue((json["problems"] as! [String]).contains { $0.contains("`nc` is 11") })
+        let splits = json["splits"] as! [String: [String: Any]]
+        XCTAssertEqual(splits["train"]?["unlabelled"] as? [String], ["train/images/x_jpg.rf.1.jpg"])
+        let leaked = splits["test"]?["leaked"] as! [[String: Any]]
+        XCTAssertEqual(leaked.first?["twin"] as? String, "train/images/x_jpg.rf.1.jpg")
+        XCTAssertEqual(leaked.first?["exact"] as? Bool, true)
+        let manifest = try SplitManifest.read(path: t.path + "/split.csv")
+        XCTAssertEqual(manifest.count, 2)
+        XCTAssertEqual(manifest["train/images/x_jpg.rf.1.jpg"], manifest["test/images/x_jpg.rf.2.jpg"])
+
+        let missing = try run(["audit", t.path + "/nope"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+    }
+
+    func testEvaluateJSONAndOutputsOnTheBundledSample() throws {
+        let weights = EvaluationTests.tinyWeights
+        guard FileManager.default.fileExists(atPath: weights) else { throw XCTSkip("engine test weights absent") }
+        let t = TempDir()
+        let result = try run(["evaluate", RepoPaths.sample, "--weights", weights, "--json", "--out", t.path + "/out"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let json = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
+        for key in ["classes", "accuracy", "macro_f1", "confusion_matrix", "critical_errors", "ece", "n"] {
+            XCTAssertNotNil(json[key], key)
+        }
+        XCTAssertEqual(json["n"] as? Int, 64)
+        XCTAssertTrue(json["temperature"] is NSNull, "the sample has no valid split")
+        XCTAssertTrue((json["temperature_note"] as? String)?.contains("no valid split") ?? false)
+        for file in ["confusion-matrix.png", "reliability.png", "cases.csv"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: t.path + "/out/" + file), file)
+        }
+        let rows = try String(contentsOfFile: t.path + "/out/cases.csv", encoding: .utf8).components(separatedBy: "\r\n")
+        XCTAssertEqual(rows.filter { !$0.isEmpty }.count, 65)
+
+        var env = ProcessInfo.processInfo.environment
+        env["FRACVIEW_WEIGHTS"] = t.path + "/none.safetensors"
+        let noWeights = try run(["evaluate", RepoPaths.sample, "--weights", t.path + "/none.safetensors"], environment: env)
+        XCTAssertEqual(noWeights.status, 1)
+        XCTAssertFalse(noWeights.stderr.isEmpty)
+    }
+}
