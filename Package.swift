@@ -28,7 +28,9 @@ let package = Package(
         .target(name: "CCodecs", dependencies: ["CJPEG", "CPNG"], path: "Sources/CCodecs"),
         .target(name: "CTerminal", path: "Sources/CTerminal"),
 
-        .target(name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine"),
+        // The engine's hot loops in C, built for baseline x86-64 and AVX2+FMA with run-time dispatch.
+        .target(name: "CEngineKernels", path: "Sources/CEngineKernels"),
+        .target(name: "Engine", dependencies: ["COpenBLAS", "CEngineKernels"], path: "Sources/Engine"),
         .target(name: "Model", dependencies: ["Engine"], path: "Sources/Model"),
         .target(name: "Imaging", dependencies: ["CCodecs"], path: "Sources/Imaging"),
         .target(name: "Review",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks the Swift engine against PyTorch eager on the same weights, same thread count, in one run.
 #   scripts/bench.sh [--weights FILE] [--runs N]
-# Without --weights it uses the default model, or (if none exists yet) a random-weight EfficientNet-B4
+# Set FRACVIEW_BIN to use an existing binary. Without --weights it uses the default model, or (if none exists yet) a random-weight EfficientNet-B4
 # FractureClassifier generated once into /tmp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +13,9 @@ while [ $# -gt 0 ]; do
     *) echo "usage: scripts/bench.sh [--weights FILE] [--runs N]" >&2; exit 2 ;;
   esac
 done
-swift build -c release --product fracview >&2
-bin=.build/release/fracview
+# FRACVIEW_BIN: an already built fracview (skips the build, e.g. the one scripts/test.sh built).
+if [ -n "${FRACVIEW_BIN:-}" ]; then bin="$FRACVIEW_BIN"
+else swift build -c release --product fracview >&2; bin=.build/release/fracview; fi
 if [ -z "$weights" ]; then
   if [ -n "${FRACVIEW_WEIGHTS:-}" ]; then weights="$FRACVIEW_WEIGHTS"
   elif [ -f weights/fracture-classifier.safetensors ]; then weights=weights/fracture-classifier.safetensors

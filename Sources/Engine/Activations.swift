@@ -1,31 +1,30 @@
+import CEngineKernels
 import Foundation
 
 /// Element-wise activations. `exp` is a polynomial approximation (Cephes expf, relative error ≈ 1e-7) written
-/// without calls or traps so that LLVM vectorises the loops; libm's expf would dominate the SiLU cost.
+/// without calls or branches so that the loops vectorise; libm's expf would dominate the SiLU cost.
 public enum Activation: String, Sendable, CaseIterable {
     case identity, relu, relu6, silu, sigmoid
 
     /// Applies the activation in place to `count` floats.
     @inlinable
-    public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        switch self {
-        case .identity: return
-        case .relu: for i in 0..<count { x[i] = max(x[i], 0) }
-        case .relu6: for i in 0..<count { x[i] = min(max(x[i], 0), 6) }
-        case .silu: for i in 0..<count { let v = x[i]; x[i] = v / (1 + fastExp(-v)) }
-        case .sigmoid: for i in 0..<count { x[i] = 1 / (1 + fastExp(-x[i])) }
-        }
-    }
+    public func apply(_ x: UnsafeMutablePointer<Float>, count: Int) { apply(x, count: count, bias: 0) }
 
-    /// Adds `bias` then applies the activation, in place (the epilogue of a convolution row).
+    /// Adds `bias` then applies the activation, in place (the epilogue of a convolution row). Runs the C kernel
+    /// (AVX2+FMA where the CPU has it); its exp is the same polynomial as `fastExp`.
     @inlinable
     public func apply(_ x: UnsafeMutablePointer<Float>, count: Int, bias: Float) {
+        if self == .identity && bias == 0 { return }
+        fv_bias_activation(x, count, bias, kernelCode)
+    }
+
+    @usableFromInline var kernelCode: Int32 {
         switch self {
-        case .identity: for i in 0..<count { x[i] += bias }
-        case .relu: for i in 0..<count { x[i] = max(x[i] + bias, 0) }
-        case .relu6: for i in 0..<count { x[i] = min(max(x[i] + bias, 0), 6) }
-        case .silu: for i in 0..<count { let v = x[i] + bias; x[i] = v / (1 + fastExp(-v)) }
-        case .sigmoid: for i in 0..<count { x[i] = 1 / (1 + fastExp(-(x[i] + bias))) }
+        case .identity: return Int32(FV_ACT_IDENTITY)
+        case .relu: return Int32(FV_ACT_RELU)
+        case .relu6: return Int32(FV_ACT_RELU6)
+        case .silu: return Int32(FV_ACT_SILU)
+        case .sigmoid: return Int32(FV_ACT_SIGMOID)
         }
     }
 

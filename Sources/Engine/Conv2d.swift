@@ -1,3 +1,5 @@
+import CEngineKernels
+
 /// A 2-D convolution with bias and a fused activation, on NCHW tensors.
 ///
 /// Three kernels, picked once at construction:
@@ -58,6 +60,7 @@ public final class Conv2d {
 
     /// Scratch floats `forward` needs for an input of this size.
     public func scratchCount(height: Int, width: Int) -> Int {
+        if kind == .pointwise { return outChannels * inChannels }  // SE-scaled weight copy
         guard kind == .general else { return 0 }
         let o = outputSize(height: height, width: width)
         return (inChannels / groups) * kernelH * kernelW * o.height * o.width
@@ -73,20 +76,34 @@ public final class Conv2d {
         }
     }
 
-    /// y = act(conv(x) + bias). `y` is reshaped to [n, outChannels, ho, wo]; its capacity must suffice.
-    public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace) {
+    /// y = act(conv(x) + bias) [+ residual]. `y` is reshaped to [n, outChannels, ho, wo]; its capacity must suffice.
+    /// - residual: a tensor of y's shape added after the activation (MBConv's skip connection), fused into the epilogue.
+    /// - channelSums: if given, receives each output channel's sum (n × outChannels), for a following average pool.
+    /// - inputScale: if given (pointwise only), per-input-channel factors applied to x (n × inChannels), by scaling
+    ///   the weight columns instead of the input (squeeze-excitation folded into the following 1×1 conv).
+    public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace, residual: Tensor? = nil,
+                        channelSums: UnsafeMutablePointer<Float>? = nil, inputScale: UnsafePointer<Float>? = nil) {
         let (n, c, h, w) = x.nchw
         precondition(c == inChannels, "Conv2d: input has \(c) channels, expected \(inChannels)")
+        precondition(inputScale == nil || kind == .pointwise, "Conv2d: inputScale needs a pointwise conv")
         let (ho, wo) = outputSize(height: h, width: w)
         y.reshape([n, outChannels, ho, wo])
+        if let residual { precondition(residual.count == y.count, "Conv2d: residual shape \(residual.shape) vs \(y.shape)") }
         let inPlane = c * h * w, outPlane = outChannels * ho * wo
         for b in 0..<n {
             let src = UnsafePointer(x.data + b * inPlane), dst = y.data + b * outPlane
+            let res = residual.map { UnsafePointer($0.data + b * outPlane) }
+            let sums = channelSums.map { $0 + b * outChannels }
             switch kind {
-            case .pointwise: pointwise(src, dst, hw: h * w)
-            case .depthwise: depthwise(src, dst, h: h, w: w, ho: ho, wo: wo)
-            case .general: general(src, dst, h: h, w: w, ho: ho, wo: wo, workspace: workspace)
+            case .pointwise:
+                pointwise(src, dst, hw: h * w, scale: inputScale.map { $0 + b * inChannels }, workspace: workspace)
+            case .depthwise:
+                depthwise(src, dst, h: h, w: w, ho: ho, wo: wo, residual: res, sums: sums)
+                continue
+            case .general:
+                general(src, dst, h: h, w: w, ho: ho, wo: wo, workspace: workspace)
             }
+            epilogue(dst, plane: ho * wo, residual: res, sums: sums)
         }
     }
 
@@ -99,17 +116,43 @@ public final class Conv2d {
         return y
     }
 
-    private func epilogue(_ dst: UnsafeMutablePointer<Float>, plane: Int) {
+    /// Bias, activation, residual and channel sums, one pass per output channel, channels split over threads.
+    private func epilogue(_ dst: UnsafeMutablePointer<Float>, plane: Int, residual: UnsafePointer<Float>?,
+                          sums: UnsafeMutablePointer<Float>?) {
+        let act = activation
         bias.withUnsafeBufferPointer { b in
-            for o in 0..<outChannels { activation.apply(dst + o * plane, count: plane, bias: b[o]) }
+            Parallel.forRanges(outChannels, minPerThread: max(1, 16_384 / max(plane, 1))) { range in
+                for o in range {
+                    let row = dst + o * plane
+                    act.apply(row, count: plane, bias: b[o])
+                    if let residual {
+                        let r = residual + o * plane
+                        for i in 0..<plane { row[i] += r[i] }
+                    }
+                    if let sums {
+                        var s: Float = 0
+                        for i in 0..<plane { s += row[i] }
+                        sums[o] = s
+                    }
+                }
+            }
         }
     }
 
-    private func pointwise(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, hw: Int) {
+    private func pointwise(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, hw: Int,
+                           scale: UnsafePointer<Float>?, workspace: Workspace) {
         weight.withUnsafeBufferPointer { wp in
-            BLAS.gemm(m: outChannels, n: hw, k: inChannels, a: wp.baseAddress!, b: src, c: dst)
+            var a = UnsafePointer(wp.baseAddress!)
+            if let scale {
+                let scaled = workspace.scratch(outChannels * inChannels)
+                for o in 0..<outChannels {
+                    let from = wp.baseAddress! + o * inChannels, to = scaled + o * inChannels
+                    for i in 0..<inChannels { to[i] = from[i] * scale[i] }
+                }
+                a = UnsafePointer(scaled)
+            }
+            BLAS.gemm(m: outChannels, n: hw, k: inChannels, a: a, b: src, c: dst)
         }
-        epilogue(dst, plane: hw)
     }
 
     private func general(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, h: Int, w: Int,
@@ -123,7 +166,6 @@ public final class Conv2d {
                 BLAS.gemm(m: og, n: plane, k: k, a: wp.baseAddress! + g * og * k, b: cols, c: dst + g * og * plane)
             }
         }
-        epilogue(dst, plane: plane)
     }
 
     /// Unfolds the receptive fields: row (ci, ky, kx) of `cols` holds that tap for every output position.
@@ -167,40 +209,92 @@ public final class Conv2d {
         return (lo, hi)
     }
 
+    /// One output row at a time: each tap adds w·(a shifted input row) over the output columns where it is
+    /// inside the image, so the inner loop has no bounds tests. Channels are split over threads.
     private func depthwise(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, h: Int, w: Int,
-                           ho: Int, wo: Int) {
+                           ho: Int, wo: Int, residual: UnsafePointer<Float>?, sums: UnsafeMutablePointer<Float>?) {
         let kh = kernelH, kw = kernelW, sh = strideH, sw = strideW, ph = padH, pw = padW
         var ranges = [(Int, Int)]()
         ranges.reserveCapacity(kw)
         for kx in 0..<kw { ranges.append(validRange(k: kx, pad: pw, stride: sw, inSize: w, outSize: wo)) }
+        let act = activation
+        if sh == 1 && sw == 1 {
+            depthwiseStride1(src, dst, h: h, w: w, ho: ho, wo: wo, residual: residual, sums: sums)
+            return
+        }
         weight.withUnsafeBufferPointer { wbuf in
             bias.withUnsafeBufferPointer { bbuf in
                 ranges.withUnsafeBufferPointer { rg in
-                    for c in 0..<outChannels {
-                        let plane = src + c * h * w, outPlane = dst + c * ho * wo
-                        let wc = wbuf.baseAddress! + c * kh * kw
-                        let b = bbuf[c]
-                        for oy in 0..<ho {
-                            let out = outPlane + oy * wo
-                            for ox in 0..<wo { out[ox] = 0 }
-                            for ky in 0..<kh {
-                                let iy = oy * sh - ph + ky
-                                if iy < 0 || iy >= h { continue }
-                                let line = plane + iy * w - pw
-                                for kx in 0..<kw {
-                                    let (lo, hi) = rg[kx]
-                                    if lo > hi { continue }
-                                    let wv = wc[ky * kw + kx]
-                                    let tap = line + kx
-                                    if sw == 1 {
-                                        for ox in lo...hi { out[ox] += wv * tap[ox] }
-                                    } else {
-                                        for ox in lo...hi { out[ox] += wv * tap[ox * sw] }
+                    Parallel.forRanges(outChannels, minPerThread: max(1, 8_192 / max(ho * wo, 1))) { channels in
+                        for c in channels {
+                            let plane = src + c * h * w, outPlane = dst + c * ho * wo
+                            let wc = wbuf.baseAddress! + c * kh * kw
+                            let b = bbuf[c]
+                            var total: Float = 0
+                            for oy in 0..<ho {
+                                let out = outPlane + oy * wo
+                                for ox in 0..<wo { out[ox] = 0 }
+                                for ky in 0..<kh {
+                                    let iy = oy * sh - ph + ky
+                                    if iy < 0 || iy >= h { continue }
+                                    let line = plane + iy * w - pw
+                                    for kx in 0..<kw {
+                                        let (lo, hi) = rg[kx]
+                                        if lo > hi { continue }
+                                        let wv = wc[ky * kw + kx]
+                                        let tap = line + kx
+                                        for ox in lo..<(hi + 1) { out[ox] += wv * tap[ox * sw] }
                                     }
                                 }
+                                act.apply(out, count: wo, bias: b)
+                                if let residual {
+                                    let r = residual + c * ho * wo + oy * wo
+                                    for ox in 0..<wo { out[ox] += r[ox] }
+                                }
+                                if sums != nil { for ox in 0..<wo { total += out[ox] } }
                             }
-                            activation.apply(out, count: wo, bias: b)
+                            sums?[c] = total
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stride 1: copy each channel into a zero-padded plane, then accumulate every kernel row over the whole
+    /// plane flattened (output rows laid out with the padded width), so that the inner loops are long and
+    /// contiguous; the extra columns are dropped when the activation is applied.
+    private func depthwiseStride1(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, h: Int, w: Int,
+                                  ho: Int, wo: Int, residual: UnsafePointer<Float>?, sums: UnsafeMutablePointer<Float>?) {
+        let kh = kernelH, kw = kernelW, ph = padH, pw = padW
+        let wp = w + 2 * pw, hp = h + 2 * ph
+        let span = (ho - 1) * wp + wo
+        let act = activation
+        weight.withUnsafeBufferPointer { wbuf in
+            bias.withUnsafeBufferPointer { bbuf in
+                Parallel.forRanges(outChannels, minPerThread: max(1, 8_192 / max(ho * wo, 1))) { channels in
+                    let padded = UnsafeMutablePointer<Float>.allocate(capacity: hp * wp)
+                    let acc = UnsafeMutablePointer<Float>.allocate(capacity: span)
+                    defer { padded.deallocate(); acc.deallocate() }
+                    padded.initialize(repeating: 0, count: hp * wp)
+                    for c in channels {
+                        let plane = src + c * h * w
+                        for y in 0..<h { (padded + (y + ph) * wp + pw).update(from: plane + y * w, count: w) }
+                        acc.update(repeating: 0, count: span)
+                        fv_depthwise_accumulate(acc, padded, span, wp, wbuf.baseAddress! + c * kh * kw, Int32(kh), Int32(kw))
+                        let b = bbuf[c], outPlane = dst + c * ho * wo
+                        var total: Float = 0
+                        for oy in 0..<ho {
+                            let out = outPlane + oy * wo
+                            out.update(from: acc + oy * wp, count: wo)
+                            act.apply(out, count: wo, bias: b)
+                            if let residual {
+                                let rr = residual + c * ho * wo + oy * wo
+                                for ox in 0..<wo { out[ox] += rr[ox] }
+                            }
+                            if sums != nil { for ox in 0..<wo { total += out[ox] } }
+                        }
+                        sums?[c] = total
                     }
                 }
             }

@@ -15,20 +15,29 @@ public final class SqueezeExcitation {
                         activation: .sigmoid)
     }
 
-    /// Scratch floats `forward` needs.
-    public var scratchCount: Int { 2 * channels + squeezeChannels }
+    /// Scratch floats `excitation` needs.
+    public var scratchCount: Int { squeezeChannels }
 
-    /// Scales x in place, image by image.
+    /// The excitation: per-channel scales from per-channel means (`pooled`, `channels` values) into `scale`.
+    public func excitation(pooled: UnsafePointer<Float>, into scale: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        let squeezed = workspace.scratch(squeezeChannels)
+        reduce.forward(pooled, rows: 1, into: squeezed)
+        expand.forward(squeezed, rows: 1, into: scale)
+    }
+
+    /// Scales x in place, image by image (the unfused form; MBConv fuses the pool into the depthwise conv and
+    /// the scaling into the projection).
     public func forward(_ x: Tensor, workspace: Workspace) {
         let (n, c, h, w) = x.nchw
         precondition(c == channels, "SqueezeExcitation: \(c) channels, expected \(channels)")
         let plane = h * w
-        let pooled = workspace.scratch(scratchCount), squeezed = pooled + channels, scale = squeezed + squeezeChannels
+        var pooled = [Float](repeating: 0, count: c), scale = pooled
         for b in 0..<n {
             let img = x.data + b * c * plane
-            globalAveragePool(img, channels: c, plane: plane, into: pooled)
-            reduce.forward(pooled, rows: 1, into: squeezed)
-            expand.forward(squeezed, rows: 1, into: scale)
+            globalAveragePool(img, channels: c, plane: plane, into: &pooled)
+            pooled.withUnsafeBufferPointer { p in
+                scale.withUnsafeMutableBufferPointer { excitation(pooled: p.baseAddress!, into: $0.baseAddress!, workspace: workspace) }
+            }
             for ch in 0..<c {
                 let s = scale[ch], p = img + ch * plane
                 for i in 0..<plane { p[i] *= s }

@@ -28,6 +28,7 @@ final class EfficientNetFeatures {
         let height: Int, width: Int
         let buffers: [Tensor]
         let workspace: Workspace
+        let blockScratch: MBConvBlock.Scratch
         let output: Tensor
         let outputHeight: Int, outputWidth: Int
 
@@ -40,6 +41,8 @@ final class EfficientNetFeatures {
             for b in f.blocks {
                 largest = max(largest, b.spec.expandedChannels * h * w)
                 scratch = max(scratch, b.depthwise.scratchCount(height: h, width: w))
+                if let e = b.expand { scratch = max(scratch, e.scratchCount(height: h, width: w)) }
+                scratch = max(scratch, b.project.scratchCount(height: h, width: w))
                 if let se = b.se { scratch = max(scratch, se.scratchCount) }
                 (h, w) = b.depthwise.outputSize(height: h, width: w)
                 largest = max(largest, b.spec.expandedChannels * h * w)
@@ -47,7 +50,9 @@ final class EfficientNetFeatures {
             outputHeight = h; outputWidth = w
             buffers = (0..<4).map { _ in Tensor(shape: [0], capacity: largest) }
             output = Tensor(shape: [1, f.head.outChannels, h, w])
+            scratch = max(scratch, f.head.scratchCount(height: h, width: w))
             workspace = Workspace(capacity: scratch)
+            blockScratch = MBConvBlock.Scratch(channels: f.blocks.map(\.spec.expandedChannels).max() ?? 1)
         }
     }
 
@@ -59,7 +64,7 @@ final class EfficientNetFeatures {
         var b = plan.buffers
         stem.forward(input, into: b[0], workspace: plan.workspace)
         for block in blocks {
-            block.forward(b[0], into: b[1], tmpA: b[2], tmpB: b[3], workspace: plan.workspace)
+            block.forward(b[0], into: b[1], tmpA: b[2], tmpB: b[3], workspace: plan.workspace, scratch: plan.blockScratch)
             b.swapAt(0, 1)
         }
         head.forward(b[0], into: plan.output, workspace: plan.workspace)

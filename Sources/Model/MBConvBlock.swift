@@ -41,20 +41,48 @@ final class MBConvBlock {
                                     eps: eps, activation: .identity)
     }
 
-    /// x → out, using tmpA/tmpB as intermediates. All four tensors are distinct.
-    func forward(_ x: Tensor, into out: Tensor, tmpA: Tensor, tmpB: Tensor, workspace: Workspace) {
+    /// x → out, using tmpA/tmpB as intermediates. All four tensors are distinct; batch 1.
+    /// SE is fused: the depthwise conv also returns its channel sums (the SE pool), and the SE scale is applied
+    /// either to the projection's weight columns or to the activations, whichever is fewer multiplications.
+    func forward(_ x: Tensor, into out: Tensor, tmpA: Tensor, tmpB: Tensor, workspace: Workspace, scratch: Scratch) {
         var h = x
         if let expand {
             expand.forward(x, into: tmpA, workspace: workspace)
             h = tmpA
         }
-        depthwise.forward(h, into: tmpB, workspace: workspace)
-        se?.forward(tmpB, workspace: workspace)
-        project.forward(tmpB, into: out, workspace: workspace)
-        if spec.hasResidual {
-            let n = out.count
-            let o = out.data, r = x.data
-            for i in 0..<n { o[i] += r[i] }
+        let residual = spec.hasResidual ? x : nil
+        guard let se else {
+            depthwise.forward(h, into: tmpB, workspace: workspace)
+            project.forward(tmpB, into: out, workspace: workspace, residual: residual)
+            return
         }
+        let e = spec.expandedChannels
+        depthwise.forward(h, into: tmpB, workspace: workspace, channelSums: scratch.sums)
+        let (_, _, ho, wo) = tmpB.nchw
+        let plane = ho * wo
+        for c in 0..<e { scratch.sums[c] /= Float(plane) }
+        se.excitation(pooled: scratch.sums, into: scratch.scale, workspace: workspace)
+        if spec.outChannels <= plane {
+            project.forward(tmpB, into: out, workspace: workspace, residual: residual, inputScale: scratch.scale)
+        } else {
+            let data = tmpB.data, scale = scratch.scale
+            Parallel.forRanges(e, minPerThread: max(1, 8_192 / max(plane, 1))) { range in
+                for c in range {
+                    let s = scale[c], p = data + c * plane
+                    for i in 0..<plane { p[i] *= s }
+                }
+            }
+            project.forward(tmpB, into: out, workspace: workspace, residual: residual)
+        }
+    }
+
+    /// Per-block vectors (SE sums and scales), sized for the widest block.
+    final class Scratch {
+        let sums: UnsafeMutablePointer<Float>
+        let scale: UnsafeMutablePointer<Float>
+        init(channels: Int) {
+            sums = .allocate(capacity: max(channels, 1)); scale = .allocate(capacity: max(channels, 1))
+        }
+        deinit { sums.deallocate(); scale.deallocate() }
     }
 }
