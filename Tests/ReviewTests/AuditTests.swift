@@ -109,6 +109,17 @@ final class AuditTests: XCTestCase {
         XCTAssertFalse(report.fatal)
     }
 
+    func testFileNamesWithEscapeCodesAreShownInert() throws {
+        let t = TempDir()
+        t.write("data.yaml", tenClassesYAML)
+        t.write("test/images/\u{1B}[2Jevil\u{07}.jpg", "not a jpeg")
+        t.write("test/labels/\u{1B}[2Jevil\u{07}.txt", "")
+        let (report, _) = DatasetAudit.run(dataset: try YOLODataset.open(root: t.path))
+        let text = AuditText.render(report)
+        XCTAssertTrue(text.contains("\u{FFFD}[2Jevil\u{FFFD}.jpg"), text)
+        XCTAssertFalse(text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+    }
+
     func testNoDecodableImageIsFatal() throws {
         let t = TempDir()
         t.write("data.yaml", tenClassesYAML)
