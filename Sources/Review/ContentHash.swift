@@ -12,4 +12,11 @@ public enum ContentHash {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return sha256Hex(data)
     }
+
+    /// FNV-1a 64: a stable (unlike Swift's seeded `Hasher`) hash for deterministic tie-breaking.
+    public static func fnv1a(_ string: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in string.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return hash
+    }
 }
