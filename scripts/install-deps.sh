@@ -23,8 +23,10 @@ fi
 if [ $want_tests -eq 1 ]; then
   # The training smoke test needs PyTorch. Only the CPU build is acceptable (the default PyPI wheel is
   # the 3 GB CUDA one), so install it only where a CPU wheel is reachable; otherwise those tests skip.
-  if ! python3 -c "import torch, torchvision, PIL, yaml, pytest" 2>/dev/null; then
-    python3 -m pip install -q --disable-pip-version-check -r training/requirements.txt 2>&1 | grep -v "Running pip as the 'root'" >&2 \
-      || echo "warning: could not install training/requirements.txt; the training tests will be skipped" >&2
+  if ! python3 -c "import training.tv, PIL, yaml, pytest, safetensors" 2>/dev/null; then
+    if ! python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r training/requirements.txt; then
+      echo "warning: could not install training/requirements.txt; the training tests will be skipped" >&2
+    fi
   fi
 fi
+

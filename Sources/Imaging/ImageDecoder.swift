@@ -85,7 +85,11 @@ public enum ImageDecoder {
             throw ImageError(path: path, reason: "no such file")
         }
         if isDirectory.boolValue { throw ImageError(path: path, reason: "is a directory, not an image") }
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        if let type = attributes?[.type] as? FileAttributeType, type != .typeRegular {
+            throw ImageError(path: path, reason: "not a regular file")     // a FIFO or device would block or never end
+        }
+        let size = (attributes?[.size] as? NSNumber)?.intValue ?? 0
         if size > maxFileBytes {
             throw ImageError(path: path, reason: "file too large (\(size) bytes; limit \(maxFileBytes))")
         }

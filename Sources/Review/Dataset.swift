@@ -5,7 +5,16 @@ import Foundation
 public enum GroundTruth: Sendable, Equatable {
     case labelled(Int)
     case unlabelled(reason: String)
-    public var classIndex: Int? { if case .labelled(let c) = self { return c } else { return nil } }
+    public var classIndex: Int? {
+        // Not inlined: the Swift 6.3 optimizer crashed (ownership verifier, "outside of lifetime use") when this
+        // switch was inlined across modules into Terminal's ReviewSession in release builds.
+        @inline(never) get {
+            switch self {
+            case .labelled(let c): return c
+            case .unlabelled: return nil
+            }
+        }
+    }
 }
 
 /// One image of a split, with its label state.

@@ -419,6 +419,13 @@ public final class ReviewStore: @unchecked Sendable {
     }
 
     private static func decodeProbabilities(_ json: String) throws -> [Float] {
+        // Fast path for the plain number arrays we write (JSONDecoder per row dominated reading a split).
+        let body = json.utf8.dropFirst().dropLast()
+        if json.utf8.first == UInt8(ascii: "["), json.utf8.last == UInt8(ascii: "]"), !body.contains(UInt8(ascii: "\"")) {
+            if body.isEmpty { return [] }
+            let values = body.split(separator: UInt8(ascii: ",")).map { Float(Substring($0)) }
+            if values.allSatisfy({ $0 != nil }) { return values.map { $0! } }
+        }
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
                                                                         nan: "nan")

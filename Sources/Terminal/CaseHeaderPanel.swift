@@ -38,10 +38,10 @@ struct CaseHeaderPanel: Panel {
         col = 1
         let label = p.style(p.muted, bg: p.surface)
         col += c.put(row, col, "truth ", label)
-        switch kase.truth {
-        case .labelled(let k):
+        let truth = s.truths[index]
+        if let k = truth {
             col += c.put(row, col, name(k, s.classes), p.style(p.truth, bold: true, bg: p.surface))
-        case .unlabelled:
+        } else {
             col += c.put(row, col, "unlabelled", p.style(p.flagged, bold: true, bg: p.surface))
         }
         col += c.put(row, col, "   model ", label)
@@ -49,7 +49,7 @@ struct CaseHeaderPanel: Panel {
         case .ready(let pred):
             col += c.put(row, col, "\(name(pred.predicted, s.classes)) \(percent(pred.confidence))",
                          p.style(p.prediction, bold: true, bg: p.surface))
-            if let t = kase.truth.classIndex {
+            if let t = truth {
                 let agree = t == pred.predicted
                 col += c.put(row, col, agree ? "  ✓ agree" : "  ✗ disagree",
                              p.style(agree ? p.agree : p.disagree, bold: true, bg: p.surface))

@@ -29,7 +29,7 @@ struct CaseListPanel: Panel {
             var verdict = ""
             var verdictColor = p.muted
             if let pred = s.prediction(for: index) {
-                let agree = kase.truth.classIndex == pred.predicted
+                let agree = s.truths[index] == pred.predicted
                 verdict = agree ? "=" : "≠"
                 verdictColor = agree ? p.agree : p.disagree
             }

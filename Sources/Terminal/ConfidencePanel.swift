@@ -16,7 +16,7 @@ struct ConfidencePanel: Panel {
             }
             row += 1
         }
-        let truth = s.current?.truth.classIndex
+        let truth = s.truths[index]
         let relabel = s.decision(for: index)?.reviewerLabel
         let prediction = state.prediction
         let nameWidth = min(20, max(8, rect.width - 20))

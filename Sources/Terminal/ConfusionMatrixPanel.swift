@@ -10,7 +10,7 @@ final class ConfusionMatrixPanel: Panel {
         guard rect.height >= 3, rect.width >= 12 else { return }
         let n = s.classes.count
         let matrix = s.confusionMatrix()
-        let hasUnlabelledRow = s.cases.contains { $0.truth.classIndex == nil } && s.matrixLabels == .dataset
+        let hasUnlabelledRow = s.hasUnlabelled && s.matrixLabels == .dataset
         let rowCount = n + (hasUnlabelledRow ? 1 : 0)
         let tags = classTags(s.classes)
         let labelWidth = 4
@@ -94,7 +94,7 @@ final class ConfusionMatrixPanel: Panel {
     func handle(_ key: Key, _ ctx: DrawContext) -> KeyOutcome {
         let s = ctx.session
         let n = s.classes.count
-        let rows = n + (s.cases.contains { $0.truth.classIndex == nil } && s.matrixLabels == .dataset ? 1 : 0)
+        let rows = n + (s.hasUnlabelled && s.matrixLabels == .dataset ? 1 : 0)
         switch key {
         case .left, .char("h"): cursorCol = max(0, cursorCol - 1)
         case .right, .char("l"): cursorCol = min(n - 1, cursorCol + 1)

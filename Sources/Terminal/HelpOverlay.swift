@@ -14,6 +14,8 @@ final class HelpOverlay: ModalPanel {
                    ("t", "next theme"), ("Ctrl-L", "repaint"), ("q", "quit (all is saved already)")]),
     ]
 
+    private(set) var frame: Rect?
+
     func draw(_ ctx: DrawContext, screen: Rect) {
         let c = ctx.curses, p = ctx.palette
         let sections = HelpOverlay.sections
@@ -25,6 +27,7 @@ final class HelpOverlay: ModalPanel {
         let width = columnWidth * columns.count + 4
         let height = min(screen.height, (columns.map { lines($0) }.max() ?? 0) + 2)
         let rect = Rect(row: max(0, (screen.height - height) / 2), col: max(0, (screen.width - width) / 2), width: width, height: height)
+        frame = rect
         c.box(rect, title: "Keys · any key closes", p)
         let bg = p.surface
         let keyWidth = twoColumns ? 9 : 12

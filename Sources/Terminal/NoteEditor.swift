@@ -11,10 +11,13 @@ final class NoteEditor: ModalPanel {
         self.onSave = onSave
     }
 
+    private(set) var frame: Rect?
+
     func draw(_ ctx: DrawContext, screen: Rect) {
         let c = ctx.curses, p = ctx.palette
         let width = min(screen.width, 72)
         let rect = Rect(row: max(0, screen.height / 2 - 2), col: max(0, (screen.width - width) / 2), width: width, height: 4)
+        frame = rect
         c.box(rect, title: "Note · ⏎ save · esc cancel", p)
         let inner = rect.width - 4
         guard inner > 2 else { return }

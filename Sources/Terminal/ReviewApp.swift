@@ -35,6 +35,7 @@ public final class ReviewApp {
     private var message: (text: String, isError: Bool, until: Date)?
     private var lastSignature = ""
     private var layout: ScreenLayout?
+    private var erasedUnderModal: Rect?
 
     public init(session: ReviewSession, predictions: PredictionSource, images: CaseImages, exporter: DecisionExporter,
                 configuration: ReviewAppConfiguration) {
@@ -243,7 +244,7 @@ public final class ReviewApp {
         curses.setBackground(p.base)
         curses.erase()
         let layout = ScreenLayout(cols: curses.cols, rows: curses.rows, classCount: session.classes.count, wantsImage: true,
-                                  unlabelledRow: session.matrixLabels == .dataset && session.cases.contains { $0.truth.classIndex == nil })
+                                  unlabelledRow: session.matrixLabels == .dataset && session.hasUnlabelled)
         if layout != self.layout { imagePanel.invalidate() }
         self.layout = layout
         let screen = Rect(row: 0, col: 0, width: layout.cols, height: layout.rows)
@@ -285,6 +286,12 @@ public final class ReviewApp {
         if let m = message, m.until >= Date() { status.message = m.text; status.messageIsError = m.isError }
         status.draw(ctx, in: layout.status)
         modal?.draw(ctx, screen: screen)
+        // Sixel pixels under the modal: blank cells that ncurses thinks are unchanged would let them show through.
+        if config.capabilities.graphics == .sixel, let frame = modal?.frame, frame != erasedUnderModal {
+            curses.invalidateLines(frame.row, frame.height)
+            erasedUnderModal = frame
+        }
+        if modal == nil { erasedUnderModal = nil }
         if !imageDrawn { imagePanel.hide(curses) }
 
         // Sixel: the frame goes out in one synchronized update, pixels after ncurses' cells.

@@ -53,6 +53,20 @@ public final class ReviewSession {
     private let store: DecisionStore
     private let predictions: PredictionSource
     private let indexByPath: [String: Int]
+    /// Each case's dataset label (nil = unlabelled), read once.
+    public let truths: [Int?]
+    /// Whether any case is unlabelled (the matrix then has a ∅ row).
+    public let hasUnlabelled: Bool
+
+    /// The label of a ground truth. Not inlined: Swift 6.3's release optimizer crashes (ownership verifier) when
+    /// GroundTruth.classIndex is inlined on a borrowed DatasetCase.
+    @inline(never)
+    static func labelIndex(_ truth: GroundTruth) -> Int? {
+        switch truth {
+        case .labelled(let k): return k
+        case .unlabelled: return nil
+        }
+    }
 
     public init(cases: [DatasetCase], classes: [String], split: String, reviewer: String,
                 store: DecisionStore, predictions: PredictionSource, autoAdvance: Bool = true) throws {
@@ -63,6 +77,9 @@ public final class ReviewSession {
         var map: [String: Int] = [:]
         for (i, c) in cases.enumerated() { map[c.relativePath] = i }
         self.indexByPath = map
+        let truths = cases.map { ReviewSession.labelIndex($0.truth) }
+        self.truths = truths
+        self.hasUnlabelled = truths.contains { $0 == nil }
         position = firstUnreviewedPosition() ?? 0
     }
 
@@ -109,11 +126,11 @@ public final class ReviewSession {
     public func matrixLabel(for index: Int) -> (included: Bool, label: Int?) {
         let c = cases[index]
         switch matrixLabels {
-        case .dataset: return (true, c.truth.classIndex)
+        case .dataset: return (true, truths[index])
         case .reviewed:
             guard let d = decisions[c.relativePath] else { return (false, nil) }
             switch d.status {
-            case .accepted: return (true, c.truth.classIndex)
+            case .accepted: return (true, truths[index])
             case .relabelled: return (true, d.reviewerLabel)
             case .flagged: return (false, nil)
             }
@@ -130,7 +147,7 @@ public final class ReviewSession {
         case .unreviewed: return d == nil
         case .disagreements:
             guard let p = prediction(for: index) else { return false }
-            return c.truth.classIndex != p.predicted
+            return truths[index] != p.predicted
         case .truthClass(let k):
             let m = matrixLabel(for: index)
             return m.included && m.label == k
@@ -174,7 +191,7 @@ public final class ReviewSession {
 
     /// "3 unlabelled · 2 multi-class" from the dataset, or nil when clean.
     public var auditHeadline: String? {
-        let unlabelled = cases.filter { $0.truth.classIndex == nil }.count
+        let unlabelled = truths.filter { $0 == nil }.count
         let multi = cases.filter { Set($0.classesInLabelFile).count > 1 }.count
         var parts: [String] = []
         if unlabelled > 0 { parts.append("\(unlabelled) unlabelled") }
@@ -193,20 +210,22 @@ public final class ReviewSession {
     /// Relabelling to the dataset's own label is an accept.
     public func decide(_ status: ReviewStatus, label: Int? = nil, note: String? = nil) throws {
         guard let index = currentIndex else { return }
-        let c = cases[index]
+        // Plain locals (not the case's enum in conditions): works around a Swift 6.3 release-mode ownership crash.
+        let path: String = cases[index].relativePath
+        let truth: Int? = truths[index]
         var status = status
         var label = label
-        if status == .relabelled, let l = label, l == c.truth.classIndex { status = .accepted; label = nil }
-        if status == .accepted && c.truth.classIndex == nil { throw DecisionError.unlabelledAccept }
+        if status == .relabelled && label != nil && label == truth { status = .accepted; label = nil }
+        if status == .accepted && truth == nil { throw DecisionError.unlabelledAccept }
         let prediction = prediction(for: index)
         let decision = ReviewDecision(
-            relativePath: c.relativePath, split: split, reviewer: reviewer, status: status,
-            truth: c.truth.classIndex, predicted: prediction?.predicted, probabilities: prediction?.probabilities ?? [],
+            relativePath: path, split: split, reviewer: reviewer, status: status,
+            truth: truth, predicted: prediction?.predicted, probabilities: prediction?.probabilities ?? [],
             reviewerLabel: status == .relabelled ? label : nil,
-            note: note ?? decisions[c.relativePath]?.note ?? "",
+            note: note ?? decisions[path]?.note ?? "",
             reviewedAt: Date(), weightsID: predictions.weightsID)
         try store.record(decision)
-        decisions[c.relativePath] = decision
+        decisions[path] = decision
         advanceAfterDecision(from: index)
     }
 

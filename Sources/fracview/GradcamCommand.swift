@@ -4,8 +4,6 @@ import Foundation
 import Imaging
 import Model
 
-extension Colormap: ExpressibleByArgument {}
-
 struct GradcamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gradcam",
@@ -26,13 +24,16 @@ struct GradcamCommand: ParsableCommand {
     var output: String
 
     @Option(help: "Colour map of the heat: \(Colormap.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var colormap: Colormap = .jet
+    var colormap: String = Colormap.jet.rawValue
 
     @Option(help: "Largest side of each panel in pixels (the image keeps its aspect ratio).")
     var panelSize: Int = 320
 
     func validate() throws {
         guard (64...2048).contains(panelSize) else { throw ValidationError("--panel-size must be between 64 and 2048") }
+        guard Colormap(rawValue: colormap) != nil else {
+            throw ValidationError("unknown colormap '\(colormap)'; use one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
     }
 
     func run() throws {
@@ -67,7 +68,7 @@ struct GradcamCommand: ParsableCommand {
             image: picture,
             gradcam: HeatMap(width: cam.width, height: cam.height, values: cam.values),
             attention: HeatMap(width: result.attention.width, height: result.attention.height, values: result.attention.values),
-            predicted: label, confidence: result.probabilities[predicted], colormap: colormap, panelSize: panelSize,
+            predicted: label, confidence: result.probabilities[predicted], colormap: Colormap(rawValue: colormap) ?? .jet, panelSize: panelSize,
             caption: caption)
         try PNGWriter.write(figure, to: output)
         print("\(output): \(label) (\(String(format: "%.1f", Double(result.probabilities[predicted]) * 100))%)")

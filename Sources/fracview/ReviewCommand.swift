@@ -47,7 +47,7 @@ struct ReviewCommand: ParsableCommand {
             }
             requested = g
         }
-        let root = try dataset ?? ReviewCommand.bundledSample()
+        guard let root = dataset ?? BundledSample.locate() else { throw Failure(BundledSample.missingMessage) }
         let data = try YOLODataset.open(root: root)
         let cases = try data.cases(split: split)
         guard !cases.isEmpty else {
@@ -105,22 +105,6 @@ struct ReviewCommand: ParsableCommand {
         app.run()
         let c = session.counts
         print("fracview: \(c.reviewed)/\(cases.count) reviewed (\(c.accepted) accepted, \(c.flagged) flagged, \(c.relabelled) relabelled) · saved in \(dbPath)")
-    }
-
-    /// samples/hbfmid-test under the working directory, else walking up from the executable.
-    static func bundledSample() throws -> String {
-        let rel = "samples/hbfmid-test"
-        let fm = FileManager.default
-        let cwd = (fm.currentDirectoryPath as NSString).appendingPathComponent(rel)
-        if fm.fileExists(atPath: (cwd as NSString).appendingPathComponent("data.yaml")) { return cwd }
-        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        if let exe = Bundle.main.executableURL { dir = exe.resolvingSymlinksInPath().deletingLastPathComponent() }
-        for _ in 0..<8 {
-            let candidate = dir.appendingPathComponent(rel).path
-            if fm.fileExists(atPath: (candidate as NSString).appendingPathComponent("data.yaml")) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        throw Failure("no dataset given and the bundled sample \(rel) was not found; pass a dataset folder")
     }
 
     static func fileSafe(_ s: String) -> String {

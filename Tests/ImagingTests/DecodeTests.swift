@@ -32,6 +32,18 @@ final class DecodeTests: XCTestCase {
         }
     }
 
+    func testHostileNamesAndSpecialFiles() {
+        let name = "/tmp/evil\u{1B}[2J\nname.jpg"
+        XCTAssertThrowsError(try ImageDecoder.decode(path: name)) { error in
+            let text = "\(error)"
+            XCTAssertFalse(text.contains("\u{1B}") || text.contains("\n"), text)
+            XCTAssertEqual((error as? ImageError)?.path, name)
+        }
+        XCTAssertThrowsError(try ImageDecoder.decode(path: "/dev/null")) { error in
+            XCTAssertEqual((error as? ImageError)?.reason, "not a regular file")
+        }
+    }
+
     func testMissingFileAndDirectory() {
         XCTAssertThrowsError(try ImageDecoder.decode(path: "/nonexistent/x.jpg")) { error in
             XCTAssertEqual((error as? ImageError)?.reason, "no such file")

@@ -26,15 +26,16 @@ final class RealDatasetTests: XCTestCase {
 
     /// Leakage. The README's independent count is ≈38 test / ≈74 valid; our detector finds more (49 / 97), and
     /// every one of its extra finds that we inspected was a real flipped/rotated copy. Bounds: at least the
-    /// independent count, at most the images whose file-name prefix occurs in train (50 / 105) plus the two
-    /// known copies filed under another name (2_jpg ≈ 3_jpg).
+    /// independent count, at most the images whose file-name prefix occurs in train (50 / 105) plus the copies
+    /// filed under another name, inspected by eye (test 112≈146, 147≈16, 2≈3; valid 2≈3 twice).
+    /// Against the prefix proxy, precision is therefore < 1 by those renamed copies (46/49, 95/97).
     func testLeakageAndTheCommittedGroupedSplit() throws {
         let ds = try dataset()
         let (report, _) = DatasetAudit.run(dataset: ds)
         let test = report.splits["test"]!, valid = report.splits["valid"]!
         XCTAssertEqual(test.undecodable.count + valid.undecodable.count + report.splits["train"]!.undecodable.count, 0)
         let testFromTrain = test.leaked.filter { $0.twinSplit == "train" }
-        XCTAssertTrue((38...52).contains(testFromTrain.count), "test leaked \(testFromTrain.count)")
+        XCTAssertTrue((38...53).contains(testFromTrain.count), "test leaked \(testFromTrain.count)")
         XCTAssertTrue((74...107).contains(valid.leaked.count), "valid leaked \(valid.leaked.count)")
         // Against the file-name prefix as a proxy truth: precision (twin shares the prefix) and recall.
         let trainPrefixes = Set(try ds.cases(split: "train").map { GroupedSplit.sourcePrefix(ofPath: $0.relativePath) })
@@ -45,7 +46,7 @@ final class RealDatasetTests: XCTestCase {
             let precision = Double(samePrefix.count) / Double(leaked.count)
             let recall = Double(samePrefix.count) / Double(proxyPositives.count)
             print("leak detector vs file-name prefix, \(split.split): \(leaked.count) leaked, precision \(precision), recall \(recall)")
-            XCTAssertGreaterThan(precision, 0.95); XCTAssertGreaterThan(recall, 0.85)
+            XCTAssertGreaterThan(precision, 0.9); XCTAssertGreaterThan(recall, 0.85)
         }
 
         // The committed manifest: every detected copy pair and every file-name prefix lies in one split,

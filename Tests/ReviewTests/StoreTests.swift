@@ -32,6 +32,11 @@ final class StoreTests: XCTestCase {
             XCTAssertEqual(a.bitPattern, b.bitPattern)
         }
         XCTAssertTrue(back.probabilities.last!.isNaN)
+
+        var empty = sampleDecision("none.jpg", predicted: nil)
+        empty.probabilities = []
+        try store.record(empty)
+        XCTAssertEqual(try store.decisions(reviewer: "alice", split: "test")["none.jpg"], empty)
     }
 
     func testRecordReplacesTheSameCase() throws {

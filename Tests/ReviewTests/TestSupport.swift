@@ -7,12 +7,17 @@ enum RepoPaths {
         .deletingLastPathComponent()
     static let sample = root.appendingPathComponent("samples/hbfmid-test").path
     static let fixtures = root.appendingPathComponent("Tests/Fixtures/review").path
-    /// The shared real dataset, or nil (tests then skip).
+    /// The shared real dataset, or nil (tests then skip): $FRACVIEW_DATASETS/hbfmid, else shared/datasets/hbfmid
+    /// beside the repository (../shared), or beside a folder above it (a git worktree's checkout).
     static var realDataset: String? {
-        let base = ProcessInfo.processInfo.environment["FRACVIEW_DATASETS"]
-            ?? root.deletingLastPathComponent().appendingPathComponent("shared/datasets").path
-        let path = base + "/hbfmid"
-        return FileManager.default.fileExists(atPath: path + "/data.yaml") ? path : nil
+        var bases: [String] = []
+        if let env = ProcessInfo.processInfo.environment["FRACVIEW_DATASETS"] { bases.append(env) }
+        var dir = root
+        for _ in 0..<3 {
+            dir = dir.deletingLastPathComponent()
+            bases.append(dir.appendingPathComponent("shared/datasets").path)
+        }
+        return bases.map { $0 + "/hbfmid" }.first { FileManager.default.fileExists(atPath: $0 + "/data.yaml") }
     }
 }
 

@@ -49,6 +49,11 @@ final class ReviewTUITests: XCTestCase {
         let t = try launch()
         t.waitFor(text: "1/64")
         t.waitFor(text: "Comminuted", timeout: 5)
+        let withModel = !weightsArguments().isEmpty
+        if withModel {
+            // Background inference runs the case on screen first; the header shows its prediction and confidence.
+            t.waitFor("a prediction in the header", timeout: 60) { $0.split(separator: "\n")[1].contains("%") }
+        }
         t.send("a")
         t.waitFor(text: "2/64")
         t.send("f")
@@ -79,6 +84,11 @@ final class ReviewTUITests: XCTestCase {
         let first = try XCTUnwrap(rows[cases[0].relativePath])
         XCTAssertEqual(first.status, .accepted)
         XCTAssertEqual(first.truth, cases[0].truth.classIndex)
+        if withModel {
+            XCTAssertNotNil(first.predicted, "the decision records the prediction")
+            XCTAssertEqual(first.probabilities.count, 10)
+            XCTAssertFalse(first.weightsID.isEmpty)
+        }
         XCTAssertEqual(rows[cases[1].relativePath]?.status, .flagged)
         let third = try XCTUnwrap(rows[cases[2].relativePath])
         if cases[2].truth.classIndex == 3 {
@@ -236,16 +246,26 @@ final class ReviewTUITests: XCTestCase {
         // A second image whose label file is empty: shown as unlabelled.
         try FileManager.default.copyItem(atPath: src.imagePath, toPath: images.appendingPathComponent("y.jpg").path)
         try "".write(to: labels.appendingPathComponent("y.txt"), atomically: true, encoding: .utf8)
+        // A third one that is not a JPEG at all: a marker in the pane, and it can still be flagged.
+        try Data("not a jpeg".utf8).write(to: images.appendingPathComponent("z.jpg"))
+        try "1 0.5 0.5 0.1 0.1\n".write(to: labels.appendingPathComponent("z.txt"), atomically: true, encoding: .utf8)
         let t = try launch(dataset: root.path)
-        t.waitFor(text: "1/2")
+        t.waitFor(text: "1/3")
         t.waitFor(text: "x?]0;pwned??[2J.jpg")
         t.press(.right)
         t.waitFor(text: "unlabelled")
         t.send("a") // accepting a missing label is refused, not silently recorded
         t.waitFor(text: "pick a class")
+        t.press(.right)
+        t.waitFor(text: "3/3")
+        t.waitFor(text: "image cannot be decoded")
+        t.send("f")
+        t.waitFor(text: "⚑ flagged")
         t.send("q")
         XCTAssertEqual(t.waitForExit(), 0)
-        XCTAssertEqual(try ReviewStore(path: dbPath).decisions(reviewer: "tester", split: "test").count, 0)
+        let rows = try ReviewStore(path: dbPath).decisions(reviewer: "tester", split: "test")
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertEqual(rows["test/images/z.jpg"]?.status, .flagged)
     }
 
     func testEmptySplitAndUnwritableDatabaseFailBeforeTheUI() throws {

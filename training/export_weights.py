@@ -1,0 +1,162 @@
+"""Converts a FractureClassifier checkpoint to fracview's weights file (one .safetensors, PyTorch names).
+
+Accepts the notebook's best_model.pth (a plain state_dict, torchvision EfficientNet keys) or a training/train.py
+checkpoint ({"state_dict", "meta"}). Lite checkpoints with lukemelas key names (`_conv_stem`, `_blocks.N…`)
+are renamed to the torchvision layout the engine builds.
+
+    python3 training/export_weights.py best_model.pth out.safetensors --arch efficientnet_b4 --dtype f16
+"""
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+import torch
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from training.model import ARCHS, CLASSES, FractureClassifier, INPUT_SIZE, MEAN, STD, backbone_bn_eps  # noqa: E402
+from training.lite import LITE_CONFIGS  # noqa: E402
+from training.pretrained import lukemelas_to_torchvision  # noqa: E402
+
+DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
+PROVENANCE = ("trained_on", "split", "epochs", "val_accuracy", "test_accuracy", "git_commit", "date")
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+def normalise_keys(sd: dict, arch: str, width_mult=None, depth_mult=None) -> dict:
+    """Drops the unused torchvision classifier and DataParallel prefixes; maps lukemelas lite names."""
+    out = {}
+    for k, v in sd.items():
+        if k.startswith("module."):
+            k = k[len("module."):]
+        if k.startswith("base_model.classifier.") or k.startswith("base_model._fc."):
+            continue
+        out[k] = v
+    if arch in LITE_CONFIGS and any(k.startswith("base_model._") for k in out):
+        back = {k[len("base_model."):]: v for k, v in out.items() if k.startswith("base_model.")}
+        mapped = lukemelas_to_torchvision(back, arch, width_mult, depth_mult)
+        out = {k: v for k, v in out.items() if not k.startswith("base_model.")}
+        out.update({"base_model." + k: v for k, v in mapped.items() if not k.startswith("_fc")})
+    return out
+
+
+def check_against_model(sd: dict, arch: str, n_classes: int, width_mult=None, depth_mult=None):
+    """Every tensor of the architecture present with its shape; nothing extra (num_batches_tracked optional)."""
+    ref = FractureClassifier(arch, n_classes, width_mult, depth_mult).state_dict()
+    ref = {k: v for k, v in ref.items() if not k.startswith("base_model.classifier.")}
+    for k, v in ref.items():
+        if k not in sd:
+            if k.endswith("num_batches_tracked"):
+                continue
+            raise SystemExit(f"error: {k} is missing from the checkpoint for {arch}")
+        if tuple(sd[k].shape) != tuple(v.shape):
+            raise SystemExit(f"error: {k} has shape {tuple(sd[k].shape)}, {arch} needs {tuple(v.shape)}")
+    extra = sorted(set(sd) - set(ref))
+    if extra:
+        raise SystemExit(f"error: {extra[0]} is not part of {arch} (is --arch right?)")
+
+
+def export(ckpt_path, out_path, arch=None, dtype="f32", classes=None, width_mult=None, depth_mult=None,
+           extra_meta=None):
+    from safetensors.torch import save_file
+    obj = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    meta_in = {}
+    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
+        meta_in = obj.get("meta") or {}
+        sd = obj["state_dict"]
+    elif isinstance(obj, dict):
+        sd = obj
+    else:
+        raise SystemExit(f"error: {ckpt_path}: not a state_dict or training checkpoint")
+    arch = arch or meta_in.get("architecture") or "efficientnet_b4"
+    if arch not in ARCHS:
+        raise SystemExit(f"error: unknown architecture {arch}")
+    width_mult = width_mult or meta_in.get("width_mult")
+    depth_mult = depth_mult or meta_in.get("depth_mult")
+    classes = classes or meta_in.get("classes") or CLASSES
+    sd = normalise_keys(sd, arch, width_mult, depth_mult)
+    check_against_model(sd, arch, len(classes), width_mult, depth_mult)
+    tensors = {}
+    for k, v in sd.items():
+        if k.endswith("num_batches_tracked"):
+            continue  # optional in the format; the engine does not need it
+        tensors[k] = v.detach().to(DTYPES[dtype]).contiguous()
+    meta = {
+        "architecture": arch,
+        "classes": json.dumps(classes),
+        "input_size": json.dumps(INPUT_SIZE),
+        "mean": json.dumps(MEAN),
+        "std": json.dumps(STD),
+    }
+    if backbone_bn_eps(arch) != 1e-5:
+        meta["bn_eps"] = repr(backbone_bn_eps(arch))
+    if width_mult:
+        meta["width_mult"] = repr(float(width_mult))
+    if depth_mult:
+        meta["depth_mult"] = repr(float(depth_mult))
+    prov = {
+        "trained_on": meta_in.get("trained_on", "HBFMID (Mendeley Data DOI 10.17632/xwfs6xbk47.1)"),
+        "split": meta_in.get("split", "unknown"),
+        "epochs": meta_in.get("epochs_run", "unknown"),
+        "val_accuracy": meta_in.get("val_accuracy", "unknown"),
+        "test_accuracy": meta_in.get("test_accuracy", "unknown"),
+        "git_commit": git_commit(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    prov.update(extra_meta or {})
+    for k, v in prov.items():
+        if v is not None:
+            meta[k] = v if isinstance(v, str) else (f"{v:.4f}" if isinstance(v, float) else str(v))
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    save_file(tensors, out_path, metadata=meta)
+    return meta, len(tensors)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("checkpoint", help="best_model.pth (state_dict) or training/train.py best.pt")
+    ap.add_argument("out", help="output .safetensors")
+    ap.add_argument("--arch", choices=ARCHS, help="backbone (default: the checkpoint's, else efficientnet_b4)")
+    ap.add_argument("--dtype", choices=list(DTYPES), default="f32")
+    ap.add_argument("--width-mult", type=float)
+    ap.add_argument("--depth-mult", type=float)
+    ap.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra/overriding metadata, e.g. split=hbfmid-grouped")
+    a = ap.parse_args(argv)
+    extra = dict(m.split("=", 1) for m in a.meta)
+    meta, n = export(a.checkpoint, a.out, a.arch, a.dtype, None, a.width_mult, a.depth_mult, extra)
+    print(f"wrote {a.out}: {n} tensors, {a.dtype}, {meta['architecture']}, "
+          f"{os.path.getsize(a.out) / 1e6:.1f} MB")
+
+
+
+def load_exported(path):
+    """The PyTorch model described by a weights file (widened to f32), in eval mode, and its metadata."""
+    from safetensors import safe_open
+    with safe_open(path, "pt") as f:
+        meta = f.metadata() or {}
+        sd = {k: f.get_tensor(k).float() for k in f.keys()}
+    arch = meta.get("architecture", "efficientnet_b4")
+    classes = json.loads(meta.get("classes", json.dumps(CLASSES)))
+    wm = float(meta["width_mult"]) if "width_mult" in meta else None
+    dm = float(meta["depth_mult"]) if "depth_mult" in meta else None
+    model = FractureClassifier(arch, len(classes), wm, dm)
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    missing = [k for k in missing if not k.endswith("num_batches_tracked") and not k.startswith("base_model.classifier.")]
+    if missing or unexpected:
+        raise ValueError(f"{path}: missing {missing[:1]} unexpected {unexpected[:1]}")
+    return model.eval(), meta
+
+
+if __name__ == "__main__":
+    main()

