@@ -18,14 +18,29 @@ import torch  # noqa: E402
 
 
 def make_random(arch, out, seed=0):
+    """A FractureClassifier with random weights whose BatchNorm statistics are estimated on the bundled
+    sample X-rays (so activations stay in a realistic range through all the blocks)."""
+    import glob
+    from PIL import Image
     from safetensors.torch import save_file
+    from torchvision import transforms
     torch.manual_seed(seed)
-    model = ref.FractureClassifier(ref.build_efficientnet(arch), 10).eval()
-    with torch.no_grad():  # non-trivial BN statistics so that folding matters
+    model = ref.FractureClassifier(ref.build_efficientnet(arch), 10)
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    paths = sorted(glob.glob(os.path.join(root, "samples", "hbfmid-test", "test", "images", "*.jpg")))[:8]
+    tf = transforms.Compose([transforms.Resize((224, 224)), transforms.ToTensor(), transforms.Normalize(ref.MEAN, ref.STD)])
+    with torch.no_grad():
         for m in model.modules():
             if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.BatchNorm1d)):
-                m.running_mean.normal_(0, 0.1)
-                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.normal_(0, 0.2)
+                m.reset_running_stats()
+                m.momentum = None
+        model.classifier[4].weight.mul_(6.0)
+        model.train()
+        if paths:
+            model(torch.stack([tf(Image.open(p).convert("RGB")) for p in paths]))
+    model.eval()
     sd = {k: v.contiguous() for k, v in model.state_dict().items() if not k.startswith("base_model.classifier")}
     meta = ref.metadata_for(arch)
     meta["note"] = "random weights for benchmarking"

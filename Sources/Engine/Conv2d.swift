@@ -139,6 +139,19 @@ public final class Conv2d {
         }
     }
 
+    /// Bias + activation over a whole output plane (long vector loops), then the residual and the plane's sum.
+    @inline(__always)
+    private func finishPlane(_ out: UnsafeMutablePointer<Float>, count: Int, bias: Float, activation act: Activation,
+                             residual: UnsafePointer<Float>?, sum: UnsafeMutablePointer<Float>?) {
+        act.apply(out, count: count, bias: bias)
+        if let residual { for i in 0..<count { out[i] += residual[i] } }
+        if let sum {
+            var s: Float = 0
+            for i in 0..<count { s += out[i] }
+            sum.pointee = s
+        }
+    }
+
     private func pointwise(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, hw: Int,
                            scale: UnsafePointer<Float>?, workspace: Workspace) {
         weight.withUnsafeBufferPointer { wp in
@@ -230,7 +243,6 @@ public final class Conv2d {
                             let plane = src + c * h * w, outPlane = dst + c * ho * wo
                             let wc = wbuf.baseAddress! + c * kh * kw
                             let b = bbuf[c]
-                            var total: Float = 0
                             for oy in 0..<ho {
                                 let out = outPlane + oy * wo
                                 for ox in 0..<wo { out[ox] = 0 }
@@ -246,14 +258,9 @@ public final class Conv2d {
                                         for ox in lo..<(hi + 1) { out[ox] += wv * tap[ox * sw] }
                                     }
                                 }
-                                act.apply(out, count: wo, bias: b)
-                                if let residual {
-                                    let r = residual + c * ho * wo + oy * wo
-                                    for ox in 0..<wo { out[ox] += r[ox] }
-                                }
-                                if sums != nil { for ox in 0..<wo { total += out[ox] } }
                             }
-                            sums?[c] = total
+                            self.finishPlane(outPlane, count: ho * wo, bias: b, activation: act,
+                                             residual: residual.map { $0 + c * ho * wo }, sum: sums.map { $0 + c })
                         }
                     }
                 }
@@ -282,19 +289,10 @@ public final class Conv2d {
                         for y in 0..<h { (padded + (y + ph) * wp + pw).update(from: plane + y * w, count: w) }
                         acc.update(repeating: 0, count: span)
                         fv_depthwise_accumulate(acc, padded, span, wp, wbuf.baseAddress! + c * kh * kw, Int32(kh), Int32(kw))
-                        let b = bbuf[c], outPlane = dst + c * ho * wo
-                        var total: Float = 0
-                        for oy in 0..<ho {
-                            let out = outPlane + oy * wo
-                            out.update(from: acc + oy * wp, count: wo)
-                            act.apply(out, count: wo, bias: b)
-                            if let residual {
-                                let rr = residual + c * ho * wo + oy * wo
-                                for ox in 0..<wo { out[ox] += rr[ox] }
-                            }
-                            if sums != nil { for ox in 0..<wo { total += out[ox] } }
-                        }
-                        sums?[c] = total
+                        let outPlane = dst + c * ho * wo
+                        for oy in 0..<ho { (outPlane + oy * wo).update(from: acc + oy * wp, count: wo) }
+                        self.finishPlane(outPlane, count: ho * wo, bias: bbuf[c], activation: act,
+                                         residual: residual.map { $0 + c * ho * wo }, sum: sums.map { $0 + c })
                     }
                 }
             }

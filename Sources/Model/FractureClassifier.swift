@@ -59,13 +59,18 @@ public final class FractureClassifier {
                                                     bnEps: meta.bnEps, headChannels: meta.headChannels) else {
             throw fail("unknown architecture \"\(meta.architecture)\" (known: \(EfficientNetConfig.knownNames.joined(separator: ", ")))")
         }
+        // Hash the file on another core while the weights are read and folded (both only read the mapping).
+        nonisolated(unsafe) var digest = [UInt8]()
+        let hashing = DispatchGroup()
+        DispatchQueue.global(qos: .userInitiated).async(group: hashing) { digest = SHA256.hash(file.bytes) }
+        defer { hashing.wait() }
         var reader = WeightReader(file: file)
         features = try EfficientNetFeatures(config: config, prefix: "base_model.features", reader: &reader)
         head = try ClassifierHead(channels: config.featureChannels, classCount: meta.classes.count, reader: &reader)
         try reader.checkNoUnexpected(prefixes: ["base_model.features.", "attention_gate.", "classifier."],
                                      architecture: config.name)
         self.config = config
-        let digest = SHA256.hash(file.bytes)
+        hashing.wait()
         info = ModelInfo(architecture: meta.architecture, classes: meta.classes, inputSize: meta.inputSize, mean: meta.mean,
                          std: meta.std, metadata: file.metadata, parameterCount: reader.parameterCount,
                          weightsID: String(SHA256.hex(digest).prefix(16)), path: path)
