@@ -67,7 +67,7 @@ def check_against_model(sd: dict, arch: str, n_classes: int, width_mult=None, de
 
 
 def export(ckpt_path, out_path, arch=None, dtype="f32", classes=None, width_mult=None, depth_mult=None,
-           extra_meta=None):
+           extra_meta=None, keep_f32=()):
     from safetensors.torch import save_file
     obj = torch.load(ckpt_path, map_location="cpu", weights_only=False)
     meta_in = {}
@@ -90,7 +90,8 @@ def export(ckpt_path, out_path, arch=None, dtype="f32", classes=None, width_mult
     for k, v in sd.items():
         if k.endswith("num_batches_tracked"):
             continue  # optional in the format; the engine does not need it
-        tensors[k] = v.detach().to(DTYPES[dtype]).contiguous()
+        keep = any(k == p or k.startswith(p.rstrip(".") + ".") for p in keep_f32)
+        tensors[k] = v.detach().to(torch.float32 if keep else DTYPES[dtype]).contiguous()
     meta = {
         "architecture": arch,
         "classes": json.dumps(classes),
@@ -128,13 +129,17 @@ def main(argv=None):
     ap.add_argument("out", help="output .safetensors")
     ap.add_argument("--arch", choices=ARCHS, help="backbone (default: the checkpoint's, else efficientnet_b4)")
     ap.add_argument("--dtype", choices=list(DTYPES), default="f32")
+    ap.add_argument("--keep-f32", action="append", default=[], metavar="PREFIX",
+                    help="tensors under this name prefix stay F32 (mixed precision; repeatable)")
     ap.add_argument("--width-mult", type=float)
     ap.add_argument("--depth-mult", type=float)
     ap.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
                     help="extra/overriding metadata, e.g. split=hbfmid-grouped")
     a = ap.parse_args(argv)
     extra = dict(m.split("=", 1) for m in a.meta)
-    meta, n = export(a.checkpoint, a.out, a.arch, a.dtype, None, a.width_mult, a.depth_mult, extra)
+    if a.keep_f32:
+        extra.setdefault("dtype_note", f"{a.dtype}, except F32 under: {', '.join(a.keep_f32)}")
+    meta, n = export(a.checkpoint, a.out, a.arch, a.dtype, None, a.width_mult, a.depth_mult, extra, a.keep_f32)
     print(f"wrote {a.out}: {n} tensors, {a.dtype}, {meta['architecture']}, "
           f"{os.path.getsize(a.out) / 1e6:.1f} MB")
 

@@ -47,6 +47,9 @@ def main(argv=None):
         "paths_relative_to": "repository root",
         "tolerance": 1e-3,
         "probabilities": probs,
+        # top-1 minus top-2 probability: where it is below 2·tolerance the predicted class may legitimately
+        # differ between two implementations that each agree within the tolerance.
+        "top2_margin": {k: sorted(v)[-1] - sorted(v)[-2] for k, v in probs.items()},
     }
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     with open(a.out, "w") as f:
