@@ -8,7 +8,8 @@ import subprocess
 import pytest
 import torch
 
-from training import export_weights, images, train
+pytest.importorskip("safetensors")
+from training import export_weights, images, train  # noqa: E402
 from training.model import MEAN, STD
 
 TINY = {
