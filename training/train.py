@@ -10,7 +10,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import time
 
@@ -22,6 +21,7 @@ if __package__ in (None, ""):
 from training import data, images, losses  # noqa: E402
 from training.model import ARCHS, FractureClassifier, MEAN, STD, INPUT_SIZE  # noqa: E402
 from training.pretrained import PretrainedUnavailable, load_backbone_imagenet  # noqa: E402
+from training.export_weights import git_commit  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -81,14 +81,6 @@ def stratified_subset(labels, n, seed):
         k = max(1, round(n * len(ids) / len(labels)))
         idx.extend(rng.choice(ids, size=min(k, len(ids)), replace=False).tolist())
     return sorted(idx)
-
-
-def git_commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
 
 
 @torch.no_grad()
