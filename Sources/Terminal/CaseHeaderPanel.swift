@@ -37,6 +37,9 @@ struct CaseHeaderPanel: Panel {
         let row = rect.row + 1
         col = 1
         let label = p.style(p.muted, bg: p.surface)
+        // At 80 columns every character counts: tighter gaps, and the review status speaks for itself.
+        let wide = rect.width >= 100
+        let gap = wide ? "   " : "  "
         col += c.put(row, col, "truth ", label)
         let truth = s.truths[index]
         if let k = truth {
@@ -44,7 +47,7 @@ struct CaseHeaderPanel: Panel {
         } else {
             col += c.put(row, col, "unlabelled", p.style(p.flagged, bold: true, bg: p.surface))
         }
-        col += c.put(row, col, "   model ", label)
+        col += c.put(row, col, gap + "model ", label)
         switch ctx.predictions.state(at: index) {
         case .ready(let pred):
             col += c.put(row, col, "\(name(pred.predicted, s.classes)) \(percent(pred.confidence))",
@@ -58,7 +61,7 @@ struct CaseHeaderPanel: Panel {
         case .failed: col += c.put(row, col, "⚠ image unreadable", p.style(p.disagree, bold: true, bg: p.surface))
         case .noModel: col += c.put(row, col, "no model", p.style(p.flagged, bg: p.surface))
         }
-        col += c.put(row, col, "   review ", label)
+        col += c.put(row, col, wide ? gap + "review " : gap, label)
         if let d = s.decision(for: index) {
             let (text, color) = statusText(d, s.classes, p)
             col += c.put(row, col, text, p.style(color, bold: true, bg: p.surface))

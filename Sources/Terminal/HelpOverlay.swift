@@ -3,15 +3,15 @@ final class HelpOverlay: ModalPanel {
     static let sections: [(String, [(String, String)])] = [
         ("Move", [("← → / j k", "previous / next case"), ("Home End", "first / last case"), ("PgUp PgDn", "back / forward 10")]),
         ("Decide", [("a", "accept the dataset label"), ("f", "flag for relabelling"),
-                    ("0–9", "relabel to that class"), ("c", "class menu, model's pick 1st"),
+                    ("0–9", "relabel to that class"), ("c", "class menu (model's first)"),
                     ("u", "undo last decision"), ("n", "note (flags if undecided)"),
                     ("A", "auto-advance on/off")]),
-        ("View", [("g", "view: X-ray, CAM, attention"), ("i", "invert"),
+        ("View", [("g", "X-ray / CAM / attention"), ("i", "invert"),
                   ("w W", "narrow / widen window"), ("[ ]", "lower / raise level"),
                   ("+ - =", "zoom in / out / fit"), ("r", "reset window and zoom")]),
         ("Lists", [("/", "filter: disagreements, …"), ("m", "matrix: arrows, ⏎ filters"),
                    ("L", "matrix: dataset/reviewed"), ("e", "export reviewed CSV"),
-                   ("t", "next theme"), ("Ctrl-L", "repaint"), ("q", "quit (all is saved already)")]),
+                   ("t", "next theme"), ("Ctrl-L", "repaint"), ("q", "quit (all saved already)")]),
     ]
 
     private(set) var frame: Rect?
@@ -30,7 +30,8 @@ final class HelpOverlay: ModalPanel {
         frame = rect
         c.box(rect, title: "Keys · any key closes", p)
         let bg = p.surface
-        let keyWidth = twoColumns ? 9 : 12
+        // The widest key plus one space, so a key never runs into its description.
+        let keyWidth = sections.flatMap { $0.1 }.map { $0.0.count }.max()! + 1
         for (ci, column) in columns.enumerated() {
             var row = rect.row + 1
             let x = rect.col + 2 + ci * columnWidth
