@@ -1,5 +1,3 @@
-// CONTRACT (owned by the imaging work).
-
 /// A drawing surface for report figures (the gradcam panels, confusion-matrix and reliability PNGs).
 /// Everything is clipped to the canvas: drawing partly or wholly outside it is safe.
 public struct Canvas: Sendable {

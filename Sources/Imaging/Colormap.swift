@@ -1,5 +1,3 @@
-// CONTRACT (owned by the imaging work).
-
 /// A colour map for heat overlays. `jet` matches OpenCV's COLORMAP_JET (the notebook's); `viridis` is colour-blind safe.
 ///
 /// Every map is a 256-entry lookup table indexed the notebook's way: a value v becomes the byte

@@ -1,5 +1,3 @@
-// CONTRACT (owned by the imaging work).
-
 public enum ModelInput {
     /// torchvision `Resize((height, width))` on the PIL image (bilinear, antialiased) → ToTensor → Normalize.
     /// Returns CHW Float32, channel-major, length 3*height*width.

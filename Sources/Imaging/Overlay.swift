@@ -1,5 +1,3 @@
-// CONTRACT (owned by the imaging work).
-
 public enum Overlay {
     /// The notebook's display: the map resized to the image, coloured, blended 0.6·image + 0.4·heat.
     ///

@@ -1,4 +1,3 @@
-// CONTRACT (owned by the imaging work).
 import CCodecs
 import Foundation
 

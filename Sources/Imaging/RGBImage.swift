@@ -1,4 +1,3 @@
-// CONTRACT (owned by the imaging work): other modules rely on these signatures.
 import Foundation
 
 /// An 8-bit RGB image, pixels interleaved row-major (r, g, b, r, g, b, …).

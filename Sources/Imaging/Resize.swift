@@ -1,5 +1,3 @@
-// CONTRACT (owned by the imaging work).
-
 public enum Resize {
     /// Exactly PIL's `Image.resize((width, height), Image.BILINEAR)` on an 8-bit RGB image (Pillow's
     /// ImagingResample): a separable triangle filter whose support grows with the shrink factor (antialiasing),

@@ -1,5 +1,3 @@
-// CONTRACT (owned by the imaging work).
-
 /// A linear VOI window (DICOM formula) over 8-bit values; `center`/`width` in pixel units (0…255).
 ///
 /// DICOM PS3.3 C.11.2.1.2.1: with centre c and width w, x ≤ c − 0.5 − (w − 1)/2 → 0,

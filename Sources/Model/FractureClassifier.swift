@@ -1,4 +1,3 @@
-// CONTRACT (owned by the engine work): other modules rely on these signatures. Stub bodies are replaced.
 import Foundation
 import Engine
 

@@ -13,12 +13,17 @@ public struct AuditSummary: Sendable, Equatable {
     public var leaked: Int?
 
     public init(dataset: YOLODataset, split: String) {
-        let cases = (try? dataset.cases(split: split)) ?? []
+        self.init(cases: (try? dataset.cases(split: split)) ?? [], split: split,
+                  labelProblems: dataset.splitProblems[split]?.count ?? 0)
+    }
+
+    /// From cases already read (the review TUI has them): no file is touched.
+    public init(cases: [DatasetCase], split: String, labelProblems: Int = 0) {
         self.split = split
         images = cases.count
         unlabelled = cases.filter { $0.truth.classIndex == nil }.count
         multiClass = cases.filter { $0.classesInLabelFile.count > 1 }.count
-        labelProblems = dataset.splitProblems[split]?.count ?? 0
+        self.labelProblems = labelProblems
         leaked = nil
     }
 
@@ -38,5 +43,15 @@ public struct AuditSummary: Sendable, Equatable {
         if labelProblems > 0 { parts.append("\(labelProblems) label problems") }
         if let leaked { parts.append(split == "train" ? "(train is the reference)" : "\(leaked) near-duplicates of other splits") }
         return parts.joined(separator: " · ")
+    }
+
+    /// Only what needs attention, e.g. "3 unlabelled · 2 multi-class"; nil when the split is clean.
+    public var findings: String? {
+        var parts: [String] = []
+        if unlabelled > 0 { parts.append("\(unlabelled) unlabelled") }
+        if multiClass > 0 { parts.append("\(multiClass) multi-class") }
+        if labelProblems > 0 { parts.append("\(labelProblems) label problems") }
+        if let leaked, leaked > 0, split != "train" { parts.append("\(leaked) near-duplicates") }
+        return parts.isEmpty ? nil : parts.joined(separator: " · ")
     }
 }

@@ -1,4 +1,4 @@
-// CONTRACT (owned by the review/audit work): other modules rely on these signatures. Stub bodies are replaced.
+// The dataset model other modules rely on: cases, their ground truth, and the YOLO reader.
 import Foundation
 
 /// A case's ground truth. A missing or empty label file is `unlabelled`, never class 0 (the notebook's bug).

@@ -1,4 +1,3 @@
-// CONTRACT (owned by the store work): `ReviewCSV.write` is called by the TUI's `e` key and `fracview export`.
 import Foundation
 
 /// The reviewed-cases CSV (RFC 4180, UTF-8, header row, formula-injection neutralised, written atomically).

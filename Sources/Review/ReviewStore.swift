@@ -1,4 +1,3 @@
-// CONTRACT (owned by the store work): the TUI and `fracview export` rely on these signatures.
 import Foundation
 import GRDB
 import Model

@@ -55,18 +55,10 @@ public final class ReviewSession {
     private let indexByPath: [String: Int]
     /// Each case's dataset label (nil = unlabelled), read once.
     public let truths: [Int?]
+    /// The label findings of the split, computed once from the cases (Review's audit summary).
+    public let audit: AuditSummary
     /// Whether any case is unlabelled (the matrix then has a ∅ row).
     public let hasUnlabelled: Bool
-
-    /// The label of a ground truth. Not inlined: Swift 6.3's release optimizer crashes (ownership verifier) when
-    /// GroundTruth.classIndex is inlined on a borrowed DatasetCase.
-    @inline(never)
-    static func labelIndex(_ truth: GroundTruth) -> Int? {
-        switch truth {
-        case .labelled(let k): return k
-        case .unlabelled: return nil
-        }
-    }
 
     public init(cases: [DatasetCase], classes: [String], split: String, reviewer: String,
                 store: DecisionStore, predictions: PredictionSource, autoAdvance: Bool = true) throws {
@@ -77,9 +69,10 @@ public final class ReviewSession {
         var map: [String: Int] = [:]
         for (i, c) in cases.enumerated() { map[c.relativePath] = i }
         self.indexByPath = map
-        let truths = cases.map { ReviewSession.labelIndex($0.truth) }
+        let truths = cases.map { $0.truth.classIndex }
         self.truths = truths
         self.hasUnlabelled = truths.contains { $0 == nil }
+        self.audit = AuditSummary(cases: cases, split: split)
         position = firstUnreviewedPosition() ?? 0
     }
 
@@ -189,15 +182,8 @@ public final class ReviewSession {
         return c
     }
 
-    /// "3 unlabelled · 2 multi-class" from the dataset, or nil when clean.
-    public var auditHeadline: String? {
-        let unlabelled = truths.filter { $0 == nil }.count
-        let multi = cases.filter { Set($0.classesInLabelFile).count > 1 }.count
-        var parts: [String] = []
-        if unlabelled > 0 { parts.append("\(unlabelled) unlabelled") }
-        if multi > 0 { parts.append("\(multi) multi-class") }
-        return parts.isEmpty ? nil : parts.joined(separator: " · ")
-    }
+    /// The audit's findings for this split ("3 unlabelled · 2 multi-class"), or nil when clean.
+    public var auditHeadline: String? { audit.findings }
 
     // MARK: deciding (every decision is committed to the store before the screen changes)
 

@@ -57,9 +57,11 @@ struct ReviewCommand: ParsableCommand {
         let dbPath = db ?? (root as NSString).appendingPathComponent(ReviewStore.defaultFileName)
         let store: ReviewStore
         do {
-            try ReviewCommand.checkWritable(dbPath)
+            // The store checks the location itself and names the path in its one-line errors.
             store = try ReviewStore(path: dbPath)
             try store.setSessionInfo(datasetRoot: root, classes: data.classes)
+        } catch let error as ReviewStoreError {
+            throw Failure(error.description)
         } catch {
             throw Failure("cannot use the review database \(dbPath): \(error)")
         }
@@ -109,22 +111,6 @@ struct ReviewCommand: ParsableCommand {
 
     static func fileSafe(_ s: String) -> String {
         String(s.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
-    }
-
-    /// A clear error before the UI starts if the database's folder can't be written.
-    static func checkWritable(_ path: String) throws {
-        let fm = FileManager.default
-        let dir = (path as NSString).deletingLastPathComponent
-        let folder = dir.isEmpty ? "." : dir
-        var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {
-            throw Failure("folder \(folder) does not exist")
-        }
-        if fm.fileExists(atPath: path) {
-            guard fm.isWritableFile(atPath: path) else { throw Failure("\(path) is not writable") }
-        } else {
-            guard fm.isWritableFile(atPath: folder) else { throw Failure("folder \(folder) is not writable") }
-        }
     }
 }
 

@@ -49,6 +49,12 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(ds.orphanLabels["train"], ["train/labels/orphan.txt"])
         XCTAssertEqual(AuditSummary(dataset: ds, split: "train").unlabelled, 6)
         XCTAssertEqual(AuditSummary(dataset: ds, split: "train").multiClass, 1)
+        // The TUI builds its headline from the cases it already holds: same counts, findings only.
+        let fromCases = AuditSummary(cases: cases, split: "train")
+        XCTAssertEqual(fromCases.unlabelled, 6)
+        XCTAssertEqual(fromCases.multiClass, 1)
+        XCTAssertEqual(fromCases.findings, "6 unlabelled · 1 multi-class")
+        XCTAssertNil(AuditSummary(cases: cases.filter { $0.truth == .labelled(0) }, split: "train").findings)
     }
 
     func testNamesAsMappingAndNcMismatch() throws {
