@@ -26,15 +26,16 @@ def load_images(root: str, rels: list, cache_dir: str | None = None, size=(224, 
         torch.zeros(0, 3, *size, dtype=torch.uint8)
     if cache:
         os.makedirs(cache_dir, exist_ok=True)
-        torch.save(out, cache + ".tmp")
-        os.replace(cache + ".tmp", cache)
+        tmp = f"{cache}.{os.getpid()}.tmp"  # parallel runs may fill the same cache entry
+        torch.save(out, tmp)
+        os.replace(tmp, cache)
     return out
 
 
 def normalize(x_uint8: torch.Tensor, mean, std) -> torch.Tensor:
     x = x_uint8.float().div_(255.0)
-    m = torch.tensor(mean).view(1, 3, 1, 1)
-    s = torch.tensor(std).view(1, 3, 1, 1)
+    m = torch.tensor(mean, device=x.device).view(1, 3, 1, 1)
+    s = torch.tensor(std, device=x.device).view(1, 3, 1, 1)
     return (x - m) / s
 
 

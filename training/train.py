@@ -54,6 +54,10 @@ def parse_args(argv=None):
     ap.add_argument("--scale", default="0.9,1.1")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="auto", help="auto (cuda when available, else cpu), cpu, cuda, cuda:N")
+    ap.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=True,
+                    help="NHWC activations: same model, 1.5-1.9x faster CPU steps (measured on B4/Lite0)")
+    ap.add_argument("--amp", action="store_true", help="bf16 autocast on cuda (not the notebook's fp32)")
     ap.add_argument("--train-subset", type=int, default=0, help="use a seeded stratified subset of N train images")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after N optimiser steps (smoke tests)")
     ap.add_argument("--freeze-until", type=int, default=0, help="freeze + cache features[:K] (see above)")
@@ -83,17 +87,36 @@ def stratified_subset(labels, n, seed):
     return sorted(idx)
 
 
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    d = torch.device(name)
+    if d.type == "cuda" and not torch.cuda.is_available():
+        raise SystemExit(f"error: --device {name}: this PyTorch build has no usable CUDA device")
+    return d
+
+
+def to_input(x: torch.Tensor, device, channels_last: bool) -> torch.Tensor:
+    x = x.to(device, non_blocking=True)
+    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.dim() == 4 else x
+
+
 @torch.no_grad()
-def predict(model, x_uint8, bs=32, stage=0, feats=None):
+def predict(model, x_uint8, bs=32, stage=0, feats=None, device="cpu", channels_last=False):
+    """Softmax probabilities on the CPU, in fp32 (never under autocast: this is what the export computes)."""
     model.eval()
     out = []
     for i in range(0, len(x_uint8) if feats is None else len(feats), bs):
         if feats is None:
-            logits, _ = model(images.normalize(x_uint8[i:i + bs], MEAN, STD))
+            logits, _ = model(to_input(images.normalize(x_uint8[i:i + bs], MEAN, STD), device, channels_last))
         else:
-            logits, _ = model.forward_from(feats[i:i + bs], stage)
-        out.append(torch.softmax(logits, 1))
+            logits, _ = model.forward_from(to_input(feats[i:i + bs], device, channels_last), stage)
+        out.append(torch.softmax(logits.float(), 1).cpu())
     return torch.cat(out) if out else torch.zeros(0, 10)
+
+
+def cpu_state_dict(model) -> dict:
+    return {k: v.detach().cpu() for k, v in model.state_dict().items()}
 
 
 @torch.no_grad()
@@ -130,7 +153,11 @@ def build_feature_cache(model, root, rels, x_uint8, stage, views, aug, seed, cac
 
 def main(argv=None):
     a = parse_args(argv)
+    # cuBLAS needs this for deterministic GEMMs; it must be set before CUDA starts.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.set_num_threads(a.threads)
+    dev = resolve_device(a.device)
+    cl = a.channels_last
     seed_all(a.seed)
     os.makedirs(a.out, exist_ok=True)
     ds = data.load(a.data, a.split_manifest)
@@ -149,6 +176,11 @@ def main(argv=None):
         except PretrainedUnavailable as e:
             raise SystemExit(f"error: {e}")
         print(f"loaded {n} ImageNet tensors into the backbone", flush=True)
+    if cl:
+        model.to(memory_format=torch.channels_last)
+    model.to(dev)
+    print(f"device {dev}{' (channels-last)' if cl else ''}{' bf16 autocast' if a.amp and dev.type == 'cuda' else ''}",
+          flush=True)
 
     cache_dir = a.cache_dir if not a.max_steps else None
     x_tr = images.load_images(a.data, [] if a.eval_only else [c.path for c in tr], cache_dir)
@@ -156,6 +188,11 @@ def main(argv=None):
     x_te = images.load_images(a.data, [c.path for c in te], cache_dir) if te and not a.no_test else None
     y_tr = torch.tensor([c.label for c in tr])
     y_va = torch.tensor([c.label for c in va])
+    y_tr_dev = y_tr.to(dev)
+    if dev.type == "cuda" and not a.freeze_until:
+        # Augment on the GPU: per-image CPU augmentation (~5 ms) would leave it idle. The random parameters still
+        # come from the CPU generator, so the seeded sequence of views is the same.
+        x_tr = x_tr.to(dev)
 
     aug = images.augmenter(tuple(float(v) for v in a.jitter.split(",")), a.rotate, a.translate,
                            tuple(float(v) for v in a.scale.split(",")))
@@ -169,12 +206,15 @@ def main(argv=None):
         if cache_dir and a.pretrained:
             cf = os.path.join(cache_dir, f"feat-{a.arch}-k{k}-s{a.seed}-{a.jitter}-{a.rotate}-{a.translate}-"
                                          f"{a.scale}.pt")
+        model.cpu()  # the cache is built and kept on the CPU; batches move to the device
         feats_tr = build_feature_cache(model, a.data, [c.path for c in tr], x_tr, k, a.cache_views, aug, a.seed, cf)
         feats_va = build_feature_cache(model, a.data, [c.path for c in va], x_va, k, 1, aug, a.seed, cf)[0]
+        model.to(dev)
         print(f"feature cache built in {time.time() - t:.0f}s", flush=True)
 
     weights = losses.balanced_class_weights(y_tr, len(ds.names), losses.parse_boosts(a.class_boost))
-    crit = losses.CombinedLoss(weights, a.ce_weight, a.focal_weight, a.focal_gamma)
+    crit = losses.CombinedLoss(weights, a.ce_weight, a.focal_weight, a.focal_gamma).to(dev)
+    amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=a.amp and dev.type == "cuda")
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=a.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=a.plateau_factor,
@@ -199,12 +239,15 @@ def main(argv=None):
             idx = perm[i:i + a.batch_size]
             if len(idx) < 2:
                 continue  # BatchNorm1d needs 2 samples
-            if k:
-                logits, _ = model.forward_from(feats_tr[views[idx], idx], k)
-            else:
-                xb = images.normalize(images.augment_batch(aug, x_tr[idx]), MEAN, STD)
-                logits, _ = model(xb)
-            loss = crit(logits, y_tr[idx])
+            with amp:
+                if k:
+                    logits, _ = model.forward_from(to_input(feats_tr[views[idx], idx], dev, cl), k)
+                else:
+                    xb = images.normalize(images.augment_batch(aug, x_tr[idx]), MEAN, STD)
+                    logits, _ = model(to_input(xb, dev, cl))
+            logits = logits.float()
+            yb = y_tr_dev[idx.to(dev)]
+            loss = crit(logits, yb)
             if not torch.isfinite(loss):
                 raise SystemExit(f"error: loss is {loss.item()} at epoch {epoch} step {steps + 1}")
             opt.zero_grad(set_to_none=True)
@@ -215,20 +258,20 @@ def main(argv=None):
             steps += 1
             last_loss = loss.item()
             tot_loss += last_loss * len(idx)
-            correct += (logits.argmax(1) == y_tr[idx]).sum().item()
+            correct += (logits.argmax(1) == yb).sum().item()
             seen += len(idx)
             if a.max_steps and steps >= a.max_steps:
                 break
-        p_va = predict(model, x_va, stage=k, feats=feats_va)
+        p_va = predict(model, x_va, stage=k, feats=feats_va, device=dev, channels_last=cl)
         val_acc = (p_va.argmax(1) == y_va).float().mean().item()
-        val_loss = crit(torch.log(p_va.clamp_min(1e-12)), y_va).item()
+        val_loss = crit(torch.log(p_va.clamp_min(1e-12)).to(dev), y_va.to(dev)).item()
         lr = opt.param_groups[0]["lr"]
         sched.step(val_acc)
         epochs_run = epoch
         improved = val_acc > best_acc
         if improved:
             best_acc, best_epoch, stale = val_acc, epoch, 0
-            torch.save({"state_dict": model.state_dict(), "meta": meta}, os.path.join(a.out, "best.pt"))
+            torch.save({"state_dict": cpu_state_dict(model), "meta": meta}, os.path.join(a.out, "best.pt"))
         else:
             stale += 1
         print(f"epoch {epoch:3d}  loss {tot_loss / max(seen, 1):.4f}  acc {correct / max(seen, 1):.4f}  "
@@ -241,16 +284,16 @@ def main(argv=None):
             break
     train_time = time.time() - t_start
 
-    ckpt = torch.load(os.path.join(a.out, "best.pt"))
+    ckpt = torch.load(os.path.join(a.out, "best.pt"), map_location="cpu")
     model.load_state_dict(ckpt["state_dict"])
     summary = {"arch": a.arch, "pretrained": a.pretrained, "split": os.path.basename(a.split_manifest) if a.split_manifest else "original folders",
                "epochs_run": epochs_run, "best_epoch": best_epoch, "steps": steps, "val_accuracy": best_acc,
-               "train_seconds": round(train_time), "last_loss": last_loss, "train_images": len(tr), "git_commit": git_commit(),
+               "train_seconds": round(train_time), "device": str(dev), "last_loss": last_loss, "train_images": len(tr), "git_commit": git_commit(),
                "command": "python3 training/train.py " + " ".join(sys.argv[1:] if argv is None else argv)}
     for name, cases, x in (("valid", va, x_va), ("test", te, x_te)):
         if x is None:
             continue
-        p = predict(model, x)  # full model on the images: what the exported file computes
+        p = predict(model, x, device=dev, channels_last=cl)  # full model on the images: what the export computes
         rec = {"classes": ds.names, "paths": [c.path for c in cases], "labels": [c.label for c in cases],
                "probabilities": p.tolist()}
         with open(os.path.join(a.out, f"preds-{name}.json"), "w") as f:

@@ -97,3 +97,46 @@ def test_lite0_imagenet_weights_map_completely():
     out = export_weights.normalise_keys(ck, "efficientnet_lite0")
     export_weights.check_against_model(out, "efficientnet_lite0", 10)
     assert "base_model.features.0.0.weight" in out and not any("_blocks" in k for k in out)
+
+
+def test_channels_last_is_the_same_model():
+    """--channels-last (the default) only changes the memory layout: same logits and the same gradients."""
+    from training.model import FractureClassifier
+    torch.manual_seed(0)
+    m = FractureClassifier("efficientnet_b0", 10, 0.25, 0.25)
+    m.eval()
+    x = torch.randn(2, 3, 64, 64)
+    ref, _ = m(x)
+    ref.sum().backward()
+    g_ref = m.classifier[1].weight.grad.clone()
+    m.zero_grad()
+    m.to(memory_format=torch.channels_last)
+    out, _ = m(x.contiguous(memory_format=torch.channels_last))
+    out.sum().backward()
+    assert torch.allclose(out, ref, atol=1e-5)
+    assert torch.allclose(m.classifier[1].weight.grad, g_ref, atol=1e-5)
+
+
+def test_device_option_refuses_missing_cuda(tiny_dataset, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(SystemExit, match="no usable CUDA device"):
+        train.main(["--data", tiny_dataset, "--out", str(tmp_path / "r"), "--device", "cuda", "--max-steps", "1"])
+
+
+def test_reproduce_script_runs_and_tabulates(tiny_dataset, tmp_path):
+    """training/reproduce.sh at a tiny config: a run, the parallel launcher and the results table."""
+    # The grouped rows read the committed manifest, whose paths aren't in the tiny dataset: run the
+    # original-folders row for real, and check that an unknown run name is refused.
+    out = tmp_path / "runs"
+    script = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "reproduce.sh")
+    env = dict(os.environ, RUNS="b4-orig", PARALLEL="2")
+    r = subprocess.run(["bash", script, tiny_dataset, str(out), "--width-mult", "0.25", "--depth-mult", "0.25",
+                        "--batch-size", "4", "--epochs", "1", "--max-steps", "1"],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stderr + (out / "b4-orig.log").read_text()
+    assert "| b4-orig | original folders | 1 (1) | 8 |" in r.stdout
+    assert json.loads((out / "b4-orig" / "summary.json").read_text())["steps"] == 1
+    bad = subprocess.run(["bash", script, tiny_dataset, str(out)], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, RUNS="b5-orig"))
+    assert bad.returncode != 0 and "unknown run 'b5-orig'" in bad.stderr
