@@ -26,9 +26,17 @@ PROVENANCE = ("trained_on", "split", "epochs", "val_accuracy", "test_accuracy", 
 
 
 def git_commit():
+    """Short HEAD, with "+dirty" when training/ has uncommitted changes: the commit alone would not say
+    which code produced a run."""
+    here = os.path.dirname(os.path.abspath(__file__))
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip() or "unknown"
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              cwd=here).stdout.strip()
+        if not head:
+            return "unknown"
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "."],
+                               capture_output=True, text=True, cwd=here).stdout.strip()
+        return head + ("+dirty" if dirty else "")
     except OSError:
         return "unknown"
 

@@ -140,3 +140,25 @@ def test_reproduce_script_runs_and_tabulates(tiny_dataset, tmp_path):
     bad = subprocess.run(["bash", script, tiny_dataset, str(out)], capture_output=True, text=True, timeout=60,
                          env=dict(os.environ, RUNS="b5-orig"))
     assert bad.returncode != 0 and "unknown run 'b5-orig'" in bad.stderr
+
+
+def test_git_commit_marks_uncommitted_training_code(tmp_path):
+    """Provenance: a run made with uncommitted training code says so ("+dirty"), a clean tree doesn't."""
+    import importlib.util
+    import shutil
+    repo = tmp_path / "repo"
+    (repo / "training").mkdir(parents=True)
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "export_weights.py")
+    shutil.copy(src, repo / "training" / "export_weights.py")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(repo)]
+    subprocess.run(git + ["init", "-q"], check=True)
+    subprocess.run(git + ["add", "."], check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "x"], check=True)
+    spec = importlib.util.spec_from_file_location("ew_copy", repo / "training" / "export_weights.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    head = subprocess.run(git + ["rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    assert mod.git_commit() == head
+    with open(repo / "training" / "export_weights.py", "a") as f:
+        f.write("# edited\n")
+    assert mod.git_commit() == head + "+dirty"
