@@ -5,7 +5,7 @@
 #
 #   training/reproduce.sh DATA OUT [train.py options...]
 #   PARALLEL=4 training/reproduce.sh /data/hbfmid runs --device cuda     # a GPU box: all four at once
-#   training/reproduce.sh ../shared/datasets/hbfmid runs --threads 2      # CPU: about 10 h for the B4 rows
+#   training/reproduce.sh ../shared/datasets/hbfmid runs --threads 2      # 2-core CPU: up to 2.3 h per B4 row
 #
 # RUNS="b4-orig lite0-orig" limits the grid. Each run writes OUT/<run>/ and OUT/<run>.log.
 set -euo pipefail
