@@ -22,8 +22,9 @@ def confusion(y, p, n):
     return m
 
 
-def macro_f1(y, p, n):
-    m = confusion(y, p, n)
+def macro_f1(m):
+    """Over the classes that occur in the labels or the predictions of confusion matrix m."""
+    n = len(m)
     used = [c for c in range(n) if m[c].sum() > 0 or m[:, c].sum() > 0]
     f1s = []
     for c in used:
@@ -55,7 +56,7 @@ def score(rec, n_boot=2000, seed=0):
         "n": int(len(y)),
         "accuracy": float((p == y).mean()),
         "accuracy_ci95": bootstrap_ci(p == y, n_boot, seed),
-        "macro_f1": macro_f1(y, p, n),
+        "macro_f1": macro_f1(m),
         "recall": {names[c]: float(m[c, c] / m[c].sum()) for c in range(n) if m[c].sum()},
         "critical_errors": sum(crit.values()),
         "critical_detail": crit,

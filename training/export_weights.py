@@ -119,7 +119,7 @@ def export(ckpt_path, out_path, arch=None, dtype="f32", classes=None, width_mult
         "epochs": meta_in.get("epochs_run", "unknown"),
         "val_accuracy": meta_in.get("val_accuracy", "unknown"),
         "test_accuracy": meta_in.get("test_accuracy", "unknown"),
-        "git_commit": git_commit(),
+        "git_commit": meta_in.get("git_commit") or git_commit(),  # the training code's, when recorded
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     prov.update(extra_meta or {})

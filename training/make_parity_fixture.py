@@ -13,7 +13,7 @@ import torch
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from training import images  # noqa: E402
+from training import data, images  # noqa: E402
 from training.export_weights import load_exported  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -33,7 +33,7 @@ def main(argv=None):
         sha = hashlib.sha256(f.read()).hexdigest()
     probs = {}
     for fn in sorted(os.listdir(a.images)):
-        if not fn.lower().endswith((".jpg", ".jpeg", ".png")):
+        if not fn.lower().endswith(data.IMAGE_EXTS):
             continue
         path = os.path.join(a.images, fn)
         x = images.normalize(images.load_image(path, size)[None], mean, std)

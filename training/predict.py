@@ -15,16 +15,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from training import data, images  # noqa: E402
 from training.export_weights import load_exported  # noqa: E402
+from training.train import predict  # noqa: E402
 
 
-def run(weights, x_uint8, bs=16):
+def run(weights, x_uint8):
     model, meta = load_exported(weights)
-    mean, std = json.loads(meta["mean"]), json.loads(meta["std"])
-    out = []
-    with torch.no_grad():
-        for i in range(0, len(x_uint8), bs):
-            out.append(torch.softmax(model(images.normalize(x_uint8[i:i + bs], mean, std))[0], 1))
-    return torch.cat(out), meta
+    return predict(model, x_uint8, mean=json.loads(meta["mean"]), std=json.loads(meta["std"])), meta
 
 
 def main(argv=None):

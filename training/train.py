@@ -102,13 +102,13 @@ def to_input(x: torch.Tensor, device, channels_last: bool) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict(model, x_uint8, bs=32, stage=0, feats=None, device="cpu", channels_last=False):
+def predict(model, x_uint8, bs=32, stage=0, feats=None, device="cpu", channels_last=False, mean=MEAN, std=STD):
     """Softmax probabilities on the CPU, in fp32 (never under autocast: this is what the export computes)."""
     model.eval()
     out = []
     for i in range(0, len(x_uint8) if feats is None else len(feats), bs):
         if feats is None:
-            logits, _ = model(to_input(images.normalize(x_uint8[i:i + bs], MEAN, STD), device, channels_last))
+            logits, _ = model(to_input(images.normalize(x_uint8[i:i + bs], mean, std), device, channels_last))
         else:
             logits, _ = model.forward_from(to_input(feats[i:i + bs], device, channels_last), stage)
         out.append(torch.softmax(logits.float(), 1).cpu())
@@ -188,7 +188,6 @@ def main(argv=None):
     x_te = images.load_images(a.data, [c.path for c in te], cache_dir) if te and not a.no_test else None
     y_tr = torch.tensor([c.label for c in tr])
     y_va = torch.tensor([c.label for c in va])
-    y_tr_dev = y_tr.to(dev)
     if dev.type == "cuda" and not a.freeze_until:
         # Augment on the GPU: per-image CPU augmentation (~5 ms) would leave it idle. The random parameters still
         # come from the CPU generator, so the seeded sequence of views is the same.
@@ -222,7 +221,8 @@ def main(argv=None):
     gen = torch.Generator().manual_seed(a.seed)
     best_acc, best_epoch, stale, steps, epochs_run, last_loss = -1.0, 0, 0, 0, 0, float("nan")
     t_start = time.time()
-    meta = {"architecture": a.arch, "classes": ds.names, "bn_eps": None, "args": vars(a)}
+    # The code that trains is the code at start-up: the tree may change during a long run.
+    meta = {"architecture": a.arch, "classes": ds.names, "args": vars(a), "git_commit": git_commit()}
     if a.width_mult:
         meta["width_mult"] = a.width_mult
     if a.depth_mult:
@@ -246,7 +246,7 @@ def main(argv=None):
                     xb = images.normalize(images.augment_batch(aug, x_tr[idx]), MEAN, STD)
                     logits, _ = model(to_input(xb, dev, cl))
             logits = logits.float()
-            yb = y_tr_dev[idx.to(dev)]
+            yb = y_tr[idx].to(dev)
             loss = crit(logits, yb)
             if not torch.isfinite(loss):
                 raise SystemExit(f"error: loss is {loss.item()} at epoch {epoch} step {steps + 1}")
@@ -288,7 +288,7 @@ def main(argv=None):
     model.load_state_dict(ckpt["state_dict"])
     summary = {"arch": a.arch, "pretrained": a.pretrained, "split": os.path.basename(a.split_manifest) if a.split_manifest else "original folders",
                "epochs_run": epochs_run, "best_epoch": best_epoch, "steps": steps, "val_accuracy": best_acc,
-               "train_seconds": round(train_time), "device": str(dev), "last_loss": last_loss, "train_images": len(tr), "git_commit": git_commit(),
+               "train_seconds": round(train_time), "device": str(dev), "last_loss": last_loss, "train_images": len(tr), "git_commit": meta["git_commit"],
                "command": "python3 training/train.py " + " ".join(sys.argv[1:] if argv is None else argv)}
     for name, cases, x in (("valid", va, x_va), ("test", te, x_te)):
         if x is None:

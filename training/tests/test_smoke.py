@@ -44,6 +44,7 @@ def test_two_steps_export_and_engine(cfg, tiny_dataset, tmp_path):
 
     # The export reproduces the checkpoint's model exactly.
     ck = torch.load(os.path.join(out, "best.pt"), weights_only=False)
+    assert m2["git_commit"] == ck["meta"]["git_commit"] == s["git_commit"]  # the training code's commit
     ref = train.FractureClassifier(TINY[cfg][1], 10, float(TINY[cfg][3]), float(TINY[cfg][5]))
     ref.load_state_dict(ck["state_dict"])
     ref.eval()
