@@ -77,11 +77,6 @@ FV_INLINE void depthwise_body(float *restrict acc, const float *restrict padded,
     }
 }
 
-static void bias_activation_base(float *x, long n, float bias, int activation) { bias_activation_body(x, n, bias, activation); }
-static void depthwise_base(float *acc, const float *padded, long span, long wp, const float *w, int kh, int kw) {
-    depthwise_body(acc, padded, span, wp, w, kh, kw);
-}
-
 #if FV_X86
 FV_AVX2 static void bias_activation_avx2(float *x, long n, float bias, int activation) {
     bias_activation_body(x, n, bias, activation);
@@ -91,30 +86,27 @@ FV_AVX2 static void depthwise_avx2(float *acc, const float *padded, long span, l
 }
 #endif
 
-static int use_avx2 = -1;
+// Decided once at load time, before any thread can call a kernel (a lazily set global would be a data race
+// between the worker threads of the first parallel call).
+static int use_avx2;
 
-int fv_kernels_avx2(void) {
-    if (use_avx2 < 0) {
+__attribute__((constructor)) static void fv_detect_cpu(void) {
 #if FV_X86
-        __builtin_cpu_init();
-        use_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-        use_avx2 = 0;
+    __builtin_cpu_init();
+    use_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
-    }
-    return use_avx2;
 }
 
 void fv_bias_activation(float *x, long n, float bias, int activation) {
 #if FV_X86
-    if (fv_kernels_avx2()) { bias_activation_avx2(x, n, bias, activation); return; }
+    if (use_avx2) { bias_activation_avx2(x, n, bias, activation); return; }
 #endif
-    bias_activation_base(x, n, bias, activation);
+    bias_activation_body(x, n, bias, activation);
 }
 
 void fv_depthwise_accumulate(float *acc, const float *padded, long span, long wp, const float *w, int kh, int kw) {
 #if FV_X86
-    if (fv_kernels_avx2()) { depthwise_avx2(acc, padded, span, wp, w, kh, kw); return; }
+    if (use_avx2) { depthwise_avx2(acc, padded, span, wp, w, kh, kw); return; }
 #endif
-    depthwise_base(acc, padded, span, wp, w, kh, kw);
+    depthwise_body(acc, padded, span, wp, w, kh, kw);
 }

@@ -58,12 +58,19 @@ public final class Conv2d {
         ((height + 2 * padH - kernelH) / strideH + 1, (width + 2 * padW - kernelW) / strideW + 1)
     }
 
-    /// Scratch floats `forward` needs for an input of this size.
+    /// Scratch floats `forward` needs for an input of this size (a pointwise conv given `inputScale` also needs
+    /// `outChannels × inChannels` for its scaled weights).
     public func scratchCount(height: Int, width: Int) -> Int {
-        if kind == .pointwise { return outChannels * inChannels }  // SE-scaled weight copy
-        guard kind == .general else { return 0 }
         let o = outputSize(height: height, width: width)
-        return (inChannels / groups) * kernelH * kernelW * o.height * o.width
+        switch kind {
+        case .pointwise:
+            return 0
+        case .depthwise:
+            guard strideH == 1 && strideW == 1 else { return 0 }
+            return Parallel.threads * stride1ScratchPerThread(height: height, width: width, ho: o.height, wo: o.width)
+        case .general:
+            return (inChannels / groups) * kernelH * kernelW * o.height * o.width
+        }
     }
 
     /// Multiplies every output channel's weights and bias (used to fold a following per-channel affine map).
@@ -98,7 +105,7 @@ public final class Conv2d {
             case .pointwise:
                 pointwise(src, dst, hw: h * w, scale: inputScale.map { $0 + b * inChannels }, workspace: workspace)
             case .depthwise:
-                depthwise(src, dst, h: h, w: w, ho: ho, wo: wo, residual: res, sums: sums)
+                depthwise(src, dst, h: h, w: w, ho: ho, wo: wo, residual: res, sums: sums, workspace: workspace)
                 continue
             case .general:
                 general(src, dst, h: h, w: w, ho: ho, wo: wo, workspace: workspace)
@@ -123,17 +130,8 @@ public final class Conv2d {
         bias.withUnsafeBufferPointer { b in
             Parallel.forRanges(outChannels, minPerThread: max(1, 16_384 / max(plane, 1))) { range in
                 for o in range {
-                    let row = dst + o * plane
-                    act.apply(row, count: plane, bias: b[o])
-                    if let residual {
-                        let r = residual + o * plane
-                        for i in 0..<plane { row[i] += r[i] }
-                    }
-                    if let sums {
-                        var s: Float = 0
-                        for i in 0..<plane { s += row[i] }
-                        sums[o] = s
-                    }
+                    self.finishPlane(dst + o * plane, count: plane, bias: b[o], activation: act,
+                                     residual: residual.map { $0 + o * plane }, sum: sums.map { $0 + o })
                 }
             }
         }
@@ -225,19 +223,20 @@ public final class Conv2d {
     /// One output row at a time: each tap adds w·(a shifted input row) over the output columns where it is
     /// inside the image, so the inner loop has no bounds tests. Channels are split over threads.
     private func depthwise(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, h: Int, w: Int,
-                           ho: Int, wo: Int, residual: UnsafePointer<Float>?, sums: UnsafeMutablePointer<Float>?) {
+                           ho: Int, wo: Int, residual: UnsafePointer<Float>?, sums: UnsafeMutablePointer<Float>?,
+                           workspace: Workspace) {
         let kh = kernelH, kw = kernelW, sh = strideH, sw = strideW, ph = padH, pw = padW
-        var ranges = [(Int, Int)]()
-        ranges.reserveCapacity(kw)
-        for kx in 0..<kw { ranges.append(validRange(k: kx, pad: pw, stride: sw, inSize: w, outSize: wo)) }
-        let act = activation
         if sh == 1 && sw == 1 {
-            depthwiseStride1(src, dst, h: h, w: w, ho: ho, wo: wo, residual: residual, sums: sums)
+            depthwiseStride1(src, dst, h: h, w: w, ho: ho, wo: wo, residual: residual, sums: sums, workspace: workspace)
             return
         }
+        let act = activation
         weight.withUnsafeBufferPointer { wbuf in
             bias.withUnsafeBufferPointer { bbuf in
-                ranges.withUnsafeBufferPointer { rg in
+                withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: kw) { rg in  // on the stack
+                    for kx in 0..<kw {
+                        (rg.baseAddress! + kx).initialize(to: validRange(k: kx, pad: pw, stride: sw, inSize: w, outSize: wo))
+                    }
                     Parallel.forRanges(outChannels, minPerThread: max(1, 8_192 / max(ho * wo, 1))) { channels in
                         for c in channels {
                             let plane = src + c * h * w, outPlane = dst + c * ho * wo
@@ -272,18 +271,20 @@ public final class Conv2d {
     /// plane flattened (output rows laid out with the padded width), so that the inner loops are long and
     /// contiguous; the extra columns are dropped when the activation is applied.
     private func depthwiseStride1(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, h: Int, w: Int,
-                                  ho: Int, wo: Int, residual: UnsafePointer<Float>?, sums: UnsafeMutablePointer<Float>?) {
+                                  ho: Int, wo: Int, residual: UnsafePointer<Float>?, sums: UnsafeMutablePointer<Float>?,
+                                  workspace: Workspace) {
         let kh = kernelH, kw = kernelW, ph = padH, pw = padW
         let wp = w + 2 * pw, hp = h + 2 * ph
         let span = (ho - 1) * wp + wo
         let act = activation
+        let minPerThread = max(1, 8_192 / max(ho * wo, 1))
+        let perThread = stride1ScratchPerThread(height: h, width: w, ho: ho, wo: wo)
+        let scratch = workspace.scratch(Parallel.chunkCount(outChannels, minPerThread: minPerThread) * perThread)
         weight.withUnsafeBufferPointer { wbuf in
             bias.withUnsafeBufferPointer { bbuf in
-                Parallel.forRanges(outChannels, minPerThread: max(1, 8_192 / max(ho * wo, 1))) { channels in
-                    let padded = UnsafeMutablePointer<Float>.allocate(capacity: hp * wp)
-                    let acc = UnsafeMutablePointer<Float>.allocate(capacity: span)
-                    defer { padded.deallocate(); acc.deallocate() }
-                    padded.initialize(repeating: 0, count: hp * wp)
+                Parallel.forChunks(outChannels, minPerThread: minPerThread) { chunk, channels in
+                    let padded = scratch + chunk * perThread, acc = padded + hp * wp
+                    padded.update(repeating: 0, count: hp * wp)  // the border stays zero; the interior is overwritten
                     for c in channels {
                         let plane = src + c * h * w
                         for y in 0..<h { (padded + (y + ph) * wp + pw).update(from: plane + y * w, count: w) }
@@ -297,5 +298,11 @@ public final class Conv2d {
                 }
             }
         }
+    }
+
+    /// Per-thread floats of the stride-1 depthwise kernel: the zero-padded plane and the accumulator.
+    private func stride1ScratchPerThread(height h: Int, width w: Int, ho: Int, wo: Int) -> Int {
+        let wp = w + 2 * padW
+        return (h + 2 * padH) * wp + (ho - 1) * wp + wo
     }
 }

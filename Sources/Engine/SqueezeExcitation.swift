@@ -38,8 +38,16 @@ public final class SqueezeExcitation {
             pooled.withUnsafeBufferPointer { p in
                 scale.withUnsafeMutableBufferPointer { excitation(pooled: p.baseAddress!, into: $0.baseAddress!, workspace: workspace) }
             }
-            for ch in 0..<c {
-                let s = scale[ch], p = img + ch * plane
+            scale.withUnsafeBufferPointer { SqueezeExcitation.scaleChannels(img, channels: c, plane: plane, by: $0.baseAddress!) }
+        }
+    }
+
+    /// x[ch, ·] ×= scale[ch] over one image's `channels` planes of `plane` floats, channels split over threads.
+    public static func scaleChannels(_ x: UnsafeMutablePointer<Float>, channels: Int, plane: Int,
+                                     by scale: UnsafePointer<Float>) {
+        Parallel.forRanges(channels, minPerThread: max(1, 8_192 / max(plane, 1))) { range in
+            for ch in range {
+                let s = scale[ch], p = x + ch * plane
                 for i in 0..<plane { p[i] *= s }
             }
         }

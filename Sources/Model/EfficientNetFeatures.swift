@@ -43,7 +43,11 @@ final class EfficientNetFeatures {
                 scratch = max(scratch, b.depthwise.scratchCount(height: h, width: w))
                 if let e = b.expand { scratch = max(scratch, e.scratchCount(height: h, width: w)) }
                 scratch = max(scratch, b.project.scratchCount(height: h, width: w))
-                if let se = b.se { scratch = max(scratch, se.scratchCount) }
+                if let se = b.se {
+                    scratch = max(scratch, se.scratchCount)
+                    // The SE scale may be folded into the projection's weights (MBConvBlock.forward).
+                    scratch = max(scratch, b.project.inChannels * b.project.outChannels)
+                }
                 (h, w) = b.depthwise.outputSize(height: h, width: w)
                 largest = max(largest, b.spec.expandedChannels * h * w)
             }

@@ -65,13 +65,7 @@ final class MBConvBlock {
         if spec.outChannels <= plane {
             project.forward(tmpB, into: out, workspace: workspace, residual: residual, inputScale: scratch.scale)
         } else {
-            let data = tmpB.data, scale = scratch.scale
-            Parallel.forRanges(e, minPerThread: max(1, 8_192 / max(plane, 1))) { range in
-                for c in range {
-                    let s = scale[c], p = data + c * plane
-                    for i in 0..<plane { p[i] *= s }
-                }
-            }
+            SqueezeExcitation.scaleChannels(tmpB.data, channels: e, plane: plane, by: scratch.scale)
             project.forward(tmpB, into: out, workspace: workspace, residual: residual)
         }
     }

@@ -12,7 +12,4 @@ void fv_bias_activation(float *x, long n, float bias, int activation);
 /// acc[i] += sum_{ky<kh, kx<kw} w[ky*kw+kx] * padded[ky*wp + kx + i] for i < span.
 void fv_depthwise_accumulate(float *acc, const float *padded, long span, long wp, const float *w, int kh, int kw);
 
-/// 1 when the AVX2+FMA versions are in use.
-int fv_kernels_avx2(void);
-
 #endif

@@ -1,0 +1,54 @@
+import Foundation
+import XCTest
+@testable import Engine
+
+final class ParallelTests: XCTestCase {
+    /// forChunks hands out chunkCount disjoint ranges covering 0..<count, each with its own chunk index (the
+    /// index selects per-thread scratch, so two ranges must never share one).
+    func testChunksCoverTheRangeOnceWithDistinctIndices() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        for threads in [1, 2, 3, 8] {
+            Parallel.threads = threads
+            for (count, minPer) in [(0, 1), (1, 1), (7, 1), (100, 1), (100, 30), (100, 200), (1000, 3)] {
+                let lock = NSLock()
+                var seen = [Int](repeating: 0, count: count), chunks = Set<Int>(), calls = 0
+                Parallel.forChunks(count, minPerThread: minPer) { chunk, range in
+                    lock.lock(); defer { lock.unlock() }
+                    calls += 1
+                    chunks.insert(chunk)
+                    for i in range { seen[i] += 1 }
+                }
+                let expected = count == 0 ? 0 : Parallel.chunkCount(count, minPerThread: minPer)
+                XCTAssertEqual(calls, expected, "threads \(threads), count \(count), min \(minPer)")
+                XCTAssertEqual(chunks, Set(0..<expected))
+                XCTAssertTrue(seen.allSatisfy { $0 == 1 }, "every item exactly once")
+                XCTAssertLessThanOrEqual(expected, threads)
+            }
+        }
+    }
+
+    /// Depthwise convs give the same bits on one thread and on several (per-thread scratch, channel split), with
+    /// planes large enough that the work really is split.
+    func testDepthwiseIsIndependentOfThreadCount() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        var rng = SystemRandomNumberGenerator()
+        let c = 48, size = 40
+        let x = Tensor(shape: [1, c, size, size])
+        for i in 0..<x.count { x.data[i] = Float.random(in: -1...1, using: &rng) }
+        for (k, stride) in [(3, 1), (5, 1), (3, 2), (5, 2)] {
+            let conv = Conv2d(inChannels: c, outChannels: c, kernelSize: k, stride: stride, padding: k / 2, groups: c,
+                              weight: (0..<(c * k * k)).map { _ in Float.random(in: -1...1, using: &rng) },
+                              bias: (0..<c).map { _ in Float.random(in: -1...1, using: &rng) }, activation: .silu)
+            Parallel.threads = 1
+            let one = conv(x)
+            Parallel.threads = 4
+            let (ho, wo) = conv.outputSize(height: size, width: size)
+            XCTAssertGreaterThan(Parallel.chunkCount(c, minPerThread: max(1, 8_192 / (ho * wo))), 1, "work is split")
+            let four = conv(x)
+            XCTAssertEqual(Array(UnsafeBufferPointer(start: one.data, count: one.count)),
+                           Array(UnsafeBufferPointer(start: four.data, count: four.count)), "k \(k) stride \(stride)")
+        }
+    }
+}
