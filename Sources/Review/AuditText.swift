@@ -55,7 +55,7 @@ public enum AuditText {
             out += "\n\(s.split): empty label files, these cases are unlabelled:\n"
             for p in s.emptyLabels { out += "  \(p)\n" }
         }
-        return TerminalSafeText.clean(out)
+        return TerminalSafeText.clean(out, keepingNewlines: true)
     }
 
     /// Class counts per split of a manifest, as a small table.
@@ -75,6 +75,6 @@ public enum AuditText {
                 + names.map { String(counts[$0]?[c] ?? 0).leftPad(8) }.joined() + "\n"
         }
         out += "  unlabelled".padding(toLength: 22, withPad: " ", startingAt: 0) + names.map { String(unl[$0] ?? 0).leftPad(8) }.joined() + "\n"
-        return TerminalSafeText.clean(out)
+        return TerminalSafeText.clean(out, keepingNewlines: true)
     }
 }

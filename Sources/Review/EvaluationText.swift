@@ -55,7 +55,7 @@ public enum EvaluationText {
             if r.errorsByConfidence.count > 15 { out += "  … \(r.errorsByConfidence.count - 15) more (--json or --out)\n" }
         }
         for u in r.undecodable { out += "undecodable: \(u)\n" }
-        return TerminalSafeText.clean(out)
+        return TerminalSafeText.clean(out, keepingNewlines: true)
     }
 
     /// Short column heading: initials of the words ("Transverse Displaced" → "TD"), else the first 3 letters.

@@ -27,7 +27,7 @@ struct CaseHeaderPanel: Panel {
         let rightWidth = right.unicodeScalars.count
         let nameWidth = rect.width - col - rightWidth - 1
         if nameWidth > 4 {
-            c.put(rect.row, col, " " + clipLeft(sanitizedForTerminal(kase.relativePath), nameWidth - 1), bar, maxWidth: nameWidth)
+            c.put(rect.row, col, " " + clipLeft(TerminalSafeText.clean(kase.relativePath), nameWidth - 1), bar, maxWidth: nameWidth)
         }
         if !right.isEmpty && rect.width - rightWidth > col {
             c.put(rect.row, rect.width - rightWidth, right, p.style(p.flagged, bg: p.surface))
@@ -66,7 +66,7 @@ struct CaseHeaderPanel: Panel {
             let (text, color) = statusText(d, s.classes, p)
             col += c.put(row, col, text, p.style(color, bold: true, bg: p.surface))
             if !d.note.isEmpty {
-                c.put(row, col, "  “" + sanitizedForTerminal(d.note) + "”", p.style(p.muted, bg: p.surface),
+                c.put(row, col, "  “" + TerminalSafeText.clean(d.note) + "”", p.style(p.muted, bg: p.surface),
                       maxWidth: max(0, rect.width - col - 1))
             }
         } else {

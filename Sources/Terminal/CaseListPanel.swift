@@ -35,7 +35,7 @@ struct CaseListPanel: Panel {
             }
             c.put(row, rect.col + 3, verdict, p.style(verdictColor, bg: bg))
             let name = (kase.relativePath as NSString).lastPathComponent
-            c.put(row, rect.col + 5, clipLeft(sanitizedForTerminal(name), rect.width - 6), p.style(isCurrent ? p.text : p.muted, bold: isCurrent, bg: bg),
+            c.put(row, rect.col + 5, clipLeft(TerminalSafeText.clean(name), rect.width - 6), p.style(isCurrent ? p.text : p.muted, bold: isCurrent, bg: bg),
                   maxWidth: rect.width - 6)
         }
     }

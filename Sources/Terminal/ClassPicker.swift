@@ -14,14 +14,11 @@ final class ClassPicker: ModalPanel {
         self.onPick = onPick
     }
 
-    private(set) var frame: Rect?
-
     func draw(_ ctx: DrawContext, screen: Rect) {
         let c = ctx.curses, p = ctx.palette, s = ctx.session
         let width = min(screen.width, 44)
         let height = min(screen.height, order.count + 2)
         let rect = Rect(row: max(0, (screen.height - height) / 2), col: max(0, (screen.width - width) / 2), width: width, height: height)
-        frame = rect
         c.box(rect, title: "Correct label · ⏎ pick · esc", p)
         let prediction = s.currentIndex.flatMap { s.prediction(for: $0) }
         let truth = s.currentIndex.flatMap { s.truths[$0] }

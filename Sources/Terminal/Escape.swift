@@ -37,19 +37,3 @@ public enum Escape {
         }
     }
 }
-
-/// Removes control characters (C0, DEL, C1) so a file name can never inject escape codes into the terminal.
-public func sanitizedForTerminal(_ text: String) -> String {
-    var out = String.UnicodeScalarView()
-    for scalar in text.unicodeScalars {
-        let v = scalar.value
-        if v < 0x20 || v == 0x7F || (v >= 0x80 && v < 0xA0) {
-            out.append("?")
-        } else if v == 0x2028 || v == 0x2029 || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069) {
-            out.append("?") // line separators and bidi overrides can also scramble the display
-        } else {
-            out.append(scalar)
-        }
-    }
-    return String(out)
-}

@@ -13,14 +13,11 @@ final class FilterMenu: ModalPanel {
         selected = items.firstIndex { $0.1 == current } ?? 0
     }
 
-    private(set) var frame: Rect?
-
     func draw(_ ctx: DrawContext, screen: Rect) {
         let c = ctx.curses, p = ctx.palette
         let width = min(screen.width, 40)
         let height = min(screen.height, items.count + 2)
         let rect = Rect(row: max(0, (screen.height - height) / 2), col: max(0, (screen.width - width) / 2), width: width, height: height)
-        frame = rect
         c.box(rect, title: "Filter · ⏎ apply · esc", p)
         let rows = rect.height - 2
         let first = max(0, min(selected - rows + 1, items.count - rows))

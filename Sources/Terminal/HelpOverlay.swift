@@ -14,11 +14,12 @@ final class HelpOverlay: ModalPanel {
                    ("t", "next theme"), ("Ctrl-L", "repaint"), ("q", "quit (all saved already)")]),
     ]
 
-    private(set) var frame: Rect?
+    /// The widest key plus one space, so a key never runs into its description.
+    static let keyWidth = sections.flatMap { $0.1 }.map { $0.0.count }.max()! + 1
 
     func draw(_ ctx: DrawContext, screen: Rect) {
         let c = ctx.curses, p = ctx.palette
-        let sections = HelpOverlay.sections
+        let sections = HelpOverlay.sections, keyWidth = HelpOverlay.keyWidth
         func lines(_ s: ArraySlice<(String, [(String, String)])>) -> Int { s.reduce(0) { $0 + $1.1.count + 1 } }
         // One column when it fits, else two (80×24 shows every key).
         let twoColumns = lines(sections[...]) + 2 > screen.height && screen.width >= 70
@@ -27,11 +28,8 @@ final class HelpOverlay: ModalPanel {
         let width = columnWidth * columns.count + 4
         let height = min(screen.height, (columns.map { lines($0) }.max() ?? 0) + 2)
         let rect = Rect(row: max(0, (screen.height - height) / 2), col: max(0, (screen.width - width) / 2), width: width, height: height)
-        frame = rect
         c.box(rect, title: "Keys · any key closes", p)
         let bg = p.surface
-        // The widest key plus one space, so a key never runs into its description.
-        let keyWidth = sections.flatMap { $0.1 }.map { $0.0.count }.max()! + 1
         for (ci, column) in columns.enumerated() {
             var row = rect.row + 1
             let x = rect.col + 2 + ci * columnWidth

@@ -1,4 +1,5 @@
 import Imaging
+import Review
 
 /// The X-ray pane: a caption row, then the image as sixel pixels, half blocks, or a marker.
 /// Sixel pixels are invisible to ncurses, so the panel tracks what it last emitted: when the picture changes,
@@ -21,13 +22,14 @@ final class ImagePanel {
         self.graphics = graphics; self.cellSize = cellSize; self.images = images
     }
 
-    /// Forget what is on screen (after a resize, clear, or an overlay covered the pane).
+    /// Forget what is on screen (after a resize or clear).
     func invalidate() { emittedKey = nil }
 
-    /// Lines where sixel pixels were last written (to erase them when the pane is not drawn at all).
+    /// Lines where sixel pixels were last written (to erase them when the pane is hidden or covered).
     private(set) var shownRows: (row: Int, count: Int)?
 
-    /// The pane is not drawn this frame (no cases match, the terminal got small): erase any pixels left.
+    /// The pane is not drawn or is covered this frame (no cases match, the terminal got small, a modal or the
+    /// matrix is over it): erase any pixels left.
     func hide(_ curses: Curses) {
         if let shown = shownRows { curses.invalidateLines(shown.row, shown.count) }
         shownRows = nil
@@ -53,7 +55,7 @@ final class ImagePanel {
         let image: RGBImage
         switch loaded {
         case .failure(let error):
-            markOnly(ctx, area, key: "failed-\(index)", lines: ["⚠ image cannot be decoded", sanitizedForTerminal(error.reason),
+            markOnly(ctx, area, key: "failed-\(index)", lines: ["⚠ image cannot be decoded", TerminalSafeText.clean(error.reason),
                                                                  "the case stays reviewable"], color: p.disagree)
             return
         case .success(let img): image = img
@@ -92,7 +94,9 @@ final class ImagePanel {
             let col = area.col + max(0, (area.width - cols) / 2)
             let row = area.row + max(0, (area.height - rows) / 2)
             let placed = key + "@\(row),\(col)"
-            if covered { emittedKey = nil; return }
+            // Covered (a modal, or the matrix alone over the pane): erase the pixels once; they come back when
+            // the pane is uncovered because nothing counts as emitted any more.
+            if covered { hide(c); return }
             if placed != emittedKey {
                 c.invalidateLines(area.row, area.height)
                 if cachedSixel == nil { cachedSixel = SixelEncoder.encode(pixels) }

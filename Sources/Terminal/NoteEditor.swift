@@ -1,3 +1,5 @@
+import Review
+
 /// `n`: a one-line editor for the case's note. Enter saves, Esc cancels; ←/→, Home/End, Backspace/Delete edit.
 final class NoteEditor: ModalPanel {
     private(set) var text: [Character]
@@ -11,13 +13,10 @@ final class NoteEditor: ModalPanel {
         self.onSave = onSave
     }
 
-    private(set) var frame: Rect?
-
     func draw(_ ctx: DrawContext, screen: Rect) {
         let c = ctx.curses, p = ctx.palette
         let width = min(screen.width, 72)
         let rect = Rect(row: max(0, screen.height / 2 - 2), col: max(0, (screen.width - width) / 2), width: width, height: 4)
-        frame = rect
         c.box(rect, title: "Note · ⏎ save · esc cancel", p)
         let inner = rect.width - 4
         guard inner > 2 else { return }
@@ -26,9 +25,9 @@ final class NoteEditor: ModalPanel {
         let visible = String(text[start..<min(text.count, start + inner)])
         let field = p.style(p.text, bg: p.background)
         c.put(rect.row + 1, rect.col + 2, fit("", inner), field)
-        c.put(rect.row + 1, rect.col + 2, sanitizedForTerminal(visible), field, maxWidth: inner)
+        c.put(rect.row + 1, rect.col + 2, TerminalSafeText.clean(visible), field, maxWidth: inner)
         let cursorChar = cursor < text.count ? String(text[cursor]) : " "
-        c.put(rect.row + 1, rect.col + 2 + cursor - start, sanitizedForTerminal(cursorChar), Style(fg: p.background, bg: p.accent, reverse: p.monochrome))
+        c.put(rect.row + 1, rect.col + 2 + cursor - start, TerminalSafeText.clean(cursorChar), Style(fg: p.background, bg: p.accent, reverse: p.monochrome))
         c.put(rect.row + 2, rect.col + 2, "\(text.count)/\(NoteEditor.maxLength)", p.style(p.muted, bg: p.surface))
     }
 

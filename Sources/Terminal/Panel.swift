@@ -13,8 +13,6 @@ public protocol Panel {
 
 /// A panel that takes the keyboard while it is open (help, note editor, class picker, filter menu).
 public protocol ModalPanel: AnyObject {
-    /// Where it was last drawn (so sixel pixels under it can be erased).
-    var frame: Rect? { get }
     func draw(_ ctx: DrawContext, screen: Rect)
     func handle(_ key: Key, _ ctx: DrawContext) -> KeyOutcome
 }

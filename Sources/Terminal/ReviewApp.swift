@@ -35,7 +35,6 @@ public final class ReviewApp {
     private var message: (text: String, isError: Bool, until: Date)?
     private var lastSignature = ""
     private var layout: ScreenLayout?
-    private var erasedUnderModal: Rect?
 
     public init(session: ReviewSession, predictions: PredictionSource, images: CaseImages, exporter: DecisionExporter,
                 configuration: ReviewAppConfiguration) {
@@ -212,7 +211,7 @@ public final class ReviewApp {
     }
 
     private func setMessage(_ text: String, error: Bool = false) {
-        message = (sanitizedForTerminal(text), error, Date().addingTimeInterval(error ? 6 : 4))
+        message = (TerminalSafeText.clean(text), error, Date().addingTimeInterval(error ? 6 : 4))
     }
 
     // MARK: drawing
@@ -286,12 +285,6 @@ public final class ReviewApp {
         if let m = message, m.until >= Date() { status.message = m.text; status.messageIsError = m.isError }
         status.draw(ctx, in: layout.status)
         modal?.draw(ctx, screen: screen)
-        // Sixel pixels under the modal: blank cells that ncurses thinks are unchanged would let them show through.
-        if config.capabilities.graphics == .sixel, let frame = modal?.frame, frame != erasedUnderModal {
-            curses.invalidateLines(frame.row, frame.height)
-            erasedUnderModal = frame
-        }
-        if modal == nil { erasedUnderModal = nil }
         if !imageDrawn { imagePanel.hide(curses) }
 
         // Sixel: the frame goes out in one synchronized update, pixels after ncurses' cells.

@@ -58,10 +58,13 @@ public final class ReviewSession {
     /// The label findings of the split, computed once from the cases (Review's audit summary).
     public let audit: AuditSummary
     /// Whether any case is unlabelled (the matrix then has a ∅ row).
-    public let hasUnlabelled: Bool
+    public var hasUnlabelled: Bool { audit.unlabelled > 0 }
 
+    /// `labelProblems`: the split's label-file problems found when the dataset was read
+    /// (`YOLODataset.splitProblems[split]`), counted in the audit headline.
     public init(cases: [DatasetCase], classes: [String], split: String, reviewer: String,
-                store: DecisionStore, predictions: PredictionSource, autoAdvance: Bool = true) throws {
+                store: DecisionStore, predictions: PredictionSource, labelProblems: Int = 0,
+                autoAdvance: Bool = true) throws {
         self.cases = cases; self.classes = classes; self.split = split; self.reviewer = reviewer
         self.store = store; self.predictions = predictions; self.autoAdvance = autoAdvance
         self.decisions = try store.decisions(reviewer: reviewer, split: split)
@@ -69,10 +72,8 @@ public final class ReviewSession {
         var map: [String: Int] = [:]
         for (i, c) in cases.enumerated() { map[c.relativePath] = i }
         self.indexByPath = map
-        let truths = cases.map { $0.truth.classIndex }
-        self.truths = truths
-        self.hasUnlabelled = truths.contains { $0 == nil }
-        self.audit = AuditSummary(cases: cases, split: split)
+        self.truths = cases.map { $0.truth.classIndex }
+        self.audit = AuditSummary(cases: cases, split: split, labelProblems: labelProblems)
         position = firstUnreviewedPosition() ?? 0
     }
 
@@ -196,22 +197,20 @@ public final class ReviewSession {
     /// Relabelling to the dataset's own label is an accept.
     public func decide(_ status: ReviewStatus, label: Int? = nil, note: String? = nil) throws {
         guard let index = currentIndex else { return }
-        // Plain locals (not the case's enum in conditions): works around a Swift 6.3 release-mode ownership crash.
-        let path: String = cases[index].relativePath
-        let truth: Int? = truths[index]
+        let c = cases[index]
         var status = status
         var label = label
-        if status == .relabelled && label != nil && label == truth { status = .accepted; label = nil }
-        if status == .accepted && truth == nil { throw DecisionError.unlabelledAccept }
+        if status == .relabelled, let l = label, l == c.truth.classIndex { status = .accepted; label = nil }
+        if status == .accepted && c.truth.classIndex == nil { throw DecisionError.unlabelledAccept }
         let prediction = prediction(for: index)
         let decision = ReviewDecision(
-            relativePath: path, split: split, reviewer: reviewer, status: status,
-            truth: truth, predicted: prediction?.predicted, probabilities: prediction?.probabilities ?? [],
+            relativePath: c.relativePath, split: split, reviewer: reviewer, status: status,
+            truth: c.truth.classIndex, predicted: prediction?.predicted, probabilities: prediction?.probabilities ?? [],
             reviewerLabel: status == .relabelled ? label : nil,
-            note: note ?? decisions[path]?.note ?? "",
+            note: note ?? decisions[c.relativePath]?.note ?? "",
             reviewedAt: Date(), weightsID: predictions.weightsID)
         try store.record(decision)
-        decisions[path] = decision
+        decisions[c.relativePath] = decision
         advanceAfterDecision(from: index)
     }
 

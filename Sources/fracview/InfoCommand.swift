@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Model
+import Review
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,7 +35,7 @@ struct InfoCommand: ParsableCommand {
             ]))
             return
         }
-        print("weights       \(Sanitize.terminal(i.path))")
+        print("weights       \(TerminalSafeText.clean(i.path))")
         print("weights id    \(i.weightsID)")
         print("architecture  \(i.architecture) (width ×\(c.widthMult), depth ×\(c.depthMult), BN eps \(c.bnEps), " +
               "\(c.blocks.count) MBConv blocks, \(c.squeezeExcitation ? "SE, " : "")\(c.activation.rawValue))")
@@ -42,10 +43,10 @@ struct InfoCommand: ParsableCommand {
         print("input         \(input) RGB, mean \(i.mean), std \(i.std)")
         print("features      \(c.featureChannels) channels at \(mapSize); attention gate \(c.featureChannels) → \(c.featureChannels / 8) → 1")
         print("classes       \(i.classes.count)")
-        for (k, name) in i.classes.enumerated() { print("  \(k)  \(Sanitize.terminal(name))") }
+        for (k, name) in i.classes.enumerated() { print("  \(k)  \(TerminalSafeText.clean(name))") }
         print("metadata")
         for key in i.metadata.keys.sorted() {
-            print("  \(Sanitize.terminal(key)): \(Sanitize.terminal(i.metadata[key]!))")
+            print("  \(TerminalSafeText.clean(key)): \(TerminalSafeText.clean(i.metadata[key]!))")
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import Model
+import Review
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -72,7 +73,7 @@ struct PredictCommand: ParsableCommand {
 
     private func textBlock(path: String, output: ClassifierOutput, classes: [String]) -> String {
         let width = classes.map(\.count).max() ?? 0
-        var lines = ["\(Sanitize.terminal(path)): \(classes[output.predicted]) (\(percent(output.probabilities[output.predicted])))"]
+        var lines = ["\(TerminalSafeText.clean(path)): \(classes[output.predicted]) (\(percent(output.probabilities[output.predicted])))"]
         let order = output.probabilities.indices.sorted { output.probabilities[$0] > output.probabilities[$1] }
         for i in order {
             let name = classes[i].padding(toLength: width, withPad: " ", startingAt: 0)
@@ -83,13 +84,6 @@ struct PredictCommand: ParsableCommand {
     }
 
     private func percent(_ p: Float) -> String { String(format: "%.1f%%", Double(p) * 100) }
-}
-
-enum Sanitize {
-    /// Replaces control characters (escape codes in file names) so that printing a path cannot drive the terminal.
-    static func terminal(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || ($0.value >= 0x7F && $0.value < 0xA0) ? "?" : $0 }))
-    }
 }
 
 extension String {

@@ -96,8 +96,10 @@ struct ReviewCommand: ParsableCommand {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw Failure("fracview review needs a terminal (stdin and stdout must be a tty); use `fracview export` for scripts")
         }
+        // The label problems `fracview audit` lists for this split (bad label lines, …), for the header's audit summary.
         let session = try ReviewSession(cases: cases, classes: data.classes, split: split, reviewer: who,
-                                        store: store, predictions: predictions, autoAdvance: autoAdvance)
+                                        store: store, predictions: predictions,
+                                        labelProblems: data.splitProblems[split]?.count ?? 0, autoAdvance: autoAdvance)
         let capabilities = TerminalCapabilities.probe(requested: requested, environment: env)
         let app = ReviewApp(session: session, predictions: predictions, images: CaseImages(paths: cases.map(\.imagePath)),
                             exporter: StoreExporter(store: store, classes: data.classes, datasetRoot: root),

@@ -116,8 +116,24 @@ final class AuditTests: XCTestCase {
         t.write("test/labels/\u{1B}[2Jevil\u{07}.txt", "")
         let (report, _) = DatasetAudit.run(dataset: try YOLODataset.open(root: t.path))
         let text = AuditText.render(report)
-        XCTAssertTrue(text.contains("\u{FFFD}[2Jevil\u{FFFD}.jpg"), text)
+        XCTAssertTrue(text.contains("?[2Jevil?.jpg"), text)
         XCTAssertFalse(text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 })
+    }
+
+    func testTerminalSafeTextNeutralisesControlsSeparatorsAndBidi() {
+        // C0, DEL, C1 (CSI), line/paragraph separators, bidi embeddings/overrides and isolates.
+        let unsafe: [UInt32] = [0x00, 0x07, 0x09, 0x0A, 0x0D, 0x1B, 0x1F, 0x7F, 0x80, 0x9B, 0x9F,
+                                0x2028, 0x2029, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069]
+        for v in unsafe {
+            let s = "a" + String(Character(Unicode.Scalar(v)!)) + "b"
+            XCTAssertEqual(TerminalSafeText.clean(s), "a?b", String(format: "U+%04X", v))
+        }
+        // Printable text outside those ranges is kept (é, ✓, U+2027 and U+2030 beside the separators, U+2065).
+        let kept = "é ✓ \u{2027}\u{2030}\u{2065}\u{206A} 骨折"
+        XCTAssertEqual(TerminalSafeText.clean(kept), kept)
+        // Multi-line reports keep their newlines, nothing else.
+        XCTAssertEqual(TerminalSafeText.clean("a\nb\r\u{202E}c\n", keepingNewlines: true), "a\nb??c\n")
+        XCTAssertEqual(TerminalSafeText.clean("a\nb"), "a?b")
     }
 
     func testNoDecodableImageIsFatal() throws {

@@ -226,43 +226,29 @@ final class CSVTests: XCTestCase {
 
     /// `fracview export` end to end, when the binary was built beside the test bundle (swift build --build-tests).
     func testExportCommand() throws {
-        let buildDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let binary = buildDir.appendingPathComponent("fracview").path
-        guard FileManager.default.isExecutableFile(atPath: binary) else { throw XCTSkip("fracview not built at \(binary)") }
+        _ = try Fracview.binary()
         let dir = try makeStoreTempDir(self)
         let store = try ReviewStore(path: dir + "/review.sqlite")
         try store.setSessionInfo(datasetRoot: "/data/hbfmid", classes: sampleClasses)
         try store.record(sampleDecision("test/images/1.jpg", reviewer: "alice"))
         try store.record(sampleDecision("test/images/2.jpg", reviewer: "bob", status: .flagged))
 
-        func run(_ args: [String]) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["export"] + args
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            process.standardError = pipe
-            try process.run()
-            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, output)
-        }
-        var (status, output) = try run(["--db", dir + "/review.sqlite", "-o", dir + "/all.csv"])
-        XCTAssertEqual(status, 0, output)
+        var result = try Fracview.run(["export", "--db", dir + "/review.sqlite", "-o", dir + "/all.csv"])
+        XCTAssertEqual(result.status, 0, result.output)
         XCTAssertEqual(try readCSV(dir + "/all.csv").rows.count, 3)
-        (status, output) = try run(["--db", dir + "/review.sqlite", "--reviewer", "bob", "--relative-paths",
-                                    "-o", dir + "/bob.csv"])
-        XCTAssertEqual(status, 0, output)
+        result = try Fracview.run(["export", "--db", dir + "/review.sqlite", "--reviewer", "bob", "--relative-paths",
+                                   "-o", dir + "/bob.csv"])
+        XCTAssertEqual(result.status, 0, result.output)
         let bob = try readCSV(dir + "/bob.csv").rows
         XCTAssertEqual(bob.count, 2)
         XCTAssertEqual(bob[1][0], "test/images/2.jpg")
-        (status, output) = try run(["--db", dir + "/missing.sqlite", "-o", dir + "/x.csv"])
-        XCTAssertNotEqual(status, 0)
-        XCTAssertTrue(output.contains("no review database at"), output)
-        XCTAssertEqual(output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, output)
-        (status, output) = try run(["--db", dir + "/review.sqlite", "--reviewer", "carol", "-o", dir + "/x.csv"])
-        XCTAssertNotEqual(status, 0)
-        XCTAssertTrue(output.contains("no reviewed cases by reviewer 'carol'"), output)
+        result = try Fracview.run(["export", "--db", dir + "/missing.sqlite", "-o", dir + "/x.csv"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.output.contains("no review database at"), result.output)
+        XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count, 1, result.output)
+        result = try Fracview.run(["export", "--db", dir + "/review.sqlite", "--reviewer", "carol", "-o", dir + "/x.csv"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.output.contains("no reviewed cases by reviewer 'carol'"), result.output)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.csv"))
     }
 }

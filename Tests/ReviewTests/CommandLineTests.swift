@@ -4,27 +4,6 @@ import XCTest
 
 /// `fracview audit` and `fracview evaluate` end to end, when the binary was built beside the test bundle.
 final class CommandLineTests: XCTestCase {
-    func binary() throws -> String {
-        let buildDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        let path = buildDir.appendingPathComponent("fracview").path
-        guard FileManager.default.isExecutableFile(atPath: path) else { throw XCTSkip("fracview not built at \(path)") }
-        return path
-    }
-
-    func run(_ args: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: Data, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
-        process.arguments = args
-        if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out; process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, stdout, stderr)
-    }
-
     func testAuditJSONAndManifestOnABadDataset() throws {
         let t = TempDir()
         t.write("data.yaml", "nc: 11\nnames: [a, b]\n")
@@ -32,7 +11,7 @@ final class CommandLineTests: XCTestCase {
         t.write("train/labels/x_jpg.rf.1.txt", "0 0.5 0.5 0.2\n")
         t.write("test/images/x_jpg.rf.2.jpg", try Data(contentsOf: URL(fileURLWithPath: AuditTests.sampleImages[0])))
         t.write("test/labels/x_jpg.rf.2.txt", "1 0.5 0.5 0.2 0.2\n")
-        let result = try run(["audit", t.path, "--json", "--write-split", t.path + "/split.csv"])
+        let result = try Fracview.run(["audit", t.path, "--json", "--write-split", t.path + "/split.csv"])
         XCTAssertEqual(result.status, 0, "problems are reported, not fatal: \(result.stderr)")
         let json = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
         XCTAssertTrue((json["problems"] as! [String]).contains { $0.contains("`nc` is 11") })
@@ -45,16 +24,29 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(manifest.count, 2)
         XCTAssertEqual(manifest["train/images/x_jpg.rf.1.jpg"], manifest["test/images/x_jpg.rf.2.jpg"])
 
-        let missing = try run(["audit", t.path + "/nope"])
+        let missing = try Fracview.run(["audit", t.path + "/nope"])
         XCTAssertEqual(missing.status, 1)
         XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
     }
 
+    func testAuditTextNeutralisesBidiOverridesInFileNames() throws {
+        let t = TempDir()
+        t.write("data.yaml", tenClassesYAML)
+        // U+202E would show "gpj.exe" reversed; U+2028 would break the line.
+        t.write("test/images/a\u{202E}gpj.exe\u{2028}x.jpg", try Data(contentsOf: URL(fileURLWithPath: AuditTests.sampleImages[0])))
+        t.write("test/labels/a\u{202E}gpj.exe\u{2028}x.txt", "0 0.5 0.5\n") // a bad line: the text names the file
+        let result = try Fracview.run(["audit", t.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let text = String(decoding: result.stdout, as: UTF8.self)
+        XCTAssertTrue(text.contains("test/labels/a?gpj.exe?x.txt: line 1"), text)
+        XCTAssertFalse((text + result.stderr).unicodeScalars.contains { [0x202E, 0x2028, 0x1B].contains($0.value) }, text)
+    }
+
     func testEvaluateJSONAndOutputsOnTheBundledSample() throws {
-        let weights = EvaluationTests.tinyWeights
+        let weights = RepoPaths.tinyWeights
         guard FileManager.default.fileExists(atPath: weights) else { throw XCTSkip("engine test weights absent") }
         let t = TempDir()
-        let result = try run(["evaluate", RepoPaths.sample, "--weights", weights, "--json", "--out", t.path + "/out"])
+        let result = try Fracview.run(["evaluate", RepoPaths.sample, "--weights", weights, "--json", "--out", t.path + "/out"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let json = try JSONSerialization.jsonObject(with: result.stdout) as! [String: Any]
         for key in ["classes", "accuracy", "macro_f1", "confusion_matrix", "critical_errors", "ece", "n"] {
@@ -71,7 +63,7 @@ final class CommandLineTests: XCTestCase {
 
         var env = ProcessInfo.processInfo.environment
         env["FRACVIEW_WEIGHTS"] = t.path + "/none.safetensors"
-        let noWeights = try run(["evaluate", RepoPaths.sample, "--weights", t.path + "/none.safetensors"], environment: env)
+        let noWeights = try Fracview.run(["evaluate", RepoPaths.sample, "--weights", t.path + "/none.safetensors"], environment: env)
         XCTAssertEqual(noWeights.status, 1)
         XCTAssertFalse(noWeights.stderr.isEmpty)
     }

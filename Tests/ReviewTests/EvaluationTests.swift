@@ -6,11 +6,9 @@ import Model
 
 /// `fracview evaluate`'s pieces end to end with the engine's tiny random test model.
 final class EvaluationTests: XCTestCase {
-    static let tinyWeights = RepoPaths.root.appendingPathComponent("Tests/Fixtures/engine/model_tiny_b0.safetensors").path
-
     func classifier() throws -> FractureClassifier {
-        guard FileManager.default.fileExists(atPath: Self.tinyWeights) else { throw XCTSkip("engine test weights absent") }
-        return try FractureClassifier(contentsOf: Self.tinyWeights)
+        guard FileManager.default.fileExists(atPath: RepoPaths.tinyWeights) else { throw XCTSkip("engine test weights absent") }
+        return try FractureClassifier(contentsOf: RepoPaths.tinyWeights)
     }
 
     func testRunnerScoresDecodableCasesAndListsTheOthers() throws {

@@ -7,8 +7,8 @@ import XCTest
 /// The runner with the real engine (tiny fixture weights) and the real decoder on bundled sample images:
 /// its results equal a direct forward pass, are cached, and come back bit for bit from the cache.
 final class InferenceRealModelTests: XCTestCase {
-    private let weights = storeTestsRepoRoot.appendingPathComponent("Tests/Fixtures/engine/model_tiny_b0.safetensors").path
-    private let images = storeTestsRepoRoot.appendingPathComponent("samples/hbfmid-test/test/images").path
+    private let weights = RepoPaths.tinyWeights
+    private let images = RepoPaths.sample + "/test/images"
 
     private func sampleImages(_ n: Int) throws -> [String] {
         let names = try FileManager.default.contentsOfDirectory(atPath: images).filter { $0.hasSuffix(".jpg") }.sorted()

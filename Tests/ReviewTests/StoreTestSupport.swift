@@ -29,10 +29,6 @@ func sampleDecision(_ path: String = "test/images/a.jpg", split: String = "test"
 let sampleClasses = ["Comminuted", "Greenstick", "Healthy", "Linear", "Oblique Displaced", "Oblique", "Segmental",
                      "Spiral", "Transverse Displaced", "Transverse"]
 
-/// The repository root, from this file's path.
-let storeTestsRepoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
 /// Errors collected from other threads.
 final class StoreTestErrors: @unchecked Sendable {
     private let lock = NSLock()

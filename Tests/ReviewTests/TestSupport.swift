@@ -7,6 +7,8 @@ enum RepoPaths {
         .deletingLastPathComponent()
     static let sample = root.appendingPathComponent("samples/hbfmid-test").path
     static let fixtures = root.appendingPathComponent("Tests/Fixtures/review").path
+    /// The engine's tiny random test model (the real architecture, random weights).
+    static let tinyWeights = root.appendingPathComponent("Tests/Fixtures/engine/model_tiny_b0.safetensors").path
     /// The shared real dataset, or nil (tests then skip): $FRACVIEW_DATASETS/hbfmid, else shared/datasets/hbfmid
     /// beside the repository (../shared), or beside a folder above it (a git worktree's checkout).
     static var realDataset: String? {
@@ -18,6 +20,39 @@ enum RepoPaths {
             bases.append(dir.appendingPathComponent("shared/datasets").path)
         }
         return bases.map { $0 + "/hbfmid" }.first { FileManager.default.fileExists(atPath: $0 + "/data.yaml") }
+    }
+}
+
+/// The `fracview` binary built beside the test bundle (`swift build --build-tests`); tests skip without it.
+enum Fracview {
+    struct Result {
+        let status: Int32
+        let stdout: Data
+        let stderr: String
+        /// Standard output then standard error, as text.
+        var output: String { String(decoding: stdout, as: UTF8.self) + stderr }
+    }
+
+    static func binary() throws -> String {
+        let buildDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        let path = buildDir.appendingPathComponent("fracview").path
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw XCTSkip("fracview not built at \(path)") }
+        return path
+    }
+
+    /// Runs `fracview ARGS…` to completion.
+    static func run(_ args: [String], environment: [String: String]? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try binary())
+        process.arguments = args
+        if let environment { process.environment = environment }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out; process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 }
 

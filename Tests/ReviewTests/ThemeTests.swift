@@ -4,7 +4,7 @@ import XCTest
 @testable import Review
 
 final class ThemeTests: XCTestCase {
-    private let themesDir = storeTestsRepoRoot.appendingPathComponent("themes").path
+    private let themesDir = RepoPaths.root.appendingPathComponent("themes").path
 
     private func write(_ text: String, name: String = "custom") throws -> (dir: String, path: String) {
         let dir = try makeStoreTempDir(self)

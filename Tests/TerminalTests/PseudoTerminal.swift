@@ -31,7 +31,7 @@ final class PseudoTerminal {
                                     Int32(cols * cellWidth), Int32(rows * cellHeight), &fd)
         guard p > 0 else { throw XCTSkip("cannot open a pseudo-terminal") }
         pid = p; master = fd
-        screen = ScreenEmulator(cols: cols, rows: rows)
+        screen = ScreenEmulator(cols: cols, rows: rows, cellWidth: cellWidth, cellHeight: cellHeight)
     }
 
     deinit {
@@ -39,19 +39,22 @@ final class PseudoTerminal {
         close(master)
     }
 
-    /// The binary built with the tests (same configuration), found from this file's path.
+    /// The binary built with the tests: beside the test bundle (any `--scratch-path`), else under the
+    /// repository's .build (same configuration first).
     static func binary() throws -> String {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            .appendingPathComponent("fracview").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
         #if DEBUG
         let preferred = ["debug", "release"]
         #else
         let preferred = ["release", "debug"]
         #endif
         for config in preferred {
-            let path = root.appendingPathComponent(".build/\(config)/fracview").path
+            let path = repoRoot.appendingPathComponent(".build/\(config)/fracview").path
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }
-        XCTFail("fracview binary not found under \(root.path)/.build/{release,debug}: run `swift build` (scripts/test.sh does)")
+        XCTFail("fracview binary not found beside the tests (\(beside)) nor under \(repoRoot.path)/.build/{release,debug}: run `swift build` (scripts/test.sh does)")
         throw XCTSkip("no binary")
     }
 

@@ -189,6 +189,35 @@ final class ReviewTUITests: XCTestCase {
         XCTAssertEqual(t.waitForExit(), 0)
     }
 
+    /// Whatever covers the image (a modal, or the matrix when it has the side column to itself) erases its pixels
+    /// once, and the image comes back when it is uncovered.
+    func testSixelIsErasedWhileCoveredAndComesBack() throws {
+        let t = try launch(graphics: "sixel", cols: 100, rows: 30)
+        t.waitFor("a sixel image on screen") { _ in t.screen.sixelCellCount > 0 }
+        for (key, title) in [("?", "any key closes"), ("c", "Correct label"), ("/", "⏎ apply"), ("n", "esc cancel")] {
+            t.send(key)
+            t.waitFor(text: title)
+            t.waitFor("no sixel pixels left while “\(title)” is open") { _ in t.screen.sixelCellCount == 0 }
+            let emitted = t.screen.sixels.count
+            t.pump(ms: 300)
+            XCTAssertEqual(t.screen.sixels.count, emitted, "no image is drawn while “\(title)” is open")
+            t.press(.escape)
+            t.waitFor("the image back after “\(title)”") { screen in !screen.contains(title) && t.screen.sixelCellCount > 0 }
+        }
+        // 100×20: the matrix does not fit beside the bars, so `m` gives it the side column and covers the image.
+        let before = t.screen.sixels.count
+        t.resize(cols: 100, rows: 20)
+        t.waitFor("the image redrawn at 100×20") { _ in t.screen.sixels.count > before && t.screen.sixelCellCount > 0 }
+        XCTAssertNil(ScreenLayout(cols: 100, rows: 20, classCount: 10, wantsImage: true).matrix)
+        t.send("m")
+        t.waitFor(text: "MATRIX")
+        t.waitFor("no sixel pixels left under the matrix") { _ in t.screen.sixelCellCount == 0 }
+        t.press(.escape)
+        t.waitFor("the image back after the matrix") { screen in !screen.contains("MATRIX") && t.screen.sixelCellCount > 0 }
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
     func testSixelDetectedByDeviceAttributes() throws {
         let t = try PseudoTerminal(arguments: ["review", sample, "--db", dbPath, "--reviewer", "tester"] + weightsArguments(),
                                    cols: 100, rows: 30, environment: ["FRACVIEW_WEIGHTS": ""])
@@ -266,6 +295,26 @@ final class ReviewTUITests: XCTestCase {
         let rows = try ReviewStore(path: dbPath).decisions(reviewer: "tester", split: "test")
         XCTAssertEqual(rows.count, 1)
         XCTAssertEqual(rows["test/images/z.jpg"]?.status, .flagged)
+    }
+
+    func testLabelProblemsAreCountedInTheHeader() throws {
+        let root = tmp.appendingPathComponent("badlabel")
+        let images = root.appendingPathComponent("test/images"), labels = root.appendingPathComponent("test/labels")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: labels, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: sample + "/data.yaml", toPath: root.appendingPathComponent("data.yaml").path)
+        let src = try YOLODataset.open(root: sample).cases(split: "test")[0]
+        for name in ["a", "b"] {
+            try FileManager.default.copyItem(atPath: src.imagePath, toPath: images.appendingPathComponent(name + ".jpg").path)
+        }
+        try "2 0.5 0.5 0.1 0.1\n".write(to: labels.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        try "2 0.5 0.5\n".write(to: labels.appendingPathComponent("b.txt"), atomically: true, encoding: .utf8) // malformed
+        let t = try launch(cols: 110, dataset: root.path)
+        t.waitFor(text: "1/2")
+        // The bad line makes b unlabelled and is one label problem, as `fracview audit` counts it.
+        t.waitFor(text: "⚠ 1 unlabelled · 1 label problems")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
     }
 
     func testEmptySplitAndUnwritableDatabaseFailBeforeTheUI() throws {

@@ -1,9 +1,15 @@
 /// A minimal VT100/xterm screen model for the pty tests: enough of CSI/ESC to follow ncurses
 /// (cursor moves, erase, insert/delete, repeat, scroll region), text in cells, and sixel DCS payloads captured.
+/// Sixel pixels are tracked per cell as xterm layers them: an image marks the cells it covers, and text written
+/// or erased in a cell removes the pixels there.
 final class ScreenEmulator {
     private(set) var cols: Int
     private(set) var rows: Int
     private var cells: [[Character]]
+    /// Cell size in pixels (what the pty reports), to know which cells a sixel image covers.
+    let cellWidth: Int, cellHeight: Int
+    /// Cells that show sixel pixels.
+    private var pixels: [[Bool]]
     private var row = 0, col = 0
     private var savedRow = 0, savedCol = 0
     private var scrollTop = 0, scrollBottom: Int
@@ -20,21 +26,28 @@ final class ScreenEmulator {
 
     private enum State { case ground, escape, csi, osc, oscEscape, dcs, dcsEscape, charset }
 
-    init(cols: Int, rows: Int) {
+    init(cols: Int, rows: Int, cellWidth: Int = 10, cellHeight: Int = 20) {
         self.cols = cols; self.rows = rows
+        self.cellWidth = cellWidth; self.cellHeight = cellHeight
         cells = Array(repeating: Array(repeating: " ", count: cols), count: rows)
+        pixels = Array(repeating: Array(repeating: false, count: cols), count: rows)
         scrollBottom = rows - 1
     }
 
     func resize(cols: Int, rows: Int) {
         var fresh = Array(repeating: Array(repeating: Character(" "), count: cols), count: rows)
-        for r in 0..<min(rows, self.rows) { for c in 0..<min(cols, self.cols) { fresh[r][c] = cells[r][c] } }
-        cells = fresh; self.cols = cols; self.rows = rows
+        var freshPixels = Array(repeating: Array(repeating: false, count: cols), count: rows)
+        for r in 0..<min(rows, self.rows) {
+            for c in 0..<min(cols, self.cols) { fresh[r][c] = cells[r][c]; freshPixels[r][c] = pixels[r][c] }
+        }
+        cells = fresh; pixels = freshPixels; self.cols = cols; self.rows = rows
         scrollTop = 0; scrollBottom = rows - 1
         row = min(row, rows - 1); col = min(col, cols - 1)
     }
 
     var text: String { cells.map { String($0) }.joined(separator: "\n") }
+    /// How many cells still show sixel pixels.
+    var sixelCellCount: Int { pixels.reduce(0) { $0 + $1.filter { $0 }.count } }
     func line(_ r: Int) -> String { String(cells[r]) }
 
     func feed(_ bytes: [UInt8]) { for b in bytes { feed(b) } }
@@ -54,6 +67,7 @@ final class ScreenEmulator {
         case .dcsEscape:
             if b == UInt8(ascii: "\\") {
                 sixels.append((Array([0x1B, UInt8(ascii: "P")]) + dcs + [0x1B, UInt8(ascii: "\\")], dcsRow, dcsCol))
+                markSixelPixels()
                 state = .ground
             } else { dcs.append(0x1B); dcs.append(b); state = .dcs }
         }
@@ -93,7 +107,10 @@ final class ScreenEmulator {
         case UInt8(ascii: "E"): col = 0; lineFeed()
         case UInt8(ascii: "M"):
             if row == scrollTop { scrollDown(1) } else { row = max(0, row - 1) }
-        case UInt8(ascii: "c"): self.cells = Array(repeating: Array(repeating: " ", count: cols), count: rows); row = 0; col = 0
+        case UInt8(ascii: "c"):
+            cells = Array(repeating: Array(repeating: " ", count: cols), count: rows)
+            pixels = Array(repeating: Array(repeating: false, count: cols), count: rows)
+            row = 0; col = 0
         default: break
         }
     }
@@ -134,12 +151,16 @@ final class ScreenEmulator {
             let k = min(p(0, 1), cols - col)
             cells[row].insert(contentsOf: Array(repeating: Character(" "), count: k), at: col)
             cells[row].removeLast(k)
+            pixels[row].insert(contentsOf: Array(repeating: false, count: k), at: col)
+            pixels[row].removeLast(k)
         case UInt8(ascii: "P"):
             let k = min(p(0, 1), cols - col)
             cells[row].removeSubrange(col..<(col + k))
             cells[row].append(contentsOf: Array(repeating: Character(" "), count: k))
-        case UInt8(ascii: "L"): if row >= scrollTop && row <= scrollBottom { for _ in 0..<p(0, 1) { cells.remove(at: scrollBottom); cells.insert(blank(), at: row) } }
-        case UInt8(ascii: "M"): if row >= scrollTop && row <= scrollBottom { for _ in 0..<p(0, 1) { cells.remove(at: row); cells.insert(blank(), at: scrollBottom) } }
+            pixels[row].removeSubrange(col..<(col + k))
+            pixels[row].append(contentsOf: Array(repeating: false, count: k))
+        case UInt8(ascii: "L"): if row >= scrollTop && row <= scrollBottom { for _ in 0..<p(0, 1) { removeLine(at: scrollBottom); insertBlankLine(at: row) } }
+        case UInt8(ascii: "M"): if row >= scrollTop && row <= scrollBottom { for _ in 0..<p(0, 1) { removeLine(at: row); insertBlankLine(at: scrollBottom) } }
         case UInt8(ascii: "S"): scrollUp(p(0, 1))
         case UInt8(ascii: "T"): scrollDown(p(0, 1))
         case UInt8(ascii: "r"):
@@ -149,8 +170,21 @@ final class ScreenEmulator {
     }
 
     private func blank() -> [Character] { Array(repeating: " ", count: cols) }
-    private func clear(_ r: Int) { cells[r] = blank() }
-    private func eraseLine(from a: Int, to b: Int) { if a < b { for c in a..<b { cells[row][c] = " " } } }
+    private func clear(_ r: Int) { cells[r] = blank(); pixels[r] = Array(repeating: false, count: cols) }
+    private func eraseLine(from a: Int, to b: Int) { if a < b { for c in a..<b { cells[row][c] = " "; pixels[row][c] = false } } }
+    private func removeLine(at r: Int) { cells.remove(at: r); pixels.remove(at: r) }
+    private func insertBlankLine(at r: Int) { cells.insert(blank(), at: r); pixels.insert(Array(repeating: false, count: cols), at: r) }
+
+    /// The cells under the sixel just completed, from its raster attributes (`"Pan;Pad;width;height`).
+    private func markSixelPixels() {
+        guard let q = dcs.firstIndex(of: UInt8(ascii: "q")), q + 1 < dcs.count, dcs[q + 1] == UInt8(ascii: "\"") else { return }
+        let digits = dcs[(q + 2)...].prefix { ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: ";") }
+        let n = String(decoding: digits, as: UTF8.self).split(separator: ";").compactMap { Int($0) }
+        guard n.count == 4, n[2] > 0, n[3] > 0 else { return }
+        let lastRow = min(rows, dcsRow + (n[3] + cellHeight - 1) / cellHeight)
+        let lastCol = min(cols, dcsCol + (n[2] + cellWidth - 1) / cellWidth)
+        for r in dcsRow..<max(dcsRow, lastRow) { for c in dcsCol..<max(dcsCol, lastCol) { pixels[r][c] = true } }
+    }
     private func clampRow(_ r: Int) -> Int { max(0, min(rows - 1, r)) }
     private func clampCol(_ c: Int) -> Int { max(0, min(cols - 1, c)) }
 
@@ -159,15 +193,16 @@ final class ScreenEmulator {
         if row == scrollBottom { scrollUp(1) } else { row = min(rows - 1, row + 1) }
     }
     private func scrollUp(_ k: Int) {
-        for _ in 0..<k { cells.remove(at: scrollTop); cells.insert(blank(), at: scrollBottom) }
+        for _ in 0..<k { removeLine(at: scrollTop); insertBlankLine(at: scrollBottom) }
     }
     private func scrollDown(_ k: Int) {
-        for _ in 0..<k { cells.remove(at: scrollBottom); cells.insert(blank(), at: scrollTop) }
+        for _ in 0..<k { removeLine(at: scrollBottom); insertBlankLine(at: scrollTop) }
     }
 
     private func put(_ ch: Character) {
         if pendingWrap { col = 0; lineFeed() }
         cells[row][col] = ch
+        pixels[row][col] = false
         lastPrinted = ch
         if col == cols - 1 { pendingWrap = true } else { col += 1 }
     }

@@ -121,8 +121,29 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(s.currentIndex, 1)
     }
 
+    func testAuditHeadlineCountsUnlabelledCasesAndLabelProblems() throws {
+        let preds = FakePredictions(Array(repeating: .pending, count: 4))
+        let s = try ReviewSession(cases: makeCases(), classes: classes, split: "test", reviewer: "r", store: MemoryStore(),
+                                  predictions: preds, labelProblems: 2)
+        XCTAssertTrue(s.hasUnlabelled)
+        XCTAssertEqual(s.audit.labelProblems, 2)
+        XCTAssertEqual(s.auditHeadline, "1 unlabelled · 2 label problems")
+        let labelled = makeCases().filter { $0.truth.classIndex != nil }
+        let clean = try ReviewSession(cases: labelled, classes: classes, split: "test", reviewer: "r", store: MemoryStore(),
+                                      predictions: FakePredictions(Array(repeating: .pending, count: 3)))
+        XCTAssertFalse(clean.hasUnlabelled)
+        XCTAssertNil(clean.auditHeadline, "no label problems by default")
+    }
+
+    func testHelpKeyColumnFitsTheWidestKey() {
+        let widest = HelpOverlay.sections.flatMap { $0.1 }.map { $0.0.count }.max()
+        XCTAssertEqual(widest, "← → / j k".count)
+        XCTAssertEqual(HelpOverlay.keyWidth, widest.map { $0 + 1 })
+    }
+
     func testSanitizingAndTerminalReplies() {
-        XCTAssertEqual(sanitizedForTerminal("a\u{1B}[31mb\u{07}c\u{9B}d\u{202E}"), "a?[31mb?c?d?")
+        // Terminal draws names through Review's sanitiser.
+        XCTAssertEqual(TerminalSafeText.clean("a\u{1B}[31mb\u{07}c\u{9B}d\u{202E}"), "a?[31mb?c?d?")
         XCTAssertTrue(TerminalCapabilities.replyAdvertisesSixel("\u{1B}[?62;4;6;22c"))
         XCTAssertFalse(TerminalCapabilities.replyAdvertisesSixel("\u{1B}[?62;6;22c"))
         XCTAssertFalse(TerminalCapabilities.replyAdvertisesSixel("\u{1B}[?64;1;2;14c"))
