@@ -45,7 +45,7 @@ let package = Package(
 
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Imaging"], path: "Tests/EngineTests"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], path: "Tests/ImagingTests"),
-        .testTarget(name: "ReviewTests", dependencies: ["Review", "Model", "Imaging"], path: "Tests/ReviewTests"),
-        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Review", "CSixel"], path: "Tests/TerminalTests"),
+        .testTarget(name: "ReviewTests", dependencies: ["Review", "Model", "Imaging", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReviewTests"),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Review", "Model", "Imaging", "CSixel"], path: "Tests/TerminalTests"),
     ]
 )

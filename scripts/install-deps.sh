@@ -28,5 +28,9 @@ if [ $want_tests -eq 1 ]; then
       echo "warning: could not install training/requirements.txt; the training tests will be skipped" >&2
     fi
   fi
+  if ! python3 -c "import cleanlab, sklearn" 2>/dev/null; then
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r training/requirements-test.txt \
+      || echo "warning: could not install training/requirements-test.txt; the cleanlab comparison will be skipped" >&2
+  fi
 fi
 

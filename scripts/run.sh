@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
-swift build -c release --product fracview >&2
+# The same flags as scripts/test.sh, so switching between the README's two commands never rebuilds everything.
+swift build -c release -Xswiftc -enable-testing --product fracview >&2
 exec .build/release/fracview review "$@"

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
+# scripts/run.sh builds with the same flags: one build serves both README commands.
 flags=(-c release -Xswiftc -enable-testing)
 swift_log=$(mktemp)
 py_log=$(mktemp)

@@ -103,7 +103,7 @@ def export(ckpt_path, out_path, arch=None, dtype="f32", classes=None, width_mult
     meta = {
         "architecture": arch,
         "classes": json.dumps(classes),
-        "input_size": json.dumps(INPUT_SIZE),
+        "input_size": json.dumps(meta_in.get("input_size") or INPUT_SIZE),
         "mean": json.dumps(MEAN),
         "std": json.dumps(STD),
     }
@@ -143,14 +143,36 @@ def main(argv=None):
     ap.add_argument("--depth-mult", type=float)
     ap.add_argument("--meta", action="append", default=[], metavar="KEY=VALUE",
                     help="extra/overriding metadata, e.g. split=hbfmid-grouped")
+    ap.add_argument("--fold-member", metavar="DATA",
+                    help="the checkpoint is a train.py --fold run: add `fold`, `folds_manifest` and the "
+                         "`training_signatures` of every image of its split.csv it trained or early-stopped on "
+                         "(paths under DATA, the dataset root)")
     a = ap.parse_args(argv)
     extra = dict(m.split("=", 1) for m in a.meta)
+    if a.fold_member:
+        extra.update(fold_member_metadata(a.checkpoint, a.fold_member))
     if a.keep_f32:
         extra.setdefault("dtype_note", f"{a.dtype}, except F32 under: {', '.join(a.keep_f32)}")
     meta, n = export(a.checkpoint, a.out, a.arch, a.dtype, None, a.width_mult, a.depth_mult, extra, a.keep_f32)
     print(f"wrote {a.out}: {n} tensors, {a.dtype}, {meta['architecture']}, "
           f"{os.path.getsize(a.out) / 1e6:.1f} MB")
 
+
+
+def fold_member_metadata(ckpt_path, data_root):
+    """`fold`, `folds_manifest` and `training_signatures` for a fold member (docs/engine.md, "Fold ensembles")."""
+    import csv
+    from training import signatures
+    meta = torch.load(ckpt_path, map_location="cpu", weights_only=False).get("meta") or {}
+    if meta.get("fold") is None:
+        raise SystemExit(f"error: {ckpt_path}: not a --fold run (its meta has no fold)")
+    split_csv = os.path.join(os.path.dirname(os.path.abspath(ckpt_path)), "split.csv")
+    with open(split_csv, newline="") as f:
+        seen = [r["path"] for r in csv.DictReader(f) if r["split"] in ("train", "valid")]
+    return {"fold": str(int(meta["fold"])),
+            "folds_manifest": json.dumps(meta["folds_manifest"]),
+            "training_signatures": signatures.metadata_value([os.path.join(data_root, p) for p in seen]),
+            "training_images": str(len(seen))}
 
 
 def load_exported(path):

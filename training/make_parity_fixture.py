@@ -1,7 +1,8 @@
-"""Writes Tests/Fixtures/parity/shipped-probabilities.json: PyTorch's probabilities for the shipped weights on
-the 64 bundled test images (PIL open → RGB → Resize((224,224)) → ToTensor → Normalize), for the Swift parity test.
+"""Writes Tests/Fixtures/parity/shipped-probabilities.json: PyTorch's probabilities for a shipped weights file (by
+default the first member of the fold ensemble) on the 64 bundled test images (PIL open → RGB → Resize to the
+model's input_size → ToTensor → Normalize), for the Swift parity test.
 
-    python3 training/make_parity_fixture.py [--weights weights/fracture-classifier.safetensors]
+    python3 training/make_parity_fixture.py [--weights weights/fracture-classifier/fold-0.safetensors]
 """
 import argparse
 import hashlib
@@ -21,7 +22,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", default=os.path.join(REPO, "weights", "fracture-classifier.safetensors"))
+    ap.add_argument("--weights", default=os.path.join(REPO, "weights", "fracture-classifier", "fold-0.safetensors"))
     ap.add_argument("--images", default=os.path.join(REPO, "samples", "hbfmid-test", "test", "images"))
     ap.add_argument("--out", default=os.path.join(REPO, "Tests", "Fixtures", "parity", "shipped-probabilities.json"))
     a = ap.parse_args(argv)

@@ -18,16 +18,23 @@ import torch
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from training import data, images, losses  # noqa: E402
+from training import data, folds, images, losses  # noqa: E402
 from training.model import ARCHS, FractureClassifier, MEAN, STD, INPUT_SIZE  # noqa: E402
 from training.pretrained import PretrainedUnavailable, load_backbone_imagenet  # noqa: E402
 from training.export_weights import git_commit  # noqa: E402
+from training.oof import read_boxes  # noqa: E402
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="dataset root (data.yaml + YOLO folders)")
     ap.add_argument("--split-manifest", help="CSV path,split (paths relative to --data) instead of the folders")
+    ap.add_argument("--folds-manifest", help="CSV path,group,class,fold (training/folds.py); with --fold")
+    ap.add_argument("--fold", type=int, help="the fold to hold out: it becomes the test split (out-of-fold predictions)")
+    ap.add_argument("--drop-fold", type=int, action="append", default=[],
+                    help="with --fold: leave this fold out entirely (nested cross-validation); repeatable")
+    ap.add_argument("--valid-fraction", type=float, default=0.15,
+                    help="with --fold: share of the other folds' images (whole groups) kept for early stopping")
     ap.add_argument("--arch", default="efficientnet_b4", choices=ARCHS)
     ap.add_argument("--width-mult", type=float, help="override the architecture's width multiplier (tiny tests)")
     ap.add_argument("--depth-mult", type=float, help="override the architecture's depth multiplier (tiny tests)")
@@ -62,6 +69,14 @@ def parse_args(argv=None):
     ap.add_argument("--max-steps", type=int, default=0, help="stop after N optimiser steps (smoke tests)")
     ap.add_argument("--freeze-until", type=int, default=0, help="freeze + cache features[:K] (see above)")
     ap.add_argument("--cache-views", type=int, default=3)
+    ap.add_argument("--input-size", type=int, default=INPUT_SIZE[0], help="square input side (224 = the notebook)")
+    ap.add_argument("--box-crop-views", type=int, default=0,
+                    help="with --freeze-until: extra cached views per image, each a random crop that keeps every "
+                         "label box inside (box-crop augmentation)")
+    ap.add_argument("--attention-loss", type=float, default=0.0,
+                    help="weight of an attention-supervision loss: BCE between the gate map and the label boxes "
+                         "(1 in cells a box overlaps, 0 elsewhere), on views whose geometry is known (clean and "
+                         "box-crop views)")
     ap.add_argument("--cache-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs", "cache"))
     ap.add_argument("--no-test", action="store_true", help="skip predicting the test split")
     ap.add_argument("--eval-only", action="store_true",
@@ -119,15 +134,65 @@ def cpu_state_dict(model) -> dict:
     return {k: v.detach().cpu() for k, v in model.state_dict().items()}
 
 
+BOX_VIEW_KEY = 100  # cache keys of box-crop views: 100, 101, … (never collide with augmented views)
+
+
+def box_crop_window(rel, j, seed, boxes):
+    """The crop (x0, y0, x1, y1), normalised, of box-crop view j of an image: a random window that keeps the union of
+    its label boxes inside, at least half the image on each side. A pure function of (seed, path, j), so the view's
+    box mask can be recomputed without the cache."""
+    import zlib
+    rng = np.random.default_rng(zlib.crc32(f"{seed}|{rel}|box{j}".encode()))
+    if boxes:
+        ux0 = max(0.0, min(b[1] - b[3] / 2 for b in boxes)); ux1 = min(1.0, max(b[1] + b[3] / 2 for b in boxes))
+        uy0 = max(0.0, min(b[2] - b[4] / 2 for b in boxes)); uy1 = min(1.0, max(b[2] + b[4] / 2 for b in boxes))
+    else:
+        ux0 = uy0 = 0.25
+        ux1 = uy1 = 0.75
+    out = []
+    for lo, hi in ((ux0, ux1), (uy0, uy1)):
+        side = rng.uniform(max(hi - lo, 0.5), 1.0)
+        start = rng.uniform(max(0.0, hi - side), min(lo, 1.0 - side) + 1e-9)
+        out.append((start, start + side))
+    return out[0][0], out[1][0], out[0][1], out[1][1]
+
+
+def box_mask(boxes, window, side):
+    """side×side float mask: 1 where a cell of the feature map (over `window` of the image) overlaps a box."""
+    x0, y0, x1, y1 = window
+    m = torch.zeros(side, side)
+    for _, cx, cy, w, h in boxes:
+        bx0, bx1 = (cx - w / 2 - x0) / (x1 - x0), (cx + w / 2 - x0) / (x1 - x0)
+        by0, by1 = (cy - h / 2 - y0) / (y1 - y0), (cy + h / 2 - y0) / (y1 - y0)
+        for r in range(side):
+            for c in range(side):
+                if c / side < bx1 and bx0 < (c + 1) / side and r / side < by1 and by0 < (r + 1) / side:
+                    m[r, c] = 1.0
+    return m
+
+
+def crop_resize(img_uint8, window):
+    _, h, w = img_uint8.shape
+    x0, y0, x1, y1 = window
+    c = img_uint8[:, int(round(y0 * h)):max(int(round(y1 * h)), int(round(y0 * h)) + 1),
+                  int(round(x0 * w)):max(int(round(x1 * w)), int(round(x0 * w)) + 1)]
+    out = torch.nn.functional.interpolate(c[None].float(), size=(h, w), mode="bilinear", antialias=True,
+                                          align_corners=False)
+    return out[0].round().clamp(0, 255).to(torch.uint8)
+
+
 @torch.no_grad()
-def build_feature_cache(model, root, rels, x_uint8, stage, views, aug, seed, cache_file=None, bs=32):
-    """views × N × C × H × W float32 outputs of features[:stage]; view 0 unaugmented, view v's augmentation
-    seeded by (seed, path, v) so a cache on disk (keyed by path) serves any split."""
+def build_feature_cache(model, root, rels, x_uint8, stage, views, aug, seed, cache_file=None, bs=32,
+                        box_views=0, boxes=None):
+    """(views + box_views) × N × C × H × W float32 outputs of features[:stage]; view 0 unaugmented, view v's
+    augmentation seeded by (seed, path, v) so a cache on disk (keyed by path) serves any split; box-crop view j is
+    keyed BOX_VIEW_KEY + j."""
     import zlib
     model.eval()
     front = model.base_model.features[:stage]
     store = torch.load(cache_file) if cache_file and os.path.exists(cache_file) else {}
-    todo = [(i, v) for v in range(views) for i, r in enumerate(rels) if (r, v) not in store]
+    keys = list(range(views)) + [BOX_VIEW_KEY + j for j in range(box_views)]
+    todo = [(i, v) for v in keys for i, r in enumerate(rels) if (r, v) not in store]
     g = torch.get_rng_state()
     for j in range(0, len(todo), bs):
         chunk = todo[j:j + bs]
@@ -135,6 +200,8 @@ def build_feature_cache(model, root, rels, x_uint8, stage, views, aug, seed, cac
         for i, v in chunk:
             if v == 0:
                 xs.append(x_uint8[i])
+            elif v >= BOX_VIEW_KEY:
+                xs.append(crop_resize(x_uint8[i], box_crop_window(rels[i], v - BOX_VIEW_KEY, seed, boxes[i])))
             else:
                 torch.manual_seed(zlib.crc32(f"{seed}|{rels[i]}|{v}".encode()))
                 xs.append(aug(x_uint8[i]))
@@ -146,9 +213,10 @@ def build_feature_cache(model, root, rels, x_uint8, stage, views, aug, seed, cac
     torch.set_rng_state(g)
     if cache_file and todo:
         os.makedirs(os.path.dirname(cache_file), exist_ok=True)
-        torch.save(store, cache_file + ".tmp")
-        os.replace(cache_file + ".tmp", cache_file)
-    return torch.stack([torch.stack([store[(r, v)] for r in rels]) for v in range(views)])
+        tmp = f"{cache_file}.{os.getpid()}.tmp"  # parallel runs may extend the same cache
+        torch.save(store, tmp)
+        os.replace(tmp, cache_file)
+    return torch.stack([torch.stack([store[(r, v)] for r in rels]) for v in keys])
 
 
 def main(argv=None):
@@ -160,6 +228,19 @@ def main(argv=None):
     cl = a.channels_last
     seed_all(a.seed)
     os.makedirs(a.out, exist_ok=True)
+    if (a.folds_manifest is None) != (a.fold is None):
+        raise SystemExit("error: --folds-manifest and --fold go together")
+    if a.folds_manifest:
+        if a.split_manifest:
+            raise SystemExit("error: --split-manifest and --folds-manifest exclude each other")
+        try:
+            rows = folds.read(a.folds_manifest)
+            split = folds.fold_split(rows, a.fold, a.valid_fraction, a.drop_fold)
+        except (OSError, folds.FoldsError) as e:
+            raise SystemExit(f"error: {e}")
+        # The exact split of this run, kept with it (export_weights.py reads it for the training signatures).
+        a.split_manifest = os.path.join(a.out, "split.csv")
+        folds.write_split_manifest(split, a.split_manifest)
     ds = data.load(a.data, a.split_manifest)
     print(ds.report(), flush=True)
     tr, va, te = ds.split("train"), ds.split("valid"), ds.split("test")
@@ -183,9 +264,13 @@ def main(argv=None):
           flush=True)
 
     cache_dir = a.cache_dir if not a.max_steps else None
-    x_tr = images.load_images(a.data, [] if a.eval_only else [c.path for c in tr], cache_dir)
-    x_va = images.load_images(a.data, [c.path for c in va], cache_dir)
-    x_te = images.load_images(a.data, [c.path for c in te], cache_dir) if te and not a.no_test else None
+    size = (a.input_size, a.input_size)
+    x_tr = images.load_images(a.data, [] if a.eval_only else [c.path for c in tr], cache_dir, size)
+    x_va = images.load_images(a.data, [c.path for c in va], cache_dir, size)
+    x_te = images.load_images(a.data, [c.path for c in te], cache_dir, size) if te and not a.no_test else None
+    if (a.box_crop_views or a.attention_loss) and not a.freeze_until:
+        raise SystemExit("error: --box-crop-views and --attention-loss need --freeze-until (cached views)")
+    boxes_tr = [read_boxes(a.data, c.path) for c in tr]
     y_tr = torch.tensor([c.label for c in tr])
     y_va = torch.tensor([c.label for c in va])
     if dev.type == "cuda" and not a.freeze_until:
@@ -203,10 +288,12 @@ def main(argv=None):
         t = time.time()
         cf = None
         if cache_dir and a.pretrained:
+            sz = "" if a.input_size == 224 else f"-{a.input_size}px"
             cf = os.path.join(cache_dir, f"feat-{a.arch}-k{k}-s{a.seed}-{a.jitter}-{a.rotate}-{a.translate}-"
-                                         f"{a.scale}.pt")
+                                         f"{a.scale}{sz}.pt")
         model.cpu()  # the cache is built and kept on the CPU; batches move to the device
-        feats_tr = build_feature_cache(model, a.data, [c.path for c in tr], x_tr, k, a.cache_views, aug, a.seed, cf)
+        feats_tr = build_feature_cache(model, a.data, [c.path for c in tr], x_tr, k, a.cache_views, aug, a.seed, cf,
+                                       box_views=a.box_crop_views, boxes=boxes_tr)
         feats_va = build_feature_cache(model, a.data, [c.path for c in va], x_va, k, 1, aug, a.seed, cf)[0]
         model.to(dev)
         print(f"feature cache built in {time.time() - t:.0f}s", flush=True)
@@ -215,6 +302,23 @@ def main(argv=None):
     crit = losses.CombinedLoss(weights, a.ce_weight, a.focal_weight, a.focal_gamma).to(dev)
     amp = torch.autocast("cuda", dtype=torch.bfloat16, enabled=a.amp and dev.type == "cuda")
     params = [p for p in model.parameters() if p.requires_grad]
+    n_views = (a.cache_views + a.box_crop_views) if k else 0
+    masks_tr = None
+    if a.attention_loss:
+        # Per view and image: the box mask at the gate's resolution, and whether that view's geometry is known.
+        side = feats_tr.shape[-1] if k else 0
+        with torch.no_grad():
+            side = model.forward_from(feats_tr[0, :1].to(dev), k)[1].shape[-1]
+        masks_tr = torch.zeros(n_views, len(tr), side, side)
+        known = torch.zeros(n_views, len(tr), dtype=torch.bool)
+        for i, c in enumerate(tr):
+            if boxes_tr[i]:
+                masks_tr[0, i] = box_mask(boxes_tr[i], (0.0, 0.0, 1.0, 1.0), side)
+                known[0, i] = True
+                for j in range(a.box_crop_views):
+                    w = box_crop_window(c.path, j, a.seed, boxes_tr[i])
+                    masks_tr[a.cache_views + j, i] = box_mask(boxes_tr[i], w, side)
+                    known[a.cache_views + j, i] = True
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=a.weight_decay)
     sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="max", factor=a.plateau_factor,
                                                        patience=a.plateau_patience)
@@ -222,7 +326,11 @@ def main(argv=None):
     best_acc, best_epoch, stale, steps, epochs_run, last_loss = -1.0, 0, 0, 0, 0, float("nan")
     t_start = time.time()
     # The code that trains is the code at start-up: the tree may change during a long run.
-    meta = {"architecture": a.arch, "classes": ds.names, "args": vars(a), "git_commit": git_commit()}
+    meta = {"architecture": a.arch, "classes": ds.names, "args": vars(a), "git_commit": git_commit(),
+            "input_size": [a.input_size, a.input_size]}
+    if a.folds_manifest:
+        meta["fold"] = a.fold
+        meta["folds_manifest"] = {"name": os.path.basename(a.folds_manifest), "sha256": folds.sha256(a.folds_manifest)}
     if a.width_mult:
         meta["width_mult"] = a.width_mult
     if a.depth_mult:
@@ -233,7 +341,7 @@ def main(argv=None):
         if k:
             model.base_model.features[:k].eval()
         perm = torch.randperm(len(tr), generator=gen)
-        views = torch.randint(0, a.cache_views, (len(tr),), generator=gen) if k else None
+        views = torch.randint(0, n_views, (len(tr),), generator=gen) if k else None
         tot_loss, correct, seen = 0.0, 0, 0
         for i in range(0, len(perm), a.batch_size):
             idx = perm[i:i + a.batch_size]
@@ -241,13 +349,19 @@ def main(argv=None):
                 continue  # BatchNorm1d needs 2 samples
             with amp:
                 if k:
-                    logits, _ = model.forward_from(to_input(feats_tr[views[idx], idx], dev, cl), k)
+                    logits, att = model.forward_from(to_input(feats_tr[views[idx], idx], dev, cl), k)
                 else:
                     xb = images.normalize(images.augment_batch(aug, x_tr[idx]), MEAN, STD)
                     logits, _ = model(to_input(xb, dev, cl))
             logits = logits.float()
             yb = y_tr[idx].to(dev)
             loss = crit(logits, yb)
+            if masks_tr is not None:
+                sel = known[views[idx], idx]
+                if sel.any():
+                    target = masks_tr[views[idx], idx][sel].to(dev)
+                    loss = loss + a.attention_loss * torch.nn.functional.binary_cross_entropy(
+                        att[sel][:, 0].float().clamp(1e-6, 1 - 1e-6), target)
             if not torch.isfinite(loss):
                 raise SystemExit(f"error: loss is {loss.item()} at epoch {epoch} step {steps + 1}")
             opt.zero_grad(set_to_none=True)

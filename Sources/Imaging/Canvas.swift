@@ -16,6 +16,9 @@ public struct Canvas: Sendable {
         image = RGBImage(width: w, height: h, pixels: pixels)
     }
 
+    /// Draws over an existing image.
+    public init(image: RGBImage) { self.image = image }
+
     public mutating func fillRect(x: Int, y: Int, width: Int, height: Int, color: (UInt8, UInt8, UInt8)) {
         let x0 = max(0, x), y0 = max(0, y)
         let x1 = min(image.width, x + width), y1 = min(image.height, y + height)

@@ -84,7 +84,9 @@ public enum ImageDecoder {
             throw ImageError(path: path, reason: "no such file")
         }
         if isDirectory.boolValue { throw ImageError(path: path, reason: "is a directory, not an image") }
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        // attributesOfItem does not follow symbolic links; a dataset of links to images is common, so resolve first.
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let attributes = try? FileManager.default.attributesOfItem(atPath: resolved)
         if let type = attributes?[.type] as? FileAttributeType, type != .typeRegular {
             throw ImageError(path: path, reason: "not a regular file")     // a FIFO or device would block or never end
         }

@@ -94,25 +94,33 @@ public final class FractureClassifier {
     }
 }
 
-/// Where the shipped model lives.
+/// Where the shipped model lives: the fold ensemble's directory weights/fracture-classifier/, or a single file
+/// weights/fracture-classifier.safetensors.
 public enum DefaultWeights {
+    public static let directoryName = "fracture-classifier"
     public static let fileName = "fracture-classifier.safetensors"
-    /// $FRACVIEW_WEIGHTS, else weights/<fileName> under the working directory or above the executable; nil if none.
+    /// $FRACVIEW_WEIGHTS, else weights/<directoryName> or weights/<fileName> under the working directory or above
+    /// the executable; nil if none.
     public static func locate() -> String? {
         let env = ProcessInfo.processInfo.environment
         if let p = env["FRACVIEW_WEIGHTS"], !p.isEmpty { return p }
         let fm = FileManager.default
-        let local = URL(fileURLWithPath: fm.currentDirectoryPath).appendingPathComponent("weights/\(fileName)").path
-        if fm.fileExists(atPath: local) { return local }
+        func found(in dir: URL) -> String? {
+            for name in [directoryName, fileName] {
+                let candidate = dir.appendingPathComponent("weights/\(name)").path
+                if fm.fileExists(atPath: candidate) { return candidate }
+            }
+            return nil
+        }
+        if let local = found(in: URL(fileURLWithPath: fm.currentDirectoryPath)) { return local }
         let exe = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first ?? ""
         var dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
         while dir.path != "/" && !dir.path.isEmpty {
-            let candidate = dir.appendingPathComponent("weights/\(fileName)").path
-            if fm.fileExists(atPath: candidate) { return candidate }
+            if let hit = found(in: dir) { return hit }
             dir = dir.deletingLastPathComponent()
         }
         return nil
     }
     public static let missingMessage =
-        "no default model found: pass --weights FILE, set FRACVIEW_WEIGHTS, or run from the fracview checkout (weights/)"
+        "no default model found: pass --weights FILE|DIR, set FRACVIEW_WEIGHTS, or run from the fracview checkout (weights/)"
 }

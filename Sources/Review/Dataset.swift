@@ -27,9 +27,12 @@ public struct DatasetCase: Sendable, Equatable {
     public let truth: GroundTruth
     /// Label files listing several classes (the case's class is the first line's).
     public let classesInLabelFile: [Int]
-    public init(imagePath: String, relativePath: String, split: String, truth: GroundTruth, classesInLabelFile: [Int]) {
+    /// The label file's boxes (where the annotator marked the fracture).
+    public let boxes: [LabelBox]
+    public init(imagePath: String, relativePath: String, split: String, truth: GroundTruth, classesInLabelFile: [Int],
+                boxes: [LabelBox] = []) {
         self.imagePath = imagePath; self.relativePath = relativePath; self.split = split
-        self.truth = truth; self.classesInLabelFile = classesInLabelFile
+        self.truth = truth; self.classesInLabelFile = classesInLabelFile; self.boxes = boxes
     }
 }
 
@@ -163,7 +166,7 @@ public struct YOLODataset: Sendable {
                 label = LabelFile(truth: .unlabelled(reason: "no label file"), classes: [], problems: [])
             }
             scan.cases.append(DatasetCase(imagePath: "\(imageDir)/\(name)", relativePath: rel, split: split,
-                                          truth: label.truth, classesInLabelFile: label.classes))
+                                          truth: label.truth, classesInLabelFile: label.classes, boxes: label.boxes))
         }
         scan.orphanLabels = labelNames.subtracting(usedLabels).sorted().map { "\(split)/labels/\($0)" }
         return scan

@@ -91,17 +91,32 @@ public enum DatasetAudit {
         return result.compactMap { $0 }
     }
 
+    /// Source groups over every image of the survey (see `GroupedSplit.groups`): same prefix, byte-identical
+    /// copies, and near-duplicate edges (cross-prefix ones only above `GroupedSplit.crossPrefixThreshold`).
+    public static func sourceGroups(survey: ImageSurvey, progress: ProgressHandler? = nil)
+        -> (items: [GroupedSplit.Item], groups: [[Int]], edges: [(Int, Int, Float)]) {
+        let items = survey.cases.map { GroupedSplit.Item(relativePath: $0.relativePath, classIndex: $0.truth.classIndex) }
+        var edges = survey.nearDuplicateEdges(pool: Array(survey.cases.indices), progress: progress)
+        var exact: [String: Int] = [:]
+        for (i, h) in survey.hashes.enumerated() { if let h { if let j = exact[h] { edges.append((i, j, 1)) } else { exact[h] = i } } }
+        return (items, GroupedSplit.groups(items: items, edges: edges), edges)
+    }
+
     /// A leak-free grouped manifest over every image (see `GroupedSplit`), with the original split proportions.
     public static func groupedSplit(dataset: YOLODataset, survey: ImageSurvey,
                                     progress: ProgressHandler? = nil) -> [(path: String, split: String)] {
-        let items = survey.cases.map { GroupedSplit.Item(relativePath: $0.relativePath, classIndex: $0.truth.classIndex) }
-        let edges = survey.nearDuplicateEdges(pool: Array(survey.cases.indices), progress: progress).map { ($0.0, $0.1) }
-        var exact: [String: Int] = [:], exactEdges: [(Int, Int)] = []
-        for (i, h) in survey.hashes.enumerated() { if let h { if let j = exact[h] { exactEdges.append((i, j)) } else { exact[h] = i } } }
-        let groups = GroupedSplit.groups(items: items, edges: edges + exactEdges)
+        let (items, groups, _) = sourceGroups(survey: survey, progress: progress)
         let assigned = GroupedSplit.assign(items: items, groups: groups, classCount: dataset.classes.count,
                                            fractions: originalFractions(dataset))
         return zip(items, assigned).map { ($0.relativePath, $1) }
+    }
+
+    /// K grouped, class-stratified folds over every labelled image (see `GroupedFolds`), and the groups report.
+    public static func groupedFolds(dataset: YOLODataset, survey: ImageSurvey, folds: Int,
+                                    progress: ProgressHandler? = nil) -> (rows: [GroupedFolds.Row], report: GroupsReport) {
+        let (items, groups, edges) = sourceGroups(survey: survey, progress: progress)
+        let rows = GroupedFolds.assign(items: items, groups: groups, classCount: dataset.classes.count, folds: folds)
+        return (rows, GroupsReport(items: items, groups: groups, edges: edges, rows: rows, folds: folds))
     }
 
     /// train/valid/test shares of the dataset as given; 80/10/10 when it does not have all three.

@@ -6,8 +6,33 @@ public struct EvaluatedCase: Sendable {
     /// nil: unlabelled (excluded from the metrics, counted).
     public let truth: Int?
     public let logits: [Double]
-    public init(relativePath: String, truth: Int?, logits: [Double]) {
-        self.relativePath = relativePath; self.truth = truth; self.logits = logits
+    /// The case's source group (from a manifest's `group` column): the bootstrap resamples groups when known.
+    public var group: String?
+    /// Every member of the model has seen it in training: excluded from the metrics, counted.
+    public var seen = false
+    /// The pointing game on this case (nil: no boxes or no CAM), and the CAM's mass inside the boxes.
+    public var pointingHit: Bool?
+    public var camMassInBoxes: Double?
+    public init(relativePath: String, truth: Int?, logits: [Double], group: String? = nil, seen: Bool = false,
+                pointingHit: Bool? = nil, camMassInBoxes: Double? = nil) {
+        self.relativePath = relativePath; self.truth = truth; self.logits = logits; self.group = group
+        self.seen = seen; self.pointingHit = pointingHit; self.camMassInBoxes = camMassInBoxes
+    }
+}
+
+/// The pointing game of one class, or of all.
+public struct PointingScore: Codable, Sendable, Equatable {
+    public let n: Int
+    public let hitRate: Double?
+    public let camMassInBoxes: Double?
+    enum CodingKeys: String, CodingKey { case n, hitRate = "hit_rate", camMassInBoxes = "cam_mass_in_boxes" }
+
+    init(_ cases: [EvaluatedCase]) {
+        let hits = cases.compactMap(\.pointingHit)
+        let mass = cases.compactMap(\.camMassInBoxes)
+        n = hits.count
+        hitRate = hits.isEmpty ? nil : Double(hits.filter { $0 }.count) / Double(hits.count)
+        camMassInBoxes = mass.isEmpty ? nil : mass.reduce(0, +) / Double(mass.count)
     }
 }
 
@@ -56,6 +81,16 @@ public struct EvaluationReport: Codable, Sendable {
     public let eceAfterTemperature: Double?
     public let nllAfterTemperature: Double?
     public let errorsByConfidence: [ReportedError]
+    /// Cases scored (held-out for the model) and cases left out because every member had seen them.
+    public let heldOut: Int
+    public let seen: Int
+    public let seenCases: [String]
+    /// "group bootstrap" when every scored case has a group (resampling source groups), else "bootstrap".
+    public let ciMethod: String
+    public let groups: Int?
+    /// Over the held-out labelled cases with boxes; per class by the dataset label.
+    public let pointingGame: PointingScore
+    public let pointingGameByClass: [String: PointingScore]
 
     enum CodingKeys: String, CodingKey {
         case dataset, split, classes, n, unlabelled, undecodable, accuracy, errors, ece, reliability, nll, temperature
@@ -66,13 +101,18 @@ public struct EvaluationReport: Codable, Sendable {
         case macroF1CI95 = "macro_f1_ci95", bootstrapResamples = "bootstrap_resamples", bootstrapSeed = "bootstrap_seed"
         case temperatureNote = "temperature_note", eceAfterTemperature = "ece_after_temperature"
         case nllAfterTemperature = "nll_after_temperature", errorsByConfidence = "errors_by_confidence"
+        case heldOut = "held_out", seen, seenCases = "seen_cases", ciMethod = "ci_method", groups
+        case pointingGame = "pointing_game", pointingGameByClass = "pointing_game_by_class"
     }
 
     /// Computes every metric. `validation` (the valid split's outcomes) is used only to fit the temperature.
     public init(cases: [EvaluatedCase], classes: [String], validation: [EvaluatedCase]?, validationNote: String? = nil,
                 dataset: String = "", split: String = "", weightsID: String = "",
                 resamples: Int = Bootstrap.defaultResamples, seed: UInt64 = Bootstrap.defaultSeed) {
-        let scored = cases.filter { $0.truth != nil }
+        heldOut = cases.filter { !$0.seen }.count
+        seen = cases.count - heldOut
+        seenCases = cases.filter(\.seen).map(\.relativePath)
+        let scored = cases.filter { $0.truth != nil && !$0.seen }
         let truth = scored.map { $0.truth! }
         let probabilities = scored.map { Softmax.probabilities($0.logits) }
         let predicted = probabilities.map { TopKAccuracy.topK($0, k: 1)[0] }
@@ -81,7 +121,7 @@ public struct EvaluationReport: Codable, Sendable {
         self.dataset = dataset; self.split = split; self.weightsID = weightsID
         self.classes = classes
         n = scored.count
-        unlabelled = cases.filter { $0.truth == nil }.map(\.relativePath)
+        unlabelled = cases.filter { $0.truth == nil && !$0.seen }.map(\.relativePath)
         undecodable = []
         accuracy = metrics.accuracy
         macroPrecision = metrics.macroPrecision; macroRecall = metrics.macroRecall; macroF1 = metrics.macroF1
@@ -91,8 +131,26 @@ public struct EvaluationReport: Codable, Sendable {
         errors = matrix.errors
         criticalErrors = CriticalErrorPair.count(in: matrix, classNames: classes)
         top2Accuracy = TopKAccuracy.accuracy(probabilities: probabilities, truth: truth, k: 2)
+        let groupNames = scored.map(\.group)
+        let grouped = !scored.isEmpty && groupNames.allSatisfy { $0 != nil }
+        var groupIDs: [Int]?
+        if grouped {
+            var ids: [String: Int] = [:]
+            groupIDs = groupNames.map { name in ids[name!] ?? { ids[name!] = ids.count; return ids.count - 1 }() }
+            groups = ids.count
+        } else {
+            groups = nil
+        }
+        ciMethod = grouped ? "group bootstrap" : "bootstrap"
+        pointingGame = PointingScore(scored)
+        var byClass: [String: PointingScore] = [:]
+        for (k, name) in classes.enumerated() {
+            let of = scored.filter { $0.truth == k && $0.pointingHit != nil }
+            if !of.isEmpty { byClass[name] = PointingScore(of) }
+        }
+        pointingGameByClass = byClass
         let ci = Bootstrap.intervals(truth: truth, predicted: predicted, classCount: classes.count,
-                                     resamples: resamples, seed: seed)
+                                     resamples: resamples, seed: seed, groups: groupIDs)
         accuracyCI95 = ci?.accuracy; macroF1CI95 = ci?.macroF1
         bootstrapResamples = resamples; bootstrapSeed = seed
         let calibration = Calibration(probabilities: probabilities, truth: truth)
@@ -100,7 +158,7 @@ public struct EvaluationReport: Codable, Sendable {
         let logits = scored.map(\.logits)
         nll = scored.isEmpty ? nil : TemperatureScaling.nll(logits: logits, truth: truth, temperature: 1)
 
-        let valid = (validation ?? []).filter { $0.truth != nil }
+        let valid = (validation ?? []).filter { $0.truth != nil && !$0.seen }
         if let t = TemperatureScaling.fit(logits: valid.map(\.logits), truth: valid.map { $0.truth! }) {
             temperature = t
             let atLimit = t > TemperatureScaling.searchLimit * 0.99 || t < 1.01 / TemperatureScaling.searchLimit
@@ -155,6 +213,13 @@ public struct EvaluationReport: Codable, Sendable {
         try c.encode(eceAfterTemperature, forKey: .eceAfterTemperature)
         try c.encode(nllAfterTemperature, forKey: .nllAfterTemperature)
         try c.encode(errorsByConfidence, forKey: .errorsByConfidence)
+        try c.encode(heldOut, forKey: .heldOut)
+        try c.encode(seen, forKey: .seen)
+        try c.encode(seenCases, forKey: .seenCases)
+        try c.encode(ciMethod, forKey: .ciMethod)
+        try c.encode(groups, forKey: .groups)
+        try c.encode(pointingGame, forKey: .pointingGame)
+        try c.encode(pointingGameByClass, forKey: .pointingGameByClass)
     }
 
     public func json() throws -> Data {

@@ -25,11 +25,13 @@ public enum EvaluationRunner {
         return mapping
     }
 
-    public static func run(cases: [DatasetCase], classifier: FractureClassifier, mapping: [Int: Int],
+    /// Runs `classifier` (a fold ensemble: each case by the members that have not seen it) on every case, with
+    /// Grad-CAM for the pointing game. `groups` maps relative paths to source groups (from a manifest).
+    public static func run(cases: [DatasetCase], classifier: CaseClassifier, mapping: [Int: Int],
+                           groups: [String: String] = [:],
                            stage: String = "inference", progress: ProgressHandler? = nil) -> Outcome {
-        let info = classifier.info
-        let height = info.inputSize.count == 2 ? info.inputSize[0] : 224
-        let width = info.inputSize.count == 2 ? info.inputSize[1] : 224
+        let spec = classifier.inferenceSpec
+        let height = spec.height, width = spec.width
         var evaluated: [EvaluatedCase] = [], undecodable: [String] = []
         for (i, c) in cases.enumerated() {
             defer { progress?(stage, i + 1, cases.count) }
@@ -38,10 +40,14 @@ public enum EvaluationRunner {
                 undecodable.append("\(c.relativePath): \(String("\(error)".split(separator: "\n").first ?? "cannot decode"))")
                 continue
             }
-            let input = ModelInput.tensor(from: image, width: width, height: height, mean: info.mean, std: info.std)
-            let output = classifier.run(input: input, gradcam: false)
-            evaluated.append(EvaluatedCase(relativePath: c.relativePath, truth: c.truth.classIndex.flatMap { mapping[$0] },
-                                           logits: output.logits.map(Double.init)))
+            let input = ModelInput.tensor(from: image, width: width, height: height, mean: spec.mean, std: spec.std)
+            let (output, membership) = classifier.runHeldOut(input: input, thumbnail: Thumbnail(image), gradcam: true)
+            let cam = output.gradcam
+            evaluated.append(EvaluatedCase(
+                relativePath: c.relativePath, truth: c.truth.classIndex.flatMap { mapping[$0] },
+                logits: output.logits.map(Double.init), group: groups[c.relativePath], seen: membership.seenInTraining,
+                pointingHit: cam.flatMap { PointingGame.hit($0.values, width: $0.width, height: $0.height, boxes: c.boxes) },
+                camMassInBoxes: cam.flatMap { PointingGame.massInBoxes($0.values, width: $0.width, height: $0.height, boxes: c.boxes) }))
         }
         return Outcome(evaluated: evaluated, undecodable: undecodable)
     }

@@ -12,8 +12,11 @@ public enum EvaluationText {
         out += "weights \(r.weightsID) · \(r.n) labelled cases scored"
         if !r.unlabelled.isEmpty { out += " · \(r.unlabelled.count) unlabelled excluded" }
         if !r.undecodable.isEmpty { out += " · \(r.undecodable.count) undecodable excluded" }
-        out += "\n\n"
-        out += "Accuracy      \(pct(r.accuracy))  95% CI \(ci(r.accuracyCI95))\n"
+        out += "\nheld-out for the model: \(r.heldOut) cases"
+        out += r.seen > 0 ? " · \(r.seen) seen in training left out\n" : "\n"
+        out += "\n"
+        let method = r.ciMethod + (r.groups.map { " over \($0) source groups" } ?? " over cases")
+        out += "Accuracy      \(pct(r.accuracy))  95% CI \(ci(r.accuracyCI95))  (\(method))\n"
         out += "Macro F1      \(pct(r.macroF1))  95% CI \(ci(r.macroF1CI95))\n"
         out += "Weighted F1   \(pct(r.weightedF1))\n"
         out += "Top-2 acc.    \(pct(r.top2Accuracy))\n"
@@ -26,6 +29,10 @@ public enum EvaluationText {
             out += "Temperature   T = \(num(t)) (\(r.temperatureNote)); after scaling ECE \(num(r.eceAfterTemperature)), NLL \(num(r.nllAfterTemperature))\n"
         } else {
             out += "Temperature   \(r.temperatureNote)\n"
+        }
+        if r.pointingGame.n > 0 {
+            out += "Pointing game \(pct(r.pointingGame.hitRate)) of \(r.pointingGame.n) cases with boxes (CAM maximum's cell overlaps a box); "
+                + "CAM mass in boxes \(pct(r.pointingGame.camMassInBoxes))\n"
         }
         out += "\n" + "class".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "precision  recall     F1  support\n"
         for c in r.perClass {

@@ -19,16 +19,59 @@ public struct GroupedSplit: Sendable {
         return (name as NSString).deletingPathExtension
     }
 
-    /// Groups of item indices: union of near-duplicate `edges` and same-prefix sets.
-    public static func groups(items: [Item], edges: [(Int, Int)]) -> [[Int]] {
+    /// A single near-duplicate edge between different source prefixes joins their groups at this score.
+    public static let crossPrefixThreshold: Float = 0.97
+    /// Below it, two groups of different prefixes join when at least `crossPrefixPairs` distinct image pairs
+    /// between them score `crossPrefixPairThreshold`: the copies of one source X-ray match each other's copies
+    /// again and again, while a different X-ray of the same anatomy matches by chance once. (Seen on HBFMID: pairs
+    /// at 0.92–0.96 are the same X-ray flipped as often as not; one chain of single 0.90 edges grew to 123 images.
+    /// docs/review.md, "Groups".)
+    public static let crossPrefixPairThreshold: Float = 0.92
+    public static let crossPrefixPairs = 2
+
+    /// Groups of item indices, each one source X-ray and its copies:
+    /// 1. near-duplicate `edges` (i, j, similarity; the caller passes edges at or above the audit's threshold, and
+    ///    byte-identical copies as similarity 1) join images of the same source prefix;
+    /// 2. an image that no edge joins to anything stays with its prefix (with the prefix's first image), so a
+    ///    heavily augmented copy is never split from its source;
+    /// 3. groups of different prefixes join by the cross-prefix rule above.
+    /// The prefix alone is not a source: HBFMID reuses file names across its class folders (its "13_jpg" holds
+    /// three X-rays of three classes), so same-prefix images join only through an edge, or as a last resort.
+    public static func groups(items: [Item], edges: [(Int, Int, Float)]) -> [[Int]] {
         var uf = UnionFind(count: items.count)
-        var firstWithPrefix: [String: Int] = [:]
-        for (i, item) in items.enumerated() {
-            let key = sourcePrefix(ofPath: item.relativePath)
-            if let j = firstWithPrefix[key] { uf.union(i, j) } else { firstWithPrefix[key] = i }
+        let prefixes = items.map { sourcePrefix(ofPath: $0.relativePath) }
+        var linked = [Bool](repeating: false, count: items.count)
+        for (a, b, _) in edges where a != b && prefixes[a] == prefixes[b] {
+            uf.union(a, b)
+            linked[a] = true; linked[b] = true
         }
-        for (a, b) in edges { uf.union(a, b) }
+        var firstTwo: [String: [Int]] = [:]
+        for (i, key) in prefixes.enumerated() where firstTwo[key, default: []].count < 2 { firstTwo[key, default: []].append(i) }
+        for (i, key) in prefixes.enumerated() where !linked[i] {
+            if let partner = firstTwo[key]?.first(where: { $0 != i }) { uf.union(i, partner) }
+        }
+        // Cross-prefix: count distinct image pairs per pair of same-prefix groups.
+        let base = items.indices.map { uf.find($0) }
+        var strong = Set<[Int]>(), pairs: [[Int]: Set<[Int]>] = [:]
+        for (a, b, similarity) in edges where a != b && prefixes[a] != prefixes[b] && base[a] != base[b] {
+            let key = [min(base[a], base[b]), max(base[a], base[b])]
+            if similarity >= crossPrefixThreshold { strong.insert(key) }
+            if similarity >= crossPrefixPairThreshold { pairs[key, default: []].insert([min(a, b), max(a, b)]) }
+        }
+        for key in strong { uf.union(key[0], key[1]) }
+        for (key, set) in pairs where set.count >= crossPrefixPairs { uf.union(key[0], key[1]) }
         return uf.groups()
+    }
+
+    /// Each group's name: the smallest source prefix among its members, with "-2", "-3", … for the second and
+    /// later groups (in the order given) that share it. Stable and readable.
+    public static func groupNames(_ groups: [[Int]], items: [Item]) -> [String] {
+        var used: [String: Int] = [:]
+        return groups.map { members in
+            let base = members.map { sourcePrefix(ofPath: items[$0].relativePath) }.min() ?? ""
+            used[base, default: 0] += 1
+            return used[base]! == 1 ? base : "\(base)-\(used[base]!)"
+        }
     }
 
     /// Assigns groups to train/valid/test with `fractions` (of images), returning one split name per item.

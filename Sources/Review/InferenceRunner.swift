@@ -20,6 +20,23 @@ public struct InferenceSpec: Sendable, Equatable {
 public protocol CaseClassifier: AnyObject {
     var inferenceSpec: InferenceSpec { get }
     func run(input: [Float], gradcam: Bool) -> ClassifierOutput
+    /// The output for a case held out from training where the model can tell (`EnsembleClassifier`), and which
+    /// members gave it. `thumbnail` is the case's near-duplicate thumbnail.
+    func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> (ClassifierOutput, Membership)
+}
+
+extension CaseClassifier {
+    /// A single model with no training record.
+    public func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> (ClassifierOutput, Membership) {
+        (run(input: input, gradcam: gradcam), .untracked)
+    }
+}
+
+/// A case's image prepared once: the model's normalised input and the thumbnail membership is decided on.
+public struct PreparedInput: Sendable {
+    public let tensor: [Float]
+    public let thumbnail: Thumbnail?
+    public init(tensor: [Float], thumbnail: Thumbnail? = nil) { self.tensor = tensor; self.thumbnail = thumbnail }
 }
 
 extension FractureClassifier: CaseClassifier {
@@ -38,6 +55,8 @@ public struct InferenceResult: Sendable, Equatable {
     /// SHA-256 (hex) of the image file's bytes.
     public let imageHash: String
     public let fromCache: Bool
+    /// Which members gave the prediction, and whether the case is held-out for them.
+    public var membership: Membership = .untracked
     public var predicted: Int { probabilities.indices.max(by: { probabilities[$0] < probabilities[$1] }) ?? 0 }
     public var confidence: Float { probabilities.isEmpty ? 0 : probabilities[predicted] }
 }
@@ -62,18 +81,22 @@ public enum CaseInference: Sendable, Equatable {
 /// prefers polling reads `generation`, which grows by one per finished case.
 public final class InferenceRunner: @unchecked Sendable {
     /// Turns an image file's bytes into the model's normalised CHW input; throws for an undecodable image.
-    public typealias InputLoader = @Sendable (_ path: String, _ data: Data, _ spec: InferenceSpec) throws -> [Float]
+    public typealias InputLoader = @Sendable (_ path: String, _ data: Data, _ spec: InferenceSpec) throws -> PreparedInput
 
-    /// The real pipeline: Imaging's decoder, then torchvision-style resize and normalisation.
+    /// The real pipeline: Imaging's decoder (once), then torchvision-style resize and normalisation, and the thumbnail.
     public static let imagingLoader: InputLoader = { path, data, spec in
         let image = try ImageDecoder.decode(data: data, name: path)
-        return ModelInput.tensor(from: image, width: spec.width, height: spec.height, mean: spec.mean, std: spec.std)
+        return PreparedInput(tensor: ModelInput.tensor(from: image, width: spec.width, height: spec.height,
+                                                       mean: spec.mean, std: spec.std),
+                             thumbnail: Thumbnail(image))
     }
 
     public let imagePaths: [String]
     public let spec: InferenceSpec
 
     private let classifier: CaseClassifier
+    /// Model class order → dataset class order; results are always in dataset order (the cache keeps model order).
+    public let mapping: ClassMapping?
     private let store: ReviewStore?
     private let loader: InputLoader
     private let onUpdate: (@Sendable (Int) -> Void)?
@@ -94,10 +117,11 @@ public final class InferenceRunner: @unchecked Sendable {
     private var stopRequested = false
     private var lastStoreError: String?
 
-    public init(imagePaths: [String], classifier: CaseClassifier, store: ReviewStore?,
+    public init(imagePaths: [String], classifier: CaseClassifier, store: ReviewStore?, mapping: ClassMapping? = nil,
                 loader: @escaping InputLoader = InferenceRunner.imagingLoader,
                 onUpdate: (@Sendable (Int) -> Void)? = nil) {
         self.imagePaths = imagePaths
+        self.mapping = mapping
         self.classifier = classifier
         self.spec = classifier.inferenceSpec
         self.store = store
@@ -107,10 +131,11 @@ public final class InferenceRunner: @unchecked Sendable {
     }
 
     public convenience init(cases: [DatasetCase], classifier: CaseClassifier, store: ReviewStore?,
+                            mapping: ClassMapping? = nil,
                             loader: @escaping InputLoader = InferenceRunner.imagingLoader,
                             onUpdate: (@Sendable (Int) -> Void)? = nil) {
-        self.init(imagePaths: cases.map(\.imagePath), classifier: classifier, store: store, loader: loader,
-                  onUpdate: onUpdate)
+        self.init(imagePaths: cases.map(\.imagePath), classifier: classifier, store: store, mapping: mapping,
+                  loader: loader, onUpdate: onUpdate)
     }
 
     // MARK: Control
@@ -260,32 +285,38 @@ public final class InferenceRunner: @unchecked Sendable {
             do {
                 if let cached = try store.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),
                    cached.gradcam != nil {
-                    return .done(InferenceResult(probabilities: cached.probabilities, attention: cached.attention,
-                                                 gradcam: cached.gradcam, imageHash: hash, fromCache: true))
+                    return .done(InferenceResult(probabilities: datasetOrder(cached.probabilities), attention: cached.attention,
+                                                 gradcam: cached.gradcam, imageHash: hash, fromCache: true,
+                                                 membership: cached.membership))
                 }
             } catch {
                 noteStoreError(error)
             }
         }
-        let input: [Float]
+        let input: PreparedInput
         do {
             input = try loader(path, data, spec)
         } catch {
             let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
             return .failed(text)
         }
-        let output = classifier.run(input: input, gradcam: true)
+        let (output, membership) = classifier.runHeldOut(input: input.tensor, thumbnail: input.thumbnail, gradcam: true)
         if let store {
             do {
                 try store.storePrediction(CachedPrediction(imageHash: hash, weightsID: spec.weightsID,
                                                            probabilities: output.probabilities,
-                                                           attention: output.attention, gradcam: output.gradcam))
+                                                           attention: output.attention, gradcam: output.gradcam,
+                                                           membership: membership))
             } catch {
                 noteStoreError(error)
             }
         }
-        return .done(InferenceResult(probabilities: output.probabilities, attention: output.attention,
-                                     gradcam: output.gradcam, imageHash: hash, fromCache: false))
+        return .done(InferenceResult(probabilities: datasetOrder(output.probabilities), attention: output.attention,
+                                     gradcam: output.gradcam, imageHash: hash, fromCache: false, membership: membership))
+    }
+
+    private func datasetOrder(_ probabilities: [Float]) -> [Float] {
+        mapping.map { $0.toDataset(probabilities) } ?? probabilities
     }
 
     private func noteStoreError(_ error: Error) {

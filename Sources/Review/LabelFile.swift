@@ -9,6 +9,8 @@ struct LabelFile: Equatable {
     var classes: [Int]
     /// One line per defect, prefixed with the label's path.
     var problems: [String]
+    /// Every well-formed line's box, in file order.
+    var boxes: [LabelBox] = []
 
     static func read(path: String, displayPath: String, classCount: Int?) -> LabelFile {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -19,6 +21,7 @@ struct LabelFile: Equatable {
 
     static func parse(_ text: String, displayPath: String, classCount: Int?) -> LabelFile {
         var classes: [Int] = []
+        var boxes: [LabelBox] = []
         var first: Int?
         var problems: [String] = []
         var lineNumber = 0
@@ -52,15 +55,17 @@ struct LabelFile: Equatable {
                 report("coordinates outside [0, 1]")
                 continue
             }
+            boxes.append(LabelBox(classIndex: id, cx: coords[0]!, cy: coords[1]!, w: coords[2]!, h: coords[3]!))
             if first == nil { first = id }
             if !classes.contains(id) { classes.append(id) }
         }
         if let reason = reasons.first {
-            return LabelFile(truth: .unlabelled(reason: "bad label file: " + reason), classes: classes, problems: problems)
+            return LabelFile(truth: .unlabelled(reason: "bad label file: " + reason), classes: classes, problems: problems,
+                             boxes: boxes)
         }
         guard let first else {
             return LabelFile(truth: .unlabelled(reason: "empty label file"), classes: [], problems: [])
         }
-        return LabelFile(truth: .labelled(first), classes: classes, problems: [])
+        return LabelFile(truth: .labelled(first), classes: classes, problems: [], boxes: boxes)
     }
 }

@@ -6,22 +6,33 @@ public struct ConfidenceInterval: Sendable, Equatable, Codable {
 
 /// Bootstrap CIs for accuracy and macro-F1: resample the cases with replacement `resamples` times
 /// (seeded SplitMix64, so runs are identical), take the 2.5th and 97.5th percentiles (linear interpolation,
-/// as numpy.percentile does).
+/// as numpy.percentile does). With `groups` (a group id per case) it is a group bootstrap: each resample draws as
+/// many groups as there are, with replacement, and takes every case of each, since copies of one source X-ray are
+/// not independent cases.
 public enum Bootstrap {
     public static let defaultResamples = 1000
     public static let defaultSeed: UInt64 = 20231007
 
     public static func intervals(truth: [Int], predicted: [Int], classCount: Int,
-                                 resamples: Int = defaultResamples, seed: UInt64 = defaultSeed)
+                                 resamples: Int = defaultResamples, seed: UInt64 = defaultSeed, groups: [Int]? = nil)
         -> (accuracy: ConfidenceInterval, macroF1: ConfidenceInterval)? {
         let n = truth.count
         guard n > 0, resamples > 0 else { return nil }
+        // The resampling units: one case each, or the cases of each group.
+        var units: [[Int]] = (0..<n).map { [$0] }
+        if let groups, groups.count == n {
+            var members: [Int: [Int]] = [:]
+            for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
+            units = members.keys.sorted().map { members[$0]! }
+        }
         var rng = SplitMix64(seed: seed)
         var accuracies: [Double] = [], f1s: [Double] = []
         accuracies.reserveCapacity(resamples); f1s.reserveCapacity(resamples)
         for _ in 0..<resamples {
             var m = ConfusionMatrix(classCount: classCount)
-            for _ in 0..<n { let i = rng.index(below: n); m.add(truth: truth[i], predicted: predicted[i]) }
+            for _ in 0..<units.count {
+                for i in units[rng.index(below: units.count)] { m.add(truth: truth[i], predicted: predicted[i]) }
+            }
             let metrics = ClassificationMetrics(matrix: m, classNames: [])
             accuracies.append(metrics.accuracy ?? 0)
             f1s.append(metrics.macroF1 ?? 0)

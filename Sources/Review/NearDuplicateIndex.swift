@@ -100,6 +100,12 @@ public struct NearDuplicateIndex: Sendable {
 
     private func queryVariants(_ query: Int) -> [Float] {
         guard let values = thumbnails[query]?.values else { return [] }
+        return Self.variants(of: values)
+    }
+
+    /// The query side of the fine score: the centre crop of the thumbnail flipped 4 ways and rotated over
+    /// `angles`, each normalised, `cropLength` floats apiece.
+    static func variants(of values: [Float]) -> [Float] {
         var out: [Float] = []
         out.reserveCapacity(Self.flips.count * Self.angles.count * Self.cropLength)
         for flip in Self.flips {
@@ -110,6 +116,14 @@ public struct NearDuplicateIndex: Sendable {
             }
         }
         return out
+    }
+
+    /// The coarse vector of a thumbnail (8×8 box average), and its centre crop (unrotated, unflipped):
+    /// what the pool side of the matching needs, and all a training signature stores.
+    static func coarseAndCentre(_ values: [Float]) -> (coarse: [Float], centre: [Float]) {
+        let small = boxDown(values, side: Thumbnail.side, to: coarseSide)
+        let centre = sample(values, angle: 0, h: false, v: false)
+        return (small, Array(centre[0..<(4 * cropHalf * cropHalf)]))
     }
 
     // MARK: - Pixel helpers

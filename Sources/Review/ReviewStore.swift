@@ -45,9 +45,11 @@ public struct CachedPrediction: Sendable, Equatable {
     public var probabilities: [Float]
     public var attention: FeatureMap
     public var gradcam: FeatureMap?
-    public init(imageHash: String, weightsID: String, probabilities: [Float], attention: FeatureMap, gradcam: FeatureMap?) {
+    public var membership: Membership
+    public init(imageHash: String, weightsID: String, probabilities: [Float], attention: FeatureMap, gradcam: FeatureMap?,
+                membership: Membership = .untracked) {
         self.imageHash = imageHash; self.weightsID = weightsID; self.probabilities = probabilities
-        self.attention = attention; self.gradcam = gradcam
+        self.attention = attention; self.gradcam = gradcam; self.membership = membership
     }
 }
 
@@ -250,8 +252,16 @@ public final class ReviewStore: @unchecked Sendable {
             else { return nil }
             gradcam = map
         }
+        // Which members gave it (v2); rows from v1 databases are single models without a training record.
+        var membership = Membership.untracked
+        if let used: String = row["members"], let count: Int = row["member_count"] {
+            let ids = used.split(separator: ",").compactMap { Int($0) }
+            guard !ids.isEmpty, count >= ids.count else { return nil }
+            membership = Membership(used: ids, memberCount: count, seenInTraining: (row["seen_in_training"] as Int?) == 1,
+                                    signaturesKnown: (row["signatures_known"] as Int?) == 1)
+        }
         return CachedPrediction(imageHash: imageHash, weightsID: weightsID, probabilities: probabilities,
-                                attention: attention, gradcam: gradcam)
+                                attention: attention, gradcam: gradcam, membership: membership)
     }
 
     public func storePrediction(_ prediction: CachedPrediction) throws {
@@ -259,15 +269,19 @@ public final class ReviewStore: @unchecked Sendable {
             try db.execute(sql: """
                 INSERT OR REPLACE INTO prediction_cache
                   (image_hash, weights_id, probabilities, attention, attention_width, attention_height,
-                   gradcam, gradcam_width, gradcam_height, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   gradcam, gradcam_width, gradcam_height, created_at,
+                   members, member_count, seen_in_training, signatures_known)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [prediction.imageHash, prediction.weightsID,
                                  FloatBlob.encode(prediction.probabilities),
                                  FloatBlob.encode(prediction.attention.values),
                                  prediction.attention.width, prediction.attention.height,
                                  prediction.gradcam.map { FloatBlob.encode($0.values) },
                                  prediction.gradcam?.width, prediction.gradcam?.height,
-                                 ReviewTime.string(Date())])
+                                 ReviewTime.string(Date()),
+                                 prediction.membership.used.map(String.init).joined(separator: ","),
+                                 prediction.membership.memberCount, prediction.membership.seenInTraining ? 1 : 0,
+                                 prediction.membership.signaturesKnown ? 1 : 0])
         }
     }
 
@@ -320,6 +334,23 @@ public final class ReviewStore: @unchecked Sendable {
                   created_at TEXT NOT NULL,
                   PRIMARY KEY (image_hash, weights_id)
                 );
+                """)
+        }
+        migrator.registerMigration("v2") { db in
+            // Fold ensembles: which members gave a cached prediction and whether the image was held out for them;
+            // class names with each decision, so a row is readable whatever order a later model uses.
+            try db.execute(sql: """
+                ALTER TABLE prediction_cache ADD COLUMN members TEXT;          -- member ids used, comma-separated
+                ALTER TABLE prediction_cache ADD COLUMN member_count INTEGER;
+                ALTER TABLE prediction_cache ADD COLUMN seen_in_training INTEGER;
+                ALTER TABLE prediction_cache ADD COLUMN signatures_known INTEGER;
+                ALTER TABLE decision ADD COLUMN truth_class TEXT;
+                ALTER TABLE decision ADD COLUMN predicted_class TEXT;
+                ALTER TABLE decision ADD COLUMN reviewer_class TEXT;
+                UPDATE decision SET
+                  truth_class = json_extract((SELECT classes FROM session WHERE id = 1), '$[' || truth || ']'),
+                  predicted_class = json_extract((SELECT classes FROM session WHERE id = 1), '$[' || predicted || ']'),
+                  reviewer_class = json_extract((SELECT classes FROM session WHERE id = 1), '$[' || reviewer_label || ']');
                 """)
         }
         return migrator
@@ -438,17 +469,23 @@ public final class ReviewStore: @unchecked Sendable {
     }
 
     private static func upsert(_ db: Database, _ d: ReviewDecision) throws {
+        // The class names next to the indices (v2), from the session's dataset classes: a row stays readable
+        // whatever class order a later model or dataset uses.
         try db.execute(sql: """
             INSERT INTO decision (reviewer, split, relative_path, status, truth, predicted, probabilities,
-                                  reviewer_label, note, reviewed_at, weights_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  reviewer_label, note, reviewed_at, weights_id, truth_class, predicted_class, reviewer_class)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                    json_extract((SELECT classes FROM session WHERE id = 1), '$[' || ? || ']'),
+                    json_extract((SELECT classes FROM session WHERE id = 1), '$[' || ? || ']'),
+                    json_extract((SELECT classes FROM session WHERE id = 1), '$[' || ? || ']'))
             ON CONFLICT(reviewer, split, relative_path) DO UPDATE SET
               status = excluded.status, truth = excluded.truth, predicted = excluded.predicted,
               probabilities = excluded.probabilities, reviewer_label = excluded.reviewer_label, note = excluded.note,
-              reviewed_at = excluded.reviewed_at, weights_id = excluded.weights_id
+              reviewed_at = excluded.reviewed_at, weights_id = excluded.weights_id, truth_class = excluded.truth_class,
+              predicted_class = excluded.predicted_class, reviewer_class = excluded.reviewer_class
             """, arguments: [d.reviewer, d.split, d.relativePath, d.status.rawValue, d.truth, d.predicted,
                              try jsonString(d.probabilities), d.reviewerLabel, d.note,
-                             ReviewTime.string(d.reviewedAt), d.weightsID])
+                             ReviewTime.string(d.reviewedAt), d.weightsID, d.truth, d.predicted, d.reviewerLabel])
     }
 
     private static func decision(from row: Row) throws -> ReviewDecision {

@@ -32,6 +32,26 @@ public enum SplitManifest {
         return result
     }
 
+    /// Path → (split, group) from a manifest with a `path` column and a `split` or a `group` column (or both), as
+    /// `fracview audit --write-split` and `--write-folds` write them. Throws a one-line error otherwise.
+    public static func readRows(path: String) throws -> [String: (split: String?, group: String?)] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError("\(path): cannot read manifest") }
+        let records = parseCSV(String(decoding: data, as: UTF8.self))
+        guard let header = records.first, let pathCol = header.firstIndex(of: "path") else {
+            throw DatasetError("\(path): manifest needs a header with a path column, and split or group")
+        }
+        let splitCol = header.firstIndex(of: "split"), groupCol = header.firstIndex(of: "group")
+        guard splitCol != nil || groupCol != nil else {
+            throw DatasetError("\(path): manifest needs a split or a group column")
+        }
+        var result: [String: (split: String?, group: String?)] = [:]
+        for record in records.dropFirst() where record.count > pathCol {
+            func field(_ col: Int?) -> String? { col.flatMap { $0 < record.count ? record[$0] : nil } }
+            result[record[pathCol]] = (field(splitCol), field(groupCol))
+        }
+        return result
+    }
+
     static func quote(_ field: String) -> String {
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""

@@ -24,6 +24,9 @@ struct CaseHeaderPanel: Panel {
         col += 1
         var right = ""
         if let audit = s.auditHeadline { right = "⚠ \(audit) " }
+        if kase.classesInLabelFile.count > 1 {
+            right = "label file: \(kase.classesInLabelFile.map(String.init).joined(separator: "+")) (several classes) " + right
+        }
         let rightWidth = right.unicodeScalars.count
         let nameWidth = rect.width - col - rightWidth - 1
         if nameWidth > 4 {
@@ -52,6 +55,25 @@ struct CaseHeaderPanel: Panel {
         case .ready(let pred):
             col += c.put(row, col, "\(name(pred.predicted, s.classes)) \(percent(pred.confidence))",
                          p.style(p.prediction, bold: true, bg: p.surface))
+            // Does the CAM's maximum fall in one of the annotator's boxes (the pointing game)?
+            if wide, let cam = pred.gradcam,
+               let hit = PointingGame.hit(cam.values, width: cam.width, height: cam.height, boxes: kase.boxes) {
+                col += c.put(row, col, hit ? "  CAM ✓ in box" : "  CAM ✗ outside", p.style(hit ? p.agree : p.muted, bg: p.surface))
+            }
+            // Was this case in the model's training set? Seen cases are not an honest test.
+            let m = pred.membership
+            if m.seenInTraining {
+                col += c.put(row, col, "  ⚠ seen in training", p.style(p.disagree, bold: true, bg: p.surface))
+            } else if m.signaturesKnown {
+                col += c.put(row, col, wide ? "  held-out (\(m.used.count)/\(m.memberCount))" : " held-out",
+                             p.style(p.muted, bg: p.surface))
+            } else if wide {
+                col += c.put(row, col, " (training set unknown)", p.style(p.muted, bg: p.surface))
+            }
+            if s.filter == .likelyLabelErrors, let issue = s.labelIssues[index], issue.suggested != truth {
+                col += c.put(row, col, "  suggest \(name(issue.suggested, s.classes))\(issue.flagged ? " ⚑" : "")",
+                             p.style(p.flagged, bold: true, bg: p.surface))
+            }
             if let t = truth {
                 let agree = t == pred.predicted
                 col += c.put(row, col, agree ? "  ✓ agree" : "  ✗ disagree",
@@ -70,7 +92,7 @@ struct CaseHeaderPanel: Panel {
                       maxWidth: max(0, rect.width - col - 1))
             }
         } else {
-            c.put(row, col, "not reviewed", p.style(p.muted, bg: p.surface))
+            c.put(row, col, "not reviewed yet", p.style(p.muted, bg: p.surface))
         }
     }
 

@@ -8,8 +8,10 @@ public struct CasePrediction: Sendable, Equatable {
     public var probabilities: [Float]
     public var attention: FeatureMap?
     public var gradcam: FeatureMap?
-    public init(probabilities: [Float], attention: FeatureMap?, gradcam: FeatureMap?) {
-        self.probabilities = probabilities; self.attention = attention; self.gradcam = gradcam
+    /// Which members gave it, and whether the case is held-out for them.
+    public var membership: Membership
+    public init(probabilities: [Float], attention: FeatureMap?, gradcam: FeatureMap?, membership: Membership = .untracked) {
+        self.probabilities = probabilities; self.attention = attention; self.gradcam = gradcam; self.membership = membership
     }
     public var predicted: Int { probabilities.indices.max(by: { probabilities[$0] < probabilities[$1] }) ?? 0 }
     public var confidence: Float { probabilities.isEmpty ? 0 : probabilities[predicted] }

@@ -5,12 +5,16 @@ final class ClassPicker: ModalPanel {
     private var selected = 0
     private let onPick: (Int) -> Void
 
-    init(classCount: Int, prediction: CasePrediction?, onPick: @escaping (Int) -> Void) {
+    /// `first`: a class to offer before all others (the label-issue ranking's suggestion).
+    init(classCount: Int, prediction: CasePrediction?, first: Int? = nil, onPick: @escaping (Int) -> Void) {
+        var order: [Int]
         if let p = prediction {
             order = Array(0..<classCount).sorted { (p.probabilities[safe: $0] ?? 0) > (p.probabilities[safe: $1] ?? 0) }
         } else {
             order = Array(0..<classCount)
         }
+        if let first, let at = order.firstIndex(of: first) { order.remove(at: at); order.insert(first, at: 0) }
+        self.order = order
         self.onPick = onPick
     }
 

@@ -20,11 +20,13 @@ final class ConfusionMatrixPanel: Panel {
         var row = rect.row
         if rect.height >= rowCount + 2 || focused {
             // A title row when there is room (always when focused: it carries the keys).
-            let title = focused ? "MATRIX ⏎ filter · L labels · esc" : "CONFUSION"
+            let title = focused ? "MATRIX ⏎ filter · L labels · S seen · esc" : "CONFUSION"
             c.put(row, rect.col, title, p.style(focused ? p.accent : p.muted, bold: true), maxWidth: rect.width)
             if !focused {
-                let which = s.matrixLabels == .dataset ? "dataset labels" : "reviewed labels"
-                let sub = "\(which) × model"
+                let which = s.matrixLabels == .dataset ? "dataset" : "reviewed"
+                let seen = s.matrixSeenCount
+                let scope = seen == 0 ? "" : (s.matrixIncludesSeen ? " · incl. \(seen) seen" : " · \(seen) seen left out")
+                let sub = "\(which) × model\(scope)"
                 let x = rect.right - sub.unicodeScalars.count - 1
                 if x > rect.col + 11 { c.put(row, x, sub, p.style(p.muted)) }
             }
@@ -106,6 +108,7 @@ final class ConfusionMatrixPanel: Panel {
         case .char("L"):
             s.matrixLabels = s.matrixLabels == .dataset ? .reviewed : .dataset
             s.refreshFilter()
+        case .char("S"): s.matrixIncludesSeen.toggle()
         case .escape, .char("m"): focused = false
         case .char("q"): return .quit
         default: return .ignored

@@ -6,7 +6,8 @@ final class FilterMenu: ModalPanel {
 
     init(classes: [String], current: CaseFilter, onPick: @escaping (CaseFilter) -> Void) {
         var items: [(String, CaseFilter)] = [("all cases", .all), ("disagreements (model ≠ label)", .disagreements),
-                                             ("unreviewed", .unreviewed), ("flagged", .flagged), ("relabelled", .relabelled)]
+                                             ("unreviewed", .unreviewed), ("flagged", .flagged), ("relabelled", .relabelled),
+                                             ("likely label errors first", .likelyLabelErrors)]
         for (k, name) in classes.enumerated() { items.append(("label: \(name)", .truthClass(k))) }
         self.items = items
         self.onPick = onPick

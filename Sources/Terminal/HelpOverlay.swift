@@ -6,11 +6,12 @@ final class HelpOverlay: ModalPanel {
                     ("0–9", "relabel to that class"), ("c", "class menu (model's first)"),
                     ("u", "undo last decision"), ("n", "note (flags if undecided)"),
                     ("A", "auto-advance on/off")]),
-        ("View", [("g", "X-ray / CAM / attention"), ("i", "invert"),
+        ("View", [("g", "X-ray / CAM / attention"), ("i", "invert"), ("b", "label boxes on/off"),
                   ("w W", "narrow / widen window"), ("[ ]", "lower / raise level"),
                   ("+ - =", "zoom in / out / fit"), ("r", "reset window and zoom")]),
         ("Lists", [("/", "filter: disagreements, …"), ("m", "matrix: arrows, ⏎ filters"),
-                   ("L", "matrix: dataset/reviewed"), ("e", "export reviewed CSV"),
+                   ("L", "matrix: dataset/reviewed"), ("S", "matrix: seen cases in/out"),
+                   ("e", "export reviewed CSV"),
                    ("t", "next theme"), ("Ctrl-L", "repaint"), ("q", "quit (all saved already)")]),
     ]
 

@@ -46,7 +46,9 @@ final class ImagePanel {
         pendingSixel = nil
         guard rect.height >= 3, rect.width >= 8, let index = ctx.session.currentIndex else { return }
         // Caption.
-        let caption = " \(view.mode.title) · \(view.windowDescription)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "") "
+        let boxes = ctx.session.cases[index].boxes
+        let boxText = boxes.isEmpty ? "" : (view.showBoxes ? " · \(boxes.count) box\(boxes.count == 1 ? "" : "es")" : " · boxes hidden")
+        let caption = " \(view.mode.title) · \(view.windowDescription)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "")\(boxText) "
         c.put(rect.row, rect.col, caption, p.style(p.muted), maxWidth: rect.width)
         let area = Rect(row: rect.row + 1, col: rect.col, width: rect.width, height: rect.height - 1)
 
@@ -74,11 +76,11 @@ final class ImagePanel {
             let h = (area.height * cellSize.height) / 6 * 6
             (maxW, maxH) = (area.width * cellSize.width, h)
         }
-        let key = "\(index)|\(view.mode)|\(view.window.center)|\(view.window.width)|\(view.window.inverted)|\(view.zoom)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(prediction?.gradcam != nil)|\(prediction?.attention != nil)"
+        let key = "\(index)|\(view.mode)|\(view.window.center)|\(view.window.width)|\(view.window.inverted)|\(view.zoom)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(prediction?.gradcam != nil)|\(prediction?.attention != nil)|\(view.showBoxes)"
         if key != cacheKey {
             cached = ImageRenderer.render(image: image, prediction: prediction, view: view, colormap: p.colormap,
                                           maxWidth: maxW, maxHeight: maxH, background: p.background,
-                                          pixelAspect: pixelAspect)
+                                          pixelAspect: pixelAspect, boxes: ctx.session.cases[index].boxes)
             cachedSixel = nil
             cacheKey = key
         }

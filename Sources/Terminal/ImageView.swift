@@ -1,5 +1,6 @@
 import Imaging
 import Model
+import Review
 
 /// What the image pane shows and how (`g`, `i`, `w`/`W`, `[`/`]`, `+`/`-`/`=`).
 public struct ImageView: Equatable, Sendable {
@@ -17,6 +18,8 @@ public struct ImageView: Equatable, Sendable {
     public var mode: Mode = .original
     public var window = WindowLevel.identity
     public var zoom: Double = 1
+    /// The label file's boxes over the image (`b`).
+    public var showBoxes = true
 
     public init() {}
 
@@ -40,7 +43,7 @@ public struct ImageView: Equatable, Sendable {
     public mutating func zoomIn() { zoom = min(8, zoom * 1.5) }
     public mutating func zoomOut() { zoom = max(1, zoom / 1.5) }
     public mutating func fit() { zoom = 1 }
-    public mutating func reset() { let m = mode; self = ImageView(); mode = m }
+    public mutating func reset() { let m = mode, b = showBoxes; self = ImageView(); mode = m; showBoxes = b }
 
     public var windowDescription: String {
         "W \(Int(window.width.rounded())) L \(Int(window.center.rounded()))\(window.inverted ? " inv" : "")"
@@ -94,9 +97,46 @@ public enum ImageRenderer {
         }
     }
 
+    /// A colour per class for the box outlines (Okabe–Ito, then bright extras): distinct under the common colour
+    /// vision deficiencies and visible on grey.
+    static let boxColors: [(UInt8, UInt8, UInt8)] = [(230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66),
+                                                     (0, 114, 178), (213, 94, 0), (204, 121, 167), (255, 0, 255),
+                                                     (255, 64, 64), (160, 255, 120)]
+
+    /// Outlines the label boxes on `pixels`, which show the centre 1/zoom of the image (the crop). Boxes reaching
+    /// outside the image are clipped (the audit counts them as label problems). With several classes in the label
+    /// file, each box carries its class number where there is room.
+    static func drawBoxes(_ boxes: [LabelBox], on pixels: RGBImage, zoom: Double, xOffset: Int = 0, width: Int? = nil) -> RGBImage {
+        guard !boxes.isEmpty else { return pixels }
+        var canvas = Canvas(image: pixels)
+        let w = width ?? pixels.width, h = pixels.height
+        let z = max(1, zoom), c0 = (1 - 1 / z) / 2
+        let thickness = max(1, min(w, h) / 160)
+        let labelled = Set(boxes.map(\.classIndex)).count > 1
+        for box in boxes {
+            let x0 = (min(max(box.x0, 0), 1) - c0) * z, x1 = (min(max(box.x1, 0), 1) - c0) * z
+            let y0 = (min(max(box.y0, 0), 1) - c0) * z, y1 = (min(max(box.y1, 0), 1) - c0) * z
+            let px0 = xOffset + Int((x0 * Double(w)).rounded()), px1 = xOffset + Int((x1 * Double(w)).rounded())
+            let py0 = Int((y0 * Double(h)).rounded()), py1 = Int((y1 * Double(h)).rounded())
+            let color = boxColors[box.classIndex % boxColors.count]
+            canvas.strokeRect(x: px0, y: py0, width: max(thickness * 2, px1 - px0), height: max(thickness * 2, py1 - py0),
+                              color: color, thickness: thickness)
+            if labelled && h >= 120 {
+                let scale = max(1, h / 300)
+                canvas.fillRect(x: px0, y: py0 - Canvas.lineHeight(scale: scale) - 1,
+                                width: Canvas.textWidth("\(box.classIndex)", scale: scale) + 2, height: Canvas.lineHeight(scale: scale) + 1,
+                                color: (0, 0, 0))
+                canvas.text("\(box.classIndex)", x: px0 + 1, y: py0 - Canvas.lineHeight(scale: scale), color: color, scale: scale)
+            }
+        }
+        return canvas.image
+    }
+
     /// The final pixels at most maxWidth×maxHeight (aspect kept), with a note when a map is missing.
     public static func render(image: RGBImage, prediction: CasePrediction?, view: ImageView, colormap: Colormap,
-                              maxWidth: Int, maxHeight: Int, background: RGB, pixelAspect: Double = 1) -> (RGBImage, String?)? {
+                              maxWidth: Int, maxHeight: Int, background: RGB, pixelAspect: Double = 1,
+                              boxes: [LabelBox] = []) -> (RGBImage, String?)? {
+        let boxes = view.showBoxes ? boxes : []
         if view.mode == .sideBySide {
             let gap = max(2, maxWidth / 60)
             let half = (maxWidth - gap) / 2
@@ -117,11 +157,14 @@ public enum ImageRenderer {
                     px[d2] = b.pixels[s]; px[d2 + 1] = b.pixels[s + 1]; px[d2 + 2] = b.pixels[s + 2]
                 }
             }
-            return (RGBImage(width: total, height: h, pixels: px), note)
+            var out = RGBImage(width: total, height: h, pixels: px)
+            out = drawBoxes(boxes, on: out, zoom: view.zoom, xOffset: 0, width: w)
+            out = drawBoxes(boxes, on: out, zoom: view.zoom, xOffset: w + gap, width: w)
+            return (out, note)
         }
         let (source, note) = panel(view.mode, image: image, prediction: prediction, view: view, colormap: colormap)
         let (w, h) = fitted(width: source.width, height: source.height, maxWidth: maxWidth, maxHeight: maxHeight, pixelAspect: pixelAspect)
         guard w > 0, h > 0 else { return nil }
-        return (Resize.pilBilinear(source, width: w, height: h), note)
+        return (drawBoxes(boxes, on: Resize.pilBilinear(source, width: w, height: h), zoom: view.zoom), note)
     }
 }

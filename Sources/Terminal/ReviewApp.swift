@@ -132,7 +132,9 @@ public final class ReviewApp {
             decide { try self.session.decide(.relabelled, label: k) }
         case .char("c"):
             guard let index = session.currentIndex else { return .handled }
-            modal = ClassPicker(classCount: session.classes.count, prediction: session.prediction(for: index)) { [unowned self] k in
+            let suggested = session.filter == .likelyLabelErrors ? session.labelIssues[index]?.suggested : nil
+            modal = ClassPicker(classCount: session.classes.count, prediction: session.prediction(for: index),
+                                first: suggested) { [unowned self] k in
                 self.decide { try self.session.decide(.relabelled, label: k) }
             }
         case .char("u"):
@@ -155,6 +157,9 @@ public final class ReviewApp {
         case .char("g"):
             view.cycleMode(allowSideBySide: (layout?.image?.width ?? 0) >= 60)
         case .char("i"): view.window.inverted.toggle()
+        case .char("b"):
+            view.showBoxes.toggle()
+            setMessage(view.showBoxes ? "label boxes shown" : "label boxes hidden")
         case .char("w"): view.scaleWindow(0.8)
         case .char("W"): view.scaleWindow(1.25)
         case .char("["): view.shiftLevel(-8)
@@ -167,6 +172,11 @@ public final class ReviewApp {
             modal = FilterMenu(classes: session.classes, current: session.filter) { [unowned self] f in
                 self.session.setFilter(f)
                 if self.session.isEmpty { self.setMessage("no cases match — / to change the filter", error: true) }
+                else if f == .likelyLabelErrors {
+                    let p = self.predictions.progress
+                    self.setMessage("ranked \(self.session.visible.count) held-out labelled cases"
+                                    + (p.done < p.total ? " (\(p.total - p.done) still running: / again to re-rank)" : ""))
+                }
             }
         case .char("m"):
             matrixPanel.focused = true
@@ -175,6 +185,10 @@ public final class ReviewApp {
             session.matrixLabels = session.matrixLabels == .dataset ? .reviewed : .dataset
             session.refreshFilter()
             setMessage("matrix rows: \(session.matrixLabels == .dataset ? "dataset" : "reviewed") labels")
+        case .char("S"):
+            session.matrixIncludesSeen.toggle()
+            setMessage(session.matrixIncludesSeen ? "matrix: all cases, seen in training included"
+                                                  : "matrix: held-out cases only")
         case .char("e"): export()
         case .char("t"):
             config.paletteIndex = (config.paletteIndex + 1) % config.palettes.count

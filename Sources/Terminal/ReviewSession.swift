@@ -13,6 +13,8 @@ public enum CaseFilter: Equatable, Sendable {
     case truthClass(Int)
     /// One confusion-matrix cell: truth (nil = unlabelled) × predicted.
     case cell(truth: Int?, predicted: Int)
+    /// Labelled, held-out cases with a prediction, most likely label error first (`LabelIssues`).
+    case likelyLabelErrors
 
     public func title(classes: [String]) -> String {
         func name(_ i: Int?) -> String { i.map { $0 < classes.count ? classes[$0] : "#\($0)" } ?? "unlabelled" }
@@ -24,6 +26,7 @@ public enum CaseFilter: Equatable, Sendable {
         case .unreviewed: return "unreviewed"
         case .truthClass(let c): return "label \(name(c))"
         case .cell(let t, let p): return "\(name(t)) → \(name(p))"
+        case .likelyLabelErrors: return "likely label errors first"
         }
     }
 }
@@ -49,6 +52,8 @@ public final class ReviewSession {
     /// Position in `visible`.
     public private(set) var position = 0
     public var matrixLabels: MatrixLabels = .dataset
+    /// Whether the matrix counts cases the model has seen in training (off: it counts held-out cases only).
+    public var matrixIncludesSeen = false
     public var autoAdvance: Bool
     private let store: DecisionStore
     private let predictions: PredictionSource
@@ -103,10 +108,25 @@ public final class ReviewSession {
 
     // MARK: filtering
 
+    /// The label-issue ranking of the cases, computed when the "likely label errors first" order is chosen.
+    public private(set) var labelIssues: [Int: LabelIssue] = [:]
+
     public func setFilter(_ newFilter: CaseFilter) {
         let keep = currentIndex
         filter = newFilter
-        visible = cases.indices.filter { passes($0) }
+        if newFilter == .likelyLabelErrors {
+            // Ranked on the held-out predictions available now; seen-in-training and unlabelled cases are left out.
+            let idx = cases.indices.filter { i in
+                truths[i] != nil && (prediction(for: i).map { !$0.membership.seenInTraining } ?? false)
+            }
+            let ranked = LabelIssues.rank(probabilities: idx.map { prediction(for: $0)!.probabilities },
+                                          labels: idx.map { truths[$0]! }, classCount: classes.count,
+                                          paths: idx.map { cases[$0].relativePath })
+            labelIssues = Dictionary(uniqueKeysWithValues: ranked.map { (idx[$0.index], $0) })
+            visible = ranked.map { idx[$0.index] }
+        } else {
+            visible = cases.indices.filter { passes($0) }
+        }
         if let keep, let p = visible.firstIndex(of: keep) { position = p } else { position = 0 }
     }
 
@@ -149,22 +169,30 @@ public final class ReviewSession {
             let m = matrixLabel(for: index)
             guard m.included, m.label == t, let p = prediction(for: index) else { return false }
             return p.predicted == pc
+        case .likelyLabelErrors: return labelIssues[index] != nil
         }
     }
 
     // MARK: the confusion matrix
 
     /// Rows: classes, then one "unlabelled" row; columns: predicted classes. Only cases with a prediction count.
+    /// Cases seen in training are left out unless `matrixIncludesSeen` (see `matrixSeenCount`).
     public func confusionMatrix() -> [[Int]] {
         var m = Array(repeating: Array(repeating: 0, count: classes.count), count: classes.count + 1)
         for i in cases.indices {
             guard let p = prediction(for: i), p.predicted < classes.count else { continue }
+            if p.membership.seenInTraining && !matrixIncludesSeen { continue }
             let label = matrixLabel(for: i)
             guard label.included else { continue }
             let row = label.label.map { $0 < classes.count ? $0 : classes.count } ?? classes.count
             m[row][p.predicted] += 1
         }
         return m
+    }
+
+    /// Cases with a prediction that the model has seen in training (the matrix leaves them out by default).
+    public var matrixSeenCount: Int {
+        cases.indices.filter { prediction(for: $0)?.membership.seenInTraining ?? false }.count
     }
 
     // MARK: counts

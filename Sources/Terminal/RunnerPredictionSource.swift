@@ -11,7 +11,9 @@ public final class RunnerPredictionSource: PredictionSource {
         switch runner.state(at: index) {
         case .pending: return .pending
         case .failed(let reason): return .failed(reason)
-        case .done(let r): return .ready(CasePrediction(probabilities: r.probabilities, attention: r.attention, gradcam: r.gradcam))
+        case .done(let r):
+            return .ready(CasePrediction(probabilities: r.probabilities, attention: r.attention, gradcam: r.gradcam,
+                                         membership: r.membership))
         }
     }
     public func prioritize(index: Int) { runner.prioritize(index: index) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Model
 import Review
 
 /// `fracview audit`: label problems, undecodable images, class counts and leakage between splits;
@@ -24,6 +25,20 @@ struct AuditCommand: ParsableCommand {
     @Option(name: .customLong("write-split"), help: "Write a leak-free grouped split manifest (CSV path,split) to FILE.")
     var writeSplit: String?
 
+    @Option(name: .customLong("write-folds"),
+            help: "Write K grouped, class-stratified cross-validation folds (CSV path,group,class,fold) to FILE.")
+    var writeFolds: String?
+
+    @Option(help: "The number of folds for --write-folds.")
+    var folds: Int = 5
+
+    @Flag(name: .customLong("label-issues"),
+          help: "Rank every labelled case by how likely its label is wrong (confident learning on the model's held-out probabilities).")
+    var labelIssues = false
+
+    @Option(help: "Model for --label-issues: weights file or fold-member directory. Default: the shipped model.")
+    var weights: String?
+
     func run() throws {
         guard let root = dataset ?? BundledSample.locate() else {
             FileHandle.standardError.write(Data("fracview audit: \(BundledSample.missingMessage)\n".utf8))
@@ -33,6 +48,10 @@ struct AuditCommand: ParsableCommand {
         do { ds = try YOLODataset.open(root: root) } catch {
             FileHandle.standardError.write(Data("fracview audit: \(error)\n".utf8))
             throw ExitCode(1)
+        }
+        if labelIssues {
+            try rankLabelIssues(ds)
+            return
         }
         let bar = ProgressBar()
         let (report, survey) = DatasetAudit.run(dataset: ds, progress: bar.handler)
@@ -46,6 +65,21 @@ struct AuditCommand: ParsableCommand {
             }
             manifest = rows
         }
+        var groupsText: String?
+        if let writeFolds {
+            guard (2...50).contains(folds) else {
+                FileHandle.standardError.write(Data("fracview audit: --folds must be between 2 and 50\n".utf8))
+                throw ExitCode(1)
+            }
+            let (rows, groupsReport) = DatasetAudit.groupedFolds(dataset: ds, survey: survey, folds: folds, progress: bar.handler)
+            bar.finish()
+            do { try GroupedFolds.write(rows, classes: ds.classes, to: writeFolds) } catch {
+                FileHandle.standardError.write(Data("fracview audit: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+            groupsText = "\nWrote \(folds) grouped folds \(TerminalSafeText.clean(writeFolds)) (\(rows.count) labelled images)\n"
+                + groupsReport.text
+        }
         bar.finish()
         if json {
             FileHandle.standardOutput.write(try report.json())
@@ -58,9 +92,64 @@ struct AuditCommand: ParsableCommand {
                 + AuditText.manifestSummary(rows: manifest, dataset: ds)
             FileHandle.standardError.write(Data(text.utf8))
         }
+        if let groupsText { FileHandle.standardError.write(Data(groupsText.utf8)) }
         if report.fatal {
             FileHandle.standardError.write(Data("fracview audit: no image could be read in \(root)\n".utf8))
             throw ExitCode(1)
         }
+    }
+
+    /// `--label-issues`: every labelled case of every split, most likely label error first. Cases every model member
+    /// has seen in training are listed last, unranked by the others' thresholds, and marked: their probabilities are
+    /// not evidence about their labels.
+    private func rankLabelIssues(_ ds: YOLODataset) throws {
+        func fail(_ m: String) -> ExitCode {
+            FileHandle.standardError.write(Data("fracview audit: \(TerminalSafeText.clean(m))\n".utf8)); return ExitCode(1)
+        }
+        guard let path = weights ?? DefaultWeights.locate() else { throw fail(DefaultWeights.missingMessage) }
+        let ensemble: ModelEnsemble
+        do { ensemble = try ModelEnsemble(path: path) } catch { throw fail("\(error)") }
+        let cases = ds.allCases.filter { $0.truth.classIndex != nil }
+        let mapping: [Int: Int]
+        do {
+            mapping = try EvaluationRunner.classMapping(datasetClasses: ds.classes, modelClasses: ensemble.info.classes, cases: cases)
+        } catch { throw fail("\(error)") }
+        let bar = ProgressBar()
+        let outcome = EvaluationRunner.run(cases: cases, classifier: EnsembleClassifier(ensemble), mapping: mapping,
+                                           stage: "held-out inference", progress: bar.handler)
+        bar.finish()
+        let classes = ensemble.info.classes
+        let scored = outcome.evaluated.filter { $0.truth != nil }
+        let probabilities = scored.map { Softmax.probabilities($0.logits).map(Float.init) }
+        let heldOut = scored.indices.filter { !scored[$0].seen }, seen = scored.indices.filter { scored[$0].seen }
+        func ranked(_ idx: [Int]) -> [(Int, LabelIssue)] {
+            LabelIssues.rank(probabilities: idx.map { probabilities[$0] }, labels: idx.map { scored[$0].truth! },
+                             classCount: classes.count, paths: idx.map { scored[$0].relativePath }).map { (idx[$0.index], $0) }
+        }
+        let rows = ranked(heldOut) + ranked(seen)
+        if json {
+            for (i, issue) in rows {
+                print(JSONLine.object([
+                    ("image", JSONLine.string(scored[i].relativePath)), ("given", JSONLine.string(classes[issue.given])),
+                    ("suggested", JSONLine.string(classes[issue.suggested])), ("score", JSONLine.number(issue.score)),
+                    ("flagged", issue.flagged ? "true" : "false"),
+                    ("self_confidence", JSONLine.number(issue.selfConfidence)),
+                    ("seen_in_training", scored[i].seen ? "true" : "false"),
+                    ("probabilities", "[" + probabilities[i].map { JSONLine.number($0) }.joined(separator: ", ") + "]"),
+                ]))
+            }
+        } else {
+            let flagged = rows.filter { $0.1.flagged && !scored[$0.0].seen }.count
+            print("Likely label errors in \(TerminalSafeText.clean(ds.root)): \(heldOut.count) held-out labelled cases, "
+                  + "\(flagged) flagged by confident learning" + (seen.isEmpty ? "" : "; \(seen.count) seen in training listed last"))
+            print("  score  flag  given → suggested                            image")
+            for (i, issue) in rows {
+                let arrow = "\(classes[issue.given]) → \(classes[issue.suggested])"
+                print(String(format: "  %.3f  ", issue.score) + (issue.flagged ? " ⚑   " : "     ")
+                      + TerminalSafeText.clean(arrow).padding(toLength: 44, withPad: " ", startingAt: 0) + " "
+                      + TerminalSafeText.clean(scored[i].relativePath) + (scored[i].seen ? "  (seen in training)" : ""))
+            }
+        }
+        for u in outcome.undecodable { FileHandle.standardError.write(Data("undecodable: \(TerminalSafeText.clean(u))\n".utf8)) }
     }
 }

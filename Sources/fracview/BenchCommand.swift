@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Model
+import Review
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,7 +14,7 @@ struct BenchCommand: ParsableCommand {
             forward passes after warm-up. scripts/bench.sh runs this and PyTorch on the same weights and prints the ratio.
             """)
 
-    @Option(name: .long, help: "Weights file (.safetensors); default: the shipped model.")
+    @Option(name: .long, help: "Weights file or a directory of fold members (the first is timed alone, then a case through every member); default: the shipped model.")
     var weights: String?
 
     @Flag(name: .long, help: "Print one JSON object.")
@@ -32,8 +33,9 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let loadStart = DispatchTime.now()
-        let model: FractureClassifier
-        do { model = try ModelLoading.load(weights) } catch { ModelLoading.exitWithError(error) }
+        let ensemble: ModelEnsemble
+        do { ensemble = try ModelLoading.loadEnsemble(weights) } catch { ModelLoading.exitWithError(error) }
+        let model = ensemble.members[0].classifier
         let loadMs = ms(since: loadStart)
         let h = model.info.inputSize[0], w = model.info.inputSize[1]
         var state: UInt64 = 0x9E3779B97F4A7C15
@@ -64,6 +66,17 @@ struct BenchCommand: ParsableCommand {
             _ = model.head.attentionMap(features: features)
             attention.append(ms(since: t))
         }
+        // A case through every member, as the review does for a new dataset (no member has seen it).
+        var ensembleCase = [Double]()
+        if ensemble.members.count > 1 {
+            let all = EnsembleClassifier(ensemble)
+            _ = all.run(input: input, gradcam: true)
+            for _ in 0..<max(10, runs / 5) {
+                let t = DispatchTime.now()
+                _ = all.run(input: input, gradcam: true)
+                ensembleCase.append(ms(since: t))
+            }
+        }
         let fMed = percentile(forward, 0.5), fP90 = percentile(forward, 0.9)
         let camMed = max(0, percentile(cam, 0.5)), attMed = percentile(attention, 0.5)
         let extraPct = (camMed + attMed) / fMed * 100
@@ -80,12 +93,19 @@ struct BenchCommand: ParsableCommand {
                 ("explain_extra_percent", JSONLine.number(extraPct)),
                 ("load_ms", JSONLine.number(loadMs)), ("peak_rss_mb", JSONLine.number(rss)),
                 ("threads", "\(BLAS.threadCount)"), ("openblas_core", JSONLine.string(BLAS.coreName)),
+                ("members", "\(ensemble.members.count)"),
+                ("ensemble_case_ms_median", ensembleCase.isEmpty ? "null" : JSONLine.number(percentile(ensembleCase, 0.5))),
+                ("ensemble_case_ms_p90", ensembleCase.isEmpty ? "null" : JSONLine.number(percentile(ensembleCase, 0.9))),
             ]))
         } else {
             print("model        \(model.info.architecture) \(h)×\(w), weights \(model.info.weightsID), loaded in \(f1(loadMs)) ms")
             print("forward      median \(f1(fMed)) ms, p90 \(f1(fP90)) ms, min \(f1(forward.min() ?? 0)) ms (batch 1, \(runs) runs)")
             print("Grad-CAM     +\(f2(camMed)) ms; attention map \(f2(attMed)) ms (inside the forward); together \(f1(extraPct)) % of a forward")
-            print("peak RSS     \(f1(rss)) MB")
+            if !ensembleCase.isEmpty {
+                print("all members  \(ensemble.members.count) members, forward + Grad-CAM each: median \(f1(percentile(ensembleCase, 0.5))) ms, " +
+                      "p90 \(f1(percentile(ensembleCase, 0.9))) ms per case")
+            }
+            print("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s") loaded)")
             print("OpenBLAS     \(BLAS.threadCount) thread(s), core \(core)")
         }
     }

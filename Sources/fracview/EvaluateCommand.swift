@@ -10,20 +10,23 @@ struct EvaluateCommand: ParsableCommand {
         commandName: "evaluate",
         abstract: "Evaluate the classifier on a dataset split: per-class metrics, CIs, calibration, errors.",
         discussion: """
-        Unlabelled cases (empty or missing label files) are excluded from the metrics and counted. The \
-        temperature is fitted on the valid split when the dataset (or manifest) has one.
+        Unlabelled cases (empty or missing label files) are excluded from the metrics and counted. With a fold \
+        ensemble each case is judged by the members that have not seen it; cases every member has seen are left \
+        out and counted (held_out, seen). --split all scores every split together (the out-of-fold evaluation on \
+        the training dataset). A manifest with a group column makes the CIs a group bootstrap. The temperature \
+        is fitted on the valid split when the dataset (or manifest) has one and it is not being scored.
         """)
 
     @Argument(help: "Dataset folder (data.yaml + splits). Default: the bundled sample.")
     var dataset: String?
 
-    @Option(help: "Split to evaluate: test, valid or train.")
+    @Option(help: "Split to evaluate: test, valid, train, or all (every split together).")
     var split = "test"
 
-    @Option(help: "Split manifest (CSV path,split) that selects the cases instead of the folders.")
+    @Option(help: "Manifest (CSV with path and split and/or group) that selects the cases, and their source groups.")
     var manifest: String?
 
-    @Option(help: "Model weights (.safetensors). Default: the shipped model.")
+    @Option(help: "Model weights (.safetensors) or a directory of fold members. Default: the shipped model.")
     var weights: String?
 
     @Flag(help: "Print the report as JSON on stdout.")
@@ -50,23 +53,34 @@ struct EvaluateCommand: ParsableCommand {
         for p in ds.problems.prefix(5) { FileHandle.standardError.write(Data("warning: \(p)\n".utf8)) }
 
         let selected: [DatasetCase], validation: [DatasetCase]?
+        var groups: [String: String] = [:]
+        let all = split == "all"
         if let manifest {
-            let table = try SplitManifest.read(path: manifest)
-            selected = ds.allCases.filter { table[$0.relativePath] == split }
-            let valid = ds.allCases.filter { table[$0.relativePath] == "valid" }
-            validation = valid.isEmpty ? nil : valid
+            let table = try SplitManifest.readRows(path: manifest)
+            for (path, row) in table { if let g = row.group { groups[path] = g } }
+            // Without a split column the manifest only lends groups: the folders still pick the split.
+            let hasSplits = table.values.contains { $0.split != nil }
+            if hasSplits {
+                selected = ds.allCases.filter { c in table[c.relativePath].map { all ? true : $0.split == split } ?? false }
+                let valid = ds.allCases.filter { table[$0.relativePath]?.split == "valid" }
+                validation = valid.isEmpty || all ? nil : valid
+            } else {
+                selected = all ? ds.allCases : try ds.cases(split: split)
+                validation = !all && split != "valid" && ds.splits.contains("valid") ? try ds.cases(split: "valid") : nil
+            }
             guard !selected.isEmpty else { throw fail("\(manifest) lists no case of split \"\(split)\" present in \(ds.root)") }
         } else {
-            selected = try ds.cases(split: split)
-            validation = ds.splits.contains("valid") ? try ds.cases(split: "valid") : nil
+            selected = all ? ds.allCases : try ds.cases(split: split)
+            validation = !all && ds.splits.contains("valid") ? try ds.cases(split: "valid") : nil
         }
         guard let weightsPath = weights ?? DefaultWeights.locate() else { throw fail(DefaultWeights.missingMessage) }
-        let classifier: FractureClassifier
-        do { classifier = try FractureClassifier(contentsOf: weightsPath) } catch { throw fail("\(error)") }
-        let mapping = try EvaluationRunner.classMapping(datasetClasses: ds.classes, modelClasses: classifier.info.classes,
+        let ensemble: ModelEnsemble
+        do { ensemble = try ModelEnsemble(path: weightsPath) } catch { throw fail(TerminalSafeText.clean("\(error)")) }
+        let classifier = EnsembleClassifier(ensemble)
+        let mapping = try EvaluationRunner.classMapping(datasetClasses: ds.classes, modelClasses: ensemble.info.classes,
                                                         cases: selected + (validation ?? []))
         let bar = ProgressBar()
-        let outcome = EvaluationRunner.run(cases: selected, classifier: classifier, mapping: mapping,
+        let outcome = EvaluationRunner.run(cases: selected, classifier: classifier, mapping: mapping, groups: groups,
                                            stage: split, progress: bar.handler)
         var validOutcome: EvaluationRunner.Outcome?
         if let validation {
@@ -75,13 +89,14 @@ struct EvaluateCommand: ParsableCommand {
                                        stage: "valid (T)", progress: bar.handler)
         }
         bar.finish()
-        let note = validation == nil
+        let note = all ? "--split all scores every split: no separate split to fit a temperature on"
+            : validation == nil
             ? "no valid split in \(manifest == nil ? "this dataset" : "the manifest"): temperature not fitted (ECE is uncalibrated)"
             : nil
-        var report = EvaluationReport(cases: outcome.evaluated, classes: classifier.info.classes,
+        var report = EvaluationReport(cases: outcome.evaluated, classes: ensemble.info.classes,
                                       validation: validOutcome?.evaluated, validationNote: note,
                                       dataset: ds.root, split: split + (manifest.map { " (manifest \($0))" } ?? ""),
-                                      weightsID: classifier.info.weightsID)
+                                      weightsID: ensemble.ensembleID)
         report.undecodable = outcome.undecodable
         if split == "valid", report.temperature != nil {
             FileHandle.standardError.write(Data("note: the temperature was fitted on this same valid split\n".utf8))

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import Model
+import Review
 
 struct GradcamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,15 +52,16 @@ struct GradcamCommand: ParsableCommand {
         guard let weightsPath = weights ?? DefaultWeights.locate() else {
             throw GradcamError(DefaultWeights.missingMessage)
         }
-        let model = try FractureClassifier(contentsOf: weightsPath)
-        let info = model.info
+        let ensemble = try ModelEnsemble(path: weightsPath)
+        let model = EnsembleClassifier(ensemble)
+        let info = ensemble.info
         guard info.inputSize.count == 2, info.mean.count == 3, info.std.count == 3 else {
             throw GradcamError("\(weightsPath): model metadata has no usable input_size/mean/std")
         }
         let picture = try ImageDecoder.decode(path: image)
         let input = ModelInput.tensor(from: picture, width: info.inputSize[1], height: info.inputSize[0],
                                       mean: info.mean, std: info.std)
-        let result = model.run(input: input, gradcam: true)
+        let (result, membership) = model.runHeldOut(input: input, thumbnail: Thumbnail(picture), gradcam: true)
         guard let cam = result.gradcam else { throw GradcamError("the model returned no Grad-CAM map") }
         let predicted = result.predicted
         let label = predicted < info.classes.count ? info.classes[predicted] : "class \(predicted)"
@@ -71,7 +73,7 @@ struct GradcamCommand: ParsableCommand {
             predicted: label, confidence: result.probabilities[predicted], colormap: Colormap(rawValue: colormap) ?? .jet, panelSize: panelSize,
             caption: caption)
         try PNGWriter.write(figure, to: output)
-        print("\(output): \(label) (\(String(format: "%.1f", Double(result.probabilities[predicted]) * 100))%)")
+        print("\(TerminalSafeText.clean(output)): \(TerminalSafeText.clean(label)) (\(String(format: "%.1f", Double(result.probabilities[predicted]) * 100))%) \(membership.label)")
     }
 
     /// File names may hold anything; the figure's font draws ASCII only, and control characters never.

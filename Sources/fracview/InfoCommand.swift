@@ -8,15 +8,16 @@ struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Describe a weights file: architecture, parameters, classes, metadata, id.")
 
-    @Option(name: .long, help: "Weights file (.safetensors); default: the shipped model.")
+    @Option(name: .long, help: "Weights file (.safetensors) or a directory of fold members; default: the shipped model.")
     var weights: String?
 
     @Flag(name: .long, help: "Print one JSON object.")
     var json = false
 
     func run() throws {
-        let model: FractureClassifier
-        do { model = try ModelLoading.load(weights) } catch { ModelLoading.exitWithError(error) }
+        let ensemble: ModelEnsemble
+        do { ensemble = try ModelLoading.loadEnsemble(weights) } catch { ModelLoading.exitWithError(error) }
+        let model = ensemble.members[0].classifier
         let i = model.info, c = model.config
         let input = "\(i.inputSize[0])×\(i.inputSize[1])"
         let f = c.totalStride
@@ -32,12 +33,32 @@ struct InfoCommand: ParsableCommand {
                 ("std", "[" + i.std.map { JSONLine.number($0) }.joined(separator: ", ") + "]"),
                 ("feature_channels", "\(c.featureChannels)"), ("blocks", "\(c.blocks.count)"),
                 ("metadata", JSONLine.object(meta)),
+                ("members", "[" + ensemble.members.map { m in
+                    JSONLine.object([("path", JSONLine.string(m.path)), ("fold", m.fold.map(String.init) ?? "null"),
+                                     ("training_signatures", m.signatures.map { "\($0.count)" } ?? "null"),
+                                     ("weights_id", JSONLine.string(m.classifier.info.weightsID)),
+                                     ("git_commit", m.classifier.info.metadata["git_commit"].map(JSONLine.string) ?? "null")])
+                }.joined(separator: ", ") + "]"),
             ]))
             return
         }
+        if ensemble.isDirectory {
+            print("model         \(TerminalSafeText.clean(ensemble.path)): \(ensemble.members.count) members, id \(ensemble.ensembleID)")
+            for m in ensemble.members {
+                let meta = m.classifier.info.metadata
+                let signatures = m.signatures.map { "\($0.count) training signatures" } ?? "no training signatures"
+                print("  \(TerminalSafeText.clean((m.path as NSString).lastPathComponent))  fold \(m.fold.map(String.init) ?? "-")  " +
+                      "\(signatures)  id \(m.classifier.info.weightsID)  \(TerminalSafeText.clean(m.classifier.info.architecture))  " +
+                      "commit \(TerminalSafeText.clean(meta["git_commit"] ?? "?"))  \(TerminalSafeText.clean(meta["date"] ?? ""))")
+            }
+            print("first member:")
+        }
+        if !ensemble.hasSignatures {
+            print("note          no training signatures: fracview cannot tell which images this model has seen in training")
+        }
         print("weights       \(TerminalSafeText.clean(i.path))")
         print("weights id    \(i.weightsID)")
-        print("architecture  \(i.architecture) (width ×\(c.widthMult), depth ×\(c.depthMult), BN eps \(c.bnEps), " +
+        print("architecture  \(TerminalSafeText.clean(i.architecture)) (width ×\(c.widthMult), depth ×\(c.depthMult), BN eps \(c.bnEps), " +
               "\(c.blocks.count) MBConv blocks, \(c.squeezeExcitation ? "SE, " : "")\(c.activation.rawValue))")
         print("parameters    \(grouped(i.parameterCount))")
         print("input         \(input) RGB, mean \(i.mean), std \(i.std)")
@@ -46,7 +67,10 @@ struct InfoCommand: ParsableCommand {
         for (k, name) in i.classes.enumerated() { print("  \(k)  \(TerminalSafeText.clean(name))") }
         print("metadata")
         for key in i.metadata.keys.sorted() {
-            print("  \(TerminalSafeText.clean(key)): \(TerminalSafeText.clean(i.metadata[key]!))")
+            // Long values (training signatures) are summarised: a screenful of base64 helps no one.
+            let value = i.metadata[key]!
+            let shown = value.count > 200 ? "\(value.prefix(60))… (\(value.count) characters)" : value
+            print("  \(TerminalSafeText.clean(key)): \(TerminalSafeText.clean(shown))")
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Review
 
 /// Shared by the commands that take `--weights`: the explicit file, else the default one, else a clear message.
 enum ModelLoading {
@@ -13,13 +14,19 @@ enum ModelLoading {
         return found
     }
 
-    static func load(_ explicit: String?) throws -> FractureClassifier {
+    /// The model `--weights` names: a file, or a directory of fold members.
+    static func loadEnsemble(_ explicit: String?) throws -> ModelEnsemble {
         let path = try weightsPath(explicit)
         do {
-            return try FractureClassifier(contentsOf: path)
+            return try ModelEnsemble(path: path)
         } catch {
-            throw Failure(description: "cannot load weights: \(error)")
+            throw Failure(description: TerminalSafeText.clean("cannot load weights: \(error)"))
         }
+    }
+
+    /// One model: the file, or a directory's first member (bench times one member, then all of them).
+    static func load(_ explicit: String?) throws -> FractureClassifier {
+        try loadEnsemble(explicit).members[0].classifier
     }
 
     /// Prints a one-line error to stderr and exits 1 (no stack trace, no usage text).

@@ -9,12 +9,14 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Classify X-ray images: the top class and every class probability.",
         discussion: """
-            With --json, one JSON object per image and line: {"image", "predicted", "probabilities"}, plus \
-            "gradcam" and "attention" (row-major arrays at feature-map resolution, values in [0,1]) with --maps. \
-            An unreadable image gives {"image", "error"}; the others still run and the exit status is 1 at the end.
+            With --json, one JSON object per image and line: {"image", "predicted", "probabilities", "members", \
+            "seen_in_training"}, plus "gradcam" and "attention" (row-major arrays at feature-map resolution, values \
+            in [0,1]) with --maps. With a fold ensemble the probabilities are the mean of the members that have not \
+            seen the image (members lists their folds); when all have seen it, all are used and seen_in_training is \
+            true. An unreadable image gives {"image", "error"}; the others still run and the exit status is 1 at the end.
             """)
 
-    @Option(name: .long, help: "Weights file (.safetensors); default: the shipped model.")
+    @Option(name: .long, help: "Weights file (.safetensors) or a directory of fold members; default: the shipped model.")
     var weights: String?
 
     @Flag(name: .long, help: "One JSON object per line.")
@@ -27,20 +29,24 @@ struct PredictCommand: ParsableCommand {
     var images: [String]
 
     func run() throws {
-        let model: FractureClassifier
-        do { model = try ModelLoading.load(weights) } catch { ModelLoading.exitWithError(error) }
-        let info = model.info
+        let ensemble: ModelEnsemble
+        do { ensemble = try ModelLoading.loadEnsemble(weights) } catch { ModelLoading.exitWithError(error) }
+        let model = EnsembleClassifier(ensemble)
+        let info = ensemble.info
+        if !json && !ensemble.hasSignatures {
+            FileHandle.standardError.write(Data("note: the weights carry no training signatures: whether an image was seen in training is unknown\n".utf8))
+        }
         var failures = 0
         for path in images {
-            let output: ClassifierOutput
+            let output: ClassifierOutput, membership: Membership
             do {
                 let image = try ImageDecoder.decode(path: path)
                 let input = ModelInput.tensor(from: image, width: info.inputSize[1], height: info.inputSize[0],
                                               mean: info.mean, std: info.std)
-                output = model.run(input: input, gradcam: maps)
+                (output, membership) = model.runHeldOut(input: input, thumbnail: Thumbnail(image), gradcam: maps)
             } catch {
                 failures += 1
-                let message = "\(error)"
+                let message = json ? "\(error)" : TerminalSafeText.clean("\(error)")
                 if json {
                     print(JSONLine.object([("image", JSONLine.string(path)), ("error", JSONLine.string(message))]))
                 } else {
@@ -49,20 +55,22 @@ struct PredictCommand: ParsableCommand {
                 continue
             }
             if json {
-                print(jsonLine(path: path, output: output, classes: info.classes))
+                print(jsonLine(path: path, output: output, membership: membership, classes: info.classes))
             } else {
-                print(textBlock(path: path, output: output, classes: info.classes))
+                print(textBlock(path: path, output: output, membership: membership, classes: info.classes))
             }
             fflush(stdout)
         }
         if failures > 0 { throw ExitCode(1) }
     }
 
-    private func jsonLine(path: String, output: ClassifierOutput, classes: [String]) -> String {
+    private func jsonLine(path: String, output: ClassifierOutput, membership: Membership, classes: [String]) -> String {
         var pairs: [(String, String)] = [
             ("image", JSONLine.string(path)),
             ("predicted", JSONLine.string(classes[output.predicted])),
             ("probabilities", JSONLine.object(zip(classes, output.probabilities).map { ($0, JSONLine.number($1)) })),
+            ("members", "[" + membership.used.map(String.init).joined(separator: ", ") + "]"),
+            ("seen_in_training", membership.seenInTraining ? "true" : "false"),
         ]
         if maps {
             if let cam = output.gradcam { pairs.append(("gradcam", JSONLine.map(cam))) }
@@ -71,9 +79,10 @@ struct PredictCommand: ParsableCommand {
         return JSONLine.object(pairs)
     }
 
-    private func textBlock(path: String, output: ClassifierOutput, classes: [String]) -> String {
+    private func textBlock(path: String, output: ClassifierOutput, membership: Membership, classes: [String]) -> String {
+        let classes = classes.map { TerminalSafeText.clean($0) }
         let width = classes.map(\.count).max() ?? 0
-        var lines = ["\(TerminalSafeText.clean(path)): \(classes[output.predicted]) (\(percent(output.probabilities[output.predicted])))"]
+        var lines = ["\(TerminalSafeText.clean(path)): \(classes[output.predicted]) (\(percent(output.probabilities[output.predicted])))  \(membership.label)"]
         let order = output.probabilities.indices.sorted { output.probabilities[$0] > output.probabilities[$1] }
         for i in order {
             let name = classes[i].padding(toLength: width, withPad: " ", startingAt: 0)

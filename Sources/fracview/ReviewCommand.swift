@@ -68,14 +68,17 @@ struct ReviewCommand: ParsableCommand {
 
         let predictions: PredictionSource
         if let path = weights ?? DefaultWeights.locate() {
-            let classifier: FractureClassifier
-            do { classifier = try FractureClassifier(contentsOf: path) }
-            catch { throw Failure("cannot load weights \(path): \(error)") }
-            if classifier.info.classes.count != data.classes.count {
-                throw Failure("the model has \(classifier.info.classes.count) classes, the dataset \(data.classes.count)")
-            }
-            // Background inference over the split, through the database's prediction cache.
-            predictions = RunnerPredictionSource(runner: InferenceRunner(cases: cases, classifier: classifier, store: store))
+            let ensemble: ModelEnsemble
+            do { ensemble = try ModelEnsemble(path: path) }
+            catch { throw Failure(TerminalSafeText.clean("cannot load weights \(path): \(error)")) }
+            // Classes are matched by name: the model may order them differently from data.yaml.
+            let mapping: ClassMapping
+            do { mapping = try ClassMapping(modelClasses: ensemble.info.classes, datasetClasses: data.classes) }
+            catch { throw Failure("\(TerminalSafeText.clean(path)): \(error)") }
+            // Background inference over the split, through the database's prediction cache; each case is judged by
+            // the members that have not seen it.
+            predictions = RunnerPredictionSource(runner: InferenceRunner(cases: cases, classifier: EnsembleClassifier(ensemble),
+                                                                         store: store, mapping: mapping))
         } else {
             predictions = NoModelPredictionSource(count: cases.count)
         }
@@ -87,7 +90,6 @@ struct ReviewCommand: ParsableCommand {
         for name in Theme.availableNames() where name != chosen.name {
             if let other = try? Theme.resolve(name: name, env: env) { palettes.append(Palette(theme: other)) }
         }
-        let index = 0
         let monochrome = chosen.monochrome
 
         let exportPath = export ?? ((dbPath as NSString).deletingLastPathComponent as NSString)
@@ -104,7 +106,7 @@ struct ReviewCommand: ParsableCommand {
         let app = ReviewApp(session: session, predictions: predictions, images: CaseImages(paths: cases.map(\.imagePath)),
                             exporter: StoreExporter(store: store, classes: data.classes, datasetRoot: root),
                             configuration: ReviewAppConfiguration(capabilities: capabilities, palettes: palettes,
-                                                                  paletteIndex: index, monochrome: monochrome,
+                                                                  paletteIndex: 0, monochrome: monochrome,
                                                                   exportPath: exportPath))
         app.run()
         let c = session.counts

@@ -21,7 +21,7 @@ final class GroupedSplitTests: XCTestCase {
     func testGroupsStayTogetherAndProportionsHold() {
         let items = makeItems()
         // A near-duplicate edge across prefixes merges two sources.
-        let edges = [(0, items.firstIndex { $0.relativePath.hasPrefix("train/images/10_jpg") }!)]
+        let edges: [(Int, Int, Float)] = [(0, items.firstIndex { $0.relativePath.hasPrefix("train/images/10_jpg") }!, 0.99)]
         let groups = GroupedSplit.groups(items: items, edges: edges)
         let splits = GroupedSplit.assign(items: items, groups: groups, classCount: 10, fractions: [0.8, 0.1, 0.1])
         for group in groups { XCTAssertEqual(Set(group.map { splits[$0] }).count, 1) }

@@ -28,7 +28,7 @@ final class FakeCaseClassifier: CaseClassifier, @unchecked Sendable {
 let fakeLoader: InferenceRunner.InputLoader = { path, data, spec in
     let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     guard let value = Float(text) else { throw ImageErrorStub(description: "\(path): not a JPEG or PNG file") }
-    return [Float](repeating: value, count: 3 * spec.width * spec.height)
+    return PreparedInput(tensor: [Float](repeating: value, count: 3 * spec.width * spec.height))
 }
 
 struct ImageErrorStub: Error, CustomStringConvertible { let description: String }
@@ -47,7 +47,7 @@ final class InferenceTests: XCTestCase {
     func testCacheKeyIsTheSHA256OfTheFileBytes() throws {
         let (_, paths) = try makeImages(["abc"])
         let runner = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: nil,
-                                     loader: { _, _, _ in [Float](repeating: 1, count: 24) })
+                                     loader: { _, _, _ in PreparedInput(tensor: [Float](repeating: 1, count: 24)) })
         runner.start()
         XCTAssertTrue(runner.waitUntilFinished(timeout: 30))
         XCTAssertEqual(runner.state(at: 0).result?.imageHash,

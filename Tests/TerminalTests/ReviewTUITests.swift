@@ -1,5 +1,7 @@
 import CSixel
 import Foundation
+import Imaging
+import Model
 import Review
 import Terminal
 import XCTest
@@ -315,6 +317,56 @@ final class ReviewTUITests: XCTestCase {
         t.waitFor(text: "⚠ 1 unlabelled · 1 label problems")
         t.send("q")
         XCTAssertEqual(t.waitForExit(), 0)
+    }
+
+    /// Issue #11: a model whose classes come in another order than data.yaml's. The screen, the database and the
+    /// CSV must name the class the model actually predicts (matched by name), never the one at the same index.
+    func testModelWithReorderedClassesIsMappedByName() throws {
+        let original = PseudoTerminal.repoRoot.appendingPathComponent("Tests/Fixtures/engine/model_tiny_lite0.safetensors").path
+        let file = try SafeTensorsFile(path: original)
+        let classes = try YOLODataset.open(root: sample).classes
+        let order = Array(classes.indices.reversed())           // model index j holds dataset class order[j]
+        var meta = file.metadata
+        meta["classes"] = String(decoding: try JSONSerialization.data(withJSONObject: order.map { classes[$0] }), as: UTF8.self)
+        var writer = SafeTensorsWriter(metadata: meta)
+        for e in file.entries where e.dtype.isFloat {
+            var values = try file.floats(e.name)
+            if e.name == "classifier.4.weight" || e.name == "classifier.4.bias" {
+                let width = values.count / classes.count
+                let rows = (0..<classes.count).map { Array(values[($0 * width)..<(($0 + 1) * width)]) }
+                values = order.flatMap { rows[$0] }
+            }
+            writer.add(e.name, shape: e.shape, values: values)
+        }
+        let reordered = tmp.appendingPathComponent("reordered.safetensors").path
+        try writer.write(to: reordered)
+
+        // What the original model predicts for the first case, in dataset order.
+        let cases = try YOLODataset.open(root: sample).cases(split: "test")
+        let model = try FractureClassifier(contentsOf: original)
+        let image = try ImageDecoder.decode(path: cases[0].imagePath)
+        let out = model.run(input: ModelInput.tensor(from: image, width: 224, height: 224, mean: model.info.mean,
+                                                     std: model.info.std), gradcam: false)
+        let predicted = classes[out.predicted]
+
+        let t = try PseudoTerminal(arguments: ["review", sample, "--db", dbPath, "--reviewer", "tester", "--graphics", "blocks",
+                                               "--export", csvPath, "--weights", reordered],
+                                   cols: 100, rows: 30, environment: ["FRACVIEW_WEIGHTS": ""])
+        t.waitFor("a prediction in the header", timeout: 60) { $0.split(separator: "\n")[1].contains("%") }
+        let header = String(t.screen.text.split(separator: "\n")[1])
+        XCTAssertTrue(header.contains("model \(predicted)"), "header names the model's class by name: \(header)")
+        t.send("a")
+        t.waitFor(text: "2/64")
+        t.send("e")
+        t.waitFor(text: "exported 1 reviewed case")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+        let row = try XCTUnwrap(try decisions()[cases[0].relativePath])
+        XCTAssertEqual(row.predicted, out.predicted, "the stored index is in dataset order")
+        for (p, q) in zip(row.probabilities, out.probabilities) { XCTAssertEqual(p, q, accuracy: 1e-4) }
+        let csv = try String(contentsOfFile: csvPath, encoding: .utf8)
+        let line = try XCTUnwrap(csv.split(separator: "\n").first { $0.contains((cases[0].relativePath as NSString).lastPathComponent) })
+        XCTAssertTrue(line.contains(",\(predicted),"), "CSV names the predicted class: \(line)")
     }
 
     func testEmptySplitAndUnwritableDatabaseFailBeforeTheUI() throws {

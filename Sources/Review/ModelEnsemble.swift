@@ -1,0 +1,142 @@
+import Foundation
+import Model
+
+/// The model `--weights` names: one weights file, or a directory of member files (a fold ensemble such as
+/// weights/fracture-classifier/fold-0…4.safetensors). Members must agree on classes (same names, same order),
+/// input size, mean and std; their architectures may differ (each member runs its own backbone).
+///
+/// Member metadata read here (docs/engine.md): `fold` (JSON integer, the fold the member held out),
+/// `folds_manifest` (kept for `info`) and `training_signatures` (see `TrainingSignatures`).
+public final class ModelEnsemble {
+    public struct Member {
+        public let classifier: FractureClassifier
+        /// The member's id in `Membership.used`: its fold, else its position.
+        public let id: Int
+        public let fold: Int?
+        public let signatures: TrainingSignatures?
+        public var path: String { classifier.info.path }
+    }
+
+    public let path: String
+    public let members: [Member]
+    /// Keys the prediction cache: the member weights ids, hashed together (a single file keeps its own id).
+    public let ensembleID: String
+
+    public var info: ModelInfo { members[0].classifier.info }
+    public var isDirectory: Bool { members.count > 1 || path != members[0].path }
+    public var hasSignatures: Bool { members.contains { $0.signatures != nil } }
+
+    /// Loads a file or a directory of `*.safetensors` members (sorted by name). Errors are one line.
+    public init(path: String) throws {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw WeightsError(path: path, reason: "no such file or directory")
+        }
+        let files: [String]
+        if isDir.boolValue {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            files = names.filter { $0.hasSuffix(".safetensors") }.sorted().map { (path as NSString).appendingPathComponent($0) }
+            guard !files.isEmpty else {
+                throw WeightsError(path: path, reason: "the directory holds no member files (*.safetensors)")
+            }
+        } else {
+            files = [path]
+        }
+        var members: [Member] = []
+        for (k, file) in files.enumerated() {
+            let classifier = try FractureClassifier(contentsOf: file)
+            let meta = classifier.info.metadata
+            var fold: Int?
+            if let raw = meta["fold"] {
+                guard let v = Int(raw.trimmingCharacters(in: .whitespaces)), (0...10_000).contains(v) else {
+                    throw WeightsError(path: file, reason: "metadata fold must be a JSON integer between 0 and 10000, got \(raw.prefix(40))")
+                }
+                fold = v
+            }
+            var signatures: TrainingSignatures?
+            if let raw = meta["training_signatures"] {
+                do { signatures = try TrainingSignatures(metadataValue: raw) } catch {
+                    throw WeightsError(path: file, reason: "metadata training_signatures \(error)")
+                }
+            }
+            if let first = members.first?.classifier.info {
+                let info = classifier.info
+                func refuse(_ what: String) -> WeightsError {
+                    WeightsError(path: file, reason: "\(what) differ from \(first.path)'s; members of one model must agree")
+                }
+                if info.classes != first.classes { throw refuse("its classes (\(info.classes.joined(separator: ", ")))") }
+                if info.inputSize != first.inputSize { throw refuse("its input size \(info.inputSize)") }
+                if info.mean != first.mean || info.std != first.std { throw refuse("its mean/std") }
+            }
+            members.append(Member(classifier: classifier, id: fold ?? k, fold: fold, signatures: signatures))
+        }
+        if Set(members.map(\.id)).count != members.count {
+            throw WeightsError(path: path, reason: "two members have the same fold")
+        }
+        self.path = path
+        self.members = members
+        if members.count == 1 {
+            ensembleID = members[0].classifier.info.weightsID
+        } else {
+            ensembleID = String(ContentHash.sha256Hex(Data(members.map(\.classifier.info.weightsID).joined(separator: "+").utf8)).prefix(16))
+        }
+    }
+
+    /// Which members have seen the image (by its thumbnail), and which to average.
+    public func membership(of thumbnail: Thumbnail?) -> Membership {
+        let ids = members.map(\.id)
+        guard hasSignatures else {
+            return Membership(used: ids.sorted(), memberCount: members.count, seenInTraining: false, signaturesKnown: false)
+        }
+        let unseen = members.filter { m in
+            guard let s = m.signatures, let thumbnail else { return true }
+            return !s.contains(thumbnail)
+        }.map(\.id)
+        if unseen.isEmpty {
+            return Membership(used: ids.sorted(), memberCount: members.count, seenInTraining: true, signaturesKnown: true)
+        }
+        return Membership(used: unseen.sorted(), memberCount: members.count, seenInTraining: false, signaturesKnown: true)
+    }
+}
+
+/// Runs a `ModelEnsemble` for the runner and the commands: the mean probabilities, attention and Grad-CAM of the
+/// members a case's `Membership` selects. Not thread-safe (its classifiers are not).
+public final class EnsembleClassifier: CaseClassifier {
+    public let ensemble: ModelEnsemble
+    public init(_ ensemble: ModelEnsemble) { self.ensemble = ensemble }
+
+    public var inferenceSpec: InferenceSpec {
+        var spec = ensemble.members[0].classifier.inferenceSpec
+        spec.weightsID = ensemble.ensembleID
+        return spec
+    }
+
+    /// Every member (no membership check).
+    public func run(input: [Float], gradcam: Bool) -> ClassifierOutput {
+        mean(of: ensemble.members, input: input, gradcam: gradcam)
+    }
+
+    public func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> (ClassifierOutput, Membership) {
+        let membership = ensemble.membership(of: thumbnail)
+        let chosen = ensemble.members.filter { membership.used.contains($0.id) }
+        return (mean(of: chosen, input: input, gradcam: gradcam), membership)
+    }
+
+    /// The members' mean: probabilities and maps averaged; logits are log(mean p), so softmax(logits) is the mean.
+    func mean(of members: [ModelEnsemble.Member], input: [Float], gradcam: Bool) -> ClassifierOutput {
+        if members.count == 1 { return members[0].classifier.run(input: input, gradcam: gradcam) }
+        let outputs = members.map { $0.classifier.run(input: input, gradcam: gradcam) }
+        let k = Float(outputs.count)
+        func meanMap(_ maps: [FeatureMap]) -> FeatureMap {
+            var v = [Float](repeating: 0, count: maps[0].values.count)
+            for m in maps { for i in v.indices { v[i] += m.values[i] / k } }
+            return FeatureMap(width: maps[0].width, height: maps[0].height, values: v)
+        }
+        var p = [Float](repeating: 0, count: outputs[0].probabilities.count)
+        for o in outputs { for i in p.indices { p[i] += o.probabilities[i] / k } }
+        let cams = outputs.compactMap(\.gradcam)
+        return ClassifierOutput(logits: p.map { log(max($0, 1e-30)) }, probabilities: p,
+                                attention: meanMap(outputs.map(\.attention)),
+                                gradcam: cams.count == outputs.count ? meanMap(cams) : nil)
+    }
+}

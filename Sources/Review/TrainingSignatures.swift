@@ -1,0 +1,113 @@
+import Foundation
+
+/// The images a model member trained on, as compact perceptual signatures, and the test "has it seen this X-ray
+/// (or a flipped or rotated copy of it)?".
+///
+/// A signature is what the pool side of `NearDuplicateIndex` needs: the 8×8 coarse vector and the unrotated 38×38
+/// centre crop of the image's 64×64 luma thumbnail, each rounded to UInt8 (1508 bytes). The weights metadata key
+/// `training_signatures` holds `fracview-nd-v1:` + base64 of the signatures back to back (written by
+/// training/export_weights.py, which computes the thumbnail as `Thumbnail` does). A query matches when its best fine
+/// similarity (4 flips × −10…10° rotations, as the audit) reaches `NearDuplicateIndex.threshold` (0.90).
+public struct TrainingSignatures: Sendable {
+    public static let prefix = "fracview-nd-v1:"
+    public static let coarseCount = NearDuplicateIndex.coarseSide * NearDuplicateIndex.coarseSide
+    public static let centreCount = 4 * NearDuplicateIndex.cropHalf * NearDuplicateIndex.cropHalf
+    public static let bytesPerSignature = coarseCount + centreCount
+
+    public let count: Int
+    /// Per signature: 4 flipped, normalised coarse vectors (64 floats each).
+    private let coarse: [Float]
+    /// Per signature: the normalised centre, padded to `NearDuplicateIndex.cropLength`.
+    private let centres: [Float]
+
+    /// Parses the metadata value; the error names what is wrong (the caller adds the file and key).
+    public init(metadataValue: String) throws {
+        guard metadataValue.hasPrefix(Self.prefix) else {
+            throw DatasetError("must start with \"\(Self.prefix)\"")
+        }
+        guard let data = Data(base64Encoded: String(metadataValue.dropFirst(Self.prefix.count))) else {
+            throw DatasetError("is not valid base64")
+        }
+        guard data.count % Self.bytesPerSignature == 0 else {
+            throw DatasetError("holds \(data.count) bytes, not a multiple of \(Self.bytesPerSignature)")
+        }
+        self.init(bytes: [UInt8](data))
+    }
+
+    /// Signatures from raw bytes (`bytesPerSignature` each).
+    public init(bytes: [UInt8]) {
+        let n = bytes.count / Self.bytesPerSignature
+        let c2 = Self.coarseCount, cl = NearDuplicateIndex.cropLength
+        var coarse = [Float](repeating: 0, count: n * 4 * c2)
+        var centres = [Float](repeating: 0, count: n * cl)
+        for i in 0..<n {
+            let base = i * Self.bytesPerSignature
+            let small = (0..<c2).map { Float(bytes[base + $0]) }
+            for (f, flip) in NearDuplicateIndex.flips.enumerated() {
+                var v = NearDuplicateIndex.flipped(small, side: NearDuplicateIndex.coarseSide, h: flip.h, v: flip.v)
+                NearDuplicateIndex.normalise(&v, count: c2)
+                coarse.replaceSubrange((i * 4 + f) * c2 ..< (i * 4 + f + 1) * c2, with: v)
+            }
+            var centre = [Float](repeating: 0, count: cl)
+            for k in 0..<Self.centreCount { centre[k] = Float(bytes[base + c2 + k]) }
+            NearDuplicateIndex.normalise(&centre, count: Self.centreCount)
+            centres.replaceSubrange(i * cl ..< (i + 1) * cl, with: centre)
+        }
+        count = n
+        self.coarse = coarse
+        self.centres = centres
+    }
+
+    /// The signature bytes of a thumbnail (what the exporter writes for each training image).
+    public static func bytes(of thumbnail: Thumbnail) -> [UInt8] {
+        let (coarse, centre) = NearDuplicateIndex.coarseAndCentre(thumbnail.values)
+        return (coarse + centre).map { UInt8(min(max($0.rounded(), 0), 255)) }
+    }
+
+    public static func metadataValue(bytes: [UInt8]) -> String { prefix + Data(bytes).base64EncodedString() }
+
+    /// The best fine similarity of `thumbnail` to any signature (−1 when there are none).
+    public func bestSimilarity(to thumbnail: Thumbnail) -> Float {
+        guard count > 0 else { return -1 }
+        let c2 = Self.coarseCount
+        let (querySmall, _) = NearDuplicateIndex.coarseAndCentre(thumbnail.values)
+        var q = querySmall
+        NearDuplicateIndex.normalise(&q, count: c2)
+        // Coarse ranking: the query's plain coarse vector against each signature's 4 flips.
+        var scored: [(Float, Int)] = []
+        scored.reserveCapacity(count)
+        coarse.withUnsafeBufferPointer { cp in
+            for j in 0..<count {
+                var best: Float = -2
+                for f in 0..<4 {
+                    let t = cp.baseAddress! + (j * 4 + f) * c2
+                    var s: Float = 0
+                    for k in 0..<c2 { s += q[k] * t[k] }
+                    best = max(best, s)
+                }
+                scored.append((best, j))
+            }
+        }
+        scored.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
+        let candidates = scored.prefix(NearDuplicateIndex.candidateCount).map(\.1)
+        let variants = NearDuplicateIndex.variants(of: thumbnail.values)
+        let n = NearDuplicateIndex.cropLength, nv = variants.count / n
+        var best: Float = -1
+        variants.withUnsafeBufferPointer { vp in
+            centres.withUnsafeBufferPointer { cp in
+                for j in candidates {
+                    let c = UnsafeRawPointer(cp.baseAddress! + j * n)
+                    for k in 0..<nv {
+                        best = max(best, NearDuplicateIndex.dot(UnsafeRawPointer(vp.baseAddress! + k * n), c, count: n))
+                    }
+                }
+            }
+        }
+        return best
+    }
+
+    /// Whether the image is one of the signatures' images or a flipped/rotated copy of one.
+    public func contains(_ thumbnail: Thumbnail) -> Bool {
+        bestSimilarity(to: thumbnail) >= NearDuplicateIndex.threshold
+    }
+}
