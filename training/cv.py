@@ -26,6 +26,7 @@ ROWS = {
     "c-384": FROZEN + ["--input-size", "384"],                            # higher resolution, 12×12 maps
     "d-boxes": FROZEN + ["--box-crop-views", "2", "--attention-loss", "0.5"],  # box crops + attention supervision
     "d-boxcrop": FROZEN + ["--box-crop-views", "2"],                      # box crops alone
+    "cd-384-boxcrop": FROZEN + ["--input-size", "384", "--box-crop-views", "2"],  # c and d together
     "a-head": ["--arch", "efficientnet_lite0", "--pretrained", "--freeze-until", "9", "--cache-views", "3",
                "--epochs", "15"],                                         # gate + MLP only (a linear-probe-like head)
 }

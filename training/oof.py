@@ -48,6 +48,14 @@ def load_run(run_dir: str):
     return model.eval(), meta
 
 
+def load_member(path):
+    """An exported member as the PyTorch model (weights widened from F16 exactly as fracview widens them)."""
+    from training.export_weights import load_exported
+    model, meta = load_exported(path)
+    return model, {"fold": int(meta["fold"]) if "fold" in meta else None, "classes": json.loads(meta["classes"]),
+                   "input_size": json.loads(meta.get("input_size", "[224, 224]"))}
+
+
 def forward_with_cam(model, x):
     """Probabilities, and the Grad-CAM of the predicted class (N×H×W), the head-only backward."""
     with torch.no_grad():
@@ -67,11 +75,15 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True)
     ap.add_argument("--folds-manifest", required=True)
-    ap.add_argument("--runs", nargs="+", required=True, help="one run directory per fold")
+    ap.add_argument("--runs", nargs="+", help="one run directory per fold (its best.pt)")
+    ap.add_argument("--members", help="instead of --runs: a directory of exported fold members (fold-K.safetensors), "
+                                      "e.g. weights/fracture-classifier: the shipped model exactly as fracview loads it")
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=32)
     a = ap.parse_args(argv)
+    if bool(a.runs) == bool(a.members):
+        raise SystemExit("error: give --runs or --members")
     torch.set_num_threads(a.threads)
     rows = folds.read(a.folds_manifest)
     group_of = {r["path"]: r["group"] for r in rows}
@@ -80,13 +92,14 @@ def main(argv=None):
            "folds_manifest_sha256": folds.sha256(a.folds_manifest), "runs": []}
     ds = data.load(a.data)
     label_of = {c.path: c.label for c in ds.cases}
-    for run in a.runs:
-        model, meta = load_run(run)
+    sources = a.runs or sorted(os.path.join(a.members, f) for f in os.listdir(a.members) if f.endswith(".safetensors"))
+    for run in sources:
+        model, meta = load_run(run) if a.runs else load_member(run)
         k = meta.get("fold")
         if k is None:
             raise SystemExit(f"error: {run}: best.pt has no fold (not a --folds-manifest run)")
         rec["classes"] = rec["classes"] or meta["classes"]
-        rec["runs"].append({"run": run, "fold": k, "command": meta.get("args", {}) and None})
+        rec["runs"].append({"source": os.path.relpath(run), "fold": k})
         paths = [r["path"] for r in rows if r["fold"] == k]
         size = tuple(meta.get("input_size") or (224, 224))
         x8 = images.load_images(a.data, paths, None, size)

@@ -1,6 +1,8 @@
-"""Prints RESULTS.md table rows from run directories (summary.json + preds-test.json).
+"""Prints RESULTS.md table rows from run directories (summary.json + preds-test.json), or with --cv the
+out-of-fold table from training/cv.py directories (cv-summary.json).
 
     python3 training/results_table.py training/runs/lite0-grouped training/runs/b4-grouped ...
+    python3 training/results_table.py --cv runs/cv/a-frozen runs/cv/c-384 ...
 """
 import json
 import os
@@ -34,5 +36,35 @@ def main(argv=None):
               f"; critical: {e['critical_detail']}\n")
 
 
+
+
+def cv_rows(dirs):
+    """RESULTS.md's out-of-fold table from training/cv.py output directories (cv-summary.json)."""
+    print("| row | OOF accuracy (95 % group CI) | macro-F1 (95 % group CI) | with flip TTA: acc / macro-F1 | critical errors | "
+          "ECE → after OOF temperature | pointing game (strict) | CAM mass in boxes | training loops / wall (5 folds) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    details = []
+    for d in dirs:
+        with open(os.path.join(d, "cv-summary.json")) as f:
+            s = json.load(f)
+        e, t = s["score"], s["score_hflip_tta"]
+        (alo, ahi), (flo, fhi) = e["accuracy_ci95"], e["macro_f1_ci95"]
+        print(f"| {s['row']} | {e['accuracy']:.3f} ({alo:.3f}–{ahi:.3f}) | {e['macro_f1']:.3f} ({flo:.3f}–{fhi:.3f}) | "
+              f"{t['accuracy']:.3f} / {t['macro_f1']:.3f} | {e['critical_errors']} | {e['ece']:.3f} → "
+              f"{e['ece_temperature_oof']:.3f} | {e['pointing_game']:.3f} ({e['pointing_game_strict']:.3f}) | "
+              f"{e['cam_mass_in_boxes']:.3f} | {s['train_seconds'] / 60:.0f} / {s['wall_seconds'] / 60:.0f} min |")
+        details.append(s)
+    print()
+    for s in details:
+        e = s["score"]
+        print(f"**{s['row']}** — `{s['command']}`  ")
+        print("recall: " + ", ".join(f"{k} {v:.2f}" for k, v in e["recall"].items()) +
+              f"; critical: {e['critical_detail']}\n")
+
+
 if __name__ == "__main__":
-    main()
+    args = sys.argv[1:]
+    if args and args[0] == "--cv":
+        cv_rows(args[1:])
+    else:
+        main(args)

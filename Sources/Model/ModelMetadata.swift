@@ -39,10 +39,11 @@ public struct ModelMetadata: Sendable, Equatable {
                 throw fail("metadata \(key) must be a JSON array of \(count) numbers")
             }
         }
-        func number(_ key: String) throws -> Double? {
+        // Every number is bounded (docs/engine.md): 1e30 as a multiplier would trap or allocate without end.
+        func number(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
             guard let s = raw[key] else { return nil }
-            guard let d = Double(s.trimmingCharacters(in: .whitespaces)), d.isFinite, d > 0 else {
-                throw fail("metadata \(key) must be a positive number, got \(s.prefix(40))")
+            guard let d = Double(s.trimmingCharacters(in: .whitespaces)), d.isFinite, range.contains(d) else {
+                throw fail("metadata \(key) must be a number in \(range.lowerBound)…\(range.upperBound), got \(s.prefix(40))")
             }
             return d
         }
@@ -67,10 +68,10 @@ public struct ModelMetadata: Sendable, Equatable {
         mean = try numbers("mean", count: 3)?.map { Float($0) } ?? Self.defaultMean
         std = try numbers("std", count: 3)?.map { Float($0) } ?? Self.defaultStd
         guard std.allSatisfy({ $0 > 0 }) else { throw fail("metadata std must be positive") }
-        widthMult = try number("width_mult")
-        depthMult = try number("depth_mult")
-        bnEps = try number("bn_eps")
-        if let h = try number("head_channels") {
+        widthMult = try number("width_mult", in: 0.01...8)
+        depthMult = try number("depth_mult", in: 0.01...8)
+        bnEps = try number("bn_eps", in: 1e-12...0.5)
+        if let h = try number("head_channels", in: 1...65_536) {
             guard h == h.rounded() else { throw fail("metadata head_channels must be an integer") }
             headChannels = Int(h)
         }

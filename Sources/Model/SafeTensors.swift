@@ -47,7 +47,13 @@ public final class SafeTensorsFile {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw fail("no such file") }
         guard !isDir.boolValue else { throw fail("is a directory, not a .safetensors file") }
-        let fd = open(path, O_RDONLY)
+        // open() on a FIFO blocks until a writer appears, and a device never ends: regular files only (links followed).
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        if let type = (try? FileManager.default.attributesOfItem(atPath: resolved))?[.type] as? FileAttributeType,
+           type != .typeRegular {
+            throw fail("not a regular file")
+        }
+        let fd = open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else { throw fail("cannot open: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         var st = stat()
@@ -120,13 +126,14 @@ public final class SafeTensorsFile {
         var metadata = [String: String]()
         if let meta = header["__metadata__"] {
             guard let dict = meta as? [String: Any] else { throw fail("corrupt safetensors header: __metadata__ is not an object") }
-            for (k, v) in dict {
+            // Keys in a fixed order, so the same damaged file always gives the same first error.
+            for (k, v) in dict.sorted(by: { $0.key < $1.key }) {
                 guard let s = v as? String else { throw fail("corrupt safetensors header: __metadata__ value for \(k) is not a string") }
                 metadata[k] = s
             }
         }
         var entries = [SafeTensorsEntry]()
-        for (name, value) in header where name != "__metadata__" {
+        for (name, value) in header.sorted(by: { $0.key < $1.key }) where name != "__metadata__" {
             guard let obj = value as? [String: Any] else { throw fail("corrupt safetensors header: entry \(name) is not an object") }
             guard let dt = obj["dtype"] as? String else { throw fail("tensor \(name): missing dtype") }
             guard let dtype = SafeTensorsDType(rawValue: dt) else { throw fail("tensor \(name): unsupported dtype \(dt)") }
@@ -137,9 +144,16 @@ public final class SafeTensorsFile {
                   offs[0] >= 0, offs[1] >= offs[0] else {
                 throw fail("tensor \(name): data_offsets is not [begin, end]")
             }
-            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max / 16 : $0 * $1 }
+            // Sizes that overflow (a shape of [2^62] F16 is 2^63 bytes) are refused, never trapped on.
+            var count = 1, overflow = false
+            for d in shape {
+                let (m, o) = count.multipliedReportingOverflow(by: d)
+                count = m; overflow = overflow || o
+            }
+            let (bytes, o2) = count.multipliedReportingOverflow(by: dtype.byteSize)
+            guard !overflow, !o2 else { throw fail("tensor \(name): shape \(shape) is too large") }
             let byteCount = offs[1] - offs[0]
-            guard byteCount == count * dtype.byteSize else {
+            guard byteCount == bytes else {
                 throw fail("tensor \(name): \(byteCount) data bytes for shape \(shape) of \(dt)")
             }
             guard offs[1] <= file.count - dataStart else {
@@ -151,12 +165,15 @@ public final class SafeTensorsFile {
         return (metadata, entries)
     }
 
+    /// Non-negative integers that fit an Int exactly; a value of 2^64 or more (which NSNumber would wrap to a
+    /// small number, silently reading the wrong bytes) or a fraction makes the whole array invalid.
     private static func intArray(_ values: [Any]) -> [Int]? {
         var out = [Int]()
         for v in values {
-            if let i = v as? Int { out.append(i) }
-            else if let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded() { out.append(n.intValue) }
-            else { return nil }
+            guard let n = v as? NSNumber else { return nil }
+            let d = n.doubleValue
+            guard d.isFinite, d == d.rounded(), abs(d) < 9.0e18 else { return nil }
+            out.append(Int(n.int64Value))
         }
         return out
     }

@@ -17,6 +17,8 @@ struct DataYAML {
 
     static func parse(_ text: String) -> DataYAML {
         let node: Node?
+        // A UTF-8 byte-order mark (Windows editors write one) is not YAML content; PyYAML skips it too.
+        let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
         do { node = try Yams.compose(yaml: text) } catch {
             let firstLine = "\(error)".split(separator: "\n").first.map(String.init) ?? "syntax error"
             return DataYAML(classes: nil, problems: ["data.yaml: not valid YAML (\(firstLine))"])

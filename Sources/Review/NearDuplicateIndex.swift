@@ -60,20 +60,33 @@ public struct NearDuplicateIndex: Sendable {
         let candidates = coarseCandidates(of: query, in: pool)
         if candidates.isEmpty { return [] }
         let variants = queryVariants(query)
-        let n = Self.cropLength, nv = variants.count / n
-        return candidates.map { j in
-            var best: Float = -1
-            variants.withUnsafeBufferPointer { vp in
-                centres.withUnsafeBufferPointer { cp in
-                    let c = UnsafeRawPointer(cp.baseAddress! + j * n)
-                    for k in 0..<nv {
-                        let d = Self.dot(UnsafeRawPointer(vp.baseAddress! + k * n), c, count: n)
-                        if d > best { best = d }
-                    }
-                }
+        return candidates.map { j in (j, Self.bestFine(variants: variants, centres: centres, at: j)) }
+    }
+
+    /// The best dot product of the query's variants with the centre crop number `j` of `centres`.
+    static func bestFine(variants: [Float], centres: [Float], at j: Int) -> Float {
+        let n = cropLength, nv = variants.count / n
+        var best: Float = -1
+        variants.withUnsafeBufferPointer { vp in
+            centres.withUnsafeBufferPointer { cp in
+                let c = UnsafeRawPointer(cp.baseAddress! + j * n)
+                for k in 0..<nv { best = max(best, dot(UnsafeRawPointer(vp.baseAddress! + k * n), c, count: n)) }
             }
-            return (j, best)
         }
+        return best
+    }
+
+    /// The best dot product of a normalised coarse query `q` with the 4 flipped coarse vectors at `flips`.
+    static func bestCoarse(_ q: UnsafePointer<Float>, _ flips: UnsafePointer<Float>) -> Float {
+        let c2 = coarseSide * coarseSide
+        var best: Float = -2
+        for f in 0..<4 {
+            let t = flips + f * c2
+            var s: Float = 0
+            for k in 0..<c2 { s += q[k] * t[k] }
+            best = max(best, s)
+        }
+        return best
     }
 
     private func coarseCandidates(of query: Int, in pool: [Int]) -> [Int] {
@@ -83,14 +96,7 @@ public struct NearDuplicateIndex: Sendable {
         coarse.withUnsafeBufferPointer { cp in
             let q = cp.baseAddress! + query * 4 * c2
             for j in pool where j != query && thumbnails[j] != nil {
-                var best: Float = -2
-                for f in 0..<4 {
-                    let t = cp.baseAddress! + (j * 4 + f) * c2
-                    var s: Float = 0
-                    for k in 0..<c2 { s += q[k] * t[k] }
-                    best = max(best, s)
-                }
-                scored.append((best, j))
+                scored.append((Self.bestCoarse(q, cp.baseAddress! + j * 4 * c2), j))
             }
         }
         // Ties broken by index so the result is deterministic.

@@ -76,32 +76,16 @@ public struct TrainingSignatures: Sendable {
         // Coarse ranking: the query's plain coarse vector against each signature's 4 flips.
         var scored: [(Float, Int)] = []
         scored.reserveCapacity(count)
-        coarse.withUnsafeBufferPointer { cp in
-            for j in 0..<count {
-                var best: Float = -2
-                for f in 0..<4 {
-                    let t = cp.baseAddress! + (j * 4 + f) * c2
-                    var s: Float = 0
-                    for k in 0..<c2 { s += q[k] * t[k] }
-                    best = max(best, s)
-                }
-                scored.append((best, j))
+        q.withUnsafeBufferPointer { qp in
+            coarse.withUnsafeBufferPointer { cp in
+                for j in 0..<count { scored.append((NearDuplicateIndex.bestCoarse(qp.baseAddress!, cp.baseAddress! + j * 4 * c2), j)) }
             }
         }
         scored.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
-        let candidates = scored.prefix(NearDuplicateIndex.candidateCount).map(\.1)
         let variants = NearDuplicateIndex.variants(of: thumbnail.values)
-        let n = NearDuplicateIndex.cropLength, nv = variants.count / n
         var best: Float = -1
-        variants.withUnsafeBufferPointer { vp in
-            centres.withUnsafeBufferPointer { cp in
-                for j in candidates {
-                    let c = UnsafeRawPointer(cp.baseAddress! + j * n)
-                    for k in 0..<nv {
-                        best = max(best, NearDuplicateIndex.dot(UnsafeRawPointer(vp.baseAddress! + k * n), c, count: n))
-                    }
-                }
-            }
+        for j in scored.prefix(NearDuplicateIndex.candidateCount).map(\.1) {
+            best = max(best, NearDuplicateIndex.bestFine(variants: variants, centres: centres, at: j))
         }
         return best
     }

@@ -178,3 +178,65 @@ final class WeightsTests: XCTestCase {
         XCTAssertEqual(DefaultWeights.locate(), "/some/where.safetensors")
     }
 }
+
+/// Issue #15's weights traps: each a one-line error, never a crash, a hang or a silently wrong read.
+final class WeightsParserTrapTests: XCTestCase {
+    private var tmp: URL!
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("fracview-traps-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
+
+    /// A file with this JSON header and `data` bytes of payload.
+    private func file(_ name: String, header: String, data: Int = 16) throws -> String {
+        var bytes = Data()
+        let h = Array(header.utf8)
+        withUnsafeBytes(of: UInt64(h.count).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: h)
+        bytes.append(Data(count: data))
+        let path = tmp.appendingPathComponent(name).path
+        try bytes.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    private func error(_ path: String) -> String {
+        do { _ = try SafeTensorsFile(path: path); return "" } catch { return "\(error)" }
+    }
+
+    func testOverflowingShapeIsRefused() throws {
+        let p = try file("big.safetensors", header: #"{"w": {"dtype": "F16", "shape": [4611686018427387904], "data_offsets": [0, 16]}}"#)
+        XCTAssertTrue(error(p).contains("too large"), error(p))
+        let p2 = try file("big2.safetensors", header: #"{"w": {"dtype": "F32", "shape": [4294967296, 4294967296], "data_offsets": [0, 16]}}"#)
+        XCTAssertTrue(error(p2).contains("too large"), error(p2))
+    }
+
+    func testOffsetsAndShapesBeyondInt64AreRefusedNotWrapped() throws {
+        // 2^64 + 5 used to be read as 5.
+        let p = try file("wrap.safetensors", header: #"{"w": {"dtype": "F32", "shape": [1], "data_offsets": [18446744073709551621, 18446744073709551625]}}"#)
+        XCTAssertTrue(error(p).contains("data_offsets"), error(p))
+        let p2 = try file("wrap2.safetensors", header: #"{"w": {"dtype": "F32", "shape": [18446744073709551616], "data_offsets": [0, 0]}}"#)
+        XCTAssertTrue(error(p2).contains("shape"), error(p2))
+    }
+
+    func testFirstErrorDoesNotDependOnDictionaryOrder() throws {
+        let p = try file("order.safetensors", header: #"{"b": {"dtype": "X1", "shape": [1], "data_offsets": [0, 4]}, "a": {"dtype": "X2", "shape": [1], "data_offsets": [0, 4]}}"#)
+        for _ in 0..<10 { XCTAssertTrue(error(p).contains("tensor a: unsupported dtype X2"), error(p)) }
+    }
+
+    func testFIFOIsRefusedWithoutBlocking() throws {
+        let path = tmp.appendingPathComponent("fifo.safetensors").path
+        XCTAssertEqual(mkfifo(path, 0o600), 0)
+        XCTAssertTrue(error(path).contains("not a regular file"), error(path))
+    }
+
+    func testHugeMetadataNumbersAreBounded() throws {
+        for (key, value) in [("head_channels", "1e30"), ("width_mult", "1e30"), ("depth_mult", "1e300"), ("depth_mult", "1e18"),
+                             ("bn_eps", "2")] {
+            let fail = { (r: String) -> Error in WeightsError(path: "x", reason: r) }
+            XCTAssertThrowsError(try ModelMetadata([key: value, "architecture": "efficientnet_b0"], fail: fail)) { e in
+                XCTAssertTrue("\(e)".contains(key) && "\(e)".contains("…"), "\(e)")
+            }
+        }
+    }
+}

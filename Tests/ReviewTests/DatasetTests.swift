@@ -67,6 +67,26 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try ds.cases(split: "test").first?.truth, .labelled(1))
     }
 
+    /// Issue #15: a UTF-8 byte-order mark before data.yaml's first key is not "not valid YAML" (PyYAML reads it).
+    func testByteOrderMarkInDataYAML() throws {
+        let t = TempDir()
+        t.write("data.yaml", "\u{FEFF}names: [cat, dog]\n")
+        t.write("test/images/a.png", "x"); t.write("test/labels/a.txt", "1 0.5 0.5 0.5 0.5\n")
+        let ds = try YOLODataset.open(root: t.path)
+        XCTAssertEqual(ds.classes, ["cat", "dog"])
+        XCTAssertTrue(ds.problems.isEmpty, "\(ds.problems)")
+    }
+
+    func testLabelBoxesAreKept() throws {
+        let t = TempDir()
+        t.write("data.yaml", "names: [cat, dog]\n")
+        t.write("test/images/a.png", "x"); t.write("test/labels/a.txt", "1 0.5 0.4 0.2 0.1\n0 0.1 0.1 0.05 0.05\n")
+        let c = try XCTUnwrap(try YOLODataset.open(root: t.path).cases(split: "test").first)
+        XCTAssertEqual(c.boxes, [LabelBox(classIndex: 1, cx: 0.5, cy: 0.4, w: 0.2, h: 0.1),
+                                 LabelBox(classIndex: 0, cx: 0.1, cy: 0.1, w: 0.05, h: 0.05)])
+        XCTAssertEqual(c.classesInLabelFile, [1, 0])
+    }
+
     func testMissingNamesFallsBackToPlaceholders() throws {
         let t = TempDir()
         t.write("data.yaml", "train: ../train/images\n")
