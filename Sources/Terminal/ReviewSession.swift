@@ -111,7 +111,9 @@ public final class ReviewSession {
     /// The label-issue ranking of the cases, computed when the "likely label errors first" order is chosen.
     public private(set) var labelIssues: [Int: LabelIssue] = [:]
 
-    public func setFilter(_ newFilter: CaseFilter) {
+    /// `fromTop`: start at the first case instead of keeping the current one (default: for a ranking, which is read
+    /// from its top when chosen).
+    public func setFilter(_ newFilter: CaseFilter, fromTop: Bool? = nil) {
         let keep = currentIndex
         filter = newFilter
         if newFilter == .likelyLabelErrors {
@@ -127,13 +129,14 @@ public final class ReviewSession {
         } else {
             visible = cases.indices.filter { passes($0) }
         }
-        if let keep, let p = visible.firstIndex(of: keep) { position = p } else { position = 0 }
+        let top = fromTop ?? (newFilter == .likelyLabelErrors)
+        if !top, let keep, let p = visible.firstIndex(of: keep) { position = p } else { position = 0 }
     }
 
     /// Re-evaluates the filter (predictions arrive, decisions change) without losing the current case.
     public func refreshFilter() {
         guard filter != .all else { return }
-        setFilter(filter)
+        setFilter(filter, fromTop: false)
     }
 
     /// The label a case has for the matrix and the class filter, or nil if it is left out / unlabelled.

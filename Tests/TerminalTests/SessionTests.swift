@@ -191,3 +191,33 @@ final class SessionTests: XCTestCase {
         XCTAssertEqual(classTags(["Oblique Displaced", "Oblique", "Transverse Displaced", "Transverse"]), ["ODb", "Obl", "TDr", "Tra"])
     }
 }
+
+/// "Likely label errors first": held-out labelled cases ranked by 1 − p(label), from the top; decisions keep the place.
+final class LabelErrorOrderTests: XCTestCase {
+    func testRankingOrderSuggestionAndAdvance() throws {
+        let classes = ["A", "B", "C"]
+        let cases = ["a", "b", "c", "d", "e"].enumerated().map { i, n in
+            DatasetCase(imagePath: "/x/\(n).jpg", relativePath: "test/images/\(n).jpg", split: "test",
+                        truth: i == 4 ? .unlabelled(reason: "empty label file") : .labelled(i % 3), classesInLabelFile: [])
+        }
+        func ready(_ p: [Float], seen: Bool = false) -> PredictionState {
+            .ready(CasePrediction(probabilities: p, attention: nil, gradcam: nil,
+                                  membership: Membership(used: [0], memberCount: 5, seenInTraining: seen, signaturesKnown: true)))
+        }
+        // p(label): a 0.7, b 0.1, c 0.3, d (seen) 0.05, e unlabelled.
+        let preds = FakePredictions([ready([0.7, 0.2, 0.1]), ready([0.8, 0.1, 0.1]), ready([0.3, 0.4, 0.3]),
+                                     ready([0.05, 0.9, 0.05], seen: true), ready([0.3, 0.3, 0.4])])
+        let s = try ReviewSession(cases: cases, classes: classes, split: "test", reviewer: "r", store: MemoryStore(), predictions: preds)
+        s.moveTo(caseIndex: 2)
+        s.setFilter(.likelyLabelErrors)
+        XCTAssertEqual(s.visible, [1, 2, 0], "most likely error first; seen and unlabelled cases left out")
+        XCTAssertEqual(s.currentIndex, 1, "a ranking starts at its top")
+        XCTAssertEqual(s.labelIssues[1]?.suggested, 0)
+        try s.decide(.relabelled, label: 0)
+        XCTAssertEqual(s.currentIndex, 2, "after a decision the next-ranked case, not the top again")
+        XCTAssertEqual(s.matrixSeenCount, 1)
+        XCTAssertEqual(s.confusionMatrix().flatMap { $0 }.reduce(0, +), 4, "the seen case is left out of the matrix")
+        s.matrixIncludesSeen = true
+        XCTAssertEqual(s.confusionMatrix().flatMap { $0 }.reduce(0, +), 5)
+    }
+}
