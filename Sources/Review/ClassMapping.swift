@@ -8,8 +8,12 @@ public struct ClassMapping: Sendable, Equatable {
     public let modelIndex: [Int]
 
     /// Throws a one-line error naming the classes when the two sets of names differ.
+    /// When two class names are the same class: ignoring case and surrounding spaces. Every comparison of model
+    /// and dataset classes (here, `EvaluationRunner.classMapping`) uses this.
+    public static func key(_ name: String) -> String { name.trimmingCharacters(in: .whitespaces).lowercased() }
+
     public init(modelClasses: [String], datasetClasses: [String]) throws {
-        func key(_ s: String) -> String { s.trimmingCharacters(in: .whitespaces).lowercased() }
+        let key = Self.key
         var byName: [String: Int] = [:]
         for (i, name) in modelClasses.enumerated() where byName[key(name)] == nil { byName[key(name)] = i }
         let missing = datasetClasses.filter { byName[key($0)] == nil }

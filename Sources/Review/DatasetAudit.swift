@@ -93,8 +93,7 @@ public enum DatasetAudit {
 
     /// Source groups over every image of the survey (see `GroupedSplit.groups`): same prefix, byte-identical
     /// copies, and near-duplicate edges (cross-prefix ones only above `GroupedSplit.crossPrefixThreshold`).
-    public static func sourceGroups(survey: ImageSurvey, progress: ProgressHandler? = nil)
-        -> (items: [GroupedSplit.Item], groups: [[Int]], edges: [(Int, Int, Float)]) {
+    public static func sourceGroups(survey: ImageSurvey, progress: ProgressHandler? = nil) -> SourceGroups {
         let items = survey.cases.map { GroupedSplit.Item(relativePath: $0.relativePath, classIndex: $0.truth.classIndex) }
         var edges = survey.nearDuplicateEdges(pool: Array(survey.cases.indices), progress: progress)
         var exact: [String: Int] = [:]
@@ -102,19 +101,20 @@ public enum DatasetAudit {
         return (items, GroupedSplit.groups(items: items, edges: edges), edges)
     }
 
+    public typealias SourceGroups = (items: [GroupedSplit.Item], groups: [[Int]], edges: [(Int, Int, Float)])
+
     /// A leak-free grouped manifest over every image (see `GroupedSplit`), with the original split proportions.
-    public static func groupedSplit(dataset: YOLODataset, survey: ImageSurvey,
-                                    progress: ProgressHandler? = nil) -> [(path: String, split: String)] {
-        let (items, groups, _) = sourceGroups(survey: survey, progress: progress)
+    public static func groupedSplit(dataset: YOLODataset, grouping: SourceGroups) -> [(path: String, split: String)] {
+        let (items, groups, _) = grouping
         let assigned = GroupedSplit.assign(items: items, groups: groups, classCount: dataset.classes.count,
                                            fractions: originalFractions(dataset))
         return zip(items, assigned).map { ($0.relativePath, $1) }
     }
 
     /// K grouped, class-stratified folds over every labelled image (see `GroupedFolds`), and the groups report.
-    public static func groupedFolds(dataset: YOLODataset, survey: ImageSurvey, folds: Int,
-                                    progress: ProgressHandler? = nil) -> (rows: [GroupedFolds.Row], report: GroupsReport) {
-        let (items, groups, edges) = sourceGroups(survey: survey, progress: progress)
+    public static func groupedFolds(dataset: YOLODataset, grouping: SourceGroups, folds: Int)
+        -> (rows: [GroupedFolds.Row], report: GroupsReport) {
+        let (items, groups, edges) = grouping
         let rows = GroupedFolds.assign(items: items, groups: groups, classCount: dataset.classes.count, folds: folds)
         return (rows, GroupsReport(items: items, groups: groups, edges: edges, rows: rows, folds: folds))
     }

@@ -10,14 +10,15 @@ public enum EvaluationRunner {
         public let undecodable: [String]
     }
 
-    /// Maps dataset class ids to the model's, by name: a model may order its classes differently.
-    /// Throws a one-line error when a labelled dataset class is unknown to the model.
+    /// Maps dataset class ids to the model's, by name (`ClassMapping.key`): a model may order its classes differently.
+    /// Throws a one-line error when a labelled dataset class is unknown to the model. Unlike the review's
+    /// `ClassMapping`, the model may have classes the dataset lacks: evaluation works in the model's class space.
     public static func classMapping(datasetClasses: [String], modelClasses: [String], cases: [DatasetCase]) throws -> [Int: Int] {
         var mapping: [Int: Int] = [:]
         let used = Set(cases.compactMap { $0.truth.classIndex })
         for id in used.sorted() {
             let name = id < datasetClasses.count ? datasetClasses[id] : "class \(id)"
-            guard let m = modelClasses.firstIndex(of: name) else {
+            guard let m = modelClasses.firstIndex(where: { ClassMapping.key($0) == ClassMapping.key(name) }) else {
                 throw DatasetError("dataset class \"\(name)\" is not one of the model's classes (\(modelClasses.joined(separator: ", ")))")
             }
             mapping[id] = m

@@ -88,9 +88,10 @@ public final class ModelEnsemble {
         guard hasSignatures else {
             return Membership(used: ids.sorted(), memberCount: members.count, seenInTraining: false, signaturesKnown: false)
         }
+        let query = thumbnail.map(TrainingSignatures.Query.init)
         let unseen = members.filter { m in
-            guard let s = m.signatures, let thumbnail else { return true }
-            return !s.contains(thumbnail)
+            guard let s = m.signatures, let query else { return true }
+            return !s.contains(query)
         }.map(\.id)
         if unseen.isEmpty {
             return Membership(used: ids.sorted(), memberCount: members.count, seenInTraining: true, signaturesKnown: true)

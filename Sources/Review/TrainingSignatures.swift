@@ -66,32 +66,41 @@ public struct TrainingSignatures: Sendable {
 
     public static func metadataValue(bytes: [UInt8]) -> String { prefix + Data(bytes).base64EncodedString() }
 
-    /// The best fine similarity of `thumbnail` to any signature (−1 when there are none).
-    public func bestSimilarity(to thumbnail: Thumbnail) -> Float {
+    /// The query side of the match, computed once per case and reused for every member: the normalised coarse
+    /// vector and the flipped and rotated centre crops (84 variants: the expensive part).
+    public struct Query: Sendable {
+        let coarse: [Float]
+        let variants: [Float]
+        public init(_ thumbnail: Thumbnail) {
+            var q = NearDuplicateIndex.coarseAndCentre(thumbnail.values).coarse
+            NearDuplicateIndex.normalise(&q, count: TrainingSignatures.coarseCount)
+            coarse = q
+            variants = NearDuplicateIndex.variants(of: thumbnail.values)
+        }
+    }
+
+    /// The best fine similarity of the query to any signature (−1 when there are none).
+    public func bestSimilarity(to query: Query) -> Float {
         guard count > 0 else { return -1 }
         let c2 = Self.coarseCount
-        let (querySmall, _) = NearDuplicateIndex.coarseAndCentre(thumbnail.values)
-        var q = querySmall
-        NearDuplicateIndex.normalise(&q, count: c2)
         // Coarse ranking: the query's plain coarse vector against each signature's 4 flips.
         var scored: [(Float, Int)] = []
         scored.reserveCapacity(count)
-        q.withUnsafeBufferPointer { qp in
+        query.coarse.withUnsafeBufferPointer { qp in
             coarse.withUnsafeBufferPointer { cp in
                 for j in 0..<count { scored.append((NearDuplicateIndex.bestCoarse(qp.baseAddress!, cp.baseAddress! + j * 4 * c2), j)) }
             }
         }
         scored.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
-        let variants = NearDuplicateIndex.variants(of: thumbnail.values)
         var best: Float = -1
         for j in scored.prefix(NearDuplicateIndex.candidateCount).map(\.1) {
-            best = max(best, NearDuplicateIndex.bestFine(variants: variants, centres: centres, at: j))
+            best = max(best, NearDuplicateIndex.bestFine(variants: query.variants, centres: centres, at: j))
         }
         return best
     }
 
     /// Whether the image is one of the signatures' images or a flipped/rotated copy of one.
-    public func contains(_ thumbnail: Thumbnail) -> Bool {
-        bestSimilarity(to: thumbnail) >= NearDuplicateIndex.threshold
+    public func contains(_ query: Query) -> Bool {
+        bestSimilarity(to: query) >= NearDuplicateIndex.threshold
     }
 }

@@ -39,6 +39,10 @@ struct AuditCommand: ParsableCommand {
     @Option(help: "Model for --label-issues: weights file or fold-member directory. Default: the shipped model.")
     var weights: String?
 
+    func validate() throws {
+        guard (2...50).contains(folds) else { throw ValidationError("--folds must be between 2 and 50") }
+    }
+
     func run() throws {
         guard let root = dataset ?? BundledSample.locate() else {
             FileHandle.standardError.write(Data("fracview audit: \(BundledSample.missingMessage)\n".utf8))
@@ -56,8 +60,10 @@ struct AuditCommand: ParsableCommand {
         let bar = ProgressBar()
         let (report, survey) = DatasetAudit.run(dataset: ds, progress: bar.handler)
         var manifest: [(path: String, split: String)]?
-        if let writeSplit {
-            let rows = DatasetAudit.groupedSplit(dataset: ds, survey: survey, progress: bar.handler)
+        // The all-pairs near-duplicate search behind the groups runs once for both outputs.
+        let grouping = writeSplit != nil || writeFolds != nil ? DatasetAudit.sourceGroups(survey: survey, progress: bar.handler) : nil
+        if let writeSplit, let grouping {
+            let rows = DatasetAudit.groupedSplit(dataset: ds, grouping: grouping)
             bar.finish()
             do { try SplitManifest.write(rows, to: writeSplit) } catch {
                 FileHandle.standardError.write(Data("fracview audit: \(error)\n".utf8))
@@ -66,12 +72,8 @@ struct AuditCommand: ParsableCommand {
             manifest = rows
         }
         var groupsText: String?
-        if let writeFolds {
-            guard (2...50).contains(folds) else {
-                FileHandle.standardError.write(Data("fracview audit: --folds must be between 2 and 50\n".utf8))
-                throw ExitCode(1)
-            }
-            let (rows, groupsReport) = DatasetAudit.groupedFolds(dataset: ds, survey: survey, folds: folds, progress: bar.handler)
+        if let writeFolds, let grouping {
+            let (rows, groupsReport) = DatasetAudit.groupedFolds(dataset: ds, grouping: grouping, folds: folds)
             bar.finish()
             do { try GroupedFolds.write(rows, classes: ds.classes, to: writeFolds) } catch {
                 FileHandle.standardError.write(Data("fracview audit: \(error)\n".utf8))

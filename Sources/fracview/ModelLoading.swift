@@ -24,10 +24,6 @@ enum ModelLoading {
         }
     }
 
-    /// One model: the file, or a directory's first member (bench times one member, then all of them).
-    static func load(_ explicit: String?) throws -> FractureClassifier {
-        try loadEnsemble(explicit).members[0].classifier
-    }
 
     /// Prints a one-line error to stderr and exits 1 (no stack trace, no usage text).
     static func exitWithError(_ error: Error) -> Never {

@@ -72,13 +72,13 @@ final class AuditTests: XCTestCase {
         XCTAssertEqual(Set(leaked.first!.keys), ["image", "twin", "twin_split", "similarity", "exact"])
 
         // The grouped split keeps every copy with its source.
-        let rows = DatasetAudit.groupedSplit(dataset: ds, survey: survey)
+        let rows = DatasetAudit.groupedSplit(dataset: ds, grouping: DatasetAudit.sourceGroups(survey: survey))
         let split = Dictionary(uniqueKeysWithValues: rows.map { ($0.path, $0.split) })
         XCTAssertEqual(rows.count, 12)
         XCTAssertEqual(split["valid/images/flipped0.png"], split["train/images/t0.jpg"])
         XCTAssertEqual(split["valid/images/copy1.jpg"], split["train/images/t1.jpg"])
         XCTAssertEqual(split["test/images/vflip2.png"], split["train/images/t2.jpg"])
-        XCTAssertEqual(DatasetAudit.groupedSplit(dataset: ds, survey: survey).map(\.split), rows.map(\.split), "deterministic")
+        XCTAssertEqual(DatasetAudit.groupedSplit(dataset: ds, grouping: DatasetAudit.sourceGroups(survey: survey)).map(\.split), rows.map(\.split), "deterministic")
 
         let text = AuditText.render(report)
         XCTAssertTrue(text.contains("train/images/t0.jpg"))
