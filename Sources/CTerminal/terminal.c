@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -73,6 +74,17 @@ pid_t cterminal_spawn_pty(const char *path, char *const argv[], char *const envp
     }
     *master = fd;
     return pid;
+}
+
+int cterminal_unread_input(int master) {
+    const char *name = ptsname(master);
+    if (!name) return -1;
+    int slave = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK);
+    if (slave < 0) return -1;
+    int n = 0;
+    int r = ioctl(slave, FIONREAD, &n);
+    close(slave);
+    return r < 0 ? -1 : n;
 }
 
 int cterminal_read_timeout(int fd, char *buffer, int capacity, int timeout_ms) {

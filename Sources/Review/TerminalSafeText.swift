@@ -21,6 +21,9 @@ public enum TerminalSafeText {
         return String(out)
     }
 
+    /// True for a scalar that `clean` replaces.
+    public static func isUnsafe(_ scalar: Unicode.Scalar) -> Bool { isUnsafe(scalar.value) }
+
     static func isUnsafe(_ v: UInt32) -> Bool {
         v < 0x20 || v == 0x7F || (0x80...0x9F).contains(v)
             // Line separators and bidi controls can also scramble the display.

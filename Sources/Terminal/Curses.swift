@@ -69,14 +69,15 @@ public final class Curses {
     public func start(monochrome: Bool) {
         uiMonochrome = monochrome
         Curses.ensureUTF8Locale()
-        setenv("ESCDELAY", "25", 0)
+        // Keys are read and parsed by TerminalInput, not by ncurses (whose keypad mode turns unknown sequences
+        // into single keys); so ncurses leaves SIGWINCH to it and never switches the cursor-key mode.
+        TerminalInput.installResizeHandler()
         initscr()
         started = true
         cbreak(); noecho(); nonl()
-        keypad(stdscr, true)
         intrflush(stdscr, false)
         curs_set(0)
-        timeout(100)
+        Escape.write(Escape.bracketedPasteOn)
         if has_colors() {
             start_color()
             let n = COLORS
@@ -87,6 +88,7 @@ public final class Curses {
 
     public func stop() {
         guard started else { return }
+        Escape.write(Escape.bracketedPasteOff)
         endwin()
         started = false
     }
@@ -250,15 +252,10 @@ public final class Curses {
         nextPair = 1
     }
 
-    /// Reads one key (waits up to the input timeout, or not at all when `wait` is false); nil if none.
-    public func readKey(wait: Bool = true) -> Key? {
-        if !wait { timeout(0) }
-        defer { if !wait { timeout(100) } }
-        var ch: wint_t = 0
-        let r = get_wch(&ch)
-        if r == ERR { return nil }
-        if r == KEY_CODE_YES { return Key(functionKey: Int32(ch)) }
-        return Key(character: ch)
+    /// Tells ncurses the terminal's new size (after SIGWINCH, which TerminalInput catches).
+    public func resize(rows: Int, cols: Int) {
+        guard rows > 0, cols > 0 else { return }
+        resizeterm(Int32(rows), Int32(cols))
     }
 }
 

@@ -11,6 +11,9 @@ public enum Escape {
     /// Synchronized output (mode 2026): the terminal paints everything between begin and end at once.
     public static let syncBegin = "\u{1B}[?2026h"
     public static let syncEnd = "\u{1B}[?2026l"
+    /// Bracketed paste (mode 2004): the terminal wraps pasted text in `ESC [ 200 ~` … `ESC [ 201 ~`.
+    public static let bracketedPasteOn = "\u{1B}[?2004h"
+    public static let bracketedPasteOff = "\u{1B}[?2004l"
     public static let saveCursor = "\u{1B}7"
     public static let restoreCursor = "\u{1B}8"
     /// Primary device attributes (DA1); a `4` among the reply's parameters means sixel.

@@ -31,7 +31,34 @@ final class NoteEditor: ModalPanel {
         c.put(rect.row + 2, rect.col + 2, "\(text.count)/\(NoteEditor.maxLength)", p.style(p.muted, bg: p.surface))
     }
 
-    func handle(_ key: Key, _ ctx: DrawContext) -> KeyOutcome {
+    /// Pasted text: line breaks and tabs become spaces, other control characters are dropped; nothing is saved.
+    func insert(_ pasted: String) {
+        for ch in pasted {
+            if ch == "\n" || ch == "\r" || ch == "\r\n" || ch == "\t" { type(" ") } else { type(ch) }
+        }
+    }
+
+    /// A key that came in a burst with others: text and editing only. Enter is a space, so that a pasted line
+    /// break never saves the note and runs the rest of the paste as commands.
+    func insertFromBurst(_ key: Key) {
+        switch key {
+        case .enter, .tab: type(" ")
+        case .char(let ch): type(ch)
+        case .backspace, .delete, .left, .right, .home, .end: _ = apply(key)
+        default: break
+        }
+    }
+
+    private func type(_ ch: Character) {
+        guard text.count < NoteEditor.maxLength, ch != "\u{FFFD}",
+              ch.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F && !TerminalSafeText.isUnsafe($0) })
+        else { return }
+        text.insert(ch, at: cursor); cursor += 1
+    }
+
+    func handle(_ key: Key, _ ctx: DrawContext) -> KeyOutcome { apply(key) }
+
+    private func apply(_ key: Key) -> KeyOutcome {
         switch key {
         case .enter:
             onSave(String(text).trimmingCharacters(in: .whitespaces))
@@ -45,10 +72,7 @@ final class NoteEditor: ModalPanel {
             if cursor > 0 { text.remove(at: cursor - 1); cursor -= 1 }
         case .delete:
             if cursor < text.count { text.remove(at: cursor) }
-        case .char(let ch):
-            guard text.count < NoteEditor.maxLength,
-                  ch.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else { return .handled }
-            text.insert(ch, at: cursor); cursor += 1
+        case .char(let ch): type(ch)
         default: return .handled
         }
         return .handled

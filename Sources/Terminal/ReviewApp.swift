@@ -28,6 +28,7 @@ public final class ReviewApp {
     private let exporter: DecisionExporter
     private var config: ReviewAppConfiguration
     private let curses = Curses()
+    private let input = TerminalInput()
     private let imagePanel: ImagePanel
     private let matrixPanel = ConfusionMatrixPanel()
     private var modal: ModalPanel?
@@ -64,19 +65,13 @@ public final class ReviewApp {
         if let i = session.currentIndex { predictions.prioritize(index: i) }
         setMessage(session.counts.reviewed > 0 ? "resumed at the first unreviewed case · ? for help" : "? for help · every decision is saved at once")
         draw()
-        while terminationRequested == 0 {
-            guard let key = curses.readKey() else {
+        while terminationRequested == 0 && !input.closed {
+            let burst = input.next(timeoutMs: 100)
+            if burst.events.isEmpty {
                 if signature() != lastSignature { draw() }
                 continue
             }
-            if handle(key) == .quit { break }
-            // Keys typed while the last frame was drawn are handled before the next one (no lag behind a fast typist).
-            var quit = false
-            for _ in 0..<32 {
-                guard let more = curses.readKey(wait: false) else { break }
-                if handle(more) == .quit { quit = true; break }
-            }
-            if quit { break }
+            if handle(burst) == .quit { break }
             draw()
         }
     }
@@ -87,10 +82,41 @@ public final class ReviewApp {
         DrawContext(curses: curses, palette: palette, session: session, predictions: predictions)
     }
 
+    /// One burst of input. An event that arrived alone is handled as typed. In a burst of several (a paste
+    /// without bracketed-paste mode, keys queued while a frame was drawn, line noise) only cursor keys act, and
+    /// the note editor takes the text, Enter included as a space: nothing in a burst makes a decision.
+    private func handle(_ burst: InputBurst) -> KeyOutcome {
+        var ignored = 0, unknown: String?
+        for event in burst.events {
+            switch event {
+            case .unknown(let what):
+                unknown = what
+            case .paste(let text):
+                if let editor = modal as? NoteEditor { editor.insert(text) } else { ignored += text.count }
+            case .key(let key):
+                if burst.isAlone || key.isCursorKey {
+                    if handle(key) == .quit { return .quit }
+                } else if let editor = modal as? NoteEditor {
+                    editor.insertFromBurst(key)
+                } else {
+                    ignored += 1
+                }
+            }
+        }
+        if ignored > 0 {
+            setMessage("ignored \(ignored) key\(ignored == 1 ? "" : "s") that came together (a paste?): "
+                       + "one key at a time · paste only into a note (n)", error: true)
+        } else if let unknown {
+            setMessage("ignored an unknown key sequence: \(unknown)", error: true)
+        }
+        return .handled
+    }
+
     private func handle(_ key: Key) -> KeyOutcome {
         if key == .resize {
             // A font change also changes the cell size in pixels.
             var ws = cterminal_winsize()
+            if cterminal_get_winsize(STDOUT_FILENO, &ws) == 0 { curses.resize(rows: Int(ws.rows), cols: Int(ws.cols)) }
             if cterminal_get_winsize(STDOUT_FILENO, &ws) == 0,
                let size = TerminalCapabilities.plausibleCellSize(cols: Int(ws.cols), rows: Int(ws.rows),
                                                                  xpixel: Int(ws.xpixel), ypixel: Int(ws.ypixel)) {

@@ -86,16 +86,26 @@ final class PseudoTerminal {
         if cterminal_try_wait(pid, &status) == 1 { exitCode = cterminal_exit_code(status) }
     }
 
-    func send(_ text: String) {
-        let bytes = Array(text.utf8)
+    /// Writes `text` in one write, as a terminal sends one key or one paste, and waits until the app has read
+    /// it and the escape delay has passed. So each `send` reaches the app as its own burst, the way a person's
+    /// key presses do (the app treats keys that arrive together as a paste; see TerminalInput).
+    func send(_ text: String) { send(bytes: Array(text.utf8)) }
+
+    func send(bytes: [UInt8]) {
         _ = bytes.withUnsafeBytes { write(master, $0.baseAddress, $0.count) }
+        let deadline = Date().addingTimeInterval(10)
+        while cterminal_unread_input(master) > 0 && exitCode == nil && Date() < deadline { pump(ms: 5) }
+        // Past the app's escape delay (25 ms), so that a lone ESC is not joined to what comes next.
+        let settled = Date().addingTimeInterval(0.04)
+        while Date() < settled { pump(ms: 10) }
     }
 
     /// Keys as terminals send them.
     enum Special: String {
-        // ncurses turns on application cursor keys (smkx), so arrows arrive as SS3 sequences.
-        case right = "\u{1B}OC", left = "\u{1B}OD", up = "\u{1B}OA", down = "\u{1B}OB"
-        case home = "\u{1B}OH", end = "\u{1B}OF", pageUp = "\u{1B}[5~", pageDown = "\u{1B}[6~"
+        // fracview leaves the cursor-key mode alone, so arrows come as CSI (normal mode); a terminal left in
+        // application mode sends SS3, which it reads too (see InputParserTests).
+        case right = "\u{1B}[C", left = "\u{1B}[D", up = "\u{1B}[A", down = "\u{1B}OB"
+        case home = "\u{1B}OH", end = "\u{1B}[F", pageUp = "\u{1B}[5~", pageDown = "\u{1B}[6~"
         case enter = "\r", escape = "\u{1B}"
     }
     func press(_ key: Special) { send(key.rawValue) }

@@ -26,6 +26,9 @@ int cterminal_query(int in_fd, int out_fd, const char *query, char terminator,
 pid_t cterminal_spawn_pty(const char *path, char *const argv[], char *const envp[],
                           int rows, int cols, int xpixel, int ypixel, int *master);
 
+/// Bytes written to the pty `master` that the child has not read yet (the slave's input queue); -1 on error.
+int cterminal_unread_input(int master);
+
 /// Non-blocking read from fd that waits at most timeout_ms for data. Returns bytes read, 0 on timeout, -1 on EOF/error.
 int cterminal_read_timeout(int fd, char *buffer, int capacity, int timeout_ms);
 
