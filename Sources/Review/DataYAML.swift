@@ -4,12 +4,21 @@ import Yams
 /// The class list of a YOLO `data.yaml`. Every defect becomes a one-line problem instead of an error, so an audit
 /// can carry on; the caller decides what is fatal.
 struct DataYAML {
+    /// Most classes a dataset may have (HBFMID has 10; COCO 80; the largest public label sets about 1000). Bounds
+    /// every allocation made from `nc`, `names` ids and label-file ids.
+    static let maxClasses = 1000
+    /// Largest data.yaml read (real ones are under 1 KiB).
+    static let maxFileBytes = 1 << 20
+
     /// Class names; nil when the file gives neither `names` nor a usable `nc`.
     var classes: [String]?
     var problems: [String] = []
 
     static func read(path: String) -> DataYAML {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        if let size = DirectoryListing.fileSize(path), size > maxFileBytes {
+            return DataYAML(classes: nil, problems: ["data.yaml: \(size) bytes, over the \(maxFileBytes >> 10) KiB limit; not read"])
+        }
+        guard DirectoryListing.isRegularFile(path), let data = FileManager.default.contents(atPath: path) else {
             return DataYAML(classes: nil, problems: ["data.yaml: missing or unreadable"])
         }
         return parse(String(decoding: data, as: UTF8.self))
@@ -29,7 +38,9 @@ struct DataYAML {
         var result = DataYAML(classes: nil)
         var nc: Int?
         if let ncNode = mapping["nc"] {
-            if let value = ncNode.int, value >= 0 { nc = value } else {
+            if let value = ncNode.int, value > maxClasses {
+                result.problems.append("data.yaml: `nc` is \(value), over the limit of \(maxClasses) classes; ignored")
+            } else if let value = ncNode.int, value >= 0 { nc = value } else {
                 result.problems.append("data.yaml: `nc` is not a non-negative integer (\(ncNode.string ?? "?"))")
             }
         }
@@ -51,7 +62,10 @@ struct DataYAML {
     /// `names` as a sequence, or as a mapping {id: name} (the newer Ultralytics form).
     private static func names(from node: Node, problems: inout [String]) -> [String]? {
         if let sequence = node.sequence {
-            return sequence.enumerated().map { index, item in
+            if sequence.count > maxClasses {
+                problems.append("data.yaml: `names` lists \(sequence.count) classes, over the limit of \(maxClasses); using the first \(maxClasses)")
+            }
+            return sequence.prefix(maxClasses).enumerated().map { index, item in
                 if let s = item.string { return s }
                 problems.append("data.yaml: name \(index) is not a string")
                 return "class \(index)"
@@ -62,6 +76,9 @@ struct DataYAML {
             for (key, value) in mapping {
                 guard let id = key.int, id >= 0 else {
                     problems.append("data.yaml: `names` key \(key.string ?? "?") is not a class id"); continue
+                }
+                guard id < maxClasses else {
+                    problems.append("data.yaml: `names` key \(id) is over the limit of \(maxClasses) classes; ignored"); continue
                 }
                 byID[id] = value.string ?? "class \(id)"
             }

@@ -74,7 +74,8 @@ public struct YOLODataset: Sendable {
         if splits.isEmpty { problems.append("\(root): no split folders (train/valid/test with images/)") }
 
         if yaml.classes == nil {
-            // Without names, fall back to ids seen in the labels so the images can still be audited.
+            // Without names, fall back to ids seen in the labels so the images can still be audited. Ids past the
+            // class limit are not classes: the split scan reports them as out-of-range label lines.
             let maxID = splits.flatMap { labelClassIDs(root: root, split: $0) }.max() ?? -1
             yaml.classes = (0...max(maxID, 0)).map { "class \($0)" }
             problems.append("data.yaml: using \(maxID + 1) placeholder class names from the label files")
@@ -122,7 +123,7 @@ public struct YOLODataset: Sendable {
         let dir = "\(root)/\(split)/labels"
         return (DirectoryListing.entries(of: dir) ?? []).compactMap(\.name).flatMap { name -> [Int] in
             guard name.hasSuffix(".txt") else { return [] }
-            return LabelFile.read(path: "\(dir)/\(name)", displayPath: name, classCount: nil).classes
+            return LabelFile.read(path: "\(dir)/\(name)", displayPath: name, classCount: DataYAML.maxClasses).classes
         }
     }
 

@@ -12,8 +12,15 @@ struct LabelFile: Equatable {
     /// Every well-formed line's box, in file order.
     var boxes: [LabelBox] = []
 
+    /// Largest label file read: a YOLO line is about 40 bytes, so 1 MiB is some 25,000 boxes.
+    static let maxFileBytes = 1 << 20
+
     static func read(path: String, displayPath: String, classCount: Int?) -> LabelFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        if let size = DirectoryListing.fileSize(path), size > maxFileBytes {
+            let reason = "label file is \(size) bytes, over the \(maxFileBytes >> 10) KiB limit"
+            return LabelFile(truth: .unlabelled(reason: reason), classes: [], problems: ["\(displayPath): \(reason); not read"])
+        }
+        guard DirectoryListing.isRegularFile(path), let data = FileManager.default.contents(atPath: path) else {
             return LabelFile(truth: .unlabelled(reason: "no label file"), classes: [], problems: [])
         }
         return parse(String(decoding: data, as: UTF8.self), displayPath: displayPath, classCount: classCount)

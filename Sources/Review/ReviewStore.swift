@@ -99,32 +99,112 @@ public final class ReviewStore: @unchecked Sendable {
     public init(path: String, readOnly: Bool) throws {
         self.path = path
         if readOnly {
-            guard FileManager.default.fileExists(atPath: path) else {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
                 throw ReviewStoreError("no review database at \(path)")
             }
+            if isDir.boolValue { throw ReviewStoreError("\(path) is a directory, not a review database") }
         } else {
             try Self.checkWritable(path)
         }
+        do {
+            dbWriter = try Self.openDatabase(path: path, readOnly: readOnly)
+        } catch let error as ReviewStoreError {
+            throw error
+        } catch {
+            // Read-only media (an immutable folder, a 0444 file of another user): SQLite cannot create the WAL
+            // index beside the file. Read a private copy of the database and its WAL instead; nothing is lost.
+            guard readOnly, let copy = try? Self.readOnlyCopy(of: path) else {
+                throw Self.describe(error, path: path, action: "open", readOnly: readOnly)
+            }
+            dbWriter = copy.queue
+            copyDirectory = copy.directory
+        }
+    }
+
+    /// The private copy a read-only database was read from, removed when the store goes.
+    private var copyDirectory: URL?
+
+    deinit {
+        if let copyDirectory { try? FileManager.default.removeItem(at: copyDirectory) }
+    }
+
+    /// The schema version this fracview writes (`PRAGMA user_version`); a larger one is a newer fracview's.
+    static let schemaVersion = 2
+
+    private static func openDatabase(path: String, readOnly: Bool) throws -> any DatabaseWriter {
         var config = Configuration()
         config.readonly = readOnly
         config.label = "fracview-review"
         // Two fracview processes on one file (two reviewers, or a TUI and an export) wait instead of failing.
         config.busyMode = .timeout(5)
-        do {
-            let writer: any DatabaseWriter = readOnly
-                ? try DatabaseQueue(path: path, configuration: config)
-                : try DatabasePool(path: path, configuration: config)
-            try Self.checkIsReviewDatabase(writer, path: path, mustHaveSchema: readOnly)
-            if !readOnly {
-                // After GRDB's WAL setup, which sets NORMAL on the pool's single writer connection.
-                try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-                try Self.migrator.migrate(writer)
+        let writer: any DatabaseWriter = readOnly
+            ? try DatabaseQueue(path: path, configuration: config)
+            : try DatabasePool(path: path, configuration: config)
+        try checkIsReviewDatabase(writer, path: path, mustHaveSchema: readOnly)
+        try checkNotNewer(writer, path: path)
+        if !readOnly {
+            // After GRDB's WAL setup, which sets NORMAL on the pool's single writer connection.
+            try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            try migrator.migrate(writer)
+            try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA user_version = \(schemaVersion)") }
+        }
+        try checkColumns(writer, path: path)
+        return writer
+    }
+
+    /// Copies the database (and its WAL, which may hold committed decisions) to a private folder and opens that.
+    private static func readOnlyCopy(of path: String) throws -> (queue: any DatabaseWriter, directory: URL) {
+        let fm = FileManager.default
+        let dir = fm.temporaryDirectory.appendingPathComponent("fracview-ro-\(getpid())-\(UUID().uuidString)")
+        try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        let copy = dir.appendingPathComponent("review.sqlite").path
+        try fm.copyItem(atPath: path, toPath: copy)
+        if fm.fileExists(atPath: path + "-wal") { try fm.copyItem(atPath: path + "-wal", toPath: copy + "-wal") }
+        var config = Configuration()
+        config.label = "fracview-review-copy"
+        let queue = try DatabaseQueue(path: copy, configuration: config)
+        try checkIsReviewDatabase(queue, path: path, mustHaveSchema: true)
+        try checkNotNewer(queue, path: path)
+        try checkColumns(queue, path: path)
+        return (queue, dir)
+    }
+
+    /// Refuses a database written by a newer fracview (an unknown migration, or a larger schema version):
+    /// writing to it could damage rows this version does not understand.
+    private static func checkNotNewer(_ writer: any DatabaseWriter, path: String) throws {
+        let (superseded, version) = try writer.read { db in
+            (try db.tableExists("grdb_migrations") && migrator.hasBeenSuperseded(db),
+             try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0)
+        }
+        if superseded || version > schemaVersion {
+            throw ReviewStoreError("\(path) was written by a newer fracview (schema \(superseded ? "with unknown migrations" : "v\(version)"), "
+                                   + "this one knows v\(schemaVersion)): update fracview to open it")
+        }
+    }
+
+    /// The columns every read relies on; a database that lacks one is damaged, and is refused here rather than
+    /// failing on its first row.
+    private static let requiredColumns: [String: [String]] = [
+        "session": ["id", "dataset_root", "classes"],
+        "decision": ["reviewer", "split", "relative_path", "status", "truth", "predicted", "probabilities",
+                     "reviewer_label", "note", "reviewed_at", "weights_id"],
+        "history": ["id", "reviewer", "split", "relative_path", "before", "after"],
+        "prediction_cache": ["image_hash", "weights_id", "probabilities", "attention", "attention_width",
+                             "attention_height", "gradcam", "gradcam_width", "gradcam_height"],
+    ]
+
+    private static func checkColumns(_ writer: any DatabaseWriter, path: String) throws {
+        let missing = try writer.read { db -> [String] in
+            var missing: [String] = []
+            for (table, columns) in requiredColumns.sorted(by: { $0.key < $1.key }) {
+                let have = Set(try db.columns(in: table).map { $0.name.lowercased() })
+                missing += columns.filter { !have.contains($0) }.map { "\(table).\($0)" }
             }
-            dbWriter = writer
-        } catch let error as ReviewStoreError {
-            throw error
-        } catch {
-            throw Self.describe(error, path: path, action: "open", readOnly: readOnly)
+            return missing
+        }
+        if !missing.isEmpty {
+            throw ReviewStoreError("review database \(path) is damaged: it has no column \(missing.joined(separator: ", "))")
         }
     }
 
@@ -144,14 +224,18 @@ public final class ReviewStore: @unchecked Sendable {
 
     /// The class names of the last session, or [] if none was recorded.
     public func classes() throws -> [String] {
-        let json = try read { db in try String.fetchOne(db, sql: "SELECT classes FROM session WHERE id = 1") }
+        let json = try read { db in
+            try DatabaseValue.fetchOne(db, sql: "SELECT classes FROM session WHERE id = 1").flatMap(String.fromDatabaseValue)
+        }
         guard let json else { return [] }
         return (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
     }
 
     /// The dataset root of the last session, or nil.
     public func datasetRoot() throws -> String? {
-        try read { db in try String.fetchOne(db, sql: "SELECT dataset_root FROM session WHERE id = 1") }
+        try read { db in
+            try DatabaseValue.fetchOne(db, sql: "SELECT dataset_root FROM session WHERE id = 1").flatMap(String.fromDatabaseValue)
+        }
     }
 
     // MARK: Decisions
@@ -180,10 +264,11 @@ public final class ReviewStore: @unchecked Sendable {
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT id, split, relative_path, before FROM history WHERE reviewer = ? ORDER BY id DESC LIMIT 1
                 """, arguments: [reviewer]) else { return nil }
-            let id: Int64 = row["id"]
-            let split: String = row["split"]
-            let relativePath: String = row["relative_path"]
-            if let beforeJSON: String = row["before"] {
+            guard let id: Int64 = row.value("id"), let split: String = row.value("split"),
+                  let relativePath: String = row.value("relative_path") else {
+                throw ReviewStoreError("the last history row of \(reviewer) is damaged; nothing undone")
+            }
+            if let beforeJSON: String = row.value("before") {
                 let before = try JSONDecoder().decode(StoredDecision.self, from: Data(beforeJSON.utf8))
                 try Self.upsert(db, before.decision)
             } else {
@@ -195,6 +280,15 @@ public final class ReviewStore: @unchecked Sendable {
         }
     }
 
+    /// Changes whenever a decision is recorded or undone, by this process or another one on the same file: every
+    /// write adds a history row (a new largest id), and an undo removes one (the count drops).
+    public func changeToken() throws -> String {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last FROM history")
+            return "\(row?.value("n") as Int? ?? 0):\(row?.value("last") as Int64? ?? 0)"
+        }
+    }
+
     /// How many decisions `undoLast` can still revert for a reviewer.
     public func undoDepth(reviewer: String) throws -> Int {
         try read { db in
@@ -202,36 +296,51 @@ public final class ReviewStore: @unchecked Sendable {
         }
     }
 
-    /// The reviewer's current decisions in a split, by relative path.
+    /// The reviewer's current decisions in a split, by relative path. A row that cannot be read is left out
+    /// (see `readDecisions` for the reasons); one with damaged probabilities comes without them.
     public func decisions(reviewer: String, split: String) throws -> [String: ReviewDecision] {
         let rows = try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM decision WHERE reviewer = ? AND split = ?",
+            try Row.fetchAll(db, sql: "SELECT *, CAST(note AS BLOB) AS note_bytes FROM decision WHERE reviewer = ? AND split = ?",
                              arguments: [reviewer, split])
         }
         var result: [String: ReviewDecision] = [:]
         for row in rows {
-            let decision = try Self.decision(from: row)
-            result[decision.relativePath] = decision
+            if case .success(let decision) = Self.decode(row).decision { result[decision.relativePath] = decision }
         }
         return result
     }
 
     /// Every current decision of a reviewer (all splits), or of all reviewers when nil, oldest first.
-    public func allDecisions(reviewer: String?) throws -> [ReviewDecision] {
+    public func allDecisions(reviewer: String?) throws -> [ReviewDecision] { try readDecisions(reviewer: reviewer).decisions }
+
+    /// `allDecisions`, with one line per row that could not be read in full, naming the row: rows with an unknown
+    /// status or time are left out; rows with damaged probabilities are kept without them.
+    public func readDecisions(reviewer: String?) throws -> (decisions: [ReviewDecision], problems: [String]) {
         let rows = try read { db in
             if let reviewer {
                 return try Row.fetchAll(db, sql: """
-                    SELECT * FROM decision WHERE reviewer = ? ORDER BY reviewed_at, rowid
+                    SELECT *, CAST(note AS BLOB) AS note_bytes FROM decision WHERE reviewer = ? ORDER BY reviewed_at, rowid
                     """, arguments: [reviewer])
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM decision ORDER BY reviewed_at, rowid")
+            return try Row.fetchAll(db, sql: "SELECT *, CAST(note AS BLOB) AS note_bytes FROM decision ORDER BY reviewed_at, rowid")
         }
-        return try rows.map(Self.decision(from:))
+        var decisions: [ReviewDecision] = [], problems: [String] = []
+        for row in rows {
+            let decoded = Self.decode(row)
+            switch decoded.decision {
+            case .success(let d): decisions.append(d)
+            case .failure(let e): problems.append(e.message)
+            }
+            if let problem = decoded.problem { problems.append(problem) }
+        }
+        return (decisions, problems)
     }
 
     /// Every reviewer with at least one current decision, sorted.
     public func reviewers() throws -> [String] {
-        try read { db in try String.fetchAll(db, sql: "SELECT DISTINCT reviewer FROM decision ORDER BY reviewer") }
+        try read { db in
+            try DatabaseValue.fetchAll(db, sql: "SELECT DISTINCT reviewer FROM decision ORDER BY reviewer").compactMap(String.fromDatabaseValue)
+        }
     }
 
     // MARK: Prediction cache
@@ -243,22 +352,22 @@ public final class ReviewStore: @unchecked Sendable {
         }
         guard let row else { return nil }
         // A damaged entry is a cache miss: the runner recomputes it and overwrites the row.
-        guard let probabilities = FloatBlob.decode(row["probabilities"]),
-              let attention = FloatBlob.featureMap(row["attention"], width: row["attention_width"],
-                                                   height: row["attention_height"]) else { return nil }
+        guard let probabilities = FloatBlob.decode(row.value("probabilities")),
+              let attention = FloatBlob.featureMap(row.value("attention"), width: row.value("attention_width"),
+                                                   height: row.value("attention_height")) else { return nil }
         var gradcam: FeatureMap?
-        if let blob: Data = row["gradcam"] {
-            guard let map = FloatBlob.featureMap(blob, width: row["gradcam_width"], height: row["gradcam_height"])
+        if let blob: Data = row.value("gradcam") {
+            guard let map = FloatBlob.featureMap(blob, width: row.value("gradcam_width"), height: row.value("gradcam_height"))
             else { return nil }
             gradcam = map
         }
         // Which members gave it (v2); rows from v1 databases are single models without a training record.
         var membership = Membership.untracked
-        if let used: String = row["members"], let count: Int = row["member_count"] {
+        if let used: String = row.value("members"), let count: Int = row.value("member_count") {
             let ids = used.split(separator: ",").compactMap { Int($0) }
             guard !ids.isEmpty, count >= ids.count else { return nil }
-            membership = Membership(used: ids, memberCount: count, seenInTraining: (row["seen_in_training"] as Int?) == 1,
-                                    signaturesKnown: (row["signatures_known"] as Int?) == 1)
+            membership = Membership(used: ids, memberCount: count, seenInTraining: (row.value("seen_in_training") as Int?) == 1,
+                                    signaturesKnown: (row.value("signatures_known") as Int?) == 1)
         }
         return CachedPrediction(imageHash: imageHash, weightsID: weightsID, probabilities: probabilities,
                                 attention: attention, gradcam: gradcam, membership: membership)
@@ -364,6 +473,10 @@ public final class ReviewStore: @unchecked Sendable {
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
         }
         let ours = tables.contains("grdb_migrations") && ownTables.isSubset(of: Set(tables))
+        if !ours && tables.contains("grdb_migrations") && !Set(tables).isDisjoint(with: ownTables) {
+            let lacking = ownTables.subtracting(tables).sorted().joined(separator: ", ")
+            throw ReviewStoreError("review database \(path) is damaged: it has no table \(lacking)")
+        }
         if ours { return }
         if !tables.isEmpty || mustHaveSchema {
             throw ReviewStoreError("\(path) is an SQLite database but not a fracview review database")
@@ -464,7 +577,7 @@ public final class ReviewStore: @unchecked Sendable {
 
     private static func fetchDecision(_ db: Database, reviewer: String, split: String,
                                       relativePath: String) throws -> ReviewDecision? {
-        try Row.fetchOne(db, sql: "SELECT * FROM decision WHERE reviewer = ? AND split = ? AND relative_path = ?",
+        try Row.fetchOne(db, sql: "SELECT *, CAST(note AS BLOB) AS note_bytes FROM decision WHERE reviewer = ? AND split = ? AND relative_path = ?",
                          arguments: [reviewer, split, relativePath]).map(decision(from:))
     }
 
@@ -489,20 +602,50 @@ public final class ReviewStore: @unchecked Sendable {
     }
 
     private static func decision(from row: Row) throws -> ReviewDecision {
-        let statusText: String = row["status"]
-        let path: String = row["relative_path"]
-        guard let status = ReviewStatus(rawValue: statusText) else {
-            throw ReviewStoreError("review database row for \(path) has an unknown status '\(statusText)'")
+        try decode(row).decision.get()
+    }
+
+    /// A row as a decision, reading every column defensively (GRDB's typed subscripts trap on a missing column or
+    /// an unconvertible value). `problem`: what was repaired, e.g. damaged probabilities.
+    private static func decode(_ row: Row) -> (decision: Result<ReviewDecision, ReviewStoreError>, problem: String?) {
+        func value<T: DatabaseValueConvertible>(_ column: String, as _: T.Type = T.self) -> T? { row.value(column) }
+        let path = value("relative_path", as: String.self) ?? "?"
+        let reviewer = value("reviewer", as: String.self) ?? "?"
+        let name = "review database row \(path) (reviewer \(reviewer))"
+        func fail(_ what: String) -> (Result<ReviewDecision, ReviewStoreError>, String?) {
+            (.failure(ReviewStoreError("\(name): \(what); left out")), nil)
         }
-        let reviewedAtText: String = row["reviewed_at"]
-        guard let reviewedAt = ReviewTime.date(reviewedAtText) else {
-            throw ReviewStoreError("review database row for \(path) has a bad reviewed_at '\(reviewedAtText)'")
+        guard let split = value("split", as: String.self), row.hasColumn("relative_path"), row.hasColumn("reviewer") else {
+            return fail("no split, path or reviewer")
         }
-        return ReviewDecision(relativePath: path, split: row["split"], reviewer: row["reviewer"], status: status,
-                              truth: row["truth"], predicted: row["predicted"],
-                              probabilities: try decodeProbabilities(row["probabilities"]),
-                              reviewerLabel: row["reviewer_label"], note: row["note"], reviewedAt: reviewedAt,
-                              weightsID: row["weights_id"])
+        let statusText = value("status", as: String.self) ?? ""
+        guard let status = ReviewStatus(rawValue: statusText) else { return fail("unknown status '\(statusText.prefix(40))'") }
+        let reviewedAtText = value("reviewed_at", as: String.self) ?? ""
+        guard let reviewedAt = ReviewTime.date(reviewedAtText) else { return fail("bad reviewed_at '\(reviewedAtText.prefix(40))'") }
+        var problem: String?
+        var probabilities: [Float] = []
+        if let json = value("probabilities", as: String.self), let p = try? decodeProbabilities(json) {
+            probabilities = p
+        } else {
+            problem = "\(name): its probabilities are not a list of numbers; kept without them"
+        }
+        // The note's bytes: reading TEXT through a C string would cut it at a NUL.
+        var note = value("note_bytes", as: Data.self).map { String(decoding: $0, as: UTF8.self) } ?? value("note", as: String.self) ?? ""
+        if note.contains("\u{0}") { note = note.replacingOccurrences(of: "\u{0}", with: "\u{2400}") } // ␀, visible
+        let decision = ReviewDecision(relativePath: path, split: split, reviewer: reviewer, status: status,
+                                      truth: value("truth"), predicted: value("predicted"), probabilities: probabilities,
+                                      reviewerLabel: value("reviewer_label"), note: note, reviewedAt: reviewedAt,
+                                      weightsID: value("weights_id") ?? "")
+        return (.success(decision), problem)
+    }
+}
+
+private extension Row {
+    /// A column's value, or nil when the column is missing, NULL or of another type. GRDB's typed subscripts
+    /// trap in those cases, and a damaged or crafted database must give an error, not a crash.
+    func value<T: DatabaseValueConvertible>(_ column: String) -> T? {
+        guard hasColumn(column) else { return nil }
+        return T.fromDatabaseValue(self[column] as DatabaseValue)
     }
 }
 

@@ -48,6 +48,8 @@ public protocol DecisionStore: AnyObject {
     func record(_ decision: ReviewDecision) throws
     @discardableResult func undoLast(reviewer: String) throws -> String?
     func decisions(reviewer: String, split: String) throws -> [String: ReviewDecision]
+    /// Changes whenever any process records or undoes a decision in the store (cheap to poll).
+    func changeToken() throws -> String
 }
 
 extension ReviewStore: DecisionStore {}

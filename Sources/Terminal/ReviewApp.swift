@@ -35,6 +35,7 @@ public final class ReviewApp {
     private var view = ImageView()
     private var message: (text: String, isError: Bool, until: Date)?
     private var lastSignature = ""
+    private var nextStorePoll = Date()
     private var layout: ScreenLayout?
 
     public init(session: ReviewSession, predictions: PredictionSource, images: CaseImages, exporter: DecisionExporter,
@@ -68,6 +69,12 @@ public final class ReviewApp {
         while terminationRequested == 0 && !input.closed {
             let burst = input.next(timeoutMs: 100)
             if burst.events.isEmpty {
+                if Date() >= nextStorePoll {
+                    nextStorePoll = Date().addingTimeInterval(1)
+                    if session.reloadIfChangedElsewhere() {
+                        setMessage("decisions updated by another fracview session as \(session.reviewer)")
+                    }
+                }
                 if signature() != lastSignature { draw() }
                 continue
             }
@@ -236,7 +243,11 @@ public final class ReviewApp {
     }
 
     private func decide(_ action: () throws -> Void) {
-        do { try action() }
+        do {
+            try action()
+            // An earlier "NOT saved" must not stay on screen once decisions save again.
+            if message?.isError == true { setMessage("saved") }
+        }
         catch let e as ReviewSession.DecisionError { setMessage(e.description, error: true) }
         catch { setMessage("NOT saved: \(error)", error: true) }
     }

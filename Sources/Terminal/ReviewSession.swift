@@ -73,6 +73,7 @@ public final class ReviewSession {
         self.cases = cases; self.classes = classes; self.split = split; self.reviewer = reviewer
         self.store = store; self.predictions = predictions; self.autoAdvance = autoAdvance
         self.decisions = try store.decisions(reviewer: reviewer, split: split)
+        self.storeToken = try? store.changeToken()
         self.visible = Array(cases.indices)
         var map: [String: Int] = [:]
         for (i, c) in cases.enumerated() { map[c.relativePath] = i }
@@ -241,6 +242,7 @@ public final class ReviewSession {
             note: note ?? decisions[c.relativePath]?.note ?? "",
             reviewedAt: Date(), weightsID: predictions.weightsID)
         try store.record(decision)
+        storeToken = try? store.changeToken() // our own write is not news
         decisions[c.relativePath] = decision
         advanceAfterDecision(from: index)
     }
@@ -254,6 +256,7 @@ public final class ReviewSession {
             d.note = note
             d.reviewedAt = Date()
             try store.record(d)
+            storeToken = try? store.changeToken() // our own write is not news
             decisions[c.relativePath] = d
         } else {
             let keep = autoAdvance
@@ -263,11 +266,26 @@ public final class ReviewSession {
         }
     }
 
+    private var storeToken: String?
+
+    /// Picks up decisions written by another fracview process on the same database (a second window open as the
+    /// same reviewer): returns true when this reviewer's decisions in the split changed, so the counts, the
+    /// matrix and the filters stay true. Called from the idle loop; one small query when nothing changed.
+    public func reloadIfChangedElsewhere() -> Bool {
+        guard let token = try? store.changeToken(), token != storeToken else { return false }
+        storeToken = token
+        guard let fresh = try? store.decisions(reviewer: reviewer, split: split), fresh != decisions else { return false }
+        decisions = fresh
+        refreshFilter()
+        return true
+    }
+
     /// Undoes the reviewer's last decision and shows the case it affected.
     @discardableResult
     public func undo() throws -> String? {
         guard let path = try store.undoLast(reviewer: reviewer) else { return nil }
         decisions = try store.decisions(reviewer: reviewer, split: split)
+        storeToken = try? store.changeToken()
         refreshFilter()
         if let index = indexByPath[path] {
             if visible.firstIndex(of: index) == nil { setFilter(.all) }

@@ -45,12 +45,12 @@ struct AuditCommand: ParsableCommand {
 
     func run() throws {
         guard let root = dataset ?? BundledSample.locate() else {
-            FileHandle.standardError.write(Data("fracview audit: \(BundledSample.missingMessage)\n".utf8))
+            Console.error("fracview audit: \(BundledSample.missingMessage)")
             throw ExitCode(1)
         }
         let ds: YOLODataset
         do { ds = try YOLODataset.open(root: root) } catch {
-            FileHandle.standardError.write(Data("fracview audit: \(error)\n".utf8))
+            Console.error("fracview audit: \(error)")
             throw ExitCode(1)
         }
         if labelIssues {
@@ -66,7 +66,7 @@ struct AuditCommand: ParsableCommand {
             let rows = DatasetAudit.groupedSplit(dataset: ds, grouping: grouping)
             bar.finish()
             do { try SplitManifest.write(rows, to: writeSplit) } catch {
-                FileHandle.standardError.write(Data("fracview audit: \(error)\n".utf8))
+                Console.error("fracview audit: \(error)")
                 throw ExitCode(1)
             }
             manifest = rows
@@ -76,7 +76,7 @@ struct AuditCommand: ParsableCommand {
             let (rows, groupsReport) = DatasetAudit.groupedFolds(dataset: ds, grouping: grouping, folds: folds)
             bar.finish()
             do { try GroupedFolds.write(rows, classes: ds.classes, to: writeFolds) } catch {
-                FileHandle.standardError.write(Data("fracview audit: \(error)\n".utf8))
+                Console.error("fracview audit: \(error)")
                 throw ExitCode(1)
             }
             groupsText = "\nWrote \(folds) grouped folds \(TerminalSafeText.clean(writeFolds)) (\(rows.count) labelled images)\n"
@@ -85,18 +85,18 @@ struct AuditCommand: ParsableCommand {
         bar.finish()
         if json {
             FileHandle.standardOutput.write(try report.json())
-            print()
+            Console.line()
         } else {
-            print(AuditText.render(report), terminator: "")
+            Console.line(AuditText.render(report), terminator: "")
         }
         if let manifest, let writeSplit {
             let text = "\nWrote leak-free grouped split \(writeSplit) (\(manifest.count) rows)\n"
                 + AuditText.manifestSummary(rows: manifest, dataset: ds)
-            FileHandle.standardError.write(Data(text.utf8))
+            Console.errorText(text)
         }
-        if let groupsText { FileHandle.standardError.write(Data(groupsText.utf8)) }
+        if let groupsText { Console.errorText(groupsText) }
         if report.fatal {
-            FileHandle.standardError.write(Data("fracview audit: no image could be read in \(root)\n".utf8))
+            Console.error("fracview audit: no image could be read in \(root)")
             throw ExitCode(1)
         }
     }
@@ -106,7 +106,7 @@ struct AuditCommand: ParsableCommand {
     /// not evidence about their labels.
     private func rankLabelIssues(_ ds: YOLODataset) throws {
         func fail(_ m: String) -> ExitCode {
-            FileHandle.standardError.write(Data("fracview audit: \(TerminalSafeText.clean(m))\n".utf8)); return ExitCode(1)
+            Console.error("fracview audit: \(TerminalSafeText.clean(m))"); return ExitCode(1)
         }
         guard let path = weights ?? DefaultWeights.locate() else { throw fail(DefaultWeights.missingMessage) }
         let ensemble: ModelEnsemble
@@ -131,7 +131,7 @@ struct AuditCommand: ParsableCommand {
         let rows = ranked(heldOut) + ranked(seen)
         if json {
             for (i, issue) in rows {
-                print(JSONLine.object([
+                Console.json(JSONLine.object([
                     ("image", JSONLine.string(scored[i].relativePath)), ("given", JSONLine.string(classes[issue.given])),
                     ("suggested", JSONLine.string(classes[issue.suggested])), ("score", JSONLine.number(issue.score)),
                     ("flagged", issue.flagged ? "true" : "false"),
@@ -142,16 +142,16 @@ struct AuditCommand: ParsableCommand {
             }
         } else {
             let flagged = rows.filter { $0.1.flagged && !scored[$0.0].seen }.count
-            print("Likely label errors in \(TerminalSafeText.clean(ds.root)): \(heldOut.count) held-out labelled cases, "
+            Console.line("Likely label errors in \(TerminalSafeText.clean(ds.root)): \(heldOut.count) held-out labelled cases, "
                   + "\(flagged) flagged by confident learning" + (seen.isEmpty ? "" : "; \(seen.count) seen in training listed last"))
-            print("  score  flag  given → suggested                            image")
+            Console.line("  score  flag  given → suggested                            image")
             for (i, issue) in rows {
                 let arrow = "\(classes[issue.given]) → \(classes[issue.suggested])"
-                print(String(format: "  %.3f  ", issue.score) + (issue.flagged ? " ⚑   " : "     ")
+                Console.line(String(format: "  %.3f  ", issue.score) + (issue.flagged ? " ⚑   " : "     ")
                       + TerminalSafeText.clean(arrow).padding(toLength: 44, withPad: " ", startingAt: 0) + " "
                       + TerminalSafeText.clean(scored[i].relativePath) + (scored[i].seen ? "  (seen in training)" : ""))
             }
         }
-        for u in outcome.undecodable { FileHandle.standardError.write(Data("undecodable: \(TerminalSafeText.clean(u))\n".utf8)) }
+        for u in outcome.undecodable { Console.error("undecodable: \(TerminalSafeText.clean(u))") }
     }
 }

@@ -84,7 +84,7 @@ struct BenchCommand: ParsableCommand {
         let core = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "\(BLAS.coreName) (OPENBLAS_CORETYPE=\($0))" }
             ?? BLAS.coreName
         if json {
-            print(JSONLine.object([
+            Console.json(JSONLine.object([
                 ("architecture", JSONLine.string(model.info.architecture)), ("weights_id", JSONLine.string(model.info.weightsID)),
                 ("input_size", "[\(h), \(w)]"), ("batch", "1"), ("runs", "\(runs)"),
                 ("forward_ms_median", JSONLine.number(fMed)), ("forward_ms_p90", JSONLine.number(fP90)),
@@ -98,15 +98,15 @@ struct BenchCommand: ParsableCommand {
                 ("ensemble_case_ms_p90", ensembleCase.isEmpty ? "null" : JSONLine.number(percentile(ensembleCase, 0.9))),
             ]))
         } else {
-            print("model        \(model.info.architecture) \(h)×\(w), weights \(model.info.weightsID), loaded in \(f1(loadMs)) ms")
-            print("forward      median \(f1(fMed)) ms, p90 \(f1(fP90)) ms, min \(f1(forward.min() ?? 0)) ms (batch 1, \(runs) runs)")
-            print("Grad-CAM     +\(f2(camMed)) ms; attention map \(f2(attMed)) ms (inside the forward); together \(f1(extraPct)) % of a forward")
+            Console.line("model        \(model.info.architecture) \(h)×\(w), weights \(model.info.weightsID), loaded in \(f1(loadMs)) ms")
+            Console.line("forward      median \(f1(fMed)) ms, p90 \(f1(fP90)) ms, min \(f1(forward.min() ?? 0)) ms (batch 1, \(runs) runs)")
+            Console.line("Grad-CAM     +\(f2(camMed)) ms; attention map \(f2(attMed)) ms (inside the forward); together \(f1(extraPct)) % of a forward")
             if !ensembleCase.isEmpty {
-                print("all members  \(ensemble.members.count) members, forward + Grad-CAM each: median \(f1(percentile(ensembleCase, 0.5))) ms, " +
+                Console.line("all members  \(ensemble.members.count) members, forward + Grad-CAM each: median \(f1(percentile(ensembleCase, 0.5))) ms, " +
                       "p90 \(f1(percentile(ensembleCase, 0.9))) ms per case")
             }
-            print("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s") loaded)")
-            print("OpenBLAS     \(BLAS.threadCount) thread(s), core \(core)")
+            Console.line("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s") loaded)")
+            Console.line("OpenBLAS     \(BLAS.threadCount) thread(s), core \(core)")
         }
     }
 

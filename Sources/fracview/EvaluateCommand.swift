@@ -37,20 +37,20 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         do { try evaluate() } catch let error as DatasetError {
-            FileHandle.standardError.write(Data("fracview evaluate: \(error)\n".utf8))
+            Console.error("fracview evaluate: \(error)")
             throw ExitCode(1)
         }
     }
 
     private func fail(_ message: String) -> ExitCode {
-        FileHandle.standardError.write(Data("fracview evaluate: \(message)\n".utf8))
+        Console.error("fracview evaluate: \(message)")
         return ExitCode(1)
     }
 
     private func evaluate() throws {
         guard let root = dataset ?? BundledSample.locate() else { throw fail(BundledSample.missingMessage) }
         let ds = try YOLODataset.open(root: root)
-        for p in ds.problems.prefix(5) { FileHandle.standardError.write(Data("warning: \(p)\n".utf8)) }
+        for p in ds.problems.prefix(5) { Console.error("warning: \(p)") }
 
         let selected: [DatasetCase], validation: [DatasetCase]?
         var groups: [String: String] = [:]
@@ -99,7 +99,7 @@ struct EvaluateCommand: ParsableCommand {
                                       weightsID: ensemble.ensembleID)
         report.undecodable = outcome.undecodable
         if split == "valid", report.temperature != nil {
-            FileHandle.standardError.write(Data("note: the temperature was fitted on this same valid split\n".utf8))
+            Console.error("note: the temperature was fitted on this same valid split")
         }
 
         if let out {
@@ -107,10 +107,10 @@ struct EvaluateCommand: ParsableCommand {
         }
         if json {
             FileHandle.standardOutput.write(try report.json())
-            print()
+            Console.line()
         } else {
-            print(EvaluationText.render(report), terminator: "")
-            if let out { print("\nWrote \(out)/confusion-matrix.png, \(out)/reliability.png, \(out)/cases.csv") }
+            Console.line(EvaluationText.render(report), terminator: "")
+            if let out { Console.line("\nWrote \(out)/confusion-matrix.png, \(out)/reliability.png, \(out)/cases.csv") }
         }
     }
 

@@ -43,7 +43,10 @@ struct ExportCommand: ParsableCommand {
         } catch {
             throw ExportError("\(error)")
         }
-        var decisions = try store.allDecisions(reviewer: reviewer)
+        let read = try store.readDecisions(reviewer: reviewer)
+        // A damaged row is named and the rest exported, so one bad row never blocks a reviewer's work.
+        for problem in read.problems { Console.error("warning: \(problem)") }
+        var decisions = read.decisions
         if let split { decisions = decisions.filter { $0.split == split } }
         if decisions.isEmpty {
             let who = reviewer.map { " by reviewer '\($0)'" } ?? ""
@@ -54,7 +57,7 @@ struct ExportCommand: ParsableCommand {
         let classes = try store.classes()
         let root = relativePaths ? nil : (try dataset ?? store.datasetRoot())
         try ReviewCSV.write(decisions, classes: classes, datasetRoot: root, to: output, byteOrderMark: !noBOM)
-        print("wrote \(decisions.count) reviewed case\(decisions.count == 1 ? "" : "s") to \(output)")
+        Console.line("wrote \(decisions.count) reviewed case\(decisions.count == 1 ? "" : "s") to \(output)")
     }
 
     /// The bundled sample's database (samples/hbfmid-test/fracview-review.sqlite), found like the sample itself.

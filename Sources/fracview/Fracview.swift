@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// `fracview` with no arguments opens the review TUI on the bundled sample.
 @main
@@ -9,4 +10,21 @@ struct Fracview: ParsableCommand {
         subcommands: [ReviewCommand.self, PredictCommand.self, GradcamCommand.self, InfoCommand.self,
                       BenchCommand.self, EvaluateCommand.self, AuditCommand.self, ExportCommand.self],
         defaultSubcommand: ReviewCommand.self)
+
+    /// ArgumentParser's own `main`, with its messages (which echo the arguments) through the sanitiser.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if code == .success {
+                if !message.isEmpty { Console.line(message) }
+            } else if !message.isEmpty {
+                Console.error(message)
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

@@ -43,7 +43,7 @@ struct GradcamCommand: ParsableCommand {
         } catch {
             // One line, whatever failed (weights, image, output).
             let message = "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ")
-            FileHandle.standardError.write(Data("fracview gradcam: \(message)\n".utf8))
+            Console.error("fracview gradcam: \(message)")
             throw ExitCode.failure
         }
     }
@@ -73,7 +73,7 @@ struct GradcamCommand: ParsableCommand {
             predicted: label, confidence: result.probabilities[predicted], colormap: Colormap(rawValue: colormap) ?? .jet, panelSize: panelSize,
             caption: caption)
         try PNGWriter.write(figure, to: output)
-        print("\(TerminalSafeText.clean(output)): \(TerminalSafeText.clean(label)) (\(String(format: "%.1f", Double(result.probabilities[predicted]) * 100))%) \(membership.label)")
+        Console.line("\(TerminalSafeText.clean(output)): \(TerminalSafeText.clean(label)) (\(String(format: "%.1f", Double(result.probabilities[predicted]) * 100))%) \(membership.label)")
     }
 
     /// File names may hold anything; the figure's font draws ASCII only, and control characters never.

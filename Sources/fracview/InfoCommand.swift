@@ -24,7 +24,7 @@ struct InfoCommand: ParsableCommand {
         let mapSize = "\((i.inputSize[0] + f - 1) / f)×\((i.inputSize[1] + f - 1) / f)"
         if json {
             let meta = i.metadata.keys.sorted().map { ($0, JSONLine.string(i.metadata[$0]!)) }
-            print(JSONLine.object([
+            Console.json(JSONLine.object([
                 ("path", JSONLine.string(i.path)), ("weights_id", JSONLine.string(i.weightsID)),
                 ("architecture", JSONLine.string(i.architecture)), ("parameters", "\(i.parameterCount)"),
                 ("classes", "[" + i.classes.map(JSONLine.string).joined(separator: ", ") + "]"),
@@ -43,34 +43,34 @@ struct InfoCommand: ParsableCommand {
             return
         }
         if ensemble.isDirectory {
-            print("model         \(TerminalSafeText.clean(ensemble.path)): \(ensemble.members.count) members, id \(ensemble.ensembleID)")
+            Console.line("model         \(TerminalSafeText.clean(ensemble.path)): \(ensemble.members.count) members, id \(ensemble.ensembleID)")
             for m in ensemble.members {
                 let meta = m.classifier.info.metadata
                 let signatures = m.signatures.map { "\($0.count) training signatures" } ?? "no training signatures"
-                print("  \(TerminalSafeText.clean((m.path as NSString).lastPathComponent))  fold \(m.fold.map(String.init) ?? "-")  " +
+                Console.line("  \(TerminalSafeText.clean((m.path as NSString).lastPathComponent))  fold \(m.fold.map(String.init) ?? "-")  " +
                       "\(signatures)  id \(m.classifier.info.weightsID)  \(TerminalSafeText.clean(m.classifier.info.architecture))  " +
                       "commit \(TerminalSafeText.clean(meta["git_commit"] ?? "?"))  \(TerminalSafeText.clean(meta["date"] ?? ""))")
             }
-            print("first member:")
+            Console.line("first member:")
         }
         if !ensemble.hasSignatures {
-            print("note          no training signatures: fracview cannot tell which images this model has seen in training")
+            Console.line("note          no training signatures: fracview cannot tell which images this model has seen in training")
         }
-        print("weights       \(TerminalSafeText.clean(i.path))")
-        print("weights id    \(i.weightsID)")
-        print("architecture  \(TerminalSafeText.clean(i.architecture)) (width ×\(c.widthMult), depth ×\(c.depthMult), BN eps \(c.bnEps), " +
+        Console.line("weights       \(TerminalSafeText.clean(i.path))")
+        Console.line("weights id    \(i.weightsID)")
+        Console.line("architecture  \(TerminalSafeText.clean(i.architecture)) (width ×\(c.widthMult), depth ×\(c.depthMult), BN eps \(c.bnEps), " +
               "\(c.blocks.count) MBConv blocks, \(c.squeezeExcitation ? "SE, " : "")\(c.activation.rawValue))")
-        print("parameters    \(grouped(i.parameterCount))")
-        print("input         \(input) RGB, mean \(i.mean), std \(i.std)")
-        print("features      \(c.featureChannels) channels at \(mapSize); attention gate \(c.featureChannels) → \(c.featureChannels / 8) → 1")
-        print("classes       \(i.classes.count)")
-        for (k, name) in i.classes.enumerated() { print("  \(k)  \(TerminalSafeText.clean(name))") }
-        print("metadata")
+        Console.line("parameters    \(grouped(i.parameterCount))")
+        Console.line("input         \(input) RGB, mean \(i.mean), std \(i.std)")
+        Console.line("features      \(c.featureChannels) channels at \(mapSize); attention gate \(c.featureChannels) → \(c.featureChannels / 8) → 1")
+        Console.line("classes       \(i.classes.count)")
+        for (k, name) in i.classes.enumerated() { Console.line("  \(k)  \(TerminalSafeText.clean(name))") }
+        Console.line("metadata")
         for key in i.metadata.keys.sorted() {
             // Long values (training signatures) are summarised: a screenful of base64 helps no one.
             let value = i.metadata[key]!
             let shown = value.count > 200 ? "\(value.prefix(60))… (\(value.count) characters)" : value
-            print("  \(TerminalSafeText.clean(key)): \(TerminalSafeText.clean(shown))")
+            Console.line("  \(TerminalSafeText.clean(key)): \(TerminalSafeText.clean(shown))")
         }
     }
 

@@ -27,7 +27,7 @@ enum ModelLoading {
 
     /// Prints a one-line error to stderr and exits 1 (no stack trace, no usage text).
     static func exitWithError(_ error: Error) -> Never {
-        FileHandle.standardError.write(Data("fracview: \(error)\n".utf8))
+        Console.error("fracview: \(error)")
         exit(1)
     }
 }

@@ -34,7 +34,7 @@ struct PredictCommand: ParsableCommand {
         let model = EnsembleClassifier(ensemble)
         let info = ensemble.info
         if !json && !ensemble.hasSignatures {
-            FileHandle.standardError.write(Data("note: the weights carry no training signatures: whether an image was seen in training is unknown\n".utf8))
+            Console.error("note: the weights carry no training signatures: whether an image was seen in training is unknown")
         }
         var failures = 0
         for path in images {
@@ -48,16 +48,16 @@ struct PredictCommand: ParsableCommand {
                 failures += 1
                 let message = json ? "\(error)" : TerminalSafeText.clean("\(error)")
                 if json {
-                    print(JSONLine.object([("image", JSONLine.string(path)), ("error", JSONLine.string(message))]))
+                    Console.json(JSONLine.object([("image", JSONLine.string(path)), ("error", JSONLine.string(message))]))
                 } else {
-                    FileHandle.standardError.write(Data("fracview: \(message)\n".utf8))
+                    Console.error("fracview: \(message)")
                 }
                 continue
             }
             if json {
-                print(jsonLine(path: path, output: output, membership: membership, classes: info.classes))
+                Console.json(jsonLine(path: path, output: output, membership: membership, classes: info.classes))
             } else {
-                print(textBlock(path: path, output: output, membership: membership, classes: info.classes))
+                Console.line(textBlock(path: path, output: output, membership: membership, classes: info.classes))
             }
             fflush(stdout)
         }

@@ -110,7 +110,7 @@ struct ReviewCommand: ParsableCommand {
                                                                   exportPath: exportPath))
         app.run()
         let c = session.counts
-        print("fracview: \(c.reviewed)/\(cases.count) reviewed (\(c.accepted) accepted, \(c.flagged) flagged, \(c.relabelled) relabelled) · saved in \(dbPath)")
+        Console.line("fracview: \(c.reviewed)/\(cases.count) reviewed (\(c.accepted) accepted, \(c.flagged) flagged, \(c.relabelled) relabelled) · saved in \(dbPath)")
     }
 
     static func fileSafe(_ s: String) -> String {

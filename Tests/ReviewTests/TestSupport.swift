@@ -41,9 +41,10 @@ enum Fracview {
     }
 
     /// Runs `fracview ARGS…` to completion.
-    static func run(_ args: [String], environment: [String: String]? = nil) throws -> Result {
+    /// `executable`: run that instead (e.g. setpriv, with the binary among the arguments).
+    static func run(_ args: [String], environment: [String: String]? = nil, executable: String? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try binary())
+        process.executableURL = URL(fileURLWithPath: try executable ?? binary())
         process.arguments = args
         if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()

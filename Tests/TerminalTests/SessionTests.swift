@@ -15,6 +15,7 @@ final class MemoryStore: DecisionStore {
         return path
     }
     func decisions(reviewer: String, split: String) throws -> [String: ReviewDecision] { rows }
+    func changeToken() throws -> String { "\(history.count):\(rows.count)" }
 }
 
 final class FakePredictions: PredictionSource {

@@ -1,0 +1,199 @@
+import Foundation
+import GRDB
+import XCTest
+@testable import Review
+
+/// The reproducers of the reliability issue that concern datasets and the review database: each is a clear
+/// one-line error or is handled, fast and in bounded memory.
+final class ReliabilityTests: XCTestCase {
+    private func image() throws -> Data { try Data(contentsOf: URL(fileURLWithPath: AuditTests.sampleImages[0])) }
+
+    // MARK: datasets
+
+    func testHugeClassIDInNamesIsBounded() throws {
+        let t = TempDir()
+        t.write("data.yaml", "names: {0: a, 999999999999: b}\n")
+        t.write("test/images/x.jpg", try image())
+        t.write("test/labels/x.txt", "0 0.5 0.5 0.2 0.2\n")
+        let start = Date()
+        let ds = try YOLODataset.open(root: t.path)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertEqual(ds.classes, ["a"])
+        XCTAssertTrue(ds.problems.contains { $0.contains("999999999999") && $0.contains("limit") }, "\(ds.problems)")
+    }
+
+    func testHugeNcIsIgnored() throws {
+        let t = TempDir()
+        t.write("data.yaml", "nc: 999999999\n")
+        t.write("test/images/x.jpg", try image())
+        t.write("test/labels/x.txt", "1 0.5 0.5 0.2 0.2\n")
+        let ds = try YOLODataset.open(root: t.path)
+        XCTAssertEqual(ds.classes.count, 2, "placeholders from the label ids, not from nc")
+        XCTAssertTrue(ds.problems.contains { $0.contains("`nc` is 999999999") }, "\(ds.problems)")
+    }
+
+    /// Without names, placeholder names were made for every id up to the largest one in a label file.
+    func testHugeLabelIDWithoutNamesIsALabelProblem() throws {
+        for id in ["2147483647", "30000000", "99999999999999999999"] {
+            let t = TempDir()
+            t.write("test/images/x.jpg", try image())
+            t.write("test/images/y.jpg", try image())
+            t.write("test/labels/x.txt", "\(id) 0.5 0.5 0.2 0.2\n")
+            t.write("test/labels/y.txt", "3 0.5 0.5 0.2 0.2\n")
+            let start = Date()
+            let ds = try YOLODataset.open(root: t.path)
+            XCTAssertLessThan(Date().timeIntervalSince(start), 5, id)
+            XCTAssertEqual(ds.classes.count, 4, "ids 0…3 from the good label; \(id) is out of range")
+            let cases = try ds.cases(split: "test")
+            XCTAssertEqual(cases.first { $0.relativePath.hasSuffix("x.jpg") }?.truth.classIndex, nil, "never a class")
+            XCTAssertTrue(ds.problems.contains { $0.contains("test/labels/x.txt: line 1") }, "\(ds.problems)")
+        }
+    }
+
+    func testOversizedLabelFileIsNotRead() throws {
+        let t = TempDir()
+        t.write("data.yaml", tenClassesYAML)
+        t.write("test/images/x.jpg", try image())
+        t.write("test/labels/x.txt", Data(repeating: UInt8(ascii: "1"), count: LabelFile.maxFileBytes + 1))
+        t.write("test/images/y.jpg", try image())
+        t.write("test/labels/y.txt", "2 0.5 0.5 0.2 0.2\n")
+        let ds = try YOLODataset.open(root: t.path)
+        let cases = try ds.cases(split: "test")
+        XCTAssertEqual(cases.map(\.truth.classIndex), [nil, 2])
+        XCTAssertTrue(ds.problems.contains { $0.contains("x.txt") && $0.contains("over the 1024 KiB limit") }, "\(ds.problems)")
+    }
+
+    func testFIFOLabelFileDoesNotHang() throws {
+        let t = TempDir()
+        t.write("data.yaml", tenClassesYAML)
+        t.write("test/images/x.jpg", try image())
+        t.mkdir("test/labels")
+        XCTAssertEqual(mkfifo(t.path + "/test/labels/x.txt", 0o644), 0)
+        let ds = try YOLODataset.open(root: t.path)
+        XCTAssertEqual(try ds.cases(split: "test").first?.truth.classIndex, nil)
+    }
+
+    // MARK: the review database
+
+    private func makeDatabase(_ dir: String, rows: Int = 3) throws -> String {
+        let path = dir + "/review.sqlite"
+        let store = try ReviewStore(path: path)
+        try store.setSessionInfo(datasetRoot: "/data", classes: sampleClasses)
+        for i in 0..<rows { try store.record(sampleDecision("test/images/\(i).jpg", at: 1_764_000_000 + Double(i))) }
+        return path
+    }
+
+    private func execute(_ path: String, _ sql: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in try db.execute(sql: sql) }
+    }
+
+    private func openError(_ path: String, readOnly: Bool = false) -> String {
+        do { _ = try ReviewStore(path: path, readOnly: readOnly); return "" } catch { return "\(error)" }
+    }
+
+    func testDatabaseWithoutAColumnIsRefused() throws {
+        let dir = try makeStoreTempDir(self)
+        let path = try makeDatabase(dir)
+        try execute(path, "ALTER TABLE decision DROP COLUMN note")
+        for readOnly in [false, true] {
+            let e = openError(path, readOnly: readOnly)
+            XCTAssertTrue(e.contains("damaged") && e.contains("decision.note"), e)
+        }
+        let export = try Fracview.run(["export", "--db", path, "-o", dir + "/out.csv"])
+        XCTAssertEqual(export.status, 1)
+        XCTAssertEqual(export.stderr.split(separator: "\n").count, 1, export.stderr)
+        XCTAssertTrue(export.stderr.contains("decision.note"), export.stderr)
+    }
+
+    func testDatabaseFromANewerFracviewIsRefused() throws {
+        let dir = try makeStoreTempDir(self)
+        let path = try makeDatabase(dir)
+        try execute(path, "PRAGMA user_version = 99")
+        XCTAssertTrue(openError(path).contains("newer fracview"), openError(path))
+        XCTAssertTrue(openError(path, readOnly: true).contains("newer fracview"))
+        try execute(path, "PRAGMA user_version = 2")
+        XCTAssertEqual(openError(path), "")
+        try execute(path, "INSERT INTO grdb_migrations (identifier) VALUES ('v3')")
+        XCTAssertTrue(openError(path).contains("unknown migrations"), openError(path))
+        let rows = try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decision") }
+        XCTAssertEqual(rows, 3, "nothing was written to the newer database")
+    }
+
+    func testOneBadRowDoesNotBlockTheExport() throws {
+        let dir = try makeStoreTempDir(self)
+        let path = try makeDatabase(dir)
+        try execute(path, "UPDATE decision SET probabilities = '{not json' WHERE relative_path = 'test/images/1.jpg'")
+        try execute(path, "UPDATE decision SET reviewed_at = 'yesterday' WHERE relative_path = 'test/images/2.jpg'")
+        let read = try ReviewStore(path: path, readOnly: true).readDecisions(reviewer: nil)
+        XCTAssertEqual(read.decisions.map(\.relativePath), ["test/images/0.jpg", "test/images/1.jpg"])
+        XCTAssertEqual(read.decisions[1].probabilities, [])
+        XCTAssertEqual(read.problems.count, 2)
+        XCTAssertTrue(read.problems.contains { $0.contains("test/images/1.jpg") && $0.contains("probabilities") }, "\(read.problems)")
+        XCTAssertTrue(read.problems.contains { $0.contains("test/images/2.jpg") && $0.contains("bad reviewed_at") })
+
+        let export = try Fracview.run(["export", "--db", path, "-o", dir + "/out.csv"])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertEqual(export.stderr.split(separator: "\n").count, 2, export.stderr)
+        let csv = try String(contentsOfFile: dir + "/out.csv", encoding: .utf8)
+        XCTAssertTrue(csv.contains("0.jpg") && csv.contains("1.jpg"), csv)
+    }
+
+    func testNoteWithNULIsExportedWhole() throws {
+        let dir = try makeStoreTempDir(self)
+        let path = try makeDatabase(dir, rows: 1)
+        try execute(path, "UPDATE decision SET note = 'before' || char(0) || 'after'")
+        let decision = try XCTUnwrap(ReviewStore(path: path).allDecisions(reviewer: nil).first)
+        XCTAssertEqual(decision.note, "before\u{2400}after")
+        let export = try Fracview.run(["export", "--db", path, "-o", dir + "/out.csv"])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertTrue(try String(contentsOfFile: dir + "/out.csv", encoding: .utf8).contains("before\u{2400}after"))
+    }
+
+    func testExportOnADirectoryNamesIt() throws {
+        let dir = try makeStoreTempDir(self)
+        let export = try Fracview.run(["export", "--db", dir, "-o", dir + "/out.csv"])
+        XCTAssertEqual(export.status, 1)
+        XCTAssertTrue(export.stderr.contains("is a directory"), export.stderr)
+        XCTAssertFalse(export.stderr.contains("disk I/O"), export.stderr)
+    }
+
+    /// Read-only opening is for exports from read-only media: a 0444 database in a folder the exporting user
+    /// cannot write (so SQLite cannot create its WAL index there), read by another user. The export runs as
+    /// `nobody` through setpriv, which needs root (as in CI).
+    func testExportFromAFolderTheUserCannotWrite() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            throw XCTSkip("needs root and setpriv to run the export as another user")
+        }
+        let dir = try makeStoreTempDir(self)
+        let path = try makeDatabase(dir)
+        // A committed decision still in the WAL (no checkpoint): the export must see it too.
+        let keep = try DatabasePool(path: path)
+        try keep.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+        try keep.write { db in
+            try db.execute(sql: "UPDATE decision SET note = 'in the wal' WHERE relative_path = 'test/images/0.jpg'")
+        }
+        let copy = dir + "/frozen"
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: path + suffix) {
+            try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + "/review.sqlite" + suffix)
+            chmod(copy + "/review.sqlite" + suffix, 0o444)
+        }
+        chmod(copy, 0o555)
+        chmod(dir, 0o755)
+        let out = NSTemporaryDirectory() + "fracview-ro-out-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        chmod(out, 0o777)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        // The binary where nobody can run it.
+        let binary = out + "/fracview"
+        try FileManager.default.copyItem(atPath: try Fracview.binary(), toPath: binary)
+        let result = try Fracview.run(["--reuid=65534", "--regid=65534", "--clear-groups", binary, "export", "--db",
+                                       copy + "/review.sqlite", "-o", out + "/out.csv"], executable: "/usr/bin/setpriv")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let csv = try String(contentsOfFile: out + "/out.csv", encoding: .utf8)
+        XCTAssertEqual(csv.split(whereSeparator: \.isNewline).count, 4, csv)
+        XCTAssertTrue(csv.contains("in the wal"), csv)
+        _ = keep
+    }
+}
