@@ -43,9 +43,14 @@ let package = Package(
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/fracview"),
 
+        // Fuzzing: the parsers' harnesses, the libFuzzer driver (scripts/fuzz.sh) and their replay tests.
+        .target(name: "FuzzHarnesses", dependencies: ["Model", "Imaging", "Review", "Terminal"], path: "Sources/FuzzHarnesses"),
+        .executableTarget(name: "fracview-fuzz", dependencies: ["FuzzHarnesses"], path: "Sources/fracview-fuzz"),
+
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Imaging"], path: "Tests/EngineTests"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], path: "Tests/ImagingTests"),
         .testTarget(name: "ReviewTests", dependencies: ["Review", "Model", "Imaging", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReviewTests"),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Review", "Model", "Imaging", "CSixel"], path: "Tests/TerminalTests"),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses"], path: "Tests/FuzzTests"),
     ]
 )

@@ -114,7 +114,9 @@ public final class ReviewStore: @unchecked Sendable {
         } catch {
             // Read-only media (an immutable folder, a 0444 file of another user): SQLite cannot create the WAL
             // index beside the file. Read a private copy of the database and its WAL instead; nothing is lost.
-            guard readOnly, let copy = try? Self.readOnlyCopy(of: path) else {
+            let unopenable = [.SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_IOERR]
+                .contains((error as? DatabaseError)?.resultCode)
+            guard readOnly, unopenable, let copy = try? Self.readOnlyCopy(of: path) else {
                 throw Self.describe(error, path: path, action: "open", readOnly: readOnly)
             }
             dbWriter = copy.queue
@@ -158,6 +160,8 @@ public final class ReviewStore: @unchecked Sendable {
         let fm = FileManager.default
         let dir = fm.temporaryDirectory.appendingPathComponent("fracview-ro-\(getpid())-\(UUID().uuidString)")
         try fm.createDirectory(at: dir, withIntermediateDirectories: true)
+        var opened = false
+        defer { if !opened { try? fm.removeItem(at: dir) } }
         let copy = dir.appendingPathComponent("review.sqlite").path
         try fm.copyItem(atPath: path, toPath: copy)
         if fm.fileExists(atPath: path + "-wal") { try fm.copyItem(atPath: path + "-wal", toPath: copy + "-wal") }
@@ -167,6 +171,7 @@ public final class ReviewStore: @unchecked Sendable {
         try checkIsReviewDatabase(queue, path: path, mustHaveSchema: true)
         try checkNotNewer(queue, path: path)
         try checkColumns(queue, path: path)
+        opened = true
         return (queue, dir)
     }
 
@@ -286,6 +291,13 @@ public final class ReviewStore: @unchecked Sendable {
         try read { db in
             let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last FROM history")
             return "\(row?.value("n") as Int? ?? 0):\(row?.value("last") as Int64? ?? 0)"
+        }
+    }
+
+    /// SQLite's integrity check: "ok", or its first finding.
+    public func integrityCheck() throws -> String {
+        try read { db in
+            try DatabaseValue.fetchOne(db, sql: "PRAGMA integrity_check").flatMap(String.fromDatabaseValue) ?? "no answer"
         }
     }
 

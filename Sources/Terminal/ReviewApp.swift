@@ -72,7 +72,7 @@ public final class ReviewApp {
                 if Date() >= nextStorePoll {
                     nextStorePoll = Date().addingTimeInterval(1)
                     if session.reloadIfChangedElsewhere() {
-                        setMessage("decisions updated by another fracview session as \(session.reviewer)")
+                        setMessage("updated from another window of \(session.reviewer)")
                     }
                 }
                 if signature() != lastSignature { draw() }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Model
 import XCTest
 @testable import Review
 
@@ -195,5 +196,44 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertEqual(csv.split(whereSeparator: \.isNewline).count, 4, csv)
         XCTAssertTrue(csv.contains("in the wal"), csv)
         _ = keep
+    }
+
+    // MARK: under a memory limit
+
+    /// `predict` and `audit` on the bad inputs under `ulimit -v 1 GB`: a clean exit with a message, never a
+    /// signal (an allocation of the sizes these inputs used to ask for would be one).
+    func testBadInputsFailCleanlyUnderAMemoryLimit() throws {
+        let t = TempDir()
+        let binary = try Fracview.binary()
+        func limited(_ args: [String]) throws -> Fracview.Result {
+            try Fracview.run(["-c", "ulimit -v 1048576; exec \"$0\" \"$@\"", binary] + args, executable: "/bin/bash")
+        }
+        let source = try SafeTensorsFile(path: RepoPaths.tinyWeights)
+        for (key, value) in [("depth_mult", "1e18"), ("width_mult", "1e300"), ("head_channels", "1e30"), ("classes", "[]")] {
+            var meta = source.metadata
+            meta[key] = value
+            var writer = SafeTensorsWriter(metadata: meta)
+            for e in source.entries where e.dtype.isFloat { writer.add(e.name, shape: e.shape, values: try source.floats(e.name)) }
+            let path = t.path + "/\(key).safetensors"
+            try writer.write(to: path)
+            let r = try limited(["predict", "--weights", path, AuditTests.sampleImages[0]])
+            XCTAssertEqual(r.status, 1, "\(key)=\(value): \(r.stderr)")
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        }
+        // A shape whose byte count overflows.
+        var header = Data("{\"x\":{\"dtype\":\"F16\",\"shape\":[4611686018427387904],\"data_offsets\":[0,2]}}".utf8)
+        while header.count % 8 != 0 { header.append(0x20) }
+        var file = Data(withUnsafeBytes(of: UInt64(header.count).littleEndian) { Data($0) })
+        file.append(header); file.append(Data([0, 0]))
+        FileManager.default.createFile(atPath: t.path + "/shape.safetensors", contents: file)
+        let shape = try limited(["predict", "--weights", t.path + "/shape.safetensors", AuditTests.sampleImages[0]])
+        XCTAssertEqual(shape.status, 1, shape.stderr)
+
+        t.write("data/data.yaml", "names: {0: a, 999999999999: b}\n")
+        t.write("data/test/images/x.jpg", try image())
+        t.write("data/test/labels/x.txt", "2147483647 0.5 0.5 0.2 0.2\n")
+        let audit = try limited(["audit", t.path + "/data"])
+        XCTAssertLessThan(audit.status, 2, audit.stderr)
+        XCTAssertTrue(audit.output.contains("999999999999"), audit.output)
     }
 }

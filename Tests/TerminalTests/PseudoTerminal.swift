@@ -91,8 +91,10 @@ final class PseudoTerminal {
     /// key presses do (the app treats keys that arrive together as a paste; see TerminalInput).
     func send(_ text: String) { send(bytes: Array(text.utf8)) }
 
-    func send(bytes: [UInt8]) {
+    /// `settle: false` returns as soon as the bytes are written.
+    func send(bytes: [UInt8], settle: Bool = true) {
         _ = bytes.withUnsafeBytes { write(master, $0.baseAddress, $0.count) }
+        guard settle else { return }
         let deadline = Date().addingTimeInterval(10)
         while cterminal_unread_input(master) > 0 && exitCode == nil && Date() < deadline { pump(ms: 5) }
         // Past the app's escape delay (25 ms), so that a lone ESC is not joined to what comes next.
