@@ -115,6 +115,11 @@ public final class SafeTensorsFile {
     private static func parseHeader(_ file: UnsafeRawBufferPointer, fail: (String) -> WeightsError) throws
         -> ([String: String], [SafeTensorsEntry]) {
         let headerLength = UInt64(littleEndian: file.loadUnaligned(as: UInt64.self))
+        // The format's own limit (the reference implementation refuses larger headers): a header is JSON text
+        // parsed whole, so its size bounds the parser's memory.
+        guard headerLength <= 100_000_000 else {
+            throw fail("corrupt safetensors header: \(headerLength) bytes, over the format's 100 MB limit")
+        }
         guard headerLength <= UInt64(file.count - 8) else {
             throw fail("truncated or corrupt safetensors file: header length \(headerLength) exceeds the \(file.count)-byte file")
         }

@@ -1,10 +1,26 @@
 import CSixel
 import Imaging
 
-/// Encodes an RGB image as a DEC sixel sequence with libsixel, building a palette per image
-/// (a grey X-ray and a colour heatmap need different registers).
+/// Encodes an RGB image as a DEC sixel sequence with libsixel.
+/// - A grey image (every pixel R = G = B: the X-ray, windowed or inverted) gets a palette of its own 256 greys,
+///   with no dithering: every grey level of the source reaches the screen exactly. (libsixel's automatic palette
+///   kept about 30 greys, which bands soft tissue.)
+/// - An image with colour (Grad-CAM, attention, boxes) gets libsixel's best palette: full-quality median cut,
+///   256 registers (libsixel's maximum).
 public enum SixelEncoder {
     private final class Sink { var bytes: [UInt8] = [] }
+
+    /// True when every pixel is a grey.
+    static func isGrey(_ image: RGBImage) -> Bool {
+        image.pixels.withUnsafeBufferPointer { p in
+            var i = 0
+            while i + 2 < p.count {
+                if p[i] != p[i + 1] || p[i] != p[i + 2] { return false }
+                i += 3
+            }
+            return true
+        }
+    }
 
     /// Returns the complete DCS … ST sequence, or nil if libsixel fails.
     public static func encode(_ image: RGBImage, colors: Int32 = 256) -> [UInt8]? {
@@ -27,10 +43,19 @@ public enum SixelEncoder {
         guard sixel_dither_new(&dither, colors, nil) == SIXEL_OK, let dither else { return nil }
         defer { sixel_dither_unref(dither) }
         var pixels = image.pixels
+        let grey = isGrey(image) && colors == 256
         let ok: Bool = pixels.withUnsafeMutableBufferPointer { buf in
-            guard sixel_dither_initialize(dither, buf.baseAddress, Int32(image.width), Int32(image.height),
-                                          SIXEL_PIXELFORMAT_RGB888, SIXEL_LARGE_AUTO, SIXEL_REP_AUTO,
-                                          SIXEL_QUALITY_AUTO) == SIXEL_OK else { return false }
+            if grey {
+                var palette = [UInt8](repeating: 0, count: 256 * 3)
+                for v in 0..<256 { palette[v * 3] = UInt8(v); palette[v * 3 + 1] = UInt8(v); palette[v * 3 + 2] = UInt8(v) }
+                palette.withUnsafeMutableBufferPointer { sixel_dither_set_palette(dither, $0.baseAddress) }
+                sixel_dither_set_diffusion_type(dither, SIXEL_DIFFUSE_NONE)
+                sixel_dither_set_pixelformat(dither, SIXEL_PIXELFORMAT_RGB888)
+            } else {
+                guard sixel_dither_initialize(dither, buf.baseAddress, Int32(image.width), Int32(image.height),
+                                              SIXEL_PIXELFORMAT_RGB888, SIXEL_LARGE_AUTO, SIXEL_REP_AUTO,
+                                              SIXEL_QUALITY_FULL) == SIXEL_OK else { return false }
+            }
             return sixel_encode(buf.baseAddress, Int32(image.width), Int32(image.height), 3, dither, output) == SIXEL_OK
         }
         return ok ? sink.bytes : nil

@@ -310,6 +310,44 @@ final class ReviewTUITests: XCTestCase {
         XCTAssertEqual(try decisions().count, 2)
     }
 
+    /// Disk full: the decision is refused with "NOT saved", nothing is lost, and once space is back the next
+    /// decision saves and the "NOT saved" message goes. Needs root to mount a small tmpfs (as in CI).
+    func testDiskFullRefusesThenRecovers() throws {
+        let mountPoint = tmp.appendingPathComponent("small").path
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = try Self.shell("mount -t tmpfs -o size=4m tmpfs '\(mountPoint)'")
+        guard getuid() == 0, mount == 0 else { throw XCTSkip("needs root to mount a tmpfs") }
+        defer { _ = try? Self.shell("umount '\(mountPoint)'") }
+        let db = mountPoint + "/review.sqlite"
+        let t = try PseudoTerminal(arguments: ["review", sample, "--db", db, "--reviewer", "tester", "--graphics", "blocks",
+                                               "--export", csvPath] + weightsArguments(),
+                                   cols: 120, rows: 30, environment: ["FRACVIEW_WEIGHTS": ""])
+        t.waitFor(text: "0/64 reviewed")
+        t.waitFor("the model to finish", timeout: 120) { $0.contains("64/64 ") }
+        t.send("a")
+        t.waitFor(text: "1/64 reviewed")
+        XCTAssertNotEqual(try Self.shell("dd if=/dev/zero of='\(mountPoint)/filler' bs=64k 2>/dev/null"), 0, "the tmpfs fills up")
+        t.send("f")
+        t.waitFor(text: "NOT saved")
+        XCTAssertTrue(t.screen.text.contains("1/64 reviewed"), "the refused decision is not counted")
+        try FileManager.default.removeItem(atPath: mountPoint + "/filler")
+        t.send("f")
+        t.waitFor(text: "2/64 reviewed")
+        XCTAssertFalse(t.screen.text.contains("NOT saved"), "the refusal message goes once a decision saves:\n\(t.screen.text)")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+        XCTAssertEqual(try ReviewStore(path: db).decisions(reviewer: "tester", split: "test").count, 2)
+    }
+
+    static func shell(_ command: String) throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", command]
+        p.standardError = FileHandle.nullDevice
+        try p.run(); p.waitUntilExit()
+        return p.terminationStatus
+    }
+
     // MARK: bad input
 
     func testFileNameWithEscapeCodesIsShownSanitized() throws {
