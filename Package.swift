@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Review",
                 dependencies: ["Model", "Imaging", "Yams", .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Sources/Review"),
-        .target(name: "Terminal", dependencies: ["Review", "Imaging", "Model", "CNcursesw", "CSixel", "CTerminal"],
+        .target(name: "Terminal", dependencies: ["Review", "Imaging", "Model", "CNcursesw", "CSixel", "CTerminal", "Yams"],
                 path: "Sources/Terminal"),
         .executableTarget(name: "fracview",
                           dependencies: ["Engine", "Model", "Imaging", "Review", "Terminal",

@@ -5,17 +5,19 @@ public enum Overlay {
     /// `applyColorMap(np.uint8(255 * map))` (see `Colormap.index`), then `cv2.addWeighted(image, a, heat, 1 − a, 0)`:
     /// Float32 fused multiply-adds, rounded half to even and saturated to 0…255, as OpenCV's vector path does.
     /// The weight of the heat is 1 − imageWeight rounded to 6 decimals (0.4 exactly for the default, as in cv2).
+    /// `smooth`: bicubic upsampling of the map (the review screen) instead of the notebook's bilinear (figures).
     public static func heatmap(_ map: [Float], mapWidth: Int, mapHeight: Int, over image: RGBImage,
-                               colormap: Colormap = .jet, imageWeight: Float = 0.6) -> RGBImage {
+                               colormap: Colormap = .jet, imageWeight: Float = 0.6, smooth: Bool = false) -> RGBImage {
         let heat = colored(map, mapWidth: mapWidth, mapHeight: mapHeight, width: image.width, height: image.height,
-                           colormap: colormap)
+                           colormap: colormap, smooth: smooth)
         return blend(image, heat, imageWeight: imageWeight)
     }
 
     /// The map alone, resized to width×height and coloured (for the attention view).
     public static func colored(_ map: [Float], mapWidth: Int, mapHeight: Int, width: Int, height: Int,
-                               colormap: Colormap = .jet) -> RGBImage {
-        let resized = Resize.map(map, width: mapWidth, height: mapHeight, toWidth: width, toHeight: height)
+                               colormap: Colormap = .jet, smooth: Bool = false) -> RGBImage {
+        let resized = smooth ? Resize.mapSmooth(map, width: mapWidth, height: mapHeight, toWidth: width, toHeight: height)
+                             : Resize.map(map, width: mapWidth, height: mapHeight, toWidth: width, toHeight: height)
         let lut = colormap.lut
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         for (i, v) in resized.enumerated() {

@@ -56,7 +56,8 @@ extension ReviewStore: DecisionStore {}
 
 /// Writes the reviewed-cases CSV (ReviewCSV in the app; a fake in tests).
 public protocol DecisionExporter {
-    func export(reviewer: String, to path: String) throws -> Int
+    /// `split`: only that split's decisions; nil for every split.
+    func export(reviewer: String, split: String?, to path: String) throws -> Int
 }
 
 /// Decoded images, cached and prefetched around the current case so that stepping is instant.

@@ -190,16 +190,32 @@ public final class Curses {
         guard limit > 0 else { return 0 }
         var pairNumber = uiMonochrome ? 0 : pair(fg: style.fg, bg: style.bg)
         let attrs = attributes(style)
+        let scalars = Array(text.unicodeScalars)
+        let widths = scalars.map { s -> Int in let w = Int(cterminal_wcwidth(s.value)); return w <= 0 ? 1 : w }
+        // Text cut short is always marked with "…" (trailing spaces are padding, not text).
+        var room = limit
+        var cut = false
+        if widths.reduce(0, +) > limit {
+            var used = 0, fits = 0
+            while fits < scalars.count && used + widths[fits] <= limit { used += widths[fits]; fits += 1 }
+            if scalars[fits...].contains(where: { $0 != " " }) { cut = true; room = limit - 1 }
+        }
         var used = 0
         var cell = cchar_t()
-        for scalar in text.unicodeScalars {
-            let w = max(0, Int(cterminal_wcwidth(scalar.value)))
-            let width = w == 0 ? 1 : w
-            if used + width > limit { break }
-            var chars: [wchar_t] = [wchar_t(bitPattern: w == 0 ? 0x3F : scalar.value), 0]
+        for (i, scalar) in scalars.enumerated() {
+            let width = widths[i]
+            if used + width > room { break }
+            let printable = cterminal_wcwidth(scalar.value) > 0
+            var chars: [wchar_t] = [wchar_t(bitPattern: printable ? scalar.value : 0x3F), 0]
             setcchar(&cell, &chars, attrs, 0, &pairNumber)
             mvadd_wch(Int32(row), Int32(col + used), &cell)
             used += width
+        }
+        if cut && room >= 0 {
+            var chars: [wchar_t] = [wchar_t(0x2026), 0]
+            setcchar(&cell, &chars, attrs, 0, &pairNumber)
+            mvadd_wch(Int32(row), Int32(col + used), &cell)
+            used += 1
         }
         return used
     }

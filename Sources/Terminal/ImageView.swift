@@ -18,8 +18,18 @@ public struct ImageView: Equatable, Sendable {
     public var mode: Mode = .original
     public var window = WindowLevel.identity
     public var zoom: Double = 1
+    /// Centre of the zoomed crop, as a fraction of the oriented image (0.5, 0.5: the middle).
+    public var centerX = 0.5, centerY = 0.5
+    /// Orientation (`h`, `v`, `r`, `l`): flips first, then quarter turns clockwise.
+    public var flipH = false, flipV = false
+    public var quarterTurns = 0
     /// The label file's boxes over the image (`b`).
     public var showBoxes = true
+    /// The window preset in use (`p`), recomputed for each case from its own histogram; nil once the window is
+    /// changed by hand.
+    public var preset: WindowPreset?
+    /// Window/level step (`s`): 0 fine, 1 medium, 2 coarse.
+    public var step = 1
 
     public init() {}
 
@@ -33,20 +43,111 @@ public struct ImageView: Equatable, Sendable {
         }
     }
 
-    /// Narrower window = more contrast. The width stays within 8…512 (8-bit pixel units).
-    public mutating func scaleWindow(_ factor: Float) {
-        window.width = max(8, min(512, window.width * factor))
+    static let steps: [(name: String, level: Float, factor: Float)] = [("fine", 2, 1.05), ("medium", 8, 1.25), ("coarse", 32, 1.6)]
+    public var stepName: String { Self.steps[step].name }
+    public mutating func cycleStep() { step = (step + 1) % Self.steps.count }
+
+    /// Narrower window = more contrast. The width stays within 2…512 (8-bit pixel units).
+    public mutating func narrowWindow() { window.width = max(2, min(512, window.width / Self.steps[step].factor)); preset = nil }
+    public mutating func widenWindow() { window.width = max(2, min(512, window.width * Self.steps[step].factor)); preset = nil }
+    public mutating func shiftLevel(_ direction: Float) {
+        window.center = max(0, min(255, window.center + direction * Self.steps[step].level)); preset = nil
     }
-    public mutating func shiftLevel(_ delta: Float) {
-        window.center = max(0, min(255, window.center + delta))
+    public mutating func zoomIn() { zoom = min(8, zoom * 1.5); clampCenter() }
+    public mutating func zoomOut() { zoom = max(1, zoom / 1.5); clampCenter() }
+    public mutating func fit() { zoom = 1; centerX = 0.5; centerY = 0.5 }
+
+    /// Moves the crop by a tenth of what is visible; false when not zoomed (nothing to pan).
+    @discardableResult
+    public mutating func pan(dx: Double, dy: Double) -> Bool {
+        guard zoom > 1.001 else { return false }
+        centerX += dx * 0.1 / zoom; centerY += dy * 0.1 / zoom
+        clampCenter()
+        return true
     }
-    public mutating func zoomIn() { zoom = min(8, zoom * 1.5) }
-    public mutating func zoomOut() { zoom = max(1, zoom / 1.5) }
-    public mutating func fit() { zoom = 1 }
-    public mutating func reset() { let m = mode, b = showBoxes; self = ImageView(); mode = m; showBoxes = b }
+
+    private mutating func clampCenter() {
+        let half = 0.5 / zoom
+        centerX = min(max(centerX, half), 1 - half)
+        centerY = min(max(centerY, half), 1 - half)
+    }
+
+    public mutating func flipHorizontally() { flipH.toggle() }
+    public mutating func flipVertically() { flipV.toggle() }
+    public mutating func rotate(clockwise: Bool) {
+        quarterTurns = (quarterTurns + (clockwise ? 1 : 3)) % 4
+        centerX = 0.5; centerY = 0.5
+    }
+
+    /// A new case: zoom, pan and orientation start afresh (each X-ray is read from its whole view first); the
+    /// window, its preset, the view mode and the boxes stay as the reviewer set them.
+    public mutating func newCase() {
+        zoom = 1; centerX = 0.5; centerY = 0.5; flipH = false; flipV = false; quarterTurns = 0
+    }
+
+    public mutating func reset() {
+        let m = mode, b = showBoxes, s = step
+        self = ImageView(); mode = m; showBoxes = b; step = s
+    }
 
     public var windowDescription: String {
         "W \(Int(window.width.rounded())) L \(Int(window.center.rounded()))\(window.inverted ? " inv" : "")"
+            + (preset.map { " (\($0.title))" } ?? "")
+    }
+
+    /// The orientation in words for the caption ("" when as stored).
+    public var orientationDescription: String {
+        var parts: [String] = []
+        if flipH { parts.append("flipped ↔") }
+        if flipV { parts.append("flipped ↕") }
+        if quarterTurns != 0 { parts.append("rotated \(quarterTurns * 90)°") }
+        return parts.joined(separator: " ")
+    }
+
+    /// A key for caches: everything that changes the pixels.
+    public var renderKey: String {
+        "\(mode)|\(window.center)|\(window.width)|\(window.inverted)|\(zoom)|\(centerX)|\(centerY)|\(flipH)|\(flipV)|\(quarterTurns)|\(showBoxes)"
+    }
+}
+
+/// Window presets for 8-bit images (OHIF's idea, mapped to images without stored units): each is computed from
+/// the case's own grey histogram, so it means the same on a dark and a bright radiograph.
+public enum WindowPreset: String, CaseIterable, Sendable {
+    /// Every stored level (W 256 L 128).
+    case full
+    /// The 1st to 99th percentile stretched to the screen's range.
+    case auto
+    /// The bright half (40th to 99.5th percentile): cortex and trabeculae.
+    case bone
+    /// The darker range (5th to 60th percentile): soft tissue around the bone.
+    case softTissue
+
+    public var title: String { self == .softTissue ? "soft tissue" : rawValue }
+
+    public var next: WindowPreset { Self.allCases[(Self.allCases.firstIndex(of: self)! + 1) % Self.allCases.count] }
+
+    /// The window for `image` (its first channel: the X-ray is grey).
+    public func window(for image: RGBImage, inverted: Bool) -> WindowLevel {
+        if self == .full { return WindowLevel(inverted: inverted) }
+        var histogram = [Int](repeating: 0, count: 256)
+        var i = 0
+        while i < image.pixels.count { histogram[Int(image.pixels[i])] += 1; i += 3 }
+        let total = histogram.reduce(0, +)
+        func percentile(_ q: Double) -> Float {
+            var seen = 0
+            let target = Int((Double(total) * q).rounded(.up))
+            for (v, n) in histogram.enumerated() { seen += n; if seen >= max(1, target) { return Float(v) } }
+            return 255
+        }
+        let (low, high): (Double, Double)
+        switch self {
+        case .full: (low, high) = (0, 1)
+        case .auto: (low, high) = (0.01, 0.99)
+        case .bone: (low, high) = (0.40, 0.995)
+        case .softTissue: (low, high) = (0.05, 0.60)
+        }
+        let a = percentile(low), b = max(percentile(high), a + 2)
+        return WindowLevel.stretching(low: a, high: b, inverted: inverted)
     }
 }
 
@@ -62,21 +163,70 @@ public enum ImageRenderer {
         return (max(1, min(maxWidth, w)), max(1, min(maxHeight, h)))
     }
 
-    /// Crops the centre 1/zoom of the image.
-    static func crop(_ image: RGBImage, zoom: Double) -> RGBImage {
-        guard zoom > 1.001 else { return image }
-        let w = max(1, Int(Double(image.width) / zoom)), h = max(1, Int(Double(image.height) / zoom))
-        let x0 = (image.width - w) / 2, y0 = (image.height - h) / 2
+    /// The image flipped, then turned clockwise by quarter turns, as the view says.
+    static func orient(_ image: RGBImage, _ view: ImageView) -> RGBImage {
+        guard view.flipH || view.flipV || view.quarterTurns != 0 else { return image }
+        let w = image.width, h = image.height
+        let turns = view.quarterTurns % 4
+        let (ow, oh) = turns % 2 == 0 ? (w, h) : (h, w)
         var out = [UInt8](repeating: 0, count: w * h * 3)
-        for y in 0..<h {
-            let src = ((y0 + y) * image.width + x0) * 3
+        image.pixels.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                image.pixels.withUnsafeBufferPointer { s in
-                    for i in 0..<(w * 3) { dst[y * w * 3 + i] = s[src + i] }
+                for y in 0..<h {
+                    for x in 0..<w {
+                        // Flip in the source, then rotate the flipped point.
+                        let fx = view.flipH ? w - 1 - x : x, fy = view.flipV ? h - 1 - y : y
+                        let (tx, ty): (Int, Int)
+                        switch turns {
+                        case 1: (tx, ty) = (h - 1 - fy, fx)
+                        case 2: (tx, ty) = (w - 1 - fx, h - 1 - fy)
+                        case 3: (tx, ty) = (fy, w - 1 - fx)
+                        default: (tx, ty) = (fx, fy)
+                        }
+                        let s = (y * w + x) * 3, d = (ty * ow + tx) * 3
+                        dst[d] = src[s]; dst[d + 1] = src[s + 1]; dst[d + 2] = src[s + 2]
+                    }
                 }
             }
         }
-        return RGBImage(width: w, height: h, pixels: out)
+        return RGBImage(width: ow, height: oh, pixels: out)
+    }
+
+    /// A point of the stored image (fractions) where the oriented image shows it.
+    static func orient(x: Double, y: Double, _ view: ImageView) -> (Double, Double) {
+        let fx = view.flipH ? 1 - x : x, fy = view.flipV ? 1 - y : y
+        switch view.quarterTurns % 4 {
+        case 1: return (1 - fy, fx)
+        case 2: return (1 - fx, 1 - fy)
+        case 3: return (fy, 1 - fx)
+        default: return (fx, fy)
+        }
+    }
+
+    /// The crop the view shows: its origin in pixels and size, 1/zoom of the image around the view's centre.
+    static func cropRect(width: Int, height: Int, view: ImageView) -> (x: Int, y: Int, w: Int, h: Int) {
+        guard view.zoom > 1.001 else { return (0, 0, width, height) }
+        let w = max(1, Int(Double(width) / view.zoom)), h = max(1, Int(Double(height) / view.zoom))
+        let x0 = min(max(0, Int((view.centerX * Double(width) - Double(w) / 2).rounded())), width - w)
+        let y0 = min(max(0, Int((view.centerY * Double(height) - Double(h) / 2).rounded())), height - h)
+        return (x0, y0, w, h)
+    }
+
+    /// Orients the image, then crops what the zoom and pan show.
+    static func crop(_ image: RGBImage, view: ImageView) -> RGBImage {
+        let image = orient(image, view)
+        let r = cropRect(width: image.width, height: image.height, view: view)
+        guard r.w != image.width || r.h != image.height else { return image }
+        var out = [UInt8](repeating: 0, count: r.w * r.h * 3)
+        out.withUnsafeMutableBufferPointer { dst in
+            image.pixels.withUnsafeBufferPointer { s in
+                for y in 0..<r.h {
+                    let src = ((r.y + y) * image.width + r.x) * 3
+                    for i in 0..<(r.w * 3) { dst[y * r.w * 3 + i] = s[src + i] }
+                }
+            }
+        }
+        return RGBImage(width: r.w, height: r.h, pixels: out)
     }
 
     /// One panel of the view (before fitting): the windowed X-ray, or a map over it.
@@ -85,15 +235,17 @@ public enum ImageRenderer {
         let windowed = view.window == .identity ? image : view.window.apply(to: image)
         switch mode {
         case .original, .sideBySide:
-            return (crop(windowed, zoom: view.zoom), nil)
+            return (crop(windowed, view: view), nil)
         case .gradcam:
-            guard let map = prediction?.gradcam else { return (crop(windowed, zoom: view.zoom), "Grad-CAM not ready") }
-            let over = Overlay.heatmap(map.values, mapWidth: map.width, mapHeight: map.height, over: windowed, colormap: colormap)
-            return (crop(over, zoom: view.zoom), nil)
+            guard let map = prediction?.gradcam else { return (crop(windowed, view: view), "Grad-CAM not ready") }
+            let over = Overlay.heatmap(map.values, mapWidth: map.width, mapHeight: map.height, over: windowed,
+                                       colormap: colormap, smooth: true)
+            return (crop(over, view: view), nil)
         case .attention:
-            guard let map = prediction?.attention else { return (crop(windowed, zoom: view.zoom), "attention not ready") }
-            let over = Overlay.heatmap(map.values, mapWidth: map.width, mapHeight: map.height, over: windowed, colormap: colormap)
-            return (crop(over, zoom: view.zoom), nil)
+            guard let map = prediction?.attention else { return (crop(windowed, view: view), "attention not ready") }
+            let over = Overlay.heatmap(map.values, mapWidth: map.width, mapHeight: map.height, over: windowed,
+                                       colormap: colormap, smooth: true)
+            return (crop(over, view: view), nil)
         }
     }
 
@@ -103,21 +255,26 @@ public enum ImageRenderer {
                                                      (0, 114, 178), (213, 94, 0), (204, 121, 167), (255, 0, 255),
                                                      (255, 64, 64), (160, 255, 120)]
 
-    /// Outlines the label boxes on `pixels`, which show the centre 1/zoom of the image (the crop). Boxes reaching
-    /// outside the image are clipped (the audit counts them as label problems). With several classes in the label
-    /// file, each box carries its class number where there is room.
-    static func drawBoxes(_ boxes: [LabelBox], on pixels: RGBImage, zoom: Double, xOffset: Int = 0, width: Int? = nil) -> RGBImage {
+    /// Outlines the label boxes on `pixels`, which show the view's crop of the oriented image (`source` is the
+    /// stored image's size). Boxes reaching outside the image are clipped (the audit counts them as label
+    /// problems). With several classes in the label file, each box carries its class number where there is room.
+    static func drawBoxes(_ boxes: [LabelBox], on pixels: RGBImage, view: ImageView, source: (width: Int, height: Int),
+                          xOffset: Int = 0, width: Int? = nil) -> RGBImage {
         guard !boxes.isEmpty else { return pixels }
         var canvas = Canvas(image: pixels)
         let w = width ?? pixels.width, h = pixels.height
-        let z = max(1, zoom), c0 = (1 - 1 / z) / 2
+        let turned = view.quarterTurns % 2 == 1
+        let (ow, oh) = turned ? (source.height, source.width) : (source.width, source.height)
+        let r = cropRect(width: ow, height: oh, view: view)
+        // Oriented fraction → output pixel.
+        func px(_ fx: Double) -> Int { xOffset + Int(((fx * Double(ow) - Double(r.x)) / Double(r.w) * Double(w)).rounded()) }
+        func py(_ fy: Double) -> Int { Int(((fy * Double(oh) - Double(r.y)) / Double(r.h) * Double(h)).rounded()) }
         let thickness = max(1, min(w, h) / 160)
         let labelled = Set(boxes.map(\.classIndex)).count > 1
         for box in boxes {
-            let x0 = (min(max(box.x0, 0), 1) - c0) * z, x1 = (min(max(box.x1, 0), 1) - c0) * z
-            let y0 = (min(max(box.y0, 0), 1) - c0) * z, y1 = (min(max(box.y1, 0), 1) - c0) * z
-            let px0 = xOffset + Int((x0 * Double(w)).rounded()), px1 = xOffset + Int((x1 * Double(w)).rounded())
-            let py0 = Int((y0 * Double(h)).rounded()), py1 = Int((y1 * Double(h)).rounded())
+            let clamp = { (v: Double) in min(max(v, 0), 1) }
+            let a = orient(x: clamp(box.x0), y: clamp(box.y0), view), b = orient(x: clamp(box.x1), y: clamp(box.y1), view)
+            let px0 = px(min(a.0, b.0)), px1 = px(max(a.0, b.0)), py0 = py(min(a.1, b.1)), py1 = py(max(a.1, b.1))
             let color = boxColors[box.classIndex % boxColors.count]
             canvas.strokeRect(x: px0, y: py0, width: max(thickness * 2, px1 - px0), height: max(thickness * 2, py1 - py0),
                               color: color, thickness: thickness)
@@ -158,13 +315,14 @@ public enum ImageRenderer {
                 }
             }
             var out = RGBImage(width: total, height: h, pixels: px)
-            out = drawBoxes(boxes, on: out, zoom: view.zoom, xOffset: 0, width: w)
-            out = drawBoxes(boxes, on: out, zoom: view.zoom, xOffset: w + gap, width: w)
+            out = drawBoxes(boxes, on: out, view: view, source: (image.width, image.height), xOffset: 0, width: w)
+            out = drawBoxes(boxes, on: out, view: view, source: (image.width, image.height), xOffset: w + gap, width: w)
             return (out, note)
         }
         let (source, note) = panel(view.mode, image: image, prediction: prediction, view: view, colormap: colormap)
         let (w, h) = fitted(width: source.width, height: source.height, maxWidth: maxWidth, maxHeight: maxHeight, pixelAspect: pixelAspect)
         guard w > 0, h > 0 else { return nil }
-        return (drawBoxes(boxes, on: Resize.pilBilinear(source, width: w, height: h), zoom: view.zoom), note)
+        return (drawBoxes(boxes, on: Resize.pilBilinear(source, width: w, height: h), view: view,
+                          source: (image.width, image.height)), note)
     }
 }

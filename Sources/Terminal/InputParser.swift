@@ -198,6 +198,16 @@ public struct InputParser: Sendable {
         // Modifiers (e.g. "1;5C", Ctrl+Right) keep the key: a modified arrow still moves.
         let first = params.split(separator: ";", omittingEmptySubsequences: false).first.map(String.init) ?? ""
         let plain = params.isEmpty || (first == "1" && params.allSatisfy { $0.isNumber || $0 == ";" })
+        // Shift (modifier 2) with an arrow is its own key; other modifiers keep the plain arrow.
+        if params == "1;2" {
+            switch final {
+            case UInt8(ascii: "A"): return .key(.shiftUp)
+            case UInt8(ascii: "B"): return .key(.shiftDown)
+            case UInt8(ascii: "C"): return .key(.shiftRight)
+            case UInt8(ascii: "D"): return .key(.shiftLeft)
+            default: break
+            }
+        }
         switch final {
         case UInt8(ascii: "A") where plain: return .key(.up)
         case UInt8(ascii: "B") where plain: return .key(.down)

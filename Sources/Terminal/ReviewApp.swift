@@ -12,9 +12,15 @@ public struct ReviewAppConfiguration {
     public var monochrome: Bool
     /// Where `e` writes the CSV.
     public var exportPath: String
-    public init(capabilities: TerminalCapabilities, palettes: [Palette], paletteIndex: Int, monochrome: Bool, exportPath: String) {
+    /// The key table, with the user's keys.yaml applied.
+    public var keys: KeyTable
+    /// Where `E` writes every split's decisions.
+    public var exportAllPath: String
+    public init(capabilities: TerminalCapabilities, palettes: [Palette], paletteIndex: Int, monochrome: Bool, exportPath: String,
+                exportAllPath: String? = nil, keys: KeyTable = .standard) {
         self.capabilities = capabilities; self.palettes = palettes; self.paletteIndex = paletteIndex
-        self.monochrome = monochrome; self.exportPath = exportPath
+        self.monochrome = monochrome; self.exportPath = exportPath; self.keys = keys
+        self.exportAllPath = exportAllPath ?? exportPath
     }
 }
 
@@ -133,9 +139,6 @@ public final class ReviewApp {
             curses.clearAll()
             return .redraw
         }
-        if key == .char("\u{0C}") { // Ctrl-L: repaint everything, sixel included
-            imagePanel.invalidate(); curses.clearAll(); return .redraw
-        }
         if let modal {
             let outcome = modal.handle(key, context())
             if outcome == .close { self.modal = nil; imagePanel.invalidate() }
@@ -149,33 +152,40 @@ public final class ReviewApp {
     }
 
     private func handleGlobal(_ key: Key) -> KeyOutcome {
-        switch key {
-        case .char("q"), .char("\u{03}"): return .quit
-        case .right, .down, .char("j"): session.move(by: 1)
-        case .left, .up, .char("k"): session.move(by: -1)
-        case .pageDown: session.move(by: 10)
-        case .pageUp: session.move(by: -10)
-        case .home: session.moveToFirst()
-        case .end: session.moveToLast()
-        case .char("a"): decide { try self.session.decide(.accepted) }
-        case .char("f"): decide { try self.session.decide(.flagged) }
-        case .char(let ch) where ch.wholeNumberValue != nil && ch.isASCII:
-            let k = ch.wholeNumberValue!
+        guard let action = config.keys.action(for: key) else { return .ignored }
+        return perform(action, key: key)
+    }
+
+    /// One action of the key table. Decisions come here only from a key that arrived alone (`handle(_ burst:)`).
+    private func perform(_ action: Action, key: Key) -> KeyOutcome {
+        let caseBefore = session.currentIndex
+        switch action {
+        case .quit: return .quit
+        case .next: session.move(by: 1)
+        case .previous: session.move(by: -1)
+        case .forward10: session.move(by: 10)
+        case .back10: session.move(by: -10)
+        case .first: session.moveToFirst()
+        case .last: session.moveToLast()
+        case .accept: decide { try self.session.decide(.accepted) }
+        case .flag: decide { try self.session.decide(.flagged) }
+        case .relabel:
+            guard case .char(let ch) = key, let k = ch.wholeNumberValue else { return .handled }
             guard k < session.classes.count else { setMessage("no class \(k)", error: true); return .handled }
             decide { try self.session.decide(.relabelled, label: k) }
-        case .char("c"):
+        case .classMenu:
             guard let index = session.currentIndex else { return .handled }
             let suggested = session.filter == .likelyLabelErrors ? session.labelIssues[index]?.suggested : nil
             modal = ClassPicker(classCount: session.classes.count, prediction: session.prediction(for: index),
                                 first: suggested) { [unowned self] k in
                 self.decide { try self.session.decide(.relabelled, label: k) }
             }
-        case .char("u"):
+        case .undo:
             do {
                 if let path = try session.undo() { setMessage("undone: \((path as NSString).lastPathComponent)") }
                 else { setMessage("nothing to undo") }
             } catch { setMessage("undo failed: \(error)", error: true) }
-        case .char("n"):
+        case .note:
             guard let index = session.currentIndex else { return .handled }
             modal = NoteEditor(initial: session.decision(for: index)?.note ?? "") { [unowned self] text in
                 let wasDecided = self.session.decision(for: index) != nil
@@ -184,24 +194,39 @@ public final class ReviewApp {
                     self.setMessage(wasDecided ? "note saved" : "note saved · case flagged")
                 } catch { self.setMessage("could not save the note: \(error)", error: true) }
             }
-        case .char("A"):
+        case .autoAdvance:
             session.autoAdvance.toggle()
             setMessage("auto-advance \(session.autoAdvance ? "on" : "off")")
-        case .char("g"):
-            view.cycleMode(allowSideBySide: (layout?.image?.width ?? 0) >= 60)
-        case .char("i"): view.window.inverted.toggle()
-        case .char("b"):
+        case .view: view.cycleMode(allowSideBySide: (layout?.image?.width ?? 0) >= 60)
+        case .invert: view.window.inverted.toggle()
+        case .boxes:
             view.showBoxes.toggle()
             setMessage(view.showBoxes ? "label boxes shown" : "label boxes hidden")
-        case .char("w"): view.scaleWindow(0.8)
-        case .char("W"): view.scaleWindow(1.25)
-        case .char("["): view.shiftLevel(-8)
-        case .char("]"): view.shiftLevel(8)
-        case .char("+"): view.zoomIn()
-        case .char("-"): view.zoomOut()
-        case .char("="): view.fit()
-        case .char("r"): view.reset()
-        case .char("/"):
+        case .windowNarrow: view.narrowWindow()
+        case .windowWiden: view.widenWindow()
+        case .levelDown: view.shiftLevel(-1)
+        case .levelUp: view.shiftLevel(1)
+        case .step:
+            view.cycleStep()
+            setMessage("window/level step: \(view.stepName)")
+        case .preset:
+            view.preset = (view.preset ?? .full).next
+            applyPreset()
+            setMessage("window: \(view.preset?.title ?? "") (from this image's histogram)")
+        case .zoomIn: view.zoomIn()
+        case .zoomOut: view.zoomOut()
+        case .fit: view.fit()
+        case .panLeft, .panRight, .panUp, .panDown:
+            let (dx, dy): (Double, Double) = action == .panLeft ? (-1, 0) : action == .panRight ? (1, 0) : action == .panUp ? (0, -1) : (0, 1)
+            if !view.pan(dx: dx, dy: dy) { setMessage("zoom in (+) first: the whole image is shown") }
+        case .flipHorizontal: view.flipHorizontally()
+        case .flipVertical: view.flipVertically()
+        case .rotateRight: view.rotate(clockwise: true)
+        case .rotateLeft: view.rotate(clockwise: false)
+        case .resetView:
+            view.reset()
+            setMessage("view reset")
+        case .filter:
             modal = FilterMenu(classes: session.classes, current: session.filter) { [unowned self] f in
                 self.session.setFilter(f)
                 if self.session.isEmpty { self.setMessage("no cases match — / to change the filter", error: true) }
@@ -211,31 +236,43 @@ public final class ReviewApp {
                                     + (p.done < p.total ? " (\(p.total - p.done) still running: / again to re-rank)" : ""))
                 }
             }
-        case .char("m"):
+        case .clearFilter:
+            if session.filter != .all { session.setFilter(.all); setMessage("filter cleared") }
+        case .matrix:
             matrixPanel.focused = true
             imagePanel.invalidate()
-        case .char("L"):
+        case .matrixLabels:
             session.matrixLabels = session.matrixLabels == .dataset ? .reviewed : .dataset
             session.refreshFilter()
             setMessage("matrix rows: \(session.matrixLabels == .dataset ? "dataset" : "reviewed") labels")
-        case .char("S"):
+        case .matrixSeen:
             session.matrixIncludesSeen.toggle()
             setMessage(session.matrixIncludesSeen ? "matrix: all cases, seen in training included"
                                                   : "matrix: held-out cases only")
-        case .char("e"): export()
-        case .char("t"):
+        case .export: export(split: session.split)
+        case .exportAll: export(split: nil)
+        case .theme:
             config.paletteIndex = (config.paletteIndex + 1) % config.palettes.count
             curses.resetPairs()
             imagePanel.invalidate()
             curses.clearAll()
             setMessage("theme: \(palette.name)")
-        case .char("?"): modal = HelpOverlay()
-        case .escape:
-            if session.filter != .all { session.setFilter(.all); setMessage("filter cleared") }
-        default: return .ignored
+        case .help: modal = HelpOverlay(keys: config.keys)
+        case .repaint:
+            imagePanel.invalidate(); curses.clearAll(); return .redraw
+        }
+        if session.currentIndex != caseBefore {
+            view.newCase()
+            applyPreset()
         }
         afterMove()
         return .handled
+    }
+
+    /// A preset's window from the current case's own histogram (again for each case while the preset is on).
+    private func applyPreset() {
+        guard let preset = view.preset, let i = session.currentIndex, case .success(let image)? = images.cached(i) else { return }
+        view.window = preset.window(for: image, inverted: view.window.inverted)
     }
 
     private func afterMove() {
@@ -252,10 +289,12 @@ public final class ReviewApp {
         catch { setMessage("NOT saved: \(error)", error: true) }
     }
 
-    private func export() {
+    /// `split`: this split's decisions (`e`), or every split's when nil (`E`).
+    private func export(split: String?) {
         do {
-            let n = try exporter.export(reviewer: session.reviewer, to: config.exportPath)
-            setMessage("exported \(n) reviewed case\(n == 1 ? "" : "s") → \(config.exportPath)")
+            let path = split == nil ? config.exportAllPath : config.exportPath
+            let n = try exporter.export(reviewer: session.reviewer, split: split, to: path)
+            setMessage("exported \(n) reviewed case\(n == 1 ? "" : "s") of \(split.map { "split \($0)" } ?? "every split") → \(path)")
         } catch {
             setMessage("export failed: \(error)", error: true)
         }
@@ -333,6 +372,7 @@ public final class ReviewApp {
             }
         }
         var status = StatusBar()
+        status.keys = config.keys
         if let m = message, m.until >= Date() { status.message = m.text; status.messageIsError = m.isError }
         status.draw(ctx, in: layout.status)
         modal?.draw(ctx, screen: screen)

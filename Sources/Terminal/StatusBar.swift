@@ -2,6 +2,8 @@
 struct StatusBar: Panel {
     var message: String?
     var messageIsError = false
+    /// Where the hints come from.
+    var keys = KeyTable.standard
 
     func draw(_ ctx: DrawContext, in rect: Rect) {
         let c = ctx.curses, p = ctx.palette, s = ctx.session
@@ -37,8 +39,9 @@ struct StatusBar: Panel {
                   maxWidth: room)
             return
         }
-        let hints: [(String, String)] = [("a", "accept"), ("f", "flag"), ("0-9", "relabel"), ("u", "undo"),
-                                         ("g", "view"), ("/", "filter"), ("m", "matrix"), ("e", "export"), ("?", "help"), ("q", "quit")]
+        let hints: [(String, String)] = keys.bindings.compactMap { b in
+            b.hint.map { (b.action == .relabel ? "0-9" : (b.keys.first?.symbol ?? "?"), $0) }
+        }
         var x = hintCol
         for (key, what) in hints {
             let need = key.count + what.count + 2

@@ -94,6 +94,10 @@ struct ReviewCommand: ParsableCommand {
 
         let exportPath = export ?? ((dbPath as NSString).deletingLastPathComponent as NSString)
             .appendingPathComponent("fracview-review-\(split)-\(ReviewCommand.fileSafe(who)).csv")
+        let exportAllPath = export ?? ((dbPath as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent("fracview-review-all-\(ReviewCommand.fileSafe(who)).csv")
+        let keys: KeyTable
+        do { keys = try KeyTable.loading(KeyTable.userFile()) } catch { throw Failure("\(error)") }
 
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw Failure("fracview review needs a terminal (stdin and stdout must be a tty); use `fracview export` for scripts")
@@ -107,7 +111,8 @@ struct ReviewCommand: ParsableCommand {
                             exporter: StoreExporter(store: store, classes: data.classes, datasetRoot: root),
                             configuration: ReviewAppConfiguration(capabilities: capabilities, palettes: palettes,
                                                                   paletteIndex: 0, monochrome: monochrome,
-                                                                  exportPath: exportPath))
+                                                                  exportPath: exportPath, exportAllPath: exportAllPath,
+                                                                  keys: keys))
         app.run()
         let c = session.counts
         Console.line("fracview: \(c.reviewed)/\(cases.count) reviewed (\(c.accepted) accepted, \(c.flagged) flagged, \(c.relabelled) relabelled) · saved in \(dbPath)")
@@ -130,8 +135,8 @@ final class StoreExporter: DecisionExporter {
     init(store: ReviewStore, classes: [String], datasetRoot: String) {
         self.store = store; self.classes = classes; self.datasetRoot = datasetRoot
     }
-    func export(reviewer: String, to path: String) throws -> Int {
-        let decisions = try store.allDecisions(reviewer: reviewer)
+    func export(reviewer: String, split: String?, to path: String) throws -> Int {
+        let decisions = try store.allDecisions(reviewer: reviewer).filter { split == nil || $0.split == split }
         try ReviewCSV.write(decisions, classes: classes, datasetRoot: datasetRoot, to: path)
         return decisions.count
     }

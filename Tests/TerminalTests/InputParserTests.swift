@@ -21,7 +21,8 @@ final class InputParserTests: XCTestCase {
             ("\u{1B}[H", .home), ("\u{1B}[F", .end), ("\u{1B}OH", .home), ("\u{1B}OF", .end),
             ("\u{1B}[1~", .home), ("\u{1B}[4~", .end), ("\u{1B}[7~", .home), ("\u{1B}[8~", .end),
             ("\u{1B}[5~", .pageUp), ("\u{1B}[6~", .pageDown), ("\u{1B}[3~", .delete),
-            ("\u{1B}[1;5C", .right), ("\u{1B}[1;2A", .up), ("\u{1B}OM", .enter),
+            ("\u{1B}[1;5C", .right), ("\u{1B}[1;2A", .shiftUp), ("\u{1B}[1;2D", .shiftLeft), ("\u{1B}[1;3B", .down),
+            ("\u{1B}OM", .enter),
         ]
         for (bytes, key) in pairs {
             XCTAssertEqual(parse(bytes), [.key(key)], bytes.debugDescription)

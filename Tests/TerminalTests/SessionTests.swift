@@ -137,9 +137,12 @@ final class SessionTests: XCTestCase {
     }
 
     func testHelpKeyColumnFitsTheWidestKey() {
-        let widest = HelpOverlay.sections.flatMap { $0.1 }.map { $0.0.count }.max()
-        XCTAssertEqual(widest, "← → / j k".count)
-        XCTAssertEqual(HelpOverlay.keyWidth, widest.map { $0 + 1 })
+        let help = HelpOverlay(keys: .standard)
+        let widest = help.sections.flatMap { $0.1 }.map { $0.0.count }.max()
+        XCTAssertEqual(widest, "q Ctrl-C".count)
+        XCTAssertEqual(help.keyWidth, widest.map { $0 + 1 }, "a key never runs into its description")
+        XCTAssertEqual(help.sections.map(\.0), KeyTable.groups)
+        XCTAssertEqual(help.sections.flatMap(\.1).count, KeyTable.standard.bindings.count, "every binding is in the help")
     }
 
     func testSanitizingAndTerminalReplies() {
