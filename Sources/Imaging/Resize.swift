@@ -40,9 +40,10 @@ public enum Resize {
         return out
     }
 
-    /// Bicubic resampling of a small float map for display (OpenCV's INTER_CUBIC kernel, a = −0.75, pixel
-    /// centres aligned, edges clamped), limited to the map's own range so it never overshoots. On a 7×7 CAM it
-    /// gives round blobs where bilinear gives diamonds.
+    /// Cubic B-spline resampling of a small float map for display (pixel centres aligned, edges clamped). Its
+    /// weights are never negative, so it stays within the map's range without clipping, and its slope and curvature
+    /// are continuous: a 7×7 CAM shows smooth blobs where bilinear shows creased diamonds. (It smooths slightly:
+    /// it approximates the cell values rather than passing through them.)
     public static func mapSmooth(_ values: [Float], width: Int, height: Int, toWidth: Int, toHeight: Int) -> [Float] {
         precondition(values.count == width * height && width > 0 && height > 0, "Resize.mapSmooth: size mismatch")
         guard toWidth > 0, toHeight > 0 else { return [] }
@@ -53,11 +54,10 @@ public enum Resize {
                 let x = (Double(d) + 0.5) * scale - 0.5
                 let x0 = Int(x.rounded(.down))
                 let t = Float(x - Double(x0))
-                let a: Float = -0.75
                 func k(_ v: Float) -> Float {
                     let v = abs(v)
-                    if v <= 1 { return ((a + 2) * v - (a + 3)) * v * v + 1 }
-                    if v < 2 { return ((a * v - 5 * a) * v + 8 * a) * v - 4 * a }
+                    if v < 1 { return 2.0 / 3 - v * v + v * v * v / 2 }
+                    if v < 2 { return (2 - v) * (2 - v) * (2 - v) / 6 }
                     return 0
                 }
                 return (x0 - 1, [k(1 + t), k(t), k(1 - t), k(2 - t)])

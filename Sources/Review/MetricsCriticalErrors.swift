@@ -9,6 +9,12 @@ public struct CriticalErrorPair: Sendable, Equatable, Codable {
     public static let defaultPairs: [(String, String)] = [("Comminuted", "Transverse Displaced"),
                                                           ("Transverse Displaced", "Healthy")]
 
+    /// The default pairs as [truth, predicted] indices into `classNames` (case and spaces ignored).
+    public static func indexPairs(_ classNames: [String], pairs: [(String, String)] = defaultPairs) -> Set<[Int]> {
+        func i(_ name: String) -> Int? { classNames.firstIndex { ClassMapping.key($0) == ClassMapping.key(name) } }
+        return Set(pairs.compactMap { t, p in i(t).flatMap { a in i(p).map { [a, $0] } } })
+    }
+
     public static func count(in matrix: ConfusionMatrix, classNames: [String],
                              pairs: [(String, String)] = defaultPairs) -> [CriticalErrorPair] {
         pairs.map { truth, predicted in

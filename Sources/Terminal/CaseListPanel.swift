@@ -1,11 +1,13 @@
 import Review
 
-/// With `--graphics none` the image pane lists the cases around the current one instead.
+/// The cases around the current one, with each one's state: beside the image on wide terminals, and in place of
+/// the image with `--graphics none`. Its title names the filter and the position.
 struct CaseListPanel: Panel {
     func draw(_ ctx: DrawContext, in rect: Rect) {
         let c = ctx.curses, p = ctx.palette, s = ctx.session
         guard rect.height >= 2, !s.visible.isEmpty else { return }
-        c.put(rect.row, rect.col, " CASES", p.style(p.muted, bold: true), maxWidth: rect.width)
+        let title = " CASES · \(s.filter.title(classes: s.classes)) · \(s.position + 1)/\(s.visible.count)"
+        c.put(rect.row, rect.col, title, p.style(p.muted, bold: true), maxWidth: rect.width)
         let rows = rect.height - 1
         let first = max(0, min(s.position - rows / 2, s.visible.count - rows))
         for i in 0..<rows {
@@ -35,7 +37,8 @@ struct CaseListPanel: Panel {
             }
             c.put(row, rect.col + 3, verdict, p.style(verdictColor, bg: bg))
             let name = (kase.relativePath as NSString).lastPathComponent
-            c.put(row, rect.col + 5, clipLeft(TerminalSafeText.clean(name), rect.width - 6), p.style(isCurrent ? p.text : p.muted, bold: isCurrent, bg: bg),
+            // The start of the name (the source X-ray in Roboflow names; cut with "…").
+            c.put(row, rect.col + 5, TerminalSafeText.clean(name), p.style(isCurrent ? p.text : p.muted, bold: isCurrent, bg: bg),
                   maxWidth: rect.width - 6)
         }
     }

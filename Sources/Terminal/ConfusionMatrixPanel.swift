@@ -1,3 +1,5 @@
+import Review
+
 /// The live confusion matrix: rows are labels (dataset or reviewed), columns the model's predictions.
 /// It fills in as background inference finishes. Focused with `m`, arrows move a cell cursor and Enter filters to it.
 final class ConfusionMatrixPanel: Panel {
@@ -12,38 +14,59 @@ final class ConfusionMatrixPanel: Panel {
         let matrix = s.confusionMatrix()
         let hasUnlabelledRow = s.hasUnlabelled && s.matrixLabels == .dataset
         let rowCount = n + (hasUnlabelledRow ? 1 : 0)
-        let tags = classTags(s.classes)
-        let labelWidth = 4
-        let cellWidth = max(2, min(5, (rect.width - labelWidth) / max(1, n)))
+        let tags = classTags(s.classes, length: 4)
+        let labelWidth = 5
+        // A recall column ("rec") when there is room for it beside cells of at least 3 columns.
+        let recallWidth = rect.width - labelWidth >= n * 3 + 5 ? 5 : 0
+        let cellWidth = max(2, min(5, (rect.width - labelWidth - recallWidth) / max(1, n)))
         let maxCount = max(1, matrix.flatMap { $0 }.max() ?? 1)
-        let critical = ConfusionMatrixPanel.criticalPairs(s.classes)
+        let critical = CriticalErrorPair.indexPairs(s.classes)
+        let criticalRows = Set(critical.map { $0[0] })
         var row = rect.row
+        // Overall accuracy over the labelled rows (the unlabelled row has no truth).
+        let total = matrix.prefix(n).reduce(0) { $0 + $1.reduce(0, +) }
+        let correct = (0..<n).reduce(0) { $0 + matrix[$1][$1] }
+        let accuracy = total > 0 ? " · acc \(Int((Double(correct) / Double(total) * 100).rounded()))% of \(total)" : ""
         if rect.height >= rowCount + 2 || focused {
             // A title row when there is room (always when focused: it carries the keys).
             let title = focused ? "MATRIX ⏎ filter · L labels · S seen · esc" : "CONFUSION"
             c.put(row, rect.col, title, p.style(focused ? p.accent : p.muted, bold: true), maxWidth: rect.width)
-            if !focused {
-                let which = s.matrixLabels == .dataset ? "dataset" : "reviewed"
-                let seen = s.matrixSeenCount
-                let scope = seen == 0 ? "" : (s.matrixIncludesSeen ? " · incl. \(seen) seen" : " · \(seen) seen left out")
-                let sub = "\(which) × model\(scope)"
-                let x = rect.right - sub.unicodeScalars.count - 1
-                if x > rect.col + 11 { c.put(row, x, sub, p.style(p.muted)) }
+            let which = s.matrixLabels == .dataset ? "dataset" : "reviewed"
+            let seen = s.matrixSeenCount
+            let scope = seen == 0 ? "" : (s.matrixIncludesSeen ? " · incl. \(seen) seen" : " · \(seen) seen left out")
+            let sub = focused ? String(accuracy.dropFirst(3)) : "\(which) × model\(scope)\(accuracy)"
+            let room = rect.width - (focused ? 42 : 11)
+            if room > 8 {
+                let shown = sub.unicodeScalars.count <= room ? sub : "\(which) × model\(accuracy)"
+                c.put(row, max(rect.col + (focused ? 42 : 11), rect.right - shown.unicodeScalars.count - 1), shown,
+                      p.style(p.muted), maxWidth: room)
             }
             row += 1
         }
         guard row < rect.bottom else { return }
-        // Column header: class digits.
-        c.put(row, rect.col, fit(s.matrixLabels == .dataset ? "t\\p" : "r\\p", labelWidth), p.style(p.muted))
+        // The rows that fit; when some must go, the critical rows and the cursor's stay, and the count is shown.
+        let room = rect.bottom - row - 1
+        var shownRows = Array(0..<rowCount)
+        if room < rowCount {
+            let keep = criticalRows.union(focused ? [min(cursorRow, rowCount - 1)] : [])
+            var chosen = Set(keep.filter { $0 < rowCount }.prefix(max(0, room)))
+            for r in 0..<rowCount where chosen.count < max(0, room) { chosen.insert(r) }
+            shownRows = chosen.sorted()
+        }
+        let hiddenRows = rowCount - shownRows.count
+        // Column header: class digits, and the recall column.
+        let corner = hiddenRows > 0 ? "+\(hiddenRows)↕" : (s.matrixLabels == .dataset ? "t\\p" : "r\\p")
+        c.put(row, rect.col, fit(corner, labelWidth), p.style(hiddenRows > 0 ? p.flagged : p.muted))
         for k in 0..<n {
             let text = String(k)
             c.put(row, rect.col + labelWidth + k * cellWidth + (cellWidth - text.count), text,
                   p.style(p.prediction, bold: focused && k == cursorCol))
         }
+        if recallWidth > 0 { c.put(row, rect.col + labelWidth + n * cellWidth + 1, "rec", p.style(p.muted)) }
         row += 1
         cursorRow = min(cursorRow, rowCount - 1)
         cursorCol = min(cursorCol, n - 1)
-        for r in 0..<rowCount where row < rect.bottom {
+        for r in shownRows where row < rect.bottom {
             let tag = r < n ? tags[r] : "∅"
             c.put(row, rect.col, fit(tag, labelWidth), p.style(r < n ? p.truth : p.flagged, bold: focused && r == cursorRow))
             for k in 0..<n {
@@ -51,12 +74,13 @@ final class ConfusionMatrixPanel: Panel {
                 let x = rect.col + labelWidth + k * cellWidth
                 let selected = focused && r == cursorRow && k == cursorCol
                 let diagonal = r == k
+                let isCritical = critical.contains([r, k])
                 var bg = p.background
                 if count > 0 {
                     // Shade by count: the diagonal in the agree colour, errors in the disagree colour,
                     // the clinically critical confusions always in full strength.
                     let t = 0.35 + 0.5 * Double(count) / Double(maxCount)
-                    if critical.contains([r, k]) {
+                    if isCritical {
                         bg = p.matrixCritical ?? p.disagree
                     } else if diagonal {
                         bg = p.matrixDiagonal.map { p.background.mixed(with: $0, 0.7 + t * 0.35) } ?? p.background.mixed(with: p.agree, t)
@@ -65,26 +89,43 @@ final class ConfusionMatrixPanel: Panel {
                     }
                 }
                 if selected { bg = p.matrixCursor ?? p.selection }
-                let text = count > 0 ? String(count) : (diagonal ? "·" : " ")
+                // A critical cell with cases carries "!" too, so it is marked without colour (NO_COLOR).
+                let text = count > 0 ? (isCritical ? "!" : "") + String(count) : (diagonal ? "·" : " ")
                 let cell = String(repeating: " ", count: max(0, cellWidth - text.count)) + text
                 // The count's colour carries correct/wrong too (256-colour terminals grey out dark tints).
-                var fg = count > 0 ? (critical.contains([r, k]) ? p.text : (diagonal ? p.agree : p.disagree)) : p.border
+                var fg = count > 0 ? (isCritical ? p.text : (diagonal ? p.agree : p.disagree)) : p.border
                 if selected && p.matrixCursor != nil { fg = p.background }
-                c.put(row, x, cell, Style(fg: fg, bg: bg, bold: selected || (diagonal && count > 0), reverse: p.monochrome && selected),
+                c.put(row, x, cell, Style(fg: fg, bg: bg, bold: selected || isCritical || (diagonal && count > 0),
+                                          reverse: p.monochrome && (selected || (isCritical && count > 0))),
                       maxWidth: cellWidth)
+            }
+            if recallWidth > 0, r < n {
+                let support = matrix[r].reduce(0, +)
+                let recall = support > 0 ? "\(Int((Double(matrix[r][r]) / Double(support) * 100).rounded()))%" : "–"
+                c.put(row, rect.col + labelWidth + n * cellWidth + 1, fit(String(repeating: " ", count: max(0, 4 - recall.count)) + recall, 4),
+                      p.style(p.muted))
             }
             row += 1
         }
-    }
-
-    /// [truth, predicted] pairs that are clinically worst: a comminuted fracture called transverse displaced,
-    /// a transverse displaced one called healthy.
-    static func criticalPairs(_ classes: [String]) -> Set<[Int]> {
-        func i(_ name: String) -> Int? { classes.firstIndex { $0.lowercased() == name } }
-        var pairs = Set<[Int]>()
-        if let a = i("comminuted"), let b = i("transverse displaced") { pairs.insert([a, b]) }
-        if let a = i("transverse displaced"), let b = i("healthy") { pairs.insert([a, b]) }
-        return pairs
+        // The legend of the row tags, when rows are left (else the focused cursor row's name in full).
+        var legend: [String] = []
+        for (k, name) in s.classes.enumerated() { legend.append("\(tags[k]) \(name)") }
+        var lineRow = row
+        if lineRow < rect.bottom {
+            var line = ""
+            for item in legend {
+                let next = line.isEmpty ? item : line + " · " + item
+                if next.unicodeScalars.count > rect.width - 1 && !line.isEmpty {
+                    guard lineRow < rect.bottom else { break }
+                    c.put(lineRow, rect.col, line, p.style(p.muted), maxWidth: rect.width)
+                    lineRow += 1
+                    line = item
+                } else {
+                    line = next
+                }
+            }
+            if !line.isEmpty && lineRow < rect.bottom { c.put(lineRow, rect.col, line, p.style(p.muted), maxWidth: rect.width) }
+        }
     }
 
     /// The cell under the cursor as a filter.

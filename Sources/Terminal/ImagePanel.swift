@@ -48,7 +48,8 @@ final class ImagePanel {
         // Caption.
         let boxes = ctx.session.cases[index].boxes
         let boxText = boxes.isEmpty ? "" : (view.showBoxes ? " · \(boxes.count) box\(boxes.count == 1 ? "" : "es")" : " · boxes hidden")
-        let caption = " \(view.mode.title) · \(view.windowDescription)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "")\(boxText) "
+        let orientation = view.orientationDescription.isEmpty ? "" : " · " + view.orientationDescription
+        let caption = " \(view.mode.title) · \(view.windowDescription)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "")\(orientation)\(boxText) "
         c.put(rect.row, rect.col, caption, p.style(p.muted), maxWidth: rect.width)
         let area = Rect(row: rect.row + 1, col: rect.col, width: rect.width, height: rect.height - 1)
 
@@ -76,7 +77,7 @@ final class ImagePanel {
             let h = (area.height * cellSize.height) / 6 * 6
             (maxW, maxH) = (area.width * cellSize.width, h)
         }
-        let key = "\(index)|\(view.mode)|\(view.window.center)|\(view.window.width)|\(view.window.inverted)|\(view.zoom)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(prediction?.gradcam != nil)|\(prediction?.attention != nil)|\(view.showBoxes)"
+        let key = "\(index)|\(view.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(prediction?.gradcam != nil)|\(prediction?.attention != nil)"
         if key != cacheKey {
             cached = ImageRenderer.render(image: image, prediction: prediction, view: view, colormap: p.colormap,
                                           maxWidth: maxW, maxHeight: maxH, background: p.background,
@@ -86,7 +87,11 @@ final class ImagePanel {
         }
         guard let (pixels, note) = cached else { return }
         lastPixelSize = (pixels.width, pixels.height)
-        if let note { c.put(rect.row, rect.right - note.unicodeScalars.count - 1, note, p.style(p.flagged)) }
+        if let note {
+            c.put(rect.row, rect.right - note.unicodeScalars.count - 1, note, p.style(p.flagged))
+        } else if view.mode != .original {
+            drawLegend(c, p, row: rect.row, right: rect.right, captionEnd: rect.col + caption.unicodeScalars.count)
+        }
         switch graphics {
         case .blocks:
             drawBlocks(c, pixels, area)
@@ -107,6 +112,22 @@ final class ImagePanel {
             }
         case .none: break
         }
+    }
+
+    /// The map's colour scale at the caption's right end: "low ▮▮▮▮▮▮▮▮▮▮ high" in the theme's colormap, the
+    /// same colours as the overlay (its values are scaled to 0…1 per case).
+    private func drawLegend(_ c: Curses, _ p: Palette, row: Int, right: Int, captionEnd: Int) {
+        let steps = 10
+        let width = 4 + steps + 5
+        let x = right - width - 1
+        guard x > captionEnd + 1 else { return }
+        let lut = p.colormap.lut
+        c.put(row, x, "low ", p.style(p.muted))
+        for i in 0..<steps {
+            let v = Colormap.index(Float(i) / Float(steps - 1)) * 3
+            c.put(row, x + 4 + i, "█", p.style(RGB(lut[v], lut[v + 1], lut[v + 2])))
+        }
+        c.put(row, x + 4 + steps, " high", p.style(p.muted))
     }
 
     private func markOnly(_ ctx: DrawContext, _ area: Rect, key: String, lines: [String], color: RGB) {

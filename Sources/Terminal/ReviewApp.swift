@@ -350,6 +350,7 @@ public final class ReviewApp {
             curses.centered(layout.rows / 2, in: screen, "No cases match the filter. Press / to choose another, Esc for all.",
                             p.style(p.flagged, bold: true))
         } else {
+            if let list = layout.caseList { CaseListPanel().draw(ctx, in: list) }
             if let rect = layout.image {
                 if config.capabilities.graphics == .none {
                     CaseListPanel().draw(ctx, in: rect)

@@ -17,6 +17,8 @@ public struct ScreenLayout: Equatable, Sendable {
     public var header: Rect
     /// The image pane (nil when the terminal is too small for it: `imageTooSmall`).
     public var image: Rect?
+    /// The case list beside the image, when the terminal is wide enough for both (≥ 150 columns).
+    public var caseList: Rect?
     public var imageTooSmall: Bool
     public var bars: Rect?
     /// The matrix, when there is room for it beside the bars.
@@ -30,6 +32,8 @@ public struct ScreenLayout: Equatable, Sendable {
     public var barsTitled = false
 
     public static let minimumCols = 30
+    /// From this width on, the case list stands beside the image.
+    public static let caseListCols = 150
     public static let minimumRows = 6
 
     public init(cols: Int, rows: Int, classCount: Int, wantsImage: Bool, unlabelledRow: Bool = false) {
@@ -39,7 +43,7 @@ public struct ScreenLayout: Equatable, Sendable {
         let statusRows = rows >= 34 ? 2 : 1
         header = Rect(row: 0, col: 0, width: cols, height: headerRows)
         status = Rect(row: rows - statusRows, col: 0, width: cols, height: statusRows)
-        image = nil; bars = nil; matrix = nil; matrixFocused = nil
+        image = nil; caseList = nil; bars = nil; matrix = nil; matrixFocused = nil
         imageTooSmall = false
         if tooSmall { return }
 
@@ -56,6 +60,11 @@ public struct ScreenLayout: Equatable, Sendable {
             let imageWidth = cols - sideWidth - 1
             if imageWidth >= 24 && middle >= 10 {
                 image = Rect(row: top, col: 0, width: imageWidth, height: middle)
+                if cols >= ScreenLayout.caseListCols {
+                    let listWidth = 30
+                    caseList = Rect(row: top, col: 0, width: listWidth, height: middle)
+                    image = Rect(row: top, col: listWidth + 1, width: imageWidth - listWidth - 1, height: middle)
+                }
             } else {
                 sideWidth = cols
                 imageTooSmall = true
