@@ -162,7 +162,7 @@ final class ReviewTUITests: XCTestCase {
         t.waitFor(text: "CASES")
         let cases = try YOLODataset.open(root: sample).cases(split: "test")
         let name = (cases[1].relativePath as NSString).lastPathComponent
-        t.waitFor(text: String(name.suffix(20)))
+        t.waitFor(text: String(name.prefix(20))) // the start of the name: the source X-ray in Roboflow names
         XCTAssertTrue(t.screen.sixels.isEmpty)
         t.send("q")
         XCTAssertEqual(t.waitForExit(), 0)
