@@ -27,12 +27,17 @@ let package = Package(
                        providers: [.apt(["libsixel-dev"])]),
         .target(name: "CCodecs", dependencies: ["CJPEG", "CPNG"], path: "Sources/CCodecs"),
         .target(name: "CTerminal", path: "Sources/CTerminal"),
+        // DICOM through DCMTK (Debian libdcmtk-dev): a small C++ shim with a C interface. DCMTK's pkg-config file
+        // needs libsndfile's, so the libraries are named here.
+        .target(name: "CDicom", path: "Sources/CDicom",
+                linkerSettings: [.linkedLibrary("dcmimgle"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmjpls"),
+                                 .linkedLibrary("dcmdata"), .linkedLibrary("oflog"), .linkedLibrary("ofstd")]),
 
         // The engine's hot loops in C, built for baseline x86-64 and AVX2+FMA with run-time dispatch.
         .target(name: "CEngineKernels", path: "Sources/CEngineKernels"),
         .target(name: "Engine", dependencies: ["COpenBLAS", "CEngineKernels"], path: "Sources/Engine"),
         .target(name: "Model", dependencies: ["Engine"], path: "Sources/Model"),
-        .target(name: "Imaging", dependencies: ["CCodecs"], path: "Sources/Imaging"),
+        .target(name: "Imaging", dependencies: ["CCodecs", "CDicom"], path: "Sources/Imaging"),
         .target(name: "Review",
                 dependencies: ["Model", "Imaging", "Yams", .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Sources/Review"),

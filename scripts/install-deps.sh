@@ -8,7 +8,8 @@ want_tests=0
 sudo_cmd=""
 [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo_cmd="sudo"
 
-pkgs=(pkg-config libopenblas-dev libjpeg-dev libpng-dev libncurses-dev libsixel-dev libsqlite3-dev)
+# libdcmtk-dev: DICOM (the CDicom shim links DCMTK).
+pkgs=(pkg-config libopenblas-dev libjpeg-dev libpng-dev libncurses-dev libsixel-dev libsqlite3-dev libdcmtk-dev)
 [ $want_tests -eq 1 ] && pkgs+=(python3 python3-pip)
 missing=()
 for p in "${pkgs[@]}"; do

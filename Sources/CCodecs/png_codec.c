@@ -156,6 +156,11 @@ static void flush_nothing(png_structp png) { (void)png; }
 
 int ccodecs_encode_png(const unsigned char *rgb, int width, int height, int compression_level,
                        unsigned char **out, size_t *out_size, char *error, size_t error_size) {
+    return ccodecs_encode_png_channels(rgb, width, height, 3, compression_level, out, out_size, error, error_size);
+}
+
+int ccodecs_encode_png_channels(const unsigned char *rgb, int width, int height, int channels, int compression_level,
+                                unsigned char **out, size_t *out_size, char *error, size_t error_size) {
     *out = NULL;
     *out_size = 0;
     if (width <= 0 || height <= 0) {
@@ -180,11 +185,12 @@ int ccodecs_encode_png(const unsigned char *rgb, int width, int height, int comp
     if (!info) png_error(png, "out of memory");
     png_set_write_fn(png, &writer, write_to_memory, flush_nothing);
     png_set_compression_level(png, compression_level);
-    png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+    png_set_IHDR(png, info, (png_uint_32)width, (png_uint_32)height, 8,
+                 channels == 1 ? PNG_COLOR_TYPE_GRAY : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     rows = malloc(sizeof(png_bytep) * (size_t)height);
     if (!rows) png_error(png, "out of memory");
-    for (int y = 0; y < height; y++) rows[y] = (png_bytep)(rgb + (size_t)y * (size_t)width * 3);
+    for (int y = 0; y < height; y++) rows[y] = (png_bytep)(rgb + (size_t)y * (size_t)width * (size_t)channels);
     png_set_rows(png, info, rows);
     png_write_png(png, info, PNG_TRANSFORM_IDENTITY, NULL);
     png_destroy_write_struct(&png, &info);

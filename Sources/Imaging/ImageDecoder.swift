@@ -22,6 +22,14 @@ public enum ImageDecoder {
 
     /// Same, from bytes; `name` is used in error messages.
     public static func decode(data: Data, name: String) throws -> RGBImage {
+        // DICOM: rendered at its opening window (what the model sees and the reviewer first sees), carrying the
+        // full-depth image for window/level.
+        if DicomDecoder.isDicom(data) {
+            let medical = try DicomDecoder.decode(data: data, name: name)
+            var image = medical.render(window: nil)
+            image.source = medical
+            return image
+        }
         let format = try detectFormat(data, name: name)
         var result = ccodecs_image()
         let status: Int32 = data.withUnsafeBytes { raw in
@@ -70,12 +78,9 @@ public enum ImageDecoder {
             ([0x4D, 0x4D, 0x00, 0x2A], "TIFF"), (Array("RIFF".utf8), "RIFF/WebP"), (Array("%PDF".utf8), "PDF"),
         ]
         for (magic, label) in known where head.starts(with: magic) {
-            throw ImageError(path: name, reason: "unsupported image format (\(label)); fracview reads JPEG and PNG")
+            throw ImageError(path: name, reason: "unsupported image format (\(label)); fracview reads JPEG, PNG and DICOM")
         }
-        if data.count >= 132, data[data.startIndex + 128 ..< data.startIndex + 132].elementsEqual("DICM".utf8) {
-            throw ImageError(path: name, reason: "unsupported image format (DICOM); convert it to PNG first")
-        }
-        throw ImageError(path: name, reason: "not a JPEG or PNG file")
+        throw ImageError(path: name, reason: "not a JPEG, PNG or DICOM file")
     }
 
     static func readFile(_ path: String) throws -> Data {

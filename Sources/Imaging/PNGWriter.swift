@@ -2,14 +2,15 @@ import CCodecs
 import Foundation
 
 public enum PNGWriter {
-    /// 8-bit RGB PNG bytes (libpng, zlib level 6).
-    public static func encode(_ image: RGBImage) throws -> Data {
+    /// 8-bit RGB PNG bytes (libpng, zlib level 6); `grey`: 8-bit grey, from the first channel.
+    public static func encode(_ image: RGBImage, grey: Bool = false) throws -> Data {
         var buffer: UnsafeMutablePointer<UInt8>?
         var size = 0
         var message = [CChar](repeating: 0, count: 200)
-        let status = image.pixels.withUnsafeBufferPointer { pixels in
-            ccodecs_encode_png(pixels.baseAddress, Int32(image.width), Int32(image.height), 6, &buffer, &size,
-                               &message, message.count)
+        let samples = grey ? stride(from: 0, to: image.pixels.count, by: 3).map { image.pixels[$0] } : image.pixels
+        let status = samples.withUnsafeBufferPointer { pixels in
+            ccodecs_encode_png_channels(pixels.baseAddress, Int32(image.width), Int32(image.height), grey ? 1 : 3, 6,
+                                        &buffer, &size, &message, message.count)
         }
         guard status == 0, let bytes = buffer else {
             throw ImageError(path: "PNG", reason: "cannot encode: " + String(cString: message))
@@ -19,9 +20,9 @@ public enum PNGWriter {
     }
 
     /// Writes atomically (temporary file, then rename).
-    public static func write(_ image: RGBImage, to path: String) throws {
+    public static func write(_ image: RGBImage, to path: String, grey: Bool = false) throws {
         let data: Data
-        do { data = try encode(image) } catch let error as ImageError { throw ImageError(path: path, reason: error.reason) }
+        do { data = try encode(image, grey: grey) } catch let error as ImageError { throw ImageError(path: path, reason: error.reason) }
         try writeAtomically(data, to: path)
     }
 

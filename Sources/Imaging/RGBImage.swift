@@ -5,6 +5,9 @@ public struct RGBImage: Sendable, Equatable {
     public let width: Int
     public let height: Int
     public var pixels: [UInt8]
+    /// The full-depth image these pixels were rendered from (a DICOM file at its opening window), so that
+    /// window/level can act on the stored values.
+    public var source: MedicalImage?
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(pixels.count == width * height * 3, "RGBImage: pixel count does not match size")
@@ -25,5 +28,19 @@ public struct ImageError: Error, CustomStringConvertible, Sendable {
 
     static func printable(_ text: String) -> String {
         String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
+    }
+}
+
+extension RGBImage {
+    /// True when every pixel is a grey (R = G = B): an X-ray, windowed or inverted.
+    public var isGrey: Bool {
+        pixels.withUnsafeBufferPointer { p in
+            var i = 0
+            while i + 2 < p.count {
+                if p[i] != p[i + 1] || p[i] != p[i + 2] { return false }
+                i += 3
+            }
+            return true
+        }
     }
 }

@@ -21,8 +21,11 @@ public struct WindowLevel: Equatable, Sendable {
     }
 
     /// The output byte of an input byte.
-    public func value(_ x: UInt8) -> UInt8 {
-        let c = Double(center), w = Double(width), v = Double(x)
+    public func value(_ x: UInt8) -> UInt8 { map(Double(x)) }
+
+    /// The output byte of any value in the window's units (8-bit levels, or a DICOM image's modality values).
+    public func map(_ v: Double) -> UInt8 {
+        let c = Double(center), w = Double(width)
         var y: Double
         if w <= 1 {
             y = v > c - 0.5 ? 255 : 0

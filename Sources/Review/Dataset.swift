@@ -57,7 +57,9 @@ public struct YOLODataset: Sendable {
     public let splitProblems: [String: [String]]
     private let splitOrder: [String]
 
-    static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp"]
+    static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "dcm", "dicom"]
+    /// The one split of a plain folder of images (no data.yaml, no */images): every case unlabelled.
+    public static let plainFolderSplit = "all"
     static let knownSplits = ["train", "valid", "val", "test"]
 
     /// Throws a one-line error if the root or data.yaml is unusable.
@@ -67,9 +69,16 @@ public struct YOLODataset: Sendable {
         var yaml = DataYAML.read(path: root + "/data.yaml")
         var problems = yaml.problems
 
-        let splits = discoverSplits(root: root)
+        var splits = discoverSplits(root: root)
+        // A plain folder of images or DICOM files: one split, no labels, and the model's classes (none here).
+        let plain = splits.isEmpty && !FileManager.default.fileExists(atPath: root + "/data.yaml") && hasImages(root)
+        if plain {
+            splits = [plainFolderSplit]
+            yaml = DataYAML(classes: [], problems: [])
+            problems = []
+        }
         if splits.isEmpty && yaml.classes == nil {
-            throw DatasetError("\(root): not a YOLO dataset (no usable data.yaml and no */images folder)")
+            throw DatasetError("\(root): not a YOLO dataset (no usable data.yaml and no */images folder) nor a folder of images")
         }
         if splits.isEmpty { problems.append("\(root): no split folders (train/valid/test with images/)") }
 
@@ -86,7 +95,7 @@ public struct YOLODataset: Sendable {
         var orphans: [String: [String]] = [:]
         var splitProblems: [String: [String]] = [:]
         for split in splits {
-            let scan = scanSplit(root: root, split: split, classCount: classes.count)
+            let scan = scanSplit(root: root, split: split, classCount: classes.count, plain: plain)
             casesBySplit[split] = scan.cases
             orphans[split] = scan.orphanLabels
             splitProblems[split] = scan.problems
@@ -112,6 +121,16 @@ public struct YOLODataset: Sendable {
 
     // MARK: - Reading
 
+    private static func hasImages(_ dir: String) -> Bool {
+        (DirectoryListing.entries(of: dir) ?? []).compactMap(\.name)
+            .contains { imageExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+    }
+
+    /// The folder holding a split's images (the root itself for a plain folder).
+    static func imageFolder(root: String, split: String, plain: Bool) -> String {
+        plain ? root : "\(root)/\(split)/images"
+    }
+
     private static func discoverSplits(root: String) -> [String] {
         let names = (DirectoryListing.entries(of: root) ?? []).compactMap(\.name)
             .filter { DirectoryListing.isDirectory("\(root)/\($0)/images") }
@@ -129,9 +148,9 @@ public struct YOLODataset: Sendable {
 
     private struct SplitScan { var cases: [DatasetCase] = []; var orphanLabels: [String] = []; var problems: [String] = [] }
 
-    private static func scanSplit(root: String, split: String, classCount: Int) -> SplitScan {
+    private static func scanSplit(root: String, split: String, classCount: Int, plain: Bool = false) -> SplitScan {
         var scan = SplitScan()
-        let imageDir = "\(root)/\(split)/images", labelDir = "\(root)/\(split)/labels"
+        let imageDir = imageFolder(root: root, split: split, plain: plain), labelDir = "\(root)/\(split)/labels"
         var imageNames: [String] = []
         for entry in DirectoryListing.entries(of: imageDir) ?? [] {
             guard let name = entry.name else {
@@ -142,8 +161,8 @@ public struct YOLODataset: Sendable {
             if imageExtensions.contains(ext) { imageNames.append(name) }
         }
         imageNames.sort()
-        let hasLabelDir = DirectoryListing.isDirectory(labelDir)
-        if !hasLabelDir { scan.problems.append("\(split)/labels: missing folder; every case of \(split) is unlabelled") }
+        let hasLabelDir = !plain && DirectoryListing.isDirectory(labelDir)
+        if !hasLabelDir && !plain { scan.problems.append("\(split)/labels: missing folder; every case of \(split) is unlabelled") }
         var labelNames = Set<String>()
         for entry in (hasLabelDir ? DirectoryListing.entries(of: labelDir) ?? [] : []) {
             guard let name = entry.name else {
@@ -156,7 +175,7 @@ public struct YOLODataset: Sendable {
         for name in imageNames {
             let stem = (name as NSString).deletingPathExtension
             let labelName = stem + ".txt"
-            let rel = "\(split)/images/\(name)"
+            let rel = plain ? name : "\(split)/images/\(name)"
             let label: LabelFile
             if labelNames.contains(labelName) {
                 usedLabels.insert(labelName)

@@ -49,11 +49,19 @@ final class ImagePanel {
         let boxes = ctx.session.cases[index].boxes
         let boxText = boxes.isEmpty ? "" : (view.showBoxes ? " · \(boxes.count) box\(boxes.count == 1 ? "" : "es")" : " · boxes hidden")
         let orientation = view.orientationDescription.isEmpty ? "" : " · " + view.orientationDescription
-        let caption = " \(view.mode.title) · \(view.windowDescription)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "")\(orientation)\(boxText) "
-        c.put(rect.row, rect.col, caption, p.style(p.muted), maxWidth: rect.width)
         let area = Rect(row: rect.row + 1, col: rect.col, width: rect.width, height: rect.height - 1)
 
         let loaded = images.load(index)
+        // A DICOM case shows its window in its own units, and says what else the file holds.
+        var windowText = view.windowDescription
+        if case .success(let img) = loaded, let m = img.source, m.color == nil {
+            let w = view.dicomWindow ?? m.initialWindow
+            let opening = view.dicomWindow == nil ? (m.voiLUTRendering != nil && m.windows.isEmpty ? "VOI LUT" : "W \(Int(w.width.rounded())) L \(Int(w.center.rounded())) (file)")
+                                                  : "W \(Int(w.width.rounded())) L \(Int(w.center.rounded()))"
+            windowText = "DICOM · " + opening + (view.window.inverted ? " inv" : "") + (m.note.map { " · " + $0 } ?? "")
+        }
+        let caption = " \(view.mode.title) · \(windowText)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "")\(orientation)\(boxText) "
+        c.put(rect.row, rect.col, caption, p.style(p.muted), maxWidth: rect.width)
         images.prefetch(around: index)
         let image: RGBImage
         switch loaded {

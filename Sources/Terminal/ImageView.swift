@@ -30,6 +30,10 @@ public struct ImageView: Equatable, Sendable {
     public var preset: WindowPreset?
     /// Window/level step (`s`): 0 fine, 1 medium, 2 coarse.
     public var step = 1
+    /// A DICOM case's window, in its modality units (nil: the file's own opening window). Set per case.
+    public var dicomWindow: WindowLevel?
+    /// Which DICOM preset `p` chose last (the file's windows first, then OHIF's).
+    public var dicomPreset: Int?
 
     public init() {}
 
@@ -83,6 +87,35 @@ public struct ImageView: Equatable, Sendable {
     /// window, its preset, the view mode and the boxes stay as the reviewer set them.
     public mutating func newCase() {
         zoom = 1; centerX = 0.5; centerY = 0.5; flipH = false; flipV = false; quarterTurns = 0
+        dicomWindow = nil; dicomPreset = nil
+    }
+
+    /// OHIF's window presets, in modality units (Hounsfield-like), offered after a DICOM file's own windows.
+    public static let dicomPresets: [(name: String, window: WindowLevel)] = [
+        ("bone", WindowLevel(center: 480, width: 2500)), ("soft tissue", WindowLevel(center: 40, width: 400)),
+    ]
+
+    /// `w` `W` `[` `]` on a DICOM case: the same steps, scaled to the file's value range (a 12-bit image moves
+    /// 16 times as far per key as an 8-bit one).
+    public mutating func adjustDicomWindow(_ image: MedicalImage, widthFactor: Float = 1, levelDirection: Float = 0) {
+        var w = dicomWindow ?? image.initialWindow
+        let unit = max(1, (image.maxValue - image.minValue) / 255)
+        w.width = max(1, w.width * widthFactor)
+        w.center += levelDirection * Self.steps[step].level * unit
+        dicomWindow = w
+        dicomPreset = nil
+    }
+
+    /// `p` on a DICOM case: the file's windows, then bone and soft tissue, then the full range; returns its name.
+    public mutating func nextDicomPreset(_ image: MedicalImage) -> String {
+        var choices: [(String, WindowLevel)] = image.windows.enumerated().map { ("file window \($0.offset + 1)", $0.element) }
+        choices += Self.dicomPresets
+        choices.append(("full range", WindowLevel(center: (image.minValue + image.maxValue) / 2 + 0.5,
+                                                  width: max(1, image.maxValue - image.minValue + 1))))
+        let next = ((dicomPreset ?? -1) + 1) % choices.count
+        dicomPreset = next
+        dicomWindow = choices[next].1
+        return choices[next].0
     }
 
     public mutating func reset() {
@@ -106,7 +139,7 @@ public struct ImageView: Equatable, Sendable {
 
     /// A key for caches: everything that changes the pixels.
     public var renderKey: String {
-        "\(mode)|\(window.center)|\(window.width)|\(window.inverted)|\(zoom)|\(centerX)|\(centerY)|\(flipH)|\(flipV)|\(quarterTurns)|\(showBoxes)"
+        "\(mode)|\(dicomWindow.map { "\($0.center)/\($0.width)" } ?? "-")|\(window.center)|\(window.width)|\(window.inverted)|\(zoom)|\(centerX)|\(centerY)|\(flipH)|\(flipV)|\(quarterTurns)|\(showBoxes)"
     }
 }
 
@@ -232,7 +265,13 @@ public enum ImageRenderer {
     /// One panel of the view (before fitting): the windowed X-ray, or a map over it.
     static func panel(_ mode: ImageView.Mode, image: RGBImage, prediction: CasePrediction?, view: ImageView,
                       colormap: Colormap) -> (RGBImage, String?) {
-        let windowed = view.window == .identity ? image : view.window.apply(to: image)
+        // DICOM: window/level on the stored values (modality units), never on the 8-bit opening view.
+        let windowed: RGBImage
+        if let medical = image.source, medical.color == nil {
+            windowed = medical.render(window: view.dicomWindow, inverted: view.window.inverted)
+        } else {
+            windowed = view.window == .identity ? image : view.window.apply(to: image)
+        }
         switch mode {
         case .original, .sideBySide:
             return (crop(windowed, view: view), nil)

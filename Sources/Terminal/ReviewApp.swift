@@ -1,6 +1,7 @@
 import CNcursesw
 import CTerminal
 import Foundation
+import Imaging
 import Review
 
 /// Everything the review screen needs, assembled by `fracview review`.
@@ -202,14 +203,22 @@ public final class ReviewApp {
         case .boxes:
             view.showBoxes.toggle()
             setMessage(view.showBoxes ? "label boxes shown" : "label boxes hidden")
-        case .windowNarrow: view.narrowWindow()
-        case .windowWiden: view.widenWindow()
-        case .levelDown: view.shiftLevel(-1)
-        case .levelUp: view.shiftLevel(1)
+        case .windowNarrow:
+            if let m = currentDicom { view.adjustDicomWindow(m, widthFactor: 1 / ImageView.steps[view.step].factor) } else { view.narrowWindow() }
+        case .windowWiden:
+            if let m = currentDicom { view.adjustDicomWindow(m, widthFactor: ImageView.steps[view.step].factor) } else { view.widenWindow() }
+        case .levelDown:
+            if let m = currentDicom { view.adjustDicomWindow(m, levelDirection: -1) } else { view.shiftLevel(-1) }
+        case .levelUp:
+            if let m = currentDicom { view.adjustDicomWindow(m, levelDirection: 1) } else { view.shiftLevel(1) }
         case .step:
             view.cycleStep()
             setMessage("window/level step: \(view.stepName)")
         case .preset:
+            if let m = currentDicom {
+                setMessage("window: \(view.nextDicomPreset(m))")
+                break
+            }
             view.preset = (view.preset ?? .full).next
             applyPreset()
             setMessage("window: \(view.preset?.title ?? "") (from this image's histogram)")
@@ -269,9 +278,17 @@ public final class ReviewApp {
         return .handled
     }
 
+    /// The current case's full-depth grey DICOM image, when it is one (its window/level acts on stored values).
+    private var currentDicom: MedicalImage? {
+        guard let i = session.currentIndex, case .success(let image)? = images.cached(i),
+              let medical = image.source, medical.color == nil else { return nil }
+        return medical
+    }
+
     /// A preset's window from the current case's own histogram (again for each case while the preset is on).
     private func applyPreset() {
-        guard let preset = view.preset, let i = session.currentIndex, case .success(let image)? = images.cached(i) else { return }
+        guard let preset = view.preset, let i = session.currentIndex, case .success(let image)? = images.cached(i),
+              image.source == nil else { return }
         view.window = preset.window(for: image, inverted: view.window.inverted)
     }
 

@@ -10,18 +10,6 @@ import Imaging
 public enum SixelEncoder {
     private final class Sink { var bytes: [UInt8] = [] }
 
-    /// True when every pixel is a grey.
-    static func isGrey(_ image: RGBImage) -> Bool {
-        image.pixels.withUnsafeBufferPointer { p in
-            var i = 0
-            while i + 2 < p.count {
-                if p[i] != p[i + 1] || p[i] != p[i + 2] { return false }
-                i += 3
-            }
-            return true
-        }
-    }
-
     /// Returns the complete DCS … ST sequence, or nil if libsixel fails.
     public static func encode(_ image: RGBImage, colors: Int32 = 256) -> [UInt8]? {
         guard image.width > 0, image.height > 0 else { return nil }
@@ -43,7 +31,7 @@ public enum SixelEncoder {
         guard sixel_dither_new(&dither, colors, nil) == SIXEL_OK, let dither else { return nil }
         defer { sixel_dither_unref(dither) }
         var pixels = image.pixels
-        let grey = isGrey(image) && colors == 256
+        let grey = image.isGrey && colors == 256
         let ok: Bool = pixels.withUnsafeMutableBufferPointer { buf in
             if grey {
                 var palette = [UInt8](repeating: 0, count: 256 * 3)

@@ -49,17 +49,32 @@ struct ReviewCommand: ParsableCommand {
         }
         guard let root = dataset ?? BundledSample.locate() else { throw Failure(BundledSample.missingMessage) }
         let data = try YOLODataset.open(root: root)
+        // A plain folder of images has one split; the default split then means it.
+        let split = self.split == "test" && data.splits == [YOLODataset.plainFolderSplit] ? YOLODataset.plainFolderSplit : self.split
         let cases = try data.cases(split: split)
         guard !cases.isEmpty else {
             throw Failure("no images in split '\(split)' of \(root) (available: \(data.splits.joined(separator: ", ")))")
         }
         let who = ReviewStore.reviewerName(reviewer, env: env)
         let dbPath = db ?? (root as NSString).appendingPathComponent(ReviewStore.defaultFileName)
+
+        var ensemble: ModelEnsemble?
+        let weightsPath = weights ?? DefaultWeights.locate()
+        if let path = weightsPath {
+            do { ensemble = try ModelEnsemble(path: path) }
+            catch { throw Failure(TerminalSafeText.clean("cannot load weights \(path): \(error)")) }
+        }
+        // Without data.yaml (a plain folder) the classes are the model's.
+        let classes = data.classes.isEmpty ? (ensemble?.info.classes ?? []) : data.classes
+        guard !classes.isEmpty else {
+            throw Failure("\(root) names no classes (no data.yaml): give a model with --weights for its class names")
+        }
+
         let store: ReviewStore
         do {
             // The store checks the location itself and names the path in its one-line errors.
             store = try ReviewStore(path: dbPath)
-            try store.setSessionInfo(datasetRoot: root, classes: data.classes)
+            try store.setSessionInfo(datasetRoot: root, classes: classes)
         } catch let error as ReviewStoreError {
             throw Failure(error.description)
         } catch {
@@ -67,13 +82,10 @@ struct ReviewCommand: ParsableCommand {
         }
 
         let predictions: PredictionSource
-        if let path = weights ?? DefaultWeights.locate() {
-            let ensemble: ModelEnsemble
-            do { ensemble = try ModelEnsemble(path: path) }
-            catch { throw Failure(TerminalSafeText.clean("cannot load weights \(path): \(error)")) }
+        if let ensemble, let path = weightsPath {
             // Classes are matched by name: the model may order them differently from data.yaml.
             let mapping: ClassMapping
-            do { mapping = try ClassMapping(modelClasses: ensemble.info.classes, datasetClasses: data.classes) }
+            do { mapping = try ClassMapping(modelClasses: ensemble.info.classes, datasetClasses: classes) }
             catch { throw Failure("\(TerminalSafeText.clean(path)): \(error)") }
             // Background inference over the split, through the database's prediction cache; each case is judged by
             // the members that have not seen it.
@@ -103,12 +115,12 @@ struct ReviewCommand: ParsableCommand {
             throw Failure("fracview review needs a terminal (stdin and stdout must be a tty); use `fracview export` for scripts")
         }
         // The label problems `fracview audit` lists for this split (bad label lines, …), for the header's audit summary.
-        let session = try ReviewSession(cases: cases, classes: data.classes, split: split, reviewer: who,
+        let session = try ReviewSession(cases: cases, classes: classes, split: split, reviewer: who,
                                         store: store, predictions: predictions,
                                         labelProblems: data.splitProblems[split]?.count ?? 0, autoAdvance: autoAdvance)
         let capabilities = TerminalCapabilities.probe(requested: requested, environment: env)
         let app = ReviewApp(session: session, predictions: predictions, images: CaseImages(paths: cases.map(\.imagePath)),
-                            exporter: StoreExporter(store: store, classes: data.classes, datasetRoot: root),
+                            exporter: StoreExporter(store: store, classes: classes, datasetRoot: root),
                             configuration: ReviewAppConfiguration(capabilities: capabilities, palettes: palettes,
                                                                   paletteIndex: 0, monochrome: monochrome,
                                                                   exportPath: exportPath, exportAllPath: exportAllPath,

@@ -348,6 +348,29 @@ final class ReviewTUITests: XCTestCase {
         return p.terminationStatus
     }
 
+    /// A plain folder of DICOM files: reviewed with the model's classes, every case unlabelled, the caption in the
+    /// file's own units, and `w` narrowing the window on the stored values.
+    func testPlainFolderOfDICOMFiles() throws {
+        let fixtures = PseudoTerminal.repoRoot.appendingPathComponent("Tests/Fixtures/dicom")
+        let folder = tmp.appendingPathComponent("dicoms")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in ["explicit_le.dcm", "multiframe.dcm"] {
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent(name), to: folder.appendingPathComponent(name))
+        }
+        let t = try launch(cols: 120, rows: 30, dataset: folder.path)
+        t.waitFor(text: "1/2")
+        t.waitFor(text: "unlabelled")
+        t.waitFor(text: "DICOM · W 4000 L 2048 (file)")
+        t.send("w")
+        t.waitFor(text: "DICOM · W 3200 L 2048")
+        t.send("p")
+        t.waitFor(text: "window: file window 1")
+        t.press(.right)
+        t.waitFor(text: "frame 1 of 3")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
     // MARK: bad input
 
     func testFileNameWithEscapeCodesIsShownSanitized() throws {

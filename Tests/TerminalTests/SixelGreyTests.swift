@@ -72,7 +72,7 @@ final class SixelGreyTests: XCTestCase {
         var px = [UInt8](repeating: 0, count: 64 * 64 * 3)
         for i in 0..<(64 * 64) { px[i * 3] = UInt8(i % 256); px[i * 3 + 1] = UInt8((i / 64) * 4); px[i * 3 + 2] = 40 }
         let image = RGBImage(width: 64, height: 64, pixels: px)
-        XCTAssertFalse(SixelEncoder.isGrey(image))
+        XCTAssertFalse(image.isGrey)
         let shown = try Self.decode(try XCTUnwrap(SixelEncoder.encode(image)))
         var colours = Set<Int>()
         for i in stride(from: 0, to: shown.pixels.count, by: 3) {

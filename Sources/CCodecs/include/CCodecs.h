@@ -32,4 +32,8 @@ int ccodecs_probe_png(const unsigned char *data, size_t size, ccodecs_image *out
 int ccodecs_encode_png(const unsigned char *rgb, int width, int height, int compression_level,
                        unsigned char **out, size_t *out_size, char *error, size_t error_size);
 
+/// The same for `channels` 1 (8-bit grey) or 3 (8-bit RGB).
+int ccodecs_encode_png_channels(const unsigned char *pixels, int width, int height, int channels, int compression_level,
+                                unsigned char **out, size_t *out_size, char *error, size_t error_size);
+
 void ccodecs_free(void *pointer);

@@ -1,0 +1,188 @@
+// DCMTK behind a C interface: parse, decompress (JPEG baseline/extended/lossless, JPEG-LS, RLE), and hand back
+// the first frame's modality values, the file's windows and its photometric interpretation.
+#include "CDicom.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmimgle/dcmimage.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace {
+
+std::once_flag registered;
+
+void registerCodecs() {
+    std::call_once(registered, [] {
+        // DCMTK logs to stderr by default; fracview reports its own one-line errors.
+        OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+        DJDecoderRegistration::registerCodecs();
+        DJLSDecoderRegistration::registerCodecs();
+        DcmRLEDecoderRegistration::registerCodecs();
+    });
+}
+
+int fail(cdicom_image *out, const std::string &message) {
+    std::string line = message;
+    for (char &c : line) if (c == '\n' || c == '\r') c = ' ';
+    std::snprintf(out->error, sizeof out->error, "%s", line.c_str());
+    return -1;
+}
+
+}  // namespace
+
+extern "C" int cdicom_is_dicom(const unsigned char *data, size_t size) {
+    return size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0;
+}
+
+extern "C" int cdicom_decode(const unsigned char *data, size_t size, long long max_pixels, cdicom_image *out) {
+    std::memset(out, 0, sizeof *out);
+    registerCodecs();
+    if (!cdicom_is_dicom(data, size)) return fail(out, "not a DICOM file (no DICM marker)");
+
+    DcmInputBufferStream stream;
+    stream.setBuffer(data, static_cast<offile_off_t>(size));
+    stream.setEos();
+    DcmFileFormat file;
+    file.transferInit();
+    OFCondition read = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+    file.transferEnd();
+    if (read.bad()) return fail(out, std::string("not a readable DICOM file: ") + read.text());
+    DcmDataset *dataset = file.getDataset();
+    if (dataset == nullptr) return fail(out, "no data set");
+
+    E_TransferSyntax xfer = dataset->getOriginalXfer();
+    DcmXfer xferInfo(xfer);
+    std::snprintf(out->transfer_syntax, sizeof out->transfer_syntax, "%s", xferInfo.getXferName());
+
+    Uint16 rows = 0, columns = 0;
+    if (dataset->findAndGetUint16(DCM_Rows, rows).bad() || dataset->findAndGetUint16(DCM_Columns, columns).bad() ||
+        rows == 0 || columns == 0) {
+        return fail(out, "no image in the file (Rows/Columns missing)");
+    }
+    if (static_cast<long long>(rows) * columns > max_pixels) {
+        return fail(out, "image too large: " + std::to_string(columns) + "x" + std::to_string(rows) + " pixels");
+    }
+    if (!dataset->tagExists(DCM_PixelData)) return fail(out, "no pixel data in the file");
+
+    // Decompress the pixel data first, so an unsupported transfer syntax is named.
+    if (xferInfo.isEncapsulated()) {
+        OFCondition chosen = dataset->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
+        if (chosen.bad() || !dataset->canWriteXfer(EXS_LittleEndianExplicit)) {
+            return fail(out, std::string("unsupported transfer syntax ") + xferInfo.getXferName() + " (" +
+                                 xferInfo.getXferID() + ")");
+        }
+    }
+
+    OFString photometric;
+    dataset->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
+    out->monochrome1 = photometric == "MONOCHROME1";
+    Uint16 bitsStored = 0;
+    dataset->findAndGetUint16(DCM_BitsStored, bitsStored);
+    out->bits_stored = bitsStored;
+    Sint32 frames = 1;
+    if (dataset->findAndGetSint32(DCM_NumberOfFrames, frames).bad() || frames < 1) frames = 1;
+    out->frames = frames;
+
+    // Stored values as DCMTK reads them, without its modality transform: we apply Rescale Slope/Intercept in
+    // floating point, so a fractional slope keeps full precision.
+    DicomImage image(&file, EXS_LittleEndianExplicit, static_cast<unsigned long>(CIF_IgnoreModalityTransformation), 0UL, 1UL);
+    if (image.getStatus() != EIS_Normal) {
+        return fail(out, std::string("cannot decode the image: ") + DicomImage::getString(image.getStatus()));
+    }
+    out->width = static_cast<int>(image.getWidth());
+    out->height = static_cast<int>(image.getHeight());
+    const size_t count = static_cast<size_t>(out->width) * out->height;
+
+    if (!image.isMonochrome()) {
+        out->color = 1;
+        out->rgb = static_cast<unsigned char *>(std::malloc(count * 3));
+        if (out->rgb == nullptr || !image.getOutputData(out->rgb, count * 3, 8, 0, 0)) {
+            cdicom_free(out);
+            return fail(out, "cannot render the colour image");
+        }
+        return 0;
+    }
+
+    const DiPixel *inter = image.getInterData();
+    if (inter == nullptr || inter->getData() == nullptr || inter->getCount() < count) {
+        return fail(out, "no pixel values after decoding");
+    }
+    Float64 slope = 1, intercept = 0;
+    dataset->findAndGetFloat64(DCM_RescaleSlope, slope);
+    dataset->findAndGetFloat64(DCM_RescaleIntercept, intercept);
+    if (!std::isfinite(slope) || slope == 0) slope = 1;
+    if (!std::isfinite(intercept)) intercept = 0;
+    out->values = static_cast<float *>(std::malloc(count * sizeof(float)));
+    if (out->values == nullptr) return fail(out, "out of memory");
+    const void *raw = inter->getData();
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < count; i++) {
+        double v = 0;
+        switch (inter->getRepresentation()) {
+            case EPR_Uint8: v = static_cast<const Uint8 *>(raw)[i]; break;
+            case EPR_Sint8: v = static_cast<const Sint8 *>(raw)[i]; break;
+            case EPR_Uint16: v = static_cast<const Uint16 *>(raw)[i]; break;
+            case EPR_Sint16: v = static_cast<const Sint16 *>(raw)[i]; break;
+            case EPR_Uint32: v = static_cast<const Uint32 *>(raw)[i]; break;
+            case EPR_Sint32: v = static_cast<const Sint32 *>(raw)[i]; break;
+        }
+        v = v * slope + intercept;
+        out->values[i] = static_cast<float>(v);
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+    }
+    out->min_value = lo;
+    out->max_value = hi;
+
+    // The file's windows (multi-valued Window Center / Width).
+    const unsigned long windows = std::min<unsigned long>(image.getWindowCount(), CDICOM_MAX_WINDOWS);
+    for (unsigned long i = 0; i < windows; i++) {
+        Float64 c = 0, w = 0;
+        if (dataset->findAndGetFloat64(DCM_WindowCenter, c, i).good() &&
+            dataset->findAndGetFloat64(DCM_WindowWidth, w, i).good() && std::isfinite(c) && std::isfinite(w) && w >= 1) {
+            out->window_center[out->window_count] = c;
+            out->window_width[out->window_count] = w;
+            out->window_count++;
+        }
+    }
+
+    // A VOI LUT: DCMTK renders it (with the modality transform this time), inverted for MONOCHROME1 by us.
+    if (image.getVoiLutCount() > 0) {
+        DicomImage lutImage(&file, EXS_LittleEndianExplicit, 0UL, 0UL, 1UL);
+        if (lutImage.getStatus() == EIS_Normal && lutImage.setVoiLut(0UL)) {
+            std::unique_ptr<Uint8[]> grey(new Uint8[count]);
+            // DCMTK's output already follows MONOCHROME1 (presentation LUT shape INVERSE); undo that, so the
+            // caller inverts every grey image the same way.
+            lutImage.setPresentationLutShape(ESP_Identity);
+            if (lutImage.getOutputData(grey.get(), count, 8, 0, 0)) {
+                out->rgb = static_cast<unsigned char *>(std::malloc(count * 3));
+                if (out->rgb != nullptr) {
+                    for (size_t i = 0; i < count; i++) {
+                        Uint8 g = grey[i];
+                        out->rgb[i * 3] = out->rgb[i * 3 + 1] = out->rgb[i * 3 + 2] = g;
+                    }
+                    out->has_voi_lut = 1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+extern "C" void cdicom_free(cdicom_image *image) {
+    std::free(image->values);
+    std::free(image->rgb);
+    image->values = nullptr;
+    image->rgb = nullptr;
+}

@@ -1,0 +1,141 @@
+"""DICOM test files for fracview's DCMTK decoder, and what pydicom shows for each.
+
+Run from the repository root: python3 Tests/Fixtures/dicom/make_dicom_fixtures.py
+Needs pydicom (training/requirements-test.txt), numpy, Pillow, and DCMTK's dcmconv/dcmcrle/dcmcjpeg/dcmcjpls
+(Debian `dcmtk`) to write the compressed transfer syntaxes pydicom cannot encode.
+
+For each file NAME.dcm it writes NAME.png: pydicom's decoding through apply_modality_lut and apply_voi_lut (the
+file's first window or VOI LUT), scaled from pydicom's output range to 8 bits, inverted for MONOCHROME1. The test
+compares `fracview decode` with it: at most 1 grey level of mean difference.
+"""
+import os
+import subprocess
+
+import numpy as np
+import pydicom
+from PIL import Image
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.pixels import apply_modality_lut, apply_voi_lut
+from pydicom.uid import (ExplicitVRLittleEndian, ImplicitVRLittleEndian, SecondaryCaptureImageStorage,
+                         generate_uid)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+W, H = 64, 48
+
+
+def base(bits, pixels, photometric="MONOCHROME2", slope=None, intercept=None, window=None, frames=1):
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = "1.2.826.0.1.3680043.8.498.1"
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = Dataset()
+    ds.file_meta = meta
+    ds.SOPClassUID = meta.MediaStorageSOPClassUID
+    ds.SOPInstanceUID = meta.MediaStorageSOPInstanceUID
+    ds.Modality = "DX"
+    ds.PatientName = "Test^Fixture"
+    ds.Rows, ds.Columns = H, W
+    ds.SamplesPerPixel = 1
+    ds.PhotometricInterpretation = photometric
+    ds.BitsAllocated = 8 if bits <= 8 else 16
+    ds.BitsStored = bits
+    ds.HighBit = bits - 1
+    ds.PixelRepresentation = 0
+    if frames > 1:
+        ds.NumberOfFrames = frames
+    if slope is not None:
+        ds.RescaleSlope = slope
+        ds.RescaleIntercept = intercept
+    if window is not None:
+        ds.WindowCenter, ds.WindowWidth = window
+    ds.PixelData = pixels.astype(np.uint8 if bits <= 8 else np.uint16).tobytes()
+    return ds
+
+
+def pattern(maximum):
+    """A ramp with rings: every level used, and a structure to see."""
+    y, x = np.mgrid[0:H, 0:W]
+    ramp = x / (W - 1) * 0.7 + y / (H - 1) * 0.3
+    rings = 0.15 * np.sin(np.hypot(x - W / 2, y - H / 2) / 3)
+    return np.clip((ramp + rings) / 1.15 * maximum, 0, maximum).round()
+
+
+def expected(path):
+    ds = pydicom.dcmread(path)
+    arr = ds.pixel_array
+    if getattr(ds, "NumberOfFrames", 1) > 1:
+        arr = arr[0]
+    values = apply_modality_lut(arr, ds).astype(np.float64)
+    if "VOILUTSequence" in ds:
+        out = apply_voi_lut(arr, ds, index=0).astype(np.float64)
+        bits = ds.VOILUTSequence[0].LUTDescriptor[2]
+        lo, hi = 0.0, float(2 ** bits - 1)
+    elif "WindowCenter" in ds:
+        # Two extremes appended: pydicom's windowing maps them to its output range's ends.
+        ext = np.append(values.ravel(), [-1e12, 1e12])
+        win = apply_voi_lut(ext, ds, index=0).astype(np.float64)
+        lo, hi = win[-2], win[-1]
+        out = win[:-2].reshape(values.shape)
+    else:
+        out, lo, hi = values, values.min(), values.max()
+    y = np.floor(np.clip((out - lo) / (hi - lo) * 255, 0, 255) + 1e-9)
+    if ds.PhotometricInterpretation == "MONOCHROME1":
+        y = 255 - y  # inverted after the window, as a display does
+    return y.astype(np.uint8)
+
+
+def save(ds, name, implicit=False):
+    path = os.path.join(HERE, name)
+    if implicit:
+        ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+    ds.save_as(path, implicit_vr=implicit, little_endian=True, enforce_file_format=True)
+    return path
+
+
+def tool(args, source, name):
+    path = os.path.join(HERE, name)
+    subprocess.run(args + [source, path], check=True)
+    return path
+
+
+def main():
+    twelve = pattern(4095)
+    files = []
+    ex = save(base(12, twelve, slope=2.0, intercept=-1024.0, window=(2048.0, 4000.0)), "explicit_le.dcm")
+    files += [ex, save(base(12, twelve, slope=2.0, intercept=-1024.0, window=(2048.0, 4000.0)), "implicit_le.dcm", implicit=True)]
+    files.append(tool(["dcmconv", "+tb"], ex, "explicit_be.dcm"))
+    files.append(tool(["dcmcrle"], ex, "rle.dcm"))
+    files.append(tool(["dcmcjpeg", "+el"], ex, "jpeg_lossless.dcm"))
+    files.append(tool(["dcmcjpeg", "+ee"], ex, "jpeg_extended.dcm"))
+    files.append(tool(["dcmcjpls", "+el"], ex, "jpegls_lossless.dcm"))
+    eight = base(8, pattern(255), window=(128.0, 256.0))
+    e8 = save(eight, "u8.dcm")
+    files += [e8, tool(["dcmcjpeg", "+eb"], e8, "jpeg_baseline.dcm")]
+    files.append(save(base(8, pattern(255), photometric="MONOCHROME1"), "monochrome1.dcm"))
+    multi = np.stack([pattern(255), 255 - pattern(255), pattern(255) / 2])
+    files.append(save(base(8, multi, frames=3, window=(100.0, 150.0)), "multiframe.dcm"))
+    # A VOI LUT: a gamma curve over the 12-bit range into 16-bit output (8-bit LUT entries are packed differently
+    # by different readers; 16-bit ones are not ambiguous).
+    voi = base(12, twelve)
+    item = Dataset()
+    item.LUTDescriptor = [4096, 0, 16]
+    lut = (np.linspace(0, 1, 4096) ** 0.5 * 65535).round().astype(np.uint16)
+    item.add_new(0x00283006, "US", lut.tolist())  # LUT Data, 16-bit entries
+    voi.VOILUTSequence = [item]
+    files.append(save(voi, "voi_lut.dcm"))
+    for f in files:
+        Image.fromarray(expected(f), mode="L").save(f[:-4] + ".png")
+    # A transfer syntax DCMTK cannot decode here (JPEG 2000), with junk fragments.
+    j2k = pydicom.dcmread(e8)
+    j2k.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.90"
+    from pydicom.encaps import encapsulate
+    j2k.PixelData = encapsulate([b"\xff\x4f\xff\x51" + b"\0" * 64])
+    j2k["PixelData"].VR = "OB"
+    j2k.save_as(os.path.join(HERE, "jpeg2000.dcm"), enforce_file_format=True)
+    for f in sorted(os.listdir(HERE)):
+        if f.endswith(".dcm"):
+            print(f, pydicom.dcmread(os.path.join(HERE, f)).file_meta.TransferSyntaxUID.name)
+
+
+if __name__ == "__main__":
+    main()

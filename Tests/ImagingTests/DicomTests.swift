@@ -1,0 +1,95 @@
+import Foundation
+@testable import Imaging
+import XCTest
+
+/// DICOM through DCMTK, against pydicom (Tests/Fixtures/dicom/make_dicom_fixtures.py): every transfer syntax of the
+/// fixtures decodes to what pydicom's apply_modality_lut + apply_voi_lut show, within 1 grey level on average.
+final class DicomTests: XCTestCase {
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/dicom")
+
+    func path(_ name: String) -> String { Self.dir.appendingPathComponent(name).path }
+
+    func testEveryFixtureMatchesPydicom() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.dir.path).filter { $0.hasSuffix(".dcm") }.sorted()
+        var compared = 0
+        for name in names {
+            let expectedPath = path(String(name.dropLast(4)) + ".png")
+            guard FileManager.default.fileExists(atPath: expectedPath) else { continue }
+            let shown = try ImageDecoder.decode(path: path(name))
+            let expected = try ImageDecoder.decode(path: expectedPath)
+            XCTAssertEqual([shown.width, shown.height], [expected.width, expected.height], name)
+            XCTAssertNotNil(shown.source, "\(name) keeps its full-depth image")
+            var total = 0
+            for i in stride(from: 0, to: shown.pixels.count, by: 3) { total += abs(Int(shown.pixels[i]) - Int(expected.pixels[i])) }
+            let mean = Double(total) / Double(shown.width * shown.height)
+            XCTAssertLessThanOrEqual(mean, 1, "\(name): mean difference \(mean) grey levels")
+            compared += 1
+        }
+        XCTAssertGreaterThanOrEqual(compared, 12)
+    }
+
+    func testTransferSyntaxesAndWhatTheFileSays() throws {
+        let syntaxes: [(String, String)] = [
+            ("implicit_le.dcm", "Little Endian Implicit"), ("explicit_le.dcm", "Little Endian Explicit"),
+            ("explicit_be.dcm", "Big Endian Explicit"), ("rle.dcm", "RLE"), ("jpeg_baseline.dcm", "JPEG Baseline"),
+            ("jpeg_extended.dcm", "JPEG Extended"), ("jpeg_lossless.dcm", "JPEG Lossless"), ("jpegls_lossless.dcm", "JPEG-LS"),
+        ]
+        for (name, syntax) in syntaxes {
+            let m = try XCTUnwrap(try ImageDecoder.decode(path: path(name)).source, name)
+            XCTAssertTrue(m.transferSyntax.contains(syntax), "\(name): \(m.transferSyntax)")
+        }
+        let twelve = try XCTUnwrap(try ImageDecoder.decode(path: path("explicit_le.dcm")).source)
+        // Rescale Slope 2, Intercept −1024 over stored 0…4095: modality values −1024…7166.
+        XCTAssertEqual(twelve.minValue, -1024, accuracy: 2.1)
+        XCTAssertGreaterThan(twelve.maxValue, 6000)
+        XCTAssertEqual(twelve.windows, [WindowLevel(center: 2048, width: 4000)])
+        let mono1 = try XCTUnwrap(try ImageDecoder.decode(path: path("monochrome1.dcm")).source)
+        XCTAssertTrue(mono1.monochrome1)
+        let multi = try XCTUnwrap(try ImageDecoder.decode(path: path("multiframe.dcm")).source)
+        XCTAssertEqual(multi.frames, 3)
+        XCTAssertEqual(multi.note, "frame 1 of 3")
+        XCTAssertNotNil(try ImageDecoder.decode(path: path("voi_lut.dcm")).source?.voiLUTRendering)
+    }
+
+    /// Window/level acts on the stored values: a window 40 units wide inside a 12-bit image spreads its pixels over
+    /// many greys, where the 8-bit opening view (W 4000: about 16 units per grey) has only 2 or 3 for them.
+    func testWindowActsOnTheStoredValues() throws {
+        let image = try ImageDecoder.decode(path: path("explicit_le.dcm"))
+        let m = try XCTUnwrap(image.source)
+        let sorted = m.values.sorted()
+        let median = sorted[sorted.count / 2]
+        let inWindow = m.values.indices.filter { abs(m.values[$0] - median) < 20 }
+        XCTAssertGreaterThan(inWindow.count, 20)
+        let narrow = m.render(window: WindowLevel(center: median, width: 40))
+        let fine = Set(inWindow.map { narrow.pixels[$0 * 3] })
+        let coarse = Set(inWindow.map { image.pixels[$0 * 3] })
+        XCTAssertLessThanOrEqual(coarse.count, 4)
+        XCTAssertGreaterThanOrEqual(fine.count, 10, "full depth until windowing")
+        // The reviewer's invert on top of the file's photometric interpretation.
+        let mono1 = try XCTUnwrap(try ImageDecoder.decode(path: path("monochrome1.dcm")).source)
+        let shown = mono1.render(window: nil), flipped = mono1.render(window: nil, inverted: true)
+        XCTAssertEqual(zip(shown.pixels, flipped.pixels).map { Int($0) + Int($1) }.max(), 255)
+    }
+
+    func testUnsupportedAndDamagedFilesAreOneLineErrors() throws {
+        do {
+            _ = try ImageDecoder.decode(path: path("jpeg2000.dcm"))
+            XCTFail("JPEG 2000 decoded")
+        } catch let e as ImageError {
+            XCTAssertTrue(e.reason.contains("unsupported transfer syntax JPEG 2000"), e.reason)
+            XCTAssertTrue(e.reason.contains("1.2.840.10008.1.2.4.90"), e.reason)
+            XCTAssertFalse("\(e)".contains("\n"))
+        }
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path("explicit_le.dcm")))
+        for cut in [140, 400, whole.count - 100] {
+            do {
+                _ = try ImageDecoder.decode(data: whole.prefix(cut), name: "cut.dcm")
+                XCTFail("a file cut at \(cut) bytes decoded")
+            } catch let e as ImageError {
+                XCTAssertTrue(e.reason.hasPrefix("DICOM: "), e.reason)
+                XCTAssertFalse(e.reason.contains("\n"))
+            }
+        }
+    }
+}
