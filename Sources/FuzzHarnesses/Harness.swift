@@ -8,6 +8,8 @@ public enum Harness: String, CaseIterable, Sendable {
     case weights
     /// JPEG or PNG bytes: decode, then the model-input resize.
     case image
+    /// A DICOM file through DCMTK: parse, decompress, modality values, windows; then a render at another window.
+    case dicom
     /// A dataset: data.yaml, a NUL byte, then one label file.
     case dataset
     /// A review database file: open (read-only and read-write), read, export, record.
@@ -19,6 +21,7 @@ public enum Harness: String, CaseIterable, Sendable {
         switch self {
         case .weights: WeightsHarness.run(bytes)
         case .image: ImageHarness.run(bytes)
+        case .dicom: DicomHarness.run(bytes)
         case .dataset: DatasetHarness.run(bytes)
         case .database: DatabaseHarness.run(bytes)
         case .input: InputHarness.run(bytes)

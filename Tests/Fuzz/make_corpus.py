@@ -93,6 +93,13 @@ def databases():
     os.remove(tmp)
 
 
+def dicoms():
+    src = os.path.join(REPO, "Tests/Fixtures/dicom")  # written by Tests/Fixtures/dicom/make_dicom_fixtures.py
+    os.makedirs(os.path.join(CORPUS, "dicom"), exist_ok=True)
+    for name in ["u8", "rle", "jpeg_baseline", "jpegls_lossless", "monochrome1", "voi_lut"]:
+        shutil.copy(os.path.join(src, name + ".dcm"), os.path.join(CORPUS, "dicom", name + ".dcm"))
+
+
 def inputs():
     out("input", "keys", b"a\x1b[C\x1bOC\x1b[5~f3\r\x1b")
     out("input", "paste", b"n\x1b[200~looks fine\r\n5\x1b[201~\r")
@@ -105,6 +112,7 @@ if __name__ == "__main__":
     images()
     datasets()
     databases()
+    dicoms()
     inputs()
     for h in sorted(os.listdir(CORPUS)):
         files = os.listdir(os.path.join(CORPUS, h))

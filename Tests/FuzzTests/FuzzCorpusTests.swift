@@ -51,6 +51,7 @@ final class FuzzCorpusTests: XCTestCase {
 
     func testWeights() throws { try check(.weights, mutations: 2000) }
     func testImage() throws { try check(.image, mutations: 2000) }
+    func testDicom() throws { try check(.dicom, mutations: 2000) }
     func testDataset() throws { try check(.dataset, mutations: 2000) }
     func testDatabase() throws { try check(.database, mutations: 500) }
     func testInput() throws { try check(.input, mutations: 10000) }
