@@ -18,7 +18,7 @@ struct DataYAML {
         if let size = DirectoryListing.fileSize(path), size > maxFileBytes {
             return DataYAML(classes: nil, problems: ["data.yaml: \(size) bytes, over the \(maxFileBytes >> 10) KiB limit; not read"])
         }
-        guard DirectoryListing.isRegularFile(path), let data = FileManager.default.contents(atPath: path) else {
+        guard let data = DirectoryListing.readFile(path, maxBytes: maxFileBytes) else {
             return DataYAML(classes: nil, problems: ["data.yaml: missing or unreadable"])
         }
         return parse(String(decoding: data, as: UTF8.self))

@@ -20,7 +20,7 @@ struct LabelFile: Equatable {
             let reason = "label file is \(size) bytes, over the \(maxFileBytes >> 10) KiB limit"
             return LabelFile(truth: .unlabelled(reason: reason), classes: [], problems: ["\(displayPath): \(reason); not read"])
         }
-        guard DirectoryListing.isRegularFile(path), let data = FileManager.default.contents(atPath: path) else {
+        guard let data = DirectoryListing.readFile(path, maxBytes: maxFileBytes) else {
             return LabelFile(truth: .unlabelled(reason: "no label file"), classes: [], problems: [])
         }
         return parse(String(decoding: data, as: UTF8.self), displayPath: displayPath, classCount: classCount)

@@ -1,4 +1,5 @@
 import Foundation
+import Review
 import Yams
 
 /// What a key does on the review screen.
@@ -130,7 +131,7 @@ public struct KeyTable: Equatable, Sendable {
     /// action's keys. An unknown action or key name, or a key left bound to two actions, is a one-line error.
     public static func loading(_ path: String?) throws -> KeyTable {
         guard let path else { return standard }
-        guard let data = FileManager.default.contents(atPath: path), data.count < 1 << 16 else {
+        guard let data = DirectoryListing.readFile(path, maxBytes: 1 << 16) else {
             throw KeyTableError("\(path): cannot read the key file")
         }
         return try standard.remapped(yaml: String(decoding: data, as: UTF8.self), source: path)
