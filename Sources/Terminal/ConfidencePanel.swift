@@ -23,7 +23,23 @@ struct ConfidencePanel: Panel {
         let barWidth = max(4, rect.width - nameWidth - 10)
         // Bars of the other classes must not look like the prediction's.
         let otherBar = (p.bar.map { $0 == p.prediction ? nil : $0 } ?? nil) ?? p.muted
-        for k in s.classes.indices {
+        // When not every class fits: the label, the prediction, your relabel and the likeliest classes, in class
+        // order, and a last row that counts the rest.
+        var shown = Array(s.classes.indices)
+        let room = rect.bottom - row
+        if shown.count > room {
+            let keep = max(0, room - 1)
+            var chosen = [truth, prediction?.predicted, relabel].compactMap { $0 }.filter { $0 < s.classes.count }
+            let byProbability = s.classes.indices.sorted { (prediction?.probabilities[safe: $0] ?? 0) > (prediction?.probabilities[safe: $1] ?? 0) }
+            for k in byProbability where !chosen.contains(k) { chosen.append(k) }
+            shown = Array(Set(chosen.prefix(keep))).sorted()
+        }
+        defer {
+            if shown.count < s.classes.count, row < rect.bottom {
+                c.put(row, rect.col + 3, "… \(s.classes.count - shown.count) more classes", p.style(p.muted))
+            }
+        }
+        for k in shown {
             guard row < rect.bottom else { break }
             let isTruth = k == truth, isPred = k == prediction?.predicted, isRelabel = k == relabel
             let marker = isTruth ? "▌" : (isRelabel ? "✎" : " ")
