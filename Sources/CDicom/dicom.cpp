@@ -45,21 +45,36 @@ extern "C" int cdicom_is_dicom(const unsigned char *data, size_t size) {
     return size >= 132 && std::memcmp(data + 128, "DICM", 4) == 0;
 }
 
-extern "C" int cdicom_decode(const unsigned char *data, size_t size, long long max_pixels, cdicom_image *out) {
+extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom_image *out) {
     std::memset(out, 0, sizeof *out);
     registerCodecs();
-    if (!cdicom_is_dicom(data, size)) return fail(out, "not a DICOM file (no DICM marker)");
+    OFFile probe;
+    if (!probe.fopen(path, "rb")) return fail(out, "cannot open the file");
+    unsigned char head[132] = {0};
+    const size_t got = probe.fread(head, 1, sizeof head);
+    probe.fseek(0, SEEK_END);
+    const long long size = probe.ftell();
+    probe.fclose();
+    if (!cdicom_is_dicom(head, got)) return fail(out, "not a DICOM file (no DICM marker)");
 
-    DcmInputBufferStream stream;
-    stream.setBuffer(data, static_cast<offile_off_t>(size));
-    stream.setEos();
     DcmFileFormat file;
-    file.transferInit();
-    OFCondition read = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
-    file.transferEnd();
+    // Elements over 4 KiB stay on disk until used (DCMTK's deferred loading).
+    OFCondition read = file.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
     if (read.bad()) return fail(out, std::string("not a readable DICOM file: ") + read.text());
     DcmDataset *dataset = file.getDataset();
     if (dataset == nullptr) return fail(out, "no data set");
+    // A length field is a claim: none may exceed the file, or DCMTK would allocate it when the element is read.
+    DcmStack stack;
+    while (dataset->nextObject(stack, OFTrue).good()) {
+        DcmObject *object = stack.top();
+        const Uint32 length = object->getLength();
+        if (length != DCM_UndefinedLength && static_cast<long long>(length) > size) {
+            char tag[32];
+            std::snprintf(tag, sizeof tag, "(%04x,%04x)", object->getGTag(), object->getETag());
+            return fail(out, std::string("damaged file: element ") + tag + " claims " + std::to_string(length) +
+                                 " bytes, more than the file's " + std::to_string(size));
+        }
+    }
 
     E_TransferSyntax xfer = dataset->getOriginalXfer();
     DcmXfer xferInfo(xfer);

@@ -17,19 +17,22 @@ public enum ImageDecoder {
 
     /// Decodes a JPEG or PNG file (any bit depth / colour type) to 8-bit RGB, alpha dropped as PIL's convert("RGB") does.
     public static func decode(path: String) throws -> RGBImage {
-        try decode(data: readFile(path), name: path)
+        let data = try readFile(path)
+        if DicomDecoder.isDicom(data) { return rendered(try DicomDecoder.decode(path: path)) }
+        return try decode(data: data, name: path)
+    }
+
+    /// A DICOM image at its opening window (what the model sees and the reviewer first sees), carrying the
+    /// full-depth image for window/level.
+    private static func rendered(_ medical: MedicalImage) -> RGBImage {
+        var image = medical.render(window: nil)
+        image.source = medical
+        return image
     }
 
     /// Same, from bytes; `name` is used in error messages.
     public static func decode(data: Data, name: String) throws -> RGBImage {
-        // DICOM: rendered at its opening window (what the model sees and the reviewer first sees), carrying the
-        // full-depth image for window/level.
-        if DicomDecoder.isDicom(data) {
-            let medical = try DicomDecoder.decode(data: data, name: name)
-            var image = medical.render(window: nil)
-            image.source = medical
-            return image
-        }
+        if DicomDecoder.isDicom(data) { return rendered(try DicomDecoder.decode(data: data, name: name)) }
         let format = try detectFormat(data, name: name)
         var result = ccodecs_image()
         let status: Int32 = data.withUnsafeBytes { raw in

@@ -36,9 +36,10 @@ typedef struct {
 /// 1 when the bytes look like a DICOM file (the "DICM" preamble marker at 128).
 int cdicom_is_dicom(const unsigned char *data, size_t size);
 
-/// Decodes the first frame. Returns 0 and fills `out`, or -1 with `out->error` set (one line). At most
-/// `max_pixels` pixels are accepted.
-int cdicom_decode(const unsigned char *data, size_t size, long long max_pixels, cdicom_image *out);
+/// Decodes the first frame of the file at `path`. Returns 0 and fills `out`, or -1 with `out->error` set (one line).
+/// At most `max_pixels` pixels are accepted. The file is read from disk, not memory, so that DCMTK defers large
+/// elements; no element may claim more bytes than the file has (DCMTK would allocate what the length field says).
+int cdicom_decode_file(const char *path, long long max_pixels, cdicom_image *out);
 
 void cdicom_free(cdicom_image *image);
 
