@@ -2,13 +2,19 @@ import CSixel
 import Imaging
 
 /// Encodes an RGB image as a DEC sixel sequence with libsixel.
-/// - A grey image (every pixel R = G = B: the X-ray, windowed or inverted) gets a palette of its own 256 greys,
-///   with no dithering: every grey level of the source reaches the screen exactly. (libsixel's automatic palette
-///   kept about 30 greys, which bands soft tissue.)
-/// - An image with colour (Grad-CAM, attention, boxes) gets libsixel's best palette: full-quality median cut,
-///   256 registers (libsixel's maximum).
+/// - A grey image (every pixel R = G = B: the X-ray, windowed or inverted) is sent as an indexed image over the
+///   101 greys a sixel register can carry (register colours are percentages, DEC's format), with no dithering:
+///   every pixel is shown at the level nearest its grey. (libsixel's automatic palette kept about 30 greys, which
+///   bands soft tissue.)
+/// - An image with colour (Grad-CAM, attention, boxes) gets libsixel's high-quality palette: median cut over the
+///   whole image, 256 registers (libsixel's maximum).
 public enum SixelEncoder {
     private final class Sink { var bytes: [UInt8] = [] }
+
+    /// Grey registers: 0 %, 1 %, … 100 %.
+    static let levels = 101
+    /// The register of each 8-bit grey: the nearest percent.
+    static let register: [UInt8] = (0..<256).map { UInt8((Double($0) * Double(levels - 1) / 255).rounded()) }
 
     /// Returns the complete DCS … ST sequence, or nil if libsixel fails.
     public static func encode(_ image: RGBImage, colors: Int32 = 256) -> [UInt8]? {
@@ -30,21 +36,38 @@ public enum SixelEncoder {
         var dither: OpaquePointer?
         guard sixel_dither_new(&dither, colors, nil) == SIXEL_OK, let dither else { return nil }
         defer { sixel_dither_unref(dither) }
-        var pixels = image.pixels
         let grey = image.isGrey && colors == 256
-        let ok: Bool = pixels.withUnsafeMutableBufferPointer { buf in
-            if grey {
-                var palette = [UInt8](repeating: 0, count: 256 * 3)
-                for v in 0..<256 { palette[v * 3] = UInt8(v); palette[v * 3 + 1] = UInt8(v); palette[v * 3 + 2] = UInt8(v) }
-                palette.withUnsafeMutableBufferPointer { sixel_dither_set_palette(dither, $0.baseAddress) }
-                sixel_dither_set_diffusion_type(dither, SIXEL_DIFFUSE_NONE)
-                sixel_dither_set_pixelformat(dither, SIXEL_PIXELFORMAT_RGB888)
-            } else {
+        let ok: Bool
+        if grey {
+            // An indexed image over the 101 greys a sixel register can hold (its colours are in percent): every
+            // pixel goes to the register nearest its grey, exactly, with no search and no dithering.
+            var palette = [UInt8](repeating: 0, count: levels * 3)
+            for i in 0..<levels {
+                let v = UInt8((Double(i) * 255 / Double(levels - 1)).rounded())
+                palette[i * 3] = v; palette[i * 3 + 1] = v; palette[i * 3 + 2] = v
+            }
+            var indices = [UInt8](repeating: 0, count: image.width * image.height)
+            image.pixels.withUnsafeBufferPointer { px in
+                for i in indices.indices { indices[i] = Self.register[Int(px[i * 3])] }
+            }
+            var greys: OpaquePointer?
+            guard sixel_dither_new(&greys, Int32(levels), nil) == SIXEL_OK, let greys else { return nil }
+            defer { sixel_dither_unref(greys) }
+            palette.withUnsafeMutableBufferPointer { sixel_dither_set_palette(greys, $0.baseAddress) }
+            sixel_dither_set_pixelformat(greys, SIXEL_PIXELFORMAT_PAL8)
+            ok = indices.withUnsafeMutableBufferPointer { buf in
+                sixel_encode(buf.baseAddress, Int32(image.width), Int32(image.height), 1, greys, output) == SIXEL_OK
+            }
+        } else {
+            var pixels = image.pixels
+            ok = pixels.withUnsafeMutableBufferPointer { buf in
+                // High quality (median cut over the whole image), 256 registers; "full" quality was 8× slower for
+                // no visible gain on a CAM overlay.
                 guard sixel_dither_initialize(dither, buf.baseAddress, Int32(image.width), Int32(image.height),
                                               SIXEL_PIXELFORMAT_RGB888, SIXEL_LARGE_AUTO, SIXEL_REP_AUTO,
-                                              SIXEL_QUALITY_FULL) == SIXEL_OK else { return false }
+                                              SIXEL_QUALITY_HIGH) == SIXEL_OK else { return false }
+                return sixel_encode(buf.baseAddress, Int32(image.width), Int32(image.height), 3, dither, output) == SIXEL_OK
             }
-            return sixel_encode(buf.baseAddress, Int32(image.width), Int32(image.height), 3, dither, output) == SIXEL_OK
         }
         return ok ? sink.bytes : nil
     }
