@@ -5,6 +5,8 @@
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmdata/dcistrmb.h>
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmimgle/dcmimage.h>
 #include <dcmtk/dcmjpeg/djdecode.h>
@@ -37,6 +39,45 @@ int fail(cdicom_image *out, const std::string &message) {
     for (char &c : line) if (c == '\n' || c == '\r') c = ' ';
     std::snprintf(out->error, sizeof out->error, "%s", line.c_str());
     return -1;
+}
+
+/// DCMTK 3.6.7's DJCodecDecoder::scanJpegDataForBitDepth walks the JPEG markers of a fragment to find the
+/// frame header, and never moves past a TEM marker (FF 01): it spins forever (found by the DICOM fuzzer). This
+/// walks the same way and says whether DCMTK would reach one, so such data is refused before it is decoded.
+bool jpegScanWouldHang(const Uint8 *data, Uint32 length) {
+    Uint32 offset = 0;
+    while (offset + 4 < length) {
+        const unsigned marker = (static_cast<unsigned>(data[offset]) << 8) | data[offset + 1];
+        if (marker == 0xff01) return true;
+        const bool sof = marker >= 0xffc0 && marker <= 0xffcf && marker != 0xffc4 && marker != 0xffc8 && marker != 0xffcc;
+        if (sof) return false;
+        if ((marker >= 0xffd0 && marker <= 0xffd9)) {
+            offset += 2;  // RSTn, SOI, EOI: no length
+        } else if (data[offset] == 0xff && data[offset + 1] != 0x00 && data[offset + 1] != 0xff) {
+            offset += 2 + ((static_cast<Uint32>(data[offset + 2]) << 8) | data[offset + 3]);
+        } else {
+            offset += 1;
+        }
+    }
+    return false;
+}
+
+/// True when a fragment of the (JPEG-encapsulated) pixel data would make DCMTK's JPEG decoder spin.
+bool jpegFragmentsWouldHang(DcmDataset *dataset, E_TransferSyntax xfer) {
+    DcmElement *element = nullptr;
+    if (dataset->findAndGetElement(DCM_PixelData, element).bad() || element == nullptr) return false;
+    DcmPixelData *pixels = OFstatic_cast(DcmPixelData *, element);
+    DcmPixelSequence *sequence = nullptr;
+    if (pixels->getEncapsulatedRepresentation(xfer, nullptr, sequence).bad() || sequence == nullptr) return false;
+    for (unsigned long i = 1; i < sequence->card(); i++) {  // item 0 is the offset table
+        DcmPixelItem *item = nullptr;
+        Uint8 *fragment = nullptr;
+        if (sequence->getItem(item, i).good() && item != nullptr && item->getUint8Array(fragment).good() &&
+            fragment != nullptr && jpegScanWouldHang(fragment, item->getLength())) {
+            return true;
+        }
+    }
+    return false;
 }
 
 }  // namespace
@@ -92,6 +133,11 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
 
     // Decompress the pixel data first, so an unsupported transfer syntax is named.
     if (xferInfo.isEncapsulated()) {
+        // The JPEG processes (dcmjpeg's), from baseline to lossless SV1.
+        const bool dcmjpeg = xfer >= EXS_JPEGProcess1 && xfer <= EXS_JPEGProcess14SV1;
+        if (dcmjpeg && jpegFragmentsWouldHang(dataset, xfer)) {
+            return fail(out, "damaged JPEG data (a TEM marker before the frame header)");
+        }
         OFCondition chosen = dataset->chooseRepresentation(EXS_LittleEndianExplicit, nullptr);
         if (chosen.bad() || !dataset->canWriteXfer(EXS_LittleEndianExplicit)) {
             return fail(out, std::string("unsupported transfer syntax ") + xferInfo.getXferName() + " (" +
