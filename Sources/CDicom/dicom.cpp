@@ -130,6 +130,21 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
         return fail(out, "image too large: " + std::to_string(columns) + "x" + std::to_string(rows) + " pixels");
     }
     if (!dataset->tagExists(DCM_PixelData)) return fail(out, "no pixel data in the file");
+    // Native pixel data must hold the first frame: a few bytes that claim a 50-megapixel image would otherwise
+    // have DCMTK allocate (and pad) the whole frame.
+    if (!xferInfo.isEncapsulated()) {
+        Uint16 samples = 1, bitsAllocated = 0;
+        dataset->findAndGetUint16(DCM_SamplesPerPixel, samples);
+        dataset->findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
+        DcmElement *pixelElement = nullptr;
+        const unsigned long long frameBytes = static_cast<unsigned long long>(rows) * columns * std::max<Uint16>(1, samples) *
+                                              ((std::max<Uint16>(1, bitsAllocated) + 7) / 8);
+        if (dataset->findAndGetElement(DCM_PixelData, pixelElement).good() && pixelElement != nullptr &&
+            pixelElement->getLength() != DCM_UndefinedLength && pixelElement->getLength() < frameBytes) {
+            return fail(out, "damaged file: the pixel data (" + std::to_string(pixelElement->getLength()) +
+                                 " bytes) is shorter than one " + std::to_string(columns) + "x" + std::to_string(rows) + " frame");
+        }
+    }
 
     // Decompress the pixel data first, so an unsupported transfer syntax is named.
     if (xferInfo.isEncapsulated()) {

@@ -94,6 +94,13 @@ final class DicomTests: XCTestCase {
                 XCTAssertFalse(e.reason.contains("\n"))
             }
         }
+        // A header that claims a 4000×4000 native frame over 3 KB of pixel data: refused before DCMTK allocates it.
+        do {
+            _ = try ImageDecoder.decode(path: regressions.appendingPathComponent("claims-4000x4000-in-3k.dcm").path)
+            XCTFail("a frame larger than its pixel data decoded")
+        } catch let e as ImageError {
+            XCTAssertTrue(e.reason.contains("shorter than one 4000x4000 frame"), e.reason)
+        }
         let whole = try Data(contentsOf: URL(fileURLWithPath: path("explicit_le.dcm")))
         for cut in [140, 400, whole.count - 100] {
             do {
