@@ -13,6 +13,7 @@ final class ImagePanel {
     private var cached: (RGBImage, String?)?
     private var cachedSixel: [UInt8]?
     private var emittedKey: String?
+    private let precomposer = ViewPrecomposer()
     /// The sixel to write after the next refresh: bytes and the 0-based cell position.
     private(set) var pendingSixel: (bytes: [UInt8], row: Int, col: Int)?
     /// Size in pixels of the last image drawn (for the tests' and diagnostics' benefit).
@@ -85,13 +86,33 @@ final class ImagePanel {
             let h = (area.height * cellSize.height) / 6 * 6
             (maxW, maxH) = (area.width * cellSize.width, h)
         }
-        let key = "\(index)|\(view.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(prediction?.gradcam != nil)|\(prediction?.attention != nil)"
+        func renderKey(_ v: ImageView) -> String {
+            "\(index)|\(v.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(prediction?.gradcam != nil)|\(prediction?.attention != nil)"
+        }
+        let key = renderKey(view)
+
         if key != cacheKey {
-            cached = ImageRenderer.render(image: image, prediction: prediction, view: view, colormap: p.colormap,
-                                          maxWidth: maxW, maxHeight: maxH, background: p.background,
-                                          pixelAspect: pixelAspect, boxes: ctx.session.cases[index].boxes)
-            cachedSixel = nil
+            if let ready = precomposer.take(key) {
+                cached = (ready.pixels, ready.note)
+                cachedSixel = ready.sixel
+            } else {
+                cached = ImageRenderer.render(image: image, prediction: prediction, view: view, colormap: p.colormap,
+                                              maxWidth: maxW, maxHeight: maxH, background: p.background,
+                                              pixelAspect: pixelAspect, boxes: boxes)
+                cachedSixel = nil
+            }
             cacheKey = key
+        }
+        // The view `g` shows next, composed in the background while this one is looked at.
+        if prediction?.gradcam != nil {
+            var upcoming = view
+            upcoming.cycleMode(allowSideBySide: area.width >= 60)
+            let next = upcoming, colormap = p.colormap, background = p.background
+            precomposer.compose(key: renderKey(next), sixel: graphics == .sixel) {
+                ImageRenderer.render(image: image, prediction: prediction, view: next, colormap: colormap,
+                                     maxWidth: maxW, maxHeight: maxH, background: background,
+                                     pixelAspect: pixelAspect, boxes: boxes)
+            }
         }
         guard let (pixels, note) = cached else { return }
         lastPixelSize = (pixels.width, pixels.height)
