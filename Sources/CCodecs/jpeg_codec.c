@@ -167,8 +167,4 @@ int ccodecs_decode_jpeg(const unsigned char *data, size_t size, long long max_pi
     return run_decoder(data, size, max_pixels, 0, out);
 }
 
-int ccodecs_probe_jpeg(const unsigned char *data, size_t size, ccodecs_image *out) {
-    return run_decoder(data, size, 0, 1, out);
-}
-
 void ccodecs_free(void *pointer) { free(pointer); }

@@ -127,10 +127,6 @@ int ccodecs_decode_png(const unsigned char *data, size_t size, long long max_pix
     return run_decoder(data, size, max_pixels, 0, out);
 }
 
-int ccodecs_probe_png(const unsigned char *data, size_t size, ccodecs_image *out) {
-    return run_decoder(data, size, 0, 1, out);
-}
-
 struct memory_writer {
     unsigned char *data;
     size_t size;

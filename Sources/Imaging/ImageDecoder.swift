@@ -54,22 +54,6 @@ public enum ImageDecoder {
         return RGBImage(width: width, height: height, pixels: bytes)
     }
 
-    /// Size and kind (e.g. "PNG palette 4-bit") from the header alone, without decoding pixels.
-    public static func probe(path: String) throws -> (width: Int, height: Int, kind: String) {
-        let data = try readFile(path)
-        let format = try detectFormat(data, name: path)
-        var result = ccodecs_image()
-        let status: Int32 = data.withUnsafeBytes { raw in
-            let base = raw.bindMemory(to: UInt8.self).baseAddress
-            switch format {
-            case .jpeg: return ccodecs_probe_jpeg(base, raw.count, &result)
-            case .png: return ccodecs_probe_png(base, raw.count, &result)
-            }
-        }
-        guard status == 0 else { throw ImageError(path: path, reason: message(from: &result.error)) }
-        return (Int(result.width), Int(result.height), message(from: &result.kind))
-    }
-
     /// The format named by the first bytes; throws for anything else, naming what it looks like when known.
     public static func detectFormat(_ data: Data, name: String) throws -> Format {
         let head = [UInt8](data.prefix(12))

@@ -1,8 +1,7 @@
 import Foundation
 
-/// The audit's headline for one split, as the review TUI shows it. The label findings are instant
-/// (`init(dataset:split:)`); leakage needs the images decoded, so it is nil until taken from a full audit
-/// (`init(report:split:)`) or from `DatasetAudit.leakage(dataset:split:)`.
+/// The audit's findings for one split, as the review TUI's header shows them. The label findings are instant;
+/// leakage needs every image decoded (`fracview audit`), so it is nil here unless set.
 public struct AuditSummary: Sendable, Equatable {
     public let split: String
     public let images: Int
@@ -25,24 +24,6 @@ public struct AuditSummary: Sendable, Equatable {
         multiClass = cases.filter { $0.classesInLabelFile.count > 1 }.count
         self.labelProblems = labelProblems
         leaked = nil
-    }
-
-    public init(report: AuditReport, split: String) {
-        let s = report.splits[split]
-        self.split = split
-        images = s?.images ?? 0
-        unlabelled = s?.unlabelled.count ?? 0
-        multiClass = s?.multiClassLabels.count ?? 0
-        labelProblems = s?.problems.count ?? 0
-        leaked = s.map { $0.leaked.count }
-    }
-
-    /// e.g. "test: 64 images · 0 unlabelled · 0 multi-class · 48 leaked from train/valid"
-    public var headline: String {
-        var parts = ["\(split): \(images) images", "\(unlabelled) unlabelled", "\(multiClass) multi-class"]
-        if labelProblems > 0 { parts.append("\(labelProblems) label problems") }
-        if let leaked { parts.append(split == "train" ? "(train is the reference)" : "\(leaked) near-duplicates of other splits") }
-        return parts.joined(separator: " · ")
     }
 
     /// Only what needs attention, e.g. "3 unlabelled · 2 multi-class"; nil when the split is clean.

@@ -8,14 +8,6 @@ public enum DatasetAudit {
         return (report(dataset: dataset, survey: survey, progress: progress), survey)
     }
 
-    /// Leakage of one split only (decodes that split and the splits it is compared with), for the TUI's headline.
-    public static func leakage(dataset: YOLODataset, split: String, progress: ProgressHandler? = nil) -> [LeakedImage] {
-        let reference = referenceSplits(for: split, in: dataset.splits)
-        let cases = dataset.allCases.filter { $0.split == split || reference.contains($0.split) }
-        let survey = ImageSurvey(cases: cases, progress: progress)
-        return leaks(split: split, dataset: dataset, survey: survey, progress: progress)
-    }
-
     /// The splits a split's images are compared with: valid against train, test against train and valid.
     static func referenceSplits(for split: String, in splits: [String]) -> [String] {
         guard split != "train" else { return [] }

@@ -106,15 +106,6 @@ final class DecodeTests: XCTestCase {
         XCTAssertEqual(try ImageDecoder.detectFormat(jpeg, name: "x.png"), .jpeg)
     }
 
-    func testProbeReadsHeaderOnly() throws {
-        let info = try ImageDecoder.probe(path: Fixtures.url("decode/palette4.png").path)
-        XCTAssertEqual(info.width, 23)
-        XCTAssertEqual(info.height, 17)
-        XCTAssertEqual(info.kind, "PNG palette 4-bit")
-        let jpeg = try ImageDecoder.probe(path: Fixtures.url("decode/gray_q90.jpg").path)
-        XCTAssertEqual(jpeg.kind, "JPEG gray")
-    }
-
     /// A header claiming more than the pixel limit is refused before decoding.
     func testPixelLimitRefusedBeforeDecoding() throws {
         var data = try [UInt8](Data(contentsOf: Fixtures.url("decode/rgb8.png")))

@@ -23,10 +23,6 @@ int ccodecs_decode_jpeg(const unsigned char *data, size_t size, long long max_pi
 /// Decodes a PNG of any colour type and bit depth to RGB (alpha dropped, 16-bit reduced to the high byte).
 int ccodecs_decode_png(const unsigned char *data, size_t size, long long max_pixels, ccodecs_image *out);
 
-/// Reads only the header: fills width/height/kind. Returns 0 on success, -1 on failure (error set).
-int ccodecs_probe_jpeg(const unsigned char *data, size_t size, ccodecs_image *out);
-int ccodecs_probe_png(const unsigned char *data, size_t size, ccodecs_image *out);
-
 /// Encodes 8-bit RGB (width*height*3 bytes) as PNG into a malloc'ed buffer (*out, *out_size).
 /// Returns 0 on success, -1 on failure with a message in `error` (error_size bytes).
 int ccodecs_encode_png(const unsigned char *rgb, int width, int height, int compression_level,
