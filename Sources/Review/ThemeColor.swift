@@ -27,26 +27,6 @@ public struct ThemeColor: Sendable, Equatable, Hashable, CustomStringConvertible
 
     public var description: String { hex }
 
-    /// The nearest colour of xterm's 256-colour palette (6×6×6 cube or grey ramp), for terminals without truecolor.
-    public var xterm256: Int {
-        let levels: [Int] = [0, 95, 135, 175, 215, 255]
-        func cubeIndex(_ v: UInt8) -> Int {
-            var best = 0
-            for i in levels.indices where abs(levels[i] - Int(v)) < abs(levels[best] - Int(v)) { best = i }
-            return best
-        }
-        let (ri, gi, bi) = (cubeIndex(r), cubeIndex(g), cubeIndex(b))
-        let cube = (levels[ri], levels[gi], levels[bi])
-        let grey = min(23, max(0, (Int(r) + Int(g) + Int(b)) / 3 - 3) / 10)
-        let greyLevel = 8 + grey * 10
-        func distance(_ c: (Int, Int, Int)) -> Int {
-            let dr = c.0 - Int(r), dg = c.1 - Int(g), db = c.2 - Int(b)
-            return dr * dr + dg * dg + db * db
-        }
-        return distance((greyLevel, greyLevel, greyLevel)) < distance(cube)
-            ? 232 + grey : 16 + 36 * ri + 6 * gi + bi
-    }
-
     /// Relative luminance (WCAG 2), to check contrast.
     public var luminance: Double {
         func channel(_ v: UInt8) -> Double {

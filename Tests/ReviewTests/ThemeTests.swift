@@ -56,10 +56,6 @@ final class ThemeTests: XCTestCase {
         XCTAssertEqual(ThemeColor(hex: "#0A1b2C"), ThemeColor(r: 10, g: 27, b: 44))
         XCTAssertEqual(ThemeColor(hex: "#0a1b2c")?.hex, "#0a1b2c")
         for bad in ["0a1b2c", "#0a1b2", "#0a1b2c0", "#0g1b2c", "", "#"] { XCTAssertNil(ThemeColor(hex: bad), bad) }
-        XCTAssertEqual(ThemeColor(r: 0, g: 0, b: 0).xterm256, 16)
-        XCTAssertEqual(ThemeColor(r: 255, g: 255, b: 255).xterm256, 231)
-        XCTAssertEqual(ThemeColor(r: 255, g: 0, b: 0).xterm256, 196)
-        XCTAssertEqual(ThemeColor(r: 128, g: 128, b: 128).xterm256, 244)
     }
 
     func testMalformedFilesNameFileAndKey() throws {

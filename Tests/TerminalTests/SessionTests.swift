@@ -136,6 +136,17 @@ final class SessionTests: XCTestCase {
         XCTAssertNil(clean.auditHeadline, "no label problems by default")
     }
 
+    /// The one xterm-256 mapping (Curses'), for terminals without truecolor.
+    func testXterm256Mapping() {
+        XCTAssertEqual(Curses.xterm256(RGB(0, 0, 0)), 16)
+        XCTAssertEqual(Curses.xterm256(RGB(255, 255, 255)), 231)
+        XCTAssertEqual(Curses.xterm256(RGB(255, 0, 0)), 196)
+        XCTAssertEqual(Curses.xterm256(RGB(128, 128, 128)), 244)
+        // A dark red tint stays red (per-channel rounding made it purple).
+        let dim = Curses.xterm256(RGB(90, 20, 20))
+        XCTAssertTrue([52, 88].contains(dim), "\(dim)")
+    }
+
     func testHelpKeyColumnFitsTheWidestKey() {
         let help = HelpOverlay(keys: .standard)
         let widest = help.sections.flatMap { $0.1 }.map { $0.0.count }.max()
