@@ -55,7 +55,10 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Imaging"], path: "Tests/EngineTests"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], path: "Tests/ImagingTests"),
         .testTarget(name: "ReviewTests", dependencies: ["Review", "Model", "Imaging", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReviewTests"),
-        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Review", "Model", "Imaging", "CSixel"], path: "Tests/TerminalTests"),
+        // The pty helpers only the TUI tests use.
+        .target(name: "CPseudoTerminal", path: "Tests/CPseudoTerminal"),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Review", "Model", "Imaging", "CSixel", "CPseudoTerminal"],
+                    path: "Tests/TerminalTests"),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses"], path: "Tests/FuzzTests"),
     ]
 )

@@ -1,3 +1,4 @@
+import CPseudoTerminal
 import CTerminal
 import Foundation
 import XCTest
