@@ -22,7 +22,7 @@ public struct ImageSurvey: Sendable {
             var hash: String?, thumb: Thumbnail?, failure: String?
             if let data = FileManager.default.contents(atPath: path) {
                 hash = ContentHash.sha256Hex(data)
-                do { thumb = Thumbnail(try ImageDecoder.decode(data: data, name: cases[i].relativePath)) } catch {
+                do { thumb = Thumbnail(try ImageDecoder.decode(data: data, name: cases[i].relativePath, file: path)) } catch {
                     let text = "\(error)"
                     failure = text.split(separator: "\n").first.map(String.init) ?? "cannot decode"
                 }

@@ -85,7 +85,7 @@ public final class InferenceRunner: @unchecked Sendable {
 
     /// The real pipeline: Imaging's decoder (once), then torchvision-style resize and normalisation, and the thumbnail.
     public static let imagingLoader: InputLoader = { path, data, spec in
-        let image = try ImageDecoder.decode(data: data, name: path)
+        let image = try ImageDecoder.decode(data: data, name: path, file: path)
         return PreparedInput(tensor: ModelInput.tensor(from: image, width: spec.width, height: spec.height,
                                                        mean: spec.mean, std: spec.std),
                              thumbnail: Thumbnail(image))

@@ -308,11 +308,14 @@ public final class ReviewStore: @unchecked Sendable {
         }
     }
 
+    /// Every column of a decision, and the note's bytes (TEXT read through a C string stops at a NUL).
+    private static let selectDecisions = "SELECT *, CAST(note AS BLOB) AS note_bytes FROM decision"
+
     /// The reviewer's current decisions in a split, by relative path. A row that cannot be read is left out
     /// (see `readDecisions` for the reasons); one with damaged probabilities comes without them.
     public func decisions(reviewer: String, split: String) throws -> [String: ReviewDecision] {
         let rows = try read { db in
-            try Row.fetchAll(db, sql: "SELECT *, CAST(note AS BLOB) AS note_bytes FROM decision WHERE reviewer = ? AND split = ?",
+            try Row.fetchAll(db, sql: Self.selectDecisions + " WHERE reviewer = ? AND split = ?",
                              arguments: [reviewer, split])
         }
         var result: [String: ReviewDecision] = [:]
@@ -330,11 +333,10 @@ public final class ReviewStore: @unchecked Sendable {
     public func readDecisions(reviewer: String?) throws -> (decisions: [ReviewDecision], problems: [String]) {
         let rows = try read { db in
             if let reviewer {
-                return try Row.fetchAll(db, sql: """
-                    SELECT *, CAST(note AS BLOB) AS note_bytes FROM decision WHERE reviewer = ? ORDER BY reviewed_at, rowid
-                    """, arguments: [reviewer])
+                return try Row.fetchAll(db, sql: Self.selectDecisions + " WHERE reviewer = ? ORDER BY reviewed_at, rowid",
+                                        arguments: [reviewer])
             }
-            return try Row.fetchAll(db, sql: "SELECT *, CAST(note AS BLOB) AS note_bytes FROM decision ORDER BY reviewed_at, rowid")
+            return try Row.fetchAll(db, sql: Self.selectDecisions + " ORDER BY reviewed_at, rowid")
         }
         var decisions: [ReviewDecision] = [], problems: [String] = []
         for row in rows {
@@ -589,7 +591,7 @@ public final class ReviewStore: @unchecked Sendable {
 
     private static func fetchDecision(_ db: Database, reviewer: String, split: String,
                                       relativePath: String) throws -> ReviewDecision? {
-        try Row.fetchOne(db, sql: "SELECT *, CAST(note AS BLOB) AS note_bytes FROM decision WHERE reviewer = ? AND split = ? AND relative_path = ?",
+        try Row.fetchOne(db, sql: Self.selectDecisions + " WHERE reviewer = ? AND split = ? AND relative_path = ?",
                          arguments: [reviewer, split, relativePath]).map(decision(from:))
     }
 

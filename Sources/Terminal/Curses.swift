@@ -192,10 +192,11 @@ public final class Curses {
         let attrs = attributes(style)
         let scalars = Array(text.unicodeScalars)
         let widths = scalars.map { s -> Int in let w = Int(cterminal_wcwidth(s.value)); return w <= 0 ? 1 : w }
-        // Text cut short is always marked with "…" (trailing spaces are padding, not text).
+        // Text cut short is always marked with "…" (trailing spaces are padding, not text). No scalar is wider
+        // than its UTF-8 bytes, so text of at most `limit` bytes always fits.
         var room = limit
         var cut = false
-        if widths.reduce(0, +) > limit {
+        if text.utf8.count > limit && widths.reduce(0, +) > limit {
             var used = 0, fits = 0
             while fits < scalars.count && used + widths[fits] <= limit { used += widths[fits]; fits += 1 }
             if scalars[fits...].contains(where: { $0 != " " }) { cut = true; room = limit - 1 }

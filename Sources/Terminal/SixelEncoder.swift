@@ -33,9 +33,6 @@ public enum SixelEncoder {
         }
         guard sixel_output_new(&output, writeCallback, context.toOpaque(), nil) == SIXEL_OK, let output else { return nil }
         defer { sixel_output_unref(output) }
-        var dither: OpaquePointer?
-        guard sixel_dither_new(&dither, colors, nil) == SIXEL_OK, let dither else { return nil }
-        defer { sixel_dither_unref(dither) }
         let grey = image.isGrey && colors == 256
         let ok: Bool
         if grey {
@@ -59,6 +56,9 @@ public enum SixelEncoder {
                 sixel_encode(buf.baseAddress, Int32(image.width), Int32(image.height), 1, greys, output) == SIXEL_OK
             }
         } else {
+            var dither: OpaquePointer?
+            guard sixel_dither_new(&dither, colors, nil) == SIXEL_OK, let dither else { return nil }
+            defer { sixel_dither_unref(dither) }
             var pixels = image.pixels
             ok = pixels.withUnsafeMutableBufferPointer { buf in
                 // High quality (median cut over the whole image), 256 registers; "full" quality was 8× slower for
