@@ -25,6 +25,9 @@ let package = Package(
                        providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CSixel", path: "Sources/CSixel", pkgConfig: "libsixel",
                        providers: [.apt(["libsixel-dev"])]),
+        // PostgreSQL's C client: the shared review store for a team (it reads PG* variables and ~/.pgpass itself).
+        .systemLibrary(name: "CPQ", path: "Sources/CPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
         .target(name: "CCodecs", dependencies: ["CJPEG", "CPNG"], path: "Sources/CCodecs"),
         .target(name: "CTerminal", path: "Sources/CTerminal"),
         // DICOM through DCMTK (Debian libdcmtk-dev): a small C++ shim with a C interface. DCMTK's pkg-config file
@@ -39,7 +42,7 @@ let package = Package(
         .target(name: "Model", dependencies: ["Engine"], path: "Sources/Model"),
         .target(name: "Imaging", dependencies: ["CCodecs", "CDicom"], path: "Sources/Imaging"),
         .target(name: "Review",
-                dependencies: ["Model", "Imaging", "Yams", .product(name: "GRDB", package: "GRDB.swift")],
+                dependencies: ["Model", "Imaging", "Yams", "CPQ", .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Sources/Review"),
         .target(name: "Terminal", dependencies: ["Review", "Imaging", "Model", "CNcursesw", "CSixel", "CTerminal", "Yams"],
                 path: "Sources/Terminal"),

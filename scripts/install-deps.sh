@@ -9,8 +9,9 @@ sudo_cmd=""
 [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null && sudo_cmd="sudo"
 
 # libdcmtk-dev: DICOM (the CDicom shim links DCMTK).
-pkgs=(pkg-config libopenblas-dev libjpeg-dev libpng-dev libncurses-dev libsixel-dev libsqlite3-dev libdcmtk-dev)
-[ $want_tests -eq 1 ] && pkgs+=(python3 python3-pip)
+pkgs=(pkg-config libopenblas-dev libjpeg-dev libpng-dev libncurses-dev libsixel-dev libsqlite3-dev libdcmtk-dev libpq-dev)
+# postgresql: the server the shared-store tests run against (scripts/postgres.sh starts a private one on loopback).
+[ $want_tests -eq 1 ] && pkgs+=(python3 python3-pip postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,7 +30,7 @@ if [ $want_tests -eq 1 ]; then
       echo "warning: could not install training/requirements.txt; the training tests will be skipped" >&2
     fi
   fi
-  if ! python3 -c "import cleanlab, sklearn" 2>/dev/null; then
+  if ! python3 -c "import cleanlab, sklearn, statsmodels" 2>/dev/null; then
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r training/requirements-test.txt \
       || echo "warning: could not install training/requirements-test.txt; the cleanlab comparison will be skipped" >&2
   fi

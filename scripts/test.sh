@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --test
+# The shared-store tests run against a real PostgreSQL server on loopback; without one they skip (and fail under CI).
+if pg_env=$(bash scripts/postgres.sh start); then
+  eval "$pg_env"
+else
+  echo "warning: could not start PostgreSQL (scripts/postgres.sh): the PostgreSQL store tests will skip"
+fi
 # scripts/run.sh builds with the same flags: one build serves both README commands.
 flags=(-c release -Xswiftc -enable-testing)
 swift_log=$(mktemp)

@@ -2,42 +2,6 @@ import Foundation
 import GRDB
 import Model
 
-/// What the reviewer decided about a case.
-public enum ReviewStatus: String, Sendable, CaseIterable {
-    /// The reviewer agrees with the dataset label.
-    case accepted
-    /// The label looks wrong; needs relabelling by someone.
-    case flagged
-    /// The reviewer set a corrected label (`reviewerLabel`).
-    case relabelled
-}
-
-/// One decision, committed the moment it is made. Rows are keyed by (reviewer, split, relativePath).
-public struct ReviewDecision: Sendable, Equatable {
-    public var relativePath: String
-    public var split: String
-    public var reviewer: String
-    public var status: ReviewStatus
-    /// Dataset ground truth at decision time (nil = unlabelled).
-    public var truth: Int?
-    /// The model's prediction and probabilities at decision time, so an export needs nothing but the database.
-    public var predicted: Int?
-    public var probabilities: [Float]
-    /// The reviewer's corrected label (relabelled), or nil.
-    public var reviewerLabel: Int?
-    public var note: String
-    /// Stored with millisecond precision (ISO 8601 text, UTC).
-    public var reviewedAt: Date
-    public var weightsID: String
-    public init(relativePath: String, split: String, reviewer: String, status: ReviewStatus, truth: Int?,
-                predicted: Int?, probabilities: [Float], reviewerLabel: Int?, note: String,
-                reviewedAt: Date, weightsID: String) {
-        self.relativePath = relativePath; self.split = split; self.reviewer = reviewer; self.status = status
-        self.truth = truth; self.predicted = predicted; self.probabilities = probabilities
-        self.reviewerLabel = reviewerLabel; self.note = note; self.reviewedAt = reviewedAt; self.weightsID = weightsID
-    }
-}
-
 /// A model output cached per (image content hash, weights id), so reopening a split is instant.
 public struct CachedPrediction: Sendable, Equatable {
     public var imageHash: String
@@ -56,7 +20,9 @@ public struct CachedPrediction: Sendable, Equatable {
 /// Why the review database can't be used; `description` is one line for the user.
 public struct ReviewStoreError: Error, CustomStringConvertible, LocalizedError, Sendable, Equatable {
     public let message: String
-    public init(_ message: String) { self.message = message }
+    /// The store's server could not be reached: nothing was written (or, for a lost commit, see the message).
+    public let connectionLost: Bool
+    public init(_ message: String, connectionLost: Bool = false) { self.message = message; self.connectionLost = connectionLost }
     public var description: String { message }
     public var errorDescription: String? { message }
 }
@@ -132,7 +98,7 @@ public final class ReviewStore: @unchecked Sendable {
     }
 
     /// The schema version this fracview writes (`PRAGMA user_version`); a larger one is a newer fracview's.
-    static let schemaVersion = 2
+    static let schemaVersion = 3
 
     private static func openDatabase(path: String, readOnly: Bool) throws -> any DatabaseWriter {
         var config = Configuration()
@@ -193,8 +159,8 @@ public final class ReviewStore: @unchecked Sendable {
     private static let requiredColumns: [String: [String]] = [
         "session": ["id", "dataset_root", "classes"],
         "decision": ["reviewer", "split", "relative_path", "status", "truth", "predicted", "probabilities",
-                     "reviewer_label", "note", "reviewed_at", "weights_id"],
-        "history": ["id", "reviewer", "split", "relative_path", "before", "after"],
+                     "reviewer_label", "note", "reviewed_at", "weights_id", "role", "read_mode"],
+        "history": ["id", "reviewer", "split", "relative_path", "before", "after", "role", "op_id"],
         "prediction_cache": ["image_hash", "weights_id", "probabilities", "attention", "attention_width",
                              "attention_height", "gradcam", "gradcam_width", "gradcam_height"],
     ]
@@ -249,26 +215,26 @@ public final class ReviewStore: @unchecked Sendable {
     public func record(_ decision: ReviewDecision) throws {
         let after = try Self.jsonString(StoredDecision(decision))
         try write("record the decision for \(decision.relativePath)") { db in
-            let before = try Self.fetchDecision(db, reviewer: decision.reviewer, split: decision.split,
+            let before = try Self.fetchDecision(db, reviewer: decision.reviewer, role: decision.role, split: decision.split,
                                                 relativePath: decision.relativePath)
             try Self.upsert(db, decision)
             try db.execute(sql: """
-                INSERT INTO history (reviewer, split, relative_path, before, after, recorded_at)
-                VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [decision.reviewer, decision.split, decision.relativePath,
+                INSERT INTO history (reviewer, role, split, relative_path, before, after, recorded_at, op_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [decision.reviewer, decision.role.rawValue, decision.split, decision.relativePath,
                                  try before.map { try Self.jsonString(StoredDecision($0)) }, after,
-                                 ReviewTime.string(Date())])
+                                 ReviewTime.string(Date()), UUID().uuidString])
         }
     }
 
     /// Reverts the reviewer's most recent decision (restoring the case's previous decision, or none);
     /// returns the relative path of the case it affected, or nil if there was nothing to undo.
     @discardableResult
-    public func undoLast(reviewer: String) throws -> String? {
+    public func undoLast(reviewer: String, role: ReviewRole) throws -> String? {
         try write("undo the last decision") { db -> String? in
             guard let row = try Row.fetchOne(db, sql: """
-                SELECT id, split, relative_path, before FROM history WHERE reviewer = ? ORDER BY id DESC LIMIT 1
-                """, arguments: [reviewer]) else { return nil }
+                SELECT id, split, relative_path, before FROM history WHERE reviewer = ? AND role = ? ORDER BY id DESC LIMIT 1
+                """, arguments: [reviewer, role.rawValue]) else { return nil }
             guard let id: Int64 = row.value("id"), let split: String = row.value("split"),
                   let relativePath: String = row.value("relative_path") else {
                 throw ReviewStoreError("the last history row of \(reviewer) is damaged; nothing undone")
@@ -277,8 +243,8 @@ public final class ReviewStore: @unchecked Sendable {
                 let before = try JSONDecoder().decode(StoredDecision.self, from: Data(beforeJSON.utf8))
                 try Self.upsert(db, before.decision)
             } else {
-                try db.execute(sql: "DELETE FROM decision WHERE reviewer = ? AND split = ? AND relative_path = ?",
-                               arguments: [reviewer, split, relativePath])
+                try db.execute(sql: "DELETE FROM decision WHERE reviewer = ? AND role = ? AND split = ? AND relative_path = ?",
+                               arguments: [reviewer, role.rawValue, split, relativePath])
             }
             try db.execute(sql: "DELETE FROM history WHERE id = ?", arguments: [id])
             return relativePath
@@ -302,9 +268,10 @@ public final class ReviewStore: @unchecked Sendable {
     }
 
     /// How many decisions `undoLast` can still revert for a reviewer.
-    public func undoDepth(reviewer: String) throws -> Int {
+    public func undoDepth(reviewer: String, role: ReviewRole) throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM history WHERE reviewer = ?", arguments: [reviewer]) ?? 0
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM history WHERE reviewer = ? AND role = ?",
+                             arguments: [reviewer, role.rawValue]) ?? 0
         }
     }
 
@@ -313,10 +280,10 @@ public final class ReviewStore: @unchecked Sendable {
 
     /// The reviewer's current decisions in a split, by relative path. A row that cannot be read is left out
     /// (see `readDecisions` for the reasons); one with damaged probabilities comes without them.
-    public func decisions(reviewer: String, split: String) throws -> [String: ReviewDecision] {
+    public func decisions(reviewer: String, role: ReviewRole, split: String) throws -> [String: ReviewDecision] {
         let rows = try read { db in
-            try Row.fetchAll(db, sql: Self.selectDecisions + " WHERE reviewer = ? AND split = ?",
-                             arguments: [reviewer, split])
+            try Row.fetchAll(db, sql: Self.selectDecisions + " WHERE reviewer = ? AND role = ? AND split = ?",
+                             arguments: [reviewer, role.rawValue, split])
         }
         var result: [String: ReviewDecision] = [:]
         for row in rows {
@@ -325,8 +292,13 @@ public final class ReviewStore: @unchecked Sendable {
         return result
     }
 
-    /// Every current decision of a reviewer (all splits), or of all reviewers when nil, oldest first.
-    public func allDecisions(reviewer: String?) throws -> [ReviewDecision] { try readDecisions(reviewer: reviewer).decisions }
+    /// Every reader's and adjudicator's current decisions in a split, oldest first; unreadable rows are left out.
+    public func teamDecisions(split: String) throws -> [ReviewDecision] {
+        let rows = try read { db in
+            try Row.fetchAll(db, sql: Self.selectDecisions + " WHERE split = ? ORDER BY reviewed_at, rowid", arguments: [split])
+        }
+        return rows.compactMap { try? Self.decode($0).decision.get() }
+    }
 
     /// `allDecisions`, with one line per row that could not be read in full, naming the row: rows with an unknown
     /// status or time are left out; rows with damaged probabilities are kept without them.
@@ -476,6 +448,44 @@ public final class ReviewStore: @unchecked Sendable {
                   reviewer_class = json_extract((SELECT classes FROM session WHERE id = 1), '$[' || reviewer_label || ']');
                 """)
         }
+        migrator.registerMigration("v3") { db in
+            // Teams: a decision is made as a reader (open or blind) or as an adjudicator, and one person may be both,
+            // so the role joins the key. SQLite cannot change a primary key in place: the table is rebuilt.
+            try db.execute(sql: """
+                CREATE TABLE decision_v3 (
+                  reviewer TEXT NOT NULL,
+                  split TEXT NOT NULL,
+                  relative_path TEXT NOT NULL,
+                  status TEXT NOT NULL CHECK (status IN ('accepted', 'flagged', 'relabelled')),
+                  truth INTEGER,
+                  predicted INTEGER,
+                  probabilities TEXT NOT NULL,
+                  reviewer_label INTEGER,
+                  note TEXT NOT NULL,
+                  reviewed_at TEXT NOT NULL,
+                  weights_id TEXT NOT NULL,
+                  truth_class TEXT,
+                  predicted_class TEXT,
+                  reviewer_class TEXT,
+                  role TEXT NOT NULL DEFAULT 'reader' CHECK (role IN ('reader', 'adjudicator')),
+                  read_mode TEXT NOT NULL DEFAULT 'open' CHECK (read_mode IN ('open', 'blind', 'blind-model')),
+                  PRIMARY KEY (reviewer, role, split, relative_path)
+                );
+                INSERT INTO decision_v3 (reviewer, split, relative_path, status, truth, predicted, probabilities,
+                                         reviewer_label, note, reviewed_at, weights_id, truth_class, predicted_class,
+                                         reviewer_class)
+                  SELECT reviewer, split, relative_path, status, truth, predicted, probabilities, reviewer_label, note,
+                         reviewed_at, weights_id, truth_class, predicted_class, reviewer_class
+                  FROM decision ORDER BY rowid;
+                DROP TABLE decision;
+                ALTER TABLE decision_v3 RENAME TO decision;
+                CREATE INDEX decision_by_split ON decision (split);
+                ALTER TABLE history ADD COLUMN role TEXT NOT NULL DEFAULT 'reader';
+                ALTER TABLE history ADD COLUMN op_id TEXT;       -- the writer's id of the decision, to settle an unacknowledged commit
+                DROP INDEX history_by_reviewer;
+                CREATE INDEX history_by_reviewer ON history (reviewer, role, id);
+                """)
+        }
         return migrator
     }()
 
@@ -568,14 +578,14 @@ public final class ReviewStore: @unchecked Sendable {
         do { return try dbWriter.read(body) } catch { throw Self.describe(error, path: path, action: "read") }
     }
 
-    private static func jsonString<T: Encodable>(_ value: T) throws -> String {
+    static func jsonString<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
                                                                       nan: "nan")
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    private static func decodeProbabilities(_ json: String) throws -> [Float] {
+    static func decodeProbabilities(_ json: String) throws -> [Float] {
         // Fast path for the plain number arrays we write (JSONDecoder per row dominated reading a split).
         let body = json.utf8.dropFirst().dropLast()
         if json.utf8.first == UInt8(ascii: "["), json.utf8.last == UInt8(ascii: "]"), !body.contains(UInt8(ascii: "\"")) {
@@ -589,10 +599,10 @@ public final class ReviewStore: @unchecked Sendable {
         return try decoder.decode([Float].self, from: Data(json.utf8))
     }
 
-    private static func fetchDecision(_ db: Database, reviewer: String, split: String,
+    private static func fetchDecision(_ db: Database, reviewer: String, role: ReviewRole, split: String,
                                       relativePath: String) throws -> ReviewDecision? {
-        try Row.fetchOne(db, sql: Self.selectDecisions + " WHERE reviewer = ? AND split = ? AND relative_path = ?",
-                         arguments: [reviewer, split, relativePath]).map(decision(from:))
+        try Row.fetchOne(db, sql: Self.selectDecisions + " WHERE reviewer = ? AND role = ? AND split = ? AND relative_path = ?",
+                         arguments: [reviewer, role.rawValue, split, relativePath]).map(decision(from:))
     }
 
     private static func upsert(_ db: Database, _ d: ReviewDecision) throws {
@@ -600,19 +610,22 @@ public final class ReviewStore: @unchecked Sendable {
         // whatever class order a later model or dataset uses.
         try db.execute(sql: """
             INSERT INTO decision (reviewer, split, relative_path, status, truth, predicted, probabilities,
-                                  reviewer_label, note, reviewed_at, weights_id, truth_class, predicted_class, reviewer_class)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+                                  reviewer_label, note, reviewed_at, weights_id, role, read_mode,
+                                  truth_class, predicted_class, reviewer_class)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
                     json_extract((SELECT classes FROM session WHERE id = 1), '$[' || ? || ']'),
                     json_extract((SELECT classes FROM session WHERE id = 1), '$[' || ? || ']'),
                     json_extract((SELECT classes FROM session WHERE id = 1), '$[' || ? || ']'))
-            ON CONFLICT(reviewer, split, relative_path) DO UPDATE SET
+            ON CONFLICT(reviewer, role, split, relative_path) DO UPDATE SET
               status = excluded.status, truth = excluded.truth, predicted = excluded.predicted,
               probabilities = excluded.probabilities, reviewer_label = excluded.reviewer_label, note = excluded.note,
               reviewed_at = excluded.reviewed_at, weights_id = excluded.weights_id, truth_class = excluded.truth_class,
-              predicted_class = excluded.predicted_class, reviewer_class = excluded.reviewer_class
+              predicted_class = excluded.predicted_class, reviewer_class = excluded.reviewer_class,
+              read_mode = excluded.read_mode
             """, arguments: [d.reviewer, d.split, d.relativePath, d.status.rawValue, d.truth, d.predicted,
                              try jsonString(d.probabilities), d.reviewerLabel, d.note,
-                             ReviewTime.string(d.reviewedAt), d.weightsID, d.truth, d.predicted, d.reviewerLabel])
+                             ReviewTime.string(d.reviewedAt), d.weightsID, d.role.rawValue, d.readMode.rawValue,
+                             d.truth, d.predicted, d.reviewerLabel])
     }
 
     private static func decision(from row: Row) throws -> ReviewDecision {
@@ -634,6 +647,9 @@ public final class ReviewStore: @unchecked Sendable {
         }
         let statusText = value("status", as: String.self) ?? ""
         guard let status = ReviewStatus(rawValue: statusText) else { return fail("unknown status '\(statusText.prefix(40))'") }
+        let roleText = value("role", as: String.self) ?? ReviewRole.reader.rawValue
+        guard let role = ReviewRole(rawValue: roleText) else { return fail("unknown role '\(roleText.prefix(40))'") }
+        let readMode = ReadMode(rawValue: value("read_mode", as: String.self) ?? "") ?? .open
         let reviewedAtText = value("reviewed_at", as: String.self) ?? ""
         guard let reviewedAt = ReviewTime.date(reviewedAtText) else { return fail("bad reviewed_at '\(reviewedAtText.prefix(40))'") }
         var problem: String?
@@ -649,7 +665,7 @@ public final class ReviewStore: @unchecked Sendable {
         let decision = ReviewDecision(relativePath: path, split: split, reviewer: reviewer, status: status,
                                       truth: value("truth"), predicted: value("predicted"), probabilities: probabilities,
                                       reviewerLabel: value("reviewer_label"), note: note, reviewedAt: reviewedAt,
-                                      weightsID: value("weights_id") ?? "")
+                                      weightsID: value("weights_id") ?? "", role: role, readMode: readMode)
         return (.success(decision), problem)
     }
 }
@@ -664,53 +680,26 @@ private extension Row {
 }
 
 /// A decision as JSON in the undo history.
-private struct StoredDecision: Codable {
+struct StoredDecision: Codable {
     var relativePath: String, split: String, reviewer: String, status: String
     var truth: Int?, predicted: Int?, probabilities: [Float], reviewerLabel: Int?, note: String
     var reviewedAt: String, weightsID: String
+    // v3; absent in history rows written before (reader, open).
+    var role: ReviewRole?, readMode: ReadMode?
 
     init(_ d: ReviewDecision) {
         relativePath = d.relativePath; split = d.split; reviewer = d.reviewer; status = d.status.rawValue
         truth = d.truth; predicted = d.predicted; probabilities = d.probabilities; reviewerLabel = d.reviewerLabel
         note = d.note; reviewedAt = ReviewTime.string(d.reviewedAt); weightsID = d.weightsID
+        role = d.role; readMode = d.readMode
     }
 
     var decision: ReviewDecision {
         ReviewDecision(relativePath: relativePath, split: split, reviewer: reviewer,
                        status: ReviewStatus(rawValue: status) ?? .flagged, truth: truth, predicted: predicted,
                        probabilities: probabilities, reviewerLabel: reviewerLabel, note: note,
-                       reviewedAt: ReviewTime.date(reviewedAt) ?? Date(timeIntervalSince1970: 0), weightsID: weightsID)
-    }
-}
-
-/// ISO 8601 UTC timestamps: milliseconds in the database, whole seconds in the CSV. Formatted by hand so that
-/// a date rounded to the millisecond survives a round trip bit for bit.
-enum ReviewTime {
-    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
-
-    static func string(_ date: Date, fractional: Bool = true) -> String {
-        let ms = milliseconds(date)
-        var seconds = time_t(ms >= 0 ? ms / 1000 : (ms - 999) / 1000)
-        let millis = Int(ms - Int64(seconds) * 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let base = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                          Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-        return fractional ? base + String(format: ".%03dZ", millis) : base + "Z"
-    }
-
-    static func date(_ text: String) -> Date? {
-        let fields = text.split(whereSeparator: { "-T:.Z".contains($0) }).map { Int($0) }
-        guard text.hasSuffix("Z"), fields.count == 6 || fields.count == 7, fields.allSatisfy({ $0 != nil }) else {
-            return nil
-        }
-        let f = fields.map { $0! }
-        var parts = tm()
-        parts.tm_year = Int32(f[0] - 1900); parts.tm_mon = Int32(f[1] - 1); parts.tm_mday = Int32(f[2])
-        parts.tm_hour = Int32(f[3]); parts.tm_min = Int32(f[4]); parts.tm_sec = Int32(f[5])
-        let seconds = Int64(timegm(&parts))
-        let millis = f.count == 7 ? Int64(f[6]) : 0
-        return Date(timeIntervalSince1970: Double(seconds * 1000 + millis) / 1000)
+                       reviewedAt: ReviewTime.date(reviewedAt) ?? Date(timeIntervalSince1970: 0), weightsID: weightsID,
+                       role: role ?? .reader, readMode: readMode ?? .open)
     }
 }
 

@@ -43,17 +43,6 @@ public protocol PredictionSource: AnyObject {
     func stop()
 }
 
-/// The screen's view of the review database.
-public protocol DecisionStore: AnyObject {
-    func record(_ decision: ReviewDecision) throws
-    @discardableResult func undoLast(reviewer: String) throws -> String?
-    func decisions(reviewer: String, split: String) throws -> [String: ReviewDecision]
-    /// Changes whenever any process records or undoes a decision in the store (cheap to poll).
-    func changeToken() throws -> String
-}
-
-extension ReviewStore: DecisionStore {}
-
 /// Writes the reviewed-cases CSV (ReviewCSV in the app; a fake in tests).
 public protocol DecisionExporter {
     /// `split`: only that split's decisions; nil for every split.

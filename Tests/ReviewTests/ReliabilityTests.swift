@@ -115,7 +115,7 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertTrue(openError(path, readOnly: true).contains("newer fracview"))
         try execute(path, "PRAGMA user_version = 2")
         XCTAssertEqual(openError(path), "")
-        try execute(path, "INSERT INTO grdb_migrations (identifier) VALUES ('v3')")
+        try execute(path, "INSERT INTO grdb_migrations (identifier) VALUES ('v9')")
         XCTAssertTrue(openError(path).contains("unknown migrations"), openError(path))
         let rows = try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM decision") }
         XCTAssertEqual(rows, 3, "nothing was written to the newer database")

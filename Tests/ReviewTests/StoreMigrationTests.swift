@@ -31,7 +31,10 @@ final class StoreMigrationTests: XCTestCase {
         XCTAssertEqual(names?["predicted_class"] as String?, "Oblique Displaced")
         XCTAssertEqual(names?["reviewer_class"] as String?, "Transverse")
         let migrations = try queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY 1") }
-        XCTAssertEqual(migrations, ["v1", "v2"])
+        XCTAssertEqual(migrations, ["v1", "v2", "v3"])
+        // v3: the old rows are reads (role reader, open).
+        XCTAssertEqual(a.role, .reader)
+        XCTAssertEqual(a.readMode, .open)
 
         // A new decision stores its names too.
         var d = a

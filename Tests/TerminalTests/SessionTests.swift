@@ -4,18 +4,51 @@ import Review
 @testable import Terminal
 import XCTest
 
-/// In-memory store with the real store's undo semantics (restores the previous decision of the case).
+/// In-memory store with the real store's undo semantics (restores the previous decision of the case), keyed like
+/// the real ones by (reviewer, role, split, case). `rows` is the test reviewer's view (the last recorded per case).
 final class MemoryStore: DecisionStore {
-    var rows: [String: ReviewDecision] = [:]
-    var history: [(String, ReviewDecision?)] = []
-    func record(_ d: ReviewDecision) throws { history.append((d.relativePath, rows[d.relativePath])); rows[d.relativePath] = d }
-    func undoLast(reviewer: String) throws -> String? {
-        guard let (path, previous) = history.popLast() else { return nil }
-        rows[path] = previous
-        return path
+    private struct Key: Hashable { let reviewer: String, role: ReviewRole, split: String, path: String }
+    private var table: [Key: ReviewDecision] = [:]
+    private var history: [(Key, ReviewDecision?)] = []
+    /// Set to refuse writes as a store whose server went away.
+    var lost: String?
+    var location: String { "memory" }
+    var rows: [String: ReviewDecision] {
+        var r: [String: ReviewDecision] = [:]
+        for (_, d) in table.sorted(by: { $0.value.reviewedAt < $1.value.reviewedAt }) { r[d.relativePath] = d }
+        return r
     }
-    func decisions(reviewer: String, split: String) throws -> [String: ReviewDecision] { rows }
-    func changeToken() throws -> String { "\(history.count):\(rows.count)" }
+    func setSessionInfo(datasetRoot: String, classes: [String]) throws {}
+    func classes() throws -> [String] { [] }
+    func datasetRoot() throws -> String? { nil }
+    func record(_ d: ReviewDecision) throws {
+        if let lost { throw ReviewStoreError(lost, connectionLost: true) }
+        let key = Key(reviewer: d.reviewer, role: d.role, split: d.split, path: d.relativePath)
+        history.append((key, table[key])); table[key] = d
+    }
+    func undoLast(reviewer: String, role: ReviewRole) throws -> String? {
+        guard let i = history.lastIndex(where: { $0.0.reviewer == reviewer && $0.0.role == role }) else { return nil }
+        let (key, previous) = history.remove(at: i)
+        table[key] = previous
+        return key.path
+    }
+    func undoDepth(reviewer: String, role: ReviewRole) throws -> Int {
+        history.filter { $0.0.reviewer == reviewer && $0.0.role == role }.count
+    }
+    func decisions(reviewer: String, role: ReviewRole, split: String) throws -> [String: ReviewDecision] {
+        var r: [String: ReviewDecision] = [:]
+        for (k, d) in table where k.reviewer == reviewer && k.role == role && k.split == split { r[k.path] = d }
+        return r
+    }
+    func teamDecisions(split: String) throws -> [ReviewDecision] {
+        table.values.filter { $0.split == split }.sorted { $0.reviewedAt < $1.reviewedAt }
+    }
+    func readDecisions(reviewer: String?) throws -> (decisions: [ReviewDecision], problems: [String]) {
+        (table.values.filter { reviewer == nil || $0.reviewer == reviewer }.sorted { $0.reviewedAt < $1.reviewedAt }, [])
+    }
+    func reviewers() throws -> [String] { Array(Set(table.keys.map(\.reviewer))).sorted() }
+    func changeToken() throws -> String { "\(history.count):\(table.count)" }
+    func pollConnection() -> (state: StoreConnection, notices: [String]) { (lost.map { .lost($0) } ?? .connected, []) }
 }
 
 final class FakePredictions: PredictionSource {

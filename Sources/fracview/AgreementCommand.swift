@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import Review
+
+/// `fracview agreement`: how far the readers of a review database agree, with each other and with the labels.
+struct AgreementCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agreement",
+        abstract: "Inter-reader agreement: Cohen's and Fleiss' κ, percent and per-class agreement, with bootstrap CIs.",
+        discussion: """
+            Counts reader decisions only (adjudications are the settled answers). A flag names no class and is left \
+            out of κ. Cohen's κ for every pair of readers and for each reader against the dataset labels; Fleiss' κ \
+            on the cases every reader gave a class. CIs: percentile bootstrap over cases, or over the groups of a \
+            folds manifest (--manifest), which is right when a dataset holds copies of one X-ray.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("Review database: a file or a postgres:// URL (default: the bundled sample's).",
+                                            valueName: "FILE|URL"))
+    var db: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only this split.", valueName: "NAME"))
+    var split: String?
+
+    @Option(name: .long, help: ArgumentHelp("A manifest with path and group columns: resample groups, not cases.",
+                                            valueName: "CSV"))
+    var manifest: String?
+
+    @Option(name: .long, help: "Bootstrap resamples.")
+    var resamples = Bootstrap.defaultResamples
+
+    @Flag(name: .long, help: "Print the report as JSON.")
+    var json = false
+
+    func run() throws {
+        guard resamples > 0, resamples <= 100_000 else { throw ValidationError("--resamples must be 1…100000") }
+        let location = try db ?? ExportCommand.defaultDatabase()
+        let store: DecisionStore
+        do { store = try StoreOpening.open(location, readOnly: true) } catch { throw ExportError("\(error)") }
+        let read = try store.readDecisions(reviewer: nil)
+        for problem in read.problems { Console.error("warning: \(problem)") }
+        var groups: [String: String]?
+        if let manifest {
+            let rows = try SplitManifest.readRows(path: manifest)
+            groups = rows.compactMapValues(\.group)
+            if groups!.isEmpty { throw ExportError("\(manifest) has no group column") }
+        }
+        let agreement = ReaderAgreement(decisions: read.decisions, classes: try store.classes(), split: split,
+                                        groups: groups, resamples: resamples)
+        if agreement.readers.isEmpty {
+            throw ExportError("no reader decisions\(split.map { " in split '\($0)'" } ?? "") in \(store.location)")
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            Console.json(String(decoding: try encoder.encode(agreement), as: UTF8.self))
+        } else {
+            Console.line(AgreementText.render(agreement, store: store.location), terminator: "")
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import XCTest
+@testable import Review
+
+/// The rules every decision store keeps, checked on both: SQLite (a temp file) and PostgreSQL (a fresh database on
+/// the test server; skipped without one, failed under CI).
+final class StoreContractTests: XCTestCase {
+    private func sqlite() throws -> DecisionStore {
+        let dir = try makeStoreTempDir(self)
+        return try StoreOpening.open(dir + "/review.sqlite")
+    }
+
+    private func postgres() throws -> DecisionStore {
+        try StoreOpening.open(try PostgresTestServer.freshDatabase(self))
+    }
+
+    /// Runs the body on SQLite, then on PostgreSQL (whose absence skips only after SQLite has been checked).
+    private func onBothStores(_ body: (DecisionStore, () throws -> DecisionStore) throws -> Void) throws {
+        let dir = try makeStoreTempDir(self)
+        let sqlitePath = dir + "/review.sqlite"
+        let first = try StoreOpening.open(sqlitePath)
+        try first.setSessionInfo(datasetRoot: "/data", classes: sampleClasses)
+        try body(first, { try StoreOpening.open(sqlitePath) })
+        let url = try PostgresTestServer.freshDatabase(self)
+        let pg = try StoreOpening.open(url)
+        try pg.setSessionInfo(datasetRoot: "/data", classes: sampleClasses)
+        try body(pg, { try StoreOpening.open(url) })
+    }
+
+    func testRolesAndReadModesRoundTrip() throws {
+        try onBothStores { store, _ in
+            var read = sampleDecision(reviewer: "alice", status: .relabelled, truth: 2, reviewerLabel: 7)
+            read.readMode = .blind
+            var adjudication = sampleDecision(reviewer: "alice", status: .accepted, truth: 2)
+            adjudication.role = .adjudicator
+            try store.record(read)
+            try store.record(adjudication)
+            XCTAssertEqual(try store.decisions(reviewer: "alice", role: .reader, split: "test")["test/images/a.jpg"], read)
+            XCTAssertEqual(try store.decisions(reviewer: "alice", role: .adjudicator, split: "test")["test/images/a.jpg"],
+                           adjudication, "a reader and an adjudicator row of one person are two rows")
+            XCTAssertEqual(try store.teamDecisions(split: "test").count, 2, store.location)
+            XCTAssertEqual(read.decidedClass, 7)
+            XCTAssertEqual(adjudication.decidedClass, 2)
+        }
+    }
+
+    func testTwoReviewersOnOneCaseBothKeepTheirRowsAndUndoTouchesOnlyOwnRows() throws {
+        try onBothStores { store, reopen in
+            let other = try reopen() // a second client: another workstation
+            try store.record(sampleDecision(reviewer: "alice", status: .accepted))
+            try other.record(sampleDecision(reviewer: "bob", status: .relabelled, reviewerLabel: 5))
+            try store.record(sampleDecision("test/images/b.jpg", reviewer: "alice", status: .flagged))
+            XCTAssertEqual(Set(try store.teamDecisions(split: "test").map(\.reviewer)), ["alice", "bob"])
+            // bob undoes: only his row goes, alice's two stay.
+            XCTAssertEqual(try other.undoLast(reviewer: "bob", role: .reader), "test/images/a.jpg")
+            XCTAssertNil(try other.undoLast(reviewer: "bob", role: .reader))
+            XCTAssertEqual(try store.decisions(reviewer: "alice", split: "test").count, 2)
+            XCTAssertEqual(try store.decisions(reviewer: "bob", split: "test").count, 0)
+            // alice as adjudicator has nothing to undo, and her reader rows are untouched by trying.
+            XCTAssertNil(try store.undoLast(reviewer: "alice", role: .adjudicator))
+            XCTAssertEqual(try store.undoDepth(reviewer: "alice", role: .reader), 2)
+            // Undo restores a replaced decision, not just deletes.
+            try store.record(sampleDecision(reviewer: "alice", status: .relabelled, reviewerLabel: 9, at: 1_764_000_100))
+            try store.undoLast(reviewer: "alice", role: .reader)
+            XCTAssertEqual(try store.decisions(reviewer: "alice", split: "test")["test/images/a.jpg"]?.status, .accepted)
+        }
+    }
+
+    func testAnotherClientsWriteChangesTheTokenAndIsSeen() throws {
+        try onBothStores { store, reopen in
+            let other = try reopen()
+            let before = try store.changeToken()
+            try other.record(sampleDecision(reviewer: "bob"))
+            XCTAssertNotEqual(try store.changeToken(), before)
+            XCTAssertEqual(try store.decisions(reviewer: "bob", split: "test").count, 1)
+            XCTAssertEqual(store.pollConnection().state, .connected)
+        }
+    }
+
+    func testConcurrentWritersOnTheSameCasesLoseNothing() throws {
+        try onBothStores { _, reopen in
+            let errors = StoreTestErrors()
+            let readers = ["alice", "bob", "carol", "dave"]
+            let stores = try readers.map { _ in try reopen() }
+            DispatchQueue.concurrentPerform(iterations: readers.count) { r in
+                for i in 0..<40 {
+                    do {
+                        try stores[r].record(sampleDecision("test/images/c\(i % 20).jpg", reviewer: readers[r],
+                                                            status: i % 3 == 0 ? .flagged : .accepted,
+                                                            at: 1_764_000_000 + Double(i)))
+                    } catch { errors.append("\(error)") }
+                }
+            }
+            XCTAssertEqual(errors.all, [])
+            let all = try stores[0].teamDecisions(split: "test")
+            XCTAssertEqual(all.count, readers.count * 20, "every reader keeps one row per case")
+            for r in readers { XCTAssertEqual(try stores[0].undoDepth(reviewer: r, role: .reader), 40) }
+        }
+    }
+
+    // MARK: PostgreSQL only
+
+    func testPostgresHasTheSameColumnsAsSQLite() throws {
+        let sqlite = try self.sqlite() as! ReviewStore
+        let url = try PostgresTestServer.freshDatabase(self)
+        _ = try postgres(url)
+        let connection = try PostgresConnection(url: PostgresURL(url))
+        for table in ["session", "decision", "history"] {
+            let pgColumns = Set(try connection.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = $1", [table]).values.compactMap { $0[0] })
+            let sqliteColumns = Set(try sqlite.dbWriter.read { db in try db.columns(in: table).map(\.name) })
+            XCTAssertEqual(pgColumns, sqliteColumns, table)
+        }
+        let migrations = try connection.execute("SELECT identifier FROM schema_migrations ORDER BY identifier").values.compactMap { $0[0] }
+        XCTAssertEqual(migrations, ["v1", "v2", "v3"])
+        let sqliteMigrations = try sqlite.dbWriter.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
+        XCTAssertEqual(migrations, sqliteMigrations, "the same migrations in both")
+        // Reopening migrates nothing twice; a database from a newer fracview is refused.
+        _ = try postgres(url)
+        try connection.execute("INSERT INTO schema_migrations VALUES ('v9')")
+        XCTAssertThrowsError(try postgres(url)) { XCTAssertTrue("\($0)".contains("newer fracview"), "\($0)") }
+    }
+
+    private func postgres(_ url: String) throws -> PostgresReviewStore { try PostgresReviewStore(url: PostgresURL(url)) }
+
+    func testPostgresRefusesAnotherClassListAndForeignTables() throws {
+        let url = try PostgresTestServer.freshDatabase(self)
+        let store = try postgres(url)
+        try store.setSessionInfo(datasetRoot: "/a", classes: sampleClasses)
+        try store.setSessionInfo(datasetRoot: "/b", classes: sampleClasses) // another machine, same classes
+        XCTAssertThrowsError(try store.setSessionInfo(datasetRoot: "/c", classes: Array(sampleClasses.reversed()))) {
+            XCTAssertTrue("\($0)".contains("use another database"), "\($0)")
+        }
+        let other = try PostgresTestServer.freshDatabase(self)
+        try PostgresConnection(url: PostgresURL(other)).execute("CREATE TABLE decision (x INTEGER)")
+        XCTAssertThrowsError(try postgres(other)) { XCTAssertTrue("\($0)".contains("did not create"), "\($0)") }
+    }
+
+    func testPasswordsNeverAppearInMessages() throws {
+        let base = try PostgresTestServer.requireServer()
+        let wrong = base.replacingOccurrences(of: "fracview-test-only", with: "s3cret-wrong-pw")
+        XCTAssertThrowsError(try StoreOpening.open(wrong)) { error in
+            let text = "\(error)"
+            XCTAssertFalse(text.contains("s3cret-wrong-pw"), text)
+            XCTAssertTrue(text.contains("postgres://fracview@127.0.0.1"), text)
+            XCTAssertTrue((error as? ReviewStoreError)?.connectionLost ?? false)
+            XCTAssertFalse(text.contains("\n"))
+        }
+        XCTAssertEqual(PostgresURL("postgresql://u:p%40ss@h:5/db?sslmode=require&password=x").display,
+                       "postgresql://u@h:5/db?sslmode=require")
+        XCTAssertEqual(PostgresURL("postgres://h/db").display, "postgres://h/db")
+        XCTAssertEqual(PostgresURL("postgres://u:pw@h/db").clean("auth failed for pw\nline 2"), "auth failed for *** line 2")
+        // A server down: a one-line error naming the URL without its password, at once.
+        let start = Date()
+        XCTAssertThrowsError(try StoreOpening.open("postgres://fracview:pw@127.0.0.1:1/none")) {
+            XCTAssertTrue("\($0)".hasPrefix("cannot connect to the review database postgres://fracview@127.0.0.1:1/none"), "\($0)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
+    func testCredentialsFromPGVariablesAndPgpass() throws {
+        let base = try PostgresTestServer.requireServer()
+        let url = try PostgresTestServer.freshDatabase(self)
+        let name = String(url.split(separator: "/").last!)
+        // A URL without user or password, everything else from the environment and ~/.pgpass, as psql does.
+        let dir = try makeStoreTempDir(self)
+        let pgpass = dir + "/pgpass"
+        try "127.0.0.1:55432:*:fracview:fracview-test-only\n".write(toFile: pgpass, atomically: true, encoding: .utf8)
+        chmod(pgpass, 0o600)
+        XCTAssertTrue(base.contains("55432"), "the test server's port (scripts/postgres.sh)")
+        setenv("PGUSER", "fracview", 1); setenv("PGPASSFILE", pgpass, 1)
+        defer { unsetenv("PGUSER"); unsetenv("PGPASSFILE") }
+        let store = try StoreOpening.open("postgres://127.0.0.1:55432/\(name)")
+        try store.setSessionInfo(datasetRoot: "/d", classes: sampleClasses)
+        try store.record(sampleDecision())
+        XCTAssertEqual(try store.allDecisions(reviewer: nil).count, 1)
+    }
+
+    func testADroppedConnectionRefusesTheWriteThenRecovers() throws {
+        let url = try PostgresTestServer.freshDatabase(self)
+        let store = try postgres(url)
+        try store.setSessionInfo(datasetRoot: "/d", classes: sampleClasses)
+        try store.record(sampleDecision("test/images/1.jpg"))
+        let admin = try PostgresConnection(url: PostgresURL(try PostgresTestServer.requireServer()))
+        try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                          [String(url.split(separator: "/").last!)])
+        XCTAssertThrowsError(try store.record(sampleDecision("test/images/2.jpg"))) { error in
+            XCTAssertTrue((error as? ReviewStoreError)?.connectionLost ?? false, "\(error)")
+            XCTAssertTrue("\(error)".contains("not saved"), "\(error)")
+        }
+        XCTAssertEqual(store.pollConnection().state, .connected, "reconnects by itself")
+        try store.record(sampleDecision("test/images/3.jpg"))
+        XCTAssertEqual(Set(try store.allDecisions(reviewer: nil).map(\.relativePath)), ["test/images/1.jpg", "test/images/3.jpg"],
+                       "the refused decision is absent, never half-written")
+    }
+}
