@@ -2,11 +2,13 @@
 # A private PostgreSQL server on loopback for the shared-store tests (Debian's postgresql package).
 #   scripts/postgres.sh start     initialise (first time) and start it; prints `export …` lines for the tests
 #   scripts/postgres.sh restart   restart it (the reconnect test calls this while a TUI is running)
-#   scripts/postgres.sh stop
+#   scripts/postgres.sh stop      (the outage test stops and starts it)
 # The cluster lives in $FRACVIEW_PG_DIR (default /tmp/fracview-pg-$port) and is reused, so a second run is quick.
 # It runs as the OS user postgres when called as root, listens on 127.0.0.1 only, and asks for a password
 # (scram-sha-256) over TCP: the tests connect the way a team's workstation would.
 set -euo pipefail
+# The server outlives this script: it must not inherit the caller's descriptors (a test's pipes or ptys).
+for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ] 2>/dev/null; then eval "exec $n>&-" 2>/dev/null || true; fi; done
 port=${FRACVIEW_PG_PORT:-55432}
 dir=${FRACVIEW_PG_DIR:-/tmp/fracview-pg-$port}
 password=fracview-test-only
@@ -44,11 +46,12 @@ SQL
   fi
   echo "export FRACVIEW_TEST_PG_URL='postgres://fracview:$password@127.0.0.1:$port/fracview'"
   echo "export FRACVIEW_TEST_PG_RESTART='bash $(cd "$(dirname "$0")" && pwd)/postgres.sh restart'"
+  echo "export FRACVIEW_TEST_PG_CTL='bash $(cd "$(dirname "$0")" && pwd)/postgres.sh'"
 }
 
 case "${1:-start}" in
   start) start ;;
-  restart) as_owner "$bin/pg_ctl" -D "$dir" -w -t 30 -m fast restart \
+  restart) as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 30 -m fast restart \
              -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200" >/dev/null ;;
   stop) as_owner "$bin/pg_ctl" -D "$dir" -w -m fast stop >/dev/null ;;
   *) echo "usage: $0 start|restart|stop" >&2; exit 2 ;;

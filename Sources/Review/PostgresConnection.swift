@@ -59,7 +59,20 @@ final class PostgresConnection {
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
     }
 
+    /// Drops a connection the server has ended, so that the next call reconnects.
+    func close() {
+        if let handle { PQfinish(handle); self.handle = nil }
+    }
+
     var isConnected: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
+
+    /// Whether a failure means the connection is gone: libpq says so, or the server ended the session (SQLSTATE
+    /// class 08, connection exception; 57P01–57P03, shutdown or restart).
+    func lostConnection(_ failure: Failure) -> Bool {
+        if !isConnected { return true }
+        guard let state = failure.sqlState else { return false }
+        return state.hasPrefix("08") || state.hasPrefix("57P")
+    }
 
     /// Runs one statement with text parameters ($1, $2, …) and returns its rows.
     @discardableResult

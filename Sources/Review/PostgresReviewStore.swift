@@ -18,7 +18,6 @@ public final class PostgresReviewStore: @unchecked Sendable {
     private let lock = NSLock()
     /// A decision whose COMMIT was sent but not answered, and that could not be looked up yet.
     private var unsettled: (opID: String, path: String)?
-    private var nextReconnect = Date.distantPast
 
     /// The schema version this fracview writes (the same numbering as SQLite's).
     static let schemaVersion = 3
@@ -154,13 +153,13 @@ public final class PostgresReviewStore: @unchecked Sendable {
     }
 
     public func classes() throws -> [String] {
-        let json = try locked("read the session info") { c in try c.execute("SELECT classes FROM session WHERE id = 1").value(0, "classes") }
+        let json = try locked("read the session info", retry: true) { c in try c.execute("SELECT classes FROM session WHERE id = 1").value(0, "classes") }
         guard let json else { return [] }
         return (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
     }
 
     public func datasetRoot() throws -> String? {
-        try locked("read the session info") { c in try c.execute("SELECT dataset_root FROM session WHERE id = 1").value(0, "dataset_root") }
+        try locked("read the session info", retry: true) { c in try c.execute("SELECT dataset_root FROM session WHERE id = 1").value(0, "dataset_root") }
     }
 
     // MARK: decisions
@@ -177,7 +176,14 @@ public final class PostgresReviewStore: @unchecked Sendable {
         try locked("record the decision for \(d.relativePath)") { c in
             var committing = false
             do {
-                try c.execute("BEGIN")
+                do {
+                    try c.execute("BEGIN")
+                } catch let failure as PostgresConnection.Failure where c.lostConnection(failure) {
+                    // A connection that died while idle (a server restart) is only found out now, and nothing was
+                    // sent that could commit: reconnect once and go on.
+                    guard (try? c.connect()) != nil else { throw failure }
+                    try c.execute("BEGIN")
+                }
                 try c.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
                               [[d.reviewer, d.role.rawValue, d.split, d.relativePath].joined(separator: "\u{1}")])
                 let before = try c.execute("SELECT \(Self.columns) FROM decision WHERE reviewer = $1 AND role = $2 AND split = $3 "
@@ -206,7 +212,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
                           ReviewTime.string(Date()), opID])
                 committing = true
                 try c.execute("COMMIT")
-            } catch let failure as PostgresConnection.Failure where !c.isConnected && committing {
+            } catch let failure as PostgresConnection.Failure where committing && c.lostConnection(failure) {
                 // The COMMIT went out and no answer came back: the server may or may not have committed it.
                 try settle(c, opID: opID, path: d.relativePath, failure: failure)
             } catch {
@@ -274,14 +280,14 @@ public final class PostgresReviewStore: @unchecked Sendable {
     }
 
     public func undoDepth(reviewer: String, role: ReviewRole) throws -> Int {
-        try locked("read the history") { c in
+        try locked("read the history", retry: true) { c in
             Int(try c.execute("SELECT COUNT(*) AS n FROM history WHERE reviewer = $1 AND role = $2",
                               [reviewer, role.rawValue]).value(0, "n") ?? "0") ?? 0
         }
     }
 
     public func decisions(reviewer: String, role: ReviewRole, split: String) throws -> [String: ReviewDecision] {
-        let rows = try locked("read the decisions") { c in
+        let rows = try locked("read the decisions", retry: true) { c in
             try c.execute("SELECT \(Self.columns) FROM decision WHERE reviewer = $1 AND role = $2 AND split = $3",
                           [reviewer, role.rawValue, split])
         }
@@ -291,14 +297,14 @@ public final class PostgresReviewStore: @unchecked Sendable {
     }
 
     public func teamDecisions(split: String) throws -> [ReviewDecision] {
-        let rows = try locked("read the team's decisions") { c in
+        let rows = try locked("read the team's decisions", retry: true) { c in
             try c.execute("SELECT \(Self.columns) FROM decision WHERE split = $1 ORDER BY reviewed_at, reviewer, role", [split])
         }
         return (0..<rows.count).compactMap { try? Self.decode(rows, row: $0) }
     }
 
     public func readDecisions(reviewer: String?) throws -> (decisions: [ReviewDecision], problems: [String]) {
-        let rows = try locked("read the decisions") { c in
+        let rows = try locked("read the decisions", retry: true) { c in
             if let reviewer {
                 return try c.execute("SELECT \(Self.columns) FROM decision WHERE reviewer = $1 ORDER BY reviewed_at, role",
                                      [reviewer])
@@ -313,13 +319,13 @@ public final class PostgresReviewStore: @unchecked Sendable {
     }
 
     public func reviewers() throws -> [String] {
-        try locked("read the reviewers") { c in
+        try locked("read the reviewers", retry: true) { c in
             try c.execute("SELECT DISTINCT reviewer FROM decision ORDER BY reviewer").values.compactMap { $0[0] }
         }
     }
 
     public func changeToken() throws -> String {
-        try locked("read the history") { c in
+        try locked("read the history", retry: true) { c in
             let r = try c.execute("SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS last FROM history")
             return "\(r.value(0, "n") ?? "0"):\(r.value(0, "last") ?? "0")"
         }
@@ -329,8 +335,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
         lock.lock(); defer { lock.unlock() }
         var notices: [String] = []
         if !connection.isConnected || (try? connection.execute("SELECT 1")) == nil {
-            guard Date() >= nextReconnect else { return (.lost(lostLine()), []) }
-            nextReconnect = Date().addingTimeInterval(1)
+            connection.close()
             guard (try? connection.connect()) != nil else { return (.lost(lostLine()), []) }
         }
         if let pending = unsettled, let stored = try? isStored(connection, opID: pending.opID) {
@@ -348,7 +353,9 @@ public final class PostgresReviewStore: @unchecked Sendable {
 
     /// Runs `body` on the connection under the lock, reconnecting first if it was lost. Errors become one line that
     /// names the store without its password; a lost connection is marked `connectionLost`.
-    private func locked<T>(_ action: String, _ body: (PostgresConnection) throws -> T) throws -> T {
+    /// `retry`: the body only reads, so a connection found dead on its first statement is reopened and the body run
+    /// again (writes retry only their BEGIN, in `record`).
+    private func locked<T>(_ action: String, retry: Bool = false, _ body: (PostgresConnection) throws -> T) throws -> T {
         lock.lock(); defer { lock.unlock() }
         if !connection.isConnected {
             do { try connection.connect() } catch let failure as PostgresConnection.Failure {
@@ -357,11 +364,17 @@ public final class PostgresReviewStore: @unchecked Sendable {
             }
         }
         do {
-            return try body(connection)
+            do {
+                return try body(connection)
+            } catch let failure as PostgresConnection.Failure where retry && connection.lostConnection(failure) {
+                guard (try? connection.connect()) != nil else { throw failure }
+                return try body(connection)
+            }
         } catch let error as ReviewStoreError {
             throw error
         } catch let failure as PostgresConnection.Failure {
-            if !connection.isConnected {
+            if connection.lostConnection(failure) {
+                connection.close()
                 throw ReviewStoreError("cannot \(action): lost the connection to \(url.display) (\(failure.message)); not saved",
                                        connectionLost: true)
             }

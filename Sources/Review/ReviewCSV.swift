@@ -24,7 +24,7 @@ public enum ReviewCSV {
     public static func header(classes: [String]) -> [String] {
         ["image_path", "split", "ground_truth", "prediction", "confidence"]
             + classes.map { "p_\($0)" }
-            + ["status", "reviewer_label", "note", "reviewer", "reviewed_at", "weights_id"]
+            + ["status", "reviewer_label", "note", "reviewer", "role", "read_mode", "reviewed_at", "weights_id"]
     }
 
     /// One row of cells (before escaping) for a decision.
@@ -39,8 +39,16 @@ public enum ReviewCSV {
         let probabilities = classes.indices.map { d.probabilities.indices.contains($0) ? number(d.probabilities[$0]) : "" }
         return [imagePath, d.split, d.truth.map { name($0) } ?? "unlabelled", name(d.predicted), confidence ?? ""]
             + probabilities
-            + [d.status.rawValue, name(d.reviewerLabel), d.note, d.reviewer,
+            + [d.status.rawValue, name(d.reviewerLabel), d.note, d.reviewer, d.role.rawValue, d.readMode.rawValue,
                ReviewTime.string(d.reviewedAt, fractional: false), d.weightsID]
+    }
+
+    /// Long format for a team: one row per case and reader (then adjudicator), cases in path order.
+    public static func longFormat(_ decisions: [ReviewDecision]) -> [ReviewDecision] {
+        decisions.sorted {
+            ($0.split, $0.relativePath, $0.role == .reader ? 0 : 1, $0.reviewer)
+                < ($1.split, $1.relativePath, $1.role == .reader ? 0 : 1, $1.reviewer)
+        }
     }
 
     /// The whole file's text (no BOM).

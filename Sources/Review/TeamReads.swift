@@ -9,6 +9,10 @@ public struct TeamReads: Sendable, Equatable {
     public let adjudications: [String: ReviewDecision]
     /// Every reader with at least one read here, sorted.
     public let readers: [String]
+    /// The cases whose readers disagree.
+    public let disputed: Set<String>
+    /// Every row (reads and adjudications): changes with any new decision.
+    public let rowCount: Int
 
     public init(decisions: [ReviewDecision]) {
         var reads: [String: [ReviewDecision]] = [:], adjudications: [String: ReviewDecision] = [:]
@@ -23,6 +27,8 @@ public struct TeamReads: Sendable, Equatable {
         self.reads = reads.mapValues { $0.sorted { $0.reviewer < $1.reviewer } }
         self.adjudications = adjudications
         readers = Array(Set(decisions.filter { $0.role == .reader }.map(\.reviewer))).sorted()
+        rowCount = decisions.count
+        disputed = Set(self.reads.filter { TeamReads.disagree($0.value.map(\.decidedClass)) }.keys)
     }
 
     public static let empty = TeamReads(decisions: [])
@@ -33,9 +39,7 @@ public struct TeamReads: Sendable, Equatable {
         answers.count >= 2 && Set(answers.map { $0 ?? -1 }).count > 1
     }
 
-    public func isDisputed(_ path: String) -> Bool {
-        TeamReads.disagree((reads[path] ?? []).map(\.decidedClass))
-    }
+    public func isDisputed(_ path: String) -> Bool { disputed.contains(path) }
 
     /// The team's label for a case: the adjudicator's, else the readers' common class. `included` is false when the
     /// case is unread, disputed and not adjudicated, or settled as a flag.

@@ -24,7 +24,7 @@ struct CaseHeaderPanel: Panel {
         col += 1
         var right = ""
         if let audit = s.auditHeadline { right = "⚠ \(audit) " }
-        if kase.classesInLabelFile.count > 1 {
+        if kase.classesInLabelFile.count > 1 && !s.labelsHidden {
             right = "label file: \(kase.classesInLabelFile.map(String.init).joined(separator: "+")) (several classes) " + right
         }
         let rightWidth = right.unicodeScalars.count
@@ -45,7 +45,9 @@ struct CaseHeaderPanel: Panel {
         let gap = wide ? "   " : "  "
         col += c.put(row, col, "truth ", label)
         let truth = s.truths[index]
-        if let k = truth {
+        if s.labelsHidden {
+            col += c.put(row, col, "hidden (blind read)", p.style(p.muted, bold: true, bg: p.surface))
+        } else if let k = truth {
             col += c.put(row, col, name(k, s.classes), p.style(p.truth, bold: true, bg: p.surface))
         } else {
             col += c.put(row, col, "unlabelled", p.style(p.flagged, bold: true, bg: p.surface))
@@ -85,7 +87,7 @@ struct CaseHeaderPanel: Panel {
         }
         col += c.put(row, col, wide ? gap + "review " : gap, label)
         if let d = s.decision(for: index) {
-            let (text, color) = statusText(d, s.classes, p)
+            let (text, color) = statusText(d, s.classes, p, blind: s.labelsHidden)
             col += c.put(row, col, text, p.style(color, bold: true, bg: p.surface))
             if !d.note.isEmpty {
                 c.put(row, col, "  “" + TerminalSafeText.clean(d.note) + "”", p.style(p.muted, bg: p.surface),
@@ -98,7 +100,11 @@ struct CaseHeaderPanel: Panel {
 
     private func name(_ k: Int, _ classes: [String]) -> String { k < classes.count ? classes[k] : "class \(k)" }
 
-    private func statusText(_ d: ReviewDecision, _ classes: [String], _ p: Palette) -> (String, RGB) {
+    private func statusText(_ d: ReviewDecision, _ classes: [String], _ p: Palette, blind: Bool) -> (String, RGB) {
+        // A blind reader is not told whether the pick equals the hidden label; an adjudicator sees the settled class.
+        if (blind || d.role == .adjudicator), d.status != .flagged {
+            return ("\(d.role == .adjudicator ? "adjudicated" : "read"): \(d.decidedClass.map { name($0, classes) } ?? "?")", p.relabelled)
+        }
         switch d.status {
         case .accepted: return ("✓ accepted", p.agree)
         case .flagged: return ("⚑ flagged", p.flagged)

@@ -21,7 +21,7 @@ struct CaseListPanel: Panel {
             c.put(row, rect.col, fit("", rect.width), p.style(p.text, bg: bg))
             var mark = " ", markColor = p.muted
             if let d = s.decision(for: index) {
-                switch d.status {
+                switch s.labelsHidden && d.status != .flagged ? .relabelled : d.status {
                 case .accepted: mark = "✓"; markColor = p.agree
                 case .flagged: mark = "⚑"; markColor = p.flagged
                 case .relabelled: mark = "✎"; markColor = p.relabelled
@@ -30,7 +30,7 @@ struct CaseListPanel: Panel {
             c.put(row, rect.col + 1, mark, p.style(markColor, bold: true, bg: bg))
             var verdict = ""
             var verdictColor = p.muted
-            if let pred = s.prediction(for: index) {
+            if let pred = s.prediction(for: index), !s.labelsHidden {
                 let agree = s.truths[index] == pred.predicted
                 verdict = agree ? "=" : "≠"
                 verdictColor = agree ? p.agree : p.disagree

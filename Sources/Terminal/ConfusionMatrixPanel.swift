@@ -146,7 +146,7 @@ final class ConfusionMatrixPanel: Panel {
         case .enter:
             s.setFilter(selectedFilter(s))
             focused = false
-        case .char("L"):
+        case .char("L") where !s.labelsHidden:
             s.matrixLabels = s.matrixLabels == .dataset ? .reviewed : .dataset
             s.refreshFilter()
         case .char("S"): s.matrixIncludesSeen.toggle()

@@ -4,11 +4,16 @@ final class FilterMenu: ModalPanel {
     private var selected = 0
     private let onPick: (CaseFilter) -> Void
 
-    init(classes: [String], current: CaseFilter, onPick: @escaping (CaseFilter) -> Void) {
-        var items: [(String, CaseFilter)] = [("all cases", .all), ("disagreements (model ≠ label)", .disagreements),
-                                             ("unreviewed", .unreviewed), ("flagged", .flagged), ("relabelled", .relabelled),
-                                             ("likely label errors first", .likelyLabelErrors)]
-        for (k, name) in classes.enumerated() { items.append(("label: \(name)", .truthClass(k))) }
+    /// `labelsHidden`: a blind read, where nothing that depends on the dataset label is offered; `team`: the split
+    /// has two or more readers (and the reader may see them), so "readers disagree" is offered.
+    init(classes: [String], current: CaseFilter, labelsHidden: Bool = false, team: Bool = false,
+         onPick: @escaping (CaseFilter) -> Void) {
+        var items: [(String, CaseFilter)] = [("all cases", .all)]
+        if !labelsHidden { items.append(("disagreements (model ≠ label)", .disagreements)) }
+        items += [("unreviewed", .unreviewed), ("flagged", .flagged)]
+        if !labelsHidden { items += [("relabelled", .relabelled), ("likely label errors first", .likelyLabelErrors)] }
+        if team && !labelsHidden { items.append(("readers disagree", .disputed)) }
+        for (k, name) in classes.enumerated() { items.append(("\(labelsHidden ? "my label" : "label"): \(name)", .truthClass(k))) }
         self.items = items
         self.onPick = onPick
         selected = items.firstIndex { $0.1 == current } ?? 0

@@ -78,14 +78,22 @@ public final class ReviewApp {
             if burst.events.isEmpty {
                 if Date() >= nextStorePoll {
                     nextStorePoll = Date().addingTimeInterval(1)
-                    if session.reloadIfChangedElsewhere() {
+                    let wasLost = session.storeState != .connected
+                    session.pollStore()
+                    let notices = session.takeNotices()
+                    if let last = notices.last { setMessage(notices.joined(separator: " · "), error: last.contains("NOT")) }
+                    if session.reloadIfChangedElsewhere() && notices.isEmpty {
                         setMessage("updated from another window of \(session.reviewer)")
                     }
+                    if wasLost || session.storeState != .connected { draw() }
                 }
                 if signature() != lastSignature { draw() }
                 continue
             }
             if handle(burst) == .quit { break }
+            // A reconnection (or a settled commit) found out while handling a key.
+            let notices = session.takeNotices()
+            if !notices.isEmpty, message?.isError != true { setMessage(notices.joined(separator: " · "), error: notices.last!.contains("NOT")) }
             draw()
         }
     }
@@ -236,7 +244,8 @@ public final class ReviewApp {
             view.reset()
             setMessage("view reset")
         case .filter:
-            modal = FilterMenu(classes: session.classes, current: session.filter) { [unowned self] f in
+            modal = FilterMenu(classes: session.classes, current: session.filter, labelsHidden: session.labelsHidden,
+                               team: session.team.readers.count >= 2) { [unowned self] f in
                 self.session.setFilter(f)
                 if self.session.isEmpty { self.setMessage("no cases match — / to change the filter", error: true) }
                 else if f == .likelyLabelErrors {
@@ -251,9 +260,10 @@ public final class ReviewApp {
             matrixPanel.focused = true
             imagePanel.invalidate()
         case .matrixLabels:
+            guard !session.labelsHidden else { setMessage("blind read: the matrix shows your own labels only", error: true); break }
             session.matrixLabels = session.matrixLabels == .dataset ? .reviewed : .dataset
             session.refreshFilter()
-            setMessage("matrix rows: \(session.matrixLabels == .dataset ? "dataset" : "reviewed") labels")
+            setMessage("matrix rows: \(session.matrixLabels == .dataset ? "dataset labels" : session.team.readers.count >= 2 ? "the team's labels (agreed or adjudicated)" : "reviewed labels")")
         case .matrixSeen:
             session.matrixIncludesSeen.toggle()
             setMessage(session.matrixIncludesSeen ? "matrix: all cases, seen in training included"
@@ -337,6 +347,8 @@ public final class ReviewApp {
             }
             s += "|\(i)|\(state)|\(images.cached(i) != nil)"
         }
+        // Other readers' decisions and the store's connection change the status bar and the readers panel.
+        s += "|\(session.team.rowCount)|\(session.team.disputed.count)|\(session.team.adjudications.count)|\(session.storeState)"
         if let m = message, m.until < Date() { message = nil; s += "|m" }
         s += "|\(message?.text ?? "")"
         return s
@@ -386,7 +398,8 @@ public final class ReviewApp {
                 if matrixAlone { curses.fill(rect.row, rect.col, width: rect.width, height: rect.height, p.base) }
                 matrixPanel.draw(ctx, in: rect)
             } else if let rect = layout.matrix {
-                matrixPanel.draw(ctx, in: rect)
+                // Adjudicating, the readers' answers matter more than the matrix (`m` still shows it).
+                if session.role == .adjudicator { ReadersPanel().draw(ctx, in: rect) } else { matrixPanel.draw(ctx, in: rect) }
             }
         }
         var status = StatusBar()

@@ -15,6 +15,8 @@ public enum CaseFilter: Equatable, Sendable {
     case cell(truth: Int?, predicted: Int)
     /// Labelled, held-out cases with a prediction, most likely label error first (`LabelIssues`).
     case likelyLabelErrors
+    /// Cases two or more readers read with different answers (what an adjudicator steps through).
+    case disputed
 
     public func title(classes: [String]) -> String {
         func name(_ i: Int?) -> String { i.map { $0 < classes.count ? classes[$0] : "#\($0)" } ?? "unlabelled" }
@@ -27,6 +29,7 @@ public enum CaseFilter: Equatable, Sendable {
         case .truthClass(let c): return "label \(name(c))"
         case .cell(let t, let p): return "\(name(t)) → \(name(p))"
         case .likelyLabelErrors: return "likely label errors first"
+        case .disputed: return "readers disagree"
         }
     }
 }
@@ -45,6 +48,16 @@ public final class ReviewSession {
     public let classes: [String]
     public let split: String
     public let reviewer: String
+    /// Reading (open or blind) or adjudicating: the decisions are stored in this role.
+    public let role: ReviewRole
+    /// What the reader may see; blind modes hide the dataset label (`truths` is all nil) and others' decisions.
+    public let readMode: ReadMode
+    public var labelsHidden: Bool { readMode.hidesLabel }
+    /// Every reader's and adjudicator's decisions in the split (refreshed with the store's change token).
+    public private(set) var team: TeamReads = .empty
+    private var teamRows: [ReviewDecision] = []
+    /// Whether the store can take decisions; while it is lost, decisions are refused (nothing is queued).
+    public private(set) var storeState: StoreConnection = .connected
     public private(set) var decisions: [String: ReviewDecision]
     public private(set) var filter: CaseFilter = .all
     /// Indices into `cases` that pass the filter.
@@ -58,8 +71,10 @@ public final class ReviewSession {
     private let store: DecisionStore
     private let predictions: PredictionSource
     private let indexByPath: [String: Int]
-    /// Each case's dataset label (nil = unlabelled), read once.
+    /// Each case's dataset label as shown (nil = unlabelled, or hidden in a blind read), read once.
     public let truths: [Int?]
+    /// The dataset labels themselves, recorded with each decision even when they are hidden.
+    private let datasetTruths: [Int?]
     /// The label findings of the split, computed once from the cases (Review's audit summary).
     public let audit: AuditSummary
     /// Whether any case is unlabelled (the matrix then has a ∅ row).
@@ -69,18 +84,31 @@ public final class ReviewSession {
     /// (`YOLODataset.splitProblems[split]`), counted in the audit headline.
     public init(cases: [DatasetCase], classes: [String], split: String, reviewer: String,
                 store: DecisionStore, predictions: PredictionSource, labelProblems: Int = 0,
-                autoAdvance: Bool = true) throws {
+                autoAdvance: Bool = true, role: ReviewRole = .reader, readMode: ReadMode = .open) throws {
         self.cases = cases; self.classes = classes; self.split = split; self.reviewer = reviewer
         self.store = store; self.predictions = predictions; self.autoAdvance = autoAdvance
-        self.decisions = try store.decisions(reviewer: reviewer, split: split)
+        self.role = role
+        self.readMode = role == .adjudicator ? .open : readMode
+        self.decisions = try store.decisions(reviewer: reviewer, role: role, split: split)
         self.storeToken = try? store.changeToken()
         self.visible = Array(cases.indices)
         var map: [String: Int] = [:]
         for (i, c) in cases.enumerated() { map[c.relativePath] = i }
         self.indexByPath = map
-        self.truths = cases.map { $0.truth.classIndex }
+        self.datasetTruths = cases.map { $0.truth.classIndex }
+        self.truths = self.readMode.hidesLabel ? cases.map { _ in nil } : datasetTruths
         self.audit = AuditSummary(cases: cases, split: split, labelProblems: labelProblems)
-        position = firstUnreviewedPosition() ?? 0
+        teamRows = (try? store.teamDecisions(split: split)) ?? []
+        team = TeamReads(decisions: teamRows)
+        // A blind reader's matrix can only be their own labels against the model.
+        if self.readMode.hidesLabel { matrixLabels = .reviewed }
+        if role == .adjudicator {
+            matrixLabels = .reviewed
+            setFilter(.disputed, fromTop: true)
+            position = visible.firstIndex { decisions[cases[$0].relativePath] == nil } ?? 0
+        } else {
+            position = firstUnreviewedPosition() ?? 0
+        }
     }
 
     // MARK: the current case
@@ -146,12 +174,11 @@ public final class ReviewSession {
         switch matrixLabels {
         case .dataset: return (true, truths[index])
         case .reviewed:
-            guard let d = decisions[c.relativePath] else { return (false, nil) }
-            switch d.status {
-            case .accepted: return (true, truths[index])
-            case .relabelled: return (true, d.reviewerLabel)
-            case .flagged: return (false, nil)
-            }
+            // Blind: only this reader's own labels. Otherwise the team's: adjudicated, or agreed by its readers
+            // (a solo reviewer's own decisions).
+            guard labelsHidden else { return team.settledLabel(c.relativePath) }
+            guard let d = decisions[c.relativePath], d.status != .flagged else { return (false, nil) }
+            return (true, d.decidedClass)
         }
     }
 
@@ -174,6 +201,7 @@ public final class ReviewSession {
             guard m.included, m.label == t, let p = prediction(for: index) else { return false }
             return p.predicted == pc
         case .likelyLabelErrors: return labelIssues[index] != nil
+        case .disputed: return team.isDisputed(c.relativePath)
         }
     }
 
@@ -216,13 +244,23 @@ public final class ReviewSession {
     }
 
     /// The audit's findings for this split ("3 unlabelled · 2 multi-class"), or nil when clean.
-    public var auditHeadline: String? { audit.findings }
+    public var auditHeadline: String? { labelsHidden ? nil : audit.findings }
 
     // MARK: deciding (every decision is committed to the store before the screen changes)
 
-    public enum DecisionError: Error, CustomStringConvertible {
+    public enum DecisionError: Error, CustomStringConvertible, Equatable {
         case unlabelledAccept
-        public var description: String { "unlabelled case: pick a class (0–9 or c) or flag it (f)" }
+        /// `a` in a blind read: there is no label shown to accept.
+        case blindAccept
+        /// The store's server is unreachable: the decision was not made (nothing is queued behind the reviewer's back).
+        case storeUnavailable(String)
+        public var description: String {
+            switch self {
+            case .unlabelledAccept: return "unlabelled case: pick a class (0–9 or c) or flag it (f)"
+            case .blindAccept: return "blind read: a is off · pick the class you see (0–9, c) or flag (f)"
+            case .storeUnavailable(let why): return "NOT saved: \(why) · decisions are refused until it is back (reconnecting)"
+            }
+        }
     }
 
     /// Records a decision for the current case. `label` is the corrected class for relabelling.
@@ -230,20 +268,22 @@ public final class ReviewSession {
     public func decide(_ status: ReviewStatus, label: Int? = nil, note: String? = nil) throws {
         guard let index = currentIndex else { return }
         let c = cases[index]
+        if status == .accepted && labelsHidden { throw DecisionError.blindAccept }
+        try requireStore()
         var status = status
         var label = label
-        if status == .relabelled, let l = label, l == c.truth.classIndex { status = .accepted; label = nil }
-        if status == .accepted && c.truth.classIndex == nil { throw DecisionError.unlabelledAccept }
+        // Stored as it is: a blind pick that equals the hidden label is an accept (the reader is not told).
+        let truth = datasetTruths[index]
+        if status == .relabelled, let l = label, l == truth { status = .accepted; label = nil }
+        if status == .accepted && truth == nil { throw DecisionError.unlabelledAccept }
         let prediction = prediction(for: index)
         let decision = ReviewDecision(
             relativePath: c.relativePath, split: split, reviewer: reviewer, status: status,
-            truth: c.truth.classIndex, predicted: prediction?.predicted, probabilities: prediction?.probabilities ?? [],
+            truth: truth, predicted: prediction?.predicted, probabilities: prediction?.probabilities ?? [],
             reviewerLabel: status == .relabelled ? label : nil,
             note: note ?? decisions[c.relativePath]?.note ?? "",
-            reviewedAt: Date(), weightsID: predictions.weightsID)
-        try store.record(decision)
-        storeToken = try? store.changeToken() // our own write is not news
-        decisions[c.relativePath] = decision
+            reviewedAt: Date(), weightsID: predictions.weightsID, role: role, readMode: readMode)
+        try commit(decision)
         advanceAfterDecision(from: index)
     }
 
@@ -253,11 +293,10 @@ public final class ReviewSession {
         guard let index = currentIndex else { return }
         let c = cases[index]
         if var d = decisions[c.relativePath] {
+            try requireStore()
             d.note = note
             d.reviewedAt = Date()
-            try store.record(d)
-            storeToken = try? store.changeToken() // our own write is not news
-            decisions[c.relativePath] = d
+            try commit(d)
         } else {
             let keep = autoAdvance
             autoAdvance = false
@@ -268,13 +307,65 @@ public final class ReviewSession {
 
     private var storeToken: String?
 
+    /// Records a decision; only once the store has committed it does the session (and so the screen) change.
+    private func commit(_ decision: ReviewDecision) throws {
+        do {
+            try store.record(decision)
+        } catch let error as ReviewStoreError where error.connectionLost {
+            storeState = .lost(error.message)
+            throw error
+        }
+        storeToken = try? store.changeToken() // our own write is not news
+        decisions[decision.relativePath] = decision
+        teamRows.removeAll { $0.reviewer == decision.reviewer && $0.role == decision.role && $0.relativePath == decision.relativePath }
+        teamRows.append(decision)
+        team = TeamReads(decisions: teamRows)
+    }
+
+    /// Checks the store's connection (reconnecting when lost). Returns lines for the reviewer: the connection came
+    /// back, or a decision whose commit was unanswered turned out stored or not. Called from the idle loop.
+    public func pollStore() {
+        let (state, notices) = store.pollConnection()
+        if storeState != .connected && state == .connected {
+            pendingNotices.append("reconnected to the review database: decisions are saved again")
+            storeToken = nil // reload: others may have decided meanwhile, and an unanswered commit may be in
+        }
+        pendingNotices += notices
+        storeState = state
+    }
+
+    private var pendingNotices: [String] = []
+
+    /// What `pollStore` found out since the last call, for the status line.
+    public func takeNotices() -> [String] {
+        defer { pendingNotices = [] }
+        return pendingNotices
+    }
+
+    /// Before a write: when the store was lost, try to reconnect now (the reviewer is waiting); refuse if it is
+    /// still unreachable.
+    private func requireStore() throws {
+        if storeState != .connected { pollStore() }
+        if case .lost(let why) = storeState { throw DecisionError.storeUnavailable(why) }
+    }
+
+    /// Cases this reviewer decided in this role, and how many readers the team has in the split.
+    /// A reader counts themself from the start.
+    public var teamProgress: (mine: Int, readers: Int) {
+        (decisions.count, role == .reader ? Set(team.readers + [reviewer]).count : team.readers.count)
+    }
     /// Picks up decisions written by another fracview process on the same database (a second window open as the
     /// same reviewer): returns true when this reviewer's decisions in the split changed, so the counts, the
     /// matrix and the filters stay true. Called from the idle loop; one small query when nothing changed.
     public func reloadIfChangedElsewhere() -> Bool {
         guard let token = try? store.changeToken(), token != storeToken else { return false }
         storeToken = token
-        guard let fresh = try? store.decisions(reviewer: reviewer, split: split), fresh != decisions else { return false }
+        if let rows = try? store.teamDecisions(split: split), rows != teamRows {
+            teamRows = rows
+            team = TeamReads(decisions: rows)
+            refreshFilter()
+        }
+        guard let fresh = try? store.decisions(reviewer: reviewer, role: role, split: split), fresh != decisions else { return false }
         decisions = fresh
         refreshFilter()
         return true
@@ -283,8 +374,11 @@ public final class ReviewSession {
     /// Undoes the reviewer's last decision and shows the case it affected.
     @discardableResult
     public func undo() throws -> String? {
-        guard let path = try store.undoLast(reviewer: reviewer) else { return nil }
-        decisions = try store.decisions(reviewer: reviewer, split: split)
+        try requireStore()
+        guard let path = try store.undoLast(reviewer: reviewer, role: role) else { return nil }
+        decisions = try store.decisions(reviewer: reviewer, role: role, split: split)
+        teamRows = (try? store.teamDecisions(split: split)) ?? teamRows
+        team = TeamReads(decisions: teamRows)
         storeToken = try? store.changeToken()
         refreshFilter()
         if let index = indexByPath[path] {

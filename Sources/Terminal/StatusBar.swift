@@ -23,12 +23,31 @@ struct StatusBar: Panel {
         } else {
             col += c.put(row, col, "no model", p.style(p.flagged, bold: true, bg: p.surface))
         }
+        if case .lost = s.storeState {
+            // The one thing that matters while it lasts: nothing typed now is saved.
+            col += c.put(row, col, "  ⚠ review database unreachable: decisions refused · reconnecting",
+                         p.style(p.disagree, bold: true, bg: p.surface), maxWidth: max(0, rect.width - col))
+        }
         let counts = s.counts
-        col += c.put(row, col, "  ✓\(counts.accepted)", p.style(p.agree, bg: p.surface))
-        col += c.put(row, col, " ⚑\(counts.flagged)", p.style(p.flagged, bg: p.surface))
-        col += c.put(row, col, " ✎\(counts.relabelled)", p.style(p.relabelled, bg: p.surface))
-        col += c.put(row, col, " \(counts.reviewed)/\(s.cases.count) reviewed", p.style(p.muted, bg: p.surface),
-                     maxWidth: max(0, rect.width - col))
+        if s.labelsHidden {
+            // Blind: accepted/relabelled counts would tell the reader how often they matched the hidden labels.
+            col += c.put(row, col, "  blind read", p.style(p.accent, bold: true, bg: p.surface))
+            col += c.put(row, col, " ⚑\(counts.flagged)", p.style(p.flagged, bg: p.surface))
+        } else {
+            if s.role == .adjudicator { col += c.put(row, col, "  adjudicating", p.style(p.accent, bold: true, bg: p.surface)) }
+            col += c.put(row, col, "  ✓\(counts.accepted)", p.style(p.agree, bg: p.surface))
+            col += c.put(row, col, " ⚑\(counts.flagged)", p.style(p.flagged, bg: p.surface))
+            col += c.put(row, col, " ✎\(counts.relabelled)", p.style(p.relabelled, bg: p.surface))
+        }
+        let team = s.teamProgress
+        let caseTotal = s.role == .adjudicator ? s.team.disputed.count : s.cases.count
+        if team.readers >= 2 || s.role == .adjudicator || s.labelsHidden {
+            col += c.put(row, col, " · you \(team.mine)/\(caseTotal)\(s.role == .adjudicator ? " disputed" : "") · team \(team.readers) reader\(team.readers == 1 ? "" : "s")",
+                         p.style(p.muted, bg: p.surface), maxWidth: max(0, rect.width - col))
+        } else {
+            col += c.put(row, col, " \(counts.reviewed)/\(s.cases.count) reviewed", p.style(p.muted, bg: p.surface),
+                         maxWidth: max(0, rect.width - col))
+        }
         col += 2
         let hintRow = rect.height >= 2 ? rect.row + 1 : row
         let hintCol = rect.height >= 2 ? 1 : col

@@ -8,7 +8,7 @@ struct Fracview: ParsableCommand {
         commandName: "fracview",
         abstract: "Review a bone-fracture X-ray classifier in the terminal.",
         subcommands: [ReviewCommand.self, PredictCommand.self, GradcamCommand.self, InfoCommand.self,
-                      BenchCommand.self, EvaluateCommand.self, AuditCommand.self, ExportCommand.self, AgreementCommand.self, KeysCommand.self, DecodeCommand.self],
+                      BenchCommand.self, EvaluateCommand.self, AuditCommand.self, ExportCommand.self, AgreementCommand.self, StoreBenchCommand.self, KeysCommand.self, DecodeCommand.self],
         defaultSubcommand: ReviewCommand.self)
 
     /// ArgumentParser's own `main`, with its messages (which echo the arguments) through the sanitiser.

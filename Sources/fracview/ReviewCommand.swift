@@ -20,11 +20,26 @@ struct ReviewCommand: ParsableCommand {
     @Option(help: "Model weights (.safetensors). Default: the shipped weights; without any, the TUI opens with \"no model\".")
     var weights: String?
 
-    @Option(help: "Review database. Default: \(ReviewStore.defaultFileName) in the dataset folder.")
+    @Option(help: ArgumentHelp("Review database: a file, or a postgres://user@host:port/db URL shared by a team "
+                               + "(password from the URL, PG* variables or ~/.pgpass). Default: \(ReviewStore.defaultFileName) "
+                               + "in the dataset folder.", valueName: "FILE|URL"))
     var db: String?
+
+    @Option(help: ArgumentHelp("With a PostgreSQL --db: the local SQLite file that caches the model's predictions. "
+                               + "Default: \(ReviewStore.defaultFileName) in the dataset folder.", valueName: "FILE"))
+    var cache: String?
 
     @Option(help: "Reviewer name (decisions are kept per reviewer). Default: $USER.")
     var reviewer: String?
+
+    @Flag(help: "An independent read: the dataset label and other readers' decisions are hidden; pick the class yourself.")
+    var blind = false
+
+    @Flag(help: "With --blind (which it implies): hide the model too (no prediction, no Grad-CAM).")
+    var blindModel = false
+
+    @Flag(help: "Adjudicate: step through the cases where readers disagree, their answers side by side; your decision is stored with the role adjudicator.")
+    var adjudicate = false
 
     @Option(help: "Image drawing: sixel, blocks or none. Default: sixel if the terminal answers that it has it, else blocks.")
     var graphics: String?
@@ -55,11 +70,16 @@ struct ReviewCommand: ParsableCommand {
         guard !cases.isEmpty else {
             throw Failure("no images in split '\(split)' of \(root) (available: \(data.splits.joined(separator: ", ")))")
         }
+        if adjudicate && (blind || blindModel) { throw ValidationError("--adjudicate shows every reader's answer: it cannot be --blind") }
+        let readMode: ReadMode = blindModel ? .blindModel : (blind ? .blind : .open)
         let who = ReviewStore.reviewerName(reviewer, env: env)
-        let dbPath = db ?? (root as NSString).appendingPathComponent(ReviewStore.defaultFileName)
+        let localPath = (root as NSString).appendingPathComponent(ReviewStore.defaultFileName)
+        let dbPath = db ?? localPath
+        let location = StoreLocation.parse(dbPath)
 
         var ensemble: ModelEnsemble?
-        let weightsPath = weights ?? DefaultWeights.locate()
+        // A read blind to the model does not load it: nothing of it can reach the screen.
+        let weightsPath = readMode.hidesModel ? nil : (weights ?? DefaultWeights.locate())
         if let path = weightsPath {
             do { ensemble = try ModelEnsemble(path: path) }
             catch { throw Failure(TerminalSafeText.clean("cannot load weights \(path): \(error)")) }
@@ -70,15 +90,27 @@ struct ReviewCommand: ParsableCommand {
             throw Failure("\(root) names no classes (no data.yaml): give a model with --weights for its class names")
         }
 
-        let store: ReviewStore
+        let store: DecisionStore
+        // The prediction cache is always a local SQLite file: it is per machine and per weights, and large.
+        var predictionCache: ReviewStore?
         do {
-            // The store checks the location itself and names the path in its one-line errors.
-            store = try ReviewStore(path: dbPath)
+            // The store checks the location itself and names the path (or the URL without its password) in its errors.
+            store = try StoreOpening.open(dbPath)
             try store.setSessionInfo(datasetRoot: root, classes: classes)
+            switch location {
+            case .sqlite: predictionCache = store as? ReviewStore
+            case .postgres:
+                let cachePath = cache ?? localPath
+                do {
+                    predictionCache = try ReviewStore(path: cachePath)
+                } catch {
+                    Console.error("warning: no prediction cache (\(error)): predictions are recomputed each session")
+                }
+            }
         } catch let error as ReviewStoreError {
             throw Failure(error.description)
         } catch {
-            throw Failure("cannot use the review database \(dbPath): \(error)")
+            throw Failure("cannot use the review database \(location.display): \(error)")
         }
 
         let predictions: PredictionSource
@@ -90,7 +122,7 @@ struct ReviewCommand: ParsableCommand {
             // Background inference over the split, through the database's prediction cache; each case is judged by
             // the members that have not seen it.
             predictions = RunnerPredictionSource(runner: InferenceRunner(cases: cases, classifier: EnsembleClassifier(ensemble),
-                                                                         store: store, mapping: mapping))
+                                                                         store: predictionCache, mapping: mapping))
         } else {
             predictions = NoModelPredictionSource(count: cases.count)
         }
@@ -104,9 +136,12 @@ struct ReviewCommand: ParsableCommand {
         }
         let monochrome = chosen.monochrome
 
-        let exportPath = export ?? ((dbPath as NSString).deletingLastPathComponent as NSString)
+        // Beside the database file; for a server, in the folder fracview was started from.
+        var exportDir = FileManager.default.currentDirectoryPath
+        if case .sqlite(let path) = location { exportDir = (path as NSString).deletingLastPathComponent }
+        let exportPath = export ?? (exportDir as NSString)
             .appendingPathComponent("fracview-review-\(split)-\(ReviewCommand.fileSafe(who)).csv")
-        let exportAllPath = export ?? ((dbPath as NSString).deletingLastPathComponent as NSString)
+        let exportAllPath = export ?? (exportDir as NSString)
             .appendingPathComponent("fracview-review-all-\(ReviewCommand.fileSafe(who)).csv")
         let keys: KeyTable
         do { keys = try KeyTable.loading(KeyTable.userFile()) } catch { throw Failure("\(error)") }
@@ -117,7 +152,8 @@ struct ReviewCommand: ParsableCommand {
         // The label problems `fracview audit` lists for this split (bad label lines, …), for the header's audit summary.
         let session = try ReviewSession(cases: cases, classes: classes, split: split, reviewer: who,
                                         store: store, predictions: predictions,
-                                        labelProblems: data.splitProblems[split]?.count ?? 0, autoAdvance: autoAdvance)
+                                        labelProblems: data.splitProblems[split]?.count ?? 0, autoAdvance: autoAdvance,
+                                        role: adjudicate ? .adjudicator : .reader, readMode: readMode)
         let capabilities = TerminalCapabilities.probe(requested: requested, environment: env)
         let app = ReviewApp(session: session, predictions: predictions, images: CaseImages(paths: cases.map(\.imagePath)),
                             exporter: StoreExporter(store: store, classes: classes, datasetRoot: root),
@@ -127,7 +163,11 @@ struct ReviewCommand: ParsableCommand {
                                                                   keys: keys))
         app.run()
         let c = session.counts
-        Console.line("fracview: \(c.reviewed)/\(cases.count) reviewed (\(c.accepted) accepted, \(c.flagged) flagged, \(c.relabelled) relabelled) · saved in \(dbPath)")
+        if readMode.hidesLabel {
+            Console.line("fracview: \(c.reviewed)/\(cases.count) read blind (\(c.flagged) flagged) · saved in \(location.display)")
+        } else {
+            Console.line("fracview: \(c.reviewed)/\(cases.count) \(adjudicate ? "adjudicated" : "reviewed") (\(c.accepted) accepted, \(c.flagged) flagged, \(c.relabelled) relabelled) · saved in \(location.display)")
+        }
     }
 
     static func fileSafe(_ s: String) -> String {
@@ -143,8 +183,8 @@ struct Failure: Error, CustomStringConvertible {
 
 /// `e` in the TUI: this reviewer's decisions through ReviewCSV.
 final class StoreExporter: DecisionExporter {
-    let store: ReviewStore, classes: [String], datasetRoot: String
-    init(store: ReviewStore, classes: [String], datasetRoot: String) {
+    let store: DecisionStore, classes: [String], datasetRoot: String
+    init(store: DecisionStore, classes: [String], datasetRoot: String) {
         self.store = store; self.classes = classes; self.datasetRoot = datasetRoot
     }
     func export(reviewer: String, split: String?, to path: String) throws -> Int {

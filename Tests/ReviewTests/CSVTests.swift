@@ -63,7 +63,7 @@ final class CSVTests: XCTestCase {
         XCTAssertEqual(rows.count, 4)
         XCTAssertEqual(rows[0], ["image_path", "split", "ground_truth", "prediction", "confidence"]
                        + sampleClasses.map { "p_" + $0 }
-                       + ["status", "reviewer_label", "note", "reviewer", "reviewed_at", "weights_id"])
+                       + ["status", "reviewer_label", "note", "reviewer", "role", "read_mode", "reviewed_at", "weights_id"])
         XCTAssertTrue(rows.allSatisfy { $0.count == rows[0].count })
         let column = Dictionary(uniqueKeysWithValues: rows[0].enumerated().map { ($1, $0) })
         func cell(_ row: Int, _ name: String) -> String { rows[row][column[name]!] }
@@ -78,6 +78,8 @@ final class CSVTests: XCTestCase {
         XCTAssertEqual(cell(1, "status"), "accepted")
         XCTAssertEqual(cell(1, "reviewer_label"), "")
         XCTAssertEqual(cell(1, "reviewer"), "alice")
+        XCTAssertEqual(cell(1, "role"), "reader")
+        XCTAssertEqual(cell(1, "read_mode"), "open")
         XCTAssertEqual(cell(1, "reviewed_at"), "2025-11-26T19:04:05Z")
         XCTAssertEqual(cell(1, "weights_id"), "w123")
 
@@ -233,9 +235,16 @@ final class CSVTests: XCTestCase {
         try store.record(sampleDecision("test/images/1.jpg", reviewer: "alice"))
         try store.record(sampleDecision("test/images/2.jpg", reviewer: "bob", status: .flagged))
 
+        // Two reviewers: the user says which (or all), the file never mixes readers by surprise.
         var result = try Fracview.run(["export", "--db", dir + "/review.sqlite", "-o", dir + "/all.csv"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.output.contains("holds 2 reviewers (alice, bob): pass --reviewer NAME, or --all-reviewers"), result.output)
+        result = try Fracview.run(["export", "--db", dir + "/review.sqlite", "--all-reviewers", "-o", dir + "/all.csv"])
         XCTAssertEqual(result.status, 0, result.output)
-        XCTAssertEqual(try readCSV(dir + "/all.csv").rows.count, 3)
+        let all = try readCSV(dir + "/all.csv").rows
+        XCTAssertEqual(all.count, 3)
+        XCTAssertEqual(all[1][all[0].firstIndex(of: "role")!], "reader")
+        XCTAssertEqual(all[1][all[0].firstIndex(of: "read_mode")!], "open")
         result = try Fracview.run(["export", "--db", dir + "/review.sqlite", "--reviewer", "bob", "--relative-paths",
                                    "-o", dir + "/bob.csv"])
         XCTAssertEqual(result.status, 0, result.output)

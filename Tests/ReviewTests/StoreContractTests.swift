@@ -176,21 +176,53 @@ final class StoreContractTests: XCTestCase {
         XCTAssertEqual(try store.allDecisions(reviewer: nil).count, 1)
     }
 
-    func testADroppedConnectionRefusesTheWriteThenRecovers() throws {
+    func testAServerRestartIsInvisibleToTheNextWrite() throws {
         let url = try PostgresTestServer.freshDatabase(self)
         let store = try postgres(url)
         try store.setSessionInfo(datasetRoot: "/d", classes: sampleClasses)
         try store.record(sampleDecision("test/images/1.jpg"))
+        try PostgresTestServer.restart()
+        // Nothing had been sent on the dead connection: the store reconnects and records.
+        try store.record(sampleDecision("test/images/2.jpg"))
+        // The same with the TUI's idle polling between restart and write.
+        try PostgresTestServer.restart()
+        _ = store.pollConnection()
+        _ = try? store.changeToken()
+        try store.record(sampleDecision("test/images/3.jpg"))
+        try PostgresTestServer.restart()
+        _ = try? store.changeToken()
+        _ = store.pollConnection()
+        try store.record(sampleDecision("test/images/4.jpg"))
+        XCTAssertEqual(try store.allDecisions(reviewer: nil).count, 4)
+    }
+
+    func testAKilledSessionIsReconnectedBeforeTheWriteAndAServerDownIsRefused() throws {
+        let url = try PostgresTestServer.freshDatabase(self)
+        let store = try postgres(url)
+        try store.setSessionInfo(datasetRoot: "/d", classes: sampleClasses)
+        try store.record(sampleDecision("test/images/1.jpg"))
+        // The server ends the session (an admin, a failover): the next write reconnects first, nothing is lost or doubled.
         let admin = try PostgresConnection(url: PostgresURL(try PostgresTestServer.requireServer()))
         try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
                           [String(url.split(separator: "/").last!)])
-        XCTAssertThrowsError(try store.record(sampleDecision("test/images/2.jpg"))) { error in
+        try store.record(sampleDecision("test/images/2.jpg"))
+        XCTAssertEqual(store.pollConnection().state, .connected)
+        XCTAssertEqual(try store.undoDepth(reviewer: "alice", role: .reader), 2)
+        // A store whose server is gone refuses at once, saying so, and writes nothing.
+        let gone = try postgres(url)
+        try admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                          [String(url.split(separator: "/").last!)])
+        try admin.execute("ALTER DATABASE \(url.split(separator: "/").last!) WITH ALLOW_CONNECTIONS false")
+        defer { _ = try? admin.execute("ALTER DATABASE \(url.split(separator: "/").last!) WITH ALLOW_CONNECTIONS true") }
+        XCTAssertThrowsError(try gone.record(sampleDecision("test/images/3.jpg"))) { error in
             XCTAssertTrue((error as? ReviewStoreError)?.connectionLost ?? false, "\(error)")
-            XCTAssertTrue("\(error)".contains("not saved"), "\(error)")
+            XCTAssertTrue("\(error)".contains("not saved") || "\(error)".contains("no connection"), "\(error)")
         }
-        XCTAssertEqual(store.pollConnection().state, .connected, "reconnects by itself")
-        try store.record(sampleDecision("test/images/3.jpg"))
-        XCTAssertEqual(Set(try store.allDecisions(reviewer: nil).map(\.relativePath)), ["test/images/1.jpg", "test/images/3.jpg"],
-                       "the refused decision is absent, never half-written")
+        if case .connected = gone.pollConnection().state { XCTFail("the poll must say the store is lost") }
+        try admin.execute("ALTER DATABASE \(url.split(separator: "/").last!) WITH ALLOW_CONNECTIONS true")
+        XCTAssertEqual(gone.pollConnection().state, .connected, "reconnects by itself")
+        try gone.record(sampleDecision("test/images/4.jpg"))
+        XCTAssertEqual(Set(try store.allDecisions(reviewer: nil).map(\.relativePath)),
+                       ["test/images/1.jpg", "test/images/2.jpg", "test/images/4.jpg"], "the refused decision is absent")
     }
 }

@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Review
+
+/// `fracview store-bench`: N concurrent writers recording decisions into one store, for the load figures of
+/// docs/store.md (scripts/store-load.sh runs the grid).
+struct StoreBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store-bench",
+        abstract: "Load-test a decision store: N writers record decisions for S seconds; decisions/s and commit latency.",
+        discussion: """
+            Each writer is a thread with its own connection (SQLite: its own pool on the file), deciding as \
+            reviewer load-K on 1000 synthetic cases in turn, every decision one committed transaction as in the TUI. \
+            It writes synthetic rows, so it refuses a store that holds anyone else's decisions.
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("An empty store: a file or a postgres:// URL.", valueName: "FILE|URL"))
+    var db: String
+
+    @Option(name: .long, help: "Concurrent writers.")
+    var writers = 2
+
+    @Option(name: .long, help: "Seconds to run.")
+    var seconds = 60.0
+
+    @Flag(name: .long, help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard (1...256).contains(writers) else { throw ValidationError("--writers must be 1…256") }
+        guard seconds > 0, seconds <= 3600 else { throw ValidationError("--seconds must be in (0, 3600]") }
+    }
+
+    func run() throws {
+        let setup: DecisionStore
+        do { setup = try StoreOpening.open(db) } catch { throw ExportError("\(error)") }
+        let others = try setup.reviewers().filter { !$0.hasPrefix("load-") }
+        guard others.isEmpty else {
+            throw ExportError("\(setup.location) holds decisions of \(others.prefix(3).joined(separator: ", ")): store-bench needs an empty store")
+        }
+        let classes = ["Comminuted", "Greenstick", "Healthy", "Linear", "Oblique Displaced", "Oblique", "Segmental",
+                       "Spiral", "Transverse Displaced", "Transverse"]
+        try setup.setSessionInfo(datasetRoot: "/store-bench", classes: classes)
+        let stores = try (0..<writers).map { _ in try StoreOpening.open(db) }
+        let results = LatencyLog(writers: writers)
+        let deadline = Date().addingTimeInterval(seconds)
+        let start = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: writers) { w in
+            var i = 0
+            var probabilities = [Float](repeating: 0.05, count: classes.count)
+            while Date() < deadline {
+                probabilities[i % classes.count] = 0.55
+                let d = ReviewDecision(relativePath: "test/images/case\(i % 1000).jpg", split: "test", reviewer: "load-\(w)",
+                                       status: i % 7 == 0 ? .flagged : .relabelled, truth: i % classes.count,
+                                       predicted: (i + 1) % classes.count, probabilities: probabilities,
+                                       reviewerLabel: i % 7 == 0 ? nil : (i + 2) % classes.count, note: i % 5 == 0 ? "load note \(i)" : "",
+                                       reviewedAt: Date(), weightsID: "store-bench", readMode: .blind)
+                probabilities[i % classes.count] = 0.05
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                do {
+                    try stores[w].record(d)
+                    results.add(writer: w, ms: Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                } catch {
+                    results.fail(writer: w, "\(error)")
+                }
+                i += 1
+            }
+        }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let latencies = results.all.sorted()
+        // Nearest-rank percentile.
+        func percentile(_ q: Double) -> Double {
+            guard !latencies.isEmpty else { return .nan }
+            let rank = Int((q / 100 * Double(latencies.count)).rounded(.up))
+            return latencies[min(latencies.count - 1, max(0, rank - 1))]
+        }
+        let kind: String
+        switch StoreLocation.parse(db) { case .sqlite: kind = "sqlite"; case .postgres: kind = "postgresql" }
+        let rate = Double(latencies.count) / wall
+        if json {
+            Console.json(#"{"store":"\#(kind)","writers":\#(writers),"seconds":\#(String(format: "%.1f", wall)),"decisions":\#(latencies.count),"# +
+                         #""decisions_per_s":\#(String(format: "%.1f", rate)),"p50_ms":\#(String(format: "%.3f", percentile(50))),"# +
+                         #""p99_ms":\#(String(format: "%.3f", percentile(99))),"max_ms":\#(String(format: "%.3f", latencies.last ?? .nan)),"# +
+                         #""errors":\#(results.failures.count)}"#)
+        } else {
+            Console.line("\(kind) · \(writers) writer\(writers == 1 ? "" : "s") · \(String(format: "%.1f", wall)) s: \(latencies.count) decisions, "
+                         + "\(String(format: "%.0f", rate))/s, commit p50 \(String(format: "%.2f", percentile(50))) ms, "
+                         + "p99 \(String(format: "%.2f", percentile(99))) ms, max \(String(format: "%.1f", latencies.last ?? .nan)) ms, "
+                         + "\(results.failures.count) errors")
+        }
+        if let first = results.failures.first { Console.error("first error: \(first)") }
+        // The rows each writer's store says it has: every acknowledged commit is there.
+        let stored = try setup.readDecisions(reviewer: nil).decisions.count
+        if stored != Set(results.keys).count, !json {
+            Console.error("warning: \(stored) rows stored, \(Set(results.keys).count) distinct decisions acknowledged")
+        }
+    }
+}
+
+/// Commit latencies from many threads.
+private final class LatencyLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var perWriter: [[Double]]
+    private(set) var failures: [String] = []
+    private var counts: [Int]
+    init(writers: Int) { perWriter = Array(repeating: [], count: writers); counts = Array(repeating: 0, count: writers) }
+    func add(writer: Int, ms: Double) { lock.lock(); perWriter[writer].append(ms); counts[writer] += 1; lock.unlock() }
+    func fail(writer: Int, _ message: String) { lock.lock(); failures.append(message); lock.unlock() }
+    var all: [Double] { lock.lock(); defer { lock.unlock() }; return perWriter.flatMap { $0 } }
+    /// (writer, case) pairs that were acknowledged at least once: the rows that must exist.
+    var keys: [String] {
+        lock.lock(); defer { lock.unlock() }
+        return counts.enumerated().flatMap { w, n in (0..<min(n, 1000)).map { "\(w)/\($0)" } }
+    }
+}
