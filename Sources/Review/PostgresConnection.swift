@@ -59,10 +59,21 @@ final class PostgresConnection {
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
     }
 
+    /// Sends a statement and drops the connection without reading the answer: what a network failure right after
+    /// the send looks like to the client (the tests' fault injection for an unacknowledged COMMIT).
+    func sendAndDrop(_ sql: String) {
+        guard let handle else { return }
+        if PQsendQuery(handle, sql) == 1 { while PQflush(handle) == 1 {} }
+        close()
+    }
+
     /// Drops a connection the server has ended, so that the next call reconnects.
     func close() {
         if let handle { PQfinish(handle); self.handle = nil }
     }
+
+    /// The server process serving this connection (0 when not connected).
+    var backendPID: Int32 { handle.map { PQbackendPID($0) } ?? 0 }
 
     var isConnected: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
 

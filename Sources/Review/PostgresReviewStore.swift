@@ -17,7 +17,11 @@ public final class PostgresReviewStore: @unchecked Sendable {
     private let connection: PostgresConnection
     private let lock = NSLock()
     /// A decision whose COMMIT was sent but not answered, and that could not be looked up yet.
-    private var unsettled: (opID: String, path: String)?
+    private var unsettled: (opID: String, path: String, backend: Int32)?
+
+    /// Fault injection for the tests: how the next COMMIT's connection fails (`nil`: it does not).
+    enum CommitFault { case dropBeforeSend, dropAfterSend, dropAfterSendServerUnreachable }
+    var injectedCommitFault: CommitFault?
 
     /// The schema version this fracview writes (the same numbering as SQLite's).
     static let schemaVersion = 3
@@ -175,6 +179,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
         let d = decision
         try locked("record the decision for \(d.relativePath)") { c in
             var committing = false
+            var backend: Int32 = 0
             do {
                 do {
                     try c.execute("BEGIN")
@@ -211,10 +216,18 @@ public final class PostgresReviewStore: @unchecked Sendable {
                     """, [d.reviewer, d.role.rawValue, d.split, d.relativePath, beforeJSON, after,
                           ReviewTime.string(Date()), opID])
                 committing = true
+                backend = c.backendPID
+                if let fault = injectedCommitFault {
+                    switch fault {
+                    case .dropBeforeSend: c.close()
+                    case .dropAfterSend, .dropAfterSendServerUnreachable: c.sendAndDrop("COMMIT")
+                    }
+                    throw PostgresConnection.Failure(sqlState: nil, message: "the connection dropped (injected fault)")
+                }
                 try c.execute("COMMIT")
             } catch let failure as PostgresConnection.Failure where committing && c.lostConnection(failure) {
                 // The COMMIT went out and no answer came back: the server may or may not have committed it.
-                try settle(c, opID: opID, path: d.relativePath, failure: failure)
+                try settle(c, opID: opID, path: d.relativePath, backend: backend, failure: failure)
             } catch {
                 if c.isConnected { _ = try? c.execute("ROLLBACK") }
                 throw error
@@ -223,20 +236,34 @@ public final class PostgresReviewStore: @unchecked Sendable {
     }
 
     /// Settles a commit whose answer was lost: reconnects once and looks the decision's op_id up.
-    private func settle(_ c: PostgresConnection, opID: String, path: String, failure: PostgresConnection.Failure) throws {
-        if (try? c.connect()) != nil, let stored = try? isStored(c, opID: opID) {
+    private func settle(_ c: PostgresConnection, opID: String, path: String, backend: Int32,
+                        failure: PostgresConnection.Failure) throws {
+        let unreachable = injectedCommitFault == .dropAfterSendServerUnreachable
+        injectedCommitFault = nil
+        if !unreachable, (try? c.connect()) != nil, let stored = try? lookUp(c, opID: opID, oldBackend: backend) {
             if stored { return }
             throw ReviewStoreError("the connection to \(url.display) dropped while committing the decision for \(path): "
                                    + "it was NOT saved", connectionLost: true)
         }
-        unsettled = (opID, path)
+        unsettled = (opID, path, backend)
         throw ReviewStoreError("the connection to \(url.display) dropped while committing the decision for \(path): "
                                + "NOT saved as far as fracview knows; it checks once the server is back (\(failure.message))",
                                connectionLost: true)
     }
 
-    private func isStored(_ c: PostgresConnection, opID: String) throws -> Bool {
-        try c.execute("SELECT 1 FROM history WHERE op_id = $1", [opID]).count > 0
+    /// Whether the decision with this op_id is stored, for certain. The old session's server process may still hold
+    /// the transaction (the COMMIT in flight, or not yet read): it is ended first, and its end waited for (5 s at most),
+    /// so that the answer cannot change afterwards. nil when that could not be made sure.
+    private func lookUp(_ c: PostgresConnection, opID: String, oldBackend: Int32) throws -> Bool? {
+        if oldBackend != 0 {
+            _ = try? c.execute("SELECT pg_terminate_backend($1::integer)", [String(oldBackend)])
+            let deadline = Date().addingTimeInterval(5)
+            while try c.execute("SELECT 1 FROM pg_stat_activity WHERE pid = $1::integer", [String(oldBackend)]).count > 0 {
+                guard Date() < deadline else { return nil }
+                usleep(20_000)
+            }
+        }
+        return try c.execute("SELECT 1 FROM history WHERE op_id = $1", [opID]).count > 0
     }
 
     @discardableResult
@@ -338,7 +365,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
             connection.close()
             guard (try? connection.connect()) != nil else { return (.lost(lostLine()), []) }
         }
-        if let pending = unsettled, let stored = try? isStored(connection, opID: pending.opID) {
+        if let pending = unsettled, let stored = (try? lookUp(connection, opID: pending.opID, oldBackend: pending.backend)) ?? nil {
             unsettled = nil
             notices.append(stored
                 ? "the decision for \(pending.path), sent as the connection dropped, was stored"

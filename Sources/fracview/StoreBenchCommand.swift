@@ -9,7 +9,7 @@ struct StoreBenchCommand: ParsableCommand {
         commandName: "store-bench",
         abstract: "Load-test a decision store: N writers record decisions for S seconds; decisions/s and commit latency.",
         discussion: """
-            Each writer is a thread with its own connection (SQLite: its own pool on the file), deciding as \
+            Each writer is an OS thread with its own connection (SQLite: its own pool on the file), deciding as \
             reviewer load-K on 1000 synthetic cases in turn, every decision one committed transaction as in the TUI. \
             It writes synthetic rows, so it refuses a store that holds anyone else's decisions.
             """)
@@ -45,7 +45,12 @@ struct StoreBenchCommand: ParsableCommand {
         let results = LatencyLog(writers: writers)
         let deadline = Date().addingTimeInterval(seconds)
         let start = DispatchTime.now().uptimeNanoseconds
-        DispatchQueue.concurrentPerform(iterations: writers) { w in
+        // One OS thread per writer (concurrentPerform would run only as many at once as there are cores).
+        let done = DispatchGroup()
+        for w in 0..<writers {
+            done.enter()
+            let thread = Thread {
+                defer { done.leave() }
             var i = 0
             var probabilities = [Float](repeating: 0.05, count: classes.count)
             while Date() < deadline {
@@ -65,7 +70,11 @@ struct StoreBenchCommand: ParsableCommand {
                 }
                 i += 1
             }
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
         }
+        done.wait()
         let wall = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let latencies = results.all.sorted()
         // Nearest-rank percentile.

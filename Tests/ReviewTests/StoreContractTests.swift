@@ -196,6 +196,36 @@ final class StoreContractTests: XCTestCase {
         XCTAssertEqual(try store.allDecisions(reviewer: nil).count, 4)
     }
 
+    /// A COMMIT whose answer is lost with the connection: settled by the decision's op_id, as stored or as not
+    /// saved, at once when the server answers again, or at the next poll when it does not; never silently lost.
+    func testAnUnacknowledgedCommitIsSettledNeverLost() throws {
+        let url = try PostgresTestServer.freshDatabase(self)
+        let store = try postgres(url)
+        try store.setSessionInfo(datasetRoot: "/d", classes: sampleClasses)
+        // Sent, then the connection drops: the server committed it, and record says so by returning.
+        store.injectedCommitFault = .dropAfterSend
+        try store.record(sampleDecision("test/images/1.jpg"))
+        XCTAssertEqual(try store.allDecisions(reviewer: nil).map(\.relativePath), ["test/images/1.jpg"])
+        // Dropped before the COMMIT left: the server rolled it back, and record says NOT saved.
+        store.injectedCommitFault = .dropBeforeSend
+        XCTAssertThrowsError(try store.record(sampleDecision("test/images/2.jpg"))) { error in
+            XCTAssertTrue("\(error)".contains("it was NOT saved"), "\(error)")
+            XCTAssertTrue((error as? ReviewStoreError)?.connectionLost ?? false)
+        }
+        XCTAssertEqual(try store.allDecisions(reviewer: nil).count, 1)
+        // Sent, and the server cannot be asked yet: reported as not saved as far as fracview knows, then settled
+        // by the next poll as stored.
+        store.injectedCommitFault = .dropAfterSendServerUnreachable
+        XCTAssertThrowsError(try store.record(sampleDecision("test/images/3.jpg"))) { error in
+            XCTAssertTrue("\(error)".contains("it checks once the server is back"), "\(error)")
+        }
+        let poll = store.pollConnection()
+        XCTAssertEqual(poll.state, .connected)
+        XCTAssertEqual(poll.notices, ["the decision for test/images/3.jpg, sent as the connection dropped, was stored"])
+        XCTAssertEqual(store.pollConnection().notices, [], "said once")
+        XCTAssertEqual(Set(try store.allDecisions(reviewer: nil).map(\.relativePath)), ["test/images/1.jpg", "test/images/3.jpg"])
+    }
+
     func testAKilledSessionIsReconnectedBeforeTheWriteAndAServerDownIsRefused() throws {
         let url = try PostgresTestServer.freshDatabase(self)
         let store = try postgres(url)
