@@ -58,7 +58,7 @@ struct CaseHeaderPanel: Panel {
             col += c.put(row, col, "\(name(pred.predicted, s.classes)) \(percent(pred.confidence))",
                          p.style(p.prediction, bold: true, bg: p.surface))
             // Does the CAM's maximum fall in one of the annotator's boxes (the pointing game)?
-            if wide, let cam = pred.gradcam,
+            if wide, !s.labelsHidden, let cam = pred.gradcam,
                let hit = PointingGame.hit(cam.values, width: cam.width, height: cam.height, boxes: kase.boxes) {
                 col += c.put(row, col, hit ? "  CAM ✓ in box" : "  CAM ✗ outside", p.style(hit ? p.agree : p.muted, bg: p.surface))
             }

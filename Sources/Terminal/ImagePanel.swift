@@ -47,7 +47,8 @@ final class ImagePanel {
         pendingSixel = nil
         guard rect.height >= 3, rect.width >= 8, let index = ctx.session.currentIndex else { return }
         // Caption.
-        let boxes = ctx.session.cases[index].boxes
+        // A blind read sees no label, and the label file's boxes are part of it (they carry the class when several).
+        let boxes = ctx.session.labelsHidden ? [] : ctx.session.cases[index].boxes
         let boxText = boxes.isEmpty ? "" : (view.showBoxes ? " · \(boxes.count) box\(boxes.count == 1 ? "" : "es")" : " · boxes hidden")
         let orientation = view.orientationDescription.isEmpty ? "" : " · " + view.orientationDescription
         let area = Rect(row: rect.row + 1, col: rect.col, width: rect.width, height: rect.height - 1)

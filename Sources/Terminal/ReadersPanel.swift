@@ -12,7 +12,7 @@ struct ReadersPanel: Panel {
               p.style(p.accent, bold: true), maxWidth: rect.width)
         row += 1
         func name(_ k: Int?) -> String { k.map { $0 < s.classes.count ? s.classes[$0] : "class \($0)" } ?? "⚑ flagged" }
-        let nameWidth = min(12, max(6, (reads.map { $0.reviewer.count }.max() ?? 6)))
+        let nameWidth = min(12, max(7, (reads.map { $0.reviewer.count }.max() ?? 7))) // "settled" fits
         let classWidth = min(22, max(10, rect.width / 2 - nameWidth))
         for d in reads where row < rect.bottom - 1 {
             var col = rect.col

@@ -209,6 +209,7 @@ public final class ReviewApp {
         case .view: view.cycleMode(allowSideBySide: (layout?.image?.width ?? 0) >= 60)
         case .invert: view.window.inverted.toggle()
         case .boxes:
+            guard !session.labelsHidden else { setMessage("blind read: the label boxes are part of the label, and hidden", error: true); break }
             view.showBoxes.toggle()
             setMessage(view.showBoxes ? "label boxes shown" : "label boxes hidden")
         case .windowNarrow:

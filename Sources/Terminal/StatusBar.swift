@@ -58,7 +58,8 @@ struct StatusBar: Panel {
                   maxWidth: room)
             return
         }
-        let hints: [(String, String)] = keys.bindings.compactMap { b in
+        // A blind reader has no label to accept: the hint would mislead.
+        let hints: [(String, String)] = keys.bindings.filter { !(s.labelsHidden && $0.action == .accept) }.compactMap { b in
             b.hint.map { (b.action == .relabel ? "0-9" : (b.keys.first?.symbol ?? "?"), $0) }
         }
         var x = hintCol
