@@ -319,6 +319,11 @@ public final class ReviewApp {
 
     /// `split`: this split's decisions (`e`), or every split's when nil (`E`).
     private func export(split: String?) {
+        // The CSV holds the dataset labels: not during a blind read.
+        guard !session.labelsHidden else {
+            setMessage("blind read: the CSV holds the labels · export after the read (fracview export)", error: true)
+            return
+        }
         do {
             let path = split == nil ? config.exportAllPath : config.exportPath
             let n = try exporter.export(reviewer: session.reviewer, split: split, to: path)
