@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // System libraries, found through pkg-config; `providers` tells SwiftPM which apt package is missing.
@@ -39,7 +40,7 @@ let package = Package(
         // The engine's hot loops in C, built for baseline x86-64 and AVX2+FMA with run-time dispatch.
         .target(name: "CEngineKernels", path: "Sources/CEngineKernels"),
         .target(name: "Engine", dependencies: ["COpenBLAS", "CEngineKernels"], path: "Sources/Engine"),
-        .target(name: "Model", dependencies: ["Engine"], path: "Sources/Model"),
+        .target(name: "Model", dependencies: ["Engine", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Model"),
         .target(name: "Imaging", dependencies: ["CCodecs", "CDicom"], path: "Sources/Imaging"),
         .target(name: "Review",
                 dependencies: ["Model", "Imaging", "Yams", "CPQ", .product(name: "GRDB", package: "GRDB.swift")],

@@ -59,9 +59,9 @@ public final class FractureClassifier {
             throw fail("unknown architecture \"\(meta.architecture)\" (known: \(EfficientNetConfig.knownNames.joined(separator: ", ")))")
         }
         // Hash the file on another core while the weights are read and folded (both only read the mapping).
-        nonisolated(unsafe) var digest = [UInt8]()
+        nonisolated(unsafe) var digest = ""
         let hashing = DispatchGroup()
-        DispatchQueue.global(qos: .userInitiated).async(group: hashing) { digest = SHA256.hash(file.bytes) }
+        DispatchQueue.global(qos: .userInitiated).async(group: hashing) { digest = ContentDigest.sha256Hex(file.bytes) }
         defer { hashing.wait() }
         var reader = WeightReader(file: file)
         features = try EfficientNetFeatures(config: config, prefix: "base_model.features", reader: &reader)
@@ -72,7 +72,7 @@ public final class FractureClassifier {
         hashing.wait()
         info = ModelInfo(architecture: meta.architecture, classes: meta.classes, inputSize: meta.inputSize, mean: meta.mean,
                          std: meta.std, metadata: file.metadata, parameterCount: reader.parameterCount,
-                         weightsID: String(SHA256.hex(digest).prefix(16)), path: path)
+                         weightsID: String(digest.prefix(16)), path: path)
     }
 
     /// Runs the model on a CHW Float32 input of size info.inputSize (already normalised).
