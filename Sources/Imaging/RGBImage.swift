@@ -22,13 +22,10 @@ public struct ImageError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let reason: String
     public init(path: String, reason: String) { self.path = path; self.reason = reason }
-    /// Control characters (newlines, escape sequences in hostile file names) are shown as `?`, so the message
-    /// stays one line and cannot drive the terminal; `path` keeps the name as given.
-    public var description: String { ImageError.printable(path) + ": " + ImageError.printable(reason) }
-
-    static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : $0 }))
-    }
+    /// Through the one terminal sanitiser: control characters, line separators and bidi overrides in hostile file
+    /// names are shown as `?`, so the message stays one line and cannot drive or reorder the terminal; `path` keeps
+    /// the name as given.
+    public var description: String { TerminalSafeText.clean(path) + ": " + TerminalSafeText.clean(reason) }
 }
 
 extension RGBImage {

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// The terminal rendering of an audit report.
 public enum AuditText {

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// The terminal rendering of an evaluation report: aligned tables, "n/a" for undefined values.
 public enum EvaluationText {

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// What the source grouping did: how many groups, their sizes, the largest ones, and the near-duplicate pairs the
 /// stricter cross-prefix rule left apart (and whether they ended in different folds).

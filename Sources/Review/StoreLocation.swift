@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// What `--db` names: an SQLite file (one machine, the default) or a PostgreSQL server (a team).
 public enum StoreLocation: Equatable, Sendable {

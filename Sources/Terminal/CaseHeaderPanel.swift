@@ -1,3 +1,4 @@
+import Imaging
 import Review
 
 /// Two rows: where we are (index/total, file name, filter), then the verdicts (truth, prediction, agreement, review).

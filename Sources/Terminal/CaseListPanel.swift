@@ -1,3 +1,4 @@
+import Imaging
 import Review
 
 /// The cases around the current one, with each one's state: beside the image on wide terminals, and in place of

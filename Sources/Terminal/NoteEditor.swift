@@ -1,3 +1,4 @@
+import Imaging
 import Review
 
 /// `n`: a one-line editor for the case's note. Enter saves, Esc cancels; ←/→, Home/End, Backspace/Delete edit.

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Review
 
 /// Every human-readable line the commands write goes through here, and through the one terminal-safe sanitiser:

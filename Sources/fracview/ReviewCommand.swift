@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Model
 import Review
 import Terminal

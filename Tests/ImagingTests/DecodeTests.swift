@@ -134,3 +134,15 @@ final class DecodeTests: XCTestCase {
         XCTAssertEqual(matches, images.count, "differ from PIL: \(mismatched.prefix(5))")
     }
 }
+
+/// Image errors name files, and file names may hold anything: the one terminal sanitiser cleans them.
+final class ImageErrorTextTests: XCTestCase {
+    func testBidiOverridesLineSeparatorsAndEscapesAreNeutralised() {
+        let hostile = "scan\u{202E}gpj.exe\u{2028}line2\u{1B}[31mred\u{9B}2J"
+        let text = ImageError(path: "/data/" + hostile, reason: "not a JPEG\u{2029}").description
+        for bad: Unicode.Scalar in ["\u{202E}", "\u{2028}", "\u{2029}", "\u{1B}", "\u{9B}"] {
+            XCTAssertFalse(text.unicodeScalars.contains(bad), "U+\(String(bad.value, radix: 16)) in \(text.debugDescription)")
+        }
+        XCTAssertEqual(text, "/data/scan?gpj.exe?line2?[31mred?2J: not a JPEG?")
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Model
 import Review
 @testable import Terminal

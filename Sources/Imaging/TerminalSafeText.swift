@@ -1,5 +1,5 @@
-/// Text for a terminal. The one sanitiser every module uses (Review is the lowest module Terminal and fracview
-/// import): control characters (C0 such as ESC and BEL, DEL, C1 such as CSI), the line and paragraph separators
+/// Text for a terminal. The one sanitiser every module uses (Imaging is the lowest module whose messages reach a
+/// terminal: image errors name files): control characters (C0 such as ESC and BEL, DEL, C1 such as CSI), the line and paragraph separators
 /// U+2028/U+2029 and the bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) from file
 /// names, class names or notes are shown as `?`, so a crafted name can neither move the cursor, recolour the
 /// screen, nor reorder what is displayed around it.
