@@ -26,37 +26,10 @@ public enum PNGWriter {
         try writeAtomically(data, to: path)
     }
 
-    /// A temporary file beside the target (same file system, so rename(2) is atomic), then rename.
-    /// A reader never sees a half-written file, and a failure leaves any old file untouched.
+    /// Through `AtomicFile`: a reader never sees a half-written file, and a failure leaves any old file untouched.
     public static func writeAtomically(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ImageError(path: path, reason: "cannot write: the folder \(directory) does not exist")
-        }
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw ImageError(path: path, reason: "cannot write: \(String(cString: strerror(errno)))") }
-        var failure: String?
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = String(cString: strerror(errno))
-                    return
-                }
-                offset += n
-            }
-        }
-        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-        close(fd)
-        if failure == nil && rename(temporary, path) != 0 { failure = String(cString: strerror(errno)) }
-        if let failure {
-            unlink(temporary)
-            throw ImageError(path: path, reason: "cannot write: \(failure)")
+        do { try AtomicFile.write(data, to: path) } catch let failure as AtomicFile.Failure {
+            throw ImageError(path: path, reason: "cannot write: \(failure.reason)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// K grouped, class-stratified folds for cross-validation, in the manner of scikit-learn's StratifiedGroupKFold
 /// (shuffle off): every group lands whole in one fold, and the folds' class proportions stay close.
@@ -84,10 +85,8 @@ public enum GroupedFolds {
     }
 
     public static func write(_ rows: [Row], classes: [String], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        do { try Data(render(rows, classes: classes).utf8).write(to: url, options: .atomic) } catch {
-            throw DatasetError("\(path): cannot write the folds manifest (\(error.localizedDescription))")
+        do { try AtomicFile.write(Data(render(rows, classes: classes).utf8), to: path, creatingFolder: true) } catch {
+            throw DatasetError("\(path): cannot write the folds manifest (\(error))")
         }
     }
 }

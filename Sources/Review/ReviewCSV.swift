@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// The reviewed-cases CSV (RFC 4180, UTF-8, header row, formula-injection neutralised, written atomically).
 ///
@@ -17,7 +18,9 @@ public enum ReviewCSV {
                              byteOrderMark: Bool) throws {
         var text = byteOrderMark ? "\u{FEFF}" : ""
         text += render(decisions, classes: classes, datasetRoot: datasetRoot)
-        try AtomicFile.write(Data(text.utf8), to: path, what: "CSV")
+        do { try AtomicFile.write(Data(text.utf8), to: path) } catch let failure as AtomicFile.Failure {
+            throw ReviewStoreError("cannot write CSV to \(path): \(failure.reason)")
+        }
     }
 
     /// The column names, in order.
@@ -84,54 +87,3 @@ public enum ReviewCSV {
     }
 }
 
-/// Writes a file so that readers see the old content or the new, never half: a temporary file in the same
-/// directory, fsync, rename over the target, fsync the directory.
-enum AtomicFile {
-    static func write(_ data: Data, to path: String, what: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        let temp = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
-        func fail(_ reason: String) -> ReviewStoreError { ReviewStoreError("cannot write \(what) to \(path): \(reason)") }
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-            throw fail("directory \(dir) does not exist")
-        }
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
-            throw fail("it is a directory")
-        }
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        if fd < 0 { throw fail(errnoReason()) }
-        var ok = false
-        defer { if !ok { unlink(temp) } }
-        let written: Bool = data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                offset += n
-            }
-            return true
-        }
-        let writeError = written ? "" : errnoReason()
-        let synced = written && fsync(fd) == 0
-        let syncError = synced ? "" : errnoReason()
-        close(fd)
-        guard written else { throw fail(writeError) }
-        guard synced else { throw fail(syncError) }
-        guard rename(temp, path) == 0 else { throw fail(errnoReason()) }
-        ok = true
-        // The rename itself is durable only once the directory entry is on disk.
-        let dirFD = open(dir, O_RDONLY)
-        if dirFD >= 0 { fsync(dirFD); close(dirFD) }
-    }
-
-    private static func errnoReason() -> String {
-        switch errno {
-        case EACCES, EPERM: return "permission denied"
-        case ENOSPC: return "no space left on device"
-        case EROFS: return "read-only file system"
-        default: return String(cString: strerror(errno)).lowercased()
-        }
-    }
-}

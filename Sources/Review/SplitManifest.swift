@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// A split manifest: a CSV `path,split` (path relative to the dataset root), as written by `fracview audit
 /// --write-split` and read by `fracview evaluate --manifest` and training's `--split-manifest`.
@@ -10,10 +11,8 @@ public enum SplitManifest {
     }
 
     public static func write(_ rows: [(path: String, split: String)], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        do { try Data(render(rows).utf8).write(to: url, options: .atomic) } catch {
-            throw DatasetError("\(path): cannot write the split manifest (\(error.localizedDescription))")
+        do { try AtomicFile.write(Data(render(rows).utf8), to: path, creatingFolder: true) } catch {
+            throw DatasetError("\(path): cannot write the split manifest (\(error))")
         }
     }
 

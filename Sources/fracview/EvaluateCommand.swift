@@ -120,7 +120,7 @@ struct EvaluateCommand: ParsableCommand {
             try PNGWriter.write(EvaluationFigures.confusionMatrix(report), to: dir + "/confusion-matrix.png")
             try PNGWriter.write(EvaluationFigures.reliabilityDiagram(report), to: dir + "/reliability.png")
             let table = EvaluationCaseTable.render(cases: cases, classes: report.classes, temperature: report.temperature)
-            try Data(table.utf8).write(to: URL(fileURLWithPath: dir + "/cases.csv"), options: .atomic)
+            try AtomicFile.write(Data(table.utf8), to: dir + "/cases.csv")
         } catch {
             throw fail("cannot write to \(dir): \(error)")
         }

@@ -1,0 +1,68 @@
+import Foundation
+
+/// The one way fracview writes a file: a temporary file in the same folder, written and fsynced, renamed over the
+/// target, then the folder fsynced. A reader sees the old content or the new, never half; a failure leaves the old
+/// file untouched; and once `write` returns, the new file survives a power cut.
+public enum AtomicFile {
+    /// Why a write failed, in one line ("the folder … does not exist", "no space left on device", …).
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    public static func write(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let directory = url.deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw Failure(reason: "the folder \(directory) does not exist")
+        }
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw Failure(reason: "it is a directory")
+        }
+        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw Failure(reason: errnoReason()) }
+        var failure: String?
+        data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errnoReason()
+                    return
+                }
+                offset += n
+            }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = errnoReason() }
+        close(fd)
+        if failure == nil && rename(temporary, path) != 0 { failure = errnoReason() }
+        if let failure {
+            unlink(temporary)
+            throw Failure(reason: failure)
+        }
+        // The rename itself is durable only once the folder's entry is on disk.
+        let dirFD = open(directory, O_RDONLY | O_CLOEXEC)
+        if dirFD >= 0 { fsync(dirFD); close(dirFD) }
+    }
+
+    /// Creates the folder first (a manifest or report written to a new place).
+    public static func write(_ data: Data, to path: String, creatingFolder: Bool) throws {
+        if creatingFolder {
+            try? FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(),
+                                                     withIntermediateDirectories: true)
+        }
+        try write(data, to: path)
+    }
+
+    private static func errnoReason() -> String {
+        switch errno {
+        case EACCES, EPERM: return "permission denied"
+        case ENOSPC: return "no space left on device"
+        case EROFS: return "read-only file system"
+        default: return String(cString: strerror(errno)).lowercased()
+        }
+    }
+}
