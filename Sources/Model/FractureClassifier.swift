@@ -104,20 +104,11 @@ public enum DefaultWeights {
     public static func locate() -> String? {
         let env = ProcessInfo.processInfo.environment
         if let p = env["FRACVIEW_WEIGHTS"], !p.isEmpty { return p }
-        let fm = FileManager.default
-        func found(in dir: URL) -> String? {
+        for base in ResourceFolders.candidates() {
             for name in [directoryName, fileName] {
-                let candidate = dir.appendingPathComponent("weights/\(name)").path
-                if fm.fileExists(atPath: candidate) { return candidate }
+                let candidate = (base as NSString).appendingPathComponent("weights/\(name)")
+                if FileManager.default.fileExists(atPath: candidate) { return candidate }
             }
-            return nil
-        }
-        if let local = found(in: URL(fileURLWithPath: fm.currentDirectoryPath)) { return local }
-        let exe = (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first ?? ""
-        var dir = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
-        while dir.path != "/" && !dir.path.isEmpty {
-            if let hit = found(in: dir) { return hit }
-            dir = dir.deletingLastPathComponent()
         }
         return nil
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Model
 import Yams
 
 /// The UI roles a theme colours; the raw value is the key under `colors:` in a theme file.
@@ -136,16 +137,8 @@ public struct Theme: Sendable, Equatable {
         } else if let home = env["HOME"], !home.isEmpty {
             dirs.append(home + "/.config/fracview/themes")
         }
-        dirs.append(URL(fileURLWithPath: currentDirectory).appendingPathComponent("themes").path)
-        if let executablePath {
-            var dir = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
-            while true {
-                dirs.append(dir.appendingPathComponent("themes").path)
-                let parent = dir.deletingLastPathComponent()
-                if parent.path == dir.path { break }
-                dir = parent
-            }
-        }
+        dirs += ResourceFolders.candidates(currentDirectory: currentDirectory, executablePath: executablePath)
+            .map { ($0 as NSString).appendingPathComponent("themes") }
         var seen = Set<String>()
         return dirs.filter { seen.insert($0).inserted }
     }
