@@ -132,14 +132,11 @@ struct AuditCommand: ParsableCommand {
         let rows = ranked(heldOut) + ranked(seen)
         if json {
             for (i, issue) in rows {
-                Console.json(JSONLine.object([
-                    ("image", JSONLine.string(scored[i].relativePath)), ("given", JSONLine.string(classes[issue.given])),
-                    ("suggested", JSONLine.string(classes[issue.suggested])), ("score", JSONLine.number(issue.score)),
-                    ("flagged", issue.flagged ? "true" : "false"),
-                    ("self_confidence", JSONLine.number(issue.selfConfidence)),
-                    ("seen_in_training", scored[i].seen ? "true" : "false"),
-                    ("probabilities", "[" + probabilities[i].map { JSONLine.number($0) }.joined(separator: ", ") + "]"),
-                ]))
+                Console.json(JSONOutput.line(LabelIssueLine(
+                    image: scored[i].relativePath, given: classes[issue.given], suggested: classes[issue.suggested],
+                    score: JSONOutput.finite(issue.score), flagged: issue.flagged,
+                    selfConfidence: JSONOutput.finite(issue.selfConfidence), seenInTraining: scored[i].seen,
+                    probabilities: probabilities[i].map(JSONOutput.finite))))
             }
         } else {
             let flagged = rows.filter { $0.1.flagged && !scored[$0.0].seen }.count
@@ -154,5 +151,16 @@ struct AuditCommand: ParsableCommand {
             }
         }
         for u in outcome.undecodable { Console.error("undecodable: \(TerminalSafeText.clean(u))") }
+    }
+}
+
+/// `fracview audit --label-issues --json`: one line per case.
+struct LabelIssueLine: Encodable {
+    let image: String, given: String, suggested: String
+    let score: Double?, flagged: Bool, selfConfidence: Double?, seenInTraining: Bool
+    let probabilities: [Float?]
+    enum CodingKeys: String, CodingKey {
+        case image, given, suggested, score, flagged, probabilities
+        case selfConfidence = "self_confidence", seenInTraining = "seen_in_training"
     }
 }

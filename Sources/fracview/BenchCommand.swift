@@ -84,19 +84,14 @@ struct BenchCommand: ParsableCommand {
         let core = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "\(BLAS.coreName) (OPENBLAS_CORETYPE=\($0))" }
             ?? BLAS.coreName
         if json {
-            Console.json(JSONLine.object([
-                ("architecture", JSONLine.string(model.info.architecture)), ("weights_id", JSONLine.string(model.info.weightsID)),
-                ("input_size", "[\(h), \(w)]"), ("batch", "1"), ("runs", "\(runs)"),
-                ("forward_ms_median", JSONLine.number(fMed)), ("forward_ms_p90", JSONLine.number(fP90)),
-                ("forward_ms_min", JSONLine.number(forward.min() ?? 0)),
-                ("gradcam_ms_median", JSONLine.number(camMed)), ("attention_ms_median", JSONLine.number(attMed)),
-                ("explain_extra_percent", JSONLine.number(extraPct)),
-                ("load_ms", JSONLine.number(loadMs)), ("peak_rss_mb", JSONLine.number(rss)),
-                ("threads", "\(BLAS.threadCount)"), ("openblas_core", JSONLine.string(BLAS.coreName)),
-                ("members", "\(ensemble.members.count)"),
-                ("ensemble_case_ms_median", ensembleCase.isEmpty ? "null" : JSONLine.number(percentile(ensembleCase, 0.5))),
-                ("ensemble_case_ms_p90", ensembleCase.isEmpty ? "null" : JSONLine.number(percentile(ensembleCase, 0.9))),
-            ]))
+            Console.json(JSONOutput.line(BenchLine(
+                architecture: model.info.architecture, weightsID: model.info.weightsID, inputSize: [h, w], batch: 1,
+                runs: runs, forwardMsMedian: fMed, forwardMsP90: fP90, forwardMsMin: forward.min() ?? 0,
+                gradcamMsMedian: camMed, attentionMsMedian: attMed, explainExtraPercent: JSONOutput.finite(extraPct),
+                loadMs: loadMs, peakRssMb: rss, threads: BLAS.threadCount, openblasCore: BLAS.coreName,
+                members: ensemble.members.count,
+                ensembleCaseMsMedian: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.5),
+                ensembleCaseMsP90: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.9))))
         } else {
             Console.line("model        \(model.info.architecture) \(h)×\(w), weights \(model.info.weightsID), loaded in \(f1(loadMs)) ms")
             Console.line("forward      median \(f1(fMed)) ms, p90 \(f1(fP90)) ms, min \(f1(forward.min() ?? 0)) ms (batch 1, \(runs) runs)")
@@ -128,5 +123,23 @@ struct BenchCommand: ParsableCommand {
             return kb / 1024
         }
         return 0
+    }
+}
+
+/// `fracview bench --json`: one line.
+struct BenchLine: Encodable {
+    let architecture: String, weightsID: String, inputSize: [Int], batch: Int, runs: Int
+    let forwardMsMedian: Double, forwardMsP90: Double, forwardMsMin: Double
+    let gradcamMsMedian: Double, attentionMsMedian: Double, explainExtraPercent: Double?
+    let loadMs: Double, peakRssMb: Double, threads: Int, openblasCore: String, members: Int
+    let ensembleCaseMsMedian: Double?, ensembleCaseMsP90: Double?
+    enum CodingKeys: String, CodingKey {
+        case architecture, batch, runs, threads, members
+        case weightsID = "weights_id", inputSize = "input_size"
+        case forwardMsMedian = "forward_ms_median", forwardMsP90 = "forward_ms_p90", forwardMsMin = "forward_ms_min"
+        case gradcamMsMedian = "gradcam_ms_median", attentionMsMedian = "attention_ms_median"
+        case explainExtraPercent = "explain_extra_percent", loadMs = "load_ms", peakRssMb = "peak_rss_mb"
+        case openblasCore = "openblas_core"
+        case ensembleCaseMsMedian = "ensemble_case_ms_median", ensembleCaseMsP90 = "ensemble_case_ms_p90"
     }
 }

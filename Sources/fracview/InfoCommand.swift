@@ -24,23 +24,16 @@ struct InfoCommand: ParsableCommand {
         let f = c.totalStride
         let mapSize = "\((i.inputSize[0] + f - 1) / f)×\((i.inputSize[1] + f - 1) / f)"
         if json {
-            let meta = i.metadata.keys.sorted().map { ($0, JSONLine.string(i.metadata[$0]!)) }
-            Console.json(JSONLine.object([
-                ("path", JSONLine.string(i.path)), ("weights_id", JSONLine.string(i.weightsID)),
-                ("architecture", JSONLine.string(i.architecture)), ("parameters", "\(i.parameterCount)"),
-                ("classes", "[" + i.classes.map(JSONLine.string).joined(separator: ", ") + "]"),
-                ("input_size", "[\(i.inputSize[0]), \(i.inputSize[1])]"),
-                ("mean", "[" + i.mean.map { JSONLine.number($0) }.joined(separator: ", ") + "]"),
-                ("std", "[" + i.std.map { JSONLine.number($0) }.joined(separator: ", ") + "]"),
-                ("feature_channels", "\(c.featureChannels)"), ("blocks", "\(c.blocks.count)"),
-                ("metadata", JSONLine.object(meta)),
-                ("members", "[" + ensemble.members.map { m in
-                    JSONLine.object([("path", JSONLine.string(m.path)), ("fold", m.fold.map(String.init) ?? "null"),
-                                     ("training_signatures", m.signatures.map { "\($0.count)" } ?? "null"),
-                                     ("weights_id", JSONLine.string(m.classifier.info.weightsID)),
-                                     ("git_commit", m.classifier.info.metadata["git_commit"].map(JSONLine.string) ?? "null")])
-                }.joined(separator: ", ") + "]"),
-            ]))
+            Console.json(JSONOutput.line(InfoLine(
+                path: i.path, weightsID: i.weightsID, architecture: i.architecture, parameters: i.parameterCount,
+                classes: i.classes, inputSize: i.inputSize, mean: i.mean.map(JSONOutput.finite),
+                std: i.std.map(JSONOutput.finite), featureChannels: c.featureChannels, blocks: c.blocks.count,
+                metadata: i.metadata,
+                members: ensemble.members.map { m in
+                    InfoLine.Member(path: m.path, fold: m.fold, trainingSignatures: m.signatures?.count,
+                                    weightsID: m.classifier.info.weightsID,
+                                    gitCommit: m.classifier.info.metadata["git_commit"])
+                })))
             return
         }
         if ensemble.isDirectory {
@@ -83,5 +76,31 @@ struct InfoCommand: ParsableCommand {
             out.append(ch)
         }
         return out
+    }
+}
+
+/// `fracview info --json`: one line.
+struct InfoLine: Encodable {
+    let path: String, weightsID: String, architecture: String, parameters: Int, classes: [String], inputSize: [Int]
+    let mean: [Float?], std: [Float?], featureChannels: Int, blocks: Int, metadata: [String: String], members: [Member]
+    enum CodingKeys: String, CodingKey {
+        case path, architecture, parameters, classes, mean, std, blocks, metadata, members
+        case weightsID = "weights_id", inputSize = "input_size", featureChannels = "feature_channels"
+    }
+
+    struct Member: Encodable {
+        let path: String, fold: Int?, trainingSignatures: Int?, weightsID: String, gitCommit: String?
+        enum CodingKeys: String, CodingKey {
+            case path, fold, trainingSignatures = "training_signatures", weightsID = "weights_id", gitCommit = "git_commit"
+        }
+        /// Unknown values are written as null, not left out: a reader can tell "no fold" from an older fracview.
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(path, forKey: .path)
+            try c.encode(fold, forKey: .fold)
+            try c.encode(trainingSignatures, forKey: .trainingSignatures)
+            try c.encode(weightsID, forKey: .weightsID)
+            try c.encode(gitCommit, forKey: .gitCommit)
+        }
     }
 }

@@ -48,7 +48,7 @@ struct PredictCommand: ParsableCommand {
                 failures += 1
                 let message = json ? "\(error)" : TerminalSafeText.clean("\(error)")
                 if json {
-                    Console.json(JSONLine.object([("image", JSONLine.string(path)), ("error", JSONLine.string(message))]))
+                    Console.json(JSONOutput.line(["image": path, "error": message]))
                 } else {
                     Console.error("fracview: \(message)")
                 }
@@ -64,19 +64,26 @@ struct PredictCommand: ParsableCommand {
         if failures > 0 { throw ExitCode(1) }
     }
 
-    private func jsonLine(path: String, output: ClassifierOutput, membership: Membership, classes: [String]) -> String {
-        var pairs: [(String, String)] = [
-            ("image", JSONLine.string(path)),
-            ("predicted", JSONLine.string(classes[output.predicted])),
-            ("probabilities", JSONLine.object(zip(classes, output.probabilities).map { ($0, JSONLine.number($1)) })),
-            ("members", "[" + membership.used.map(String.init).joined(separator: ", ") + "]"),
-            ("seen_in_training", membership.seenInTraining ? "true" : "false"),
-        ]
-        if maps {
-            if let cam = output.gradcam { pairs.append(("gradcam", JSONLine.map(cam))) }
-            pairs.append(("attention", JSONLine.map(output.attention)))
+    /// One `predict --json` line.
+    struct Line: Encodable {
+        let image: String, predicted: String
+        let probabilities: [String: Float?]
+        let members: [Int]
+        let seenInTraining: Bool
+        let gradcam: [[Float?]]?, attention: [[Float?]]?
+        enum CodingKeys: String, CodingKey {
+            case image, predicted, probabilities, members, gradcam, attention
+            case seenInTraining = "seen_in_training"
         }
-        return JSONLine.object(pairs)
+    }
+
+    private func jsonLine(path: String, output: ClassifierOutput, membership: Membership, classes: [String]) -> String {
+        JSONOutput.line(Line(image: path, predicted: classes[output.predicted],
+                             probabilities: Dictionary(zip(classes, output.probabilities.map(JSONOutput.finite)),
+                                                       uniquingKeysWith: { a, _ in a }),
+                             members: membership.used, seenInTraining: membership.seenInTraining,
+                             gradcam: maps ? output.gradcam.map(JSONOutput.rows) : nil,
+                             attention: maps ? JSONOutput.rows(output.attention) : nil))
     }
 
     private func textBlock(path: String, output: ClassifierOutput, membership: Membership, classes: [String]) -> String {

@@ -87,10 +87,10 @@ struct StoreBenchCommand: ParsableCommand {
         switch StoreLocation.parse(db) { case .sqlite: kind = "sqlite"; case .postgres: kind = "postgresql" }
         let rate = Double(latencies.count) / wall
         if json {
-            Console.json(#"{"store":"\#(kind)","writers":\#(writers),"seconds":\#(String(format: "%.1f", wall)),"decisions":\#(latencies.count),"# +
-                         #""decisions_per_s":\#(String(format: "%.1f", rate)),"p50_ms":\#(String(format: "%.3f", percentile(50))),"# +
-                         #""p99_ms":\#(String(format: "%.3f", percentile(99))),"max_ms":\#(String(format: "%.3f", latencies.last ?? .nan)),"# +
-                         #""errors":\#(results.failures.count)}"#)
+            Console.json(JSONOutput.line(StoreBenchLine(
+                store: kind, writers: writers, seconds: (wall * 10).rounded() / 10, decisions: latencies.count,
+                decisionsPerS: JSONOutput.finite((rate * 10).rounded() / 10), p50Ms: JSONOutput.finite(percentile(50)),
+                p99Ms: JSONOutput.finite(percentile(99)), maxMs: latencies.last, errors: results.failures.count)))
         } else {
             Console.line("\(kind) · \(writers) writer\(writers == 1 ? "" : "s") · \(String(format: "%.1f", wall)) s: \(latencies.count) decisions, "
                          + "\(String(format: "%.0f", rate))/s, commit p50 \(String(format: "%.2f", percentile(50))) ms, "
@@ -103,6 +103,16 @@ struct StoreBenchCommand: ParsableCommand {
         if stored != Set(results.keys).count, !json {
             Console.error("warning: \(stored) rows stored, \(Set(results.keys).count) distinct decisions acknowledged")
         }
+    }
+}
+
+/// `fracview store-bench --json`: one line.
+struct StoreBenchLine: Encodable {
+    let store: String, writers: Int, seconds: Double, decisions: Int
+    let decisionsPerS: Double?, p50Ms: Double?, p99Ms: Double?, maxMs: Double?, errors: Int
+    enum CodingKeys: String, CodingKey {
+        case store, writers, seconds, decisions, errors
+        case decisionsPerS = "decisions_per_s", p50Ms = "p50_ms", p99Ms = "p99_ms", maxMs = "max_ms"
     }
 }
 
