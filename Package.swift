@@ -1,7 +1,9 @@
 // swift-tools-version:5.10
 import PackageDescription
 
-// The targets follow the pipeline: Engine → Model → Imaging → Review → Terminal → fracview.
+// The targets follow the pipeline. Engine → Model (the classifier, its weights, the finders) and Imaging (decoding,
+// drawing, the terminal-safe text) side by side, both under Review (data, audit, metrics, inference, the stores) →
+// Terminal (the review screen) → fracview (the commands).
 let package = Package(
     name: "fracview",
     platforms: [.macOS(.v13)],

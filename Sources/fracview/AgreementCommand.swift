@@ -35,19 +35,19 @@ struct AgreementCommand: ParsableCommand {
         guard resamples > 0, resamples <= 100_000 else { throw ValidationError("--resamples must be 1…100000") }
         let location = try db ?? ExportCommand.defaultDatabase()
         let store: DecisionStore
-        do { store = try StoreOpening.open(location, readOnly: true) } catch { throw ExportError("\(error)") }
+        do { store = try StoreOpening.open(location, readOnly: true) } catch { throw CommandFailure("\(error)") }
         let read = try store.readDecisions(reviewer: nil)
         for problem in read.problems { Console.error("warning: \(problem)") }
         var groups: [String: String]?
         if let manifest {
             let rows = try SplitManifest.readRows(path: manifest)
             groups = rows.compactMapValues(\.group)
-            if groups!.isEmpty { throw ExportError("\(manifest) has no group column") }
+            if groups!.isEmpty { throw CommandFailure("\(manifest) has no group column") }
         }
         let agreement = ReaderAgreement(decisions: read.decisions, classes: try store.classes(), split: split,
                                         groups: groups, resamples: resamples)
         if agreement.readers.isEmpty {
-            throw ExportError("no reader decisions\(split.map { " in split '\($0)'" } ?? "") in \(store.location)")
+            throw CommandFailure("no reader decisions\(split.map { " in split '\($0)'" } ?? "") in \(store.location)")
         }
         if json {
             let encoder = JSONEncoder()

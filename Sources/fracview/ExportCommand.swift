@@ -48,13 +48,13 @@ struct ExportCommand: ParsableCommand {
         do {
             store = try StoreOpening.open(dbPath, readOnly: true)
         } catch {
-            throw ExportError("\(error)")
+            throw CommandFailure("\(error)")
         }
         if reviewer == nil && !allReviewers {
             // A team's database: which readers go in the file must be the user's choice, not a surprise.
             let known = try store.reviewers()
             if known.count > 1 {
-                throw ExportError("\(store.location) holds \(known.count) reviewers (\(known.prefix(8).joined(separator: ", "))\(known.count > 8 ? ", …" : "")): "
+                throw CommandFailure("\(store.location) holds \(known.count) reviewers (\(known.prefix(8).joined(separator: ", "))\(known.count > 8 ? ", …" : "")): "
                                   + "pass --reviewer NAME, or --all-reviewers for one row per case and reader")
             }
         }
@@ -68,7 +68,7 @@ struct ExportCommand: ParsableCommand {
             let who = reviewer.map { " by reviewer '\($0)'" } ?? ""
             let known = try store.reviewers()
             let hint = reviewer != nil && !known.isEmpty ? " (reviewers: \(known.joined(separator: ", ")))" : ""
-            throw ExportError("no reviewed cases\(who)\(split.map { " in split '\($0)'" } ?? "") in \(store.location)\(hint)")
+            throw CommandFailure("no reviewed cases\(who)\(split.map { " in split '\($0)'" } ?? "") in \(store.location)\(hint)")
         }
         let classes = try store.classes()
         let root = relativePaths ? nil : (try dataset ?? store.datasetRoot())
@@ -79,18 +79,12 @@ struct ExportCommand: ParsableCommand {
     /// The bundled sample's database (samples/hbfmid-test/fracview-review.sqlite), found like the sample itself.
     static func defaultDatabase() throws -> String {
         guard let sample = BundledSample.locate() else {
-            throw ExportError("no --db given and the bundled sample (\(BundledSample.relativePath)) was not found: pass --db FILE")
+            throw CommandFailure("no --db given and the bundled sample (\(BundledSample.relativePath)) was not found: pass --db FILE")
         }
         let path = ReviewStore.defaultPath(datasetRoot: sample)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw ExportError("no review database at \(path) (review the sample first, or pass --db FILE)")
+            throw CommandFailure("no review database at \(path) (review the sample first, or pass --db FILE)")
         }
         return path
     }
-}
-
-/// A one-line message; ArgumentParser prints it as "Error: …" and exits 1.
-struct ExportError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -50,19 +50,19 @@ struct GradcamCommand: ParsableCommand {
 
     private func render() throws {
         guard let weightsPath = weights ?? DefaultWeights.locate() else {
-            throw GradcamError(DefaultWeights.missingMessage)
+            throw CommandFailure(DefaultWeights.missingMessage)
         }
         let ensemble = try ModelEnsemble(path: weightsPath)
         let model = EnsembleClassifier(ensemble)
         let info = ensemble.info
         guard info.inputSize.count == 2, info.mean.count == 3, info.std.count == 3 else {
-            throw GradcamError("\(weightsPath): model metadata has no usable input_size/mean/std")
+            throw CommandFailure("\(weightsPath): model metadata has no usable input_size/mean/std")
         }
         let picture = try ImageDecoder.decode(path: image)
         let input = ModelInput.tensor(from: picture, width: info.inputSize[1], height: info.inputSize[0],
                                       mean: info.mean, std: info.std)
         let (result, membership) = model.runHeldOut(input: input, thumbnail: Thumbnail(picture), gradcam: true)
-        guard let cam = result.gradcam else { throw GradcamError("the model returned no Grad-CAM map") }
+        guard let cam = result.gradcam else { throw CommandFailure("the model returned no Grad-CAM map") }
         let predicted = result.predicted
         let label = predicted < info.classes.count ? info.classes[predicted] : "class \(predicted)"
         let caption = "\(Self.printable(URL(fileURLWithPath: image).lastPathComponent))  |  \(info.architecture), weights \(info.weightsID)"
@@ -80,9 +80,4 @@ struct GradcamCommand: ParsableCommand {
     static func printable(_ name: String) -> String {
         String(name.unicodeScalars.map { (32...126).contains($0.value) ? Character($0) : "?" })
     }
-}
-
-struct GradcamError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

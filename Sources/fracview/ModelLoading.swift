@@ -5,13 +5,9 @@ import Review
 
 /// Shared by the commands that take `--weights`: the explicit file, else the default one, else a clear message.
 enum ModelLoading {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-    }
-
     static func weightsPath(_ explicit: String?) throws -> String {
         if let explicit { return explicit }
-        guard let found = DefaultWeights.locate() else { throw Failure(description: DefaultWeights.missingMessage) }
+        guard let found = DefaultWeights.locate() else { throw CommandFailure(DefaultWeights.missingMessage) }
         return found
     }
 
@@ -21,7 +17,7 @@ enum ModelLoading {
         do {
             return try ModelEnsemble(path: path)
         } catch {
-            throw Failure(description: TerminalSafeText.clean("cannot load weights: \(error)"))
+            throw CommandFailure(TerminalSafeText.clean("cannot load weights: \(error)"))
         }
     }
 

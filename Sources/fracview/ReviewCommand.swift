@@ -63,13 +63,13 @@ struct ReviewCommand: ParsableCommand {
             }
             requested = g
         }
-        guard let root = dataset ?? BundledSample.locate() else { throw Failure(BundledSample.missingMessage) }
+        guard let root = dataset ?? BundledSample.locate() else { throw CommandFailure(BundledSample.missingMessage) }
         let data = try YOLODataset.open(root: root)
         // A plain folder of images has one split; the default split then means it.
         let split = self.split == "test" && data.splits == [YOLODataset.plainFolderSplit] ? YOLODataset.plainFolderSplit : self.split
         let cases = try data.cases(split: split)
         guard !cases.isEmpty else {
-            throw Failure("no images in split '\(split)' of \(root) (available: \(data.splits.joined(separator: ", ")))")
+            throw CommandFailure("no images in split '\(split)' of \(root) (available: \(data.splits.joined(separator: ", ")))")
         }
         if adjudicate && (blind || blindModel) { throw ValidationError("--adjudicate shows every reader's answer: it cannot be --blind") }
         let readMode: ReadMode = blindModel ? .blindModel : (blind ? .blind : .open)
@@ -83,12 +83,12 @@ struct ReviewCommand: ParsableCommand {
         let weightsPath = readMode.hidesModel ? nil : (weights ?? DefaultWeights.locate())
         if let path = weightsPath {
             do { ensemble = try ModelEnsemble(path: path) }
-            catch { throw Failure(TerminalSafeText.clean("cannot load weights \(path): \(error)")) }
+            catch { throw CommandFailure(TerminalSafeText.clean("cannot load weights \(path): \(error)")) }
         }
         // Without data.yaml (a plain folder) the classes are the model's.
         let classes = data.classes.isEmpty ? (ensemble?.info.classes ?? []) : data.classes
         guard !classes.isEmpty else {
-            throw Failure("\(root) names no classes (no data.yaml): give a model with --weights for its class names")
+            throw CommandFailure("\(root) names no classes (no data.yaml): give a model with --weights for its class names")
         }
 
         let store: DecisionStore
@@ -109,9 +109,9 @@ struct ReviewCommand: ParsableCommand {
                 }
             }
         } catch let error as ReviewStoreError {
-            throw Failure(error.description)
+            throw CommandFailure(error.description)
         } catch {
-            throw Failure("cannot use the review database \(location.display): \(error)")
+            throw CommandFailure("cannot use the review database \(location.display): \(error)")
         }
 
         let predictions: PredictionSource
@@ -119,7 +119,7 @@ struct ReviewCommand: ParsableCommand {
             // Classes are matched by name: the model may order them differently from data.yaml.
             let mapping: ClassMapping
             do { mapping = try ClassMapping(modelClasses: ensemble.info.classes, datasetClasses: classes) }
-            catch { throw Failure("\(TerminalSafeText.clean(path)): \(error)") }
+            catch { throw CommandFailure("\(TerminalSafeText.clean(path)): \(error)") }
             // Background inference over the split, through the database's prediction cache; each case is judged by
             // the members that have not seen it.
             predictions = RunnerPredictionSource(runner: InferenceRunner(cases: cases, classifier: EnsembleClassifier(ensemble),
@@ -130,7 +130,7 @@ struct ReviewCommand: ParsableCommand {
 
         // Themes: the chosen one first (a one-line error if it is unknown or malformed), then the others for `t`.
         let chosen: Theme
-        do { chosen = try Theme.resolve(name: theme, env: env) } catch { throw Failure("\(error)") }
+        do { chosen = try Theme.resolve(name: theme, env: env) } catch { throw CommandFailure("\(error)") }
         var palettes = [Palette(theme: chosen)]
         for name in Theme.availableNames() where name != chosen.name {
             if let other = try? Theme.resolve(name: name, env: env) { palettes.append(Palette(theme: other)) }
@@ -145,10 +145,10 @@ struct ReviewCommand: ParsableCommand {
         let exportAllPath = export ?? (exportDir as NSString)
             .appendingPathComponent("fracview-review-all-\(ReviewCommand.fileSafe(who)).csv")
         let keys: KeyTable
-        do { keys = try KeyTable.loading(KeyTable.userFile()) } catch { throw Failure("\(error)") }
+        do { keys = try KeyTable.loading(KeyTable.userFile()) } catch { throw CommandFailure("\(error)") }
 
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
-            throw Failure("fracview review needs a terminal (stdin and stdout must be a tty); use `fracview export` for scripts")
+            throw CommandFailure("fracview review needs a terminal (stdin and stdout must be a tty); use `fracview export` for scripts")
         }
         // The label problems `fracview audit` lists for this split (bad label lines, …), for the header's audit summary.
         let session = try ReviewSession(cases: cases, classes: classes, split: split, reviewer: who,
@@ -176,11 +176,6 @@ struct ReviewCommand: ParsableCommand {
     }
 }
 
-/// A one-line error for the user (ArgumentParser prints "Error: …" and exits 1).
-struct Failure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
-}
 
 /// `e` in the TUI: this reviewer's decisions through ReviewCSV.
 final class StoreExporter: DecisionExporter {

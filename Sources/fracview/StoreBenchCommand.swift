@@ -33,10 +33,10 @@ struct StoreBenchCommand: ParsableCommand {
 
     func run() throws {
         let setup: DecisionStore
-        do { setup = try StoreOpening.open(db) } catch { throw ExportError("\(error)") }
+        do { setup = try StoreOpening.open(db) } catch { throw CommandFailure("\(error)") }
         let others = try setup.reviewers().filter { !$0.hasPrefix("load-") }
         guard others.isEmpty else {
-            throw ExportError("\(setup.location) holds decisions of \(others.prefix(3).joined(separator: ", ")): store-bench needs an empty store")
+            throw CommandFailure("\(setup.location) holds decisions of \(others.prefix(3).joined(separator: ", ")): store-bench needs an empty store")
         }
         let classes = ["Comminuted", "Greenstick", "Healthy", "Linear", "Oblique Displaced", "Oblique", "Segmental",
                        "Spiral", "Transverse Displaced", "Transverse"]
