@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
     ],
     targets: [
         // System libraries, found through pkg-config; `providers` tells SwiftPM which apt package is missing.
@@ -45,7 +46,8 @@ let package = Package(
         .target(name: "Model", dependencies: ["Engine", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Model"),
         .target(name: "Imaging", dependencies: ["CCodecs", "CDicom"], path: "Sources/Imaging"),
         .target(name: "Review",
-                dependencies: ["Model", "Imaging", "Yams", "CPQ", .product(name: "GRDB", package: "GRDB.swift")],
+                dependencies: ["Model", "Imaging", "Yams", "CPQ", .product(name: "GRDB", package: "GRDB.swift"),
+                               .product(name: "CSV", package: "CSV.swift")],
                 path: "Sources/Review"),
         .target(name: "Terminal", dependencies: ["Review", "Imaging", "Model", "CNcursesw", "CSixel", "CTerminal", "Yams"],
                 path: "Sources/Terminal"),

@@ -7,7 +7,7 @@ public enum EvaluationCaseTable {
     public static func render(cases: [EvaluatedCase], classes: [String], temperature: Double?) -> String {
         var header = ["path", "truth", "predicted", "confidence", "correct"] + classes.map { "p_\($0)" }
         if temperature != nil { header.append("confidence_calibrated") }
-        var out = header.map(cell).joined(separator: ",") + "\r\n"
+        var rows = [header]
         for c in cases {
             let p = Softmax.probabilities(c.logits)
             let top = TopKAccuracy.topK(p, k: 1)[0]
@@ -15,14 +15,8 @@ public enum EvaluationCaseTable {
                        String(format: "%.6f", p[top]), c.truth.map { $0 == top ? "yes" : "no" } ?? ""]
             row += p.map { String(format: "%.6f", $0) }
             if let t = temperature { row.append(String(format: "%.6f", Softmax.probabilities(c.logits, temperature: t)[top])) }
-            out += row.map(cell).joined(separator: ",") + "\r\n"
+            rows.append(row)
         }
-        return out
-    }
-
-    static func cell(_ s: String) -> String {
-        var s = s
-        if let first = s.first, "=+-@\t\r".contains(first), Double(s) == nil { s = "'" + s }
-        return SplitManifest.quote(s)
+        return CSVTable.render(rows.map { $0.map(CSVTable.neutralise) }, lineEnd: .crlf)
     }
 }

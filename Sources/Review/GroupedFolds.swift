@@ -77,11 +77,8 @@ public enum GroupedFolds {
 
     /// The manifest `path,group,class,fold` (class by name), read by training/ and `fracview evaluate --manifest`.
     public static func render(_ rows: [Row], classes: [String]) -> String {
-        var out = "path,group,class,fold\n"
-        for row in rows {
-            out += [row.path, row.group, classes[row.classIndex], String(row.fold)].map(SplitManifest.quote).joined(separator: ",") + "\n"
-        }
-        return out
+        CSVTable.render([["path", "group", "class", "fold"]]
+                        + rows.map { [$0.path, $0.group, classes[$0.classIndex], String($0.fold)] }, lineEnd: .lf)
     }
 
     public static func write(_ rows: [Row], classes: [String], to path: String) throws {

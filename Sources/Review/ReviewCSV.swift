@@ -54,32 +54,14 @@ public enum ReviewCSV {
         }
     }
 
-    /// The whole file's text (no BOM).
+    /// The whole file's text (no BOM): CRLF line ends, every cell neutralised against formulas.
     public static func render(_ decisions: [ReviewDecision], classes: [String], datasetRoot: String?) -> String {
-        var out = line(header(classes: classes))
-        for decision in decisions {
-            out += line(cells(decision, classes: classes, datasetRoot: datasetRoot))
-        }
-        return out
+        let rows = [header(classes: classes)] + decisions.map { cells($0, classes: classes, datasetRoot: datasetRoot) }
+        return CSVTable.render(rows.map { $0.map(CSVTable.neutralise) }, lineEnd: .crlf)
     }
 
-    static func line(_ cells: [String]) -> String {
-        cells.map { escape(neutralise($0)) }.joined(separator: ",") + "\r\n"
-    }
-
-    /// OWASP: a spreadsheet must never read a cell as a formula.
-    public static func neutralise(_ cell: String) -> String {
-        guard let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return cell }
-        return "'" + cell
-    }
-
-    /// RFC 4180: quote a cell holding a comma, quote, CR or LF, doubling its quotes.
-    public static func escape(_ cell: String) -> String {
-        guard cell.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else {
-            return cell
-        }
-        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    /// OWASP: a spreadsheet must never read a cell as a formula (`CSVTable.neutralise`, the one rule).
+    public static func neutralise(_ cell: String) -> String { CSVTable.neutralise(cell) }
 
     /// Probabilities with 6 decimals: enough to sort and compare, short enough to read.
     static func number(_ value: Float) -> String {

@@ -5,9 +5,7 @@ import Imaging
 /// --write-split` and read by `fracview evaluate --manifest` and training's `--split-manifest`.
 public enum SplitManifest {
     public static func render(_ rows: [(path: String, split: String)]) -> String {
-        var out = "path,split\n"
-        for row in rows.sorted(by: { $0.path < $1.path }) { out += quote(row.path) + "," + quote(row.split) + "\n" }
-        return out
+        CSVTable.render([["path", "split"]] + rows.sorted(by: { $0.path < $1.path }).map { [$0.path, $0.split] }, lineEnd: .lf)
     }
 
     public static func write(_ rows: [(path: String, split: String)], to path: String) throws {
@@ -19,7 +17,7 @@ public enum SplitManifest {
     /// Path → split. Throws a one-line error for an unreadable file or a missing header.
     public static func read(path: String) throws -> [String: String] {
         guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError("\(path): cannot read manifest") }
-        let records = parseCSV(String(decoding: data, as: UTF8.self))
+        let records = try parseCSV(data, path: path)
         guard let header = records.first, let pathCol = header.firstIndex(of: "path"),
               let splitCol = header.firstIndex(of: "split") else {
             throw DatasetError("\(path): manifest needs a header with columns path,split")
@@ -35,7 +33,7 @@ public enum SplitManifest {
     /// `fracview audit --write-split` and `--write-folds` write them. Throws a one-line error otherwise.
     public static func readRows(path: String) throws -> [String: (split: String?, group: String?)] {
         guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError("\(path): cannot read manifest") }
-        let records = parseCSV(String(decoding: data, as: UTF8.self))
+        let records = try parseCSV(data, path: path)
         guard let header = records.first, let pathCol = header.firstIndex(of: "path") else {
             throw DatasetError("\(path): manifest needs a header with a path column, and split or group")
         }
@@ -51,34 +49,9 @@ public enum SplitManifest {
         return result
     }
 
-    static func quote(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
-        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
 
-    /// RFC 4180 records (quoted fields, doubled quotes, CRLF or LF).
-    static func parseCSV(_ text: String) -> [[String]] {
-        var records: [[String]] = [], record: [String] = [], field = ""
-        var inQuotes = false, fieldStarted = false
-        var chars = Array(text.unicodeScalars)[...]
-        while let ch = chars.popFirst() {
-            if inQuotes {
-                if ch == "\"" {
-                    if chars.first == "\"" { field.unicodeScalars.append("\""); chars.removeFirst() } else { inQuotes = false }
-                } else { field.unicodeScalars.append(ch) }
-                continue
-            }
-            switch ch {
-            case "\"": inQuotes = true; fieldStarted = true
-            case ",": record.append(field); field = ""; fieldStarted = false
-            case "\r": continue
-            case "\n":
-                if fieldStarted || !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
-                record = []; field = ""; fieldStarted = false
-            default: field.unicodeScalars.append(ch); fieldStarted = true
-            }
-        }
-        if fieldStarted || !field.isEmpty || !record.isEmpty { record.append(field); records.append(record) }
-        return records
+    /// RFC 4180 records, through `CSVTable`; an error names the file.
+    static func parseCSV(_ data: Data, path: String) throws -> [[String]] {
+        do { return try CSVTable.parse(String(decoding: data, as: UTF8.self)) } catch { throw DatasetError("\(path): \(error)") }
     }
 }
