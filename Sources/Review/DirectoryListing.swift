@@ -25,7 +25,7 @@ public enum DirectoryListing {
                 Array(raw.prefix(while: { $0 != 0 }))
             }
             if bytes == [0x2E] || bytes == [0x2E, 0x2E] { continue }
-            result.append(Entry(name: String(validatingUTF8Bytes: bytes), bytes: bytes))
+            result.append(Entry(name: String(validating: bytes, as: UTF8.self), bytes: bytes))
         }
         return result
     }
@@ -70,22 +70,5 @@ public enum DirectoryListing {
     static func isDirectory(_ path: String) -> Bool {
         var isDir: ObjCBool = false
         return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && isDir.boolValue
-    }
-}
-
-extension String {
-    /// Decodes UTF-8 bytes, returning nil (rather than repairing) when they are not valid UTF-8.
-    init?(validatingUTF8Bytes bytes: [UInt8]) {
-        var iterator = bytes.makeIterator()
-        var decoder = UTF8()
-        var scalars = String.UnicodeScalarView()
-        loop: while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue(let s): scalars.append(s)
-            case .emptyInput: break loop
-            case .error: return nil
-            }
-        }
-        self = String(scalars)
     }
 }
