@@ -28,7 +28,14 @@ start() {
       -E UTF8 --locale=C.UTF-8 >/dev/null
     rm -f "$dir.pw"
   fi
-  if ! as_owner "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
+  if ! "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then
+    # A server killed with the session that started it leaves its postmaster.pid; a PID reused since by another
+    # process would make PostgreSQL refuse to start. Remove it when no postgres process owns it.
+    if [ -f "$dir/postmaster.pid" ]; then
+      pid=$(head -n 1 "$dir/postmaster.pid")
+      state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true) # Z: killed, not yet reaped
+      if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != postgres ] || [ "$state" = Z ]; then rm -f "$dir/postmaster.pid" "$dir/.s.PGSQL.$port.lock"; fi
+    fi
     as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 30 \
       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=on" start >/dev/null
   fi
