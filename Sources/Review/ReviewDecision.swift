@@ -58,6 +58,11 @@ public struct ReviewDecision: Sendable, Equatable {
         self.role = role; self.readMode = readMode
     }
 
+    /// Whether two decisions fill the same row (reviewer, role, split, case).
+    public func sameKey(as other: ReviewDecision) -> Bool {
+        reviewer == other.reviewer && role == other.role && split == other.split && relativePath == other.relativePath
+    }
+
     /// The class this decision gives the case: the corrected label, or the dataset label it accepted;
     /// nil for a flag (the reader saw a problem but named no class).
     public var decidedClass: Int? {

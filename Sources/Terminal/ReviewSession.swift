@@ -89,7 +89,7 @@ public final class ReviewSession {
         self.store = store; self.predictions = predictions; self.autoAdvance = autoAdvance
         self.role = role
         self.readMode = role == .adjudicator ? .open : readMode
-        self.decisions = try store.decisions(reviewer: reviewer, role: role, split: split)
+        self.decisions = [:]
         self.storeToken = try? store.changeToken()
         self.visible = Array(cases.indices)
         var map: [String: Int] = [:]
@@ -98,8 +98,7 @@ public final class ReviewSession {
         self.datasetTruths = cases.map { $0.truth.classIndex }
         self.truths = self.readMode.hidesLabel ? cases.map { _ in nil } : datasetTruths
         self.audit = AuditSummary(cases: cases, split: split, labelProblems: labelProblems)
-        teamRows = (try? store.teamDecisions(split: split)) ?? []
-        team = TeamReads(decisions: teamRows)
+        adopt(try store.teamDecisions(split: split))
         // A blind reader's matrix can only be their own labels against the model.
         if self.readMode.hidesLabel { matrixLabels = .reviewed }
         if role == .adjudicator {
@@ -316,10 +315,17 @@ public final class ReviewSession {
             throw error
         }
         storeToken = try? store.changeToken() // our own write is not news
-        decisions[decision.relativePath] = decision
-        teamRows.removeAll { $0.reviewer == decision.reviewer && $0.role == decision.role && $0.relativePath == decision.relativePath }
-        teamRows.append(decision)
-        team = TeamReads(decisions: teamRows)
+        adopt(teamRows.filter { !$0.sameKey(as: decision) } + [decision])
+    }
+
+    /// The split's rows as the store has them: the team's reads, and this reviewer's own decisions in this role
+    /// (one read of the store serves both).
+    private func adopt(_ rows: [ReviewDecision]) {
+        teamRows = rows
+        team = TeamReads(decisions: rows)
+        var mine: [String: ReviewDecision] = [:]
+        for d in rows where d.reviewer == reviewer && d.role == role { mine[d.relativePath] = d }
+        decisions = mine
     }
 
     /// Checks the store's connection (reconnecting when lost). Returns lines for the reviewer: the connection came
@@ -360,15 +366,11 @@ public final class ReviewSession {
     public func reloadIfChangedElsewhere() -> Bool {
         guard let token = try? store.changeToken(), token != storeToken else { return false }
         storeToken = token
-        if let rows = try? store.teamDecisions(split: split), rows != teamRows {
-            teamRows = rows
-            team = TeamReads(decisions: rows)
-            refreshFilter()
-        }
-        guard let fresh = try? store.decisions(reviewer: reviewer, role: role, split: split), fresh != decisions else { return false }
-        decisions = fresh
+        guard let rows = try? store.teamDecisions(split: split), rows != teamRows else { return false }
+        let mine = decisions
+        adopt(rows)
         refreshFilter()
-        return true
+        return decisions != mine
     }
 
     /// Undoes the reviewer's last decision and shows the case it affected.
@@ -376,9 +378,7 @@ public final class ReviewSession {
     public func undo() throws -> String? {
         try requireStore()
         guard let path = try store.undoLast(reviewer: reviewer, role: role) else { return nil }
-        decisions = try store.decisions(reviewer: reviewer, role: role, split: split)
-        teamRows = (try? store.teamDecisions(split: split)) ?? teamRows
-        team = TeamReads(decisions: teamRows)
+        adopt(try store.teamDecisions(split: split))
         storeToken = try? store.changeToken()
         refreshFilter()
         if let index = indexByPath[path] {

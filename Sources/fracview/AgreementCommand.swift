@@ -50,10 +50,8 @@ struct AgreementCommand: ParsableCommand {
             throw CommandFailure("no reader decisions\(split.map { " in split '\($0)'" } ?? "") in \(store.location)")
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            Console.json(String(decoding: try encoder.encode(agreement), as: UTF8.self))
+            // Undefined κ values are nil in the report, never NaN: the one JSON writer serves.
+            Console.json(JSONOutput.line(agreement))
         } else {
             Console.line(AgreementText.render(agreement, store: store.location), terminator: "")
         }
