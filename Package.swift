@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "FuzzHarnesses", dependencies: ["Model", "Imaging", "Review", "Terminal"], path: "Sources/FuzzHarnesses"),
         .executableTarget(name: "fracview-fuzz", dependencies: ["FuzzHarnesses"], path: "Sources/fracview-fuzz"),
 
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Model", "Imaging"], path: "Tests/EngineTests"),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "CEngineKernels", "Model", "Imaging"], path: "Tests/EngineTests"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], path: "Tests/ImagingTests"),
         .testTarget(name: "ReviewTests", dependencies: ["Review", "Model", "Imaging", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReviewTests"),
         // The pty helpers only the TUI tests use.

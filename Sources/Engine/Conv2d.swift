@@ -22,6 +22,8 @@ public final class Conv2d {
     public private(set) var weight: [Float]
     /// [outChannels]; zeros when the layer has none.
     public private(set) var bias: [Float]
+    /// The weights re-packed for the channels-last kernels (see `prepareChannelsLast`); empty until then.
+    public internal(set) var channelsLastWeight: [Float] = []
 
     public init(inChannels: Int, outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), groups: Int = 1, weight: [Float], bias: [Float]? = nil,
@@ -73,14 +75,19 @@ public final class Conv2d {
         }
     }
 
+    /// Frees the NCHW weights once only the channels-last copy is used (`prepareChannelsLast(keepingNCHW: false)`).
+    func releaseNCHWWeight() { weight = [] }
+
     /// Multiplies every output channel's weights and bias (used to fold a following per-channel affine map).
     public func scaleOutputChannels(scale: [Float], shift: [Float]) {
         precondition(scale.count == outChannels && shift.count == outChannels)
+        precondition(!weight.isEmpty, "Conv2d: the NCHW weights were released")
         let per = weight.count / outChannels
         for o in 0..<outChannels {
             for i in 0..<per { weight[o * per + i] *= scale[o] }
             bias[o] = bias[o] * scale[o] + shift[o]
         }
+        if !channelsLastWeight.isEmpty { prepareChannelsLast() }
     }
 
     /// y = act(conv(x) + bias) [+ residual]. `y` is reshaped to [n, outChannels, ho, wo]; its capacity must suffice.
@@ -90,7 +97,30 @@ public final class Conv2d {
     ///   the weight columns instead of the input (squeeze-excitation folded into the following 1×1 conv).
     public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace, residual: Tensor? = nil,
                         channelSums: UnsafeMutablePointer<Float>? = nil, inputScale: UnsafePointer<Float>? = nil) {
+        LayerProfile.measure(profileName, "\(inChannels)→\(outChannels) \(x.shape.suffix(2).map(String.init).joined(separator: "×"))",
+                             flops: flops(height: x.nchw.h, width: x.nchw.w) * Double(x.nchw.n)) {
+            run(x, into: y, workspace: workspace, residual: residual, channelSums: channelSums, inputScale: inputScale)
+        }
+    }
+
+    /// Multiply-adds ×2 of one image through this conv.
+    public func flops(height: Int, width: Int) -> Double {
+        let o = outputSize(height: height, width: width)
+        return 2 * Double(outChannels * (inChannels / groups) * kernelH * kernelW * o.height * o.width)
+    }
+
+    private var profileName: String {
+        switch kind {
+        case .pointwise: return "pointwise"
+        case .depthwise: return "depthwise \(kernelH)×\(kernelW)/\(strideH)"
+        case .general: return "conv \(kernelH)×\(kernelW)/\(strideH)"
+        }
+    }
+
+    private func run(_ x: Tensor, into y: Tensor, workspace: Workspace, residual: Tensor?,
+                     channelSums: UnsafeMutablePointer<Float>?, inputScale: UnsafePointer<Float>?) {
         let (n, c, h, w) = x.nchw
+        precondition(!weight.isEmpty, "Conv2d: the NCHW weights were released (this conv runs channels-last)")
         precondition(c == inChannels, "Conv2d: input has \(c) channels, expected \(inChannels)")
         precondition(inputScale == nil || kind == .pointwise, "Conv2d: inputScale needs a pointwise conv")
         let (ho, wo) = outputSize(height: h, width: w)

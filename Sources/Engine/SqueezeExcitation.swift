@@ -52,4 +52,15 @@ public final class SqueezeExcitation {
             }
         }
     }
+
+    /// x[p, ch] ×= scale[ch] over one NHWC image of `pixels` rows of `channels`, pixels split over threads.
+    public static func scaleChannelsLast(_ x: UnsafeMutablePointer<Float>, pixels: Int, channels: Int,
+                                         by scale: UnsafePointer<Float>) {
+        Parallel.forRanges(pixels, minPerThread: max(1, 8_192 / max(channels, 1))) { range in
+            for p in range {
+                let row = x + p * channels
+                for ch in 0..<channels { row[ch] *= scale[ch] }
+            }
+        }
+    }
 }

@@ -21,6 +21,10 @@ final class EfficientNetFeatures {
         self.blocks = blocks
         head = try reader.convBN("\(prefix).\(config.stages.count + 1)", inChannels: config.lastStageChannels,
                                  outChannels: config.featureChannels, kernel: 1, eps: config.bnEps, activation: act)
+        // The backbone runs channels-last on weights packed once here.
+        for conv in [stem, head] + blocks.flatMap({ [$0.expand, $0.depthwise, $0.project].compactMap { $0 } }) {
+            conv.prepareChannelsLast(keepingNCHW: false)
+        }
     }
 
     /// Preallocated activations for one input size, so a forward pass allocates nothing.
@@ -34,27 +38,24 @@ final class EfficientNetFeatures {
 
         init(features f: EfficientNetFeatures, height: Int, width: Int) {
             self.height = height; self.width = width
-            var largest = 0, scratch = 0
+            var largest = 3 * height * width, scratch = 0
             var (h, w) = f.stem.outputSize(height: height, width: width)
             largest = max(largest, f.stem.outChannels * h * w)
-            scratch = max(scratch, f.stem.scratchCount(height: height, width: width))
+            scratch = max(scratch, f.stem.channelsLastScratchCount(height: height, width: width))
             for b in f.blocks {
                 largest = max(largest, b.spec.expandedChannels * h * w)
-                scratch = max(scratch, b.depthwise.scratchCount(height: h, width: w))
-                if let e = b.expand { scratch = max(scratch, e.scratchCount(height: h, width: w)) }
-                scratch = max(scratch, b.project.scratchCount(height: h, width: w))
-                if let se = b.se {
-                    scratch = max(scratch, se.scratchCount)
-                    // The SE scale may be folded into the projection's weights (MBConvBlock.forward).
-                    scratch = max(scratch, b.project.inChannels * b.project.outChannels)
-                }
+                scratch = max(scratch, b.depthwise.channelsLastScratchCount(height: h, width: w))
+                if let e = b.expand { scratch = max(scratch, e.channelsLastScratchCount(height: h, width: w)) }
+                scratch = max(scratch, b.project.channelsLastScratchCount(height: h, width: w))
+                if let se = b.se { scratch = max(scratch, se.scratchCount) }
                 (h, w) = b.depthwise.outputSize(height: h, width: w)
                 largest = max(largest, b.spec.expandedChannels * h * w)
             }
             outputHeight = h; outputWidth = w
+            largest = max(largest, f.head.outChannels * h * w)
             buffers = (0..<4).map { _ in Tensor(shape: [0], capacity: largest) }
             output = Tensor(shape: [1, f.head.outChannels, h, w])
-            scratch = max(scratch, f.head.scratchCount(height: h, width: w))
+            scratch = max(scratch, f.head.channelsLastScratchCount(height: h, width: w))
             workspace = Workspace(capacity: scratch)
             blockScratch = MBConvBlock.Scratch(channels: f.blocks.map(\.spec.expandedChannels).max() ?? 1)
         }
@@ -62,16 +63,26 @@ final class EfficientNetFeatures {
 
     func makePlan(height: Int, width: Int) -> Plan { Plan(features: self, height: height, width: width) }
 
-    /// Runs the backbone on `input` ([1, 3, H, W] matching the plan); the result is `plan.output`.
+    /// Runs the backbone on `input` ([1, 3, H, W] matching the plan); the result is `plan.output` (NCHW, what the
+    /// head and Grad-CAM read). Inside, every layer runs channels-last.
     @discardableResult
     func forward(_ input: Tensor, plan: Plan) -> Tensor {
         var b = plan.buffers
-        stem.forward(input, into: b[0], workspace: plan.workspace)
+        let (_, c, h, w) = input.nchw
+        b[1].reshape([1, h, w, c])
+        LayerProfile.measure("layout", "NCHW→NHWC", flops: 0) {
+            Layout.transpose(input.data, rows: c, columns: h * w, into: b[1].data)
+        }
+        stem.forwardChannelsLast(b[1], into: b[0], workspace: plan.workspace)
         for block in blocks {
             block.forward(b[0], into: b[1], tmpA: b[2], tmpB: b[3], workspace: plan.workspace, scratch: plan.blockScratch)
             b.swapAt(0, 1)
         }
-        head.forward(b[0], into: plan.output, workspace: plan.workspace)
+        head.forwardChannelsLast(b[0], into: b[1], workspace: plan.workspace)
+        LayerProfile.measure("layout", "NHWC→NCHW", flops: 0) {
+            Layout.transpose(b[1].data, rows: plan.outputHeight * plan.outputWidth, columns: head.outChannels,
+                             into: plan.output.data)
+        }
         return plan.output
     }
 }

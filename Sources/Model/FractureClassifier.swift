@@ -83,7 +83,11 @@ public final class FractureClassifier {
         inputTensor = x
         input.withUnsafeBufferPointer { x.data.update(from: $0.baseAddress!, count: input.count) }
         let f = backbone(x)
-        return head.forward(features: f, gradcam: gradcam)
+        var output: ClassifierOutput!
+        LayerProfile.measure("head", "\(head.channels) \(f.shape[2])×\(f.shape[3])", flops: 0) {
+            output = head.forward(features: f, gradcam: gradcam)
+        }
+        return output
     }
 
     /// The backbone alone (features[-1] output, [1, C, h, w]); the tensor is reused by the next call.

@@ -41,32 +41,34 @@ final class MBConvBlock {
                                     eps: eps, activation: .identity)
     }
 
-    /// x → out, using tmpA/tmpB as intermediates. All four tensors are distinct; batch 1.
+    /// x → out (NHWC, batch 1), using tmpA/tmpB as intermediates. All four tensors are distinct.
     /// SE is fused: the depthwise conv also returns its channel sums (the SE pool), and the SE scale is applied
-    /// either to the projection's weight columns or to the activations, whichever is fewer multiplications.
+    /// either to the projection's packed weights or to the activations, whichever is fewer multiplications.
     func forward(_ x: Tensor, into out: Tensor, tmpA: Tensor, tmpB: Tensor, workspace: Workspace, scratch: Scratch) {
         var h = x
         if let expand {
-            expand.forward(x, into: tmpA, workspace: workspace)
+            expand.forwardChannelsLast(x, into: tmpA, workspace: workspace)
             h = tmpA
         }
         let residual = spec.hasResidual ? x : nil
         guard let se else {
-            depthwise.forward(h, into: tmpB, workspace: workspace)
-            project.forward(tmpB, into: out, workspace: workspace, residual: residual)
+            depthwise.forwardChannelsLast(h, into: tmpB, workspace: workspace)
+            project.forwardChannelsLast(tmpB, into: out, workspace: workspace, residual: residual)
             return
         }
         let e = spec.expandedChannels
-        depthwise.forward(h, into: tmpB, workspace: workspace, channelSums: scratch.sums)
-        let (_, _, ho, wo) = tmpB.nchw
-        let plane = ho * wo
-        for c in 0..<e { scratch.sums[c] /= Float(plane) }
-        se.excitation(pooled: scratch.sums, into: scratch.scale, workspace: workspace)
+        depthwise.forwardChannelsLast(h, into: tmpB, workspace: workspace, channelSums: scratch.sums)
+        let plane = tmpB.shape[1] * tmpB.shape[2]
+        LayerProfile.measure("squeeze-excitation", "\(e)→\(se.squeezeChannels)→\(e)",
+                             flops: 4 * Double(e * se.squeezeChannels)) {
+            for c in 0..<e { scratch.sums[c] /= Float(plane) }
+            se.excitation(pooled: scratch.sums, into: scratch.scale, workspace: workspace)
+        }
         if spec.outChannels <= plane {
-            project.forward(tmpB, into: out, workspace: workspace, residual: residual, inputScale: scratch.scale)
+            project.forwardChannelsLast(tmpB, into: out, workspace: workspace, residual: residual, inputScale: scratch.scale)
         } else {
-            SqueezeExcitation.scaleChannels(tmpB.data, channels: e, plane: plane, by: scratch.scale)
-            project.forward(tmpB, into: out, workspace: workspace, residual: residual)
+            SqueezeExcitation.scaleChannelsLast(tmpB.data, pixels: plane, channels: e, by: scratch.scale)
+            project.forwardChannelsLast(tmpB, into: out, workspace: workspace, residual: residual)
         }
     }
 

@@ -26,6 +26,16 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Untimed warm-up passes.")
     var warmup = 5
 
+    /// The median forward of the profiled runs (set by `profileLayers`).
+    nonisolated(unsafe) private static var profiled = 0.0
+    private var profiledForwardMs: Double {
+        get { BenchCommand.profiled }
+        nonmutating set { BenchCommand.profiled = newValue }
+    }
+
+    @Flag(name: .long, help: "Also print a per-layer table (op, shape, ms, GFLOP/s), each layer's median over the runs, and a summary by op.")
+    var layers = false
+
     func validate() throws {
         guard runs >= 30 else { throw ValidationError("--runs must be at least 30") }
         guard warmup >= 1 else { throw ValidationError("--warmup must be at least 1") }
@@ -77,6 +87,7 @@ struct BenchCommand: ParsableCommand {
                 ensembleCase.append(ms(since: t))
             }
         }
+        let layerRows = layers ? profileLayers(model: model, input: input) : []
         let fMed = percentile(forward, 0.5), fP90 = percentile(forward, 0.9)
         let camMed = max(0, percentile(cam, 0.5)), attMed = percentile(attention, 0.5)
         let extraPct = (camMed + attMed) / fMed * 100
@@ -88,10 +99,11 @@ struct BenchCommand: ParsableCommand {
                 architecture: model.info.architecture, weightsID: model.info.weightsID, inputSize: [h, w], batch: 1,
                 runs: runs, forwardMsMedian: fMed, forwardMsP90: fP90, forwardMsMin: forward.min() ?? 0,
                 gradcamMsMedian: camMed, attentionMsMedian: attMed, explainExtraPercent: JSONOutput.finite(extraPct),
-                loadMs: loadMs, peakRssMb: rss, threads: BLAS.threadCount, openblasCore: BLAS.coreName,
+                loadMs: loadMs, peakRssMb: rss, threads: Parallel.threads, openblasCore: BLAS.coreName,
                 members: ensemble.members.count,
                 ensembleCaseMsMedian: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.5),
-                ensembleCaseMsP90: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.9))))
+                ensembleCaseMsP90: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.9),
+                layers: layers ? layerRows : nil)))
         } else {
             Console.line("model        \(model.info.architecture) \(h)×\(w), weights \(model.info.weightsID), loaded in \(f1(loadMs)) ms")
             Console.line("forward      median \(f1(fMed)) ms, p90 \(f1(fP90)) ms, min \(f1(forward.min() ?? 0)) ms (batch 1, \(runs) runs)")
@@ -101,8 +113,61 @@ struct BenchCommand: ParsableCommand {
                       "p90 \(f1(percentile(ensembleCase, 0.9))) ms per case")
             }
             Console.line("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s") loaded)")
-            Console.line("OpenBLAS     \(BLAS.threadCount) thread(s), core \(core)")
+            Console.line("threads      \(Parallel.threads) engine thread(s); OpenBLAS core \(core)")
+            if layers { printLayers(layerRows) }
         }
+    }
+
+    /// Each op's median time over the runs (ops are recorded in the same order every forward).
+    private func profileLayers(model: FractureClassifier, input: [Float]) -> [LayerLine] {
+        var runsByLayer = [[LayerProfile.Record]]()
+        var totals = [Double]()
+        for _ in 0..<runs {
+            LayerProfile.start()
+            let t = DispatchTime.now()
+            _ = model.run(input: input, gradcam: false)
+            totals.append(ms(since: t))
+            runsByLayer.append(LayerProfile.stop())
+        }
+        profiledForwardMs = percentile(totals, 0.5)
+        guard let first = runsByLayer.first else { return [] }
+        return first.indices.map { i in
+            let ms = percentile(runsByLayer.map { Double($0[i].nanoseconds) / 1e6 }, 0.5)
+            return LayerLine(index: i, op: first[i].op, shape: first[i].shape, ms: ms,
+                             gflops: JSONOutput.finite(first[i].flops / (ms * 1e6)) ?? 0, flops: first[i].flops)
+        }
+    }
+
+    private func printLayers(_ rows: [LayerLine]) {
+        let forward = profiledForwardMs
+        let total = rows.reduce(0) { $0 + $1.ms }
+        Console.line("")
+        Console.line("  #  op                   shape                      ms   GFLOP/s")
+        for r in rows {
+            Console.line(pad(String(r.index), 3, right: true) + "  " + pad(r.op, 20) + " " + pad(r.shape, 22) + " " +
+                         pad(String(format: "%.3f", r.ms), 8, right: true) + "  " + pad(String(format: "%.1f", r.gflops), 7, right: true))
+        }
+        Console.line("")
+        Console.line("by op                    layers       ms      %   GFLOP/s")
+        var order = [String](), byOp = [String: (n: Int, ms: Double, flops: Double)]()
+        for r in rows {
+            if byOp[r.op] == nil { order.append(r.op) }
+            let e = byOp[r.op] ?? (0, 0, 0)
+            byOp[r.op] = (e.n + 1, e.ms + r.ms, e.flops + r.flops)
+        }
+        for op in order.sorted(by: { byOp[$0]!.ms > byOp[$1]!.ms }) {
+            let e = byOp[op]!
+            Console.line(pad(op, 22) + " " + pad(String(e.n), 7, right: true) + " " + pad(String(format: "%.2f", e.ms), 8, right: true) +
+                         " " + pad(String(format: "%.1f", e.ms / max(total, 1e-9) * 100), 6, right: true) + "  " +
+                         pad(String(format: "%.1f", e.flops / max(e.ms * 1e6, 1e-9)), 7, right: true))
+        }
+        Console.line(pad("sum of layers", 30) + " " + pad(String(format: "%.2f", total), 8, right: true) + " ms of a " +
+                     String(format: "%.2f", forward) + " ms forward (median of the same runs)")
+    }
+
+    private func pad(_ s: String, _ n: Int, right: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, n - s.count))
+        return right ? fill + s : s + fill
     }
 
     private func ms(since t: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t.uptimeNanoseconds) / 1e6 }
@@ -133,7 +198,9 @@ struct BenchLine: Encodable {
     let gradcamMsMedian: Double, attentionMsMedian: Double, explainExtraPercent: Double?
     let loadMs: Double, peakRssMb: Double, threads: Int, openblasCore: String, members: Int
     let ensembleCaseMsMedian: Double?, ensembleCaseMsP90: Double?
+    let layers: [LayerLine]?
     enum CodingKeys: String, CodingKey {
+        case layers
         case architecture, batch, runs, threads, members
         case weightsID = "weights_id", inputSize = "input_size"
         case forwardMsMedian = "forward_ms_median", forwardMsP90 = "forward_ms_p90", forwardMsMin = "forward_ms_min"
@@ -142,4 +209,9 @@ struct BenchLine: Encodable {
         case openblasCore = "openblas_core"
         case ensembleCaseMsMedian = "ensemble_case_ms_median", ensembleCaseMsP90 = "ensemble_case_ms_p90"
     }
+}
+
+/// One row of `bench --layers`.
+struct LayerLine: Encodable {
+    let index: Int, op: String, shape: String, ms: Double, gflops: Double, flops: Double
 }

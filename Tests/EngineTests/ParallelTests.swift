@@ -51,4 +51,44 @@ final class ParallelTests: XCTestCase {
                            Array(UnsafeBufferPointer(start: four.data, count: four.count)), "k \(k) stride \(stride)")
         }
     }
+
+    /// The worker pool under stress: many short regions in a row (a lost wake-up would hang), regions started from
+    /// inside a region (run inline), and two caller threads at once (one gets the pool, the other runs inline).
+    /// Each caller runs on its own thread under a deadline, so a hang fails the test instead of stalling CI.
+    func testPoolSurvivesBackToBackNestedAndConcurrentRegions() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 2
+        let hammer: @Sendable (Int, Bool) -> Bool = { rounds, nested in
+            for r in 0..<rounds {
+                let lock = NSLock()
+                var seen = [Int](repeating: 0, count: 64)
+                Parallel.forRanges(64, minPerThread: 1) { range in
+                    if nested {
+                        Parallel.forRanges(range.count) { inner in
+                            lock.lock(); for i in inner { seen[range.lowerBound + i] += 1 }; lock.unlock()
+                        }
+                    } else {
+                        lock.lock(); for i in range { seen[i] += 1 }; lock.unlock()
+                    }
+                }
+                if !seen.allSatisfy({ $0 == 1 }) { print("round \(r): \(seen)"); return false }
+            }
+            return true
+        }
+        let done = [expectation(description: "plain"), expectation(description: "nested")]
+        final class Results: @unchecked Sendable { let lock = NSLock(); var ok = [false, false] }
+        let results = Results()
+        for (i, nested) in [false, true].enumerated() {
+            let finished = done[i]
+            Thread.detachNewThread {
+                let good = hammer(20_000, nested)
+                results.lock.lock(); results.ok[i] = good; results.lock.unlock()
+                finished.fulfill()
+            }
+        }
+        wait(for: done, timeout: 120)
+        results.lock.lock(); defer { results.lock.unlock() }
+        XCTAssertEqual(results.ok, [true, true], "every item of every region exactly once, from both callers")
+    }
 }

@@ -1,9 +1,17 @@
-// Hot element-wise and depthwise loops of the engine, in C so that they can be compiled twice: once for the
-// baseline x86-64 (SSE2) and once for AVX2+FMA, picked at run time. Swift has no per-function target attribute.
+// Hot loops of the engine, in C so that each can be compiled several times: for the baseline x86-64 (SSE2), for
+// AVX2+FMA and for AVX-512, picked at run time. Swift has no per-function target attribute.
 #ifndef CENGINEKERNELS_H
 #define CENGINEKERNELS_H
 
 enum { FV_ACT_IDENTITY = 0, FV_ACT_RELU = 1, FV_ACT_RELU6 = 2, FV_ACT_SILU = 3, FV_ACT_SIGMOID = 4 };
+enum { FV_ISA_BASELINE = 0, FV_ISA_AVX2 = 1, FV_ISA_AVX512 = 2 };
+
+/// The best instruction set this CPU supports, and the one the kernels use now.
+int fv_supported_isa(void);
+int fv_current_isa(void);
+/// Makes the kernels use `isa` (clamped to what the CPU supports); returns the previous one. For tests, which
+/// check every path on one machine; call it only while no kernel runs.
+int fv_force_isa(int isa);
 
 /// x[i] = act(x[i] + bias) for i < n.
 void fv_bias_activation(float *x, long n, float bias, int activation);
@@ -11,5 +19,48 @@ void fv_bias_activation(float *x, long n, float bias, int activation);
 /// Stride-1 depthwise accumulation over a flattened zero-padded plane (row length wp):
 /// acc[i] += sum_{ky<kh, kx<kw} w[ky*kw+kx] * padded[ky*wp + kx + i] for i < span.
 void fv_depthwise_accumulate(float *acc, const float *padded, long span, long wp, const float *w, int kh, int kw);
+
+// ---- Threads ----
+
+typedef void (*fv_task_fn)(void *ctx, long chunk);
+
+/// Runs fn(ctx, i) for every i < chunks on the engine's worker threads (created on first use: threads - 1 of
+/// them) and the caller, and returns when all are done. Runs them all on the caller when the pool is busy.
+void fv_parallel_run(long chunks, int threads, fv_task_fn fn, void *ctx);
+
+// ---- Channels-last (NHWC) kernels: the backbone's layout. ----
+
+/// Width of a packed weight panel: the output channels one micro-kernel pass computes.
+enum { FV_PANEL = 32 };
+
+/// Floats `fv_pack_weights` writes for an [n outputs × k inputs] weight: ceil(n/32) panels of k rows of 32.
+long fv_packed_size(long n, long k);
+
+/// Packs a PyTorch-layout weight w[n][k] (output-major) into panels: panel p, row r holds w[p*32 + j][r] for
+/// j < 32 (zero past n). Done once at load.
+void fv_pack_weights(const float *w, long n, long k, float *packed);
+
+/// out = packed with row r scaled by scale[r] (a squeeze-excitation scale folded into the next 1x1 conv).
+void fv_scale_packed_rows(const float *packed, long n, long k, const float *scale, float *out);
+
+/// C[i][j] = act(sum_r A[i][r] * scale[r] * W[j][r] + bias[j]) (+ residual[i][j]) for rows i in
+/// [row_begin, row_end) and panels [panel_begin, panel_end). Row strides: lda for A, ldc for C and residual.
+/// scale (a squeeze-excitation folded into this 1x1 conv) and residual may be NULL.
+void fv_gemm_packed(long n, long k, const float *a, long lda, const float *packed, const float *scale,
+                    const float *bias, int activation,
+                    const float *residual, float *c, long ldc, long row_begin, long row_end,
+                    long panel_begin, long panel_end);
+
+/// Rows [row_begin, row_end) of the unfolded patches of one NHWC image x[h][w][ci]: cols row (oy*wo + ox) holds
+/// the kh x kw x ci patch in (ky, kx, c) order, zeros outside the image.
+void fv_unfold_nhwc(const float *x, long h, long w, long ci, int kh, int kw, int sh, int sw, int ph, int pw,
+                    long wo, long row_begin, long row_end, float *cols);
+
+/// Depthwise conv on one NHWC image x[h][w][ch] into y[ho][wo][ch] for output rows [row_begin, row_end):
+/// y = act(sum_taps wt[tap][ch] * x[...] + bias[ch]), zero padding. wt is [kh*kw][ch] (tap-major).
+/// If sums is not NULL, sums[ch] += the outputs of these rows (the squeeze-excitation pool).
+void fv_depthwise_nhwc(const float *x, long h, long w, long ch, const float *wt, const float *bias,
+                       int kh, int kw, int sh, int sw, int ph, int pw, int activation,
+                       float *y, long ho, long wo, long row_begin, long row_end, float *sums);
 
 #endif

@@ -1,0 +1,453 @@
+// Channels-last (NHWC) kernels: the 1x1 conv as a GEMM on weights packed once at load, and the depthwise conv
+// vectorised over channels. Each body is written once and compiled for baseline x86-64, AVX2+FMA and AVX-512;
+// the entry points pick one by fv_isa. See docs/engine.md for the design and what was tried.
+#include "dispatch.h"
+
+#if FV_X86
+#include <immintrin.h>
+#endif
+
+long fv_packed_size(long n, long k) { return (n + FV_PANEL - 1) / FV_PANEL * k * FV_PANEL; }
+
+void fv_pack_weights(const float *w, long n, long k, float *packed) {
+    long panels = (n + FV_PANEL - 1) / FV_PANEL;
+    for (long p = 0; p < panels; p++)
+        for (long r = 0; r < k; r++) {
+            float *row = packed + (p * k + r) * FV_PANEL;
+            for (long j = 0; j < FV_PANEL; j++) {
+                long o = p * FV_PANEL + j;
+                row[j] = o < n ? w[o * k + r] : 0.0f;
+            }
+        }
+}
+
+void fv_scale_packed_rows(const float *packed, long n, long k, const float *scale, float *out) {
+    long panels = (n + FV_PANEL - 1) / FV_PANEL;
+    for (long p = 0; p < panels; p++)
+        for (long r = 0; r < k; r++) {
+            const float *from = packed + (p * k + r) * FV_PANEL;
+            float *to = out + (p * k + r) * FV_PANEL;
+            float s = scale[r];
+            for (long j = 0; j < FV_PANEL; j++) to[j] = from[j] * s;
+        }
+}
+
+// out[j] = act(acc[j] + bias[j]) (+ residual[j]) for j < n; the switch sits outside the loops so each vectorises.
+FV_INLINE void finish(float *restrict out, const float *restrict acc, const float *restrict bias,
+                      const float *restrict residual, long n, int activation) {
+    switch (activation) {
+    case FV_ACT_RELU:
+        for (long j = 0; j < n; j++) { float v = acc[j] + bias[j]; out[j] = v > 0 ? v : 0; }
+        break;
+    case FV_ACT_RELU6:
+        for (long j = 0; j < n; j++) { float v = acc[j] + bias[j]; v = v > 0 ? v : 0; out[j] = v < 6 ? v : 6; }
+        break;
+    case FV_ACT_SILU:
+        for (long j = 0; j < n; j++) { float v = acc[j] + bias[j]; out[j] = v / (1.0f + fv_exp(-v)); }
+        break;
+    case FV_ACT_SIGMOID:
+        for (long j = 0; j < n; j++) { float v = acc[j] + bias[j]; out[j] = 1.0f / (1.0f + fv_exp(-v)); }
+        break;
+    default:
+        for (long j = 0; j < n; j++) out[j] = acc[j] + bias[j];
+        break;
+    }
+    if (residual)
+        for (long j = 0; j < n; j++) out[j] += residual[j];
+}
+
+// ---- GEMM on packed weights ----
+// A micro-kernel computes an mr x 32 tile of A (mr rows) times one packed panel into `tile` (row stride 32).
+
+FV_INLINE void micro_baseline(long k, const float *a, long lda, const float *panel, const float *scale, long mr,
+                              float *tile) {
+    for (long i = 0; i < mr; i++) {
+        float acc[FV_PANEL] = {0};
+        const float *ar = a + i * lda;
+        for (long r = 0; r < k; r++) {
+            float av = scale ? ar[r] * scale[r] : ar[r];
+            const float *b = panel + r * FV_PANEL;
+            for (long j = 0; j < FV_PANEL; j++) acc[j] += av * b[j];
+        }
+        for (long j = 0; j < FV_PANEL; j++) tile[i * FV_PANEL + j] = acc[j];
+    }
+}
+
+#if FV_X86
+// AVX2: 6 rows x 16 columns per pass (12 accumulators + 2 panel registers + 1 broadcast of 16), two passes.
+FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const float *panel, const float *scale,
+                                       float *tile, const int mr) {
+    for (int half = 0; half < 2; half++) {
+        __m256 c0[6], c1[6];
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 6; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
+        const float *b = panel + half * 16;
+        for (long r = 0; r < k; r++) {
+            __m256 b0 = _mm256_loadu_ps(b + r * FV_PANEL), b1 = _mm256_loadu_ps(b + r * FV_PANEL + 8);
+            if (scale) {
+                __m256 s = _mm256_broadcast_ss(scale + r);
+                b0 = _mm256_mul_ps(b0, s); b1 = _mm256_mul_ps(b1, s);
+            }
+#pragma clang loop unroll(full)
+            for (int i = 0; i < 6; i++) {
+                if (i < mr) {
+                    __m256 av = _mm256_broadcast_ss(a + i * lda + r);
+                    c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+                    c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
+                }
+            }
+        }
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 6; i++) {
+            if (i < mr) {
+                _mm256_storeu_ps(tile + i * FV_PANEL + half * 16, c0[i]);
+                _mm256_storeu_ps(tile + i * FV_PANEL + half * 16 + 8, c1[i]);
+            }
+        }
+    }
+}
+
+FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const float *panel, const float *scale, long mr,
+                               float *tile) {
+    switch (mr) {  // constant row counts, so the accumulators live in registers
+    case 1: micro_avx2_rows(k, a, lda, panel, scale, tile, 1); break;
+    case 2: micro_avx2_rows(k, a, lda, panel, scale, tile, 2); break;
+    case 3: micro_avx2_rows(k, a, lda, panel, scale, tile, 3); break;
+    case 4: micro_avx2_rows(k, a, lda, panel, scale, tile, 4); break;
+    case 5: micro_avx2_rows(k, a, lda, panel, scale, tile, 5); break;
+    default: micro_avx2_rows(k, a, lda, panel, scale, tile, 6); break;
+    }
+}
+
+// AVX-512: 12 rows x 32 columns (24 accumulators, 2 panel registers, broadcasts from memory).
+FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, const float *panel,
+                                           const float *scale, float *tile, const int mr) {
+    __m512 c0[12], c1[12];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 12; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+    for (long r = 0; r < k; r++) {
+        __m512 b0 = _mm512_loadu_ps(panel + r * FV_PANEL), b1 = _mm512_loadu_ps(panel + r * FV_PANEL + 16);
+        if (scale) {
+            __m512 s = _mm512_set1_ps(scale[r]);
+            b0 = _mm512_mul_ps(b0, s); b1 = _mm512_mul_ps(b1, s);
+        }
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 12; i++) {
+            if (i < mr) {
+                __m512 av = _mm512_set1_ps(a[i * lda + r]);
+                c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
+                c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 12; i++) {
+        if (i < mr) {
+            _mm512_storeu_ps(tile + i * FV_PANEL, c0[i]);
+            _mm512_storeu_ps(tile + i * FV_PANEL + 16, c1[i]);
+        }
+    }
+}
+
+FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const float *panel, const float *scale, long mr,
+                                   float *tile) {
+    switch (mr) {
+    case 1: micro_avx512_rows(k, a, lda, panel, scale, tile, 1); break;
+    case 2: micro_avx512_rows(k, a, lda, panel, scale, tile, 2); break;
+    case 3: micro_avx512_rows(k, a, lda, panel, scale, tile, 3); break;
+    case 4: micro_avx512_rows(k, a, lda, panel, scale, tile, 4); break;
+    case 5: micro_avx512_rows(k, a, lda, panel, scale, tile, 5); break;
+    case 6: micro_avx512_rows(k, a, lda, panel, scale, tile, 6); break;
+    case 7: micro_avx512_rows(k, a, lda, panel, scale, tile, 7); break;
+    case 8: micro_avx512_rows(k, a, lda, panel, scale, tile, 8); break;
+    case 9: micro_avx512_rows(k, a, lda, panel, scale, tile, 9); break;
+    case 10: micro_avx512_rows(k, a, lda, panel, scale, tile, 10); break;
+    case 11: micro_avx512_rows(k, a, lda, panel, scale, tile, 11); break;
+    default: micro_avx512_rows(k, a, lda, panel, scale, tile, 12); break;
+    }
+}
+#endif
+
+// Rows are taken in blocks whose slice of A fits in L2 (~128 KB); within a block every panel sweeps the block's
+// row tiles, so a panel (k x 32) stays in L1/L2 while A streams through. One driver per ISA, each with its own
+// micro-kernel inlined and its epilogue vectorised for that ISA.
+#define FV_DEFINE_GEMM(NAME, ATTR, MICRO, MR)                                                                    \
+    ATTR static void NAME(long n, long k, const float *a, long lda, const float *packed, const float *scale,  \
+                          const float *bias, int activation, const float *residual, float *c, long ldc, long row_begin,           \
+                          long row_end, long panel_begin, long panel_end) {                                     \
+        float tile[12 * FV_PANEL] __attribute__((aligned(64)));                                                \
+        long block = (32768 / (k > 0 ? k : 1)) / (MR) * (MR);                                                   \
+        if (block < (MR)) block = (MR);                                                                         \
+        for (long i0 = row_begin; i0 < row_end; i0 += block) {                                                  \
+            long i1 = i0 + block < row_end ? i0 + block : row_end;                                              \
+            for (long p = panel_begin; p < panel_end; p++) {                                                    \
+                const float *panel = packed + p * k * FV_PANEL;                                                 \
+                long col = p * FV_PANEL, cols = n - col < FV_PANEL ? n - col : FV_PANEL;                        \
+                for (long i = i0; i < i1; i += (MR)) {                                                          \
+                    long mr = i1 - i < (MR) ? i1 - i : (MR);                                                    \
+                    MICRO(k, a + i * lda, lda, panel, scale, mr, tile);                                                \
+                    for (long t = 0; t < mr; t++)                                                               \
+                        finish(c + (i + t) * ldc + col, tile + t * FV_PANEL, bias + col,                        \
+                               residual ? residual + (i + t) * ldc + col : 0, cols, activation);                \
+                }                                                                                               \
+            }                                                                                                   \
+        }                                                                                                       \
+    }
+
+FV_DEFINE_GEMM(gemm_baseline, , micro_baseline, 4)
+#if FV_X86
+FV_DEFINE_GEMM(gemm_avx2, FV_AVX2, micro_avx2, 6)
+FV_DEFINE_GEMM(gemm_avx512, FV_AVX512, micro_avx512, 12)
+#endif
+
+void fv_gemm_packed(long n, long k, const float *a, long lda, const float *packed, const float *scale,
+                    const float *bias, int activation,
+                    const float *residual, float *c, long ldc, long row_begin, long row_end,
+                    long panel_begin, long panel_end) {
+#if FV_X86
+    if (fv_isa >= FV_ISA_AVX512) {
+        gemm_avx512(n, k, a, lda, packed, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
+        return;
+    }
+    if (fv_isa >= FV_ISA_AVX2) {
+        gemm_avx2(n, k, a, lda, packed, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
+        return;
+    }
+#endif
+    gemm_baseline(n, k, a, lda, packed, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
+}
+
+// ---- Unfolding (the stem's general conv) ----
+
+void fv_unfold_nhwc(const float *x, long h, long w, long ci, int kh, int kw, int sh, int sw, int ph, int pw,
+                    long wo, long row_begin, long row_end, float *cols) {
+    long k = ci * kh * kw;
+    for (long oy = row_begin; oy < row_end; oy++)
+        for (long ox = 0; ox < wo; ox++) {
+            float *row = cols + (oy * wo + ox) * k;
+            for (int ky = 0; ky < kh; ky++) {
+                long iy = oy * sh - ph + ky;
+                for (int kx = 0; kx < kw; kx++) {
+                    long ix = ox * sw - pw + kx;
+                    float *dst = row + (ky * kw + kx) * ci;
+                    if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+                        for (long c = 0; c < ci; c++) dst[c] = 0;
+                    } else {
+                        const float *src = x + (iy * w + ix) * ci;
+                        for (long c = 0; c < ci; c++) dst[c] = src[c];
+                    }
+                }
+            }
+        }
+}
+
+// ---- Depthwise, channels last ----
+// Per output pixel, channels in blocks of 64 accumulated in registers over the taps that fall inside the image
+// (so no padded copy and no bounds test in the inner loop), then bias, activation and the pool sums.
+
+FV_INLINE void dw_block(const float *restrict x, long w, long ch, const float *restrict wt, int kw, int sh, int sw,
+                        int ph, int pw, long oy, long ox, int ky0, int ky1, int kx0, int kx1, long c0,
+                        float *restrict acc, long nc) {
+    for (long ky = ky0; ky < ky1; ky++) {
+        const float *row = x + (oy * sh - ph + ky) * w * ch;
+        for (long kx = kx0; kx < kx1; kx++) {
+            const float *src = row + (ox * sw - pw + kx) * ch + c0;
+            const float *wk = wt + (ky * kw + kx) * ch + c0;
+            for (long j = 0; j < nc; j++) acc[j] += wk[j] * src[j];
+        }
+    }
+}
+
+FV_INLINE void dw_body(const float *x, long h, long w, long ch, const float *wt, const float *bias, int kh, int kw,
+                       int sh, int sw, int ph, int pw, int activation, float *y, long ho, long wo, long row_begin,
+                       long row_end, float *sums) {
+    float acc[64] __attribute__((aligned(64)));
+    for (long oy = row_begin; oy < row_end; oy++) {
+        long iy = oy * sh - ph;
+        int ky0 = iy < 0 ? (int)-iy : 0;
+        int ky1 = iy + kh > h ? (int)(h - iy) : kh;
+        for (long ox = 0; ox < wo; ox++) {
+            long ix = ox * sw - pw;
+            int kx0 = ix < 0 ? (int)-ix : 0;
+            int kx1 = ix + kw > w ? (int)(w - ix) : kw;
+            float *out = y + (oy * wo + ox) * ch;
+            for (long c0 = 0; c0 < ch; c0 += 64) {
+                long nc = ch - c0 < 64 ? ch - c0 : 64;
+                if (nc == 64) {
+                    for (long j = 0; j < 64; j++) acc[j] = 0;
+                    dw_block(x, w, ch, wt, kw, sh, sw, ph, pw, oy, ox, ky0, ky1, kx0, kx1, c0, acc, 64);
+                } else {
+                    for (long j = 0; j < nc; j++) acc[j] = 0;
+                    dw_block(x, w, ch, wt, kw, sh, sw, ph, pw, oy, ox, ky0, ky1, kx0, kx1, c0, acc, nc);
+                }
+                finish(out + c0, acc, bias + c0, 0, nc, activation);
+            }
+            if (sums)
+                for (long j = 0; j < ch; j++) sums[j] += out[j];
+        }
+    }
+}
+
+static void dw_baseline(const float *x, long h, long w, long ch, const float *wt, const float *bias, int kh, int kw,
+                        int sh, int sw, int ph, int pw, int act, float *y, long ho, long wo, long rb, long re,
+                        float *sums) {
+    dw_body(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, act, y, ho, wo, rb, re, sums);
+}
+#if FV_X86
+FV_INLINE FV_AVX512 __m512 exp512(__m512 x) {  // fv_exp, 16 lanes
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.3f)), _mm512_set1_ps(88.0f));
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    __m512 t = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), magic);
+    __m512 n = _mm512_sub_ps(t, magic);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+    __m512 er = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_sub_epi32(_mm512_castps_si512(t), _mm512_set1_epi32(0x4B400000)),
+                                                   _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(er, _mm512_castsi512_ps(e));
+}
+
+FV_INLINE FV_AVX512 __m512 activate512(__m512 v, int activation) {
+    const __m512 one = _mm512_set1_ps(1.0f), zero = _mm512_setzero_ps();
+    switch (activation) {
+    case FV_ACT_RELU: return _mm512_max_ps(v, zero);
+    case FV_ACT_RELU6: return _mm512_min_ps(_mm512_max_ps(v, zero), _mm512_set1_ps(6.0f));
+    case FV_ACT_SILU: return _mm512_div_ps(v, _mm512_add_ps(one, exp512(_mm512_sub_ps(zero, v))));
+    case FV_ACT_SIGMOID: return _mm512_div_ps(one, _mm512_add_ps(one, exp512(_mm512_sub_ps(zero, v))));
+    default: return v;
+    }
+}
+
+// AVX-512, KH x KW known at compile time: one vector of 16 channels at a time, its KH*KW tap weights held in
+// registers while the output row is swept; interior pixels run the taps fully unrolled, border pixels only the
+// taps inside the image. The pool sum of the vector stays in a register across the row.
+FV_INLINE FV_AVX512 void dw_avx512_fixed(const float *x, long h, long w, long ch, const float *wt, const float *bias,
+                                         const int KH, const int KW, int sh, int sw, int ph, int pw, int act, float *y,
+                                         long ho, long wo, long rb, long re, float *sums) {
+    for (long oy = rb; oy < re; oy++) {
+        long iy = oy * sh - ph;
+        int ky0 = iy < 0 ? (int)-iy : 0;
+        int ky1 = iy + KH > h ? (int)(h - iy) : KH;
+        int fullRows = ky0 == 0 && ky1 == KH;
+        for (long c0 = 0; c0 < ch; c0 += 16) {
+            long left = ch - c0;
+            __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+            __m512 wv[KH * KW];
+#pragma clang loop unroll(full)
+            for (int t = 0; t < KH * KW; t++) wv[t] = _mm512_maskz_loadu_ps(m, wt + t * ch + c0);
+            __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
+            __m512 sum = _mm512_setzero_ps();
+            const float *base = x + iy * w * ch + c0;
+            float *outRow = y + oy * wo * ch + c0;
+            for (long ox = 0; ox < wo; ox++) {
+                long ix = ox * sw - pw;
+                __m512 acc = b;
+                if (fullRows && ix >= 0 && ix + KW <= w) {
+                    const float *src = base + ix * ch;
+#pragma clang loop unroll(full)
+                    for (int ky = 0; ky < KH; ky++)
+#pragma clang loop unroll(full)
+                        for (int kx = 0; kx < KW; kx++)
+                            acc = _mm512_fmadd_ps(wv[ky * KW + kx], _mm512_maskz_loadu_ps(m, src + (ky * w + kx) * ch), acc);
+                } else {
+                    int kx0 = ix < 0 ? (int)-ix : 0;
+                    int kx1 = ix + KW > w ? (int)(w - ix) : KW;
+                    for (int ky = ky0; ky < ky1; ky++)
+                        for (int kx = kx0; kx < kx1; kx++)
+                            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, wt + (ky * KW + kx) * ch + c0),
+                                                  _mm512_maskz_loadu_ps(m, base + (ky * w + ix + kx) * ch), acc);
+                }
+                acc = activate512(acc, act);
+                _mm512_mask_storeu_ps(outRow + ox * ch, m, acc);
+                sum = _mm512_add_ps(sum, acc);
+            }
+            if (sums) _mm512_mask_storeu_ps(sums + c0, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, sums + c0), sum));
+        }
+    }
+}
+
+// AVX-512, any kernel size: four channel vectors (64 channels, the tail masked) accumulate in registers over all
+// the taps.
+FV_AVX512 static void dw_avx512_any(const float *x, long h, long w, long ch, const float *wt, const float *bias, int kh,
+                                int kw, int sh, int sw, int ph, int pw, int act, float *y, long ho, long wo, long rb,
+                                long re, float *sums) {
+    float acc[64] __attribute__((aligned(64)));
+    for (long oy = rb; oy < re; oy++) {
+        long iy = oy * sh - ph;
+        int ky0 = iy < 0 ? (int)-iy : 0;
+        int ky1 = iy + kh > h ? (int)(h - iy) : kh;
+        for (long ox = 0; ox < wo; ox++) {
+            long ix = ox * sw - pw;
+            int kx0 = ix < 0 ? (int)-ix : 0;
+            int kx1 = ix + kw > w ? (int)(w - ix) : kw;
+            float *out = y + (oy * wo + ox) * ch;
+            for (long c0 = 0; c0 < ch; c0 += 64) {
+                long nc = ch - c0 < 64 ? ch - c0 : 64;
+                __mmask16 m[4];
+                for (int v = 0; v < 4; v++) {
+                    long left = nc - v * 16;
+                    m[v] = left >= 16 ? (__mmask16)0xFFFF : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1));
+                }
+                __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+                for (long ky = ky0; ky < ky1; ky++) {
+                    const float *row = x + (iy + ky) * w * ch + c0;
+                    const float *wrow = wt + ky * kw * ch + c0;
+                    for (long kx = kx0; kx < kx1; kx++) {
+                        const float *src = row + (ix + kx) * ch;
+                        const float *wk = wrow + kx * ch;
+                        a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[0], wk), _mm512_maskz_loadu_ps(m[0], src), a0);
+                        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[1], wk + 16), _mm512_maskz_loadu_ps(m[1], src + 16), a1);
+                        a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[2], wk + 32), _mm512_maskz_loadu_ps(m[2], src + 32), a2);
+                        a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[3], wk + 48), _mm512_maskz_loadu_ps(m[3], src + 48), a3);
+                    }
+                }
+                _mm512_store_ps(acc, a0); _mm512_store_ps(acc + 16, a1);
+                _mm512_store_ps(acc + 32, a2); _mm512_store_ps(acc + 48, a3);
+                finish(out + c0, acc, bias + c0, 0, nc, act);
+            }
+            if (sums)
+                for (long j = 0; j < ch; j++) sums[j] += out[j];
+        }
+    }
+}
+
+FV_AVX512 static void dw_avx512(const float *x, long h, long w, long ch, const float *wt, const float *bias, int kh,
+                                int kw, int sh, int sw, int ph, int pw, int act, float *y, long ho, long wo, long rb,
+                                long re, float *sums) {
+    // Small maps are mostly border, where the fixed-size path loses its unrolled taps: 64 channels at a time there.
+    if (kh == 3 && kw == 3 && wo >= 14)
+        dw_avx512_fixed(x, h, w, ch, wt, bias, 3, 3, sh, sw, ph, pw, act, y, ho, wo, rb, re, sums);
+    else if (kh == 5 && kw == 5 && wo >= 14)
+        dw_avx512_fixed(x, h, w, ch, wt, bias, 5, 5, sh, sw, ph, pw, act, y, ho, wo, rb, re, sums);
+    else
+        dw_avx512_any(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, act, y, ho, wo, rb, re, sums);
+}
+
+FV_AVX2 static void dw_avx2(const float *x, long h, long w, long ch, const float *wt, const float *bias, int kh,
+                            int kw, int sh, int sw, int ph, int pw, int act, float *y, long ho, long wo, long rb,
+                            long re, float *sums) {
+    dw_body(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, act, y, ho, wo, rb, re, sums);
+}
+#endif
+
+void fv_depthwise_nhwc(const float *x, long h, long w, long ch, const float *wt, const float *bias,
+                       int kh, int kw, int sh, int sw, int ph, int pw, int activation,
+                       float *y, long ho, long wo, long row_begin, long row_end, float *sums) {
+#if FV_X86
+    if (fv_isa >= FV_ISA_AVX512) {
+        dw_avx512(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, row_begin, row_end, sums);
+        return;
+    }
+    if (fv_isa >= FV_ISA_AVX2) {
+        dw_avx2(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, row_begin, row_end, sums);
+        return;
+    }
+#endif
+    dw_baseline(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, row_begin, row_end, sums);
+}

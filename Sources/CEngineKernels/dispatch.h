@@ -1,0 +1,54 @@
+// Internal to CEngineKernels: the instruction set the kernels run, decided once at load time.
+#ifndef FV_DISPATCH_H
+#define FV_DISPATCH_H
+#include "CEngineKernels.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#define FV_X86 1
+#define FV_AVX2 __attribute__((target("avx2,fma")))
+#define FV_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+#else
+#define FV_X86 0
+#define FV_AVX2
+#define FV_AVX512
+#endif
+#define FV_INLINE static inline __attribute__((always_inline))
+
+// The ISA in use (FV_ISA_*). Written by the load-time constructor and by fv_force_isa (tests, before any
+// parallel call), read by every kernel entry point.
+extern int fv_isa;
+
+// exp(x) as in Sources/Engine/Activations.swift (Cephes expf polynomial, 2^n from the exponent bits),
+// written branch-free so that the loops that call it vectorise.
+FV_INLINE float fv_exp(float x) {
+    float xc = x < -87.3f ? -87.3f : (x > 88.0f ? 88.0f : x);
+    const float magic = 12582912.0f;
+    float t = xc * 1.44269504088896341f + magic;
+    float n = t - magic;
+    float r = xc - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float er = p * r * r + r + 1.0f;
+    int tb;
+    __builtin_memcpy(&tb, &t, 4);
+    int e = (int)((unsigned)(tb - 0x4B400000 + 127) << 23);
+    float scale;
+    __builtin_memcpy(&scale, &e, 4);
+    return er * scale;
+}
+
+FV_INLINE float fv_activate(float v, int activation) {
+    switch (activation) {
+    case FV_ACT_RELU: return v > 0 ? v : 0;
+    case FV_ACT_RELU6: { float r = v > 0 ? v : 0; return r < 6 ? r : 6; }
+    case FV_ACT_SILU: return v / (1.0f + fv_exp(-v));
+    case FV_ACT_SIGMOID: return 1.0f / (1.0f + fv_exp(-v));
+    default: return v;
+    }
+}
+#endif

@@ -1,0 +1,100 @@
+// The engine's worker threads. A forward pass runs ~130 parallel regions of 50-500 us each; waking a sleeping
+// thread for every one (what DispatchQueue.concurrentPerform does) cost more than a quarter of the second core.
+// Here workers spin for a short while after each region, so the next one starts within a cache-line round trip,
+// and only then sleep on a condition variable. One region at a time: a call that finds the pool busy (another
+// caller thread, or a region started from inside a region) runs its chunks itself.
+#include "CEngineKernels.h"
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define FV_PAUSE() _mm_pause()
+#else
+#define FV_PAUSE() ((void)0)
+#endif
+
+enum { FV_MAX_THREADS = 64, FV_SPIN_ROUNDS = 200000 };  // ~0.1-0.5 ms of pause instructions
+
+static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;   // held by the thread running a region
+static pthread_mutex_t pool_sleep = PTHREAD_MUTEX_INITIALIZER;  // guards the condition variable
+static pthread_cond_t pool_wake = PTHREAD_COND_INITIALIZER;
+static int pool_started;        // workers created (under pool_busy)
+static int pool_workers;        // worker threads alive
+static atomic_long generation;  // bumped for each region
+static atomic_long finished[FV_MAX_THREADS];  // the last region each worker is done with
+static atomic_long next_chunk, done_chunks;
+static long region_chunks;
+static fv_task_fn region_fn;
+static void *region_ctx;
+
+static void run_chunks(void) {
+    for (;;) {
+        long i = atomic_fetch_add_explicit(&next_chunk, 1, memory_order_acq_rel);
+        if (i >= region_chunks) return;
+        region_fn(region_ctx, i);
+        atomic_fetch_add_explicit(&done_chunks, 1, memory_order_acq_rel);
+    }
+}
+
+static void *worker(void *arg) {
+    long me = (long)arg;
+    // The generation before this worker was created: a region started before the thread runs is still its to see.
+    long seen = atomic_load_explicit(&finished[me], memory_order_acquire);
+    for (;;) {
+        long g;
+        int spins = 0;
+        while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen) {
+            if (++spins < FV_SPIN_ROUNDS) { FV_PAUSE(); continue; }
+            pthread_mutex_lock(&pool_sleep);
+            while ((g = atomic_load_explicit(&generation, memory_order_acquire)) == seen)
+                pthread_cond_wait(&pool_wake, &pool_sleep);
+            pthread_mutex_unlock(&pool_sleep);
+            break;
+        }
+        seen = g;
+        run_chunks();
+        atomic_store_explicit(&finished[me], g, memory_order_release);
+    }
+    return 0;
+}
+
+static void start_workers(int threads) {
+    pool_started = 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores > 0 && threads > cores) threads = (int)cores;  // a spinning worker without a core of its own only hurts
+    long g = atomic_load_explicit(&generation, memory_order_relaxed);
+    for (int i = 0; i < threads - 1 && i < FV_MAX_THREADS; i++) {
+        atomic_store_explicit(&finished[pool_workers], g, memory_order_relaxed);
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, worker, (void *)(long)pool_workers) == 0) pool_workers++;
+        pthread_attr_destroy(&attr);
+    }
+}
+
+void fv_parallel_run(long chunks, int threads, fv_task_fn fn, void *ctx) {
+    if (chunks <= 0) return;
+    if (chunks == 1 || threads <= 1 || pthread_mutex_trylock(&pool_busy) != 0) {
+        for (long i = 0; i < chunks; i++) fn(ctx, i);
+        return;
+    }
+    if (!pool_started) start_workers(threads);
+    region_fn = fn;
+    region_ctx = ctx;
+    region_chunks = chunks;
+    atomic_store_explicit(&done_chunks, 0, memory_order_relaxed);
+    atomic_store_explicit(&next_chunk, 0, memory_order_relaxed);
+    pthread_mutex_lock(&pool_sleep);  // a worker between its last check and its wait must see the new generation
+    long g = atomic_fetch_add_explicit(&generation, 1, memory_order_acq_rel) + 1;
+    pthread_cond_broadcast(&pool_wake);
+    pthread_mutex_unlock(&pool_sleep);
+    run_chunks();
+    while (atomic_load_explicit(&done_chunks, memory_order_acquire) < chunks) FV_PAUSE();
+    // Every worker must be done reading this region's function and context before the next region rewrites them.
+    for (int i = 0; i < pool_workers; i++)
+        while (atomic_load_explicit(&finished[i], memory_order_acquire) != g) FV_PAUSE();
+    pthread_mutex_unlock(&pool_busy);
+}

@@ -1,0 +1,152 @@
+import CEngineKernels
+
+/// The channels-last (NHWC) forward of `Conv2d`: the layout the backbone runs in.
+///
+/// Channels innermost make every kernel a long contiguous vector loop: a 1×1 conv is one GEMM over
+/// (pixels × input channels) · (input channels × output channels) on weights packed once into 32-column panels,
+/// with bias, activation and the residual applied to each tile while it is in L1; a depthwise conv vectorises over
+/// channels with no padded copy; a general conv (the stem) unfolds its patches into rows and runs the same GEMM.
+/// NHWC tensors have shape [n, h, w, c].
+extension Conv2d {
+    /// Re-packs the weights for `forwardChannelsLast` (once, at load): 32-column GEMM panels for pointwise and
+    /// general convs (patch order ky, kx, ci, matching the unfolded rows), tap-major [kh·kw][c] for depthwise.
+    /// `keepingNCHW: false` frees the NCHW copy (a backbone that only runs channels-last; half the weight memory).
+    public func prepareChannelsLast(keepingNCHW: Bool = true) {
+        defer { if !keepingNCHW { releaseNCHWWeight() } }
+        switch kind {
+        case .depthwise:
+            let taps = kernelH * kernelW
+            var t = [Float](repeating: 0, count: taps * outChannels)
+            for c in 0..<outChannels { for k in 0..<taps { t[k * outChannels + c] = weight[c * taps + k] } }
+            channelsLastWeight = t
+        case .pointwise, .general:
+            precondition(groups == 1, "Conv2d.prepareChannelsLast: grouped convs other than depthwise are not supported")
+            let k = inChannels * kernelH * kernelW
+            // PyTorch order (ci, ky, kx) → the unfolded rows' order (ky, kx, ci).
+            var reordered = [Float](repeating: 0, count: weight.count)
+            for o in 0..<outChannels {
+                for ci in 0..<inChannels {
+                    for ky in 0..<kernelH {
+                        for kx in 0..<kernelW {
+                            reordered[o * k + (ky * kernelW + kx) * inChannels + ci] =
+                                weight[o * k + (ci * kernelH + ky) * kernelW + kx]
+                        }
+                    }
+                }
+            }
+            var packed = [Float](repeating: 0, count: fv_packed_size(outChannels, k))
+            reordered.withUnsafeBufferPointer { w in
+                packed.withUnsafeMutableBufferPointer { fv_pack_weights(w.baseAddress!, outChannels, k, $0.baseAddress!) }
+            }
+            channelsLastWeight = packed
+        }
+    }
+
+    /// Scratch floats `forwardChannelsLast` needs for a batch of `n` inputs of this size.
+    public func channelsLastScratchCount(height: Int, width: Int, batch n: Int = 1) -> Int {
+        let o = outputSize(height: height, width: width)
+        switch kind {
+        case .pointwise: return 0
+        case .depthwise: return Parallel.threads * outChannels  // per-thread pool sums
+        case .general: return n * o.height * o.width * inChannels * kernelH * kernelW
+        }
+    }
+
+    /// y = act(conv(x) + bias) [+ residual] on NHWC tensors; `y` is reshaped to [n, ho, wo, outChannels].
+    /// - channelSums (depthwise): receives each image's per-channel sums of the output (n × outChannels).
+    /// - inputScale (pointwise, batch 1): per-input-channel factors applied to the weights' rows inside the GEMM.
+    public func forwardChannelsLast(_ x: Tensor, into y: Tensor, workspace: Workspace, residual: Tensor? = nil,
+                                    channelSums: UnsafeMutablePointer<Float>? = nil,
+                                    inputScale: UnsafePointer<Float>? = nil) {
+        precondition(!channelsLastWeight.isEmpty, "Conv2d: call prepareChannelsLast() first")
+        precondition(x.shape.count == 4 && x.shape[3] == inChannels, "Conv2d: NHWC input \(x.shape), expected \(inChannels) channels")
+        let n = x.shape[0], h = x.shape[1], w = x.shape[2]
+        let (ho, wo) = outputSize(height: h, width: w)
+        LayerProfile.measure(channelsLastProfileName, "\(inChannels)→\(outChannels) \(h)×\(w)",
+                             flops: flops(height: h, width: w) * Double(n)) {
+            y.reshape([n, ho, wo, outChannels])
+            if let residual { precondition(residual.count == y.count, "Conv2d: residual shape \(residual.shape) vs \(y.shape)") }
+            switch kind {
+            case .pointwise:
+                precondition(inputScale == nil || n == 1, "Conv2d: an input scale needs batch 1")
+                channelsLastWeight.withUnsafeBufferPointer {
+                    gemm(a: x.data, rows: n * h * w, k: inChannels, packed: $0.baseAddress!, scale: inputScale,
+                         residual: residual.map { UnsafePointer($0.data) }, c: y.data)
+                }
+            case .depthwise:
+                precondition(residual == nil, "Conv2d: depthwise takes no residual")
+                for b in 0..<n {
+                    depthwise(x.data + b * h * w * inChannels, h: h, w: w, ho: ho, wo: wo,
+                              y: y.data + b * ho * wo * outChannels, sums: channelSums.map { $0 + b * outChannels },
+                              workspace: workspace)
+                }
+            case .general:
+                let k = inChannels * kernelH * kernelW, rows = n * ho * wo
+                let cols = workspace.scratch(rows * k)
+                for b in 0..<n {
+                    let image = x.data + b * h * w * inChannels, out = cols + b * ho * wo * k
+                    Parallel.forRanges(ho, minPerThread: max(1, 8_192 / max(wo * k, 1))) { r in
+                        fv_unfold_nhwc(image, h, w, inChannels, Int32(kernelH), Int32(kernelW), Int32(strideH),
+                                       Int32(strideW), Int32(padH), Int32(padW), wo, r.lowerBound, r.upperBound, out)
+                    }
+                }
+                channelsLastWeight.withUnsafeBufferPointer {
+                    gemm(a: cols, rows: rows, k: k, packed: $0.baseAddress!, scale: nil,
+                         residual: residual.map { UnsafePointer($0.data) }, c: y.data)
+                }
+            }
+        }
+    }
+
+    private var channelsLastProfileName: String {
+        switch kind {
+        case .pointwise: return "pointwise"
+        case .depthwise: return "depthwise \(kernelH)×\(kernelW)/\(strideH)"
+        case .general: return "conv \(kernelH)×\(kernelW)/\(strideH)"
+        }
+    }
+
+    /// The packed GEMM over `rows` rows, split over threads by row tiles, or by panels when there are few rows.
+    private func gemm(a: UnsafePointer<Float>, rows: Int, k: Int, packed: UnsafePointer<Float>, scale: UnsafePointer<Float>?,
+                      residual: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>) {
+        let n = outChannels, panels = (n + Int(FV_PANEL) - 1) / Int(FV_PANEL)
+        let act = activation.kernelCode
+        bias.withUnsafeBufferPointer { b in
+            let bias = b.baseAddress!
+            if rows >= 96 || panels < 2 {
+                let tiles = (rows + 11) / 12  // 12-row tiles (the AVX-512 micro-kernel's height)
+                Parallel.forRanges(tiles, minPerThread: max(1, 4_096 / max(n * k / 64, 1))) { range in
+                    fv_gemm_packed(n, k, a, k, packed, scale, bias, act, residual, c, n,
+                                   range.lowerBound * 12, min(rows, range.upperBound * 12), 0, panels)
+                }
+            } else {
+                Parallel.forRanges(panels, minPerThread: max(1, 2_048 / max(rows * k / 32, 1))) { range in
+                    fv_gemm_packed(n, k, a, k, packed, scale, bias, act, residual, c, n, 0, rows, range.lowerBound, range.upperBound)
+                }
+            }
+        }
+    }
+
+    /// Output rows split over threads; each thread sums its rows into its own slice, added up afterwards.
+    private func depthwise(_ x: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, y: UnsafeMutablePointer<Float>,
+                           sums: UnsafeMutablePointer<Float>?, workspace: Workspace) {
+        let c = outChannels, act = activation.kernelCode
+        let minRows = max(1, 16_384 / max(wo * c * kernelH * kernelW, 1))
+        let chunks = Parallel.chunkCount(ho, minPerThread: minRows)
+        let partial = workspace.scratch(chunks * c)
+        if sums != nil { partial.update(repeating: 0, count: chunks * c) }
+        channelsLastWeight.withUnsafeBufferPointer { wt in
+            bias.withUnsafeBufferPointer { b in
+                Parallel.forChunks(ho, minPerThread: minRows) { chunk, rows in
+                    fv_depthwise_nhwc(x, h, w, c, wt.baseAddress!, b.baseAddress!, Int32(kernelH), Int32(kernelW),
+                                      Int32(strideH), Int32(strideW), Int32(padH), Int32(padW), act, y, ho, wo,
+                                      rows.lowerBound, rows.upperBound, sums == nil ? nil : partial + chunk * c)
+                }
+            }
+        }
+        if let sums {
+            for ch in 0..<c { sums[ch] = 0 }
+            for t in 0..<chunks { for ch in 0..<c { sums[ch] += partial[t * c + ch] } }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+import CEngineKernels
+import Foundation
+import XCTest
+@testable import Engine
+@testable import Model
+
+/// The channels-last kernels (packed GEMM, depthwise, unfolded general conv) on every instruction set this CPU
+/// has, forced one at a time: against a naive double-precision reference over random shapes, strides, pads and
+/// activations (ggml test-backend-ops style), against the PyTorch op fixtures, and the whole tiny models against
+/// their PyTorch dumps.
+final class ChannelsLastKernelTests: XCTestCase {
+    private static let isaNames = [Int32(FV_ISA_BASELINE): "baseline", Int32(FV_ISA_AVX2): "AVX2", Int32(FV_ISA_AVX512): "AVX-512"]
+
+    /// Runs `body` once per instruction set, each forced; unsupported ones are reported, not silently skipped.
+    private func forEachISA(_ body: (String) throws -> Void) rethrows {
+        let saved = fv_current_isa()
+        defer { _ = fv_force_isa(saved) }
+        for isa in [Int32(FV_ISA_BASELINE), Int32(FV_ISA_AVX2), Int32(FV_ISA_AVX512)] {
+            guard isa <= fv_supported_isa() else {
+                print("ChannelsLastKernelTests: \(Self.isaNames[isa]!) not supported by this CPU; not checked")
+                continue
+            }
+            _ = fv_force_isa(isa)
+            XCTAssertEqual(fv_current_isa(), isa)
+            try body(Self.isaNames[isa]!)
+        }
+    }
+
+    func testForcingAnISAIsClampedToTheCPU() {
+        let saved = fv_current_isa()
+        defer { _ = fv_force_isa(saved) }
+        _ = fv_force_isa(99)
+        XCTAssertEqual(fv_current_isa(), fv_supported_isa())
+        _ = fv_force_isa(-3)
+        XCTAssertEqual(fv_current_isa(), Int32(FV_ISA_BASELINE))
+    }
+
+    // MARK: naive references
+
+    private func randomFloats(_ n: Int, _ rng: inout KernelTestRandom, scale: Float = 1) -> [Float] {
+        (0..<n).map { _ in Float.random(in: -scale...scale, using: &rng) }
+    }
+
+    /// NHWC conv with groups 1 or depthwise, in Double, then the activation.
+    private func referenceConv(x: [Float], n: Int, h: Int, w: Int, ci: Int, co: Int, k: (Int, Int), stride: (Int, Int),
+                               pad: (Int, Int), depthwise: Bool, weight: [Float], bias: [Float], act: Activation,
+                               residual: [Float]?, scale: [Float]?) -> [Float] {
+        let ho = (h + 2 * pad.0 - k.0) / stride.0 + 1, wo = (w + 2 * pad.1 - k.1) / stride.1 + 1
+        var y = [Float](repeating: 0, count: n * ho * wo * co)
+        for b in 0..<n { for oy in 0..<ho { for ox in 0..<wo { for o in 0..<co {
+            var s = Double(bias[o])
+            for ky in 0..<k.0 { for kx in 0..<k.1 {
+                let iy = oy * stride.0 - pad.0 + ky, ix = ox * stride.1 - pad.1 + kx
+                guard iy >= 0 && iy < h && ix >= 0 && ix < w else { continue }
+                let px = ((b * h + iy) * w + ix) * ci
+                if depthwise {
+                    s += Double(weight[(o * k.0 + ky) * k.1 + kx]) * Double(x[px + o])
+                } else {
+                    for c in 0..<ci {
+                        let xv = Double(x[px + c]) * Double(scale?[c] ?? 1)
+                        s += Double(weight[((o * ci + c) * k.0 + ky) * k.1 + kx]) * xv
+                    }
+                }
+            } }
+            let i = ((b * ho + oy) * wo + ox) * co + o
+            y[i] = act(Float(s)) + (residual?[i] ?? 0)
+        } } } }
+        return y
+    }
+
+    private func assertClose(_ got: [Float], _ ref: [Float], _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(got.count, ref.count, what, file: file, line: line)
+        var worst: Float = 0
+        for (a, b) in zip(got, ref) { worst = max(worst, abs(a - b) / max(1, abs(b))) }
+        XCTAssertLessThanOrEqual(worst, 2e-5, what, file: file, line: line)
+        XCTAssertFalse(got.contains { !$0.isFinite }, what, file: file, line: line)
+    }
+
+    // MARK: random shapes
+
+    func testPointwiseGEMMOverRandomShapes() {
+        var rng = KernelTestRandom(seed: 11)
+        forEachISA { isa in
+            for trial in 0..<60 {
+                // Rows across the micro-kernel heights (4, 6, 12) and their tails; columns across the 32-wide panels.
+                let rows = [1, 5, 11, 12, 13, 25, 49, 97, 130][trial % 9], n = [1, 7, 16, 31, 32, 33, 70, 100][trial % 8]
+                let k = Int.random(in: 1...80, using: &rng)
+                let act = Activation.allCases[trial % Activation.allCases.count]
+                let withResidual = trial % 3 == 0, withScale = trial % 4 == 1
+                let x = randomFloats(rows * k, &rng), w = randomFloats(n * k, &rng, scale: 0.5)
+                let bias = randomFloats(n, &rng), residual = withResidual ? randomFloats(rows * n, &rng) : nil
+                let scale = withScale ? randomFloats(k, &rng, scale: 2) : nil
+                let conv = Conv2d(inChannels: k, outChannels: n, kernelSize: 1, weight: w, bias: bias, activation: act)
+                XCTAssertEqual(conv.kind, .pointwise)
+                conv.prepareChannelsLast()
+                let xt = Tensor(shape: [1, rows, 1, k], values: x), y = Tensor(shape: [1, rows, 1, n])
+                let rt = residual.map { Tensor(shape: [1, rows, 1, n], values: $0) }
+                scale.map { s in
+                    s.withUnsafeBufferPointer { conv.forwardChannelsLast(xt, into: y, workspace: Workspace(), residual: rt, inputScale: $0.baseAddress!) }
+                } ?? conv.forwardChannelsLast(xt, into: y, workspace: Workspace(), residual: rt)
+                let ref = referenceConv(x: x, n: 1, h: rows, w: 1, ci: k, co: n, k: (1, 1), stride: (1, 1), pad: (0, 0),
+                                        depthwise: false, weight: w, bias: bias, act: act, residual: residual, scale: scale)
+                assertClose(y.values, ref, "\(isa) pointwise rows \(rows) n \(n) k \(k) \(act) residual \(withResidual) scale \(withScale)")
+            }
+        }
+    }
+
+    func testDepthwiseOverRandomShapesStridesAndPads() {
+        var rng = KernelTestRandom(seed: 12)
+        forEachISA { isa in
+            for trial in 0..<60 {
+                // Channel counts around the 16- and 64-lane blocks; maps wide enough (≥ 14) for the unrolled path.
+                let k = [1, 3, 5, 7, 3, 5][trial % 6], stride = 1 + trial % 2
+                // (A one-channel 1×1 stride-1 conv is a pointwise conv, so k = 1 starts at two channels.)
+                let c = max(k == 1 ? 2 : 1, [1, 5, 16, 17, 24, 48, 63, 64, 65, 100][trial % 10])
+                let pad = trial % 5 == 4 ? 0 : (trial % 7 == 3 ? k / 2 + 1 : k / 2)
+                let h = Int.random(in: max(1, k - 2 * pad)...20, using: &rng), w = Int.random(in: max(1, k - 2 * pad)...30, using: &rng)
+                let n = trial % 8 == 0 ? 2 : 1
+                let act = Activation.allCases[trial % Activation.allCases.count]
+                let x = randomFloats(n * h * w * c, &rng), wt = randomFloats(c * k * k, &rng), bias = randomFloats(c, &rng)
+                let conv = Conv2d(inChannels: c, outChannels: c, kernelSize: k, stride: stride, padding: pad, groups: c,
+                                  weight: wt, bias: bias, activation: act)
+                XCTAssertEqual(conv.kind, .depthwise)
+                conv.prepareChannelsLast()
+                let (ho, wo) = conv.outputSize(height: h, width: w)
+                let y = Tensor(shape: [n, ho, wo, c])
+                var sums = [Float](repeating: .nan, count: n * c)
+                sums.withUnsafeMutableBufferPointer {
+                    conv.forwardChannelsLast(Tensor(shape: [n, h, w, c], values: x), into: y,
+                                             workspace: Workspace(), channelSums: $0.baseAddress!)
+                }
+                let ref = referenceConv(x: x, n: n, h: h, w: w, ci: c, co: c, k: (k, k), stride: (stride, stride),
+                                        pad: (pad, pad), depthwise: true, weight: wt, bias: bias, act: act, residual: nil, scale: nil)
+                let what = "\(isa) depthwise c \(c) k \(k) s \(stride) p \(pad) \(h)×\(w) batch \(n) \(act)"
+                assertClose(y.values, ref, what)
+                var refSums = [Float](repeating: 0, count: n * c)
+                for b in 0..<n { for p in 0..<(ho * wo) { for ch in 0..<c { refSums[b * c + ch] += ref[(b * ho * wo + p) * c + ch] } } }
+                for i in 0..<(n * c) {
+                    XCTAssertEqual(sums[i], refSums[i], accuracy: 1e-3 * max(1, abs(refSums[i])), "\(what): sum \(i)")
+                }
+            }
+        }
+    }
+
+    func testGeneralConvOverRandomShapes() {
+        var rng = KernelTestRandom(seed: 13)
+        forEachISA { isa in
+            for trial in 0..<30 {
+                let ci = Int.random(in: 1...5, using: &rng), co = [3, 8, 32, 33, 48][trial % 5]
+                let kh = [1, 2, 3, 5][trial % 4], kw = [3, 1, 3, 5][(trial / 4) % 4]
+                let stride = (1 + trial % 3, 1 + (trial / 3) % 2), pad = (kh / 2, trial % 2 == 0 ? kw / 2 : 0)
+                let h = Int.random(in: kh...16, using: &rng), w = Int.random(in: kw...16, using: &rng)
+                let n = trial % 5 == 0 ? 2 : 1
+                let act = Activation.allCases[trial % Activation.allCases.count]
+                let x = randomFloats(n * h * w * ci, &rng), wt = randomFloats(co * ci * kh * kw, &rng), bias = randomFloats(co, &rng)
+                let conv = Conv2d(inChannels: ci, outChannels: co, kernel: (kh, kw), stride: stride, padding: pad,
+                                  weight: wt, bias: bias, activation: act)
+                if conv.kind == .pointwise { continue }
+                conv.prepareChannelsLast()
+                let (ho, wo) = conv.outputSize(height: h, width: w)
+                let xt = Tensor(shape: [n, h, w, ci], values: x), y = Tensor(shape: [n, ho, wo, co])
+                conv.forwardChannelsLast(xt, into: y, workspace: Workspace(capacity: conv.channelsLastScratchCount(height: h, width: w, batch: n)))
+                let ref = referenceConv(x: x, n: n, h: h, w: w, ci: ci, co: co, k: (kh, kw), stride: stride, pad: pad,
+                                        depthwise: false, weight: wt, bias: bias, act: act, residual: nil, scale: nil)
+                assertClose(y.values, ref, "\(isa) conv ci \(ci) co \(co) k \(kh)×\(kw) s \(stride) p \(pad) \(h)×\(w) \(act)")
+            }
+        }
+    }
+
+    // MARK: PyTorch fixtures
+
+    /// The PyTorch op fixtures (NCHW) through the channels-last path: transposed in, transposed back.
+    func testOpFixturesChannelsLast() throws {
+        try forEachISA { isa in
+            for name in ["conv3x3_s1", "conv3x3_s2_batch2", "conv5x5_s2_nobias", "conv1x1_s2", "conv1x1",
+                         "depthwise_k3_s1", "depthwise_k3_s2", "depthwise_k5_s1", "depthwise_k5_s2"] {
+                let f = try Fixtures.open("ops/" + name)
+                let x = try f.tensor("input"), w = try f.tensor("weight"), ref = try f.tensor("output")
+                let conv = Conv2d(inChannels: x.shape[1], outChannels: w.shape[0], kernelSize: f.int("kernel"),
+                                  stride: f.int("stride"), padding: f.int("padding"), groups: f.int("groups"),
+                                  weight: w.values, bias: f.entry("bias") != nil ? try f.floats("bias") : nil)
+                conv.prepareChannelsLast()
+                let (n, c, h, wd) = x.nchw
+                let xl = Tensor(shape: [n, h, wd, c])
+                for b in 0..<n { Layout.transpose(x.data + b * c * h * wd, rows: c, columns: h * wd, into: xl.data + b * c * h * wd) }
+                let y = Tensor(shape: [n, ref.shape[2], ref.shape[3], ref.shape[1]])
+                conv.forwardChannelsLast(xl, into: y, workspace: Workspace(capacity: conv.channelsLastScratchCount(height: h, width: wd, batch: n)))
+                let back = Tensor(shape: ref.shape)
+                let plane = ref.shape[2] * ref.shape[3], co = ref.shape[1]
+                for b in 0..<n { Layout.transpose(y.data + b * plane * co, rows: plane, columns: co, into: back.data + b * plane * co) }
+                XCTAssertClose(back.values, ref.values, "\(isa) \(name)")
+            }
+        }
+    }
+
+    /// The tiny whole models against their PyTorch dumps, on every ISA (the default ISA runs in ModelTests too).
+    func testTinyModelsOnEveryISA() throws {
+        try forEachISA { isa in
+            for model in ["tiny_b0", "tiny_lite0"] {
+                let classifier = try FractureClassifier(contentsOf: Fixtures.path("model_\(model).safetensors"))
+                let expected = try Fixtures.open("expected_\(model)")
+                for name in Fixtures.inputNames {
+                    let out = classifier.run(input: try Fixtures.open("input_\(name)").floats("input"), gradcam: false)
+                    XCTAssertLessThanOrEqual(maxAbsoluteError(out.probabilities, try expected.floats("\(name).probabilities")), 1e-4,
+                                             "\(isa) \(model) \(name) probabilities")
+                    XCTAssertLessThanOrEqual(maxAbsoluteError(out.attention.values, try expected.floats("\(name).attention")), 1e-4,
+                                             "\(isa) \(model) \(name) attention")
+                }
+            }
+        }
+    }
+
+    /// The backbone frees its NCHW weights after packing: the NCHW path refuses rather than reading freed memory.
+    func testBackboneKeepsOnlyThePackedWeights() throws {
+        let classifier = try FractureClassifier(contentsOf: Fixtures.path("model_tiny_b0.safetensors"))
+        XCTAssertTrue(classifier.features.stem.weight.isEmpty)
+        XCTAssertFalse(classifier.features.stem.channelsLastWeight.isEmpty)
+        XCTAssertFalse(classifier.head.gate1.weight.isEmpty, "the head (Grad-CAM) keeps its NCHW weights")
+    }
+
+    func testLayoutTransposeRoundTrips() {
+        var rng = KernelTestRandom(seed: 14)
+        for (r, c) in [(1, 1), (3, 50176), (33, 65), (1792, 49), (64, 64)] {
+            let a = randomFloats(r * c, &rng)
+            var t = [Float](repeating: 0, count: r * c), back = t
+            a.withUnsafeBufferPointer { src in t.withUnsafeMutableBufferPointer { Layout.transpose(src.baseAddress!, rows: r, columns: c, into: $0.baseAddress!) } }
+            for (i, j) in [(0, 0), (r - 1, c - 1), (r / 2, c / 3)] { XCTAssertEqual(t[j * r + i], a[i * c + j], "\(r)×\(c) [\(i), \(j)]") }
+            t.withUnsafeBufferPointer { src in back.withUnsafeMutableBufferPointer { Layout.transpose(src.baseAddress!, rows: c, columns: r, into: $0.baseAddress!) } }
+            XCTAssertEqual(back, a, "\(r)×\(c)")
+        }
+    }
+}
+
+/// SplitMix64, so that a failing shape is reproducible.
+private struct KernelTestRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
