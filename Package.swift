@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Model", dependencies: ["Engine", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Model"),
         .target(name: "Imaging", dependencies: ["CCodecs", "CDicom"], path: "Sources/Imaging"),
         .target(name: "Review",
-                dependencies: ["Model", "Imaging", "Yams", "CPQ", .product(name: "GRDB", package: "GRDB.swift"),
+                dependencies: ["Engine", "Model", "Imaging", "Yams", "CPQ", .product(name: "GRDB", package: "GRDB.swift"),
                                .product(name: "CSV", package: "CSV.swift")],
                 path: "Sources/Review"),
         .target(name: "Terminal", dependencies: ["Review", "Imaging", "Model", "CNcursesw", "CSixel", "CTerminal", "Yams"],

@@ -1,49 +1,54 @@
 #!/usr/bin/env bash
-# Benchmarks the Swift engine against PyTorch eager on the same weights, same thread count, in one run.
-#   scripts/bench.sh [--weights FILE] [--runs N]
-# Set FRACVIEW_BIN to use an existing binary. Without --weights it uses the default model, or (if none exists yet) a random-weight EfficientNet-B4
-# FractureClassifier generated once into /tmp.
+# Benchmarks the Swift engine against PyTorch eager and ONNX Runtime on the same weights and the same input (a
+# preprocessed sample X-ray), same intra-op thread count, in one run:
+#   scripts/bench.sh [--weights FILE|DIR] [--runs N] [--batch N]
+# Without --weights: a random-weight EfficientNet-B4 FractureClassifier (generated once into /tmp), the shipped
+# fold member fold-0, and the K shipped members together. Set FRACVIEW_BIN to use an existing binary.
+# Prints a latency table (batch 1: median, p90, ratios), a throughput table (images/s, decode excluded and
+# included) and the raw JSON; fails if ONNX Runtime or fracview disagree with PyTorch by more than 1e-4 in any
+# probability.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-weights="" runs=50
+weights="" runs=50 batch=8
 while [ $# -gt 0 ]; do
   case "$1" in
     --weights) weights="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
-    *) echo "usage: scripts/bench.sh [--weights FILE] [--runs N]" >&2; exit 2 ;;
+    --batch) batch="$2"; shift 2 ;;
+    *) echo "usage: scripts/bench.sh [--weights FILE|DIR] [--runs N] [--batch N]" >&2; exit 2 ;;
   esac
 done
-# FRACVIEW_BIN: an already built fracview (skips the build, e.g. the one scripts/test.sh built).
+python3 -c "import torch, onnxruntime, onnx" 2>/dev/null || {
+  echo "scripts/bench.sh needs torch (CPU), onnx and onnxruntime: pip install -r training/requirements-bench.txt" >&2; exit 2; }
 if [ -n "${FRACVIEW_BIN:-}" ]; then bin="$FRACVIEW_BIN"
 else swift build -c release -Xswiftc -enable-testing --product fracview >&2; bin=.build/release/fracview; fi
-if [ -z "$weights" ]; then
-  if [ -n "${FRACVIEW_WEIGHTS:-}" ]; then weights="$FRACVIEW_WEIGHTS"
-  elif [ -d weights/fracture-classifier ]; then weights=weights/fracture-classifier
-  elif [ -f weights/fracture-classifier.safetensors ]; then weights=weights/fracture-classifier.safetensors
-  else
-    weights=/tmp/fracview-bench-random-b4.safetensors
-    [ -f "$weights" ] || python3 scripts/bench_pytorch.py --make-random efficientnet_b4 "$weights" >&2
-  fi
+# fracview's engine threads: OPENBLAS_NUM_THREADS or the core count (what Parallel.threads reads).
+threads="${OPENBLAS_NUM_THREADS:-$(nproc)}"
+models=()
+if [ -n "$weights" ]; then models=("$weights")
+else
+  b4=/tmp/fracview-bench-random-b4-v2.safetensors
+  [ -f "$b4" ] || python3 scripts/bench_peers.py --make-random efficientnet_b4 "$b4" >&2
+  models=("$b4")
+  if [ -d weights/fracture-classifier ]; then models+=(weights/fracture-classifier/fold-0.safetensors weights/fracture-classifier); fi
 fi
-echo "weights: $weights" >&2
-# A directory of fold members: fracview times its first member alone (then a case through all of them); PyTorch the same member.
-member="$weights"
-if [ -d "$weights" ]; then member=$(ls "$weights"/*.safetensors | head -n 1); fi
-swift_json=$("$bin" bench --weights "$weights" --json --runs "$runs")
-threads=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["threads"])' "$swift_json")
-torch_json=$(python3 scripts/bench_pytorch.py --weights "$member" --threads "$threads" --runs "$runs" --json)
-python3 - "$swift_json" "$torch_json" <<'PY'
-import json, sys
-s, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"fracview : median {s['forward_ms_median']:.1f} ms  p90 {s['forward_ms_p90']:.1f} ms  "
-      f"(Grad-CAM +{s['gradcam_ms_median']:.2f} ms, attention {s['attention_ms_median']:.2f} ms = "
-      f"{s['explain_extra_percent']:.1f} % of a forward; peak RSS {s['peak_rss_mb']:.0f} MB; "
-      f"{s['threads']} threads, {s['openblas_core']})")
-if s.get("ensemble_case_ms_median") is not None:
-    print(f"members  : {s['members']} members, one case through all (forward + Grad-CAM each): median "
-          f"{s['ensemble_case_ms_median']:.1f} ms, p90 {s['ensemble_case_ms_p90']:.1f} ms")
-print(f"pytorch  : median {t['forward_ms_median']:.1f} ms  p90 {t['forward_ms_p90']:.1f} ms  ({t['framework']}, {t['threads']} threads)")
-print(f"ratio    : fracview / pytorch = {s['forward_ms_median'] / t['forward_ms_median']:.2f} "
-      f"(PyTorch is {t['forward_ms_median'] / s['forward_ms_median']:.2f}x the fracview time)")
-print(json.dumps({"fracview": s, "pytorch": t}))
-PY
+
+results=()
+for m in "${models[@]}"; do
+  files=("$m")
+  if [ -d "$m" ]; then mapfile -t files < <(ls "$m"/*.safetensors); fi
+  input=$(mktemp /tmp/fracview-bench-input.XXXXXX)
+  echo "benchmarking $m ..." >&2
+  peers=$(python3 scripts/bench_peers.py --weights "${files[@]}" --threads "$threads" --runs "$runs" --batch "$batch" \
+          --input-out "$input" --json)
+  extra=()
+  if [ -d "$m" ]; then extra=(--throughput-images none); fi  # the member alone was measured on its own row
+  ours=$("$bin" bench --weights "$m" --input-tensor "$input" --runs "$runs" --json "${extra[@]}")
+  rm -f "$input"
+  results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"fracview\": json.loads(sys.argv[2]), \"peers\": json.loads(sys.argv[3])}))" "$m" "$ours" "$peers")")
+done
+
+out=${FRACVIEW_BENCH_OUT:-/tmp/fracview-bench.jsonl}
+printf '%s\n' "${results[@]}" > "$out"
+echo "raw results: $out (python3 scripts/bench_report.py $out prints the tables again)" >&2
+python3 scripts/bench_report.py "$out"

@@ -75,9 +75,17 @@ static void start_workers(int threads) {
     }
 }
 
+static _Thread_local int thread_serial;  // this thread runs its regions alone (one image per core)
+
+int fv_set_thread_serial(int serial) {
+    int previous = thread_serial;
+    thread_serial = serial;
+    return previous;
+}
+
 void fv_parallel_run(long chunks, int threads, fv_task_fn fn, void *ctx) {
     if (chunks <= 0) return;
-    if (chunks == 1 || threads <= 1 || pthread_mutex_trylock(&pool_busy) != 0) {
+    if (chunks == 1 || threads <= 1 || thread_serial || pthread_mutex_trylock(&pool_busy) != 0) {
         for (long i = 0; i < chunks; i++) fn(ctx, i);
         return;
     }

@@ -33,8 +33,9 @@ public enum LayerProfile {
         depth += 1
         let t = DispatchTime.now().uptimeNanoseconds
         body()
+        let elapsed = DispatchTime.now().uptimeNanoseconds - t  // before the names are formatted
         depth -= 1
-        append(Record(op: op(), shape: shape(), flops: flops(), nanoseconds: DispatchTime.now().uptimeNanoseconds - t))
+        append(Record(op: op(), shape: shape(), flops: flops(), nanoseconds: elapsed))
     }
 
     @usableFromInline static func append(_ r: Record) { records.append(r) }

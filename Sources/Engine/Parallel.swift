@@ -41,6 +41,14 @@ public enum Parallel {
         }
     }
 
+    /// Runs `body` with every parallel region it starts on this thread alone: for callers that put one image on
+    /// each core instead of splitting each op over the cores.
+    public static func serially<T>(_ body: () throws -> T) rethrows -> T {
+        let previous = fv_set_thread_serial(1)
+        defer { _ = fv_set_thread_serial(previous) }
+        return try body()
+    }
+
     /// `forChunks` for bodies that need no per-thread scratch.
     public static func forRanges(_ count: Int, minPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
         forChunks(count, minPerThread: minPerThread) { _, range in body(range) }

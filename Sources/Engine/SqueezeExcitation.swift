@@ -1,3 +1,5 @@
+import CEngineKernels
+
 /// Squeeze-and-excitation (torchvision's SqueezeExcitation): s = sigmoid(fc2(act(fc1(avgpool(x))))), x ← x·s.
 /// fc1/fc2 are 1×1 convs on a 1×1 map, i.e. small matrix-vector products.
 public final class SqueezeExcitation {
@@ -5,6 +7,8 @@ public final class SqueezeExcitation {
     public let squeezeChannels: Int
     public let reduce: Linear
     public let expand: Linear
+    /// expand's weight transposed, [squeezeChannels][channels]: the kernel sums its rows.
+    let expandTransposed: [Float]
 
     public init(channels: Int, squeezeChannels: Int, fc1Weight: [Float], fc1Bias: [Float],
                 fc2Weight: [Float], fc2Bias: [Float], activation: Activation = .silu) {
@@ -13,6 +17,9 @@ public final class SqueezeExcitation {
                         activation: activation)
         expand = Linear(inFeatures: squeezeChannels, outFeatures: channels, weight: fc2Weight, bias: fc2Bias,
                         activation: .sigmoid)
+        var t = [Float](repeating: 0, count: fc2Weight.count)
+        for c in 0..<channels { for j in 0..<squeezeChannels { t[j * channels + c] = fc2Weight[c * squeezeChannels + j] } }
+        expandTransposed = t
     }
 
     /// Scratch floats `excitation` needs.
@@ -21,8 +28,13 @@ public final class SqueezeExcitation {
     /// The excitation: per-channel scales from per-channel means (`pooled`, `channels` values) into `scale`.
     public func excitation(pooled: UnsafePointer<Float>, into scale: UnsafeMutablePointer<Float>, workspace: Workspace) {
         let squeezed = workspace.scratch(squeezeChannels)
-        reduce.forward(pooled, rows: 1, into: squeezed)
-        expand.forward(squeezed, rows: 1, into: scale)
+        reduce.weight.withUnsafeBufferPointer { w1 in reduce.bias.withUnsafeBufferPointer { b1 in
+            expandTransposed.withUnsafeBufferPointer { w2 in expand.bias.withUnsafeBufferPointer { b2 in
+                fv_squeeze_excitation(pooled, channels, squeezeChannels, w1.baseAddress!, b1.baseAddress!,
+                                      reduce.activation.kernelCode, w2.baseAddress!, b2.baseAddress!,
+                                      expand.activation.kernelCode, squeezed, scale)
+            } }
+        } }
     }
 
     /// Scales x in place, image by image (the unfused form; MBConv fuses the pool into the depthwise conv and

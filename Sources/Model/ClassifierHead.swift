@@ -23,6 +23,7 @@ public final class ClassifierHead {
         fc2.activation = .identity
         batchNorm.fold(into: fc1)
         self.gate1 = gate1; self.gate2 = gate2; self.fc1 = fc1; self.fc2 = fc2
+        gate1.prepareChannelsLast()  // the gate's big 1×1 conv also runs on the backbone's NHWC output
     }
 
     /// Reads `attention_gate.{0,2}` and `classifier.{1,2,4}` (hidden = 512 as in the notebook).
@@ -37,8 +38,10 @@ public final class ClassifierHead {
     }
 
     /// Runs the head on features [1, C, h, w]; Grad-CAM (for the predicted class) only when asked.
-    public func forward(features f: Tensor, gradcam wantCAM: Bool) -> ClassifierOutput {
-        forwardDetailed(features: f, gradcam: wantCAM).output
+    /// `channelsLast`, if given, is the same features as NHWC [1, h, w, C] (the backbone's own output): the gate's
+    /// first conv then runs on the engine's packed kernels over both cores instead of single-threaded BLAS.
+    public func forward(features f: Tensor, channelsLast: Tensor? = nil, gradcam wantCAM: Bool) -> ClassifierOutput {
+        forwardDetailed(features: f, channelsLast: channelsLast, gradcam: wantCAM).output
     }
 
     /// The attention gate alone (sigmoid map at feature resolution); `forward` computes it too.
@@ -53,14 +56,21 @@ public final class ClassifierHead {
     }
 
     /// Forward plus the intermediates the backward uses (tests check the CAM weights against autograd).
-    func forwardDetailed(features f: Tensor, gradcam wantCAM: Bool)
+    func forwardDetailed(features f: Tensor, channelsLast: Tensor? = nil, gradcam wantCAM: Bool)
         -> (output: ClassifierOutput, hiddenMap: Tensor, gate: Tensor, preReLU: [Float]) {
         let (n, c, h, w) = f.nchw
         precondition(n == 1 && c == channels, "ClassifierHead: expected [1, \(channels), h, w], got \(f.shape)")
         let hw = h * w
         let ws = Workspace()
         let hiddenMap = Tensor(shape: [1, gate1.outChannels, h, w])
-        gate1.forward(f, into: hiddenMap, workspace: ws)
+        if let channelsLast {
+            precondition(channelsLast.shape == [1, h, w, c], "ClassifierHead: NHWC features \(channelsLast.shape)")
+            let hiddenNHWC = Tensor(shape: [1, h, w, gate1.outChannels])
+            gate1.forwardChannelsLast(channelsLast, into: hiddenNHWC, workspace: ws)
+            Layout.transpose(hiddenNHWC.data, rows: hw, columns: gate1.outChannels, into: hiddenMap.data)
+        } else {
+            gate1.forward(f, into: hiddenMap, workspace: ws)
+        }
         let gate = Tensor(shape: [1, 1, h, w])
         gate2.forward(hiddenMap, into: gate, workspace: ws)
 

@@ -34,6 +34,8 @@ final class EfficientNetFeatures {
         let workspace: Workspace
         let blockScratch: MBConvBlock.Scratch
         let output: Tensor
+        /// The same features channels-last ([1, h, w, C]), valid until the next forward.
+        var outputChannelsLast: Tensor
         let outputHeight: Int, outputWidth: Int
 
         init(features f: EfficientNetFeatures, height: Int, width: Int) {
@@ -54,6 +56,7 @@ final class EfficientNetFeatures {
             outputHeight = h; outputWidth = w
             largest = max(largest, f.head.outChannels * h * w)
             buffers = (0..<4).map { _ in Tensor(shape: [0], capacity: largest) }
+            outputChannelsLast = buffers[1]
             output = Tensor(shape: [1, f.head.outChannels, h, w])
             scratch = max(scratch, f.head.channelsLastScratchCount(height: h, width: w))
             workspace = Workspace(capacity: scratch)
@@ -79,6 +82,7 @@ final class EfficientNetFeatures {
             b.swapAt(0, 1)
         }
         head.forwardChannelsLast(b[0], into: b[1], workspace: plan.workspace)
+        plan.outputChannelsLast = b[1]
         LayerProfile.measure("layout", "NHWC→NCHW", flops: 0) {
             Layout.transpose(b[1].data, rows: plan.outputHeight * plan.outputWidth, columns: head.outChannels,
                              into: plan.output.data)

@@ -75,6 +75,14 @@ public final class FractureClassifier {
                          weightsID: String(digest.prefix(16)), path: path)
     }
 
+    private init(sharing other: FractureClassifier) {
+        info = other.info; config = other.config; features = other.features; head = other.head
+    }
+
+    /// Another instance on the same weights (read-only after load, so shared) with its own activation buffers:
+    /// one per thread when images run one per core.
+    public func replica() -> FractureClassifier { FractureClassifier(sharing: self) }
+
     /// Runs the model on a CHW Float32 input of size info.inputSize (already normalised).
     public func run(input: [Float], gradcam: Bool) -> ClassifierOutput {
         let h = info.inputSize[0], w = info.inputSize[1]
@@ -85,7 +93,7 @@ public final class FractureClassifier {
         let f = backbone(x)
         var output: ClassifierOutput!
         LayerProfile.measure("head", "\(head.channels) \(f.shape[2])×\(f.shape[3])", flops: 0) {
-            output = head.forward(features: f, gradcam: gradcam)
+            output = head.forward(features: f, channelsLast: plan?.outputChannelsLast, gradcam: gradcam)
         }
         return output
     }

@@ -33,22 +33,33 @@ public enum EvaluationRunner {
                            stage: String = "inference", progress: ProgressHandler? = nil) -> Outcome {
         let spec = classifier.inferenceSpec
         let height = spec.height, width = spec.width
-        var evaluated: [EvaluatedCase] = [], undecodable: [String] = []
-        for (i, c) in cases.enumerated() {
-            defer { progress?(stage, i + 1, cases.count) }
+        enum Result { case evaluated(EvaluatedCase), undecodable(String) }
+        var completed = 0
+        // One case per core (decode included): see InferencePool.
+        let results = InferencePool.map(count: cases.count, classifier: classifier, done: { _ in
+            completed += 1
+            progress?(stage, completed, cases.count)
+        }) { classifier, i -> Result in
+            let c = cases[i]
             let image: RGBImage
             do { image = try ImageDecoder.decode(path: c.imagePath) } catch {
-                undecodable.append("\(c.relativePath): \(String("\(error)".split(separator: "\n").first ?? "cannot decode"))")
-                continue
+                return .undecodable("\(c.relativePath): \(String("\(error)".split(separator: "\n").first ?? "cannot decode"))")
             }
             let input = ModelInput.tensor(from: image, width: width, height: height, mean: spec.mean, std: spec.std)
             let (output, membership) = classifier.runHeldOut(input: input, thumbnail: Thumbnail(image), gradcam: true)
             let cam = output.gradcam
-            evaluated.append(EvaluatedCase(
+            return .evaluated(EvaluatedCase(
                 relativePath: c.relativePath, truth: c.truth.classIndex.flatMap { mapping[$0] },
                 logits: output.logits.map(Double.init), group: groups[c.relativePath], seen: membership.seenInTraining,
                 pointingHit: cam.flatMap { PointingGame.hit($0.values, width: $0.width, height: $0.height, boxes: c.boxes) },
                 camMassInBoxes: cam.flatMap { PointingGame.massInBoxes($0.values, width: $0.width, height: $0.height, boxes: c.boxes) }))
+        }
+        var evaluated: [EvaluatedCase] = [], undecodable: [String] = []
+        for r in results {
+            switch r {
+            case .evaluated(let e): evaluated.append(e)
+            case .undecodable(let u): undecodable.append(u)
+            }
         }
         return Outcome(evaluated: evaluated, undecodable: undecodable)
     }

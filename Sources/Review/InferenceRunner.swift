@@ -23,6 +23,9 @@ public protocol CaseClassifier: AnyObject {
     /// The output for a case held out from training where the model can tell (`EnsembleClassifier`), and which
     /// members gave it. `thumbnail` is the case's near-duplicate thumbnail.
     func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> (ClassifierOutput, Membership)
+    /// Another classifier on the same weights that can run on another thread at the same time, or nil if this one
+    /// cannot be replicated (then work stays on one thread).
+    func replica() -> CaseClassifier?
 }
 
 extension CaseClassifier {
@@ -30,6 +33,7 @@ extension CaseClassifier {
     public func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> (ClassifierOutput, Membership) {
         (run(input: input, gradcam: gradcam), .untracked)
     }
+    public func replica() -> CaseClassifier? { nil }
 }
 
 /// A case's image prepared once: the model's normalised input and the thumbnail membership is decided on.
@@ -40,6 +44,7 @@ public struct PreparedInput: Sendable {
 }
 
 extension FractureClassifier: CaseClassifier {
+    public func replica() -> CaseClassifier? { replica() as FractureClassifier }
     public var inferenceSpec: InferenceSpec {
         InferenceSpec(width: info.inputSize.count > 1 ? info.inputSize[1] : 224,
                       height: info.inputSize.first ?? 224, mean: info.mean, std: info.std, weightsID: info.weightsID)

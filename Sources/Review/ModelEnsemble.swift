@@ -82,6 +82,17 @@ public final class ModelEnsemble {
         }
     }
 
+    private init(path: String, members: [Member], ensembleID: String) {
+        self.path = path; self.members = members; self.ensembleID = ensembleID
+    }
+
+    /// The same ensemble with each member's classifier replicated (`FractureClassifier.replica`).
+    public func replica() -> ModelEnsemble {
+        ModelEnsemble(path: path, members: members.map {
+            Member(classifier: $0.classifier.replica(), id: $0.id, fold: $0.fold, signatures: $0.signatures)
+        }, ensembleID: ensembleID)
+    }
+
     /// Which members have seen the image (by its thumbnail), and which to average.
     public func membership(of thumbnail: Thumbnail?) -> Membership {
         let ids = members.map(\.id)
@@ -105,6 +116,8 @@ public final class ModelEnsemble {
 public final class EnsembleClassifier: CaseClassifier {
     public let ensemble: ModelEnsemble
     public init(_ ensemble: ModelEnsemble) { self.ensemble = ensemble }
+
+    public func replica() -> CaseClassifier? { EnsembleClassifier(ensemble.replica()) }
 
     public var inferenceSpec: InferenceSpec {
         var spec = ensemble.members[0].classifier.inferenceSpec

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Imaging
 import Model
 import Review
 
@@ -33,6 +34,12 @@ struct BenchCommand: ParsableCommand {
         nonmutating set { BenchCommand.profiled = newValue }
     }
 
+    @Option(name: .long, help: ArgumentHelp("Run on this normalised input instead of the pseudo-random one: raw little-endian float32, 3×H×W at the model's input size (scripts/bench.sh passes a preprocessed X-ray, the same tensor its peers get).", valueName: "file"))
+    var inputTensor: String?
+
+    @Option(name: .long, help: ArgumentHelp("Also measure throughput (images/s, decode excluded and included) over these images, one per core and with each op split over the cores; default: the bundled sample's test images. 'none' skips it.", valueName: "dir"))
+    var throughputImages: String?
+
     @Flag(name: .long, help: "Also print a per-layer table (op, shape, ms, GFLOP/s), each layer's median over the runs, and a summary by op.")
     var layers = false
 
@@ -48,11 +55,20 @@ struct BenchCommand: ParsableCommand {
         let model = ensemble.members[0].classifier
         let loadMs = ms(since: loadStart)
         let h = model.info.inputSize[0], w = model.info.inputSize[1]
-        var state: UInt64 = 0x9E3779B97F4A7C15
-        let input = (0..<(3 * h * w)).map { _ -> Float in
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 4000) / 1000 - 2
+        let input: [Float]
+        if let inputTensor {
+            guard let data = FileManager.default.contents(atPath: inputTensor), data.count == 3 * h * w * 4 else {
+                throw CommandFailure("\(TerminalSafeText.clean(inputTensor)): expected \(3 * h * w * 4) bytes (float32 3×\(h)×\(w))")
+            }
+            input = data.withUnsafeBytes { raw in (0..<(3 * h * w)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
+        } else {
+            var state: UInt64 = 0x9E3779B97F4A7C15
+            input = (0..<(3 * h * w)).map { _ -> Float in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Float(Int64(bitPattern: state >> 11) % 4000) / 1000 - 2
+            }
         }
+        let probabilities = model.run(input: input, gradcam: false).probabilities
         for _ in 0..<warmup { _ = model.run(input: input, gradcam: true) }
 
         var forward = [Double]()
@@ -88,6 +104,7 @@ struct BenchCommand: ParsableCommand {
             }
         }
         let layerRows = layers ? profileLayers(model: model, input: input) : []
+        let throughput = try measureThroughput(model: model, h: h, w: w)
         let fMed = percentile(forward, 0.5), fP90 = percentile(forward, 0.9)
         let camMed = max(0, percentile(cam, 0.5)), attMed = percentile(attention, 0.5)
         let extraPct = (camMed + attMed) / fMed * 100
@@ -103,7 +120,7 @@ struct BenchCommand: ParsableCommand {
                 members: ensemble.members.count,
                 ensembleCaseMsMedian: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.5),
                 ensembleCaseMsP90: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.9),
-                layers: layers ? layerRows : nil)))
+                layers: layers ? layerRows : nil, probabilities: probabilities, throughput: throughput)))
         } else {
             Console.line("model        \(model.info.architecture) \(h)×\(w), weights \(model.info.weightsID), loaded in \(f1(loadMs)) ms")
             Console.line("forward      median \(f1(fMed)) ms, p90 \(f1(fP90)) ms, min \(f1(forward.min() ?? 0)) ms (batch 1, \(runs) runs)")
@@ -112,10 +129,51 @@ struct BenchCommand: ParsableCommand {
                 Console.line("all members  \(ensemble.members.count) members, forward + Grad-CAM each: median \(f1(percentile(ensembleCase, 0.5))) ms, " +
                       "p90 \(f1(percentile(ensembleCase, 0.9))) ms per case")
             }
+            if let t = throughput {
+                Console.line("throughput   \(t.images) images, decode excluded: \(f1(t.perCoreExcluded)) images/s one per core (\(t.workers) workers), " +
+                             "\(f1(t.splitExcluded)) images/s each op over the cores; decode included: \(f1(t.perCoreIncluded)) / \(f1(t.splitIncluded)) images/s")
+            }
             Console.line("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s") loaded)")
             Console.line("threads      \(Parallel.threads) engine thread(s); OpenBLAS core \(core)")
             if layers { printLayers(layerRows) }
         }
+    }
+
+    /// Images per second through the first member as `evaluate` runs them (InferencePool: one image per core)
+    /// and with one worker splitting each op over the cores; decode excluded (prepared tensors) and included
+    /// (decode, resize, normalise, forward with Grad-CAM, like evaluate).
+    private func measureThroughput(model: FractureClassifier, h: Int, w: Int) throws -> ThroughputLine? {
+        if throughputImages == "none" { return nil }
+        let dir: String
+        if let throughputImages { dir = throughputImages } else {
+            guard let sample = BundledSample.locate() else { return nil }
+            dir = (sample as NSString).appendingPathComponent("test/images")
+        }
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { ["jpg", "jpeg", "png"].contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
+            .map { (dir as NSString).appendingPathComponent($0) }
+        guard !files.isEmpty else { throw CommandFailure("\(TerminalSafeText.clean(dir)): no JPEG or PNG images for --throughput-images") }
+        let spec = model.inferenceSpec
+        let prepare = { (path: String) -> [Float]? in
+            guard let image = try? ImageDecoder.decode(path: path) else { return nil }
+            return ModelInput.tensor(from: image, width: w, height: h, mean: spec.mean, std: spec.std)
+        }
+        let tensors = files.compactMap(prepare)
+        let workers = InferencePool.workerCount(for: files.count)
+        func rate(workers: Int, decode: Bool) -> Double {
+            let t = DispatchTime.now()
+            _ = InferencePool.map(count: files.count, classifier: model, workers: workers) { c, i -> Int in
+                guard let x = decode ? prepare(files[i]) : tensors[i % tensors.count] else { return 0 }
+                return c.run(input: x, gradcam: true).predicted
+            }
+            return Double(files.count) / (ms(since: t) / 1000)
+        }
+        _ = rate(workers: workers, decode: false)  // warm the replicas' buffers
+        // Best of three (the machine is shared): each figure is a whole pass over the images.
+        let best = { (w: Int, d: Bool) in (0..<3).map { _ in rate(workers: w, decode: d) }.max()! }
+        return ThroughputLine(images: files.count, workers: workers,
+                              perCoreExcluded: best(workers, false), splitExcluded: best(1, false),
+                              perCoreIncluded: best(workers, true), splitIncluded: best(1, true))
     }
 
     /// Each op's median time over the runs (ops are recorded in the same order every forward).
@@ -199,8 +257,10 @@ struct BenchLine: Encodable {
     let loadMs: Double, peakRssMb: Double, threads: Int, openblasCore: String, members: Int
     let ensembleCaseMsMedian: Double?, ensembleCaseMsP90: Double?
     let layers: [LayerLine]?
+    let probabilities: [Float]
+    let throughput: ThroughputLine?
     enum CodingKeys: String, CodingKey {
-        case layers
+        case layers, probabilities, throughput
         case architecture, batch, runs, threads, members
         case weightsID = "weights_id", inputSize = "input_size"
         case forwardMsMedian = "forward_ms_median", forwardMsP90 = "forward_ms_p90", forwardMsMin = "forward_ms_min"
@@ -214,4 +274,15 @@ struct BenchLine: Encodable {
 /// One row of `bench --layers`.
 struct LayerLine: Encodable {
     let index: Int, op: String, shape: String, ms: Double, gflops: Double, flops: Double
+}
+
+/// `bench --json`'s throughput: images/s one image per core (`workers` of them) and one worker splitting each op.
+struct ThroughputLine: Encodable {
+    let images: Int, workers: Int
+    let perCoreExcluded: Double, splitExcluded: Double, perCoreIncluded: Double, splitIncluded: Double
+    enum CodingKeys: String, CodingKey {
+        case images, workers
+        case perCoreExcluded = "images_per_s_per_core", splitExcluded = "images_per_s_split"
+        case perCoreIncluded = "images_per_s_per_core_decode_included", splitIncluded = "images_per_s_split_decode_included"
+    }
 }

@@ -20,6 +20,11 @@ void fv_bias_activation(float *x, long n, float bias, int activation);
 /// acc[i] += sum_{ky<kh, kx<kw} w[ky*kw+kx] * padded[ky*wp + kx + i] for i < span.
 void fv_depthwise_accumulate(float *acc, const float *padded, long span, long wp, const float *w, int kh, int kw);
 
+/// Squeeze-excitation on a pooled vector: hidden = act1(W1 pooled + b1) (W1 [squeezed][channels]),
+/// scale = act2(W2 hidden + b2), W2 given transposed: w2t [squeezed][channels].
+void fv_squeeze_excitation(const float *pooled, long channels, long squeezed, const float *w1, const float *b1,
+                           int act1, const float *w2t, const float *b2, int act2, float *hidden, float *scale);
+
 // ---- Threads ----
 
 typedef void (*fv_task_fn)(void *ctx, long chunk);
@@ -27,6 +32,9 @@ typedef void (*fv_task_fn)(void *ctx, long chunk);
 /// Runs fn(ctx, i) for every i < chunks on the engine's worker threads (created on first use: threads - 1 of
 /// them) and the caller, and returns when all are done. Runs them all on the caller when the pool is busy.
 void fv_parallel_run(long chunks, int threads, fv_task_fn fn, void *ctx);
+
+/// While set (non-zero), regions started on the calling thread run on it alone. Returns the previous setting.
+int fv_set_thread_serial(int serial);
 
 // ---- Channels-last (NHWC) kernels: the backbone's layout. ----
 
