@@ -232,11 +232,13 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const float
         if (block < (MR)) block = (MR);                                                                         \
         for (long i0 = row_begin; i0 < row_end; i0 += block) {                                                  \
             long i1 = i0 + block < row_end ? i0 + block : row_end;                                              \
+            /* Tiles of equal height (49 rows: 10,10,10,10,9 rather than 12,12,12,12,1). */                      \
+            long tiles = (i1 - i0 + (MR) - 1) / (MR), step = (i1 - i0 + tiles - 1) / tiles;                     \
             for (long p = panel_begin; p < panel_end; p++) {                                                    \
                 const float *panel = packed + p * k * FV_PANEL;                                                 \
                 long col = p * FV_PANEL, cols = n - col < FV_PANEL ? n - col : FV_PANEL;                        \
-                for (long i = i0; i < i1; i += (MR)) {                                                          \
-                    long mr = i1 - i < (MR) ? i1 - i : (MR);                                                    \
+                for (long i = i0; i < i1; i += step) {                                                          \
+                    long mr = i1 - i < step ? i1 - i : step;                                                    \
                     MICRO(k, a + i * lda, lda, panel, scale, mr, tile);                                                \
                     for (long t = 0; t < mr; t++)                                                               \
                         FINISH(c + (i + t) * ldc + col, tile + t * FV_PANEL, bias + col,                        \
@@ -294,216 +296,251 @@ void fv_unfold_nhwc(const float *x, long h, long w, long ci, int kh, int kw, int
 }
 
 // ---- Depthwise, channels last ----
-// Per output pixel, channels in blocks of 64 accumulated in registers over the taps that fall inside the image
-// (so no padded copy and no bounds test in the inner loop), then bias, activation and the pool sums.
+// One output row at a time, from kh input row pointers (rows[ky] for ky0 <= ky < ky1 are inside the image; the
+// others are padding). Reading rows through pointers lets the fused expand+depthwise kernel feed rows from a
+// small ring buffer instead of a whole expanded tensor. Per output pixel, channels in blocks of 64 accumulate
+// over the taps inside the image (no padded copy, no bounds test in the inner loop), then bias, activation and
+// the pool sums.
 
-FV_INLINE void dw_block(const float *restrict x, long w, long ch, const float *restrict wt, int kw, int sh, int sw,
-                        int ph, int pw, long oy, long ox, int ky0, int ky1, int kx0, int kx1, long c0,
-                        float *restrict acc, long nc) {
-    for (long ky = ky0; ky < ky1; ky++) {
-        const float *row = x + (oy * sh - ph + ky) * w * ch;
-        for (long kx = kx0; kx < kx1; kx++) {
-            const float *src = row + (ox * sw - pw + kx) * ch + c0;
-            const float *wk = wt + (ky * kw + kx) * ch + c0;
-            for (long j = 0; j < nc; j++) acc[j] += wk[j] * src[j];
-        }
-    }
-}
-
-FV_INLINE void dw_body(const float *x, long h, long w, long ch, const float *wt, const float *bias, int kh, int kw,
-                       int sh, int sw, int ph, int pw, int activation, float *y, long ho, long wo, long row_begin,
-                       long row_end, float *sums) {
+FV_INLINE void dw_row_body(const float *const *rows, int ky0, int ky1, long w, long ch, const float *wt,
+                           const float *bias, int kw, int sw, int pw, int act, float *outRow, long wo, float *sums) {
     float acc[64] __attribute__((aligned(64)));
-    for (long oy = row_begin; oy < row_end; oy++) {
-        long iy = oy * sh - ph;
-        int ky0 = iy < 0 ? (int)-iy : 0;
-        int ky1 = iy + kh > h ? (int)(h - iy) : kh;
-        for (long ox = 0; ox < wo; ox++) {
-            long ix = ox * sw - pw;
-            int kx0 = ix < 0 ? (int)-ix : 0;
-            int kx1 = ix + kw > w ? (int)(w - ix) : kw;
-            float *out = y + (oy * wo + ox) * ch;
-            for (long c0 = 0; c0 < ch; c0 += 64) {
-                long nc = ch - c0 < 64 ? ch - c0 : 64;
-                if (nc == 64) {
-                    for (long j = 0; j < 64; j++) acc[j] = 0;
-                    dw_block(x, w, ch, wt, kw, sh, sw, ph, pw, oy, ox, ky0, ky1, kx0, kx1, c0, acc, 64);
-                } else {
-                    for (long j = 0; j < nc; j++) acc[j] = 0;
-                    dw_block(x, w, ch, wt, kw, sh, sw, ph, pw, oy, ox, ky0, ky1, kx0, kx1, c0, acc, nc);
+    for (long ox = 0; ox < wo; ox++) {
+        long ix = ox * sw - pw;
+        int kx0 = ix < 0 ? (int)-ix : 0;
+        int kx1 = ix + kw > w ? (int)(w - ix) : kw;
+        float *out = outRow + ox * ch;
+        for (long c0 = 0; c0 < ch; c0 += 64) {
+            long nc = ch - c0 < 64 ? ch - c0 : 64;
+            for (long j = 0; j < nc; j++) acc[j] = 0;
+            for (int ky = ky0; ky < ky1; ky++)
+                for (int kx = kx0; kx < kx1; kx++) {
+                    const float *src = rows[ky] + (ix + kx) * ch + c0;
+                    const float *wk = wt + (ky * kw + kx) * ch + c0;
+                    for (long j = 0; j < nc; j++) acc[j] += wk[j] * src[j];
                 }
-                finish(out + c0, acc, bias + c0, 0, nc, activation);
-            }
-            if (sums)
-                for (long j = 0; j < ch; j++) sums[j] += out[j];
+            finish(out + c0, acc, bias + c0, 0, nc, act);
         }
+        if (sums)
+            for (long j = 0; j < ch; j++) sums[j] += out[j];
     }
 }
 
-static void dw_baseline(const float *x, long h, long w, long ch, const float *wt, const float *bias, int kh, int kw,
-                        int sh, int sw, int ph, int pw, int act, float *y, long ho, long wo, long rb, long re,
-                        float *sums) {
-    dw_body(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, act, y, ho, wo, rb, re, sums);
+static void dw_row_baseline(const float *const *rows, int ky0, int ky1, long w, long ch, const float *wt,
+                            const float *bias, int kh, int kw, int sw, int pw, int act, float *out, long wo, float *sums) {
+    (void)kh;
+    dw_row_body(rows, ky0, ky1, w, ch, wt, bias, kw, sw, pw, act, out, wo, sums);
 }
+
 #if FV_X86
+FV_AVX2 static void dw_row_avx2(const float *const *rows, int ky0, int ky1, long w, long ch, const float *wt,
+                                const float *bias, int kh, int kw, int sw, int pw, int act, float *out, long wo,
+                                float *sums) {
+    (void)kh;
+    dw_row_body(rows, ky0, ky1, w, ch, wt, bias, kw, sw, pw, act, out, wo, sums);
+}
+
 // AVX-512, KH x KW known at compile time: one vector of 16 channels at a time, its KH*KW tap weights held in
-// registers while the output row is swept; interior pixels run the taps fully unrolled, border pixels only the
-// taps inside the image. The pool sum of the vector stays in a register across the row.
-FV_INLINE FV_AVX512 void dw_avx512_fixed(const float *x, long h, long w, long ch, const float *wt, const float *bias,
-                                         const int KH, const int KW, int sh, int sw, int ph, int pw, int act, float *y,
-                                         long ho, long wo, long rb, long re, float *sums) {
-    for (long oy = rb; oy < re; oy++) {
-        long iy = oy * sh - ph;
-        int ky0 = iy < 0 ? (int)-iy : 0;
-        int ky1 = iy + KH > h ? (int)(h - iy) : KH;
-        int fullRows = ky0 == 0 && ky1 == KH;
-        for (long c0 = 0; c0 < ch; c0 += 16) {
-            long left = ch - c0;
-            __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-            __m512 wv[KH * KW];
+// registers while the output row is swept; interior pixels run the taps fully unrolled, four pixels at a time
+// (four independent chains hide the FMA latency), border pixels only the taps inside the image. The pool sum of
+// the vector stays in a register across the row.
+FV_INLINE FV_AVX512 void dw_row_avx512_fixed(const float *const *rowsIn, int ky0, int ky1, long w, long ch,
+                                             const float *wt, const float *bias, const int KH, const int KW, int sw,
+                                             int pw, int act, float *outRow, long wo, float *sums) {
+    // A local copy of the row pointers stays in registers: the vector stores below may alias any memory, so
+    // pointers read through rowsIn would be reloaded after every store.
+    const float *rows[KH];
 #pragma clang loop unroll(full)
-            for (int t = 0; t < KH * KW; t++) wv[t] = _mm512_maskz_loadu_ps(m, wt + t * ch + c0);
-            __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
-            __m512 sum = _mm512_setzero_ps();
-            const float *base = x + iy * w * ch + c0;
-            float *outRow = y + oy * wo * ch + c0;
-            // Interior columns [lo, hi): every tap inside the image; four pixels at a time there, so that four
-            // independent accumulation chains hide the FMA latency.
-            long lo = (pw + sw - 1) / sw, hi = (w - KW + pw) / sw + 1;
-            if (!fullRows || hi < lo) { lo = wo; hi = wo; }
-            if (hi > wo) hi = wo;
-            if (lo > hi) lo = hi;
-            long ox = 0;
-            for (;;) {
-                if (ox >= lo && ox + 4 <= hi) {
-                    const float *src = base + (ox * sw - pw) * ch;
-                    const long step = sw * ch;
-                    __m512 a0 = b, a1 = b, a2 = b, a3 = b;
+    for (int ky = 0; ky < KH; ky++) rows[ky] = rowsIn[ky];
+    int fullRows = ky0 == 0 && ky1 == KH;
+    // Interior columns [lo, hi): every tap inside the image.
+    long lo = (pw + sw - 1) / sw, hi = (w - KW + pw) / sw + 1;
+    if (!fullRows || hi < lo) { lo = wo; hi = wo; }
+    if (hi > wo) hi = wo;
+    if (lo > hi) lo = hi;
+    for (long c0 = 0; c0 < ch; c0 += 16) {
+        long left = ch - c0;
+        __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        __m512 wv[KH * KW];
 #pragma clang loop unroll(full)
-                    for (int ky = 0; ky < KH; ky++)
+        for (int t = 0; t < KH * KW; t++) wv[t] = _mm512_maskz_loadu_ps(m, wt + t * ch + c0);
+        __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
+        __m512 sum = _mm512_setzero_ps();
+        long ox = 0;
+        for (;;) {
+            if (ox >= lo && ox + 4 <= hi) {
+                const long off = (ox * sw - pw) * ch + c0, step = sw * ch;
+                __m512 a0 = b, a1 = b, a2 = b, a3 = b;
 #pragma clang loop unroll(full)
-                        for (int kx = 0; kx < KW; kx++) {
-                            const float *t = src + (ky * w + kx) * ch;
-                            __m512 wt0 = wv[ky * KW + kx];
-                            a0 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t), a0);
-                            a1 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t + step), a1);
-                            a2 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t + 2 * step), a2);
-                            a3 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t + 3 * step), a3);
-                        }
-                    a0 = activate512(a0, act); a1 = activate512(a1, act);
-                    a2 = activate512(a2, act); a3 = activate512(a3, act);
-                    _mm512_mask_storeu_ps(outRow + ox * ch, m, a0);
-                    _mm512_mask_storeu_ps(outRow + (ox + 1) * ch, m, a1);
-                    _mm512_mask_storeu_ps(outRow + (ox + 2) * ch, m, a2);
-                    _mm512_mask_storeu_ps(outRow + (ox + 3) * ch, m, a3);
-                    sum = _mm512_add_ps(sum, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-                    ox += 4;
-                    continue;
-                }
-                if (ox >= wo) break;
-                long ix = ox * sw - pw;
-                __m512 acc = b;
-                if (ox >= lo && ox < hi) {
-                    const float *src = base + ix * ch;
+                for (int ky = 0; ky < KH; ky++)
 #pragma clang loop unroll(full)
-                    for (int ky = 0; ky < KH; ky++)
-#pragma clang loop unroll(full)
-                        for (int kx = 0; kx < KW; kx++)
-                            acc = _mm512_fmadd_ps(wv[ky * KW + kx], _mm512_maskz_loadu_ps(m, src + (ky * w + kx) * ch), acc);
-                } else {
-                    int kx0 = ix < 0 ? (int)-ix : 0;
-                    int kx1 = ix + KW > w ? (int)(w - ix) : KW;
-                    for (int ky = ky0; ky < ky1; ky++)
-                        for (int kx = kx0; kx < kx1; kx++)
-                            acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, wt + (ky * KW + kx) * ch + c0),
-                                                  _mm512_maskz_loadu_ps(m, base + (ky * w + ix + kx) * ch), acc);
-                }
-                acc = activate512(acc, act);
-                _mm512_mask_storeu_ps(outRow + ox * ch, m, acc);
-                sum = _mm512_add_ps(sum, acc);
-                ox++;
+                    for (int kx = 0; kx < KW; kx++) {
+                        const float *t = rows[ky] + off + kx * ch;
+                        __m512 wt0 = wv[ky * KW + kx];
+                        a0 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t), a0);
+                        a1 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t + step), a1);
+                        a2 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t + 2 * step), a2);
+                        a3 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t + 3 * step), a3);
+                    }
+                a0 = activate512(a0, act); a1 = activate512(a1, act);
+                a2 = activate512(a2, act); a3 = activate512(a3, act);
+                _mm512_mask_storeu_ps(outRow + ox * ch + c0, m, a0);
+                _mm512_mask_storeu_ps(outRow + (ox + 1) * ch + c0, m, a1);
+                _mm512_mask_storeu_ps(outRow + (ox + 2) * ch + c0, m, a2);
+                _mm512_mask_storeu_ps(outRow + (ox + 3) * ch + c0, m, a3);
+                sum = _mm512_add_ps(sum, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+                ox += 4;
+                continue;
             }
-            if (sums) _mm512_mask_storeu_ps(sums + c0, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, sums + c0), sum));
+            if (ox >= wo) break;
+            long ix = ox * sw - pw;
+            __m512 acc = b;
+            if (ox >= lo && ox < hi) {
+#pragma clang loop unroll(full)
+                for (int ky = 0; ky < KH; ky++)
+#pragma clang loop unroll(full)
+                    for (int kx = 0; kx < KW; kx++)
+                        acc = _mm512_fmadd_ps(wv[ky * KW + kx],
+                                              _mm512_maskz_loadu_ps(m, rows[ky] + (ix + kx) * ch + c0), acc);
+            } else {
+                int kx0 = ix < 0 ? (int)-ix : 0;
+                int kx1 = ix + KW > w ? (int)(w - ix) : KW;
+                for (int ky = ky0; ky < ky1; ky++)
+                    for (int kx = kx0; kx < kx1; kx++)
+                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, wt + (ky * KW + kx) * ch + c0),
+                                              _mm512_maskz_loadu_ps(m, rows[ky] + (ix + kx) * ch + c0), acc);
+            }
+            acc = activate512(acc, act);
+            _mm512_mask_storeu_ps(outRow + ox * ch + c0, m, acc);
+            sum = _mm512_add_ps(sum, acc);
+            ox++;
         }
+        if (sums) _mm512_mask_storeu_ps(sums + c0, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, sums + c0), sum));
     }
 }
 
 // AVX-512, any kernel size: four channel vectors (64 channels, the tail masked) accumulate in registers over all
-// the taps.
-FV_AVX512 static void dw_avx512_any(const float *x, long h, long w, long ch, const float *wt, const float *bias, int kh,
-                                int kw, int sh, int sw, int ph, int pw, int act, float *y, long ho, long wo, long rb,
-                                long re, float *sums) {
+// the taps of one pixel.
+FV_AVX512 static void dw_row_avx512_any(const float *const *rows, int ky0, int ky1, long w, long ch,
+                                        const float *wt, const float *bias, int kw, int sw, int pw, int act,
+                                        float *outRow, long wo, float *sums) {
     float acc[64] __attribute__((aligned(64)));
-    for (long oy = rb; oy < re; oy++) {
-        long iy = oy * sh - ph;
-        int ky0 = iy < 0 ? (int)-iy : 0;
-        int ky1 = iy + kh > h ? (int)(h - iy) : kh;
-        for (long ox = 0; ox < wo; ox++) {
-            long ix = ox * sw - pw;
-            int kx0 = ix < 0 ? (int)-ix : 0;
-            int kx1 = ix + kw > w ? (int)(w - ix) : kw;
-            float *out = y + (oy * wo + ox) * ch;
-            for (long c0 = 0; c0 < ch; c0 += 64) {
-                long nc = ch - c0 < 64 ? ch - c0 : 64;
-                __mmask16 m[4];
-                for (int v = 0; v < 4; v++) {
-                    long left = nc - v * 16;
-                    m[v] = left >= 16 ? (__mmask16)0xFFFF : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1));
-                }
-                __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-                for (long ky = ky0; ky < ky1; ky++) {
-                    const float *row = x + (iy + ky) * w * ch + c0;
-                    const float *wrow = wt + ky * kw * ch + c0;
-                    for (long kx = kx0; kx < kx1; kx++) {
-                        const float *src = row + (ix + kx) * ch;
-                        const float *wk = wrow + kx * ch;
-                        a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[0], wk), _mm512_maskz_loadu_ps(m[0], src), a0);
-                        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[1], wk + 16), _mm512_maskz_loadu_ps(m[1], src + 16), a1);
-                        a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[2], wk + 32), _mm512_maskz_loadu_ps(m[2], src + 32), a2);
-                        a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[3], wk + 48), _mm512_maskz_loadu_ps(m[3], src + 48), a3);
-                    }
-                }
-                _mm512_store_ps(acc, a0); _mm512_store_ps(acc + 16, a1);
-                _mm512_store_ps(acc + 32, a2); _mm512_store_ps(acc + 48, a3);
-                finish_avx512(out + c0, acc, bias + c0, 0, nc, act);
+    for (long ox = 0; ox < wo; ox++) {
+        long ix = ox * sw - pw;
+        int kx0 = ix < 0 ? (int)-ix : 0;
+        int kx1 = ix + kw > w ? (int)(w - ix) : kw;
+        float *out = outRow + ox * ch;
+        for (long c0 = 0; c0 < ch; c0 += 64) {
+            long nc = ch - c0 < 64 ? ch - c0 : 64;
+            __mmask16 m[4];
+            for (int v = 0; v < 4; v++) {
+                long left = nc - v * 16;
+                m[v] = left >= 16 ? (__mmask16)0xFFFF : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1));
             }
-            if (sums)
-                for (long j = 0; j < ch; j++) sums[j] += out[j];
+            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (int ky = ky0; ky < ky1; ky++) {
+                const float *row = rows[ky] + c0;
+                const float *wrow = wt + ky * kw * ch + c0;
+                for (int kx = kx0; kx < kx1; kx++) {
+                    const float *src = row + (ix + kx) * ch;
+                    const float *wk = wrow + kx * ch;
+                    a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[0], wk), _mm512_maskz_loadu_ps(m[0], src), a0);
+                    a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[1], wk + 16), _mm512_maskz_loadu_ps(m[1], src + 16), a1);
+                    a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[2], wk + 32), _mm512_maskz_loadu_ps(m[2], src + 32), a2);
+                    a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[3], wk + 48), _mm512_maskz_loadu_ps(m[3], src + 48), a3);
+                }
+            }
+            _mm512_store_ps(acc, a0); _mm512_store_ps(acc + 16, a1);
+            _mm512_store_ps(acc + 32, a2); _mm512_store_ps(acc + 48, a3);
+            finish_avx512(out + c0, acc, bias + c0, 0, nc, act);
         }
+        if (sums)
+            for (long j = 0; j < ch; j++) sums[j] += out[j];
     }
 }
 
-FV_AVX512 static void dw_avx512(const float *x, long h, long w, long ch, const float *wt, const float *bias, int kh,
-                                int kw, int sh, int sw, int ph, int pw, int act, float *y, long ho, long wo, long rb,
-                                long re, float *sums) {
+FV_AVX512 static void dw_row_avx512(const float *const *rows, int ky0, int ky1, long w, long ch, const float *wt,
+                                    const float *bias, int kh, int kw, int sw, int pw, int act, float *out, long wo,
+                                    float *sums) {
     // Small maps are mostly border, where the fixed-size path loses its unrolled taps: 64 channels at a time there.
     if (kh == 3 && kw == 3 && wo >= 14)
-        dw_avx512_fixed(x, h, w, ch, wt, bias, 3, 3, sh, sw, ph, pw, act, y, ho, wo, rb, re, sums);
+        dw_row_avx512_fixed(rows, ky0, ky1, w, ch, wt, bias, 3, 3, sw, pw, act, out, wo, sums);
     else if (kh == 5 && kw == 5 && wo >= 14)
-        dw_avx512_fixed(x, h, w, ch, wt, bias, 5, 5, sh, sw, ph, pw, act, y, ho, wo, rb, re, sums);
+        dw_row_avx512_fixed(rows, ky0, ky1, w, ch, wt, bias, 5, 5, sw, pw, act, out, wo, sums);
     else
-        dw_avx512_any(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, act, y, ho, wo, rb, re, sums);
-}
-
-FV_AVX2 static void dw_avx2(const float *x, long h, long w, long ch, const float *wt, const float *bias, int kh,
-                            int kw, int sh, int sw, int ph, int pw, int act, float *y, long ho, long wo, long rb,
-                            long re, float *sums) {
-    dw_body(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, act, y, ho, wo, rb, re, sums);
+        dw_row_avx512_any(rows, ky0, ky1, w, ch, wt, bias, kw, sw, pw, act, out, wo, sums);
 }
 #endif
+
+typedef void (*dw_row_fn)(const float *const *rows, int ky0, int ky1, long w, long ch, const float *wt,
+                          const float *bias, int kh, int kw, int sw, int pw, int act, float *out, long wo, float *sums);
+
+static dw_row_fn dw_row_for_isa(void) {
+#if FV_X86
+    if (fv_isa >= FV_ISA_AVX512) return dw_row_avx512;
+    if (fv_isa >= FV_ISA_AVX2) return dw_row_avx2;
+#endif
+    return dw_row_baseline;
+}
+
+enum { FV_MAX_KERNEL = 16 };
 
 void fv_depthwise_nhwc(const float *x, long h, long w, long ch, const float *wt, const float *bias,
                        int kh, int kw, int sh, int sw, int ph, int pw, int activation,
                        float *y, long ho, long wo, long row_begin, long row_end, float *sums) {
+    dw_row_fn row_fn = dw_row_for_isa();
+    const float *rows[FV_MAX_KERNEL];
+    if (kh > FV_MAX_KERNEL) return;
+    for (long oy = row_begin; oy < row_end; oy++) {
+        long iy = oy * sh - ph;
+        int ky0 = iy < 0 ? (int)-iy : 0;
+        int ky1 = iy + kh > h ? (int)(h - iy) : kh;
+        for (int ky = 0; ky < kh; ky++) rows[ky] = ky >= ky0 && ky < ky1 ? x + (iy + ky) * w * ch : 0;
+        row_fn(rows, ky0, ky1, w, ch, wt, bias, kh, kw, sw, pw, activation, y + oy * wo * ch, wo, sums);
+    }
+}
+
+// ---- Expand (1x1) fused into the depthwise conv ----
+// The expanded tensor of an MBConv block (up to 192x192x96 floats here) never exists: each expanded row is
+// computed into a ring of kh rows when the depthwise conv first needs it, and read from L2 while it is hot.
+
+typedef void (*gemm_fn)(long n, long k, const float *a, long lda, const float *packed, const float *scale,
+                        const float *bias, int activation, const float *residual, float *c, long ldc, long row_begin,
+                        long row_end, long panel_begin, long panel_end);
+
+long fv_expand_depthwise_ring_size(long w, long ch, int kh) { return (long)kh * w * ch; }
+
+void fv_expand_depthwise_nhwc(const float *x, long h, long w, long cin, const float *expand_packed,
+                              const float *expand_bias, int expand_activation, long ch, const float *wt,
+                              const float *bias, int kh, int kw, int sh, int sw, int ph, int pw, int activation,
+                              float *y, long ho, long wo, long row_begin, long row_end, float *sums, float *ring) {
+    dw_row_fn row_fn = dw_row_for_isa();
+    gemm_fn gemm = gemm_baseline;
 #if FV_X86
-    if (fv_isa >= FV_ISA_AVX512) {
-        dw_avx512(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, row_begin, row_end, sums);
-        return;
-    }
-    if (fv_isa >= FV_ISA_AVX2) {
-        dw_avx2(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, row_begin, row_end, sums);
-        return;
-    }
+    if (fv_isa >= FV_ISA_AVX512) gemm = gemm_avx512;
+    else if (fv_isa >= FV_ISA_AVX2) gemm = gemm_avx2;
 #endif
-    dw_baseline(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, row_begin, row_end, sums);
+    if (kh > FV_MAX_KERNEL) return;
+    long held[FV_MAX_KERNEL];  // the input row each ring slot holds (-1: none)
+    for (int i = 0; i < kh; i++) held[i] = -1;
+    const float *rows[FV_MAX_KERNEL];
+    long panels = (ch + FV_PANEL - 1) / FV_PANEL;
+    for (long oy = row_begin; oy < row_end; oy++) {
+        long iy = oy * sh - ph;
+        int ky0 = iy < 0 ? (int)-iy : 0;
+        int ky1 = iy + kh > h ? (int)(h - iy) : kh;
+        for (int ky = 0; ky < kh; ky++) {
+            rows[ky] = 0;
+            if (ky < ky0 || ky >= ky1) continue;
+            long r = iy + ky, slot = r % kh;
+            float *dst = ring + slot * w * ch;
+            if (held[slot] != r) {
+                gemm(ch, cin, x + r * w * cin, cin, expand_packed, 0, expand_bias, expand_activation, 0, dst, ch, 0, w,
+                     0, panels);
+                held[slot] = r;
+            }
+            rows[ky] = dst;
+        }
+        row_fn(rows, ky0, ky1, w, ch, wt, bias, kh, kw, sw, pw, activation, y + oy * wo * ch, wo, sums);
+    }
 }

@@ -127,6 +127,59 @@ extension Conv2d {
         }
     }
 
+    /// Whether `forwardChannelsLast(fusingExpand:)` pays for an input of this size: when the expanded tensor
+    /// would not stay in L2 (at least 2 MB). Below that the rows each thread recomputes at its chunk's edge cost
+    /// more than the memory traffic saved.
+    public func fusesExpand(height: Int, width: Int) -> Bool {
+        kind == .depthwise && height * width * inChannels >= 512 * 1024 && kernelH <= 16
+    }
+
+    /// Scratch floats of `forwardChannelsLast(fusingExpand:)`: per thread, a ring of kernelH expanded rows and
+    /// its pool sums.
+    public func fusedExpandScratchCount(height: Int, width: Int) -> Int {
+        Parallel.threads * (fv_expand_depthwise_ring_size(width, inChannels, Int32(kernelH)) + outChannels)
+    }
+
+    /// This depthwise conv applied to `expand`'s output (a pointwise conv, channels-last) without materialising
+    /// the expanded tensor: each thread computes the expanded rows its output rows need into a small ring.
+    /// Same result as `expand` then `forwardChannelsLast`, to rounding.
+    public func forwardChannelsLast(fusingExpand expand: Conv2d, _ x: Tensor, into y: Tensor, workspace: Workspace,
+                                    channelSums: UnsafeMutablePointer<Float>? = nil) {
+        precondition(kind == .depthwise && expand.kind == .pointwise && expand.outChannels == inChannels,
+                     "Conv2d: fusing needs a pointwise expand into this depthwise conv")
+        precondition(!channelsLastWeight.isEmpty && !expand.channelsLastWeight.isEmpty, "Conv2d: call prepareChannelsLast() first")
+        precondition(x.shape.count == 4 && x.shape[0] == 1 && x.shape[3] == expand.inChannels, "Conv2d: NHWC input \(x.shape)")
+        let h = x.shape[1], w = x.shape[2], c = outChannels
+        let (ho, wo) = outputSize(height: h, width: w)
+        LayerProfile.measure("expand+depthwise \(kernelH)×\(kernelW)/\(strideH)", "\(expand.inChannels)→\(c) \(h)×\(w)",
+                             flops: expand.flops(height: h, width: w) + flops(height: h, width: w)) {
+            y.reshape([1, ho, wo, c])
+            let ring = fv_expand_depthwise_ring_size(w, c, Int32(kernelH)), per = ring + c
+            // Enough output rows per thread that the kernelH - strideH rows recomputed at a chunk's edge stay cheap.
+            let minRows = kernelH
+            let chunks = Parallel.chunkCount(ho, minPerThread: minRows)
+            let scratch = workspace.scratch(chunks * per)
+            for t in 0..<chunks { (scratch + t * per + ring).update(repeating: 0, count: c) }
+            let act = activation.kernelCode, expandAct = expand.activation.kernelCode
+            expand.channelsLastWeight.withUnsafeBufferPointer { ew in expand.bias.withUnsafeBufferPointer { eb in
+                channelsLastWeight.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { b in
+                    Parallel.forChunks(ho, minPerThread: minRows) { chunk, rows in
+                        let base = scratch + chunk * per
+                        fv_expand_depthwise_nhwc(x.data, h, w, expand.inChannels, ew.baseAddress!, eb.baseAddress!, expandAct,
+                                                 c, wt.baseAddress!, b.baseAddress!, Int32(kernelH), Int32(kernelW),
+                                                 Int32(strideH), Int32(strideW), Int32(padH), Int32(padW), act, y.data,
+                                                 ho, wo, rows.lowerBound, rows.upperBound,
+                                                 channelSums == nil ? nil : base + ring, base)
+                    }
+                } }
+            } }
+            if let channelSums {
+                for ch in 0..<c { channelSums[ch] = 0 }
+                for t in 0..<chunks { for ch in 0..<c { channelSums[ch] += scratch[t * per + ring + ch] } }
+            }
+        }
+    }
+
     /// Output rows split over threads; each thread sums its rows into its own slice, added up afterwards.
     private func depthwise(_ x: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, y: UnsafeMutablePointer<Float>,
                            sums: UnsafeMutablePointer<Float>?, workspace: Workspace) {

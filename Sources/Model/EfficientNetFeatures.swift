@@ -47,6 +47,7 @@ final class EfficientNetFeatures {
             for b in f.blocks {
                 largest = max(largest, b.spec.expandedChannels * h * w)
                 scratch = max(scratch, b.depthwise.channelsLastScratchCount(height: h, width: w))
+                scratch = max(scratch, b.depthwise.fusedExpandScratchCount(height: h, width: w))
                 if let e = b.expand { scratch = max(scratch, e.channelsLastScratchCount(height: h, width: w)) }
                 scratch = max(scratch, b.project.channelsLastScratchCount(height: h, width: w))
                 if let se = b.se { scratch = max(scratch, se.scratchCount) }

@@ -45,19 +45,22 @@ final class MBConvBlock {
     /// SE is fused: the depthwise conv also returns its channel sums (the SE pool), and the SE scale is applied
     /// either to the projection's packed weights or to the activations, whichever is fewer multiplications.
     func forward(_ x: Tensor, into out: Tensor, tmpA: Tensor, tmpB: Tensor, workspace: Workspace, scratch: Scratch) {
-        var h = x
-        if let expand {
+        let sums = se == nil ? nil : scratch.sums
+        if let expand, depthwise.fusesExpand(height: x.shape[1], width: x.shape[2]) {
+            // Large maps: the expanded tensor is never written out (Conv2d.forwardChannelsLast(fusingExpand:)).
+            depthwise.forwardChannelsLast(fusingExpand: expand, x, into: tmpB, workspace: workspace, channelSums: sums)
+        } else if let expand {
             expand.forwardChannelsLast(x, into: tmpA, workspace: workspace)
-            h = tmpA
+            depthwise.forwardChannelsLast(tmpA, into: tmpB, workspace: workspace, channelSums: sums)
+        } else {
+            depthwise.forwardChannelsLast(x, into: tmpB, workspace: workspace, channelSums: sums)
         }
         let residual = spec.hasResidual ? x : nil
         guard let se else {
-            depthwise.forwardChannelsLast(h, into: tmpB, workspace: workspace)
             project.forwardChannelsLast(tmpB, into: out, workspace: workspace, residual: residual)
             return
         }
         let e = spec.expandedChannels
-        depthwise.forwardChannelsLast(h, into: tmpB, workspace: workspace, channelSums: scratch.sums)
         let plane = tmpB.shape[1] * tmpB.shape[2]
         LayerProfile.measure("squeeze-excitation", "\(e)→\(se.squeezeChannels)→\(e)",
                              flops: 4 * Double(e * se.squeezeChannels)) {

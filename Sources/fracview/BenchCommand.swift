@@ -104,11 +104,12 @@ struct BenchCommand: ParsableCommand {
             }
         }
         let layerRows = layers ? profileLayers(model: model, input: input) : []
+        let rssBeforeThroughput = peakRSSMegabytes()  // the throughput pass holds its images' tensors too
         let throughput = try measureThroughput(model: model, h: h, w: w)
         let fMed = percentile(forward, 0.5), fP90 = percentile(forward, 0.9)
         let camMed = max(0, percentile(cam, 0.5)), attMed = percentile(attention, 0.5)
         let extraPct = (camMed + attMed) / fMed * 100
-        let rss = peakRSSMegabytes()
+        let rss = rssBeforeThroughput
         let core = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "\(BLAS.coreName) (OPENBLAS_CORETYPE=\($0))" }
             ?? BLAS.coreName
         if json {

@@ -142,6 +142,48 @@ final class ChannelsLastKernelTests: XCTestCase {
         }
     }
 
+    /// The fused expand → depthwise kernel against the naive expand then the naive depthwise, over random sizes,
+    /// kernels, strides and thread splits (the ring refills at every chunk edge).
+    func testFusedExpandDepthwiseOverRandomShapes() {
+        var rng = KernelTestRandom(seed: 15)
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        forEachISA { isa in
+            for trial in 0..<40 {
+                Parallel.threads = [1, 2, 3][trial % 3]
+                let cin = Int.random(in: 1...40, using: &rng), c = [16, 24, 33, 64, 96, 100][trial % 6]
+                let k = [3, 5, 3, 5, 7][trial % 5], stride = 1 + trial % 2, pad = k / 2
+                let h = Int.random(in: 1...26, using: &rng), w = Int.random(in: 1...30, using: &rng)
+                let x = randomFloats(h * w * cin, &rng), we = randomFloats(c * cin, &rng, scale: 0.5), be = randomFloats(c, &rng)
+                let wd = randomFloats(c * k * k, &rng), bd = randomFloats(c, &rng)
+                let expand = Conv2d(inChannels: cin, outChannels: c, kernelSize: 1, weight: we, bias: be, activation: .silu)
+                let dw = Conv2d(inChannels: c, outChannels: c, kernelSize: k, stride: stride, padding: pad, groups: c,
+                                weight: wd, bias: bd, activation: trial % 4 == 0 ? .relu6 : .silu)
+                expand.prepareChannelsLast(); dw.prepareChannelsLast()
+                let (ho, wo) = dw.outputSize(height: h, width: w)
+                let y = Tensor(shape: [1, ho, wo, c])
+                var sums = [Float](repeating: .nan, count: c)
+                sums.withUnsafeMutableBufferPointer {
+                    dw.forwardChannelsLast(fusingExpand: expand, Tensor(shape: [1, h, w, cin], values: x), into: y,
+                                           workspace: Workspace(capacity: dw.fusedExpandScratchCount(height: h, width: w)),
+                                           channelSums: $0.baseAddress!)
+                }
+                let expanded = referenceConv(x: x, n: 1, h: h, w: w, ci: cin, co: c, k: (1, 1), stride: (1, 1), pad: (0, 0),
+                                             depthwise: false, weight: we, bias: be, act: .silu, residual: nil, scale: nil)
+                let ref = referenceConv(x: expanded, n: 1, h: h, w: w, ci: c, co: c, k: (k, k), stride: (stride, stride),
+                                        pad: (pad, pad), depthwise: true, weight: wd, bias: bd, act: dw.activation,
+                                        residual: nil, scale: nil)
+                let what = "\(isa) fused cin \(cin) c \(c) k \(k) s \(stride) \(h)×\(w) threads \(Parallel.threads)"
+                assertClose(y.values, ref, what)
+                for ch in 0..<c {
+                    var s = Float(0)
+                    for p in 0..<(ho * wo) { s += ref[p * c + ch] }
+                    XCTAssertEqual(sums[ch], s, accuracy: 1e-3 * max(1, abs(s)), "\(what): sum \(ch)")
+                }
+            }
+        }
+    }
+
     func testGeneralConvOverRandomShapes() {
         var rng = KernelTestRandom(seed: 13)
         forEachISA { isa in

@@ -71,4 +71,15 @@ void fv_depthwise_nhwc(const float *x, long h, long w, long ch, const float *wt,
                        int kh, int kw, int sh, int sw, int ph, int pw, int activation,
                        float *y, long ho, long wo, long row_begin, long row_end, float *sums);
 
+/// Floats of one thread's ring for fv_expand_depthwise_nhwc: kh expanded rows.
+long fv_expand_depthwise_ring_size(long w, long ch, int kh);
+
+/// fv_depthwise_nhwc applied to act_e(x · expand + expand_bias) without materialising it: the 1x1 expansion
+/// (cin -> ch, packed by fv_pack_weights) of each input row is computed into `ring` (kh rows of w x ch, one ring
+/// per thread) when first needed.
+void fv_expand_depthwise_nhwc(const float *x, long h, long w, long cin, const float *expand_packed,
+                              const float *expand_bias, int expand_activation, long ch, const float *wt,
+                              const float *bias, int kh, int kw, int sh, int sw, int ph, int pw, int activation,
+                              float *y, long ho, long wo, long row_begin, long row_end, float *sums, float *ring);
+
 #endif
