@@ -27,19 +27,22 @@ final class EfficientNetFeatures {
         }
     }
 
-    /// Preallocated activations for one input size, so a forward pass allocates nothing.
+    /// The sizes of one input size's activations, and the arena that holds them, so a forward pass allocates
+    /// nothing.
     final class Plan {
         let height: Int, width: Int
-        let buffers: [Tensor]
-        let workspace: Workspace
+        let arena: ActivationArena
+        let bufferCapacity: Int
+        var buffers: [Tensor] { arena.buffers(capacity: bufferCapacity) }
+        var workspace: Workspace { arena.workspace }
         let blockScratch: MBConvBlock.Scratch
         let output: Tensor
         /// The same features channels-last ([1, h, w, C]), valid until the next forward.
         var outputChannelsLast: Tensor
         let outputHeight: Int, outputWidth: Int
 
-        init(features f: EfficientNetFeatures, height: Int, width: Int) {
-            self.height = height; self.width = width
+        init(features f: EfficientNetFeatures, height: Int, width: Int, arena: ActivationArena) {
+            self.height = height; self.width = width; self.arena = arena
             var largest = 3 * height * width, scratch = 0
             var (h, w) = f.stem.outputSize(height: height, width: width)
             largest = max(largest, f.stem.outChannels * h * w)
@@ -56,16 +59,18 @@ final class EfficientNetFeatures {
             }
             outputHeight = h; outputWidth = w
             largest = max(largest, f.head.outChannels * h * w)
-            buffers = (0..<4).map { _ in Tensor(shape: [0], capacity: largest) }
-            outputChannelsLast = buffers[1]
+            bufferCapacity = largest
+            outputChannelsLast = arena.buffers(capacity: largest)[1]
             output = Tensor(shape: [1, f.head.outChannels, h, w])
             scratch = max(scratch, f.head.channelsLastScratchCount(height: h, width: w))
-            workspace = Workspace(capacity: scratch)
+            _ = arena.workspace.scratch(scratch)  // grown once here, not inside the first forward
             blockScratch = MBConvBlock.Scratch(channels: f.blocks.map(\.spec.expandedChannels).max() ?? 1)
         }
     }
 
-    func makePlan(height: Int, width: Int) -> Plan { Plan(features: self, height: height, width: width) }
+    func makePlan(height: Int, width: Int, arena: ActivationArena) -> Plan {
+        Plan(features: self, height: height, width: width, arena: arena)
+    }
 
     /// Runs the backbone on `input` ([1, 3, H, W] matching the plan); the result is `plan.output` (NCHW, what the
     /// head and Grad-CAM read). Inside, every layer runs channels-last.

@@ -46,6 +46,7 @@ public final class FractureClassifier {
     let features: EfficientNetFeatures
     public let head: ClassifierHead
     private var plan: EfficientNetFeatures.Plan?
+    private var arena = ActivationArena()
     private var inputTensor: Tensor?
 
     /// Loads a `.safetensors` file (see README "Weights format"). Throws an error whose description is one line
@@ -79,6 +80,13 @@ public final class FractureClassifier {
         info = other.info; config = other.config; features = other.features; head = other.head
     }
 
+    /// Makes this classifier use `other`'s activation buffers (see `ActivationArena`): only for classifiers that
+    /// run one after another on one thread, like the members of an ensemble.
+    public func shareActivations(with other: FractureClassifier) {
+        arena = other.arena
+        plan = nil
+    }
+
     /// Another instance on the same weights (read-only after load, so shared) with its own activation buffers:
     /// one per thread when images run one per core.
     public func replica() -> FractureClassifier { FractureClassifier(sharing: self) }
@@ -101,7 +109,9 @@ public final class FractureClassifier {
     /// The backbone alone (features[-1] output, [1, C, h, w]); the tensor is reused by the next call.
     public func backbone(_ x: Tensor) -> Tensor {
         let (_, _, h, w) = x.nchw
-        if plan == nil || plan!.height != h || plan!.width != w { plan = features.makePlan(height: h, width: w) }
+        if plan == nil || plan!.height != h || plan!.width != w || plan!.arena !== arena {
+            plan = features.makePlan(height: h, width: w, arena: arena)
+        }
         return features.forward(x, plan: plan!)
     }
 }

@@ -80,10 +80,17 @@ public final class ModelEnsemble {
         } else {
             ensembleID = String(ContentHash.sha256Hex(Data(members.map(\.classifier.info.weightsID).joined(separator: "+").utf8)).prefix(16))
         }
+        ModelEnsemble.shareActivations(members)
     }
 
     private init(path: String, members: [Member], ensembleID: String) {
         self.path = path; self.members = members; self.ensembleID = ensembleID
+        ModelEnsemble.shareActivations(members)
+    }
+
+    /// The members run one after another on one thread: one set of activation buffers serves them all.
+    private static func shareActivations(_ members: [Member]) {
+        for m in members.dropFirst() { m.classifier.shareActivations(with: members[0].classifier) }
     }
 
     /// The same ensemble with each member's classifier replicated (`FractureClassifier.replica`).

@@ -55,6 +55,31 @@ final class EnsembleTests: XCTestCase {
         }
     }
 
+    /// Evaluate's one-image-per-core pool (replicas with their own buffers, members sharing one arena each) gives
+    /// every case the result a single thread gives it, in input order.
+    func testOneImagePerCoreMatchesOneThreadInOrder() throws {
+        let classifier = EnsembleClassifier(try ModelEnsemble(path: fixtureDir))
+        XCTAssertNotNil(classifier.replica(), "an ensemble can be replicated")
+        let images = try expected().images.keys.sorted().map {
+            try ImageDecoder.decode(path: RepoPaths.root.appendingPathComponent($0).path)
+        }
+        let inputs = images.map { input($0, classifier.inferenceSpec) }
+        let count = inputs.count * 3
+        let run = { (workers: Int) in
+            InferencePool.map(count: count, classifier: classifier, workers: workers) { c, i -> [Float] in
+                let k = i % images.count
+                return c.runHeldOut(input: inputs[k], thumbnail: Thumbnail(images[k]), gradcam: true).0.probabilities
+            }
+        }
+        let one = run(1), two = run(2)
+        XCTAssertEqual(one.count, count)
+        for i in 0..<count {
+            for (p, q) in zip(one[i], two[i]) { XCTAssertEqual(p, q, accuracy: 1e-6, "case \(i)") }
+            XCTAssertEqual(one[i], one[i % images.count], "the same image gives the same output every time")
+        }
+        XCTAssertNotEqual(one[0], one[1], "different images give different outputs (the order is checked)")
+    }
+
     /// Python (training/signatures.py, what export_weights.py writes) and Swift compute the same signature bytes.
     func testSignatureBytesMatchPython() throws {
         for (relative, want) in try expected().images {
