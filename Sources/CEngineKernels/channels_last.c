@@ -472,6 +472,105 @@ FV_AVX512 static void dw_row_avx512(const float *const *rows, int ky0, int ky1, 
 }
 #endif
 
+#if FV_X86
+// AVX-512 for small maps (7x7, 14x14: mostly border): per vector of 16 channels, the whole image is copied into a
+// zero-padded tile ((h+2ph) x (w+2pw) x 16 floats, a few KB in L1), so that every output pixel runs the fully
+// unrolled taps with the weights in registers, four pixels at a time. Channels [c_begin, c_end) (multiples of 16
+// except at the end); sums[c] receives each channel's output sum.
+FV_INLINE FV_AVX512 void dw_small_avx512_fixed(const float *x, long h, long w, long ch, const float *wt,
+                                               const float *bias, const int KH, const int KW, int sh, int sw, int ph,
+                                               int pw, int act, float *y, long ho, long wo, long c_begin, long c_end,
+                                               float *sums, float *tile) {
+    const long hp = h + 2 * ph, wp = w + 2 * pw;
+    for (long c0 = c_begin; c0 < c_end; c0 += 16) {
+        long left = c_end - c0;
+        __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        const __m512 zero = _mm512_setzero_ps();
+        for (long i = 0; i < hp * wp; i++) _mm512_storeu_ps(tile + i * 16, zero);
+        for (long iy = 0; iy < h; iy++)
+            for (long ix = 0; ix < w; ix++)
+                _mm512_storeu_ps(tile + ((iy + ph) * wp + ix + pw) * 16, _mm512_maskz_loadu_ps(m, x + (iy * w + ix) * ch + c0));
+        __m512 wv[KH * KW];
+#pragma clang loop unroll(full)
+        for (int t = 0; t < KH * KW; t++) wv[t] = _mm512_maskz_loadu_ps(m, wt + t * ch + c0);
+        __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
+        __m512 sum = _mm512_setzero_ps();
+        const long step = sw * 16;
+        for (long oy = 0; oy < ho; oy++) {
+            const float *rowBase = tile + oy * sh * wp * 16;
+            float *outRow = y + oy * wo * ch + c0;
+            long ox = 0;
+            for (; ox + 4 <= wo; ox += 4) {
+                const float *src = rowBase + ox * sw * 16;
+                __m512 a0 = b, a1 = b, a2 = b, a3 = b;
+#pragma clang loop unroll(full)
+                for (int ky = 0; ky < KH; ky++)
+#pragma clang loop unroll(full)
+                    for (int kx = 0; kx < KW; kx++) {
+                        const float *t = src + (ky * wp + kx) * 16;
+                        __m512 wt0 = wv[ky * KW + kx];
+                        a0 = _mm512_fmadd_ps(wt0, _mm512_loadu_ps(t), a0);
+                        a1 = _mm512_fmadd_ps(wt0, _mm512_loadu_ps(t + step), a1);
+                        a2 = _mm512_fmadd_ps(wt0, _mm512_loadu_ps(t + 2 * step), a2);
+                        a3 = _mm512_fmadd_ps(wt0, _mm512_loadu_ps(t + 3 * step), a3);
+                    }
+                a0 = activate512(a0, act); a1 = activate512(a1, act);
+                a2 = activate512(a2, act); a3 = activate512(a3, act);
+                _mm512_mask_storeu_ps(outRow + ox * ch, m, a0);
+                _mm512_mask_storeu_ps(outRow + (ox + 1) * ch, m, a1);
+                _mm512_mask_storeu_ps(outRow + (ox + 2) * ch, m, a2);
+                _mm512_mask_storeu_ps(outRow + (ox + 3) * ch, m, a3);
+                sum = _mm512_add_ps(sum, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+            }
+            for (; ox < wo; ox++) {
+                const float *src = rowBase + ox * sw * 16;
+                __m512 acc = b;
+#pragma clang loop unroll(full)
+                for (int ky = 0; ky < KH; ky++)
+#pragma clang loop unroll(full)
+                    for (int kx = 0; kx < KW; kx++)
+                        acc = _mm512_fmadd_ps(wv[ky * KW + kx], _mm512_loadu_ps(src + (ky * wp + kx) * 16), acc);
+                acc = activate512(acc, act);
+                _mm512_mask_storeu_ps(outRow + ox * ch, m, acc);
+                sum = _mm512_add_ps(sum, acc);
+            }
+        }
+        if (sums) _mm512_mask_storeu_ps(sums + c0, m, sum);
+    }
+}
+
+FV_AVX512 static void dw_small_avx512(const float *x, long h, long w, long ch, const float *wt, const float *bias,
+                                      int kh, int kw, int sh, int sw, int ph, int pw, int act, float *y, long ho,
+                                      long wo, long c_begin, long c_end, float *sums, float *tile) {
+    if (kh == 3 && kw == 3)
+        dw_small_avx512_fixed(x, h, w, ch, wt, bias, 3, 3, sh, sw, ph, pw, act, y, ho, wo, c_begin, c_end, sums, tile);
+    else if (kh == 5 && kw == 5)
+        dw_small_avx512_fixed(x, h, w, ch, wt, bias, 5, 5, sh, sw, ph, pw, act, y, ho, wo, c_begin, c_end, sums, tile);
+}
+#endif
+
+long fv_depthwise_small_tile_size(long h, long w, int ph, int pw) { return (h + 2 * ph) * (w + 2 * pw) * 16; }
+
+int fv_depthwise_small_supported(long h, long w, int kh, int kw, int ph, int pw) {
+#if FV_X86
+    return fv_isa >= FV_ISA_AVX512 && ((kh == 3 && kw == 3) || (kh == 5 && kw == 5)) && (h + 2 * ph) * (w + 2 * pw) <= 484;
+#else
+    (void)h; (void)w; (void)kh; (void)kw; (void)ph; (void)pw;
+    return 0;
+#endif
+}
+
+void fv_depthwise_nhwc_channels(const float *x, long h, long w, long ch, const float *wt, const float *bias,
+                                int kh, int kw, int sh, int sw, int ph, int pw, int activation, float *y, long ho,
+                                long wo, long c_begin, long c_end, float *sums, float *tile) {
+#if FV_X86
+    dw_small_avx512(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, c_begin, c_end, sums, tile);
+#else
+    (void)x; (void)h; (void)w; (void)ch; (void)wt; (void)bias; (void)kh; (void)kw; (void)sh; (void)sw; (void)ph;
+    (void)pw; (void)activation; (void)y; (void)ho; (void)wo; (void)c_begin; (void)c_end; (void)sums; (void)tile;
+#endif
+}
+
 typedef void (*dw_row_fn)(const float *const *rows, int ky0, int ky1, long w, long ch, const float *wt,
                           const float *bias, int kh, int kw, int sw, int pw, int act, float *out, long wo, float *sums);
 

@@ -47,7 +47,8 @@ extension Conv2d {
         let o = outputSize(height: height, width: width)
         switch kind {
         case .pointwise: return 0
-        case .depthwise: return Parallel.threads * outChannels  // per-thread pool sums
+        case .depthwise:  // per-thread pool sums, or the small-map kernel's per-thread tile
+            return Parallel.threads * max(outChannels, fv_depthwise_small_tile_size(height, width, Int32(padH), Int32(padW)))
         case .general: return n * o.height * o.width * inChannels * kernelH * kernelW
         }
     }
@@ -184,6 +185,24 @@ extension Conv2d {
     private func depthwise(_ x: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, y: UnsafeMutablePointer<Float>,
                            sums: UnsafeMutablePointer<Float>?, workspace: Workspace) {
         let c = outChannels, act = activation.kernelCode
+        if fv_depthwise_small_supported(h, w, Int32(kernelH), Int32(kernelW), Int32(padH), Int32(padW)) != 0 {
+            // Small maps: 16-channel vectors split over threads, each map in a padded tile (disjoint sums).
+            let tileSize = fv_depthwise_small_tile_size(h, w, Int32(padH), Int32(padW))
+            let vectors = (c + 15) / 16
+            let chunks = Parallel.chunkCount(vectors, minPerThread: 2)
+            let tiles = workspace.scratch(chunks * tileSize)
+            channelsLastWeight.withUnsafeBufferPointer { wt in
+                bias.withUnsafeBufferPointer { b in
+                    Parallel.forChunks(vectors, minPerThread: 2) { chunk, range in
+                        fv_depthwise_nhwc_channels(x, h, w, c, wt.baseAddress!, b.baseAddress!, Int32(kernelH), Int32(kernelW),
+                                                   Int32(strideH), Int32(strideW), Int32(padH), Int32(padW), act, y, ho, wo,
+                                                   range.lowerBound * 16, min(c, range.upperBound * 16), sums,
+                                                   tiles + chunk * tileSize)
+                    }
+                }
+            }
+            return
+        }
         let minRows = max(1, 16_384 / max(wo * c * kernelH * kernelW, 1))
         let chunks = Parallel.chunkCount(ho, minPerThread: minRows)
         let partial = workspace.scratch(chunks * c)

@@ -108,6 +108,13 @@ final class ChannelsLastKernelTests: XCTestCase {
     func testDepthwiseOverRandomShapesStridesAndPads() {
         var rng = KernelTestRandom(seed: 12)
         forEachISA { isa in
+            var paths = (small: 0, rows: 0)  // which AVX-512 kernel each shape took
+            defer {
+                if isa == "AVX-512" {
+                    XCTAssertGreaterThan(paths.small, 5, "the small-map (padded tile) kernel was exercised")
+                    XCTAssertGreaterThan(paths.rows, 5, "the row kernel was exercised")
+                }
+            }
             for trial in 0..<60 {
                 // Channel counts around the 16- and 64-lane blocks; maps wide enough (≥ 14) for the unrolled path.
                 let k = [1, 3, 5, 7, 3, 5][trial % 6], stride = 1 + trial % 2
@@ -122,6 +129,7 @@ final class ChannelsLastKernelTests: XCTestCase {
                                   weight: wt, bias: bias, activation: act)
                 XCTAssertEqual(conv.kind, .depthwise)
                 conv.prepareChannelsLast()
+                if fv_depthwise_small_supported(h, w, Int32(k), Int32(k), Int32(pad), Int32(pad)) != 0 { paths.small += 1 } else { paths.rows += 1 }
                 let (ho, wo) = conv.outputSize(height: h, width: w)
                 let y = Tensor(shape: [n, ho, wo, c])
                 var sums = [Float](repeating: .nan, count: n * c)
