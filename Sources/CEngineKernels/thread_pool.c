@@ -14,7 +14,7 @@
 #define FV_PAUSE() ((void)0)
 #endif
 
-enum { FV_MAX_THREADS = 64, FV_SPIN_ROUNDS = 200000 };  // ~0.1-0.5 ms of pause instructions
+enum { FV_MAX_THREADS = 64, FV_SPIN_ROUNDS = 50000 };  // about 1.3 ms of pause instructions on this CPU
 
 static pthread_mutex_t pool_busy = PTHREAD_MUTEX_INITIALIZER;   // held by the thread running a region
 static pthread_mutex_t pool_sleep = PTHREAD_MUTEX_INITIALIZER;  // guards the condition variable
