@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
 # Benchmarks the Swift engine against PyTorch eager and ONNX Runtime on the same weights and the same input (a
 # preprocessed sample X-ray), same intra-op thread count, in one run:
-#   scripts/bench.sh [--weights FILE|DIR] [--runs N] [--batch N]
+#   scripts/bench.sh [--weights FILE|DIR] [--runs N] [--batch N] [--rounds N]
 # Without --weights: a random-weight EfficientNet-B4 FractureClassifier (generated once into /tmp), the shipped
 # fold member fold-0, and the K shipped members together. Set FRACVIEW_BIN to use an existing binary.
-# Prints a latency table (batch 1: median, p90, ratios), a throughput table (images/s, decode excluded and
-# included) and the raw JSON; fails if ONNX Runtime or fracview disagree with PyTorch by more than 1e-4 in any
-# probability.
+# The frameworks take turns, --rounds times per model (default 3): this machine's speed drifts by tens of percent
+# within a minute, so each round's ratio compares runs seconds apart, and the table gives the median round (and
+# the range). Prints a latency table (batch 1: median, p90, ratios), a throughput table (images/s, decode excluded
+# and included; first round) and the raw JSON; fails if ONNX Runtime or fracview disagree with PyTorch by more
+# than 1e-4 in any probability.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-weights="" runs=50 batch=8
+weights="" runs=50 batch=8 rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --weights) weights="$2"; shift 2 ;;
     --runs) runs="$2"; shift 2 ;;
     --batch) batch="$2"; shift 2 ;;
-    *) echo "usage: scripts/bench.sh [--weights FILE|DIR] [--runs N] [--batch N]" >&2; exit 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    *) echo "usage: scripts/bench.sh [--weights FILE|DIR] [--runs N] [--batch N] [--rounds N]" >&2; exit 2 ;;
   esac
 done
 python3 -c "import torch, onnxruntime, onnx" 2>/dev/null || {
@@ -37,15 +40,19 @@ results=()
 for m in "${models[@]}"; do
   files=("$m")
   if [ -d "$m" ]; then mapfile -t files < <(ls "$m"/*.safetensors); fi
-  input=$(mktemp /tmp/fracview-bench-input.XXXXXX)
-  echo "benchmarking $m ..." >&2
-  peers=$(python3 scripts/bench_peers.py --weights "${files[@]}" --threads "$threads" --runs "$runs" --batch "$batch" \
-          --input-out "$input" --json)
-  extra=()
-  if [ -d "$m" ]; then extra=(--throughput-images none); fi  # the member alone was measured on its own row
-  ours=$("$bin" bench --weights "$m" --input-tensor "$input" --runs "$runs" --json "${extra[@]}")
-  rm -f "$input"
-  results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"fracview\": json.loads(sys.argv[2]), \"peers\": json.loads(sys.argv[3])}))" "$m" "$ours" "$peers")")
+  for round in $(seq 1 "$rounds"); do
+    input=$(mktemp /tmp/fracview-bench-input.XXXXXX)
+    echo "benchmarking $m, round $round of $rounds ..." >&2
+    peer_extra=() our_extra=()
+    # Throughput in the first round only; a directory's members were measured on their own row.
+    if [ "$round" -gt 1 ]; then peer_extra=(--no-throughput); fi
+    if [ "$round" -gt 1 ] || [ -d "$m" ]; then our_extra=(--throughput-images none); fi
+    peers=$(python3 scripts/bench_peers.py --weights "${files[@]}" --threads "$threads" --runs "$runs" --batch "$batch" \
+            --input-out "$input" --json "${peer_extra[@]}")
+    ours=$("$bin" bench --weights "$m" --input-tensor "$input" --runs "$runs" --json "${our_extra[@]}")
+    rm -f "$input"
+    results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"round\": int(sys.argv[4]), \"fracview\": json.loads(sys.argv[2]), \"peers\": json.loads(sys.argv[3])}))" "$m" "$ours" "$peers" "$round")")
+  done
 done
 
 out=${FRACVIEW_BENCH_OUT:-/tmp/fracview-bench.jsonl}

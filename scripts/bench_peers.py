@@ -104,6 +104,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--input-out")
+    ap.add_argument("--no-throughput", action="store_true", help="latency only (bench.sh's later rounds)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--make-random", nargs=2, metavar=("ARCH", "OUT"))
     a = ap.parse_args()
@@ -175,6 +176,8 @@ def main():
                     q = timed(lambda: [s.run(None, {"x": xn}) for s in quiet_sessions], max(10, a.runs // 5), 2)
                     r["members_case_spinning"], r["members_case_not_spinning"] = r["members_case"], q
                     r["members_case"] = min(r["members_case"], q, key=lambda t: t["ms_median"])
+            if a.no_throughput:
+                continue
             for tt in tensors[:4]:
                 run1(tt)
             t = time.perf_counter()
@@ -190,6 +193,7 @@ def main():
         if len(models) > 1:
             res["members"] = len(models)
         res["batch"] = a.batch
+        res["throughput"] = not a.no_throughput
     if a.json:
         print(json.dumps(res))
     else:

@@ -1,45 +1,81 @@
 #!/usr/bin/env python3
-"""Prints scripts/bench.sh's tables from its JSON-lines results (one line per model: fracview's `bench --json`
-and scripts/bench_peers.py's output). Exits 1 if fracview or ONNX Runtime disagree with PyTorch by more than 1e-4."""
+"""Prints scripts/bench.sh's tables from its JSON-lines results (one line per model and round: fracview's
+`bench --json` and scripts/bench_peers.py's output).
+
+Latency: for each model the round whose fracview/ORT ratio is the median, with the range of that ratio over the
+rounds (each round runs the three frameworks seconds apart; the machine's speed drifts between rounds).
+Exits 1 if fracview or ONNX Runtime disagree with PyTorch by more than 1e-4 in any probability, in any round.
+
+    python3 scripts/bench_report.py /tmp/fracview-bench.jsonl
+"""
 import json
+import statistics
 import sys
 
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-bad = []
-print(f"{len(rows)} model(s); batch 1 latency, ms: median (p90), {rows[0]['fracview']['threads']} threads each; same input X-ray")
-print("| model | fracview | PyTorch eager | ONNX Runtime | fracview / ORT | fracview / PyTorch | max \|dp\| fracview, ORT vs PyTorch |")
-print("|---|---|---|---|---|---|---|")
-for r in rows:
+
+def latency(r):
+    """(fracview, PyTorch, ORT) medians and p90s of the row's headline figure."""
     f, p = r["fracview"], r["peers"]
     pt, ort = p["pytorch"], p["onnxruntime"]
-    dp_f = max(abs(a - b) for a, b in zip(f["probabilities"], pt["probabilities"]))
-    dp_o = p["ort_vs_pytorch_max_abs_dp"]
-    if dp_f > 1e-4 or dp_o > 1e-4: bad.append(r["model"])
-    name = f"{r['model']} ({f['architecture']} {f['input_size'][0]})"
     if p.get("members"):
-        fm, tm, om = f["ensemble_case_ms_median"], pt["members_case"]["ms_median"], ort["members_case"]["ms_median"]
-        print(f"| {name}, a case through all {p['members']} members | {fm:.1f} ({f['ensemble_case_ms_p90']:.1f}) | "
-              f"{tm:.1f} ({pt['members_case']['ms_p90']:.1f}) | {om:.1f} ({ort['members_case']['ms_p90']:.1f}) | "
-              f"{fm / om:.2f} | {fm / tm:.2f} | {dp_f:.1e}, {dp_o:.1e} (member 1) |")
-    else:
-        fm, tm, om = f["forward_ms_median"], pt["batch1"]["ms_median"], ort["batch1"]["ms_median"]
-        print(f"| {name} | {fm:.1f} ({f['forward_ms_p90']:.1f}) | {tm:.1f} ({pt['batch1']['ms_p90']:.1f}) | "
-              f"{om:.1f} ({ort['batch1']['ms_p90']:.1f}) | {fm / om:.2f} | {fm / tm:.2f} | {dp_f:.1e}, {dp_o:.1e} |")
-print()
-b = rows[0]["peers"]["batch"]
-print(f"throughput, images/s (first member; the bundled sample X-rays): decode excluded / decode included")
-print(f"| model | fracview, one image per core (evaluate) | fracview, each op over the cores | PyTorch batch 1 | PyTorch batch {b} | ORT batch 1 | ORT batch {b} |")
-print("|---|---|---|---|---|---|---|")
-for r in rows:
-    t, pt, ort = r["fracview"].get("throughput"), r["peers"]["pytorch"], r["peers"]["onnxruntime"]
-    if r["peers"].get("members") or not t: continue
-    print(f"| {r['model']} | {t['images_per_s_per_core']:.1f} / {t['images_per_s_per_core_decode_included']:.1f} | "
-          f"{t['images_per_s_split']:.1f} / {t['images_per_s_split_decode_included']:.1f} | "
-          f"{pt['images_per_s_batch1']:.1f} / {pt['images_per_s_decode_included']:.1f} | {pt[f'images_per_s_batch{b}']:.1f} | "
-          f"{ort['images_per_s_batch1']:.1f} / {ort['images_per_s_decode_included']:.1f} | {ort[f'images_per_s_batch{b}']:.1f} |")
-print()
-for r in rows:
-    print(f"{r['model']}: peak RSS {r['fracview']['peak_rss_mb']:.0f} MB ({r['fracview']['members']} member(s) loaded)")
-if bad:
-    print("probabilities disagree with PyTorch by more than 1e-4: " + ", ".join(bad), file=sys.stderr)
-    sys.exit(1)
+        return ((f["ensemble_case_ms_median"], f["ensemble_case_ms_p90"]),
+                (pt["members_case"]["ms_median"], pt["members_case"]["ms_p90"]),
+                (ort["members_case"]["ms_median"], ort["members_case"]["ms_p90"]))
+    return ((f["forward_ms_median"], f["forward_ms_p90"]), (pt["batch1"]["ms_median"], pt["batch1"]["ms_p90"]),
+            (ort["batch1"]["ms_median"], ort["batch1"]["ms_p90"]))
+
+
+def main():
+    rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    bad = []
+    for r in rows:
+        dp_f = max(abs(a - b) for a, b in zip(r["fracview"]["probabilities"], r["peers"]["pytorch"]["probabilities"]))
+        r["dp_fracview"], r["dp_ort"] = dp_f, r["peers"]["ort_vs_pytorch_max_abs_dp"]
+        if dp_f > 1e-4 or r["dp_ort"] > 1e-4:
+            bad.append(f"{r['model']} round {r.get('round', 1)}")
+    rounds = max(r.get("round", 1) for r in rows)
+    first = rows[0]["fracview"]
+    print(f"batch 1 latency, ms: median (p90) of {first['runs']} runs, {first['threads']} threads each, the same X-ray "
+          f"input; the median of {rounds} round(s), fracview / ORT over all rounds in brackets")
+    print("| model | fracview | PyTorch eager | ONNX Runtime | fracview / ORT | fracview / PyTorch | max \\|Δp\\| fracview, ORT vs PyTorch |")
+    print("|---|---|---|---|---|---|---|")
+    for m in models:
+        runs = [r for r in rows if r["model"] == m]
+        ratios = sorted((latency(r)[0][0] / latency(r)[2][0], i) for i, r in enumerate(runs))
+        r = runs[ratios[len(ratios) // 2][1]]
+        (fm, fp), (tm, tp), (om, op) = latency(r)
+        f = r["fracview"]
+        name = f"`{m}` ({f['architecture']} {f['input_size'][0]})"
+        if r["peers"].get("members"):
+            name += f", a case through all {r['peers']['members']} members"
+        spread = f" [{ratios[0][0]:.2f}–{ratios[-1][0]:.2f}]" if len(ratios) > 1 else ""
+        dps = f"{max(x['dp_fracview'] for x in runs):.1e}, {max(x['dp_ort'] for x in runs):.1e}"
+        print(f"| {name} | {fm:.1f} ({fp:.1f}) | {tm:.1f} ({tp:.1f}) | {om:.1f} ({op:.1f}) | "
+              f"{fm / om:.2f}{spread} | {fm / tm:.2f} | {dps}{' (first member)' if r['peers'].get('members') else ''} |")
+    print()
+    b = rows[0]["peers"]["batch"]
+    print("throughput, images/s over the bundled sample's X-rays (first round; one member): decode excluded / included")
+    print(f"| model | fracview, one image per core (evaluate) | fracview, each op over the cores | PyTorch batch 1 | "
+          f"PyTorch batch {b} | ORT batch 1 | ORT batch {b} |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        t, pt, ort = r["fracview"].get("throughput"), r["peers"]["pytorch"], r["peers"]["onnxruntime"]
+        if r["peers"].get("members") or not t or not r["peers"].get("throughput", True):
+            continue
+        print(f"| `{r['model']}` | {t['images_per_s_per_core']:.1f} / {t['images_per_s_per_core_decode_included']:.1f} | "
+              f"{t['images_per_s_split']:.1f} / {t['images_per_s_split_decode_included']:.1f} | "
+              f"{pt['images_per_s_batch1']:.1f} / {pt['images_per_s_decode_included']:.1f} | {pt[f'images_per_s_batch{b}']:.1f} | "
+              f"{ort['images_per_s_batch1']:.1f} / {ort['images_per_s_decode_included']:.1f} | {ort[f'images_per_s_batch{b}']:.1f} |")
+    print()
+    for m in models:
+        rss = [r["fracview"]["peak_rss_mb"] for r in rows if r["model"] == m]
+        n = next(r["fracview"]["members"] for r in rows if r["model"] == m)
+        print(f"`{m}`: fracview peak RSS {statistics.median(rss):.0f} MB ({n} member{'s' if n > 1 else ''} loaded)")
+    if bad:
+        print("probabilities disagree with PyTorch by more than 1e-4: " + ", ".join(bad), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -295,6 +295,33 @@ void fv_unfold_nhwc(const float *x, long h, long w, long ci, int kh, int kw, int
         }
 }
 
+void fv_unfold_nchw(const float *x, long ci, long h, long w, int kh, int kw, int sh, int sw, int ph, int pw,
+                    long wo, long row_begin, long row_end, float *cols) {
+    long k = ci * kh * kw, plane = h * w;
+    for (long oy = row_begin; oy < row_end; oy++)
+        for (long ox = 0; ox < wo; ox++) {
+            float *row = cols + (oy * wo + ox) * k;
+            long iy0 = oy * sh - ph, ix0 = ox * sw - pw;
+            if (iy0 >= 0 && iy0 + kh <= h && ix0 >= 0 && ix0 + kw <= w) {  // interior: no tests
+                const float *src = x + iy0 * w + ix0;
+                for (int ky = 0; ky < kh; ky++)
+                    for (int kx = 0; kx < kw; kx++)
+                        for (long c = 0; c < ci; c++) row[(ky * kw + kx) * ci + c] = src[c * plane + ky * w + kx];
+                continue;
+            }
+            for (int ky = 0; ky < kh; ky++) {
+                long iy = oy * sh - ph + ky;
+                for (int kx = 0; kx < kw; kx++) {
+                    long ix = ox * sw - pw + kx;
+                    float *dst = row + (ky * kw + kx) * ci;
+                    int inside = iy >= 0 && iy < h && ix >= 0 && ix < w;
+                    const float *src = x + iy * w + ix;
+                    for (long c = 0; c < ci; c++) dst[c] = inside ? src[c * plane] : 0.0f;
+                }
+            }
+        }
+}
+
 // ---- Depthwise, channels last ----
 // One output row at a time, from kh input row pointers (rows[ky] for ky0 <= ky < ky1 are inside the image; the
 // others are padding). Reading rows through pointers lets the fused expand+depthwise kernel feed rows from a

@@ -56,12 +56,17 @@ extension Conv2d {
     /// y = act(conv(x) + bias) [+ residual] on NHWC tensors; `y` is reshaped to [n, ho, wo, outChannels].
     /// - channelSums (depthwise): receives each image's per-channel sums of the output (n × outChannels).
     /// - inputScale (pointwise, batch 1): per-input-channel factors applied to the weights' rows inside the GEMM.
+    /// - inputIsNCHW (general convs): `x` is NCHW [n, c, h, w], unfolded straight into rows (the stem reads the
+    ///   model's input without a transpose).
     public func forwardChannelsLast(_ x: Tensor, into y: Tensor, workspace: Workspace, residual: Tensor? = nil,
                                     channelSums: UnsafeMutablePointer<Float>? = nil,
-                                    inputScale: UnsafePointer<Float>? = nil) {
+                                    inputScale: UnsafePointer<Float>? = nil, inputIsNCHW: Bool = false) {
         precondition(!channelsLastWeight.isEmpty, "Conv2d: call prepareChannelsLast() first")
-        precondition(x.shape.count == 4 && x.shape[3] == inChannels, "Conv2d: NHWC input \(x.shape), expected \(inChannels) channels")
-        let n = x.shape[0], h = x.shape[1], w = x.shape[2]
+        precondition(!inputIsNCHW || kind == .general, "Conv2d: only a general conv reads NCHW input")
+        let channelAxis = inputIsNCHW ? 1 : 3
+        precondition(x.shape.count == 4 && x.shape[channelAxis] == inChannels,
+                     "Conv2d: input \(x.shape), expected \(inChannels) channels")
+        let n = x.shape[0], h = x.shape[inputIsNCHW ? 2 : 1], w = x.shape[inputIsNCHW ? 3 : 2]
         let (ho, wo) = outputSize(height: h, width: w)
         LayerProfile.measure(channelsLastProfileName, "\(inChannels)→\(outChannels) \(h)×\(w)",
                              flops: flops(height: h, width: w) * Double(n)) {
@@ -87,8 +92,13 @@ extension Conv2d {
                 for b in 0..<n {
                     let image = x.data + b * h * w * inChannels, out = cols + b * ho * wo * k
                     Parallel.forRanges(ho, minPerThread: max(1, 8_192 / max(wo * k, 1))) { r in
-                        fv_unfold_nhwc(image, h, w, inChannels, Int32(kernelH), Int32(kernelW), Int32(strideH),
-                                       Int32(strideW), Int32(padH), Int32(padW), wo, r.lowerBound, r.upperBound, out)
+                        if inputIsNCHW {
+                            fv_unfold_nchw(image, inChannels, h, w, Int32(kernelH), Int32(kernelW), Int32(strideH),
+                                           Int32(strideW), Int32(padH), Int32(padW), wo, r.lowerBound, r.upperBound, out)
+                        } else {
+                            fv_unfold_nhwc(image, h, w, inChannels, Int32(kernelH), Int32(kernelW), Int32(strideH),
+                                           Int32(strideW), Int32(padH), Int32(padW), wo, r.lowerBound, r.upperBound, out)
+                        }
                     }
                 }
                 channelsLastWeight.withUnsafeBufferPointer {

@@ -43,7 +43,7 @@ final class EfficientNetFeatures {
 
         init(features f: EfficientNetFeatures, height: Int, width: Int, arena: ActivationArena) {
             self.height = height; self.width = width; self.arena = arena
-            var largest = 3 * height * width, scratch = 0
+            var largest = 0, scratch = 0
             var (h, w) = f.stem.outputSize(height: height, width: width)
             largest = max(largest, f.stem.outChannels * h * w)
             scratch = max(scratch, f.stem.channelsLastScratchCount(height: height, width: width))
@@ -77,12 +77,7 @@ final class EfficientNetFeatures {
     @discardableResult
     func forward(_ input: Tensor, plan: Plan) -> Tensor {
         var b = plan.buffers
-        let (_, c, h, w) = input.nchw
-        b[1].reshape([1, h, w, c])
-        LayerProfile.measure("layout", "NCHW→NHWC", flops: 0) {
-            Layout.transpose(input.data, rows: c, columns: h * w, into: b[1].data)
-        }
-        stem.forwardChannelsLast(b[1], into: b[0], workspace: plan.workspace)
+        stem.forwardChannelsLast(input, into: b[0], workspace: plan.workspace, inputIsNCHW: true)
         for block in blocks {
             block.forward(b[0], into: b[1], tmpA: b[2], tmpB: b[3], workspace: plan.workspace, scratch: plan.blockScratch)
             b.swapAt(0, 1)

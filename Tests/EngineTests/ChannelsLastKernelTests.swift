@@ -213,6 +213,12 @@ final class ChannelsLastKernelTests: XCTestCase {
                 let ref = referenceConv(x: x, n: n, h: h, w: w, ci: ci, co: co, k: (kh, kw), stride: stride, pad: pad,
                                         depthwise: false, weight: wt, bias: bias, act: act, residual: nil, scale: nil)
                 assertClose(y.values, ref, "\(isa) conv ci \(ci) co \(co) k \(kh)×\(kw) s \(stride) p \(pad) \(h)×\(w) \(act)")
+                // The same conv reading the input as NCHW (how the stem reads the model's input).
+                let nchw = Tensor(shape: [n, ci, h, w])
+                for b in 0..<n { Layout.transpose(xt.data + b * h * w * ci, rows: h * w, columns: ci, into: nchw.data + b * h * w * ci) }
+                let y2 = Tensor(shape: [n, ho, wo, co])
+                conv.forwardChannelsLast(nchw, into: y2, workspace: Workspace(), inputIsNCHW: true)
+                assertClose(y2.values, ref, "\(isa) conv from NCHW ci \(ci) co \(co) k \(kh)×\(kw) s \(stride) \(h)×\(w)")
             }
         }
     }

@@ -64,6 +64,10 @@ void fv_gemm_packed(long n, long k, const float *a, long lda, const float *packe
 void fv_unfold_nhwc(const float *x, long h, long w, long ci, int kh, int kw, int sh, int sw, int ph, int pw,
                     long wo, long row_begin, long row_end, float *cols);
 
+/// fv_unfold_nhwc reading an NCHW image x[ci][h][w] (the model's input): same rows, same (ky, kx, c) order.
+void fv_unfold_nchw(const float *x, long ci, long h, long w, int kh, int kw, int sh, int sw, int ph, int pw,
+                    long wo, long row_begin, long row_end, float *cols);
+
 /// Depthwise conv on one NHWC image x[h][w][ch] into y[ho][wo][ch] for output rows [row_begin, row_end):
 /// y = act(sum_taps wt[tap][ch] * x[...] + bias[ch]), zero padding. wt is [kh*kw][ch] (tap-major).
 /// If sums is not NULL, sums[ch] += the outputs of these rows (the squeeze-excitation pool).
