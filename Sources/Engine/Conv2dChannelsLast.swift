@@ -49,7 +49,7 @@ extension Conv2d {
         case .pointwise: return 0
         case .depthwise:  // per-thread pool sums, or the small-map kernel's per-thread tile
             return Parallel.threads * max(outChannels, fv_depthwise_small_tile_size(height, width, Int32(padH), Int32(padW)))
-        case .general: return n * o.height * o.width * inChannels * kernelH * kernelW
+        case .general: return Parallel.threads * Conv2d.unfoldRows * o.width * inChannels * kernelH * kernelW
         }
     }
 
@@ -87,27 +87,44 @@ extension Conv2d {
                               workspace: workspace)
                 }
             case .general:
-                let k = inChannels * kernelH * kernelW, rows = n * ho * wo
-                let cols = workspace.scratch(rows * k)
-                for b in 0..<n {
-                    let image = x.data + b * h * w * inChannels, out = cols + b * ho * wo * k
-                    Parallel.forRanges(ho, minPerThread: max(1, 8_192 / max(wo * k, 1))) { r in
-                        if inputIsNCHW {
-                            fv_unfold_nchw(image, inChannels, h, w, Int32(kernelH), Int32(kernelW), Int32(strideH),
-                                           Int32(strideW), Int32(padH), Int32(padW), wo, r.lowerBound, r.upperBound, out)
-                        } else {
-                            fv_unfold_nhwc(image, h, w, inChannels, Int32(kernelH), Int32(kernelW), Int32(strideH),
-                                           Int32(strideW), Int32(padH), Int32(padW), wo, r.lowerBound, r.upperBound, out)
+                // Unfold a few output rows at a time into this thread's slice and multiply them at once, so the
+                // patch matrix stays in L1/L2 (for a 384×384 input the whole of it would be 4 MB).
+                let k = inChannels * kernelH * kernelW, step = Conv2d.unfoldRows
+                let chunks = Parallel.chunkCount(ho, minPerThread: step)
+                let cols = workspace.scratch(chunks * step * wo * k)
+                let panels = (outChannels + Int(FV_PANEL) - 1) / Int(FV_PANEL), act = activation.kernelCode
+                channelsLastWeight.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { b in
+                    for img in 0..<n {
+                        let image = x.data + img * h * w * inChannels, out = y.data + img * ho * wo * outChannels
+                        let res = residual.map { UnsafePointer($0.data + img * ho * wo * outChannels) }
+                        Parallel.forChunks(ho, minPerThread: step) { chunk, range in
+                            let mine = cols + chunk * step * wo * k
+                            var r0 = range.lowerBound
+                            while r0 < range.upperBound {
+                                let r1 = min(range.upperBound, r0 + step)
+                                // fv_unfold_* write rows (oy·wo + ox); offset so that row r0 lands at the slice start.
+                                let base = mine - r0 * wo * k
+                                if inputIsNCHW {
+                                    fv_unfold_nchw(image, inChannels, h, w, Int32(kernelH), Int32(kernelW), Int32(strideH),
+                                                   Int32(strideW), Int32(padH), Int32(padW), wo, r0, r1, base)
+                                } else {
+                                    fv_unfold_nhwc(image, h, w, inChannels, Int32(kernelH), Int32(kernelW), Int32(strideH),
+                                                   Int32(strideW), Int32(padH), Int32(padW), wo, r0, r1, base)
+                                }
+                                fv_gemm_packed(outChannels, k, mine, k, wt.baseAddress!, nil, b.baseAddress!, act,
+                                               res.map { $0 + r0 * wo * outChannels }, out + r0 * wo * outChannels,
+                                               outChannels, 0, (r1 - r0) * wo, 0, panels)
+                                r0 = r1
+                            }
                         }
                     }
-                }
-                channelsLastWeight.withUnsafeBufferPointer {
-                    gemm(a: cols, rows: rows, k: k, packed: $0.baseAddress!, scale: nil,
-                         residual: residual.map { UnsafePointer($0.data) }, c: y.data)
-                }
+                } }
             }
         }
     }
+
+    /// Output rows a general conv unfolds and multiplies at a time.
+    static let unfoldRows = 4
 
     private var channelsLastProfileName: String {
         switch kind {
