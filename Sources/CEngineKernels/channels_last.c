@@ -172,8 +172,12 @@ FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const float *pa
 }
 
 // AVX-512: 12 rows x 32 columns (24 accumulators, 2 panel registers, broadcasts from memory).
-FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, const float *panel,
-                                           const float *scale, float *tile, const int mr) {
+// The epilogue is applied in registers (bias, activation, residual, masked stores of a partial panel), so the
+// accumulators never go through a tile buffer: that round trip cost as much as the FMAs when k is small (the
+// 1x1 expansions have k = 16 to 80).
+FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, const float *panel, const float *scale,
+                                           const float *bias, long cols, int act, const float *residual, float *c,
+                                           long ldc, const int mr) {
     __m512 c0[12], c1[12];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 12; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
@@ -192,31 +196,43 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
             }
         }
     }
+    __mmask16 m0 = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
+    __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : (cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1));
+    __m512 bias0 = _mm512_maskz_loadu_ps(m0, bias), bias1 = _mm512_maskz_loadu_ps(m1, bias + 16);
 #pragma clang loop unroll(full)
     for (int i = 0; i < 12; i++) {
         if (i < mr) {
-            _mm512_storeu_ps(tile + i * FV_PANEL, c0[i]);
-            _mm512_storeu_ps(tile + i * FV_PANEL + 16, c1[i]);
+            __m512 v0 = activate512(_mm512_add_ps(c0[i], bias0), act);
+            __m512 v1 = activate512(_mm512_add_ps(c1[i], bias1), act);
+            if (residual) {
+                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, residual + i * ldc));
+                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, residual + i * ldc + 16));
+            }
+            _mm512_mask_storeu_ps(c + i * ldc, m0, v0);
+            _mm512_mask_storeu_ps(c + i * ldc + 16, m1, v1);
         }
     }
 }
 
-FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const float *panel, const float *scale, long mr,
-                                   float *tile) {
+FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const float *panel, const float *scale,
+                                   const float *bias, long cols, int act, const float *residual, float *c, long ldc,
+                                   long mr) {
+#define FV_MICRO512(R) micro_avx512_rows(k, a, lda, panel, scale, bias, cols, act, residual, c, ldc, R)
     switch (mr) {
-    case 1: micro_avx512_rows(k, a, lda, panel, scale, tile, 1); break;
-    case 2: micro_avx512_rows(k, a, lda, panel, scale, tile, 2); break;
-    case 3: micro_avx512_rows(k, a, lda, panel, scale, tile, 3); break;
-    case 4: micro_avx512_rows(k, a, lda, panel, scale, tile, 4); break;
-    case 5: micro_avx512_rows(k, a, lda, panel, scale, tile, 5); break;
-    case 6: micro_avx512_rows(k, a, lda, panel, scale, tile, 6); break;
-    case 7: micro_avx512_rows(k, a, lda, panel, scale, tile, 7); break;
-    case 8: micro_avx512_rows(k, a, lda, panel, scale, tile, 8); break;
-    case 9: micro_avx512_rows(k, a, lda, panel, scale, tile, 9); break;
-    case 10: micro_avx512_rows(k, a, lda, panel, scale, tile, 10); break;
-    case 11: micro_avx512_rows(k, a, lda, panel, scale, tile, 11); break;
-    default: micro_avx512_rows(k, a, lda, panel, scale, tile, 12); break;
+    case 1: FV_MICRO512(1); break;
+    case 2: FV_MICRO512(2); break;
+    case 3: FV_MICRO512(3); break;
+    case 4: FV_MICRO512(4); break;
+    case 5: FV_MICRO512(5); break;
+    case 6: FV_MICRO512(6); break;
+    case 7: FV_MICRO512(7); break;
+    case 8: FV_MICRO512(8); break;
+    case 9: FV_MICRO512(9); break;
+    case 10: FV_MICRO512(10); break;
+    case 11: FV_MICRO512(11); break;
+    default: FV_MICRO512(12); break;
     }
+#undef FV_MICRO512
 }
 #endif
 
@@ -251,7 +267,26 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const float
 FV_DEFINE_GEMM(gemm_baseline, , micro_baseline, 4, finish)
 #if FV_X86
 FV_DEFINE_GEMM(gemm_avx2, FV_AVX2, micro_avx2, 6, finish)
-FV_DEFINE_GEMM(gemm_avx512, FV_AVX512, micro_avx512, 12, finish_avx512)
+// The same blocking as FV_DEFINE_GEMM, with the epilogue inside the micro-kernel.
+FV_AVX512 static void gemm_avx512(long n, long k, const float *a, long lda, const float *packed, const float *scale,
+                                  const float *bias, int activation, const float *residual, float *c, long ldc,
+                                  long row_begin, long row_end, long panel_begin, long panel_end) {
+    long block = (32768 / (k > 0 ? k : 1)) / 12 * 12;
+    if (block < 12) block = 12;
+    for (long i0 = row_begin; i0 < row_end; i0 += block) {
+        long i1 = i0 + block < row_end ? i0 + block : row_end;
+        long tiles = (i1 - i0 + 11) / 12, step = (i1 - i0 + tiles - 1) / tiles;
+        for (long p = panel_begin; p < panel_end; p++) {
+            const float *panel = packed + p * k * FV_PANEL;
+            long col = p * FV_PANEL, cols = n - col < FV_PANEL ? n - col : FV_PANEL;
+            for (long i = i0; i < i1; i += step) {
+                long mr = i1 - i < step ? i1 - i : step;
+                micro_avx512(k, a + i * lda, lda, panel, scale, bias + col, cols, activation,
+                             residual ? residual + i * ldc + col : 0, c + i * ldc + col, ldc, mr);
+            }
+        }
+    }
+}
 #endif
 
 void fv_gemm_packed(long n, long k, const float *a, long lda, const float *packed, const float *scale,
