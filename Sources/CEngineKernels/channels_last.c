@@ -535,7 +535,7 @@ FV_AVX512 static void dw_row_avx512(const float *const *rows, int ky0, int ky1, 
 #endif
 
 #if FV_X86
-// AVX-512 for small maps (7x7, 14x14: mostly border): per vector of 16 channels, the whole image is copied into a
+// AVX-512 for small maps (24x24 and smaller: much of it border): per vector of 16 channels, the whole image is copied into a
 // zero-padded tile ((h+2ph) x (w+2pw) x 16 floats, a few KB in L1), so that every output pixel runs the fully
 // unrolled taps with the weights in registers, four pixels at a time. Channels [c_begin, c_end) (multiples of 16
 // except at the end); sums[c] receives each channel's output sum.
@@ -615,7 +615,7 @@ long fv_depthwise_small_tile_size(long h, long w, int ph, int pw) { return (h + 
 
 int fv_depthwise_small_supported(long h, long w, int kh, int kw, int ph, int pw) {
 #if FV_X86
-    return fv_isa >= FV_ISA_AVX512 && ((kh == 3 && kw == 3) || (kh == 5 && kw == 5)) && (h + 2 * ph) * (w + 2 * pw) <= 484;
+    return fv_isa >= FV_ISA_AVX512 && ((kh == 3 && kw == 3) || (kh == 5 && kw == 5)) && (h + 2 * ph) * (w + 2 * pw) <= 900;
 #else
     (void)h; (void)w; (void)kh; (void)kw; (void)ph; (void)pw;
     return 0;

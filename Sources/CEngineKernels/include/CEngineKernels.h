@@ -76,7 +76,7 @@ void fv_depthwise_nhwc(const float *x, long h, long w, long ch, const float *wt,
                        float *y, long ho, long wo, long row_begin, long row_end, float *sums);
 
 /// Whether fv_depthwise_nhwc_channels can run this shape on this CPU (AVX-512, 3x3 or 5x5, a padded map of at
-/// most 22 x 22), and the floats of its per-thread tile.
+/// most 30 x 30), and the floats of its per-thread tile.
 int fv_depthwise_small_supported(long h, long w, int kh, int kw, int ph, int pw);
 long fv_depthwise_small_tile_size(long h, long w, int ph, int pw);
 
