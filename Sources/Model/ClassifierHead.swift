@@ -57,7 +57,7 @@ public final class ClassifierHead {
 
     /// Forward plus the intermediates the backward uses (tests check the CAM weights against autograd).
     func forwardDetailed(features f: Tensor, channelsLast: Tensor? = nil, gradcam wantCAM: Bool)
-        -> (output: ClassifierOutput, hiddenMap: Tensor, gate: Tensor, preReLU: [Float]) {
+        -> (output: ClassifierOutput, hiddenMap: Tensor, gate: Tensor, preReLU: [Float], pooled: [Float]) {
         let (n, c, h, w) = f.nchw
         precondition(n == 1 && c == channels, "ClassifierHead: expected [1, \(channels), h, w], got \(f.shape)")
         let hw = h * w
@@ -91,7 +91,7 @@ public final class ClassifierHead {
             cam = gradCAM(features: f, hiddenMap: hiddenMap, gate: gate, preReLU: z, target: k)
         }
         return (ClassifierOutput(logits: logits, probabilities: probabilities, attention: attention, gradcam: cam),
-                hiddenMap, gate, z)
+                hiddenMap, gate, z, pooled)
     }
 
     /// Grad-CAM on F for logit `target`. Only the spatial mean of dlogit/dF is needed (the CAM weights), so

@@ -74,13 +74,19 @@ final class EfficientNetFeatures {
 
     /// Runs the backbone on `input` ([1, 3, H, W] matching the plan); the result is `plan.output` (NCHW, what the
     /// head and Grad-CAM read). Inside, every layer runs channels-last.
+    /// `observe` (tests: the per-layer reference dumps) sees the stem's output and each stage's last block output,
+    /// channels-last, as "stem" and "stage.N" (N = torchvision's features index).
     @discardableResult
-    func forward(_ input: Tensor, plan: Plan) -> Tensor {
+    func forward(_ input: Tensor, plan: Plan, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
         var b = plan.buffers
         stem.forwardChannelsLast(input, into: b[0], workspace: plan.workspace, inputIsNCHW: true)
-        for block in blocks {
+        observe?("stem", b[0])
+        for (i, block) in blocks.enumerated() {
             block.forward(b[0], into: b[1], tmpA: b[2], tmpB: b[3], workspace: plan.workspace, scratch: plan.blockScratch)
             b.swapAt(0, 1)
+            if let observe, i + 1 == blocks.count || blocks[i + 1].spec.stage != block.spec.stage {
+                observe("stage.\(block.spec.stage + 1)", b[0])
+            }
         }
         head.forwardChannelsLast(b[0], into: b[1], workspace: plan.workspace)
         plan.outputChannelsLast = b[1]

@@ -107,12 +107,13 @@ public final class FractureClassifier {
     }
 
     /// The backbone alone (features[-1] output, [1, C, h, w]); the tensor is reused by the next call.
-    public func backbone(_ x: Tensor) -> Tensor {
+    /// `observe` sees the intermediate activations (see `EfficientNetFeatures.forward`).
+    public func backbone(_ x: Tensor, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
         let (_, _, h, w) = x.nchw
         if plan == nil || plan!.height != h || plan!.width != w || plan!.arena !== arena {
             plan = features.makePlan(height: h, width: w, arena: arena)
         }
-        return features.forward(x, plan: plan!)
+        return features.forward(x, plan: plan!, observe: observe)
     }
 }
 
