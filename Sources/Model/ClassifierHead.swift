@@ -87,7 +87,7 @@ public final class ClassifierHead {
         let attention = FeatureMap(width: w, height: h, values: gate.values)
         var cam: FeatureMap?
         if wantCAM {
-            let k = probabilities.indices.max(by: { probabilities[$0] < probabilities[$1] }) ?? 0
+            let k = argmax(probabilities)
             cam = gradCAM(features: f, hiddenMap: hiddenMap, gate: gate, preReLU: z, target: k)
         }
         return (ClassifierOutput(logits: logits, probabilities: probabilities, attention: attention, gradcam: cam),

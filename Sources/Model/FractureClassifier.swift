@@ -16,7 +16,7 @@ public struct ClassifierOutput: Sendable {
     public let attention: FeatureMap
     /// Grad-CAM for the predicted class; nil unless asked for.
     public let gradcam: FeatureMap?
-    public var predicted: Int { probabilities.indices.max(by: { probabilities[$0] < probabilities[$1] }) ?? 0 }
+    public var predicted: Int { argmax(probabilities) }
     public init(logits: [Float], probabilities: [Float], attention: FeatureMap, gradcam: FeatureMap?) {
         self.logits = logits; self.probabilities = probabilities; self.attention = attention; self.gradcam = gradcam
     }

@@ -62,7 +62,7 @@ public struct InferenceResult: Sendable, Equatable {
     public let fromCache: Bool
     /// Which members gave the prediction, and whether the case is held-out for them.
     public var membership: Membership = .untracked
-    public var predicted: Int { probabilities.indices.max(by: { probabilities[$0] < probabilities[$1] }) ?? 0 }
+    public var predicted: Int { argmax(probabilities) }
     public var confidence: Float { probabilities.isEmpty ? 0 : probabilities[predicted] }
 }
 

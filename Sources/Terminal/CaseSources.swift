@@ -13,7 +13,7 @@ public struct CasePrediction: Sendable, Equatable {
     public init(probabilities: [Float], attention: FeatureMap?, gradcam: FeatureMap?, membership: Membership = .untracked) {
         self.probabilities = probabilities; self.attention = attention; self.gradcam = gradcam; self.membership = membership
     }
-    public var predicted: Int { probabilities.indices.max(by: { probabilities[$0] < probabilities[$1] }) ?? 0 }
+    public var predicted: Int { argmax(probabilities) }
     public var confidence: Float { probabilities.isEmpty ? 0 : probabilities[predicted] }
 }
 

@@ -31,6 +31,15 @@ final class ModelTests: XCTestCase {
 
     func testTinyEfficientNetB0MatchesPyTorch() throws { try check("tiny_b0") }
 
+    /// The one argmax: the first of equal maxima (torch.argmax's rule), 0 when empty, NaN never chosen.
+    func testArgmaxTakesTheFirstMaximum() {
+        XCTAssertEqual(argmax([0.1, 0.7, 0.2]), 1)
+        XCTAssertEqual(argmax([0.4, 0.1, 0.4]), 0)
+        XCTAssertEqual(argmax([]), 0)
+        XCTAssertEqual(argmax([0.2, .nan, 0.5]), 2)
+        XCTAssertEqual(argmax([-3, -1, -2]), 1)
+    }
+
     func testTinyEfficientNetLiteMatchesPyTorch() throws { try check("tiny_lite0") }
 
     func testInfoFromMetadata() throws {
