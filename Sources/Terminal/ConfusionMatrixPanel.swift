@@ -19,13 +19,12 @@ final class ConfusionMatrixPanel: Panel {
         // A recall column ("rec") when there is room for it beside cells of at least 3 columns.
         let recallWidth = rect.width - labelWidth >= n * 3 + 5 ? 5 : 0
         let cellWidth = max(2, min(5, (rect.width - labelWidth - recallWidth) / max(1, n)))
-        let maxCount = max(1, matrix.flatMap { $0 }.max() ?? 1)
+        let maxCount = max(1, matrix.largestCell)
         let critical = CriticalErrorPair.indexPairs(s.classes)
         let criticalRows = Set(critical.map { $0[0] })
         var row = rect.row
         // Overall accuracy over the labelled rows (the unlabelled row has no truth).
-        let total = matrix.prefix(n).reduce(0) { $0 + $1.reduce(0, +) }
-        let correct = (0..<n).reduce(0) { $0 + matrix[$1][$1] }
+        let total = matrix.labelled.total, correct = matrix.labelled.correct
         let accuracy = total > 0 ? " · acc \(Int((Double(correct) / Double(total) * 100).rounded()))% of \(total)" : ""
         if rect.height >= rowCount + 2 || focused {
             // A title row when there is room (always when focused: it carries the keys).

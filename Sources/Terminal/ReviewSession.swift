@@ -206,17 +206,21 @@ public final class ReviewSession {
 
     // MARK: the confusion matrix
 
-    /// Rows: classes, then one "unlabelled" row; columns: predicted classes. Only cases with a prediction count.
-    /// Cases seen in training are left out unless `matrixIncludesSeen` (see `matrixSeenCount`).
-    public func confusionMatrix() -> [[Int]] {
-        var m = Array(repeating: Array(repeating: 0, count: classes.count), count: classes.count + 1)
+    /// Labelled cases in Review's `ConfusionMatrix` (truth × predicted), unlabelled ones as one extra row of
+    /// predicted counts. Only cases with a prediction count. Cases seen in training are left out unless
+    /// `matrixIncludesSeen` (see `matrixSeenCount`).
+    public func confusionMatrix() -> LiveConfusionMatrix {
+        var m = LiveConfusionMatrix(classCount: classes.count)
         for i in cases.indices {
             guard let p = prediction(for: i), p.predicted < classes.count else { continue }
             if p.membership.seenInTraining && !matrixIncludesSeen { continue }
             let label = matrixLabel(for: i)
             guard label.included else { continue }
-            let row = label.label.map { $0 < classes.count ? $0 : classes.count } ?? classes.count
-            m[row][p.predicted] += 1
+            if let truth = label.label, truth < classes.count {
+                m.labelled.add(truth: truth, predicted: p.predicted)
+            } else {
+                m.unlabelled[p.predicted] += 1
+            }
         }
         return m
     }
@@ -401,4 +405,20 @@ public final class ReviewSession {
         }
         move(by: 1)
     }
+}
+
+/// The review screen's matrix: `ConfusionMatrix` over the labelled cases plus the unlabelled cases' predictions.
+/// Row `classCount` is the unlabelled row; `m[r][k]` reads any cell.
+public struct LiveConfusionMatrix: Equatable {
+    public var labelled: ConfusionMatrix
+    public var unlabelled: [Int]
+    public init(classCount: Int) {
+        labelled = ConfusionMatrix(classCount: classCount)
+        unlabelled = [Int](repeating: 0, count: classCount)
+    }
+    public var classCount: Int { labelled.classCount }
+    public subscript(row: Int) -> [Int] { row < classCount ? labelled.counts[row] : unlabelled }
+    /// Every counted case, labelled or not.
+    public var total: Int { labelled.total + unlabelled.reduce(0, +) }
+    public var largestCell: Int { max(labelled.counts.joined().max() ?? 0, unlabelled.max() ?? 0) }
 }
