@@ -481,56 +481,17 @@ FV_INLINE FV_AVX512 void dw_row_avx512_fixed(const float *const *rowsIn, int ky0
     }
 }
 
-// AVX-512, any kernel size: four channel vectors (64 channels, the tail masked) accumulate in registers over all
-// the taps of one pixel.
-FV_AVX512 static void dw_row_avx512_any(const float *const *rows, int ky0, int ky1, long w, long ch,
-                                        const float *wt, const float *bias, int kw, int sw, int pw, int act,
-                                        float *outRow, long wo, float *sums) {
-    float acc[64] __attribute__((aligned(64)));
-    for (long ox = 0; ox < wo; ox++) {
-        long ix = ox * sw - pw;
-        int kx0 = ix < 0 ? (int)-ix : 0;
-        int kx1 = ix + kw > w ? (int)(w - ix) : kw;
-        float *out = outRow + ox * ch;
-        for (long c0 = 0; c0 < ch; c0 += 64) {
-            long nc = ch - c0 < 64 ? ch - c0 : 64;
-            __mmask16 m[4];
-            for (int v = 0; v < 4; v++) {
-                long left = nc - v * 16;
-                m[v] = left >= 16 ? (__mmask16)0xFFFF : (left <= 0 ? (__mmask16)0 : (__mmask16)((1u << left) - 1));
-            }
-            __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (int ky = ky0; ky < ky1; ky++) {
-                const float *row = rows[ky] + c0;
-                const float *wrow = wt + ky * kw * ch + c0;
-                for (int kx = kx0; kx < kx1; kx++) {
-                    const float *src = row + (ix + kx) * ch;
-                    const float *wk = wrow + kx * ch;
-                    a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[0], wk), _mm512_maskz_loadu_ps(m[0], src), a0);
-                    a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[1], wk + 16), _mm512_maskz_loadu_ps(m[1], src + 16), a1);
-                    a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[2], wk + 32), _mm512_maskz_loadu_ps(m[2], src + 32), a2);
-                    a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m[3], wk + 48), _mm512_maskz_loadu_ps(m[3], src + 48), a3);
-                }
-            }
-            _mm512_store_ps(acc, a0); _mm512_store_ps(acc + 16, a1);
-            _mm512_store_ps(acc + 32, a2); _mm512_store_ps(acc + 48, a3);
-            finish_avx512(out + c0, acc, bias + c0, 0, nc, act);
-        }
-        if (sums)
-            for (long j = 0; j < ch; j++) sums[j] += out[j];
-    }
-}
-
 FV_AVX512 static void dw_row_avx512(const float *const *rows, int ky0, int ky1, long w, long ch, const float *wt,
                                     const float *bias, int kh, int kw, int sw, int pw, int act, float *out, long wo,
                                     float *sums) {
-    // Small maps are mostly border, where the fixed-size path loses its unrolled taps: 64 channels at a time there.
+    // Narrow rows are mostly border, where the fixed-size path loses its unrolled taps (maps that small normally
+    // take the padded-tile kernel, fv_depthwise_nhwc_channels, instead).
     if (kh == 3 && kw == 3 && wo >= 14)
         dw_row_avx512_fixed(rows, ky0, ky1, w, ch, wt, bias, 3, 3, sw, pw, act, out, wo, sums);
     else if (kh == 5 && kw == 5 && wo >= 14)
         dw_row_avx512_fixed(rows, ky0, ky1, w, ch, wt, bias, 5, 5, sw, pw, act, out, wo, sums);
-    else
-        dw_row_avx512_any(rows, ky0, ky1, w, ch, wt, bias, kw, sw, pw, act, out, wo, sums);
+    else  // other kernel sizes (none in EfficientNet): the portable body, compiled here for AVX-512
+        dw_row_body(rows, ky0, ky1, w, ch, wt, bias, kw, sw, pw, act, out, wo, sums);
 }
 #endif
 
