@@ -4,8 +4,9 @@ import CEngineKernels
 ///
 /// Channels innermost make every kernel a long contiguous vector loop: a 1×1 conv is one GEMM over
 /// (pixels × input channels) · (input channels × output channels) on weights packed once into 32-column panels,
-/// with bias, activation and the residual applied to each tile while it is in L1; a depthwise conv vectorises over
-/// channels with no padded copy; a general conv (the stem) unfolds its patches into rows and runs the same GEMM.
+/// with bias, activation and the residual applied to each tile as it is computed; a depthwise conv vectorises over
+/// channels with no padded copy of the input; a general conv (the stem) unfolds a few rows of patches at a time and
+/// runs the same GEMM on them.
 /// NHWC tensors have shape [n, h, w, c].
 extension Conv2d {
     /// Re-packs the weights for `forwardChannelsLast` (once, at load): 32-column GEMM panels for pointwise and
