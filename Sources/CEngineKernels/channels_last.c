@@ -175,14 +175,15 @@ FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const float *pa
 // The epilogue is applied in registers (bias, activation, residual, masked stores of a partial panel), so the
 // accumulators never go through a tile buffer: that round trip cost as much as the FMAs when k is small (the
 // 1x1 expansions have k = 16 to 80).
+// `wide` 0: the panel's valid columns fit in its first 16 (a 16- or 24-channel layer's last panel): half the FMAs.
 FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, const float *panel, const float *scale,
                                            const float *bias, long cols, int act, const float *residual, float *c,
-                                           long ldc, const int mr) {
+                                           long ldc, const int mr, const int wide) {
     __m512 c0[12], c1[12];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 12; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
     for (long r = 0; r < k; r++) {
-        __m512 b0 = _mm512_loadu_ps(panel + r * FV_PANEL), b1 = _mm512_loadu_ps(panel + r * FV_PANEL + 16);
+        __m512 b0 = _mm512_loadu_ps(panel + r * FV_PANEL), b1 = wide ? _mm512_loadu_ps(panel + r * FV_PANEL + 16) : b0;
         if (scale) {
             __m512 s = _mm512_set1_ps(scale[r]);
             b0 = _mm512_mul_ps(b0, s); b1 = _mm512_mul_ps(b1, s);
@@ -192,7 +193,7 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
             if (i < mr) {
                 __m512 av = _mm512_set1_ps(a[i * lda + r]);
                 c0[i] = _mm512_fmadd_ps(av, b0, c0[i]);
-                c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
+                if (wide) c1[i] = _mm512_fmadd_ps(av, b1, c1[i]);
             }
         }
     }
@@ -203,13 +204,13 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
     for (int i = 0; i < 12; i++) {
         if (i < mr) {
             __m512 v0 = activate512(_mm512_add_ps(c0[i], bias0), act);
-            __m512 v1 = activate512(_mm512_add_ps(c1[i], bias1), act);
-            if (residual) {
-                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, residual + i * ldc));
-                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, residual + i * ldc + 16));
-            }
+            if (residual) v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, residual + i * ldc));
             _mm512_mask_storeu_ps(c + i * ldc, m0, v0);
-            _mm512_mask_storeu_ps(c + i * ldc + 16, m1, v1);
+            if (wide) {
+                __m512 v1 = activate512(_mm512_add_ps(c1[i], bias1), act);
+                if (residual) v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, residual + i * ldc + 16));
+                _mm512_mask_storeu_ps(c + i * ldc + 16, m1, v1);
+            }
         }
     }
 }
@@ -217,7 +218,26 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
 FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const float *panel, const float *scale,
                                    const float *bias, long cols, int act, const float *residual, float *c, long ldc,
                                    long mr) {
-#define FV_MICRO512(R) micro_avx512_rows(k, a, lda, panel, scale, bias, cols, act, residual, c, ldc, R)
+#define FV_MICRO512(R) micro_avx512_rows(k, a, lda, panel, scale, bias, cols, act, residual, c, ldc, R, 1)
+    if (cols <= 16) {
+#define FV_NARROW512(R) micro_avx512_rows(k, a, lda, panel, scale, bias, cols, act, residual, c, ldc, R, 0)
+        switch (mr) {
+        case 1: FV_NARROW512(1); break;
+        case 2: FV_NARROW512(2); break;
+        case 3: FV_NARROW512(3); break;
+        case 4: FV_NARROW512(4); break;
+        case 5: FV_NARROW512(5); break;
+        case 6: FV_NARROW512(6); break;
+        case 7: FV_NARROW512(7); break;
+        case 8: FV_NARROW512(8); break;
+        case 9: FV_NARROW512(9); break;
+        case 10: FV_NARROW512(10); break;
+        case 11: FV_NARROW512(11); break;
+        default: FV_NARROW512(12); break;
+        }
+#undef FV_NARROW512
+        return;
+    }
     switch (mr) {
     case 1: FV_MICRO512(1); break;
     case 2: FV_MICRO512(2); break;
