@@ -302,6 +302,15 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(ReviewTime.date("2025-11-26T19:04:05.500Z"), date)
         XCTAssertEqual(ReviewTime.date("2025-11-26T19:04:05Z"), Date(timeIntervalSince1970: 1_764_183_845))
         XCTAssertEqual(ReviewTime.string(Date(timeIntervalSince1970: -0.25)), "1969-12-31T23:59:59.750Z")
+        // Every millisecond round-trips (a truncating formatter would print some as one less), and junk is refused.
+        for ms in stride(from: Int64(1_764_606_140_000), to: 1_764_606_142_000, by: 1) {
+            let d = Date(timeIntervalSince1970: Double(ms) / 1000)
+            let text = ReviewTime.string(d)
+            XCTAssertTrue(text.hasSuffix(String(format: ".%03dZ", Int(ms % 1000))), text)
+            XCTAssertEqual(ReviewTime.date(text).map(ReviewTime.milliseconds), ms)
+        }
+        XCTAssertNil(ReviewTime.date("2025-11-26 19:04:05"))
+        XCTAssertNil(ReviewTime.date(""))
         XCTAssertNil(ReviewTime.date("yesterday"))
     }
 }
