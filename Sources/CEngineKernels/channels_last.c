@@ -218,40 +218,22 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
 FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const float *panel, const float *scale,
                                    const float *bias, long cols, int act, const float *residual, float *c, long ldc,
                                    long mr) {
-#define FV_MICRO512(R) micro_avx512_rows(k, a, lda, panel, scale, bias, cols, act, residual, c, ldc, R, 1)
+#define FV_MICRO512(R, WIDE) micro_avx512_rows(k, a, lda, panel, scale, bias, cols, act, residual, c, ldc, R, WIDE)
+#define FV_ROWS512(WIDE)                                                                                         \
+    switch (mr) { /* constant row counts, so the accumulators live in registers */                            \
+    case 1: FV_MICRO512(1, WIDE); break;   case 2: FV_MICRO512(2, WIDE); break;                                 \
+    case 3: FV_MICRO512(3, WIDE); break;   case 4: FV_MICRO512(4, WIDE); break;                                 \
+    case 5: FV_MICRO512(5, WIDE); break;   case 6: FV_MICRO512(6, WIDE); break;                                 \
+    case 7: FV_MICRO512(7, WIDE); break;   case 8: FV_MICRO512(8, WIDE); break;                                 \
+    case 9: FV_MICRO512(9, WIDE); break;   case 10: FV_MICRO512(10, WIDE); break;                               \
+    case 11: FV_MICRO512(11, WIDE); break; default: FV_MICRO512(12, WIDE); break;                               \
+    }
     if (cols <= 16) {
-#define FV_NARROW512(R) micro_avx512_rows(k, a, lda, panel, scale, bias, cols, act, residual, c, ldc, R, 0)
-        switch (mr) {
-        case 1: FV_NARROW512(1); break;
-        case 2: FV_NARROW512(2); break;
-        case 3: FV_NARROW512(3); break;
-        case 4: FV_NARROW512(4); break;
-        case 5: FV_NARROW512(5); break;
-        case 6: FV_NARROW512(6); break;
-        case 7: FV_NARROW512(7); break;
-        case 8: FV_NARROW512(8); break;
-        case 9: FV_NARROW512(9); break;
-        case 10: FV_NARROW512(10); break;
-        case 11: FV_NARROW512(11); break;
-        default: FV_NARROW512(12); break;
-        }
-#undef FV_NARROW512
-        return;
+        FV_ROWS512(0)
+    } else {
+        FV_ROWS512(1)
     }
-    switch (mr) {
-    case 1: FV_MICRO512(1); break;
-    case 2: FV_MICRO512(2); break;
-    case 3: FV_MICRO512(3); break;
-    case 4: FV_MICRO512(4); break;
-    case 5: FV_MICRO512(5); break;
-    case 6: FV_MICRO512(6); break;
-    case 7: FV_MICRO512(7); break;
-    case 8: FV_MICRO512(8); break;
-    case 9: FV_MICRO512(9); break;
-    case 10: FV_MICRO512(10); break;
-    case 11: FV_MICRO512(11); break;
-    default: FV_MICRO512(12); break;
-    }
+#undef FV_ROWS512
 #undef FV_MICRO512
 }
 #endif

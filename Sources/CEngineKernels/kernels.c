@@ -23,40 +23,12 @@ FV_INLINE void bias_activation_body(float *restrict x, long n, float bias, int a
     }
 }
 
-FV_INLINE void depthwise_body(float *restrict acc, const float *restrict padded, long span, long wp,
-                              const float *restrict w, int kh, int kw) {
-    for (int ky = 0; ky < kh; ky++) {
-        const float *r = padded + ky * wp;
-        const float *wr = w + ky * kw;
-        if (kw == 3) {
-            float w0 = wr[0], w1 = wr[1], w2 = wr[2];
-            for (long i = 0; i < span; i++) acc[i] += w0 * r[i] + w1 * r[i + 1] + w2 * r[i + 2];
-        } else if (kw == 5) {
-            float w0 = wr[0], w1 = wr[1], w2 = wr[2], w3 = wr[3], w4 = wr[4];
-            for (long i = 0; i < span; i++)
-                acc[i] += w0 * r[i] + w1 * r[i + 1] + w2 * r[i + 2] + w3 * r[i + 3] + w4 * r[i + 4];
-        } else {
-            for (int kx = 0; kx < kw; kx++) {
-                float wv = wr[kx];
-                const float *t = r + kx;
-                for (long i = 0; i < span; i++) acc[i] += wv * t[i];
-            }
-        }
-    }
-}
-
 #if FV_X86
 FV_AVX2 static void bias_activation_avx2(float *x, long n, float bias, int activation) {
     bias_activation_body(x, n, bias, activation);
 }
-FV_AVX2 static void depthwise_avx2(float *acc, const float *padded, long span, long wp, const float *w, int kh, int kw) {
-    depthwise_body(acc, padded, span, wp, w, kh, kw);
-}
 FV_AVX512 static void bias_activation_avx512(float *x, long n, float bias, int activation) {
     bias_activation_body(x, n, bias, activation);
-}
-FV_AVX512 static void depthwise_avx512(float *acc, const float *padded, long span, long wp, const float *w, int kh, int kw) {
-    depthwise_body(acc, padded, span, wp, w, kh, kw);
 }
 #endif
 
@@ -89,12 +61,4 @@ void fv_bias_activation(float *x, long n, float bias, int activation) {
     if (fv_isa >= FV_ISA_AVX2) { bias_activation_avx2(x, n, bias, activation); return; }
 #endif
     bias_activation_body(x, n, bias, activation);
-}
-
-void fv_depthwise_accumulate(float *acc, const float *padded, long span, long wp, const float *w, int kh, int kw) {
-#if FV_X86
-    if (fv_isa >= FV_ISA_AVX512) { depthwise_avx512(acc, padded, span, wp, w, kh, kw); return; }
-    if (fv_isa >= FV_ISA_AVX2) { depthwise_avx2(acc, padded, span, wp, w, kh, kw); return; }
-#endif
-    depthwise_body(acc, padded, span, wp, w, kh, kw);
 }

@@ -1,10 +1,11 @@
 import CEngineKernels
 
-/// A 2-D convolution with bias and a fused activation, on NCHW tensors.
+/// A 2-D convolution with bias and a fused activation.
 ///
-/// Three kernels, picked once at construction:
+/// The backbone runs it channels-last (`forwardChannelsLast`, Conv2dChannelsLast.swift). This file is the NCHW
+/// form the head and the op tests use:
 /// - pointwise (1×1, stride 1, no padding, one group): one sgemm per image, no copy of the input;
-/// - depthwise (one input channel per group): a direct loop whose inner loop runs over a contiguous output row;
+/// - depthwise (one input channel per group): the channels-last kernel, the image transposed in and out;
 /// - everything else (any kernel, stride, padding, groups): im2col per group, then sgemm.
 /// Batch norm is folded into `weight` and `bias` at load time (see `BatchNorm.fold`).
 public final class Conv2d {
@@ -43,6 +44,7 @@ public final class Conv2d {
             kind = .pointwise
         } else if groups == inChannels && groups == outChannels {
             kind = .depthwise
+            prepareChannelsLast()  // its only kernel is the channels-last one
         } else {
             kind = .general
         }
@@ -60,17 +62,13 @@ public final class Conv2d {
         ((height + 2 * padH - kernelH) / strideH + 1, (width + 2 * padW - kernelW) / strideW + 1)
     }
 
-    /// Scratch floats `forward` needs for an input of this size (a pointwise conv given `inputScale` also needs
-    /// `outChannels × inChannels` for its scaled weights).
+    /// Scratch floats `forward` needs for an input of this size.
     public func scratchCount(height: Int, width: Int) -> Int {
-        let o = outputSize(height: height, width: width)
         switch kind {
-        case .pointwise:
-            return 0
-        case .depthwise:
-            guard strideH == 1 && strideW == 1 else { return 0 }
-            return Parallel.threads * stride1ScratchPerThread(height: height, width: width, ho: o.height, wo: o.width)
+        case .pointwise: return 0
+        case .depthwise: return channelsLastScratchCount(height: height, width: width)
         case .general:
+            let o = outputSize(height: height, width: width)
             return (inChannels / groups) * kernelH * kernelW * o.height * o.width
         }
     }
@@ -90,16 +88,12 @@ public final class Conv2d {
         if !channelsLastWeight.isEmpty { prepareChannelsLast() }
     }
 
-    /// y = act(conv(x) + bias) [+ residual]. `y` is reshaped to [n, outChannels, ho, wo]; its capacity must suffice.
-    /// - residual: a tensor of y's shape added after the activation (MBConv's skip connection), fused into the epilogue.
-    /// - channelSums: if given, receives each output channel's sum (n × outChannels), for a following average pool.
-    /// - inputScale: if given (pointwise only), per-input-channel factors applied to x (n × inChannels), by scaling
-    ///   the weight columns instead of the input (squeeze-excitation folded into the following 1×1 conv).
-    public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace, residual: Tensor? = nil,
-                        channelSums: UnsafeMutablePointer<Float>? = nil, inputScale: UnsafePointer<Float>? = nil) {
+    /// y = act(conv(x) + bias) on NCHW tensors. `y` is reshaped to [n, outChannels, ho, wo]; its capacity must
+    /// suffice.
+    public func forward(_ x: Tensor, into y: Tensor, workspace: Workspace) {
         LayerProfile.measure(profileName, "\(inChannels)→\(outChannels) \(x.shape.suffix(2).map(String.init).joined(separator: "×"))",
                              flops: flops(height: x.nchw.h, width: x.nchw.w) * Double(x.nchw.n)) {
-            run(x, into: y, workspace: workspace, residual: residual, channelSums: channelSums, inputScale: inputScale)
+            run(x, into: y, workspace: workspace)
         }
     }
 
@@ -117,30 +111,35 @@ public final class Conv2d {
         }
     }
 
-    private func run(_ x: Tensor, into y: Tensor, workspace: Workspace, residual: Tensor?,
-                     channelSums: UnsafeMutablePointer<Float>?, inputScale: UnsafePointer<Float>?) {
+    private func run(_ x: Tensor, into y: Tensor, workspace: Workspace) {
         let (n, c, h, w) = x.nchw
-        precondition(!weight.isEmpty, "Conv2d: the NCHW weights were released (this conv runs channels-last)")
         precondition(c == inChannels, "Conv2d: input has \(c) channels, expected \(inChannels)")
-        precondition(inputScale == nil || kind == .pointwise, "Conv2d: inputScale needs a pointwise conv")
         let (ho, wo) = outputSize(height: h, width: w)
+        if kind == .depthwise { return depthwise(x, into: y, workspace: workspace) }
+        precondition(!weight.isEmpty, "Conv2d: the NCHW weights were released (this conv runs channels-last)")
         y.reshape([n, outChannels, ho, wo])
-        if let residual { precondition(residual.count == y.count, "Conv2d: residual shape \(residual.shape) vs \(y.shape)") }
         let inPlane = c * h * w, outPlane = outChannels * ho * wo
         for b in 0..<n {
             let src = UnsafePointer(x.data + b * inPlane), dst = y.data + b * outPlane
-            let res = residual.map { UnsafePointer($0.data + b * outPlane) }
-            let sums = channelSums.map { $0 + b * outChannels }
-            switch kind {
-            case .pointwise:
-                pointwise(src, dst, hw: h * w, scale: inputScale.map { $0 + b * inChannels }, workspace: workspace)
-            case .depthwise:
-                depthwise(src, dst, h: h, w: w, ho: ho, wo: wo, residual: res, sums: sums, workspace: workspace)
-                continue
-            case .general:
+            if kind == .pointwise {
+                pointwise(src, dst, hw: h * w)
+            } else {
                 general(src, dst, h: h, w: w, ho: ho, wo: wo, workspace: workspace)
             }
-            epilogue(dst, plane: ho * wo, residual: res, sums: sums)
+            epilogue(dst, plane: ho * wo)
+        }
+    }
+
+    /// Through the one depthwise kernel: each image transposed to channels-last, convolved, transposed back.
+    private func depthwise(_ x: Tensor, into y: Tensor, workspace: Workspace) {
+        let (n, c, h, w) = x.nchw
+        let (ho, wo) = outputSize(height: h, width: w)
+        y.reshape([n, c, ho, wo])
+        let nhwc = Tensor(shape: [1, h, w, c]), out = Tensor(shape: [1, ho, wo, c])
+        for b in 0..<n {
+            Layout.transpose(x.data + b * c * h * w, rows: c, columns: h * w, into: nhwc.data)
+            forwardChannelsLast(nhwc, into: out, workspace: workspace)
+            Layout.transpose(out.data, rows: ho * wo, columns: c, into: y.data + b * c * ho * wo)
         }
     }
 
@@ -153,46 +152,19 @@ public final class Conv2d {
         return y
     }
 
-    /// Bias, activation, residual and channel sums, one pass per output channel, channels split over threads.
-    private func epilogue(_ dst: UnsafeMutablePointer<Float>, plane: Int, residual: UnsafePointer<Float>?,
-                          sums: UnsafeMutablePointer<Float>?) {
+    /// Bias and activation, one pass per output channel, channels split over threads.
+    private func epilogue(_ dst: UnsafeMutablePointer<Float>, plane: Int) {
         let act = activation
         bias.withUnsafeBufferPointer { b in
             Parallel.forRanges(outChannels, minPerThread: max(1, 16_384 / max(plane, 1))) { range in
-                for o in range {
-                    self.finishPlane(dst + o * plane, count: plane, bias: b[o], activation: act,
-                                     residual: residual.map { $0 + o * plane }, sum: sums.map { $0 + o })
-                }
+                for o in range { act.apply(dst + o * plane, count: plane, bias: b[o]) }
             }
         }
     }
 
-    /// Bias + activation over a whole output plane (long vector loops), then the residual and the plane's sum.
-    @inline(__always)
-    private func finishPlane(_ out: UnsafeMutablePointer<Float>, count: Int, bias: Float, activation act: Activation,
-                             residual: UnsafePointer<Float>?, sum: UnsafeMutablePointer<Float>?) {
-        act.apply(out, count: count, bias: bias)
-        if let residual { for i in 0..<count { out[i] += residual[i] } }
-        if let sum {
-            var s: Float = 0
-            for i in 0..<count { s += out[i] }
-            sum.pointee = s
-        }
-    }
-
-    private func pointwise(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, hw: Int,
-                           scale: UnsafePointer<Float>?, workspace: Workspace) {
+    private func pointwise(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, hw: Int) {
         weight.withUnsafeBufferPointer { wp in
-            var a = UnsafePointer(wp.baseAddress!)
-            if let scale {
-                let scaled = workspace.scratch(outChannels * inChannels)
-                for o in 0..<outChannels {
-                    let from = wp.baseAddress! + o * inChannels, to = scaled + o * inChannels
-                    for i in 0..<inChannels { to[i] = from[i] * scale[i] }
-                }
-                a = UnsafePointer(scaled)
-            }
-            BLAS.gemm(m: outChannels, n: hw, k: inChannels, a: a, b: src, c: dst)
+            BLAS.gemm(m: outChannels, n: hw, k: inChannels, a: wp.baseAddress!, b: src, c: dst)
         }
     }
 
@@ -248,91 +220,5 @@ public final class Conv2d {
         let hiNum = inSize - 1 + pad - k
         let hi = hiNum < 0 ? -1 : min(outSize - 1, hiNum / stride)
         return (lo, hi)
-    }
-
-    /// One output row at a time: each tap adds w·(a shifted input row) over the output columns where it is
-    /// inside the image, so the inner loop has no bounds tests. Channels are split over threads.
-    private func depthwise(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, h: Int, w: Int,
-                           ho: Int, wo: Int, residual: UnsafePointer<Float>?, sums: UnsafeMutablePointer<Float>?,
-                           workspace: Workspace) {
-        let kh = kernelH, kw = kernelW, sh = strideH, sw = strideW, ph = padH, pw = padW
-        if sh == 1 && sw == 1 {
-            depthwiseStride1(src, dst, h: h, w: w, ho: ho, wo: wo, residual: residual, sums: sums, workspace: workspace)
-            return
-        }
-        let act = activation
-        weight.withUnsafeBufferPointer { wbuf in
-            bias.withUnsafeBufferPointer { bbuf in
-                withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: kw) { rg in  // on the stack
-                    for kx in 0..<kw {
-                        (rg.baseAddress! + kx).initialize(to: validRange(k: kx, pad: pw, stride: sw, inSize: w, outSize: wo))
-                    }
-                    Parallel.forRanges(outChannels, minPerThread: max(1, 8_192 / max(ho * wo, 1))) { channels in
-                        for c in channels {
-                            let plane = src + c * h * w, outPlane = dst + c * ho * wo
-                            let wc = wbuf.baseAddress! + c * kh * kw
-                            let b = bbuf[c]
-                            for oy in 0..<ho {
-                                let out = outPlane + oy * wo
-                                for ox in 0..<wo { out[ox] = 0 }
-                                for ky in 0..<kh {
-                                    let iy = oy * sh - ph + ky
-                                    if iy < 0 || iy >= h { continue }
-                                    let line = plane + iy * w - pw
-                                    for kx in 0..<kw {
-                                        let (lo, hi) = rg[kx]
-                                        if lo > hi { continue }
-                                        let wv = wc[ky * kw + kx]
-                                        let tap = line + kx
-                                        for ox in lo..<(hi + 1) { out[ox] += wv * tap[ox * sw] }
-                                    }
-                                }
-                            }
-                            self.finishPlane(outPlane, count: ho * wo, bias: b, activation: act,
-                                             residual: residual.map { $0 + c * ho * wo }, sum: sums.map { $0 + c })
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    /// Stride 1: copy each channel into a zero-padded plane, then accumulate every kernel row over the whole
-    /// plane flattened (output rows laid out with the padded width), so that the inner loops are long and
-    /// contiguous; the extra columns are dropped when the activation is applied.
-    private func depthwiseStride1(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, h: Int, w: Int,
-                                  ho: Int, wo: Int, residual: UnsafePointer<Float>?, sums: UnsafeMutablePointer<Float>?,
-                                  workspace: Workspace) {
-        let kh = kernelH, kw = kernelW, ph = padH, pw = padW
-        let wp = w + 2 * pw, hp = h + 2 * ph
-        let span = (ho - 1) * wp + wo
-        let act = activation
-        let minPerThread = max(1, 8_192 / max(ho * wo, 1))
-        let perThread = stride1ScratchPerThread(height: h, width: w, ho: ho, wo: wo)
-        let scratch = workspace.scratch(Parallel.chunkCount(outChannels, minPerThread: minPerThread) * perThread)
-        weight.withUnsafeBufferPointer { wbuf in
-            bias.withUnsafeBufferPointer { bbuf in
-                Parallel.forChunks(outChannels, minPerThread: minPerThread) { chunk, channels in
-                    let padded = scratch + chunk * perThread, acc = padded + hp * wp
-                    padded.update(repeating: 0, count: hp * wp)  // the border stays zero; the interior is overwritten
-                    for c in channels {
-                        let plane = src + c * h * w
-                        for y in 0..<h { (padded + (y + ph) * wp + pw).update(from: plane + y * w, count: w) }
-                        acc.update(repeating: 0, count: span)
-                        fv_depthwise_accumulate(acc, padded, span, wp, wbuf.baseAddress! + c * kh * kw, Int32(kh), Int32(kw))
-                        let outPlane = dst + c * ho * wo
-                        for oy in 0..<ho { (outPlane + oy * wo).update(from: acc + oy * wp, count: wo) }
-                        self.finishPlane(outPlane, count: ho * wo, bias: bbuf[c], activation: act,
-                                         residual: residual.map { $0 + c * ho * wo }, sum: sums.map { $0 + c })
-                    }
-                }
-            }
-        }
-    }
-
-    /// Per-thread floats of the stride-1 depthwise kernel: the zero-padded plane and the accumulator.
-    private func stride1ScratchPerThread(height h: Int, width w: Int, ho: Int, wo: Int) -> Int {
-        let wp = w + 2 * padW
-        return (h + 2 * padH) * wp + (ho - 1) * wp + wo
     }
 }

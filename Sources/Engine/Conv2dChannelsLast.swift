@@ -43,8 +43,8 @@ extension Conv2d {
         }
     }
 
-    /// Scratch floats `forwardChannelsLast` needs for a batch of `n` inputs of this size.
-    public func channelsLastScratchCount(height: Int, width: Int, batch n: Int = 1) -> Int {
+    /// Scratch floats `forwardChannelsLast` needs for an input of this size (any batch: images run one at a time).
+    public func channelsLastScratchCount(height: Int, width: Int) -> Int {
         let o = outputSize(height: height, width: width)
         switch kind {
         case .pointwise: return 0

@@ -27,13 +27,6 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Untimed warm-up passes.")
     var warmup = 5
 
-    /// The median forward of the profiled runs (set by `profileLayers`).
-    nonisolated(unsafe) private static var profiled = 0.0
-    private var profiledForwardMs: Double {
-        get { BenchCommand.profiled }
-        nonmutating set { BenchCommand.profiled = newValue }
-    }
-
     @Option(name: .long, help: ArgumentHelp("Run on this normalised input instead of the pseudo-random one: raw little-endian float32, 3×H×W at the model's input size (scripts/bench.sh passes a preprocessed X-ray, the same tensor its peers get).", valueName: "file"))
     var inputTensor: String?
 
@@ -103,7 +96,7 @@ struct BenchCommand: ParsableCommand {
                 ensembleCase.append(ms(since: t))
             }
         }
-        let layerRows = layers ? profileLayers(model: model, input: input) : []
+        let (layerRows, profiledForwardMs) = layers ? profileLayers(model: model, input: input) : ([], 0)
         let rssBeforeThroughput = peakRSSMegabytes()  // the throughput pass holds its images' tensors too
         let throughput = try measureThroughput(model: model, h: h, w: w)
         let fMed = percentile(forward, 0.5), fP90 = percentile(forward, 0.9)
@@ -136,7 +129,7 @@ struct BenchCommand: ParsableCommand {
             }
             Console.line("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s") loaded)")
             Console.line("threads      \(Parallel.threads) engine thread(s); OpenBLAS core \(core)")
-            if layers { printLayers(layerRows) }
+            if layers { printLayers(layerRows, forward: profiledForwardMs) }
         }
     }
 
@@ -177,8 +170,9 @@ struct BenchCommand: ParsableCommand {
                               perCoreIncluded: best(workers, true), splitIncluded: best(1, true))
     }
 
-    /// Each op's median time over the runs (ops are recorded in the same order every forward).
-    private func profileLayers(model: FractureClassifier, input: [Float]) -> [LayerLine] {
+    /// Each op's median time over the runs (ops are recorded in the same order every forward), and the median
+    /// forward of those runs.
+    private func profileLayers(model: FractureClassifier, input: [Float]) -> ([LayerLine], Double) {
         var runsByLayer = [[LayerProfile.Record]]()
         var totals = [Double]()
         for _ in 0..<runs {
@@ -188,17 +182,16 @@ struct BenchCommand: ParsableCommand {
             totals.append(ms(since: t))
             runsByLayer.append(LayerProfile.stop())
         }
-        profiledForwardMs = percentile(totals, 0.5)
-        guard let first = runsByLayer.first else { return [] }
-        return first.indices.map { i in
+        guard let first = runsByLayer.first else { return ([], 0) }
+        let rows = first.indices.map { i in
             let ms = percentile(runsByLayer.map { Double($0[i].nanoseconds) / 1e6 }, 0.5)
             return LayerLine(index: i, op: first[i].op, shape: first[i].shape, ms: ms,
                              gflops: JSONOutput.finite(first[i].flops / (ms * 1e6)) ?? 0, flops: first[i].flops)
         }
+        return (rows, percentile(totals, 0.5))
     }
 
-    private func printLayers(_ rows: [LayerLine]) {
-        let forward = profiledForwardMs
+    private func printLayers(_ rows: [LayerLine], forward: Double) {
         let total = rows.reduce(0) { $0 + $1.ms }
         Console.line("")
         Console.line("  #  op                   shape                      ms   GFLOP/s")

@@ -209,7 +209,7 @@ final class ChannelsLastKernelTests: XCTestCase {
                 conv.prepareChannelsLast()
                 let (ho, wo) = conv.outputSize(height: h, width: w)
                 let xt = Tensor(shape: [n, h, w, ci], values: x), y = Tensor(shape: [n, ho, wo, co])
-                conv.forwardChannelsLast(xt, into: y, workspace: Workspace(capacity: conv.channelsLastScratchCount(height: h, width: w, batch: n)))
+                conv.forwardChannelsLast(xt, into: y, workspace: Workspace(capacity: conv.channelsLastScratchCount(height: h, width: w)))
                 let ref = referenceConv(x: x, n: n, h: h, w: w, ci: ci, co: co, k: (kh, kw), stride: stride, pad: pad,
                                         depthwise: false, weight: wt, bias: bias, act: act, residual: nil, scale: nil)
                 assertClose(y.values, ref, "\(isa) conv ci \(ci) co \(co) k \(kh)×\(kw) s \(stride) p \(pad) \(h)×\(w) \(act)")
@@ -240,7 +240,7 @@ final class ChannelsLastKernelTests: XCTestCase {
                 let xl = Tensor(shape: [n, h, wd, c])
                 for b in 0..<n { Layout.transpose(x.data + b * c * h * wd, rows: c, columns: h * wd, into: xl.data + b * c * h * wd) }
                 let y = Tensor(shape: [n, ref.shape[2], ref.shape[3], ref.shape[1]])
-                conv.forwardChannelsLast(xl, into: y, workspace: Workspace(capacity: conv.channelsLastScratchCount(height: h, width: wd, batch: n)))
+                conv.forwardChannelsLast(xl, into: y, workspace: Workspace(capacity: conv.channelsLastScratchCount(height: h, width: wd)))
                 let back = Tensor(shape: ref.shape)
                 let plane = ref.shape[2] * ref.shape[3], co = ref.shape[1]
                 for b in 0..<n { Layout.transpose(y.data + b * plane * co, rows: plane, columns: co, into: back.data + b * plane * co) }

@@ -16,9 +16,6 @@ int fv_force_isa(int isa);
 /// x[i] = act(x[i] + bias) for i < n.
 void fv_bias_activation(float *x, long n, float bias, int activation);
 
-/// Stride-1 depthwise accumulation over a flattened zero-padded plane (row length wp):
-/// acc[i] += sum_{ky<kh, kx<kw} w[ky*kw+kx] * padded[ky*wp + kx + i] for i < span.
-void fv_depthwise_accumulate(float *acc, const float *padded, long span, long wp, const float *w, int kh, int kw);
 
 /// Squeeze-excitation on a pooled vector: hidden = act1(W1 pooled + b1) (W1 [squeezed][channels]),
 /// scale = act2(W2 hidden + b2), W2 given transposed: w2t [squeezed][channels].
