@@ -37,8 +37,6 @@ final class EfficientNetFeatures {
         var workspace: Workspace { arena.workspace }
         let blockScratch: MBConvBlock.Scratch
         let output: Tensor
-        /// The same features channels-last ([1, h, w, C]), valid until the next forward.
-        var outputChannelsLast: Tensor
         let outputHeight: Int, outputWidth: Int
 
         init(features f: EfficientNetFeatures, height: Int, width: Int, arena: ActivationArena) {
@@ -60,7 +58,6 @@ final class EfficientNetFeatures {
             outputHeight = h; outputWidth = w
             largest = max(largest, f.head.outChannels * h * w)
             bufferCapacity = largest
-            outputChannelsLast = arena.buffers(capacity: largest)[1]
             output = Tensor(shape: [1, f.head.outChannels, h, w])
             scratch = max(scratch, f.head.channelsLastScratchCount(height: h, width: w))
             _ = arena.workspace.scratch(scratch)  // grown once here, not inside the first forward
@@ -72,12 +69,15 @@ final class EfficientNetFeatures {
         Plan(features: self, height: height, width: width, arena: arena)
     }
 
-    /// Runs the backbone on `input` ([1, 3, H, W] matching the plan); the result is `plan.output` (NCHW, what the
-    /// head and Grad-CAM read). Inside, every layer runs channels-last.
+    /// Runs the backbone on `input` ([1, 3, H, W] matching the plan); `plan.output` is NCHW, what the head and
+    /// Grad-CAM read. Inside, every layer runs channels-last.
     /// `observe` (tests: the per-layer reference dumps) sees the stem's output and each stage's last block output,
     /// channels-last, as "stem" and "stage.N" (N = torchvision's features index).
     @discardableResult
-    func forward(_ input: Tensor, plan: Plan, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
+    /// Returns the features as NCHW (`plan.output`) and as the backbone computed them, channels-last ([1, h, w, C],
+    /// one of the arena's buffers: valid until the next forward on the arena).
+    func forward(_ input: Tensor, plan: Plan, observe: ((String, Tensor) -> Void)? = nil)
+        -> (features: Tensor, channelsLast: Tensor) {
         var b = plan.buffers
         stem.forwardChannelsLast(input, into: b[0], workspace: plan.workspace, inputIsNCHW: true)
         observe?("stem", b[0])
@@ -89,11 +89,10 @@ final class EfficientNetFeatures {
             }
         }
         head.forwardChannelsLast(b[0], into: b[1], workspace: plan.workspace)
-        plan.outputChannelsLast = b[1]
         LayerProfile.measure("layout", "NHWC→NCHW", flops: 0) {
             Layout.transpose(b[1].data, rows: plan.outputHeight * plan.outputWidth, columns: head.outChannels,
                              into: plan.output.data)
         }
-        return plan.output
+        return (plan.output, b[1])
     }
 }

@@ -98,10 +98,10 @@ public final class FractureClassifier {
         let x = inputTensor ?? Tensor(shape: [1, 3, h, w])
         inputTensor = x
         input.withUnsafeBufferPointer { x.data.update(from: $0.baseAddress!, count: input.count) }
-        let f = backbone(x)
+        let (f, channelsLast) = features.forward(x, plan: plan(for: x))
         var output: ClassifierOutput!
         LayerProfile.measure("head", "\(head.channels) \(f.shape[2])×\(f.shape[3])", flops: 0) {
-            output = head.forward(features: f, channelsLast: plan?.outputChannelsLast, gradcam: gradcam)
+            output = head.forward(features: f, channelsLast: channelsLast, gradcam: gradcam)
         }
         return output
     }
@@ -109,11 +109,16 @@ public final class FractureClassifier {
     /// The backbone alone (features[-1] output, [1, C, h, w]); the tensor is reused by the next call.
     /// `observe` sees the intermediate activations (see `EfficientNetFeatures.forward`).
     public func backbone(_ x: Tensor, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
+        features.forward(x, plan: plan(for: x), observe: observe).features
+    }
+
+    /// The plan for this input size on this classifier's arena, made when either changes.
+    private func plan(for x: Tensor) -> EfficientNetFeatures.Plan {
         let (_, _, h, w) = x.nchw
-        if plan == nil || plan!.height != h || plan!.width != w || plan!.arena !== arena {
-            plan = features.makePlan(height: h, width: w, arena: arena)
-        }
-        return features.forward(x, plan: plan!, observe: observe)
+        if let plan, plan.height == h, plan.width == w, plan.arena === arena { return plan }
+        let made = features.makePlan(height: h, width: w, arena: arena)
+        plan = made
+        return made
     }
 }
 
