@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "CEngineKernels", path: "Sources/CEngineKernels"),
         .target(name: "Engine", dependencies: ["COpenBLAS", "CEngineKernels"], path: "Sources/Engine"),
         .target(name: "Model", dependencies: ["Engine", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Model"),
-        .target(name: "Imaging", dependencies: ["CCodecs", "CDicom"], path: "Sources/Imaging"),
+        .target(name: "Imaging", dependencies: ["Model", "CCodecs", "CDicom"], path: "Sources/Imaging"),
         .target(name: "Review",
                 dependencies: ["Engine", "Model", "Imaging", "Yams", "CPQ", .product(name: "GRDB", package: "GRDB.swift"),
                                .product(name: "CSV", package: "CSV.swift")],
@@ -61,7 +61,7 @@ let package = Package(
         .executableTarget(name: "fracview-fuzz", dependencies: ["FuzzHarnesses"], path: "Sources/fracview-fuzz"),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine", "CEngineKernels", "Model", "Imaging"], path: "Tests/EngineTests"),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging"], path: "Tests/ImagingTests"),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Model"], path: "Tests/ImagingTests"),
         .testTarget(name: "ReviewTests", dependencies: ["Review", "Model", "Imaging", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReviewTests"),
         // The pty helpers only the TUI tests use.
         .target(name: "CPseudoTerminal", path: "Tests/CPseudoTerminal"),

@@ -1,24 +1,6 @@
+import Model
+
 // The notebook's Grad-CAM figure as one image: original | Grad-CAM overlay | attention map, with titles.
-
-/// A 2-D map at feature resolution, row-major (the model's FeatureMap, without depending on the Model module).
-public struct HeatMap: Sendable, Equatable {
-    public let width: Int
-    public let height: Int
-    public let values: [Float]
-    public init(width: Int, height: Int, values: [Float]) {
-        precondition(values.count == width * height, "HeatMap: value count does not match size")
-        self.width = width; self.height = height; self.values = values
-    }
-
-    /// Scaled to [0, 1] by its own minimum and maximum (matplotlib's imshow default), with the range it had.
-    public func normalized() -> (map: HeatMap, min: Float, max: Float) {
-        let finite = values.filter { $0.isFinite }
-        let lo = finite.min() ?? 0, hi = finite.max() ?? 0
-        let span = hi - lo
-        let scaled = values.map { v -> Float in v.isFinite && span > 0 ? (v - lo) / span : 0 }
-        return (HeatMap(width: width, height: height, values: scaled), lo, hi)
-    }
-}
 
 public enum GradcamFigure {
     public static let background: (UInt8, UInt8, UInt8) = (255, 255, 255)
@@ -30,7 +12,7 @@ public enum GradcamFigure {
     /// - the Grad-CAM overlay (map resized to the image, coloured, 0.6·image + 0.4·heat), titled with the class;
     /// - the attention map, min–max scaled as the notebook's imshow showed it, with its true range under it.
     /// Colour bars under the two maps show the scale. `caption` (e.g. file and model) goes at the bottom.
-    public static func render(image: RGBImage, gradcam: HeatMap, attention: HeatMap, predicted: String,
+    public static func render(image: RGBImage, gradcam: FeatureMap, attention: FeatureMap, predicted: String,
                               confidence: Float, colormap: Colormap = .jet, panelSize: Int = 320,
                               caption: String? = nil) -> RGBImage {
         let panel = max(64, panelSize)

@@ -18,7 +18,7 @@ public struct RGBImage: Sendable, Equatable {
 }
 
 /// Why an image could not be read; `description` is one line for the user.
-public struct ImageError: Error, CustomStringConvertible, Sendable {
+public struct ImageError: Error, CustomStringConvertible, Sendable, Equatable {
     public let path: String
     public let reason: String
     public init(path: String, reason: String) { self.path = path; self.reason = reason }

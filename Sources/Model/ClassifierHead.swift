@@ -40,7 +40,7 @@ public final class ClassifierHead {
     /// Runs the head on features [1, C, h, w]; Grad-CAM (for the predicted class) only when asked.
     /// `channelsLast`, if given, is the same features as NHWC [1, h, w, C] (the backbone's own output): the gate's
     /// first conv then runs on the engine's packed kernels over both cores instead of single-threaded BLAS.
-    public func forward(features f: Tensor, channelsLast: Tensor? = nil, gradcam wantCAM: Bool) -> ClassifierOutput {
+    public func forward(features f: Tensor, channelsLast: Tensor? = nil, gradcam wantCAM: Bool) -> Prediction {
         forwardDetailed(features: f, channelsLast: channelsLast, gradcam: wantCAM).output
     }
 
@@ -57,7 +57,7 @@ public final class ClassifierHead {
 
     /// Forward plus the intermediates the backward uses (tests check the CAM weights against autograd).
     func forwardDetailed(features f: Tensor, channelsLast: Tensor? = nil, gradcam wantCAM: Bool)
-        -> (output: ClassifierOutput, hiddenMap: Tensor, gate: Tensor, preReLU: [Float], pooled: [Float]) {
+        -> (output: Prediction, hiddenMap: Tensor, gate: Tensor, preReLU: [Float], pooled: [Float]) {
         let (n, c, h, w) = f.nchw
         precondition(n == 1 && c == channels, "ClassifierHead: expected [1, \(channels), h, w], got \(f.shape)")
         let hw = h * w
@@ -90,7 +90,7 @@ public final class ClassifierHead {
             let k = argmax(probabilities)
             cam = gradCAM(features: f, hiddenMap: hiddenMap, gate: gate, preReLU: z, target: k)
         }
-        return (ClassifierOutput(logits: logits, probabilities: probabilities, attention: attention, gradcam: cam),
+        return (Prediction(logits: logits, probabilities: probabilities, attention: attention, gradcam: cam),
                 hiddenMap, gate, z, pooled)
     }
 

@@ -1,27 +1,6 @@
 import Foundation
 import Engine
 
-/// A 2-D map at feature resolution (7×7 for B4 at 224), row-major, values in [0, 1].
-public struct FeatureMap: Sendable, Equatable {
-    public let width: Int
-    public let height: Int
-    public let values: [Float]
-    public init(width: Int, height: Int, values: [Float]) { self.width = width; self.height = height; self.values = values }
-}
-
-/// What one forward pass gives.
-public struct ClassifierOutput: Sendable {
-    public let logits: [Float]
-    public let probabilities: [Float]
-    public let attention: FeatureMap
-    /// Grad-CAM for the predicted class; nil unless asked for.
-    public let gradcam: FeatureMap?
-    public var predicted: Int { argmax(probabilities) }
-    public init(logits: [Float], probabilities: [Float], attention: FeatureMap, gradcam: FeatureMap?) {
-        self.logits = logits; self.probabilities = probabilities; self.attention = attention; self.gradcam = gradcam
-    }
-}
-
 /// The model's description, from the weights file's metadata (defaults are the notebook's).
 public struct ModelInfo: Sendable {
     public let architecture: String
@@ -92,14 +71,14 @@ public final class FractureClassifier {
     public func replica() -> FractureClassifier { FractureClassifier(sharing: self) }
 
     /// Runs the model on a CHW Float32 input of size info.inputSize (already normalised).
-    public func run(input: [Float], gradcam: Bool) -> ClassifierOutput {
+    public func run(input: [Float], gradcam: Bool) -> Prediction {
         let h = info.inputSize[0], w = info.inputSize[1]
         precondition(input.count == 3 * h * w, "FractureClassifier.run: input has \(input.count) values, expected 3×\(h)×\(w)")
         let x = inputTensor ?? Tensor(shape: [1, 3, h, w])
         inputTensor = x
         input.withUnsafeBufferPointer { x.data.update(from: $0.baseAddress!, count: input.count) }
         let (f, channelsLast) = features.forward(x, plan: plan(for: x))
-        var output: ClassifierOutput!
+        var output: Prediction!
         LayerProfile.measure("head", "\(head.channels) \(f.shape[2])×\(f.shape[3])", flops: 0) {
             output = head.forward(features: f, channelsLast: channelsLast, gradcam: gradcam)
         }

@@ -33,10 +33,4 @@ public struct ClassMapping: Sendable, Equatable {
     }
 
     public var isIdentity: Bool { modelIndex == Array(modelIndex.indices) }
-
-    /// Model-order probabilities in dataset order.
-    public func toDataset(_ modelProbabilities: [Float]) -> [Float] {
-        guard modelProbabilities.count == modelClasses.count else { return modelProbabilities }
-        return modelIndex.map { modelProbabilities[$0] }
-    }
 }

@@ -46,13 +46,13 @@ public enum EvaluationRunner {
                 return .undecodable("\(c.relativePath): \(String("\(error)".split(separator: "\n").first ?? "cannot decode"))")
             }
             let input = ModelInput.tensor(from: image, width: width, height: height, mean: spec.mean, std: spec.std)
-            let (output, membership) = classifier.runHeldOut(input: input, thumbnail: Thumbnail(image), gradcam: true)
+            let output = classifier.runHeldOut(input: input, thumbnail: Thumbnail(image), gradcam: true)
             let cam = output.gradcam
             return .evaluated(EvaluatedCase(
                 relativePath: c.relativePath, truth: c.truth.classIndex.flatMap { mapping[$0] },
-                logits: output.logits.map(Double.init), group: groups[c.relativePath], seen: membership.seenInTraining,
-                pointingHit: cam.flatMap { PointingGame.hit($0.values, width: $0.width, height: $0.height, boxes: c.boxes) },
-                camMassInBoxes: cam.flatMap { PointingGame.massInBoxes($0.values, width: $0.width, height: $0.height, boxes: c.boxes) }))
+                logits: output.logits.map(Double.init), group: groups[c.relativePath], seen: output.membership.seenInTraining,
+                pointingHit: cam.flatMap { PointingGame.hit($0, boxes: c.boxes) },
+                camMassInBoxes: cam.flatMap { PointingGame.massInBoxes($0, boxes: c.boxes) }))
         }
         var evaluated: [EvaluatedCase] = [], undecodable: [String] = []
         for r in results {

@@ -19,10 +19,10 @@ public struct InferenceSpec: Sendable, Equatable {
 /// The runner calls `run` from its background thread only, so an implementation need not be thread-safe.
 public protocol CaseClassifier: AnyObject {
     var inferenceSpec: InferenceSpec { get }
-    func run(input: [Float], gradcam: Bool) -> ClassifierOutput
-    /// The output for a case held out from training where the model can tell (`EnsembleClassifier`), and which
-    /// members gave it. `thumbnail` is the case's near-duplicate thumbnail.
-    func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> (ClassifierOutput, Membership)
+    func run(input: [Float], gradcam: Bool) -> Prediction
+    /// The prediction for a case held out from training where the model can tell (`EnsembleClassifier`), with the
+    /// members that gave it in its `membership`. `thumbnail` is the case's near-duplicate thumbnail.
+    func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> Prediction
     /// Another classifier on the same weights that can run on another thread at the same time, or nil if this one
     /// cannot be replicated (then work stays on one thread).
     func replica() -> CaseClassifier?
@@ -30,8 +30,8 @@ public protocol CaseClassifier: AnyObject {
 
 extension CaseClassifier {
     /// A single model with no training record.
-    public func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> (ClassifierOutput, Membership) {
-        (run(input: input, gradcam: gradcam), .untracked)
+    public func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> Prediction {
+        run(input: input, gradcam: gradcam)
     }
     public func replica() -> CaseClassifier? { nil }
 }
@@ -51,32 +51,6 @@ extension FractureClassifier: CaseClassifier {
     }
 }
 
-/// A finished case: the model's output, from the cache or freshly computed.
-public struct InferenceResult: Sendable, Equatable {
-    public let probabilities: [Float]
-    public let attention: FeatureMap
-    /// Grad-CAM for the predicted class (the runner always asks for it; nil only if the classifier gave none).
-    public let gradcam: FeatureMap?
-    /// SHA-256 (hex) of the image file's bytes.
-    public let imageHash: String
-    public let fromCache: Bool
-    /// Which members gave the prediction, and whether the case is held-out for them.
-    public var membership: Membership = .untracked
-    public var predicted: Int { argmax(probabilities) }
-    public var confidence: Float { probabilities.isEmpty ? 0 : probabilities[predicted] }
-}
-
-/// The state of one case in the runner.
-public enum CaseInference: Sendable, Equatable {
-    case pending
-    case done(InferenceResult)
-    /// The image could not be read or decoded: one line for the pane's marker. The case stays reviewable.
-    case failed(String)
-
-    public var result: InferenceResult? { if case .done(let r) = self { return r } else { return nil } }
-    public var isFinished: Bool { if case .pending = self { return false } else { return true } }
-}
-
 /// Runs the classifier over a split on one background thread, in order, starting wherever the reviewer is:
 /// `prioritize(index:)` puts the current case and its neighbours (next, previous) first, then the runner continues
 /// forward from there and wraps around. Every result goes through the review database's prediction cache keyed by
@@ -85,18 +59,19 @@ public enum CaseInference: Sendable, Equatable {
 /// All public members are thread-safe. `onUpdate` is called on the background thread after each case; a UI that
 /// prefers polling reads `generation`, which grows by one per finished case.
 public final class InferenceRunner: @unchecked Sendable {
-    /// Turns an image file's bytes into the model's normalised CHW input; throws for an undecodable image.
-    public typealias InputLoader = @Sendable (_ path: String, _ data: Data, _ spec: InferenceSpec) throws -> PreparedInput
+    /// Turns a case's decoded image into the model's normalised CHW input.
+    public typealias InputLoader = @Sendable (_ image: RGBImage, _ spec: InferenceSpec) -> PreparedInput
 
-    /// The real pipeline: Imaging's decoder (once), then torchvision-style resize and normalisation, and the thumbnail.
-    public static let imagingLoader: InputLoader = { path, data, spec in
-        let image = try ImageDecoder.decode(data: data, name: path, file: path)
-        return PreparedInput(tensor: ModelInput.tensor(from: image, width: spec.width, height: spec.height,
-                                                       mean: spec.mean, std: spec.std),
-                             thumbnail: Thumbnail(image))
+    /// The real pipeline: torchvision-style resize and normalisation, and the thumbnail.
+    public static let imagingLoader: InputLoader = { image, spec in
+        PreparedInput(tensor: ModelInput.tensor(from: image, width: spec.width, height: spec.height,
+                                                mean: spec.mean, std: spec.std),
+                      thumbnail: Thumbnail(image))
     }
 
-    public let imagePaths: [String]
+    public var imagePaths: [String] { images.paths }
+    /// The cases' decoded images, shared with the screen: a case the runner computes is decoded once, for both.
+    public let images: CaseImages
     public let spec: InferenceSpec
 
     private let classifier: CaseClassifier
@@ -109,7 +84,7 @@ public final class InferenceRunner: @unchecked Sendable {
     private let condition = NSCondition()
     /// The worker's pthread, so `stop` called on it (from `onUpdate`) does not wait for itself.
     private var worker: pthread_t?
-    private var states: [CaseInference]
+    private var states: [PredictionState]
     private var priority: [Int] = []
     private var cursor = 0
     private var inFlight: Int?
@@ -122,24 +97,25 @@ public final class InferenceRunner: @unchecked Sendable {
     private var stopRequested = false
     private var lastStoreError: String?
 
-    public init(imagePaths: [String], classifier: CaseClassifier, store: ReviewStore?, mapping: ClassMapping? = nil,
+    public init(images: CaseImages, classifier: CaseClassifier, store: ReviewStore?, mapping: ClassMapping? = nil,
                 loader: @escaping InputLoader = InferenceRunner.imagingLoader,
                 onUpdate: (@Sendable (Int) -> Void)? = nil) {
-        self.imagePaths = imagePaths
+        self.images = images
         self.mapping = mapping
         self.classifier = classifier
         self.spec = classifier.inferenceSpec
         self.store = store
         self.loader = loader
         self.onUpdate = onUpdate
-        self.states = Array(repeating: .pending, count: imagePaths.count)
+        self.states = Array(repeating: .pending, count: images.paths.count)
     }
 
-    public convenience init(cases: [DatasetCase], classifier: CaseClassifier, store: ReviewStore?,
+    /// A runner with images of its own (the screen shares them through `images`).
+    public convenience init(imagePaths: [String], classifier: CaseClassifier, store: ReviewStore?,
                             mapping: ClassMapping? = nil,
                             loader: @escaping InputLoader = InferenceRunner.imagingLoader,
                             onUpdate: (@Sendable (Int) -> Void)? = nil) {
-        self.init(imagePaths: cases.map(\.imagePath), classifier: classifier, store: store, mapping: mapping,
+        self.init(images: CaseImages(paths: imagePaths), classifier: classifier, store: store, mapping: mapping,
                   loader: loader, onUpdate: onUpdate)
     }
 
@@ -195,14 +171,14 @@ public final class InferenceRunner: @unchecked Sendable {
 
     // MARK: State
 
-    public func state(at index: Int) -> CaseInference {
+    public func state(at index: Int) -> PredictionState {
         condition.lock()
         defer { condition.unlock() }
         return states.indices.contains(index) ? states[index] : .pending
     }
 
     /// Every case's state at one instant (for the confusion matrix).
-    public func snapshot() -> [CaseInference] {
+    public func snapshot() -> [PredictionState] {
         condition.lock()
         defer { condition.unlock() }
         return states
@@ -276,7 +252,7 @@ public final class InferenceRunner: @unchecked Sendable {
         return nil
     }
 
-    private func compute(index: Int) -> CaseInference {
+    private func compute(index: Int) -> PredictionState {
         let path = imagePaths[index]
         let data: Data
         do {
@@ -290,38 +266,33 @@ public final class InferenceRunner: @unchecked Sendable {
             do {
                 if let cached = try store.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),
                    cached.gradcam != nil {
-                    return .done(InferenceResult(probabilities: datasetOrder(cached.probabilities), attention: cached.attention,
-                                                 gradcam: cached.gradcam, imageHash: hash, fromCache: true,
-                                                 membership: cached.membership))
+                    return .ready(inDatasetOrder(cached))
                 }
             } catch {
                 noteStoreError(error)
             }
         }
-        let input: PreparedInput
-        do {
-            input = try loader(path, data, spec)
-        } catch {
-            let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
-            return .failed(text)
+        let image: RGBImage
+        switch images.image(index, bytes: data) {
+        case .success(let decoded): image = decoded
+        case .failure(let error):
+            return .failed(String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " "))
         }
-        let (output, membership) = classifier.runHeldOut(input: input.tensor, thumbnail: input.thumbnail, gradcam: true)
+        let input = loader(image, spec)
+        let prediction = classifier.runHeldOut(input: input.tensor, thumbnail: input.thumbnail, gradcam: true)
         if let store {
             do {
-                try store.storePrediction(CachedPrediction(imageHash: hash, weightsID: spec.weightsID,
-                                                           probabilities: output.probabilities,
-                                                           attention: output.attention, gradcam: output.gradcam,
-                                                           membership: membership))
+                try store.storePrediction(prediction, imageHash: hash, weightsID: spec.weightsID)
             } catch {
                 noteStoreError(error)
             }
         }
-        return .done(InferenceResult(probabilities: datasetOrder(output.probabilities), attention: output.attention,
-                                     gradcam: output.gradcam, imageHash: hash, fromCache: false, membership: membership))
+        return .ready(inDatasetOrder(prediction))
     }
 
-    private func datasetOrder(_ probabilities: [Float]) -> [Float] {
-        mapping.map { $0.toDataset(probabilities) } ?? probabilities
+    /// The cache keeps the model's class order; everything after the runner sees the dataset's.
+    private func inDatasetOrder(_ prediction: Prediction) -> Prediction {
+        mapping.map { prediction.reordered($0.modelIndex) } ?? prediction
     }
 
     private func noteStoreError(_ error: Error) {

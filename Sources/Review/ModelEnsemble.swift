@@ -133,18 +133,20 @@ public final class EnsembleClassifier: CaseClassifier {
     }
 
     /// Every member (no membership check).
-    public func run(input: [Float], gradcam: Bool) -> ClassifierOutput {
+    public func run(input: [Float], gradcam: Bool) -> Prediction {
         mean(of: ensemble.members, input: input, gradcam: gradcam)
     }
 
-    public func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> (ClassifierOutput, Membership) {
+    public func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> Prediction {
         let membership = ensemble.membership(of: thumbnail)
         let chosen = ensemble.members.filter { membership.used.contains($0.id) }
-        return (mean(of: chosen, input: input, gradcam: gradcam), membership)
+        var prediction = mean(of: chosen, input: input, gradcam: gradcam)
+        prediction.membership = membership
+        return prediction
     }
 
     /// The members' mean: probabilities and maps averaged; logits are log(mean p), so softmax(logits) is the mean.
-    func mean(of members: [ModelEnsemble.Member], input: [Float], gradcam: Bool) -> ClassifierOutput {
+    func mean(of members: [ModelEnsemble.Member], input: [Float], gradcam: Bool) -> Prediction {
         if members.count == 1 { return members[0].classifier.run(input: input, gradcam: gradcam) }
         let outputs = members.map { $0.classifier.run(input: input, gradcam: gradcam) }
         let k = Float(outputs.count)
@@ -156,8 +158,7 @@ public final class EnsembleClassifier: CaseClassifier {
         var p = [Float](repeating: 0, count: outputs[0].probabilities.count)
         for o in outputs { for i in p.indices { p[i] += o.probabilities[i] / k } }
         let cams = outputs.compactMap(\.gradcam)
-        return ClassifierOutput(logits: p.map { log(max($0, 1e-30)) }, probabilities: p,
-                                attention: meanMap(outputs.map(\.attention)),
-                                gradcam: cams.count == outputs.count ? meanMap(cams) : nil)
+        return Prediction(probabilities: p, attention: meanMap(outputs.map(\.attention)),
+                          gradcam: cams.count == outputs.count ? meanMap(cams) : nil)
     }
 }

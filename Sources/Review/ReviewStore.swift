@@ -2,21 +2,6 @@ import Foundation
 import GRDB
 import Model
 
-/// A model output cached per (image content hash, weights id), so reopening a split is instant.
-public struct CachedPrediction: Sendable, Equatable {
-    public var imageHash: String
-    public var weightsID: String
-    public var probabilities: [Float]
-    public var attention: FeatureMap
-    public var gradcam: FeatureMap?
-    public var membership: Membership
-    public init(imageHash: String, weightsID: String, probabilities: [Float], attention: FeatureMap, gradcam: FeatureMap?,
-                membership: Membership = .untracked) {
-        self.imageHash = imageHash; self.weightsID = weightsID; self.probabilities = probabilities
-        self.attention = attention; self.gradcam = gradcam; self.membership = membership
-    }
-}
-
 /// Why the review database can't be used; `description` is one line for the user.
 public struct ReviewStoreError: Error, CustomStringConvertible, LocalizedError, Sendable, Equatable {
     public let message: String
@@ -331,7 +316,9 @@ public final class ReviewStore: @unchecked Sendable {
 
     // MARK: Prediction cache
 
-    public func cachedPrediction(imageHash: String, weightsID: String) throws -> CachedPrediction? {
+    /// The prediction cached for (image content hash, weights id), in the model's class order, so reopening a
+    /// split is instant; nil for none, or for a damaged entry (the runner then recomputes and overwrites it).
+    public func cachedPrediction(imageHash: String, weightsID: String) throws -> Prediction? {
         let row = try read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM prediction_cache WHERE image_hash = ? AND weights_id = ?",
                              arguments: [imageHash, weightsID])
@@ -355,11 +342,10 @@ public final class ReviewStore: @unchecked Sendable {
             membership = Membership(used: ids, memberCount: count, seenInTraining: (row.value("seen_in_training") as Int?) == 1,
                                     signaturesKnown: (row.value("signatures_known") as Int?) == 1)
         }
-        return CachedPrediction(imageHash: imageHash, weightsID: weightsID, probabilities: probabilities,
-                                attention: attention, gradcam: gradcam, membership: membership)
+        return Prediction(probabilities: probabilities, attention: attention, gradcam: gradcam, membership: membership)
     }
 
-    public func storePrediction(_ prediction: CachedPrediction) throws {
+    public func storePrediction(_ prediction: Prediction, imageHash: String, weightsID: String) throws {
         try write("cache the prediction") { db in
             try db.execute(sql: """
                 INSERT OR REPLACE INTO prediction_cache
@@ -367,7 +353,7 @@ public final class ReviewStore: @unchecked Sendable {
                    gradcam, gradcam_width, gradcam_height, created_at,
                    members, member_count, seen_in_training, signatures_known)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [prediction.imageHash, prediction.weightsID,
+                """, arguments: [imageHash, weightsID,
                                  FloatBlob.encode(prediction.probabilities),
                                  FloatBlob.encode(prediction.attention.values),
                                  prediction.attention.width, prediction.attention.height,

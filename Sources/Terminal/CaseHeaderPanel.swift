@@ -60,7 +60,7 @@ struct CaseHeaderPanel: Panel {
                          p.style(p.prediction, bold: true, bg: p.surface))
             // Does the CAM's maximum fall in one of the annotator's boxes (the pointing game)?
             if wide, !s.labelsHidden, let cam = pred.gradcam,
-               let hit = PointingGame.hit(cam.values, width: cam.width, height: cam.height, boxes: kase.boxes) {
+               let hit = PointingGame.hit(cam, boxes: kase.boxes) {
                 col += c.put(row, col, hit ? "  CAM ✓ in box" : "  CAM ✗ outside", p.style(hit ? p.agree : p.muted, bg: p.surface))
             }
             // Was this case in the model's training set? Seen cases are not an honest test.

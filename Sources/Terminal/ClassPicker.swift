@@ -1,3 +1,4 @@
+import Model
 /// `c`: pick the corrected label from a menu. The model's prediction is offered first, then the classes by
 /// probability; a digit picks that class directly.
 final class ClassPicker: ModalPanel {
@@ -6,7 +7,7 @@ final class ClassPicker: ModalPanel {
     private let onPick: (Int) -> Void
 
     /// `first`: a class to offer before all others (the label-issue ranking's suggestion).
-    init(classCount: Int, prediction: CasePrediction?, first: Int? = nil, onPick: @escaping (Int) -> Void) {
+    init(classCount: Int, prediction: Prediction?, first: Int? = nil, onPick: @escaping (Int) -> Void) {
         var order: [Int]
         if let p = prediction {
             order = Array(0..<classCount).sorted { (p.probabilities[safe: $0] ?? 0) > (p.probabilities[safe: $1] ?? 0) }

@@ -53,10 +53,13 @@ final class ImagePanel {
         let orientation = view.orientationDescription.isEmpty ? "" : " · " + view.orientationDescription
         let area = Rect(row: rect.row + 1, col: rect.col, width: rect.width, height: rect.height - 1)
 
-        let loaded = images.load(index)
+        // Decoded once per case, by the runner or in the background; a large file shows a marker until it is ready
+        // rather than holding the keys.
+        images.focus(index)
+        let ready = images.image(index, waitingAtMost: 0.05)
         // A DICOM case shows its window in its own units, and says what else the file holds.
         var windowText = view.windowDescription
-        if case .success(let img) = loaded, let m = img.source, m.color == nil {
+        if case .success(let img)? = ready, let m = img.source, m.color == nil {
             let w = view.dicomWindow ?? m.initialWindow
             let opening = view.dicomWindow == nil ? (m.voiLUTRendering != nil && m.windows.isEmpty ? "VOI LUT" : "W \(Int(w.width.rounded())) L \(Int(w.center.rounded())) (file)")
                                                   : "W \(Int(w.width.rounded())) L \(Int(w.center.rounded()))"
@@ -64,14 +67,16 @@ final class ImagePanel {
         }
         let caption = " \(view.mode.title) · \(windowText)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "")\(orientation)\(boxText) "
         c.put(rect.row, rect.col, caption, p.style(p.muted), maxWidth: rect.width)
-        images.prefetch(around: index)
         let image: RGBImage
-        switch loaded {
-        case .failure(let error):
+        switch ready {
+        case nil:
+            markOnly(ctx, area, key: "loading-\(index)", lines: ["decoding the image…"], color: p.muted)
+            return
+        case .failure(let error)?:
             markOnly(ctx, area, key: "failed-\(index)", lines: ["⚠ image cannot be decoded", TerminalSafeText.clean(error.reason),
                                                                  "the case stays reviewable"], color: p.disagree)
             return
-        case .success(let img): image = img
+        case .success(let img)?: image = img
         }
         let prediction = ctx.predictions.state(at: index).prediction
         let (maxW, maxH): (Int, Int)

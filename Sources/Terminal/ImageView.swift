@@ -263,7 +263,7 @@ public enum ImageRenderer {
     }
 
     /// One panel of the view (before fitting): the windowed X-ray, or a map over it.
-    static func panel(_ mode: ImageView.Mode, image: RGBImage, prediction: CasePrediction?, view: ImageView,
+    static func panel(_ mode: ImageView.Mode, image: RGBImage, prediction: Prediction?, view: ImageView,
                       colormap: Colormap) -> (RGBImage, String?) {
         // DICOM: window/level on the stored values (modality units), never on the 8-bit opening view.
         let windowed: RGBImage
@@ -329,7 +329,7 @@ public enum ImageRenderer {
     }
 
     /// The final pixels at most maxWidth×maxHeight (aspect kept), with a note when a map is missing.
-    public static func render(image: RGBImage, prediction: CasePrediction?, view: ImageView, colormap: Colormap,
+    public static func render(image: RGBImage, prediction: Prediction?, view: ImageView, colormap: Colormap,
                               maxWidth: Int, maxHeight: Int, background: RGB, pixelAspect: Double = 1,
                               boxes: [LabelBox] = []) -> (RGBImage, String?)? {
         let boxes = view.showBoxes ? boxes : []

@@ -42,6 +42,8 @@ public final class ReviewApp {
     private var view = ImageView()
     private var message: (text: String, isError: Bool, until: Date)?
     private var lastSignature = ""
+    /// The case the window preset was last computed for.
+    private var presetCase: Int?
     private var nextStorePoll = Date()
     private var layout: ScreenLayout?
 
@@ -298,8 +300,11 @@ public final class ReviewApp {
 
     /// A preset's window from the current case's own histogram (again for each case while the preset is on).
     private func applyPreset() {
-        guard let preset = view.preset, let i = session.currentIndex, case .success(let image)? = images.cached(i),
-              image.source == nil else { return }
+        guard let preset = view.preset, let i = session.currentIndex else { return }
+        // An image still decoding gets its preset when it arrives (`draw` asks again).
+        guard case .success(let image)? = images.cached(i) else { presetCase = nil; return }
+        presetCase = i
+        guard image.source == nil else { return }
         view.window = preset.window(for: image, inverted: view.window.inverted)
     }
 
@@ -361,6 +366,7 @@ public final class ReviewApp {
     }
 
     private func draw() {
+        if view.preset != nil, presetCase != session.currentIndex { applyPreset() }
         lastSignature = signature()
         let ctx = context()
         let p = palette

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Review
 
 /// Which cases the list shows.
@@ -116,7 +117,7 @@ public final class ReviewSession {
     public var currentIndex: Int? { visible.isEmpty ? nil : visible[min(position, visible.count - 1)] }
     public var current: DatasetCase? { currentIndex.map { cases[$0] } }
     public func decision(for index: Int) -> ReviewDecision? { decisions[cases[index].relativePath] }
-    public func prediction(for index: Int) -> CasePrediction? { predictions.state(at: index).prediction }
+    public func prediction(for index: Int) -> Prediction? { predictions.state(at: index).prediction }
 
     public func firstUnreviewedPosition() -> Int? {
         visible.firstIndex { decisions[cases[$0].relativePath] == nil }

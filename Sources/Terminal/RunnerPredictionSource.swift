@@ -7,15 +7,7 @@ public final class RunnerPredictionSource: PredictionSource {
     public init(runner: InferenceRunner) { self.runner = runner }
     public var weightsID: String { runner.spec.weightsID }
     public var hasModel: Bool { true }
-    public func state(at index: Int) -> PredictionState {
-        switch runner.state(at: index) {
-        case .pending: return .pending
-        case .failed(let reason): return .failed(reason)
-        case .done(let r):
-            return .ready(CasePrediction(probabilities: r.probabilities, attention: r.attention, gradcam: r.gradcam,
-                                         membership: r.membership))
-        }
-    }
+    public func state(at index: Int) -> PredictionState { runner.state(at: index) }
     public func prioritize(index: Int) { runner.prioritize(index: index) }
     public var progress: (done: Int, total: Int) { runner.progress }
     public func start() { runner.start() }

@@ -61,19 +61,18 @@ struct GradcamCommand: ParsableCommand {
         let picture = try ImageDecoder.decode(path: image)
         let input = ModelInput.tensor(from: picture, width: info.inputSize[1], height: info.inputSize[0],
                                       mean: info.mean, std: info.std)
-        let (result, membership) = model.runHeldOut(input: input, thumbnail: Thumbnail(picture), gradcam: true)
+        let result = model.runHeldOut(input: input, thumbnail: Thumbnail(picture), gradcam: true)
         guard let cam = result.gradcam else { throw CommandFailure("the model returned no Grad-CAM map") }
         let predicted = result.predicted
         let label = predicted < info.classes.count ? info.classes[predicted] : "class \(predicted)"
         let caption = "\(Self.printable(URL(fileURLWithPath: image).lastPathComponent))  |  \(info.architecture), weights \(info.weightsID)"
         let figure = GradcamFigure.render(
             image: picture,
-            gradcam: HeatMap(width: cam.width, height: cam.height, values: cam.values),
-            attention: HeatMap(width: result.attention.width, height: result.attention.height, values: result.attention.values),
+            gradcam: cam, attention: result.attention,
             predicted: label, confidence: result.probabilities[predicted], colormap: Colormap(rawValue: colormap) ?? .jet, panelSize: panelSize,
             caption: caption)
         try PNGWriter.write(figure, to: output)
-        Console.line("\(TerminalSafeText.clean(output)): \(TerminalSafeText.clean(label)) (\(String(format: "%.1f", Double(result.probabilities[predicted]) * 100))%) \(membership.label)")
+        Console.line("\(TerminalSafeText.clean(output)): \(TerminalSafeText.clean(label)) (\(String(format: "%.1f", Double(result.probabilities[predicted]) * 100))%) \(result.membership.label)")
     }
 
     /// File names may hold anything; the figure's font draws ASCII only, and control characters never.

@@ -38,12 +38,12 @@ struct PredictCommand: ParsableCommand {
         }
         var failures = 0
         for path in images {
-            let output: ClassifierOutput, membership: Membership
+            let output: Prediction
             do {
                 let image = try ImageDecoder.decode(path: path)
                 let input = ModelInput.tensor(from: image, width: info.inputSize[1], height: info.inputSize[0],
                                               mean: info.mean, std: info.std)
-                (output, membership) = model.runHeldOut(input: input, thumbnail: Thumbnail(image), gradcam: maps)
+                output = model.runHeldOut(input: input, thumbnail: Thumbnail(image), gradcam: maps)
             } catch {
                 failures += 1
                 let message = json ? "\(error)" : TerminalSafeText.clean("\(error)")
@@ -55,9 +55,9 @@ struct PredictCommand: ParsableCommand {
                 continue
             }
             if json {
-                Console.json(jsonLine(path: path, output: output, membership: membership, classes: info.classes))
+                Console.json(jsonLine(path: path, output: output, classes: info.classes))
             } else {
-                Console.line(textBlock(path: path, output: output, membership: membership, classes: info.classes))
+                Console.line(textBlock(path: path, output: output, classes: info.classes))
             }
             fflush(stdout)
         }
@@ -77,19 +77,19 @@ struct PredictCommand: ParsableCommand {
         }
     }
 
-    private func jsonLine(path: String, output: ClassifierOutput, membership: Membership, classes: [String]) -> String {
+    private func jsonLine(path: String, output: Prediction, classes: [String]) -> String {
         JSONOutput.line(Line(image: path, predicted: classes[output.predicted],
                              probabilities: Dictionary(zip(classes, output.probabilities.map(JSONOutput.finite)),
                                                        uniquingKeysWith: { a, _ in a }),
-                             members: membership.used, seenInTraining: membership.seenInTraining,
+                             members: output.membership.used, seenInTraining: output.membership.seenInTraining,
                              gradcam: maps ? output.gradcam.map(JSONOutput.rows) : nil,
                              attention: maps ? JSONOutput.rows(output.attention) : nil))
     }
 
-    private func textBlock(path: String, output: ClassifierOutput, membership: Membership, classes: [String]) -> String {
+    private func textBlock(path: String, output: Prediction, classes: [String]) -> String {
         let classes = classes.map { TerminalSafeText.clean($0) }
         let width = classes.map(\.count).max() ?? 0
-        var lines = ["\(TerminalSafeText.clean(path)): \(classes[output.predicted]) (\(percent(output.probabilities[output.predicted])))  \(membership.label)"]
+        var lines = ["\(TerminalSafeText.clean(path)): \(classes[output.predicted]) (\(percent(output.probabilities[output.predicted])))  \(output.membership.label)"]
         let order = output.probabilities.indices.sorted { output.probabilities[$0] > output.probabilities[$1] }
         for i in order {
             let name = classes[i].padding(toLength: width, withPad: " ", startingAt: 0)

@@ -114,6 +114,8 @@ struct ReviewCommand: ParsableCommand {
             throw CommandFailure("cannot use the review database \(location.display): \(error)")
         }
 
+        // One decode per case: the runner and the image pane share the decoded images.
+        let images = CaseImages(paths: cases.map(\.imagePath))
         let predictions: PredictionSource
         if let ensemble, let path = weightsPath {
             // Classes are matched by name: the model may order them differently from data.yaml.
@@ -122,7 +124,7 @@ struct ReviewCommand: ParsableCommand {
             catch { throw CommandFailure("\(TerminalSafeText.clean(path)): \(error)") }
             // Background inference over the split, through the database's prediction cache; each case is judged by
             // the members that have not seen it.
-            predictions = RunnerPredictionSource(runner: InferenceRunner(cases: cases, classifier: EnsembleClassifier(ensemble),
+            predictions = RunnerPredictionSource(runner: InferenceRunner(images: images, classifier: EnsembleClassifier(ensemble),
                                                                          store: predictionCache, mapping: mapping))
         } else {
             predictions = NoModelPredictionSource(count: cases.count)
@@ -156,7 +158,7 @@ struct ReviewCommand: ParsableCommand {
                                         labelProblems: data.splitProblems[split]?.count ?? 0, autoAdvance: autoAdvance,
                                         role: adjudicate ? .adjudicator : .reader, readMode: readMode)
         let capabilities = TerminalCapabilities.probe(requested: requested, environment: env)
-        let app = ReviewApp(session: session, predictions: predictions, images: CaseImages(paths: cases.map(\.imagePath)),
+        let app = ReviewApp(session: session, predictions: predictions, images: images,
                             exporter: StoreExporter(store: store, classes: classes, datasetRoot: root),
                             configuration: ReviewAppConfiguration(capabilities: capabilities, palettes: palettes,
                                                                   paletteIndex: 0, monochrome: monochrome,

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import XCTest
 @testable import Imaging
 
@@ -7,8 +8,8 @@ final class GradcamFigureTests: XCTestCase {
         let image = Fixtures.pattern(width: 200, height: 100)
         var cam = [Float](repeating: 0, count: 49)
         cam[24] = 1
-        let attention = HeatMap(width: 7, height: 7, values: (0..<49).map { 0.2 + Float($0) / 100 })
-        let figure = GradcamFigure.render(image: image, gradcam: HeatMap(width: 7, height: 7, values: cam),
+        let attention = FeatureMap(width: 7, height: 7, values: (0..<49).map { 0.2 + Float($0) / 100 })
+        let figure = GradcamFigure.render(image: image, gradcam: FeatureMap(width: 7, height: 7, values: cam),
                                           attention: attention, predicted: "Oblique", confidence: 0.873,
                                           panelSize: 160, caption: "x.jpg")
         XCTAssertEqual(figure.width, 2 * 16 + 3 * 160 + 2 * 16)
@@ -40,7 +41,7 @@ final class GradcamFigureTests: XCTestCase {
     }
 
     func testFlatAttentionDoesNotDivideByZero() {
-        let flat = HeatMap(width: 2, height: 2, values: [0.5, 0.5, 0.5, .nan])
+        let flat = FeatureMap(width: 2, height: 2, values: [0.5, 0.5, 0.5, .nan])
         let (map, lo, hi) = flat.normalized()
         XCTAssertEqual(map.values, [0, 0, 0, 0])
         XCTAssertEqual(lo, 0.5)
@@ -53,11 +54,11 @@ extension GradcamFigureTests {
     func testRealImageFigureRoundTrip() throws {
         let path = try XCTUnwrap(Fixtures.sampleImages().first).path
         let image = try ImageDecoder.decode(path: path)
-        let cam = HeatMap(width: 7, height: 7, values: (0..<49).map { i in
+        let cam = FeatureMap(width: 7, height: 7, values: (0..<49).map { i in
             let dx = Float(i % 7) - 4.2, dy = Float(i / 7) - 2.5
             return max(0, 1 - (dx * dx + dy * dy) / 9)
         })
-        let attention = HeatMap(width: 7, height: 7, values: (0..<49).map { 0.3 + 0.4 * Float(($0 * 37) % 49) / 49 })
+        let attention = FeatureMap(width: 7, height: 7, values: (0..<49).map { 0.3 + 0.4 * Float(($0 * 37) % 49) / 49 })
         let figure = GradcamFigure.render(image: image, gradcam: cam, attention: attention, predicted: "Transverse Displaced",
                                           confidence: 0.9312, caption: "\(URL(fileURLWithPath: path).lastPathComponent) | test")
         let data = try PNGWriter.encode(figure)

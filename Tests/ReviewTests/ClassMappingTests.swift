@@ -1,3 +1,4 @@
+import Model
 import XCTest
 @testable import Review
 
@@ -6,7 +7,13 @@ final class ClassMappingTests: XCTestCase {
         let m = try ClassMapping(modelClasses: ["b", "c", "a"], datasetClasses: ["a", "b", "c"])
         XCTAssertEqual(m.modelIndex, [2, 0, 1])
         XCTAssertFalse(m.isIdentity)
-        XCTAssertEqual(m.toDataset([0.2, 0.3, 0.5]), [0.5, 0.2, 0.3])
+        let modelOrder = Prediction(probabilities: [0.2, 0.3, 0.5], attention: FeatureMap(width: 1, height: 1, values: [1]),
+                                    gradcam: nil)
+        let datasetOrder = modelOrder.reordered(m.modelIndex)
+        XCTAssertEqual(datasetOrder.probabilities, [0.5, 0.2, 0.3])
+        XCTAssertEqual(datasetOrder.logits, [0.5, 0.2, 0.3].map { log(Float($0)) })
+        XCTAssertEqual(datasetOrder.predicted, 0, "the model's class 2 is the dataset's class 0")
+        XCTAssertEqual(modelOrder.reordered([0, 1]), modelOrder, "an order of the wrong length changes nothing")
         XCTAssertTrue(try ClassMapping(modelClasses: ["a", "b"], datasetClasses: ["A ", "b"]).isIdentity,
                       "names match ignoring case and surrounding spaces")
     }

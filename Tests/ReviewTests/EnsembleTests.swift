@@ -41,8 +41,9 @@ final class EnsembleTests: XCTestCase {
         XCTAssertEqual(reference.images.count, 4)
         for (relative, want) in reference.images.sorted(by: { $0.key < $1.key }) {
             let image = try ImageDecoder.decode(path: RepoPaths.root.appendingPathComponent(relative).path)
-            let (output, membership) = classifier.runHeldOut(input: input(image, classifier.inferenceSpec),
-                                                             thumbnail: Thumbnail(image), gradcam: true)
+            let output = classifier.runHeldOut(input: input(image, classifier.inferenceSpec),
+                                               thumbnail: Thumbnail(image), gradcam: true)
+            let membership = output.membership
             XCTAssertEqual(membership.used, want.members, relative)
             XCTAssertEqual(membership.seenInTraining, want.seen_in_training, relative)
             XCTAssertEqual(membership.memberCount, 2)
@@ -68,7 +69,7 @@ final class EnsembleTests: XCTestCase {
         let run = { (workers: Int) in
             InferencePool.map(count: count, classifier: classifier, workers: workers) { c, i -> [Float] in
                 let k = i % images.count
-                return c.runHeldOut(input: inputs[k], thumbnail: Thumbnail(images[k]), gradcam: true).0.probabilities
+                return c.runHeldOut(input: inputs[k], thumbnail: Thumbnail(images[k]), gradcam: true).probabilities
             }
         }
         let one = run(1), two = run(2)
@@ -232,17 +233,18 @@ final class HeldOutEvaluationTests: XCTestCase {
 
     func testPointingGameGeometry() {
         // 7×7 map peaking in cell (row 3, col 5): it covers x ∈ [5/7, 6/7], y ∈ [3/7, 4/7].
-        var map = [Float](repeating: 0, count: 49)
-        map[3 * 7 + 5] = 1; map[0] = 0.5
+        var values = [Float](repeating: 0, count: 49)
+        values[3 * 7 + 5] = 1; values[0] = 0.5
+        let map = FeatureMap(width: 7, height: 7, values: values)
         let inside = LabelBox(classIndex: 0, cx: 0.78, cy: 0.5, w: 0.05, h: 0.05)
         let touching = LabelBox(classIndex: 0, cx: 0.65, cy: 0.5, w: 0.2, h: 0.1)   // reaches 0.75 > 5/7: overlaps the cell
         let away = LabelBox(classIndex: 0, cx: 0.2, cy: 0.2, w: 0.1, h: 0.1)
-        XCTAssertEqual(PointingGame.hit(map, width: 7, height: 7, boxes: [inside]), true)
-        XCTAssertEqual(PointingGame.hit(map, width: 7, height: 7, boxes: [touching]), true)
-        XCTAssertEqual(PointingGame.hit(map, width: 7, height: 7, boxes: [away]), false)
-        XCTAssertNil(PointingGame.hit(map, width: 7, height: 7, boxes: []))
+        XCTAssertEqual(PointingGame.hit(map, boxes: [inside]), true)
+        XCTAssertEqual(PointingGame.hit(map, boxes: [touching]), true)
+        XCTAssertEqual(PointingGame.hit(map, boxes: [away]), false)
+        XCTAssertNil(PointingGame.hit(map, boxes: []))
         // Ties: the first maximum in row-major order.
-        XCTAssertEqual(PointingGame.peak([1, 3, 3, 0], width: 2).map { [$0.row, $0.col] }, [0, 1])
-        XCTAssertEqual(PointingGame.massInBoxes(map, width: 7, height: 7, boxes: [inside]) ?? -1, 1 / 1.5, accuracy: 1e-6)
+        XCTAssertEqual(PointingGame.peak(FeatureMap(width: 2, height: 2, values: [1, 3, 3, 0])).map { [$0.row, $0.col] }, [0, 1])
+        XCTAssertEqual(PointingGame.massInBoxes(map, boxes: [inside]) ?? -1, 1 / 1.5, accuracy: 1e-6)
     }
 }

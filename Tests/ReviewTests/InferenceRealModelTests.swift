@@ -39,8 +39,7 @@ final class InferenceRealModelTests: XCTestCase {
         let direct = try FractureClassifier(contentsOf: weights)
         let spec = direct.inferenceSpec
         for (i, path) in paths.enumerated() {
-            let result = try XCTUnwrap(runner.state(at: i).result, "case \(i): \(runner.state(at: i))")
-            XCTAssertFalse(result.fromCache)
+            let result = try XCTUnwrap(runner.state(at: i).prediction, "case \(i): \(runner.state(at: i))")
             let input = ModelInput.tensor(from: try ImageDecoder.decode(path: path), width: spec.width,
                                           height: spec.height, mean: spec.mean, std: spec.std)
             let expected = direct.run(input: input, gradcam: true)
@@ -63,14 +62,14 @@ final class InferenceRealModelTests: XCTestCase {
         second.prioritize(index: 2)
         second.start()
         XCTAssertTrue(second.waitUntilFinished(timeout: 60))
+        XCTAssertEqual(runner.images.decodeCount, 4, "the first pass decodes each case once")
+        XCTAssertEqual(second.images.decodeCount, 0, "the second is served from the cache without decoding")
         for i in paths.indices {
-            let cached = try XCTUnwrap(second.state(at: i).result)
-            let fresh = try XCTUnwrap(runner.state(at: i).result)
-            XCTAssertTrue(cached.fromCache)
+            let cached = try XCTUnwrap(second.state(at: i).prediction)
+            let fresh = try XCTUnwrap(runner.state(at: i).prediction)
             XCTAssertEqual(cached.probabilities, fresh.probabilities)
             XCTAssertEqual(cached.attention, fresh.attention)
             XCTAssertEqual(cached.gradcam, fresh.gradcam)
-            XCTAssertEqual(cached.imageHash, ContentHash.sha256Hex(try Data(contentsOf: URL(fileURLWithPath: paths[i]))))
         }
     }
 }

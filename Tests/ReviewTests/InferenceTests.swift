@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Model
 import XCTest
 @testable import Review
@@ -14,7 +15,7 @@ final class FakeCaseClassifier: CaseClassifier, @unchecked Sendable {
     var onRun: ((Float) -> Void)?
     var calls: [Float] { lock.lock(); defer { lock.unlock() }; return seen }
 
-    func run(input: [Float], gradcam: Bool) -> ClassifierOutput {
+    func run(input: [Float], gradcam: Bool) -> Prediction {
         onRun?(input[0])
         if delay > 0 { usleep(delay) }
         lock.lock(); seen.append(input[0]); lock.unlock()
@@ -22,19 +23,25 @@ final class FakeCaseClassifier: CaseClassifier, @unchecked Sendable {
         var p = [Float](repeating: 0.02, count: 10)
         p[cls] = 0.82
         let attention = FeatureMap(width: 2, height: 2, values: [input[0] / 100, 0.5, 0.25, 1])
-        return ClassifierOutput(logits: p.map { log($0) }, probabilities: p, attention: attention,
-                                gradcam: gradcam ? FeatureMap(width: 2, height: 2, values: [1, 0, 0, Float(cls) / 10]) : nil)
+        return Prediction(probabilities: p, attention: attention,
+                          gradcam: gradcam ? FeatureMap(width: 2, height: 2, values: [1, 0, 0, Float(cls) / 10]) : nil)
     }
 }
 
-/// Reads the fake image: a number; "corrupt" throws as a decoder would.
-let fakeLoader: InferenceRunner.InputLoader = { path, data, spec in
+/// Decodes the fake image: a number, as a 1×1 grey pixel; anything else fails as a real decoder would.
+let fakeDecoder: CaseImages.Decoder = { path, bytes in
+    let data = bytes ?? (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
     let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    guard let value = Float(text) else { throw ImageErrorStub(description: "\(path): not a JPEG or PNG file") }
-    return PreparedInput(tensor: [Float](repeating: value, count: 3 * spec.width * spec.height))
+    guard let value = UInt8(text) else { return .failure(ImageError(path: path, reason: "not a JPEG or PNG file")) }
+    return .success(RGBImage(width: 1, height: 1, pixels: [value, value, value]))
 }
 
-struct ImageErrorStub: Error, CustomStringConvertible { let description: String }
+/// The fake model's input: the pixel's value everywhere.
+let fakeLoader: InferenceRunner.InputLoader = { image, spec in
+    PreparedInput(tensor: [Float](repeating: Float(image.pixels[0]), count: 3 * spec.width * spec.height))
+}
+
+func fakeImages(_ paths: [String]) -> CaseImages { CaseImages(paths: paths, decoder: fakeDecoder) }
 
 final class InferenceTests: XCTestCase {
     private func makeImages(_ contents: [String]) throws -> (dir: String, paths: [String]) {
@@ -48,13 +55,14 @@ final class InferenceTests: XCTestCase {
     }
 
     func testCacheKeyIsTheSHA256OfTheFileBytes() throws {
-        let (_, paths) = try makeImages(["abc"])
-        let runner = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: nil,
-                                     loader: { _, _, _ in PreparedInput(tensor: [Float](repeating: 1, count: 24)) })
+        let (dir, paths) = try makeImages(["abc"])
+        let store = try ReviewStore(path: dir + "/review.sqlite")
+        let images = CaseImages(paths: paths, decoder: { _, _ in .success(RGBImage(width: 1, height: 1, pixels: [1, 1, 1])) })
+        let runner = InferenceRunner(images: images, classifier: FakeCaseClassifier(), store: store, loader: fakeLoader)
         runner.start()
         XCTAssertTrue(runner.waitUntilFinished(timeout: 30))
-        XCTAssertEqual(runner.state(at: 0).result?.imageHash,
-                       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        XCTAssertNotNil(try store.cachedPrediction(imageHash: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+                                                   weightsID: "fake-w1"))
     }
 
     func testComputesEveryCaseAndFillsTheCache() throws {
@@ -62,7 +70,7 @@ final class InferenceTests: XCTestCase {
         let store = try ReviewStore(path: dir + "/review.sqlite")
         let fake = FakeCaseClassifier()
         let updates = StoreTestErrors()
-        let runner = InferenceRunner(imagePaths: paths, classifier: fake, store: store, loader: fakeLoader,
+        let runner = InferenceRunner(images: fakeImages(paths), classifier: fake, store: store, loader: fakeLoader,
                                      onUpdate: { updates.append("\($0)") })
         XCTAssertEqual(runner.progress.done, 0)
         XCTAssertEqual(runner.state(at: 0), .pending)
@@ -74,18 +82,17 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(Set(updates.all), ["0", "1", "2", "3", "4"])
         XCTAssertEqual(fake.calls, [3, 8, 0, 5], "in order; the corrupt image never reaches the model")
 
-        let result = try XCTUnwrap(runner.state(at: 1).result)
+        let result = try XCTUnwrap(runner.state(at: 1).prediction)
         XCTAssertEqual(result.predicted, 8)
         XCTAssertEqual(result.confidence, 0.82)
         XCTAssertEqual(result.gradcam?.values, [1, 0, 0, 0.8])
-        XCTAssertFalse(result.fromCache)
-        XCTAssertEqual(result.imageHash, ContentHash.sha256Hex(Data("8".utf8)))
+        XCTAssertEqual(runner.images.decodeCount, 5, "each case decoded once")
         guard case .failed(let message) = runner.state(at: 3) else { return XCTFail("corrupt image must fail") }
         XCTAssertTrue(message.contains("not a JPEG or PNG"), message)
         XCTAssertFalse(message.contains("\n"))
         XCTAssertNil(runner.storeError)
 
-        let cached = try XCTUnwrap(try store.cachedPrediction(imageHash: result.imageHash, weightsID: "fake-w1"))
+        let cached = try XCTUnwrap(try store.cachedPrediction(imageHash: ContentHash.sha256Hex(Data("8".utf8)), weightsID: "fake-w1"))
         XCTAssertEqual(cached.probabilities, result.probabilities)
         XCTAssertEqual(cached.attention, result.attention)
         XCTAssertEqual(cached.gradcam, result.gradcam)
@@ -94,7 +101,7 @@ final class InferenceTests: XCTestCase {
     func testReopeningIsServedFromTheCache() throws {
         let (dir, paths) = try makeImages(["1", "2", "3"])
         let dbPath = dir + "/review.sqlite"
-        let first = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: try ReviewStore(path: dbPath),
+        let first = InferenceRunner(images: fakeImages(paths), classifier: FakeCaseClassifier(), store: try ReviewStore(path: dbPath),
                                     loader: fakeLoader)
         first.start()
         XCTAssertTrue(first.waitUntilFinished(timeout: 30))
@@ -107,11 +114,11 @@ final class InferenceTests: XCTestCase {
         second.start()
         XCTAssertTrue(second.waitUntilFinished(timeout: 30))
         XCTAssertEqual(fake.calls, [], "nothing recomputed")
-        XCTAssertEqual(second.snapshot().map { $0.result?.fromCache }, [true, true, true])
-        XCTAssertEqual(second.snapshot().map { $0.result?.predicted }, [1, 2, 3])
+        XCTAssertEqual(second.images.decodeCount, 0, "a cached case is not even decoded")
+        XCTAssertEqual(second.snapshot().map { $0.prediction?.predicted }, [1, 2, 3])
         for i in 0..<3 {
-            let fresh = try XCTUnwrap(first.state(at: i).result)
-            let cached = try XCTUnwrap(second.state(at: i).result)
+            let fresh = try XCTUnwrap(first.state(at: i).prediction)
+            let cached = try XCTUnwrap(second.state(at: i).prediction)
             XCTAssertEqual(cached.probabilities, fresh.probabilities)
             XCTAssertEqual(cached.attention, fresh.attention)
             XCTAssertEqual(cached.gradcam, fresh.gradcam)
@@ -120,7 +127,7 @@ final class InferenceTests: XCTestCase {
         // An edited image misses.
         try Data("7".utf8).write(to: URL(fileURLWithPath: paths[0]))
         let fake3 = FakeCaseClassifier()
-        let third = InferenceRunner(imagePaths: [paths[0]], classifier: fake3, store: try ReviewStore(path: dbPath),
+        let third = InferenceRunner(images: fakeImages([paths[0]]), classifier: fake3, store: try ReviewStore(path: dbPath),
                                     loader: fakeLoader)
         third.start()
         XCTAssertTrue(third.waitUntilFinished(timeout: 30))
@@ -130,7 +137,7 @@ final class InferenceTests: XCTestCase {
     func testPrioritizeComputesTheCurrentCaseAndNeighboursFirst() throws {
         let (_, paths) = try makeImages((0..<12).map(String.init))
         let fake = FakeCaseClassifier()
-        let runner = InferenceRunner(imagePaths: paths, classifier: fake, store: nil, loader: fakeLoader)
+        let runner = InferenceRunner(images: fakeImages(paths), classifier: fake, store: nil, loader: fakeLoader)
         runner.prioritize(index: 7)
         runner.start()
         XCTAssertTrue(runner.waitUntilFinished(timeout: 30))
@@ -146,7 +153,7 @@ final class InferenceTests: XCTestCase {
         fake.onRun = { value in
             if value == 3 { entered.signal(); release.wait() }
         }
-        let runner = InferenceRunner(imagePaths: paths, classifier: fake, store: nil, loader: fakeLoader)
+        let runner = InferenceRunner(images: fakeImages(paths), classifier: fake, store: nil, loader: fakeLoader)
         runner.start()
         XCTAssertEqual(entered.wait(timeout: .now() + 30), .success)
         runner.prioritize(index: 30)
@@ -163,7 +170,7 @@ final class InferenceTests: XCTestCase {
         let (_, paths) = try makeImages((0..<50).map(String.init))
         let fake = FakeCaseClassifier()
         fake.delay = 10_000
-        let runner = InferenceRunner(imagePaths: paths, classifier: fake, store: nil, loader: fakeLoader)
+        let runner = InferenceRunner(images: fakeImages(paths), classifier: fake, store: nil, loader: fakeLoader)
         runner.start()
         while runner.progress.done < 2 { usleep(1000) }
         runner.stop()
@@ -177,7 +184,7 @@ final class InferenceTests: XCTestCase {
     func testStopFromTheUpdateCallbackDoesNotDeadlock() throws {
         let (_, paths) = try makeImages((0..<10).map(String.init))
         let box = RunnerBox()
-        let runner = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: nil, loader: fakeLoader,
+        let runner = InferenceRunner(images: fakeImages(paths), classifier: FakeCaseClassifier(), store: nil, loader: fakeLoader,
                                      onUpdate: { index in if index == 2 { box.runner?.stop() } })
         box.runner = runner
         runner.start()
@@ -189,30 +196,32 @@ final class InferenceTests: XCTestCase {
 
     func testMissingFileFailsWithAOneLineMarker() throws {
         let (dir, paths) = try makeImages(["1"])
-        let runner = InferenceRunner(imagePaths: paths + [dir + "/gone.jpg"], classifier: FakeCaseClassifier(), store: nil,
+        let runner = InferenceRunner(images: fakeImages(paths + [dir + "/gone.jpg"]), classifier: FakeCaseClassifier(), store: nil,
                                      loader: fakeLoader)
         runner.start()
         XCTAssertTrue(runner.waitUntilFinished(timeout: 30))
         XCTAssertEqual(runner.state(at: 1), .failed("gone.jpg: file not found"))
-        XCTAssertNotNil(runner.state(at: 0).result)
+        XCTAssertNotNil(runner.state(at: 0).prediction)
     }
 
     func testRunnerAndDecisionsShareTheStore() throws {
         let (dir, paths) = try makeImages((0..<30).map(String.init))
         let store = try ReviewStore(path: dir + "/review.sqlite")
-        let runner = InferenceRunner(imagePaths: paths, classifier: FakeCaseClassifier(), store: store, loader: fakeLoader)
+        let runner = InferenceRunner(images: fakeImages(paths), classifier: FakeCaseClassifier(), store: store, loader: fakeLoader)
         runner.start()
         for i in 0..<30 { try store.record(sampleDecision("case\(i).jpg")) }
         XCTAssertTrue(runner.waitUntilFinished(timeout: 30))
         XCTAssertNil(runner.storeError)
         XCTAssertEqual(try store.allDecisions(reviewer: "alice").count, 30)
-        for state in runner.snapshot() {
-            XCTAssertNotNil(try store.cachedPrediction(imageHash: XCTUnwrap(state.result).imageHash, weightsID: "fake-w1"))
+        for (state, path) in zip(runner.snapshot(), paths) {
+            XCTAssertNotNil(state.prediction)
+            let hash = ContentHash.sha256Hex(try Data(contentsOf: URL(fileURLWithPath: path)))
+            XCTAssertNotNil(try store.cachedPrediction(imageHash: hash, weightsID: "fake-w1"))
         }
     }
 
     func testEmptySplitIsImmediatelyFinished() {
-        let runner = InferenceRunner(imagePaths: [], classifier: FakeCaseClassifier(), store: nil, loader: fakeLoader)
+        let runner = InferenceRunner(images: fakeImages([]), classifier: FakeCaseClassifier(), store: nil, loader: fakeLoader)
         runner.start()
         XCTAssertTrue(runner.waitUntilFinished(timeout: 5))
         XCTAssertTrue(runner.isFinished)

@@ -20,8 +20,8 @@ final class StoreCrashTests: XCTestCase {
         let map = FeatureMap(width: 7, height: 7, values: [Float](repeating: 0.25, count: 49))
         DispatchQueue.global().async {
             for i in 0... {
-                try? store.storePrediction(CachedPrediction(imageHash: "h\(i)", weightsID: "w", probabilities: [1],
-                                                            attention: map, gradcam: map))
+                try? store.storePrediction(Prediction(probabilities: [1], attention: map, gradcam: map),
+                                           imageHash: "h\(i)", weightsID: "w")
             }
         }
         for i in 0..<100_000 {

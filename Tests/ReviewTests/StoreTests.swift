@@ -133,27 +133,26 @@ final class StoreTests: XCTestCase {
         let (store, _) = try openStore()
         let attention = FeatureMap(width: 7, height: 7, values: (0..<49).map { Float($0) / 48 })
         let gradcam = FeatureMap(width: 7, height: 5, values: (0..<35).map { Float($0).squareRoot() / 6 })
-        let full = CachedPrediction(imageHash: "ab", weightsID: "w1", probabilities: [0.25, 0.75, 1e-7],
-                                    attention: attention, gradcam: gradcam)
-        let noCAM = CachedPrediction(imageHash: "ab", weightsID: "w2", probabilities: [1, 0, 0],
-                                     attention: attention, gradcam: nil)
-        try store.storePrediction(full)
-        try store.storePrediction(noCAM)
+        let full = Prediction(probabilities: [0.25, 0.75, 1e-7], attention: attention, gradcam: gradcam,
+                              membership: Membership(used: [1, 3], memberCount: 5, seenInTraining: false, signaturesKnown: true))
+        let noCAM = Prediction(probabilities: [1, 0, 0], attention: attention, gradcam: nil)
+        try store.storePrediction(full, imageHash: "ab", weightsID: "w1")
+        try store.storePrediction(noCAM, imageHash: "ab", weightsID: "w2")
         XCTAssertEqual(try store.cachedPrediction(imageHash: "ab", weightsID: "w1"), full)
         XCTAssertEqual(try store.cachedPrediction(imageHash: "ab", weightsID: "w2"), noCAM)
         XCTAssertNil(try store.cachedPrediction(imageHash: "cd", weightsID: "w1"))
         // Replacing an entry keeps one row.
         var updated = full
         updated.probabilities = [1, 0, 0]
-        try store.storePrediction(updated)
+        updated.logits = updated.probabilities.map { log(max($0, 1e-30)) }
+        try store.storePrediction(updated, imageHash: "ab", weightsID: "w1")
         XCTAssertEqual(try store.cachedPrediction(imageHash: "ab", weightsID: "w1"), updated)
     }
 
     func testDamagedCacheEntryIsAMiss() throws {
         let (store, _) = try openStore()
         let map = FeatureMap(width: 2, height: 2, values: [0, 1, 2, 3])
-        try store.storePrediction(CachedPrediction(imageHash: "h", weightsID: "w", probabilities: [1], attention: map,
-                                                   gradcam: map))
+        try store.storePrediction(Prediction(probabilities: [1], attention: map, gradcam: map), imageHash: "h", weightsID: "w")
         try store.dbWriter.write { db in
             try db.execute(sql: "UPDATE prediction_cache SET attention = x'0000'")
         }
@@ -168,8 +167,8 @@ final class StoreTests: XCTestCase {
         DispatchQueue.global().async(group: group) {
             for i in 0..<100 {
                 do {
-                    try store.storePrediction(CachedPrediction(imageHash: "h\(i)", weightsID: "w", probabilities: [1],
-                                                               attention: map, gradcam: map))
+                    try store.storePrediction(Prediction(probabilities: [1], attention: map, gradcam: map),
+                                              imageHash: "h\(i)", weightsID: "w")
                 } catch { errors.append("\(error)") }
             }
         }

@@ -5,6 +5,9 @@ import Review
 @testable import Terminal
 import XCTest
 
+/// A 1×1 attention map for predictions whose maps a test does not look at.
+let tinyMap = FeatureMap(width: 1, height: 1, values: [0.5])
+
 /// In-memory store with the real store's undo semantics (restores the previous decision of the case), keyed like
 /// the real ones by (reviewer, role, split, case). `rows` is the test reviewer's view (the last recorded per case).
 final class MemoryStore: DecisionStore {
@@ -77,7 +80,7 @@ final class SessionTests: XCTestCase {
 
     func pred(_ k: Int) -> PredictionState {
         var p: [Float] = [0.1, 0.1, 0.1]; p[k] = 0.8
-        return .ready(CasePrediction(probabilities: p, attention: nil, gradcam: nil))
+        return .ready(Prediction(probabilities: p, attention: tinyMap, gradcam: nil))
     }
 
     func testDecisionsAutoAdvanceUndoAndResume() throws {
@@ -251,7 +254,7 @@ final class LabelErrorOrderTests: XCTestCase {
                         truth: i == 4 ? .unlabelled(reason: "empty label file") : .labelled(i % 3), classesInLabelFile: [])
         }
         func ready(_ p: [Float], seen: Bool = false) -> PredictionState {
-            .ready(CasePrediction(probabilities: p, attention: nil, gradcam: nil,
+            .ready(Prediction(probabilities: p, attention: tinyMap, gradcam: nil,
                                   membership: Membership(used: [0], memberCount: 5, seenInTraining: seen, signaturesKnown: true)))
         }
         // p(label): a 0.7, b 0.1, c 0.3, d (seen) 0.05, e unlabelled.

@@ -1,0 +1,40 @@
+import Foundation
+
+/// The model's verdict on one image. One type from the forward pass through the runner, the prediction cache and
+/// the screen to the decision the reviewer records.
+public struct Prediction: Sendable, Equatable {
+    /// An ensemble's, or a cached prediction's, are log(p): softmax gives the probabilities back exactly.
+    public var logits: [Float]
+    public var probabilities: [Float]
+    /// The attention gate's sigmoid map.
+    public var attention: FeatureMap
+    /// Grad-CAM for the predicted class; nil unless asked for.
+    public var gradcam: FeatureMap?
+    /// Which members gave it, and whether the image was held out for them.
+    public var membership: Membership
+
+    public init(logits: [Float], probabilities: [Float], attention: FeatureMap, gradcam: FeatureMap?,
+                membership: Membership = .untracked) {
+        self.logits = logits; self.probabilities = probabilities; self.attention = attention; self.gradcam = gradcam
+        self.membership = membership
+    }
+
+    /// Stored probabilities, with the logits softmax maps back to them.
+    public init(probabilities: [Float], attention: FeatureMap, gradcam: FeatureMap?, membership: Membership = .untracked) {
+        self.init(logits: probabilities.map { log(max($0, 1e-30)) }, probabilities: probabilities, attention: attention,
+                  gradcam: gradcam, membership: membership)
+    }
+
+    public var predicted: Int { argmax(probabilities) }
+    public var confidence: Float { probabilities.isEmpty ? 0 : probabilities[predicted] }
+
+    /// The same prediction with its classes in another order: `order[i]` is the index, in this prediction, of the
+    /// class that comes i-th. The maps are untouched (the CAM is for the predicted class whatever its index).
+    public func reordered(_ order: [Int]) -> Prediction {
+        guard order.count == probabilities.count, order.allSatisfy(probabilities.indices.contains) else { return self }
+        var p = self
+        p.probabilities = order.map { probabilities[$0] }
+        p.logits = order.map { logits[$0] }
+        return p
+    }
+}

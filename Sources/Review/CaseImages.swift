@@ -1,0 +1,131 @@
+import Foundation
+import Imaging
+
+/// The decoded images of a split's cases. Each image is decoded once, by whoever needs it first: the inference
+/// runner (for the model's input, from the bytes it already read and hashed) or the screen (in the background).
+/// The other one then waits for that decode instead of starting its own. Images are kept for the cases around the
+/// reviewer (`focus`), and for at most `capacity` others, most recently used first, so memory stays bounded
+/// whatever the split's size.
+public final class CaseImages: @unchecked Sendable {
+    /// Turns a case's file (its bytes when the caller has them already) into pixels, or a one-line reason.
+    public typealias Decoder = @Sendable (_ path: String, _ bytes: Data?) -> Result<RGBImage, ImageError>
+
+    /// Imaging's decoder: JPEG, PNG, DICOM.
+    public static let imagingDecoder: Decoder = { path, bytes in
+        do {
+            if let bytes { return .success(try ImageDecoder.decode(data: bytes, name: path, file: path)) }
+            return .success(try ImageDecoder.decode(path: path))
+        } catch let e as ImageError {
+            return .failure(e)
+        } catch {
+            return .failure(ImageError(path: path, reason: "\(error)"))
+        }
+    }
+
+    public let paths: [String]
+    private let decoder: Decoder
+    private let capacity: Int
+    private let condition = NSCondition()
+    private var cache: [Int: Result<RGBImage, ImageError>] = [:]
+    /// Least recently used first.
+    private var recency: [Int] = []
+    private var decoding: Set<Int> = []
+    private var focused: ClosedRange<Int> = 0...0
+    private var decodes = 0
+    private let queue = DispatchQueue(label: "fracview.images", qos: .userInitiated)
+    /// Called (on a background thread) whenever an image becomes available.
+    public var onLoaded: (@Sendable () -> Void)?
+
+    public init(paths: [String], capacity: Int = 24, decoder: @escaping Decoder = CaseImages.imagingDecoder) {
+        self.paths = paths
+        self.capacity = max(1, capacity)
+        self.decoder = decoder
+    }
+
+    /// How many decodes ran (the tests' check that no case is decoded twice).
+    public var decodeCount: Int { condition.lock(); defer { condition.unlock() }; return decodes }
+
+    /// The image if decoded already; never blocks, never decodes.
+    public func cached(_ index: Int) -> Result<RGBImage, ImageError>? {
+        condition.lock(); defer { condition.unlock() }
+        if cache[index] != nil { touch(index) }
+        return cache[index]
+    }
+
+    /// The image, decoded on the calling thread unless it is cached or another thread is decoding it already (then
+    /// this one waits for that result). `bytes`: the file's contents, when the caller has read them.
+    public func image(_ index: Int, bytes: Data? = nil) -> Result<RGBImage, ImageError> {
+        guard paths.indices.contains(index) else {
+            return .failure(ImageError(path: "case \(index)", reason: "no such case"))
+        }
+        condition.lock()
+        while true {
+            if let hit = cache[index] { touch(index); condition.unlock(); return hit }
+            if !decoding.contains(index) { break }
+            condition.wait()
+        }
+        decoding.insert(index)
+        decodes += 1
+        condition.unlock()
+        let result = decoder(paths[index], bytes)
+        condition.lock()
+        decoding.remove(index)
+        cache[index] = result
+        touch(index)
+        evict()
+        condition.broadcast()
+        condition.unlock()
+        onLoaded?()
+        return result
+    }
+
+    /// For the screen: the image if it is ready within `wait` seconds, else nil (it keeps decoding in the
+    /// background, and `onLoaded` says when it is there). The screen's thread never decodes.
+    public func image(_ index: Int, waitingAtMost wait: TimeInterval) -> Result<RGBImage, ImageError>? {
+        if let hit = cached(index) { return hit }
+        request(index)
+        let deadline = Date().addingTimeInterval(wait)
+        condition.lock(); defer { condition.unlock() }
+        while cache[index] == nil {
+            if !condition.wait(until: deadline) { break }
+        }
+        if cache[index] != nil { touch(index) }
+        return cache[index]
+    }
+
+    /// The reviewer is at `index`: keep it and its neighbours, and decode the neighbours in the background.
+    public func focus(_ index: Int) {
+        condition.lock()
+        focused = (index - 2)...(index + 2)
+        condition.unlock()
+        for i in [index + 1, index - 1, index + 2] { request(i) }
+    }
+
+    /// Decodes in the background unless cached or being decoded.
+    private func request(_ index: Int) {
+        guard paths.indices.contains(index) else { return }
+        condition.lock()
+        let needed = cache[index] == nil && !decoding.contains(index)
+        condition.unlock()
+        if needed { queue.async { [weak self] in _ = self?.image(index) } }
+    }
+
+    /// Call with the lock held.
+    private func touch(_ index: Int) {
+        if let at = recency.lastIndex(of: index) { recency.remove(at: at) }
+        recency.append(index)
+    }
+
+    /// Call with the lock held: drops the least recently used images outside the focus beyond `capacity`.
+    private func evict() {
+        var excess = cache.count - capacity - cache.keys.filter(focused.contains).count
+        var i = 0
+        while excess > 0 && i < recency.count {
+            let candidate = recency[i]
+            if focused.contains(candidate) { i += 1; continue }
+            recency.remove(at: i)
+            cache.removeValue(forKey: candidate)
+            excess -= 1
+        }
+    }
+}

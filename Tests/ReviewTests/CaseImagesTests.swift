@@ -1,0 +1,63 @@
+import Foundation
+import Imaging
+import XCTest
+@testable import Review
+
+/// The case pipeline decodes each image once, whoever asks first, and keeps memory bounded.
+final class CaseImagesTests: XCTestCase {
+    /// A decoder that counts its calls per path and can be held inside a decode.
+    final class SlowDecoder: @unchecked Sendable {
+        let lock = NSLock()
+        var calls: [String: Int] = [:]
+        let entered = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        var hold: String?
+        lazy var decode: CaseImages.Decoder = { [unowned self] path, _ in
+            lock.lock(); calls[path, default: 0] += 1; let held = hold == path; lock.unlock()
+            if held { entered.signal(); release.wait() }
+            return .success(RGBImage(width: 2, height: 1, pixels: [1, 2, 3, 4, 5, 6]))
+        }
+    }
+
+    func testTheScreenWaitsForTheRunnersDecodeInsteadOfDecodingAgain() throws {
+        let decoder = SlowDecoder()
+        decoder.hold = "b"
+        let images = CaseImages(paths: ["a", "b", "c"], decoder: decoder.decode)
+        // The runner's thread starts decoding case 1 and is held there.
+        let runnerDone = expectation(description: "runner decode")
+        DispatchQueue.global().async {
+            _ = images.image(1, bytes: Data("b".utf8))
+            runnerDone.fulfill()
+        }
+        XCTAssertEqual(decoder.entered.wait(timeout: .now() + 10), .success)
+        // The screen does not decode it a second time: within its short wait it gets nothing, and it starts no decode.
+        XCTAssertNil(images.image(1, waitingAtMost: 0.02))
+        decoder.release.signal()
+        wait(for: [runnerDone], timeout: 10)
+        XCTAssertNotNil(images.image(1, waitingAtMost: 1))
+        XCTAssertNotNil(images.cached(1))
+        XCTAssertEqual(decoder.calls["b"], 1, "decoded once for both")
+        XCTAssertEqual(images.decodeCount, 1)
+    }
+
+    func testMemoryStaysBoundedAndTheReviewersCaseIsKept() {
+        let decoder = SlowDecoder()
+        let paths = (0..<200).map { "img\($0)" }
+        let images = CaseImages(paths: paths, capacity: 8, decoder: decoder.decode)
+        images.focus(100)
+        _ = images.image(100)
+        // The runner walks the whole split.
+        for i in 0..<200 where i != 100 { _ = images.image(i) }
+        let held = (0..<200).filter { images.cached($0) != nil }
+        XCTAssertLessThanOrEqual(held.count, 8 + 5, "capacity plus the reviewer's neighbourhood")
+        XCTAssertTrue(held.contains(100), "the case on screen is never evicted")
+        XCTAssertEqual(decoder.calls["img100"], 1)
+        XCTAssertEqual(images.image(-1), .failure(ImageError(path: "case -1", reason: "no such case")))
+    }
+
+    func testFailuresAreKeptLikeImages() {
+        let images = CaseImages(paths: ["x"], decoder: { path, _ in .failure(ImageError(path: path, reason: "truncated")) })
+        XCTAssertEqual(images.image(0), .failure(ImageError(path: "x", reason: "truncated")))
+        XCTAssertEqual(images.image(0, waitingAtMost: 0), .failure(ImageError(path: "x", reason: "truncated")))
+        XCTAssertEqual(images.decodeCount, 1, "a failed decode is not retried on every frame")
+    }
+}
