@@ -1,7 +1,7 @@
 import Foundation
 
 /// The shared decision store of a team: a PostgreSQL server, through libpq. Same tables, columns, migrations
-/// (v1–v3) and rules as the SQLite `ReviewStore`, minus the prediction cache, which stays in each machine's local
+/// (v1–v4) and rules as the SQLite `ReviewStore`, minus the prediction cache, which stays in each machine's local
 /// SQLite file (it is per machine and per weights, and large).
 ///
 /// - Every `record` is one transaction (BEGIN … COMMIT), committed before it returns.
@@ -95,6 +95,19 @@ public final class PostgresReviewStore: @unchecked Sendable {
             "CREATE INDEX history_by_reviewer ON history (reviewer, role, id)",
             "CREATE INDEX history_by_op ON history (op_id)",
         ]),
+        ("v4", [
+            // The undo history keeps decisions as ReviewDecision's JSON, whose role and read mode are required:
+            // rows written before v3 get the defaults v3 gave their decisions. (SQLite's v4 also moves its
+            // prediction cache to JSON probabilities; the cache is not on the server.)
+            """
+            UPDATE history SET before = (jsonb_build_object('role', 'reader', 'readMode', 'open') || before::jsonb)::text
+            WHERE before IS NOT NULL AND NOT (before::jsonb ? 'role')
+            """,
+            """
+            UPDATE history SET after = (jsonb_build_object('role', 'reader', 'readMode', 'open') || after::jsonb)::text
+            WHERE NOT (after::jsonb ? 'role')
+            """,
+        ]),
     ]
 
     /// Applies the missing migrations in one transaction, under an advisory lock so that two readers starting at once
@@ -138,7 +151,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
     // MARK: session info
 
     public func setSessionInfo(datasetRoot: String, classes: [String]) throws {
-        let json = try ReviewStore.jsonString(classes)
+        let json = try StoreJSON.string(classes)
         try locked("save the session info") { c in
             // A team shares one class list: decisions store class indices, so a dataset whose classes differ
             // would silently mislabel every shared row.
@@ -174,7 +187,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
         """
 
     public func record(_ decision: ReviewDecision) throws {
-        let after = try ReviewStore.jsonString(StoredDecision(decision))
+        let after = try StoreJSON.string(decision)
         let opID = UUID().uuidString
         let d = decision
         try locked("record the decision for \(d.relativePath)") { c in
@@ -193,7 +206,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
                               [[d.reviewer, d.role.rawValue, d.split, d.relativePath].joined(separator: "\u{1}")])
                 let before = try c.execute("SELECT \(Self.columns) FROM decision WHERE reviewer = $1 AND role = $2 AND split = $3 "
                                            + "AND relative_path = $4", [d.reviewer, d.role.rawValue, d.split, d.relativePath])
-                let beforeJSON = try Self.decode(before, row: 0).map { try ReviewStore.jsonString(StoredDecision($0)) }
+                let beforeJSON = try Self.decode(before, row: 0).map { try StoreJSON.string($0) }
                 try c.execute("""
                     INSERT INTO decision (\(Self.columns), truth_class, predicted_class, reviewer_class)
                     VALUES ($1, $2, $3, $4, $5::integer, $6::integer, $7, $8::integer, $9, $10, $11, $12, $13,
@@ -207,7 +220,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
                       read_mode = excluded.read_mode, truth_class = excluded.truth_class,
                       predicted_class = excluded.predicted_class, reviewer_class = excluded.reviewer_class
                     """, [d.reviewer, d.split, d.relativePath, d.status.rawValue, d.truth.map(String.init),
-                          d.predicted.map(String.init), try ReviewStore.jsonString(d.probabilities),
+                          d.predicted.map(String.init), try StoreJSON.string(d.probabilities),
                           d.reviewerLabel.map(String.init), d.note, ReviewTime.string(d.reviewedAt), d.weightsID,
                           d.role.rawValue, d.readMode.rawValue])
                 try c.execute("""
@@ -283,13 +296,13 @@ public final class PostgresReviewStore: @unchecked Sendable {
                     throw ReviewStoreError("the last history row of \(reviewer) is damaged; nothing undone")
                 }
                 if let beforeJSON = last.value(0, "before") {
-                    let before = try JSONDecoder().decode(StoredDecision.self, from: Data(beforeJSON.utf8)).decision
+                    let before = try StoreJSON.decode(ReviewDecision.self, from: beforeJSON)
                     try c.execute("""
                         UPDATE decision SET status = $5, truth = $6::integer, predicted = $7::integer, probabilities = $8,
                           reviewer_label = $9::integer, note = $10, reviewed_at = $11, weights_id = $12, read_mode = $13
                         WHERE reviewer = $1 AND role = $2 AND split = $3 AND relative_path = $4
                         """, [reviewer, role.rawValue, split, path, before.status.rawValue, before.truth.map(String.init),
-                              before.predicted.map(String.init), try ReviewStore.jsonString(before.probabilities),
+                              before.predicted.map(String.init), try StoreJSON.string(before.probabilities),
                               before.reviewerLabel.map(String.init), before.note, ReviewTime.string(before.reviewedAt),
                               before.weightsID, before.readMode.rawValue])
                 } else {
@@ -419,7 +432,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
         guard let split = text("split"), let status = ReviewStatus(rawValue: text("status") ?? ""),
               let role = ReviewRole(rawValue: text("role") ?? ""), let reviewedAt = ReviewTime.date(text("reviewed_at") ?? "")
         else { throw ReviewStoreError("\(name): damaged; left out") }
-        let probabilities = text("probabilities").flatMap { try? ReviewStore.decodeProbabilities($0) } ?? []
+        let probabilities = text("probabilities").flatMap { try? StoreJSON.decode([Float].self, from: $0) } ?? []
         return ReviewDecision(relativePath: path, split: split, reviewer: reviewer, status: status, truth: int("truth"),
                               predicted: int("predicted"), probabilities: probabilities, reviewerLabel: int("reviewer_label"),
                               note: text("note") ?? "", reviewedAt: reviewedAt, weightsID: text("weights_id") ?? "",

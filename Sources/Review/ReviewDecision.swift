@@ -1,7 +1,7 @@
 import Foundation
 
 /// What the reviewer decided about a case.
-public enum ReviewStatus: String, Sendable, CaseIterable {
+public enum ReviewStatus: String, Sendable, CaseIterable, Codable {
     /// The reviewer agrees with the dataset label.
     case accepted
     /// The label looks wrong; needs relabelling by someone.
@@ -31,7 +31,9 @@ public enum ReadMode: String, Sendable, CaseIterable, Codable {
 }
 
 /// One decision, committed the moment it is made. Rows are keyed by (reviewer, role, split, relativePath).
-public struct ReviewDecision: Sendable, Equatable {
+/// Codable: the stores read and write it through its coding keys (GRDB's records in SQLite, JSON in the undo
+/// history of both stores).
+public struct ReviewDecision: Sendable, Equatable, Codable {
     public var relativePath: String
     public var split: String
     public var reviewer: String
@@ -49,6 +51,26 @@ public struct ReviewDecision: Sendable, Equatable {
     public var weightsID: String
     public var role: ReviewRole
     public var readMode: ReadMode
+    /// The undo history's JSON keys; each is stored in the column of its snake_case name (`column`).
+    public enum CodingKeys: String, CodingKey, CaseIterable {
+        case relativePath, split, reviewer, status, truth, predicted, probabilities, reviewerLabel, note, reviewedAt
+        case weightsID, role, readMode
+
+        /// "relativePath" → "relative_path", "weightsID" → "weights_id".
+        public var column: String { Self.snakeCase(rawValue) }
+
+        public static func snakeCase(_ name: String) -> String {
+            var out = ""
+            var previousWasLower = false
+            for ch in name {
+                if ch.isUppercase && previousWasLower { out.append("_") }
+                out.append(contentsOf: ch.lowercased())
+                previousWasLower = ch.isLowercase || ch.isNumber
+            }
+            return out
+        }
+    }
+
     public init(relativePath: String, split: String, reviewer: String, status: ReviewStatus, truth: Int?,
                 predicted: Int?, probabilities: [Float], reviewerLabel: Int?, note: String,
                 reviewedAt: Date, weightsID: String, role: ReviewRole = .reader, readMode: ReadMode = .open) {

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import GRDB
 import Model
 
@@ -83,7 +84,7 @@ public final class ReviewStore: @unchecked Sendable {
     }
 
     /// The schema version this fracview writes (`PRAGMA user_version`); a larger one is a newer fracview's.
-    static let schemaVersion = 3
+    static let schemaVersion = 4
 
     private static func openDatabase(path: String, readOnly: Bool) throws -> any DatabaseWriter {
         var config = Configuration()
@@ -168,7 +169,7 @@ public final class ReviewStore: @unchecked Sendable {
 
     /// Class names and dataset root recorded for exports (set when a review session starts).
     public func setSessionInfo(datasetRoot: String, classes: [String]) throws {
-        let json = try Self.jsonString(classes)
+        let json = try StoreJSON.string(classes)
         try write("save the session info") { db in
             try db.execute(sql: """
                 INSERT INTO session (id, dataset_root, classes, updated_at) VALUES (1, ?, ?, ?)
@@ -184,7 +185,7 @@ public final class ReviewStore: @unchecked Sendable {
             try DatabaseValue.fetchOne(db, sql: "SELECT classes FROM session WHERE id = 1").flatMap(String.fromDatabaseValue)
         }
         guard let json else { return [] }
-        return (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
+        return (try? StoreJSON.decode([String].self, from: json)) ?? []
     }
 
     /// The dataset root of the last session, or nil.
@@ -198,16 +199,16 @@ public final class ReviewStore: @unchecked Sendable {
 
     /// Inserts or replaces the decision for (reviewer, split, relativePath) and records it in the undo history.
     public func record(_ decision: ReviewDecision) throws {
-        let after = try Self.jsonString(StoredDecision(decision))
+        let after = try StoreJSON.string(decision)
         try write("record the decision for \(decision.relativePath)") { db in
             let before = try Self.fetchDecision(db, reviewer: decision.reviewer, role: decision.role, split: decision.split,
                                                 relativePath: decision.relativePath)
-            try Self.upsert(db, decision)
+            try Self.save(db, decision)
             try db.execute(sql: """
                 INSERT INTO history (reviewer, role, split, relative_path, before, after, recorded_at, op_id)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [decision.reviewer, decision.role.rawValue, decision.split, decision.relativePath,
-                                 try before.map { try Self.jsonString(StoredDecision($0)) }, after,
+                                 try before.map { try StoreJSON.string($0) }, after,
                                  ReviewTime.string(Date()), UUID().uuidString])
         }
     }
@@ -225,8 +226,11 @@ public final class ReviewStore: @unchecked Sendable {
                 throw ReviewStoreError("the last history row of \(reviewer) is damaged; nothing undone")
             }
             if let beforeJSON: String = row.value("before") {
-                let before = try JSONDecoder().decode(StoredDecision.self, from: Data(beforeJSON.utf8))
-                try Self.upsert(db, before.decision)
+                let before: ReviewDecision
+                do { before = try StoreJSON.decode(ReviewDecision.self, from: beforeJSON) } catch {
+                    throw ReviewStoreError("the last history row of \(reviewer) is damaged (\(relativePath)); nothing undone")
+                }
+                try Self.save(db, before)
             } else {
                 try db.execute(sql: "DELETE FROM decision WHERE reviewer = ? AND role = ? AND split = ? AND relative_path = ?",
                                arguments: [reviewer, role.rawValue, split, relativePath])
@@ -260,15 +264,12 @@ public final class ReviewStore: @unchecked Sendable {
         }
     }
 
-    /// Every column of a decision, and the note's bytes (TEXT read through a C string stops at a NUL).
-    private static let selectDecisions = "SELECT *, CAST(note AS BLOB) AS note_bytes FROM decision"
-
     /// The reviewer's current decisions in a split, by relative path. A row that cannot be read is left out
     /// (see `readDecisions` for the reasons); one with damaged probabilities comes without them.
     public func decisions(reviewer: String, role: ReviewRole, split: String) throws -> [String: ReviewDecision] {
         let rows = try read { db in
-            try Row.fetchAll(db, sql: Self.selectDecisions + " WHERE reviewer = ? AND role = ? AND split = ?",
-                             arguments: [reviewer, role.rawValue, split])
+            try Row.fetchAll(db, ReviewDecision.filter(Column("reviewer") == reviewer && Column("role") == role.rawValue
+                                                           && Column("split") == split))
         }
         var result: [String: ReviewDecision] = [:]
         for row in rows {
@@ -280,7 +281,7 @@ public final class ReviewStore: @unchecked Sendable {
     /// Every reader's and adjudicator's current decisions in a split, oldest first; unreadable rows are left out.
     public func teamDecisions(split: String) throws -> [ReviewDecision] {
         let rows = try read { db in
-            try Row.fetchAll(db, sql: Self.selectDecisions + " WHERE split = ? ORDER BY reviewed_at, rowid", arguments: [split])
+            try Row.fetchAll(db, ReviewDecision.filter(Column("split") == split).order(Column("reviewed_at"), Column.rowID))
         }
         return rows.compactMap { try? Self.decode($0).decision.get() }
     }
@@ -289,11 +290,8 @@ public final class ReviewStore: @unchecked Sendable {
     /// status or time are left out; rows with damaged probabilities are kept without them.
     public func readDecisions(reviewer: String?) throws -> (decisions: [ReviewDecision], problems: [String]) {
         let rows = try read { db in
-            if let reviewer {
-                return try Row.fetchAll(db, sql: Self.selectDecisions + " WHERE reviewer = ? ORDER BY reviewed_at, rowid",
-                                        arguments: [reviewer])
-            }
-            return try Row.fetchAll(db, sql: Self.selectDecisions + " ORDER BY reviewed_at, rowid")
+            let all = ReviewDecision.order(Column("reviewed_at"), Column.rowID)
+            return try Row.fetchAll(db, reviewer.map { all.filter(Column("reviewer") == $0) } ?? all)
         }
         var decisions: [ReviewDecision] = [], problems: [String] = []
         for row in rows {
@@ -320,50 +318,15 @@ public final class ReviewStore: @unchecked Sendable {
     /// split is instant; nil for none, or for a damaged entry (the runner then recomputes and overwrites it).
     public func cachedPrediction(imageHash: String, weightsID: String) throws -> Prediction? {
         let row = try read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM prediction_cache WHERE image_hash = ? AND weights_id = ?",
-                             arguments: [imageHash, weightsID])
+            try Row.fetchOne(db, PredictionCacheRecord.filter(Column("image_hash") == imageHash && Column("weights_id") == weightsID))
         }
         guard let row else { return nil }
-        // A damaged entry is a cache miss: the runner recomputes it and overwrites the row.
-        guard let probabilities = FloatBlob.decode(row.value("probabilities")),
-              let attention = FloatBlob.featureMap(row.value("attention"), width: row.value("attention_width"),
-                                                   height: row.value("attention_height")) else { return nil }
-        var gradcam: FeatureMap?
-        if let blob: Data = row.value("gradcam") {
-            guard let map = FloatBlob.featureMap(blob, width: row.value("gradcam_width"), height: row.value("gradcam_height"))
-            else { return nil }
-            gradcam = map
-        }
-        // Which members gave it (v2); rows from v1 databases are single models without a training record.
-        var membership = Membership.untracked
-        if let used: String = row.value("members"), let count: Int = row.value("member_count") {
-            let ids = used.split(separator: ",").compactMap { Int($0) }
-            guard !ids.isEmpty, count >= ids.count else { return nil }
-            membership = Membership(used: ids, memberCount: count, seenInTraining: (row.value("seen_in_training") as Int?) == 1,
-                                    signaturesKnown: (row.value("signatures_known") as Int?) == 1)
-        }
-        return Prediction(probabilities: probabilities, attention: attention, gradcam: gradcam, membership: membership)
+        return (try? PredictionCacheRecord(row: row))?.prediction
     }
 
     public func storePrediction(_ prediction: Prediction, imageHash: String, weightsID: String) throws {
-        try write("cache the prediction") { db in
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO prediction_cache
-                  (image_hash, weights_id, probabilities, attention, attention_width, attention_height,
-                   gradcam, gradcam_width, gradcam_height, created_at,
-                   members, member_count, seen_in_training, signatures_known)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [imageHash, weightsID,
-                                 FloatBlob.encode(prediction.probabilities),
-                                 FloatBlob.encode(prediction.attention.values),
-                                 prediction.attention.width, prediction.attention.height,
-                                 prediction.gradcam.map { FloatBlob.encode($0.values) },
-                                 prediction.gradcam?.width, prediction.gradcam?.height,
-                                 ReviewTime.string(Date()),
-                                 prediction.membership.used.map(String.init).joined(separator: ","),
-                                 prediction.membership.memberCount, prediction.membership.seenInTraining ? 1 : 0,
-                                 prediction.membership.signaturesKnown ? 1 : 0])
-        }
+        let record = PredictionCacheRecord(prediction, imageHash: imageHash, weightsID: weightsID)
+        try write("cache the prediction") { db in try record.insert(db, onConflict: .replace) }
     }
 
     // MARK: Internals
@@ -472,6 +435,50 @@ public final class ReviewStore: @unchecked Sendable {
                 CREATE INDEX history_by_reviewer ON history (reviewer, role, id);
                 """)
         }
+        migrator.registerMigration("v4") { db in
+            // One encoding for probabilities: the cache's Float32 BLOBs become StoreJSON text, like the decisions'.
+            // SQLite cannot change a column's type in place: the table is rebuilt, each row converted.
+            try db.execute(sql: """
+                CREATE TABLE prediction_cache_v4 (
+                  image_hash TEXT NOT NULL,       -- SHA-256 hex of the image file bytes
+                  weights_id TEXT NOT NULL,
+                  probabilities TEXT NOT NULL,    -- JSON array of numbers, in the model's class order
+                  attention BLOB NOT NULL,        -- Float32 little endian, row-major
+                  attention_width INTEGER NOT NULL,
+                  attention_height INTEGER NOT NULL,
+                  gradcam BLOB,
+                  gradcam_width INTEGER,
+                  gradcam_height INTEGER,
+                  created_at TEXT NOT NULL,
+                  members TEXT,                   -- member ids used, comma-separated
+                  member_count INTEGER,
+                  seen_in_training INTEGER,
+                  signatures_known INTEGER,
+                  PRIMARY KEY (image_hash, weights_id)
+                )
+                """)
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM prediction_cache") {
+                // A damaged entry is dropped: the cache is recomputed where it misses.
+                guard let probabilities = FloatBlob.decode(row.value("probabilities")),
+                      let json = try? StoreJSON.string(probabilities) else { continue }
+                try db.execute(sql: """
+                    INSERT INTO prediction_cache_v4 SELECT image_hash, weights_id, ?, attention, attention_width,
+                      attention_height, gradcam, gradcam_width, gradcam_height, created_at, members, member_count,
+                      seen_in_training, signatures_known
+                    FROM prediction_cache WHERE image_hash = ? AND weights_id = ?
+                    """, arguments: [json, row.value("image_hash") as String?, row.value("weights_id") as String?])
+            }
+            try db.execute(sql: """
+                DROP TABLE prediction_cache;
+                ALTER TABLE prediction_cache_v4 RENAME TO prediction_cache;
+                -- The undo history keeps decisions as ReviewDecision's JSON, whose role and read mode are required:
+                -- rows written before v3 get the defaults v3 gave their decisions.
+                UPDATE history SET before = json_insert(before, '$.role', 'reader', '$.readMode', 'open')
+                  WHERE before IS NOT NULL AND json_valid(before) AND json_extract(before, '$.role') IS NULL;
+                UPDATE history SET after = json_insert(after, '$.role', 'reader', '$.readMode', 'open')
+                  WHERE json_valid(after) AND json_extract(after, '$.role') IS NULL;
+                """)
+        }
         return migrator
     }()
 
@@ -564,96 +571,68 @@ public final class ReviewStore: @unchecked Sendable {
         do { return try dbWriter.read(body) } catch { throw Self.describe(error, path: path, action: "read") }
     }
 
-    static func jsonString<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                      nan: "nan")
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
-
-    static func decodeProbabilities(_ json: String) throws -> [Float] {
-        // Fast path for the plain number arrays we write (JSONDecoder per row dominated reading a split).
-        let body = json.utf8.dropFirst().dropLast()
-        if json.utf8.first == UInt8(ascii: "["), json.utf8.last == UInt8(ascii: "]"), !body.contains(UInt8(ascii: "\"")) {
-            if body.isEmpty { return [] }
-            let values = body.split(separator: UInt8(ascii: ",")).map { Float(Substring($0)) }
-            if values.allSatisfy({ $0 != nil }) { return values.map { $0! } }
-        }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                        nan: "nan")
-        return try decoder.decode([Float].self, from: Data(json.utf8))
-    }
-
     private static func fetchDecision(_ db: Database, reviewer: String, role: ReviewRole, split: String,
                                       relativePath: String) throws -> ReviewDecision? {
-        try Row.fetchOne(db, sql: Self.selectDecisions + " WHERE reviewer = ? AND role = ? AND split = ? AND relative_path = ?",
-                         arguments: [reviewer, role.rawValue, split, relativePath]).map(decision(from:))
+        try Row.fetchOne(db, ReviewDecision.filter(Column("reviewer") == reviewer && Column("role") == role.rawValue
+                                                       && Column("split") == split && Column("relative_path") == relativePath))
+            .map { try decode($0).decision.get() }
     }
 
-    private static func upsert(_ db: Database, _ d: ReviewDecision) throws {
-        // The class names next to the indices (v2), from the session's dataset classes: a row stays readable
-        // whatever class order a later model or dataset uses.
+    /// Inserts or replaces the row (GRDB's upsert), then the class names next to the indices (v2), from the
+    /// session's dataset classes: a row stays readable whatever class order a later model or dataset uses.
+    private static func save(_ db: Database, _ d: ReviewDecision) throws {
+        try d.upsert(db)
         try db.execute(sql: """
-            INSERT INTO decision (reviewer, split, relative_path, status, truth, predicted, probabilities,
-                                  reviewer_label, note, reviewed_at, weights_id, role, read_mode,
-                                  truth_class, predicted_class, reviewer_class)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-                    json_extract((SELECT classes FROM session WHERE id = 1), '$[' || ? || ']'),
-                    json_extract((SELECT classes FROM session WHERE id = 1), '$[' || ? || ']'),
-                    json_extract((SELECT classes FROM session WHERE id = 1), '$[' || ? || ']'))
-            ON CONFLICT(reviewer, role, split, relative_path) DO UPDATE SET
-              status = excluded.status, truth = excluded.truth, predicted = excluded.predicted,
-              probabilities = excluded.probabilities, reviewer_label = excluded.reviewer_label, note = excluded.note,
-              reviewed_at = excluded.reviewed_at, weights_id = excluded.weights_id, truth_class = excluded.truth_class,
-              predicted_class = excluded.predicted_class, reviewer_class = excluded.reviewer_class,
-              read_mode = excluded.read_mode
-            """, arguments: [d.reviewer, d.split, d.relativePath, d.status.rawValue, d.truth, d.predicted,
-                             try jsonString(d.probabilities), d.reviewerLabel, d.note,
-                             ReviewTime.string(d.reviewedAt), d.weightsID, d.role.rawValue, d.readMode.rawValue,
-                             d.truth, d.predicted, d.reviewerLabel])
+            UPDATE decision SET
+              truth_class = json_extract((SELECT classes FROM session WHERE id = 1), '$[' || truth || ']'),
+              predicted_class = json_extract((SELECT classes FROM session WHERE id = 1), '$[' || predicted || ']'),
+              reviewer_class = json_extract((SELECT classes FROM session WHERE id = 1), '$[' || reviewer_label || ']')
+            WHERE reviewer = ? AND role = ? AND split = ? AND relative_path = ?
+            """, arguments: [d.reviewer, d.role.rawValue, d.split, d.relativePath])
     }
 
-    private static func decision(from row: Row) throws -> ReviewDecision {
-        try decode(row).decision.get()
-    }
-
-    /// A row as a decision, reading every column defensively (GRDB's typed subscripts trap on a missing column or
-    /// an unconvertible value). `problem`: what was repaired, e.g. damaged probabilities.
-    private static func decode(_ row: Row) -> (decision: Result<ReviewDecision, ReviewStoreError>, problem: String?) {
-        func value<T: DatabaseValueConvertible>(_ column: String, as _: T.Type = T.self) -> T? { row.value(column) }
-        let path = value("relative_path", as: String.self) ?? "?"
-        let reviewer = value("reviewer", as: String.self) ?? "?"
+    /// A row as a decision, through the Codable record; a row that cannot be read names itself and its first bad
+    /// column, and is left out. Damaged probabilities are the exception: the decision is kept without them
+    /// (`problem`), since the reviewer's call is what matters.
+    static func decode(_ row: Row) -> (decision: Result<ReviewDecision, ReviewStoreError>, problem: String?) {
+        let path = row.value("relative_path") as String? ?? "?"
+        let reviewer = row.value("reviewer") as String? ?? "?"
         let name = "review database row \(path) (reviewer \(reviewer))"
-        func fail(_ what: String) -> (Result<ReviewDecision, ReviewStoreError>, String?) {
-            (.failure(ReviewStoreError("\(name): \(what); left out")), nil)
+        func readable(_ row: Row) -> ReviewDecision? {
+            guard var d = try? ReviewDecision(row: row) else { return nil }
+            if d.note.contains("\u{0}") { d.note = d.note.replacingOccurrences(of: "\u{0}", with: "\u{2400}") } // ␀, visible
+            return d
         }
-        guard let split = value("split", as: String.self), row.hasColumn("relative_path"), row.hasColumn("reviewer") else {
-            return fail("no split, path or reviewer")
+        if let d = readable(row) { return (.success(d), nil) }
+        var values = Dictionary(row.map { ($0.0, $0.1) }, uniquingKeysWith: { a, _ in a })
+        values["probabilities"] = "[]".databaseValue
+        if let d = readable(Row(values)) {
+            return (.success(d), "\(name): its probabilities are not a list of numbers; kept without them")
         }
-        let statusText = value("status", as: String.self) ?? ""
-        guard let status = ReviewStatus(rawValue: statusText) else { return fail("unknown status '\(statusText.prefix(40))'") }
-        let roleText = value("role", as: String.self) ?? ReviewRole.reader.rawValue
-        guard let role = ReviewRole(rawValue: roleText) else { return fail("unknown role '\(roleText.prefix(40))'") }
-        let readMode = ReadMode(rawValue: value("read_mode", as: String.self) ?? "") ?? .open
-        let reviewedAtText = value("reviewed_at", as: String.self) ?? ""
-        guard let reviewedAt = ReviewTime.date(reviewedAtText) else { return fail("bad reviewed_at '\(reviewedAtText.prefix(40))'") }
-        var problem: String?
-        var probabilities: [Float] = []
-        if let json = value("probabilities", as: String.self), let p = try? decodeProbabilities(json) {
-            probabilities = p
+        let bad = ReviewDecision.CodingKeys.allCases.first { key in
+            guard key != .probabilities else { return false }
+            var trial = values
+            guard let column = row.columnNames.first(where: { $0 == key.column }) else { return true }
+            trial[column] = Self.harmless[key]
+            return readable(Row(trial)) != nil
+        }
+        let detail: String
+        if let bad {
+            let text = (row.value(bad.column) as String?).map { " '\($0.prefix(40))'" } ?? ""
+            detail = row.hasColumn(bad.column) ? "bad \(bad.column)\(text)" : "no \(bad.column)"
         } else {
-            problem = "\(name): its probabilities are not a list of numbers; kept without them"
+            detail = "unreadable"
         }
-        // The note's bytes: reading TEXT through a C string would cut it at a NUL.
-        var note = value("note_bytes", as: Data.self).map { String(decoding: $0, as: UTF8.self) } ?? value("note", as: String.self) ?? ""
-        if note.contains("\u{0}") { note = note.replacingOccurrences(of: "\u{0}", with: "\u{2400}") } // ␀, visible
-        let decision = ReviewDecision(relativePath: path, split: split, reviewer: reviewer, status: status,
-                                      truth: value("truth"), predicted: value("predicted"), probabilities: probabilities,
-                                      reviewerLabel: value("reviewer_label"), note: note, reviewedAt: reviewedAt,
-                                      weightsID: value("weights_id") ?? "", role: role, readMode: readMode)
-        return (.success(decision), problem)
+        return (.failure(ReviewStoreError(TerminalSafeText.clean("\(name): \(detail); left out"))), nil)
     }
+
+    /// A valid value per column, to find which column makes a row unreadable.
+    private static let harmless: [ReviewDecision.CodingKeys: DatabaseValue] = [
+        .relativePath: "?".databaseValue, .split: "?".databaseValue, .reviewer: "?".databaseValue,
+        .status: ReviewStatus.flagged.databaseValue, .truth: .null, .predicted: .null, .probabilities: "[]".databaseValue,
+        .reviewerLabel: .null, .note: "".databaseValue, .reviewedAt: ReviewTime.string(Date(timeIntervalSince1970: 0)).databaseValue,
+        .weightsID: "".databaseValue, .role: ReviewRole.reader.databaseValue, .readMode: ReadMode.open.databaseValue,
+    ]
 }
 
 private extension Row {
@@ -662,58 +641,5 @@ private extension Row {
     func value<T: DatabaseValueConvertible>(_ column: String) -> T? {
         guard hasColumn(column) else { return nil }
         return T.fromDatabaseValue(self[column] as DatabaseValue)
-    }
-}
-
-/// A decision as JSON in the undo history.
-struct StoredDecision: Codable {
-    var relativePath: String, split: String, reviewer: String, status: String
-    var truth: Int?, predicted: Int?, probabilities: [Float], reviewerLabel: Int?, note: String
-    var reviewedAt: String, weightsID: String
-    // v3; absent in history rows written before (reader, open).
-    var role: ReviewRole?, readMode: ReadMode?
-
-    init(_ d: ReviewDecision) {
-        relativePath = d.relativePath; split = d.split; reviewer = d.reviewer; status = d.status.rawValue
-        truth = d.truth; predicted = d.predicted; probabilities = d.probabilities; reviewerLabel = d.reviewerLabel
-        note = d.note; reviewedAt = ReviewTime.string(d.reviewedAt); weightsID = d.weightsID
-        role = d.role; readMode = d.readMode
-    }
-
-    var decision: ReviewDecision {
-        ReviewDecision(relativePath: relativePath, split: split, reviewer: reviewer,
-                       status: ReviewStatus(rawValue: status) ?? .flagged, truth: truth, predicted: predicted,
-                       probabilities: probabilities, reviewerLabel: reviewerLabel, note: note,
-                       reviewedAt: ReviewTime.date(reviewedAt) ?? Date(timeIntervalSince1970: 0), weightsID: weightsID,
-                       role: role ?? .reader, readMode: readMode ?? .open)
-    }
-}
-
-/// Float32 arrays as little-endian BLOBs.
-enum FloatBlob {
-    static func encode(_ values: [Float]) -> Data {
-        var data = Data(capacity: values.count * 4)
-        for value in values {
-            var bits = value.bitPattern.littleEndian
-            withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
-        }
-        return data
-    }
-
-    static func decode(_ data: Data?) -> [Float]? {
-        guard let data, data.count % 4 == 0 else { return nil }
-        var values = [Float](repeating: 0, count: data.count / 4)
-        data.withUnsafeBytes { raw in
-            for i in values.indices {
-                values[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
-            }
-        }
-        return values
-    }
-
-    static func featureMap(_ data: Data?, width: Int?, height: Int?) -> FeatureMap? {
-        guard let width, let height, width >= 0, height >= 0, let values = decode(data),
-              values.count == width * height else { return nil }
-        return FeatureMap(width: width, height: height, values: values)
     }
 }

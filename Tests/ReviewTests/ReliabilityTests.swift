@@ -140,6 +140,21 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertTrue(csv.contains("0.jpg") && csv.contains("1.jpg"), csv)
     }
 
+    /// A value of the wrong type is not read as "no value": a label that silently became "unlabelled" would be a
+    /// wrong label. The row is left out, named, with the column that is wrong.
+    func testAWrongTypedColumnLeavesTheRowOutNamingTheColumn() throws {
+        let dir = try makeStoreTempDir(self)
+        let path = try makeDatabase(dir)
+        try execute(path, "UPDATE decision SET truth = 'abc' WHERE relative_path = 'test/images/0.jpg'")
+        try execute(path, "PRAGMA ignore_check_constraints = ON; UPDATE decision SET status = 'maybe' WHERE relative_path = 'test/images/1.jpg'")
+        let read = try ReviewStore(path: path, readOnly: true).readDecisions(reviewer: nil)
+        XCTAssertEqual(read.decisions.map(\.relativePath), ["test/images/2.jpg"])
+        XCTAssertEqual(read.problems.count, 2, "\(read.problems)")
+        XCTAssertTrue(read.problems.contains { $0.contains("test/images/0.jpg") && $0.contains("bad truth 'abc'") }, "\(read.problems)")
+        XCTAssertTrue(read.problems.contains { $0.contains("test/images/1.jpg") && $0.contains("bad status 'maybe'") }, "\(read.problems)")
+        XCTAssertTrue(read.problems.allSatisfy { $0.hasSuffix("left out") && !$0.contains("\n") })
+    }
+
     func testNoteWithNULIsExportedWhole() throws {
         let dir = try makeStoreTempDir(self)
         let path = try makeDatabase(dir, rows: 1)

@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import Model
+
+/// One row of the prediction cache, keyed by (image content hash, weights id), through GRDB's Codable records.
+/// Probabilities are `StoreJSON` text like the decisions' (v4; Float32 BLOBs before), the maps Float32 BLOBs.
+struct PredictionCacheRecord: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "prediction_cache"
+
+    var imageHash: String
+    var weightsID: String
+    /// In the model's class order.
+    var probabilities: [Float]
+    var attention: Data
+    var attentionWidth: Int
+    var attentionHeight: Int
+    var gradcam: Data?
+    var gradcamWidth: Int?
+    var gradcamHeight: Int?
+    var createdAt: Date
+    /// Member ids used, comma-separated (v2; nil in v1 rows: a single model without a training record).
+    var members: String?
+    var memberCount: Int?
+    var seenInTraining: Bool?
+    var signaturesKnown: Bool?
+
+    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.custom { key in
+        ReviewDecision.CodingKeys.snakeCase(key.stringValue)
+    }
+    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.custom { column in
+        Self.codingKey(column: column)
+    }
+    static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.custom { ReviewTime.string($0) }
+    static let databaseDateDecodingStrategy = DatabaseDateDecodingStrategy.custom { value in
+        String.fromDatabaseValue(value).flatMap(ReviewTime.date)
+    }
+    static func databaseJSONEncoder(for column: String) -> JSONEncoder { StoreJSON.encoder }
+    static func databaseJSONDecoder(for column: String) -> JSONDecoder { StoreJSON.decoder }
+
+    private static let keysByColumn: [String: CodingKeys] = Dictionary(
+        uniqueKeysWithValues: CodingKeys.allCases.map { (ReviewDecision.CodingKeys.snakeCase($0.stringValue), $0) })
+    private static func codingKey(column: String) -> any CodingKey { keysByColumn[column] ?? ColumnKey(stringValue: column) }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case imageHash, weightsID, probabilities, attention, attentionWidth, attentionHeight, gradcam, gradcamWidth
+        case gradcamHeight, createdAt, members, memberCount, seenInTraining, signaturesKnown
+    }
+
+    init(_ prediction: Prediction, imageHash: String, weightsID: String, createdAt: Date = Date()) {
+        self.imageHash = imageHash
+        self.weightsID = weightsID
+        probabilities = prediction.probabilities
+        attention = FloatBlob.encode(prediction.attention.values)
+        attentionWidth = prediction.attention.width
+        attentionHeight = prediction.attention.height
+        gradcam = prediction.gradcam.map { FloatBlob.encode($0.values) }
+        gradcamWidth = prediction.gradcam?.width
+        gradcamHeight = prediction.gradcam?.height
+        self.createdAt = createdAt
+        members = prediction.membership.used.map(String.init).joined(separator: ",")
+        memberCount = prediction.membership.memberCount
+        seenInTraining = prediction.membership.seenInTraining
+        signaturesKnown = prediction.membership.signaturesKnown
+    }
+
+    /// The prediction, or nil when the row is damaged (a cache miss: the runner recomputes and overwrites it).
+    var prediction: Prediction? {
+        guard let attentionMap = FloatBlob.featureMap(attention, width: attentionWidth, height: attentionHeight)
+        else { return nil }
+        var cam: FeatureMap?
+        if let gradcam {
+            guard let map = FloatBlob.featureMap(gradcam, width: gradcamWidth, height: gradcamHeight) else { return nil }
+            cam = map
+        }
+        var membership = Membership.untracked
+        if let members, let memberCount {
+            let ids = members.split(separator: ",").compactMap { Int($0) }
+            guard !ids.isEmpty, memberCount >= ids.count else { return nil }
+            membership = Membership(used: ids, memberCount: memberCount, seenInTraining: seenInTraining ?? false,
+                                    signaturesKnown: signaturesKnown ?? false)
+        }
+        return Prediction(probabilities: probabilities, attention: attentionMap, gradcam: cam, membership: membership)
+    }
+}
+
+/// Float32 arrays as little-endian BLOBs.
+enum FloatBlob {
+    static func encode(_ values: [Float]) -> Data {
+        var data = Data(capacity: values.count * 4)
+        for value in values {
+            var bits = value.bitPattern.littleEndian
+            withUnsafeBytes(of: &bits) { data.append(contentsOf: $0) }
+        }
+        return data
+    }
+
+    static func decode(_ data: Data?) -> [Float]? {
+        guard let data, data.count % 4 == 0 else { return nil }
+        var values = [Float](repeating: 0, count: data.count / 4)
+        data.withUnsafeBytes { raw in
+            for i in values.indices {
+                values[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
+            }
+        }
+        return values
+    }
+
+    static func featureMap(_ data: Data?, width: Int?, height: Int?) -> FeatureMap? {
+        guard let width, let height, width >= 0, height >= 0, let values = decode(data),
+              values.count == width * height else { return nil }
+        return FeatureMap(width: width, height: height, values: values)
+    }
+}
