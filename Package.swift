@@ -1,9 +1,9 @@
 // swift-tools-version:5.10
 import PackageDescription
 
-// The targets follow the pipeline. Engine → Model (the classifier, its weights, the finders) and Imaging (decoding,
-// drawing, the terminal-safe text) side by side, both under Review (data, audit, metrics, inference, the stores) →
-// Terminal (the review screen) → fracview (the commands).
+// The targets follow the pipeline: Engine → Model (the classifier, its weights, one Prediction and FeatureMap type)
+// → Imaging (decoding, drawing, thumbnails, the terminal-safe text) → the review layer (Datasets, Audit, Store,
+// Inference, Metrics, Reports, Review; see below) → Terminal (the review screen) → fracview (the commands).
 let package = Package(
     name: "fracview",
     platforms: [.macOS(.v13)],
@@ -45,27 +45,45 @@ let package = Package(
         .target(name: "Engine", dependencies: ["COpenBLAS", "CEngineKernels"], path: "Sources/Engine"),
         .target(name: "Model", dependencies: ["Engine", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Model"),
         .target(name: "Imaging", dependencies: ["Model", "CCodecs", "CDicom"], path: "Sources/Imaging"),
-        .target(name: "Review",
-                dependencies: ["Engine", "Model", "Imaging", "Yams", "CPQ", .product(name: "GRDB", package: "GRDB.swift"),
-                               .product(name: "CSV", package: "CSV.swift")],
+        // The review layer, one module per concept, in pipeline order: Datasets (data.yaml, labels, splits,
+        // manifests, CSV) → Audit (duplicates, leakage, groups, label issues, training signatures) and Store
+        // (decisions and the prediction cache; the only module with GRDB and libpq) → Inference (the case
+        // pipeline: decoded images, the runner, ensembles) → Metrics (metrics, evaluation, reader agreement) →
+        // Reports (the text reports, figures, progress bar) and Review (the session, filters, the screen's
+        // protocols) → Terminal.
+        .target(name: "Datasets", dependencies: ["Model", "Imaging", "Yams", .product(name: "CSV", package: "CSV.swift")],
+                path: "Sources/Datasets"),
+        .target(name: "Audit", dependencies: ["Model", "Imaging", "Datasets"], path: "Sources/Audit"),
+        .target(name: "Store", dependencies: ["Model", "Imaging", "Datasets", "CPQ", .product(name: "GRDB", package: "GRDB.swift")],
+                path: "Sources/Store"),
+        .target(name: "Inference", dependencies: ["Engine", "Model", "Imaging", "Datasets", "Audit", "Store"], path: "Sources/Inference"),
+        .target(name: "Metrics", dependencies: ["Imaging", "Datasets", "Audit", "Store", "Inference"], path: "Sources/Metrics"),
+        .target(name: "Reports", dependencies: ["Imaging", "Datasets", "Audit", "Metrics"], path: "Sources/Reports"),
+        .target(name: "Review", dependencies: ["Model", "Datasets", "Audit", "Store", "Inference", "Metrics"],
                 path: "Sources/Review"),
-        .target(name: "Terminal", dependencies: ["Review", "Imaging", "Model", "CNcursesw", "CSixel", "CTerminal", "Yams"],
+        .target(name: "Terminal", dependencies: ["Model", "Imaging", "Datasets", "Store", "Inference", "Metrics", "Review",
+                                                 "CNcursesw", "CSixel", "CTerminal", "Yams"],
                 path: "Sources/Terminal"),
         .executableTarget(name: "fracview",
-                          dependencies: ["Engine", "Model", "Imaging", "Review", "Terminal",
+                          dependencies: ["Engine", "Model", "Imaging", "Datasets", "Audit", "Store", "Inference", "Metrics",
+                                         "Reports", "Review", "Terminal",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/fracview"),
 
         // Fuzzing: the parsers' harnesses, the libFuzzer driver (scripts/fuzz.sh) and their replay tests.
-        .target(name: "FuzzHarnesses", dependencies: ["Model", "Imaging", "Review", "Terminal"], path: "Sources/FuzzHarnesses"),
+        .target(name: "FuzzHarnesses", dependencies: ["Model", "Imaging", "Datasets", "Audit", "Store", "Review", "Terminal"],
+                path: "Sources/FuzzHarnesses"),
         .executableTarget(name: "fracview-fuzz", dependencies: ["FuzzHarnesses"], path: "Sources/fracview-fuzz"),
 
         .testTarget(name: "EngineTests", dependencies: ["Engine", "CEngineKernels", "Model", "Imaging"], path: "Tests/EngineTests"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Model"], path: "Tests/ImagingTests"),
-        .testTarget(name: "ReviewTests", dependencies: ["Review", "Model", "Imaging", .product(name: "GRDB", package: "GRDB.swift")], path: "Tests/ReviewTests"),
+        .testTarget(name: "ReviewTests", dependencies: ["Model", "Imaging", "Datasets", "Audit", "Store", "Inference", "Metrics",
+                                                    "Reports", "Review", .product(name: "GRDB", package: "GRDB.swift")],
+                    path: "Tests/ReviewTests"),
         // The pty helpers only the TUI tests use.
         .target(name: "CPseudoTerminal", path: "Tests/CPseudoTerminal"),
-        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Review", "Model", "Imaging", "CSixel", "CPseudoTerminal"],
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Review", "Model", "Imaging", "Datasets", "Audit", "Store",
+                                                      "Inference", "Metrics", "CSixel", "CPseudoTerminal"],
                     path: "Tests/TerminalTests"),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses"], path: "Tests/FuzzTests"),
     ]

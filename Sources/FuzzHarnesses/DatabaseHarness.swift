@@ -1,5 +1,5 @@
 import Foundation
-import Review
+import Store
 
 /// The review database opener on a mutated SQLite file: read-only (as `export` opens it) with every read and the
 /// CSV, then read-write (as `review` opens it: migrations) with a decision recorded and undone.

@@ -1,5 +1,6 @@
+import Audit
+import Datasets
 import Foundation
-import Review
 
 /// `YOLODataset.open` on a one-image dataset whose data.yaml and label file come from the input (split at its
 /// first NUL byte), then the audit summary of its cases.

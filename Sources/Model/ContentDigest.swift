@@ -1,11 +1,24 @@
 import Crypto
 import Foundation
 
-/// SHA-256 hex digests (swift-crypto): weights ids and the prediction cache's image keys.
+/// Digests of file contents. SHA-256 (swift-crypto), hex: weights ids, the prediction cache's image keys, and the
+/// exact duplicates the audit finds across splits.
 public enum ContentDigest {
     public static func sha256Hex(_ bytes: UnsafeRawBufferPointer) -> String {
         SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
     }
 
     public static func sha256Hex(_ data: Data) -> String { data.withUnsafeBytes { sha256Hex($0) } }
+
+    public static func sha256Hex(fileAt path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return sha256Hex(data)
+    }
+
+    /// FNV-1a 64: a stable (unlike Swift's seeded `Hasher`) hash for deterministic tie-breaking.
+    public static func fnv1a(_ string: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf29ce484222325
+        for byte in string.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100000001b3 }
+        return hash
+    }
 }

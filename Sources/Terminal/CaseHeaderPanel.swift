@@ -1,5 +1,6 @@
+import Datasets
 import Imaging
-import Review
+import Store
 
 /// Two rows: where we are (index/total, file name, filter), then the verdicts (truth, prediction, agreement, review).
 struct CaseHeaderPanel: Panel {

@@ -1,5 +1,5 @@
+import Foundation
 import Imaging
-import Review
 
 /// The cases around the current one, with each one's state: beside the image on wide terminals, and in place of
 /// the image with `--graphics none`. Its title names the filter and the position.
@@ -45,4 +45,3 @@ struct CaseListPanel: Panel {
     }
 }
 
-import Foundation

@@ -1,3 +1,4 @@
+import Metrics
 import Review
 
 /// The live confusion matrix: rows are labels (dataset or reviewed), columns the model's predictions.

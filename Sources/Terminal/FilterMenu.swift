@@ -1,3 +1,4 @@
+import Review
 /// `/`: which cases to step through.
 final class FilterMenu: ModalPanel {
     private let items: [(String, CaseFilter)]

@@ -1,5 +1,5 @@
 import Imaging
-import Review
+import Inference
 
 /// The X-ray pane: a caption row, then the image as sixel pixels, half blocks, or a marker.
 /// Sixel pixels are invisible to ncurses, so the panel tracks what it last emitted: when the picture changes,

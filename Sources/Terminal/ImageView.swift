@@ -1,6 +1,6 @@
+import Datasets
 import Imaging
 import Model
-import Review
 
 /// What the image pane shows and how (`g`, `i`, `w`/`W`, `[`/`]`, `+`/`-`/`=`).
 public struct ImageView: Equatable, Sendable {

@@ -1,5 +1,6 @@
+import Datasets
 import Foundation
-import Review
+import Imaging
 import Yams
 
 /// What a key does on the review screen.

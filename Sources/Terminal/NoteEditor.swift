@@ -1,5 +1,5 @@
+import Foundation
 import Imaging
-import Review
 
 /// `n`: a one-line editor for the case's note. Enter saves, Esc cancels; ←/→, Home/End, Backspace/Delete edit.
 final class NoteEditor: ModalPanel {
@@ -80,4 +80,3 @@ final class NoteEditor: ModalPanel {
     }
 }
 
-import Foundation

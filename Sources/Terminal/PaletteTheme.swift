@@ -1,4 +1,3 @@
-import Review
 
 extension Palette {
     /// The UI roles of a theme file (themes/*.yaml, see docs/store.md).

@@ -1,3 +1,4 @@
+import Review
 /// What every panel draws with.
 public struct DrawContext {
     public let curses: Curses

@@ -1,5 +1,4 @@
 import Imaging
-import Review
 
 /// Adjudication: every reader's answer and note for the current case side by side, with the dataset label, the
 /// model and the adjudication so far. Drawn where the matrix goes (`m` still shows the matrix).

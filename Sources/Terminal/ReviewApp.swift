@@ -2,6 +2,7 @@ import CNcursesw
 import CTerminal
 import Foundation
 import Imaging
+import Inference
 import Review
 
 /// Everything the review screen needs, assembled by `fracview review`.

@@ -1,7 +1,5 @@
 import Foundation
 import Imaging
-import Model
-import Review
 
 /// Renders (and sixel-encodes) the view `g` would show next, on a background queue, while the reviewer looks at
 /// the current one: the toggle then only writes bytes that are ready. One job at a time; a few results kept.

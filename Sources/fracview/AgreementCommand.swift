@@ -1,6 +1,10 @@
 import ArgumentParser
+import Datasets
 import Foundation
-import Review
+import Metrics
+import Reports
+import Store
+import Terminal
 
 /// `fracview agreement`: how far the readers of a review database agree, with each other and with the labels.
 struct AgreementCommand: ParsableCommand {

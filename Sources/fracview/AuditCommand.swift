@@ -1,8 +1,12 @@
 import ArgumentParser
+import Audit
+import Datasets
 import Foundation
 import Imaging
+import Inference
+import Metrics
 import Model
-import Review
+import Reports
 
 /// `fracview audit`: label problems, undecodable images, class counts and leakage between splits;
 /// optionally writes a leak-free grouped split manifest.

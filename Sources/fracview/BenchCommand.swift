@@ -1,9 +1,10 @@
 import ArgumentParser
+import Datasets
 import Engine
 import Foundation
 import Imaging
+import Inference
 import Model
-import Review
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,5 @@
 import Foundation
 import Imaging
-import Review
 
 /// Every human-readable line the commands write goes through here, and through the one terminal-safe sanitiser:
 /// file names, class names, paths and error texts come from input data and may carry escape or bidi codes.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
-import Review
+import Terminal
 
 /// `fracview decode`: an image as the review screen first shows it, as a PNG (for scripts and tests).
 struct DecodeCommand: ParsableCommand {

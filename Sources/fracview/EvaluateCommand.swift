@@ -1,8 +1,12 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import Imaging
+import Inference
+import Metrics
 import Model
-import Review
+import Reports
+import Terminal
 
 /// `fracview evaluate`: the notebook's report (and more) for one split.
 struct EvaluateCommand: ParsableCommand {

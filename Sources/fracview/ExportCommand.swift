@@ -1,6 +1,7 @@
 import ArgumentParser
+import Datasets
 import Foundation
-import Review
+import Store
 
 /// `fracview export`: the reviewed-cases CSV straight from the review database, without the TUI.
 struct ExportCommand: ParsableCommand {

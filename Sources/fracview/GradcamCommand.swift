@@ -2,8 +2,8 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import Inference
 import Model
-import Review
 
 struct GradcamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,7 +3,7 @@ import Engine
 import Foundation
 import Imaging
 import Model
-import Review
+import Inference
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 import Foundation
 import Imaging
+import Inference
 import Model
-import Review
 
 /// Shared by the commands that take `--weights`: the explicit file, else the default one, else a clear message.
 enum ModelLoading {

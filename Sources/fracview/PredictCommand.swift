@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import Inference
 import Model
-import Review
+import Terminal
 
 struct PredictCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

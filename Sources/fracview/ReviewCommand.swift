@@ -1,8 +1,11 @@
 import ArgumentParser
+import Datasets
 import Foundation
 import Imaging
+import Inference
 import Model
 import Review
+import Store
 import Terminal
 
 /// `fracview review` (the default command): the review TUI.

@@ -1,6 +1,7 @@
 import ArgumentParser
+import Engine
 import Foundation
-import Review
+import Store
 
 /// `fracview store-bench`: N concurrent writers recording decisions into one store, for the load figures of
 /// docs/store.md (scripts/store-load.sh runs the grid).

@@ -1,6 +1,7 @@
 import Foundation
+@testable import Metrics
+@testable import Store
 import XCTest
-@testable import Review
 
 /// fracview's agreement numbers against scikit-learn's `cohen_kappa_score` and statsmodels' `fleiss_kappa` on a seeded
 /// synthetic team (Tests/Fixtures/agreement/make_agreement_fixture.py), to 1e-9.

@@ -1,7 +1,10 @@
+@testable import Audit
+@testable import Datasets
+@testable import Engine
 import Foundation
+@testable import Imaging
+@testable import Reports
 import XCTest
-import Imaging
-@testable import Review
 
 /// The audit on a small synthetic dataset built from the bundled sample's JPEGs.
 final class AuditTests: XCTestCase {

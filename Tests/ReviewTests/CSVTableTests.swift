@@ -1,6 +1,6 @@
+@testable import Datasets
 import Foundation
 import XCTest
-@testable import Review
 
 /// The one CSV reader and writer (CSV.swift underneath) and the one formula rule.
 final class CSVTableTests: XCTestCase {

@@ -1,6 +1,6 @@
 import Foundation
+@testable import Store
 import XCTest
-@testable import Review
 
 /// A strict RFC 4180 reader: records end in CRLF, quoted fields may hold commas, quotes ("") and line breaks,
 /// a quote inside an unquoted field or a bare LF outside quotes is an error.

@@ -1,7 +1,7 @@
 import Foundation
-import Imaging
+@testable import Imaging
+@testable import Inference
 import XCTest
-@testable import Review
 
 /// The case pipeline decodes each image once, whoever asks first, and keeps memory bounded.
 final class CaseImagesTests: XCTestCase {

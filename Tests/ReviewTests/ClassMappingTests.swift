@@ -1,6 +1,6 @@
-import Model
+@testable import Datasets
+@testable import Model
 import XCTest
-@testable import Review
 
 final class ClassMappingTests: XCTestCase {
     func testReorderedClassesMapByName() throws {

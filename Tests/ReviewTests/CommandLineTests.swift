@@ -1,6 +1,6 @@
+@testable import Datasets
 import Foundation
 import XCTest
-@testable import Review
 
 /// `fracview audit` and `fracview evaluate` end to end, when the binary was built beside the test bundle.
 final class CommandLineTests: XCTestCase {

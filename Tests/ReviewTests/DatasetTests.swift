@@ -1,6 +1,7 @@
+@testable import Audit
+@testable import Datasets
 import Foundation
 import XCTest
-@testable import Review
 
 final class DatasetTests: XCTestCase {
     func testBundledSampleReadsSixtyFourLabelledTestCases() throws {

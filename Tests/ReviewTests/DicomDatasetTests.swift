@@ -1,6 +1,6 @@
+@testable import Datasets
 import Foundation
 import XCTest
-@testable import Review
 
 /// DICOM files in datasets: a YOLO layout with .dcm images, a plain folder without labels, and `fracview decode`.
 final class DicomDatasetTests: XCTestCase {

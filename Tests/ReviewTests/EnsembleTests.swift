@@ -1,8 +1,11 @@
+import Audit
+@testable import Datasets
 import Foundation
+@testable import Imaging
+@testable import Inference
+@testable import Metrics
+@testable import Model
 import XCTest
-import Imaging
-import Model
-@testable import Review
 
 /// Fold ensembles: held-out averaging against PyTorch (scripts/fixtures/make_ensemble_fixture.py), training-set
 /// membership through the perceptual signatures, and the member file errors.

@@ -1,8 +1,10 @@
+@testable import Datasets
 import Foundation
+@testable import Imaging
+@testable import Metrics
+@testable import Model
+@testable import Reports
 import XCTest
-import Imaging
-import Model
-@testable import Review
 
 /// `fracview evaluate`'s pieces end to end with the engine's tiny random test model.
 final class EvaluationTests: XCTestCase {

@@ -1,5 +1,6 @@
+@testable import Audit
+@testable import Metrics
 import XCTest
-@testable import Review
 
 final class GroupedFoldsTests: XCTestCase {
     func makeItems() -> [GroupedSplit.Item] {

@@ -1,6 +1,7 @@
+@testable import Audit
 import Foundation
+@testable import Metrics
 import XCTest
-@testable import Review
 
 final class GroupedSplitTests: XCTestCase {
     /// 300 sources, each augmented 1–6 times (same prefix); classes skewed, class 6 rare (3 sources), class 3 once.

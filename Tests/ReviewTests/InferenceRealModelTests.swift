@@ -1,8 +1,9 @@
 import Foundation
-import Imaging
-import Model
+@testable import Imaging
+@testable import Inference
+@testable import Model
+@testable import Store
 import XCTest
-@testable import Review
 
 /// The runner with the real engine (tiny fixture weights) and the real decoder on bundled sample images:
 /// its results equal a direct forward pass, are cached, and come back bit for bit from the cache.

@@ -1,8 +1,9 @@
 import Foundation
-import Imaging
-import Model
+@testable import Imaging
+@testable import Inference
+@testable import Model
+@testable import Store
 import XCTest
-@testable import Review
 
 /// A deterministic stand-in for the model: the "image" is a text file holding a class index, the output puts
 /// most probability on that class. It records the order it was called in.
@@ -92,7 +93,7 @@ final class InferenceTests: XCTestCase {
         XCTAssertFalse(message.contains("\n"))
         XCTAssertNil(runner.storeError)
 
-        let cached = try XCTUnwrap(try store.cachedPrediction(imageHash: ContentHash.sha256Hex(Data("8".utf8)), weightsID: "fake-w1"))
+        let cached = try XCTUnwrap(try store.cachedPrediction(imageHash: ContentDigest.sha256Hex(Data("8".utf8)), weightsID: "fake-w1"))
         XCTAssertEqual(cached.probabilities, result.probabilities)
         XCTAssertEqual(cached.attention, result.attention)
         XCTAssertEqual(cached.gradcam, result.gradcam)
@@ -215,7 +216,7 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(try store.allDecisions(reviewer: "alice").count, 30)
         for (state, path) in zip(runner.snapshot(), paths) {
             XCTAssertNotNil(state.prediction)
-            let hash = ContentHash.sha256Hex(try Data(contentsOf: URL(fileURLWithPath: path)))
+            let hash = ContentDigest.sha256Hex(try Data(contentsOf: URL(fileURLWithPath: path)))
             XCTAssertNotNil(try store.cachedPrediction(imageHash: hash, weightsID: "fake-w1"))
         }
     }

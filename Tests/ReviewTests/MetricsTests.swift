@@ -1,6 +1,7 @@
+@testable import Engine
 import Foundation
+@testable import Metrics
 import XCTest
-@testable import Review
 
 /// Each metric against Tests/Fixtures/review/metrics_fixture.json, made by make_metrics_fixture.py (numpy/scipy).
 final class MetricsTests: XCTestCase {

@@ -1,8 +1,7 @@
 import Foundation
-import Imaging
-import Model
+@testable import Imaging
+@testable import Model
 import XCTest
-@testable import Review
 
 /// No human-readable output of any command carries a raw control or bidi character taken from input data:
 /// names of folders and files, `--weights`, `--db`, `--theme`, `--write-split`, and the weights' own metadata.

@@ -1,6 +1,6 @@
 import Foundation
+@testable import Store
 import XCTest
-@testable import Review
 
 /// A fresh PostgreSQL database per test on the server that scripts/postgres.sh starts ($FRACVIEW_TEST_PG_URL),
 /// dropped when the test ends. Without a server the test skips, except under CI, which must run them.

@@ -1,6 +1,8 @@
+@testable import Audit
+@testable import Datasets
+@testable import Engine
 import Foundation
 import XCTest
-@testable import Review
 
 /// The expected numbers on ../shared/datasets/hbfmid (skipped when the dataset is absent).
 final class RealDatasetTests: XCTestCase {

@@ -1,8 +1,9 @@
+@testable import Datasets
 import Foundation
 import GRDB
-import Model
+@testable import Model
+@testable import Store
 import XCTest
-@testable import Review
 
 /// The reproducers of the reliability issue that concern datasets and the review database: each is a clear
 /// one-line error or is handled, fast and in bounded memory.

@@ -1,6 +1,6 @@
 import Foundation
+@testable import Store
 import XCTest
-@testable import Review
 
 /// The rules every decision store keeps, checked on both: SQLite (a temp file) and PostgreSQL (a fresh database on
 /// the test server; skipped without one, failed under CI).

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
-import Model
+@testable import Model
+@testable import Store
 import XCTest
-@testable import Review
 
 /// kill -9 of a process that is writing: every decision it acknowledged must be in the file afterwards.
 /// The writer is this same test binary, re-run with a filter that selects `testChildWriter` and an environment

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
+@testable import Store
 import XCTest
-@testable import Review
 
 /// A database written by fracview before schema v2 (Tests/Fixtures/review/make_v1_database.py) opens with today's
 /// store: its decisions read back unchanged, gain their class names, and the cache rows read as single-model rows.

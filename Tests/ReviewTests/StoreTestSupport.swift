@@ -1,6 +1,7 @@
+@testable import Engine
 import Foundation
+@testable import Store
 import XCTest
-@testable import Review
 
 /// A fresh folder under the system temp dir, removed when the test ends.
 func makeStoreTempDir(_ test: XCTestCase, file: StaticString = #filePath, line: UInt = #line) throws -> String {

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
-import Model
+@testable import Model
+@testable import Store
 import XCTest
-@testable import Review
 
 final class StoreTests: XCTestCase {
     private func openStore() throws -> (ReviewStore, String) {

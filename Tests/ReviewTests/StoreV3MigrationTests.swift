@@ -1,8 +1,9 @@
+@testable import Engine
 import Foundation
 import GRDB
-import Model
+@testable import Model
+@testable import Store
 import XCTest
-@testable import Review
 
 /// A database written by fracview's schema v3 (the release before GRDB's Codable records and the one probability
 /// encoding; Tests/Fixtures/review/v3-review.sqlite, written by that version's `ReviewStore` at commit 9bb8a87:

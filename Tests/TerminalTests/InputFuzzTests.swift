@@ -1,5 +1,5 @@
 import Foundation
-import Review
+import Store
 import XCTest
 
 /// The input rule, against the real binary over a pty: nothing is recorded unless a decision key arrived alone.

@@ -1,8 +1,9 @@
 import CSixel
+import Datasets
 import Foundation
 import Imaging
 import Model
-import Review
+import Store
 import Terminal
 import XCTest
 

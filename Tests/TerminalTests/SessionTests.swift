@@ -1,7 +1,11 @@
+import Datasets
 import Foundation
 import Imaging
+import Inference
+import Metrics
 import Model
-import Review
+@testable import Review
+import Store
 @testable import Terminal
 import XCTest
 

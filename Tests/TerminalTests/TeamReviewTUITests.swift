@@ -1,5 +1,6 @@
+@testable import Datasets
 import Foundation
-@testable import Review
+@testable import Store
 import XCTest
 
 /// Team review through the real binary on pseudo-terminals: blind reads, adjudication, and two readers on one

@@ -1,5 +1,5 @@
+import Datasets
 import Imaging
-import Review
 @testable import Terminal
 import XCTest
 

@@ -1,5 +1,5 @@
 import Foundation
-import Review
+import Inference
 
 /// The screen's view of background inference (the InferenceRunner, or a fake in tests).
 public protocol PredictionSource: AnyObject {

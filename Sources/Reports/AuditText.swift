@@ -1,3 +1,5 @@
+import Audit
+import Datasets
 import Foundation
 import Imaging
 

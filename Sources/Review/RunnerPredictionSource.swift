@@ -1,5 +1,5 @@
 import Foundation
-import Review
+import Inference
 
 /// The screen's view of the store work's InferenceRunner (background inference with the prediction cache).
 public final class RunnerPredictionSource: PredictionSource {
@@ -12,17 +12,4 @@ public final class RunnerPredictionSource: PredictionSource {
     public var progress: (done: Int, total: Int) { runner.progress }
     public func start() { runner.start() }
     public func stop() { runner.stop() }
-}
-
-/// No model: the review still works on labels alone (the header and status line say "no model").
-public final class NoModelPredictionSource: PredictionSource {
-    private let count: Int
-    public init(count: Int) { self.count = count }
-    public var weightsID: String { "" }
-    public var hasModel: Bool { false }
-    public func state(at index: Int) -> PredictionState { .noModel }
-    public func prioritize(index: Int) {}
-    public var progress: (done: Int, total: Int) { (0, count) }
-    public func start() {}
-    public func stop() {}
 }

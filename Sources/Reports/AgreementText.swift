@@ -1,4 +1,5 @@
 import Foundation
+import Metrics
 
 /// `fracview agreement`'s report as text.
 public enum AgreementText {

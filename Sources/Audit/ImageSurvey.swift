@@ -1,5 +1,7 @@
+import Datasets
 import Foundation
 import Imaging
+import Model
 
 /// Reports progress: a stage name, items done, items in total. Called from worker threads.
 public typealias ProgressHandler = @Sendable (_ stage: String, _ done: Int, _ total: Int) -> Void
@@ -21,7 +23,7 @@ public struct ImageSurvey: Sendable {
             let path = cases[i].imagePath
             var hash: String?, thumb: Thumbnail?, failure: String?
             if let data = FileManager.default.contents(atPath: path) {
-                hash = ContentHash.sha256Hex(data)
+                hash = ContentDigest.sha256Hex(data)
                 do { thumb = Thumbnail(try ImageDecoder.decode(data: data, name: cases[i].relativePath, file: path)) } catch {
                     let text = "\(error)"
                     failure = text.split(separator: "\n").first.map(String.init) ?? "cannot decode"

@@ -1,3 +1,4 @@
+import Datasets
 /// A clinically serious confusion, e.g. a comminuted fracture read as a simple transverse one.
 public struct CriticalErrorPair: Sendable, Equatable, Codable {
     public let truth: String

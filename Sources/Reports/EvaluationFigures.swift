@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Metrics
 
 /// The report's figures, drawn with the Imaging `Canvas` (no plotting library).
 public enum EvaluationFigures {

@@ -1,6 +1,6 @@
 import Foundation
-import Imaging
 import GRDB
+import Imaging
 import Model
 
 /// Why the review database can't be used; `description` is one line for the user.

@@ -1,6 +1,8 @@
+import Datasets
 import Foundation
 import Imaging
 import Model
+import Store
 
 /// What the runner needs to know about a model to prepare its input and key its cache.
 public struct InferenceSpec: Sendable, Equatable {
@@ -261,7 +263,7 @@ public final class InferenceRunner: @unchecked Sendable {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "file not found"
             return .failed("\(URL(fileURLWithPath: path).lastPathComponent): \(reason)")
         }
-        let hash = ContentHash.sha256Hex(data)
+        let hash = ContentDigest.sha256Hex(data)
         if let store {
             do {
                 if let cached = try store.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),

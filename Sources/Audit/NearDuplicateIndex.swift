@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 
 /// Finds images that are augmented copies of each other (flips, small rotations/shears, brightness changes).
 ///

@@ -1,3 +1,4 @@
+import Audit
 import Foundation
 
 /// A one-line progress bar on stderr, redrawn in place when stderr is a terminal, else printed at 25 % steps.

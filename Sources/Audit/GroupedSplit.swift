@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// A leak-free split: images are grouped by source (same file-name prefix before `.rf.`, or linked by a
 /// near-duplicate edge, transitively) and whole groups are assigned to splits, stratified by class.
@@ -92,7 +93,7 @@ public struct GroupedSplit: Sendable {
             for m in members { if let c = items[m].classIndex, c < classCount { counts[c] += 1 } }
             let main = counts.indices.max { (counts[$0], -$0) < (counts[$1], -$1) }.flatMap { counts[$0] > 0 ? $0 : nil }
             return Group(members: members, counts: counts, mainClass: main,
-                         key: ContentHash.fnv1a(items[members[0]].relativePath))
+                         key: ContentDigest.fnv1a(items[members[0]].relativePath))
         }
         var assignment = [Int?](repeating: nil, count: info.count)
         var size = [Double](repeating: 0, count: 3)

@@ -1,4 +1,6 @@
+import Audit
 import Foundation
+import Imaging
 import Model
 
 /// The model `--weights` names: one weights file, or a directory of member files (a fold ensemble such as
@@ -78,7 +80,7 @@ public final class ModelEnsemble {
         if members.count == 1 {
             ensembleID = members[0].classifier.info.weightsID
         } else {
-            ensembleID = String(ContentHash.sha256Hex(Data(members.map(\.classifier.info.weightsID).joined(separator: "+").utf8)).prefix(16))
+            ensembleID = String(ContentDigest.sha256Hex(Data(members.map(\.classifier.info.weightsID).joined(separator: "+").utf8)).prefix(16))
         }
         ModelEnsemble.shareActivations(members)
     }

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 
 /// The per-case table of `fracview evaluate --out`: one RFC 4180 row per case (header included), with the

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 
 /// `fracview audit`: label findings per split, undecodable images, and leakage between splits.

@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 
 /// The audit's findings for one split, as the review TUI's header shows them. The label findings are instant;

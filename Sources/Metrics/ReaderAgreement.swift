@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// How far readers agree with each other and with the dataset labels (`fracview agreement`).
 ///

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Metrics
 
 /// The terminal rendering of an evaluation report: aligned tables, "n/a" for undefined values.
 public enum EvaluationText {

@@ -1,47 +1,9 @@
+import Audit
+import Datasets
 import Foundation
+import Metrics
 import Model
-import Review
-
-/// Which cases the list shows.
-public enum CaseFilter: Equatable, Sendable {
-    case all
-    /// The model's prediction differs from the label (unlabelled cases count: there is nothing to agree with).
-    case disagreements
-    case flagged
-    case relabelled
-    case unreviewed
-    /// Cases whose label (dataset or reviewed, as the matrix shows) is this class.
-    case truthClass(Int)
-    /// One confusion-matrix cell: truth (nil = unlabelled) × predicted.
-    case cell(truth: Int?, predicted: Int)
-    /// Labelled, held-out cases with a prediction, most likely label error first (`LabelIssues`).
-    case likelyLabelErrors
-    /// Cases two or more readers read with different answers (what an adjudicator steps through).
-    case disputed
-
-    public func title(classes: [String]) -> String {
-        func name(_ i: Int?) -> String { i.map { $0 < classes.count ? classes[$0] : "#\($0)" } ?? "unlabelled" }
-        switch self {
-        case .all: return "all"
-        case .disagreements: return "disagreements"
-        case .flagged: return "flagged"
-        case .relabelled: return "relabelled"
-        case .unreviewed: return "unreviewed"
-        case .truthClass(let c): return "label \(name(c))"
-        case .cell(let t, let p): return "\(name(t)) → \(name(p))"
-        case .likelyLabelErrors: return "likely label errors first"
-        case .disputed: return "readers disagree"
-        }
-    }
-}
-
-/// Which labels the confusion matrix's rows use.
-public enum MatrixLabels: Sendable {
-    /// The dataset's ground truth.
-    case dataset
-    /// The reviewer's labels: relabelled → the new label, accepted → the dataset label; flagged and unreviewed cases are left out.
-    case reviewed
-}
+import Store
 
 /// The review's state and rules, independent of drawing (unit-testable without a terminal).
 public final class ReviewSession {
@@ -406,20 +368,4 @@ public final class ReviewSession {
         }
         move(by: 1)
     }
-}
-
-/// The review screen's matrix: `ConfusionMatrix` over the labelled cases plus the unlabelled cases' predictions.
-/// Row `classCount` is the unlabelled row; `m[r][k]` reads any cell.
-public struct LiveConfusionMatrix: Equatable {
-    public var labelled: ConfusionMatrix
-    public var unlabelled: [Int]
-    public init(classCount: Int) {
-        labelled = ConfusionMatrix(classCount: classCount)
-        unlabelled = [Int](repeating: 0, count: classCount)
-    }
-    public var classCount: Int { labelled.classCount }
-    public subscript(row: Int) -> [Int] { row < classCount ? labelled.counts[row] : unlabelled }
-    /// Every counted case, labelled or not.
-    public var total: Int { labelled.total + unlabelled.reduce(0, +) }
-    public var largestCell: Int { max(labelled.counts.joined().max() ?? 0, unlabelled.max() ?? 0) }
 }

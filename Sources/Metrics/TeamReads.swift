@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// Every reader's and adjudicator's decisions in one split, by case: what the TUI needs for the team's progress,
 /// the cases to adjudicate, and the team's settled labels.

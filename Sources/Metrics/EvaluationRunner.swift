@@ -1,6 +1,8 @@
+import Audit
+import Datasets
 import Foundation
 import Imaging
-import Model
+import Inference
 
 /// Runs the classifier over a list of cases and turns the outputs into `EvaluatedCase`s.
 public enum EvaluationRunner {

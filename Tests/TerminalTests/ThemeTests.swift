@@ -1,13 +1,20 @@
 import Foundation
 import Imaging
+@testable import Terminal
 import XCTest
-@testable import Review
 
 final class ThemeTests: XCTestCase {
-    private let themesDir = RepoPaths.root.appendingPathComponent("themes").path
+    private let themesDir = PseudoTerminal.repoRoot.appendingPathComponent("themes").path
+
+    private func temporaryDirectory() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fracview-themes-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
+        return dir
+    }
 
     private func write(_ text: String, name: String = "custom") throws -> (dir: String, path: String) {
-        let dir = try makeStoreTempDir(self)
+        let dir = try temporaryDirectory()
         let path = dir + "/\(name).yaml"
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         return (dir, path)

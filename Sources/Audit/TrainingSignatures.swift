@@ -1,4 +1,6 @@
+import Datasets
 import Foundation
+import Imaging
 
 /// The images a model member trained on, as compact perceptual signatures, and the test "has it seen this X-ray
 /// (or a flipped or rotated copy of it)?".
