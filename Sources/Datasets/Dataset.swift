@@ -1,3 +1,4 @@
+import Model
 // The dataset model other modules rely on: cases, their ground truth, and the YOLO reader.
 import Foundation
 
@@ -37,9 +38,9 @@ public struct DatasetCase: Sendable, Equatable {
 }
 
 /// A one-line error for a dataset that cannot be used at all.
-public struct DatasetError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+public struct DatasetError: OneLineError {
+    public let message: String
+    public init(_ message: String) { self.message = message }
 }
 
 /// A dataset in YOLO layout: data.yaml (`names`, `nc`) and {train,valid,test}/{images,labels}.

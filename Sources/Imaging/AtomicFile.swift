@@ -1,13 +1,15 @@
 import Foundation
+import Model
 
 /// The one way fracview writes a file: a temporary file in the same folder, written and fsynced, renamed over the
 /// target, then the folder fsynced. A reader sees the old content or the new, never half; a failure leaves the old
 /// file untouched; and once `write` returns, the new file survives a power cut.
 public enum AtomicFile {
     /// Why a write failed, in one line ("the folder … does not exist", "no space left on device", …).
-    public struct Failure: Error, CustomStringConvertible, Sendable {
+    public struct Failure: OneLineError {
         public let reason: String
-        public var description: String { reason }
+        public init(reason: String) { self.reason = reason }
+        public var message: String { reason }
     }
 
     public static func write(_ data: Data, to path: String) throws {

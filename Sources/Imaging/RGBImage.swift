@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// An 8-bit RGB image, pixels interleaved row-major (r, g, b, r, g, b, …).
 public struct RGBImage: Sendable, Equatable {
@@ -18,14 +19,17 @@ public struct RGBImage: Sendable, Equatable {
 }
 
 /// Why an image could not be read; `description` is one line for the user.
-public struct ImageError: Error, CustomStringConvertible, Sendable, Equatable {
+public struct ImageError: OneLineError, Equatable {
     public let path: String
     public let reason: String
     public init(path: String, reason: String) { self.path = path; self.reason = reason }
+    public var message: String { "\(path): \(reason)" }
     /// Through the one terminal sanitiser: control characters, line separators and bidi overrides in hostile file
     /// names are shown as `?`, so the message stays one line and cannot drive or reorder the terminal; `path` keeps
     /// the name as given.
-    public var description: String { TerminalSafeText.clean(path) + ": " + TerminalSafeText.clean(reason) }
+    public var description: String {
+        TerminalSafeText.clean(path) + ": " + TerminalSafeText.clean(reason.split(whereSeparator: \.isNewline).joined(separator: " "))
+    }
 }
 
 extension RGBImage {

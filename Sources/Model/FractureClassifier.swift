@@ -1,5 +1,5 @@
-import Foundation
 import Engine
+import Foundation
 
 /// The model's description, from the weights file's metadata (defaults are the notebook's).
 public struct ModelInfo: Sendable {

@@ -1,11 +1,8 @@
 /// Why a weights file could not be loaded. `description` is one line: the file, then the first problem found
 /// (naming the tensor or metadata key when there is one).
-public struct WeightsError: Error, CustomStringConvertible, Sendable {
+public struct WeightsError: OneLineError {
     public let path: String
     public let reason: String
     public init(path: String, reason: String) { self.path = path; self.reason = reason }
-    public var description: String {
-        let oneLine = reason.split(whereSeparator: \.isNewline).joined(separator: " ")
-        return "\(path): \(oneLine)"
-    }
+    public var message: String { "\(path): \(reason)" }
 }

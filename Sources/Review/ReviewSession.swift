@@ -214,13 +214,13 @@ public final class ReviewSession {
 
     // MARK: deciding (every decision is committed to the store before the screen changes)
 
-    public enum DecisionError: Error, CustomStringConvertible, Equatable {
+    public enum DecisionError: OneLineError, Equatable {
         case unlabelledAccept
         /// `a` in a blind read: there is no label shown to accept.
         case blindAccept
         /// The store's server is unreachable: the decision was not made (nothing is queued behind the reviewer's back).
         case storeUnavailable(String)
-        public var description: String {
+        public var message: String {
             switch self {
             case .unlabelledAccept: return "unlabelled case: pick a class (0–9 or c) or flag it (f)"
             case .blindAccept: return "blind read: a is off · pick the class you see (0–9, c) or flag (f)"

@@ -1,5 +1,6 @@
 import CPQ
 import Foundation
+import Model
 
 /// One libpq connection, synchronous (the review loop waits for every commit anyway). Not thread-safe by itself:
 /// `PostgresReviewStore` serialises its use.
@@ -11,7 +12,7 @@ final class PostgresConnection {
     let url: PostgresURL
 
     /// A failed statement: the server's SQLSTATE (nil when the connection itself failed) and its message.
-    struct Failure: Error {
+    struct Failure: OneLineError {
         let sqlState: String?
         let message: String
     }

@@ -4,13 +4,12 @@ import Imaging
 import Model
 
 /// Why the review database can't be used; `description` is one line for the user.
-public struct ReviewStoreError: Error, CustomStringConvertible, LocalizedError, Sendable, Equatable {
+public struct ReviewStoreError: OneLineError, LocalizedError, Equatable {
     public let message: String
     /// The store's server could not be reached: nothing was written (or, for a lost commit, see the message).
     public let connectionLost: Bool
     public init(_ message: String, connectionLost: Bool = false) { self.message = message; self.connectionLost = connectionLost }
-    public var description: String { message }
-    public var errorDescription: String? { message }
+    public var errorDescription: String? { description }
 }
 
 /// The review database: SQLite (GRDB) in WAL mode; every write is its own committed transaction,

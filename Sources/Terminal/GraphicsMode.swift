@@ -1,5 +1,5 @@
-import Foundation
 import CTerminal
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,7 @@
 import Datasets
 import Foundation
 import Imaging
+import Model
 import Yams
 
 /// What a key does on the review screen.
@@ -192,10 +193,9 @@ public struct KeyTable: Equatable, Sendable {
     }
 }
 
-public struct KeyTableError: Error, CustomStringConvertible, Equatable {
+public struct KeyTableError: OneLineError, Equatable {
     public let message: String
     public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }
 
 extension Key {

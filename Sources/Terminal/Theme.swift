@@ -23,11 +23,10 @@ public enum ThemeRole: String, CaseIterable, Sendable {
 }
 
 /// Why a theme can't be used; one line naming the file and key.
-public struct ThemeError: Error, CustomStringConvertible, LocalizedError, Sendable, Equatable {
+public struct ThemeError: OneLineError, LocalizedError, Equatable {
     public let message: String
     public init(_ message: String) { self.message = message }
-    public var description: String { message }
-    public var errorDescription: String? { message }
+    public var errorDescription: String? { description }
 }
 
 /// Colours for every UI role plus the colormap of the CAM overlay, loaded from `themes/<name>.yaml`.

@@ -2,8 +2,8 @@ import ArgumentParser
 import Engine
 import Foundation
 import Imaging
-import Model
 import Inference
+import Model
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

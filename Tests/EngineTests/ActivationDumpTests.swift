@@ -1,6 +1,6 @@
-import XCTest
 import Engine
 @testable import Model
+import XCTest
 
 /// Layer by layer against PyTorch (the llm.c way): tiny FractureClassifiers with the B4 and the B5 block tables
 /// (B5 with BatchNorm eps 1e-3), one X-ray at 96×96, and PyTorch's stem, stage, features, gate, pooled and logits

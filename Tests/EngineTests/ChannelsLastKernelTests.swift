@@ -1,8 +1,8 @@
 import CEngineKernels
-import Foundation
-import XCTest
 @testable import Engine
+import Foundation
 @testable import Model
+import XCTest
 
 /// The channels-last kernels (packed GEMM, depthwise, unfolded general conv) on every instruction set this CPU
 /// has, forced one at a time: against a naive double-precision reference over random shapes, strides, pads and

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Model
+import XCTest
 
 /// The block tables of B0–B7 (from torchvision's own builders) and Lite0–2, as dumped by the fixture script.
 final class ConfigTests: XCTestCase {

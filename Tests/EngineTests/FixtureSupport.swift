@@ -1,7 +1,7 @@
-import Foundation
-import XCTest
 import Engine
+import Foundation
 @testable import Model
+import XCTest
 
 /// Locates and reads the PyTorch reference fixtures written by scripts/fixtures/make_engine_fixtures.py.
 enum Fixtures {

@@ -1,6 +1,6 @@
-import XCTest
 import Engine
 @testable import Model
+import XCTest
 
 /// Whole FractureClassifiers (tiny random-weight EfficientNets, BN statistics from real X-rays) against PyTorch,
 /// run on the normalised tensors of three sample images.

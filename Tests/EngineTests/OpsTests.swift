@@ -1,7 +1,7 @@
-import Foundation
-import XCTest
 import Engine
+import Foundation
 @testable import Model
+import XCTest
 
 /// Each op against PyTorch (ggml test-backend-ops style): inputs, parameters and outputs from the fixtures.
 final class OpsTests: XCTestCase {

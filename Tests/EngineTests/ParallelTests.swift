@@ -1,6 +1,6 @@
+@testable import Engine
 import Foundation
 import XCTest
-@testable import Engine
 
 final class ParallelTests: XCTestCase {
     /// forChunks hands out chunkCount disjoint ranges covering 0..<count, each with its own chunk index (the

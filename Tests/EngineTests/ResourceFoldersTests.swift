@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Model
+import XCTest
 
 /// The one finder for what ships beside fracview (weights, the sample, themes).
 final class ResourceFoldersTests: XCTestCase {

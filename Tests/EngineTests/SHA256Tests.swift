@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Model
+import XCTest
 
 /// The weights id and cache keys are swift-crypto's SHA-256: FIPS 180-4 vectors, and Python hashlib's digest of a
 /// fixture file (a weights id must stay the same across fracview versions, or every cache entry is lost).

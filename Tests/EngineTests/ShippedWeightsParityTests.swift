@@ -1,7 +1,7 @@
 import Foundation
-import XCTest
 import Imaging
 import Model
+import XCTest
 
 /// Issue #3 §4: the Swift engine's probabilities for the shipped weights on the 64 bundled test images equal
 /// PyTorch's (|Δ| ≤ 1e-3, same predicted class). The reference is written by training/make_parity_fixture.py.

@@ -1,7 +1,7 @@
-import Foundation
-import XCTest
 import Engine
+import Foundation
 @testable import Model
+import XCTest
 
 /// Damaged and mismatched weights files each give a one-line error naming the file and the first bad tensor.
 final class WeightsTests: XCTestCase {

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Imaging
+import XCTest
 
 /// The one file writer (CSV, PNG, manifests, evaluate's tables): replace whole or not at all, no temporary left.
 final class AtomicFileTests: XCTestCase {

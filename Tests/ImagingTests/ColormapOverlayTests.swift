@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Imaging
+import XCTest
 
 final class ColormapOverlayTests: XCTestCase {
     func lut(_ name: String) throws -> [UInt8] {

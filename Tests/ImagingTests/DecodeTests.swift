@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Imaging
+import XCTest
 
 final class DecodeTests: XCTestCase {
     /// Every PNG colour type / bit depth and every JPEG kind decodes to exactly PIL's convert("RGB") pixels.

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Imaging
+import XCTest
 
 /// Paths of the repository and its committed fixtures (Tests/Fixtures/imaging, written by
 /// scripts/fixtures/make_imaging_fixtures.py), found from this file, never from the working directory.

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Imaging
+import XCTest
 
 /// `fracview gradcam` end to end: the built executable (beside this test bundle), the engine's tiny
 /// fixture model, a bundled X-ray. Skipped when the executable or the fixture model is absent.

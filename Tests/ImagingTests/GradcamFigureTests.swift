@@ -1,7 +1,7 @@
 import Foundation
+@testable import Imaging
 import Model
 import XCTest
-@testable import Imaging
 
 final class GradcamFigureTests: XCTestCase {
     func testThreePanelsWithTitlesAndOverlay() {

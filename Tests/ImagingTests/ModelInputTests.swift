@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Imaging
+import XCTest
 
 final class ModelInputTests: XCTestCase {
     /// torchvision Resize((224, 224)) + ToTensor + Normalize on real X-rays, compared on every 61st value

@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Imaging
+import XCTest
 
 final class PNGCanvasTests: XCTestCase {
     var directory: URL!

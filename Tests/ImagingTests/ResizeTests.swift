@@ -1,6 +1,6 @@
 import Foundation
-import XCTest
 @testable import Imaging
+import XCTest
 
 final class ResizeTests: XCTestCase {
     /// Resize.pilBilinear is bit-exact with PIL's Image.resize(BILINEAR): shrink, enlarge, non-square,
