@@ -5,21 +5,25 @@ import Yams
 
 /// The UI roles a theme colours; the raw value is the key under `colors:` in a theme file.
 public enum ThemeRole: String, CaseIterable, Sendable {
-    case background, text, dim, accent, border, header
-    case statusBackground = "status_background", statusText = "status_text"
+    case background, text, dim, accent, border
+    case statusBackground = "status_background"
     /// The dataset label and the model's prediction (bars, header).
     case truth, prediction
     /// The agree/disagree marker.
     case agree, disagree
-    /// Review states.
-    case accepted, flagged, relabelled, unreviewed
+    /// Review states (an accepted case shows in `agree`'s colour, an unreviewed one in `dim`).
+    case flagged, relabelled
     /// Confidence bars.
     case bar, barBackground = "bar_background"
     /// Confusion-matrix cells: correct, wrong, the critical error pairs, and the cursor.
     case matrixDiagonal = "matrix_diagonal", matrixOffDiagonal = "matrix_off_diagonal"
     case matrixCritical = "matrix_critical", matrixCursor = "matrix_cursor"
-    /// Highlighted list rows, and error markers (e.g. an image that failed to decode).
-    case selection, error
+    /// Highlighted list rows.
+    case selection
+
+    /// Keys of roles that were never drawn (header, status_text, accepted, unreviewed, error): a theme file written
+    /// for an older fracview may still hold them, so they are read and ignored rather than refused.
+    static let retiredKeys: Set<String> = ["header", "status_text", "accepted", "unreviewed", "error"]
 }
 
 /// Why a theme can't be used; one line naming the file and key.
@@ -60,12 +64,12 @@ public struct Theme: Sendable, Equatable {
     /// The dark theme compiled in, so the app runs with no themes folder. Kept equal to themes/dark.yaml by a test.
     public static let builtinDark = Theme(name: "dark", colormap: .jet, colors: [
         .background: "#0f1419", .text: "#e6e1cf", .dim: "#707a8c", .accent: "#39bae6", .border: "#2d3640",
-        .header: "#ffb454", .statusBackground: "#1c2430", .statusText: "#cbccc6",
+        .statusBackground: "#1c2430",
         .truth: "#aad94c", .prediction: "#59c2ff", .agree: "#aad94c", .disagree: "#f07178",
-        .accepted: "#aad94c", .flagged: "#ffb454", .relabelled: "#d2a6ff", .unreviewed: "#707a8c",
+        .flagged: "#ffb454", .relabelled: "#d2a6ff",
         .bar: "#59c2ff", .barBackground: "#1f2733",
         .matrixDiagonal: "#2f5d3a", .matrixOffDiagonal: "#5c2f33", .matrixCritical: "#b3262e",
-        .matrixCursor: "#e6b450", .selection: "#273747", .error: "#ff3333",
+        .matrixCursor: "#e6b450", .selection: "#273747",
     ].mapValues { ThemeColor(hex: $0)! })
 
     // MARK: Loading
@@ -104,7 +108,7 @@ public struct Theme: Sendable, Equatable {
         guard let colorsValue = top["colors"] else { throw ThemeError("\(file): missing key colors") }
         guard let table = colorsValue as? [String: Any] else { throw ThemeError("\(file): colors: expected a mapping of role: \"#rrggbb\"") }
         var colors: [ThemeRole: ThemeColor] = [:]
-        for key in table.keys.sorted() {
+        for key in table.keys.sorted() where !ThemeRole.retiredKeys.contains(key) {
             guard let role = ThemeRole(rawValue: key) else {
                 throw ThemeError("\(file): colors.\(key): unknown role (expected one of \(ThemeRole.allCases.map(\.rawValue).joined(separator: ", ")))")
             }

@@ -77,9 +77,67 @@ final class EvaluationTests: XCTestCase {
         for image in [cm, rel] {
             let back = try ImageDecoder.decode(data: try PNGWriter.encode(image), name: "figure.png")
             XCTAssertEqual([back.width, back.height], [image.width, image.height])
-            XCTAssertTrue(Set(image.pixels).count > 2, "something was drawn")
+            XCTAssertEqual(back.pixels, image.pixels, "the PNG holds the figure exactly")
         }
         XCTAssertGreaterThan(cm.width, 4 * 44)
+    }
+
+    private func pixel(_ image: RGBImage, _ x: Int, _ y: Int) -> [UInt8] {
+        let i = (y * image.width + x) * 3
+        return Array(image.pixels[i..<i + 3])
+    }
+
+    /// Each cell of the confusion-matrix figure is shaded by its share of the row: blue on the diagonal, red off
+    /// it, light grey when empty, and darker for a larger share.
+    func testConfusionMatrixFigureShadesEachCellByItsRowShare() {
+        let r = report()
+        let image = EvaluationFigures.confusionMatrix(r)
+        let cell = 44, top = 70
+        let left = (r.classes.map { Canvas.textWidth($0) }.max() ?? 0) + 16
+        var darkest: (share: Double, level: Int)?
+        for i in r.classes.indices {
+            let rowTotal = r.confusionMatrix[i].reduce(0, +)
+            for j in r.classes.indices {
+                let v = r.confusionMatrix[i][j]
+                let p = pixel(image, left + j * cell + 3, top + i * cell + 3)   // a corner, clear of the count
+                if v == 0 {
+                    XCTAssertEqual(p, [246, 246, 246], "empty cell \(i),\(j)")
+                    continue
+                }
+                if i == j { XCTAssertGreaterThan(p[2], p[0], "diagonal \(i) is blue") }
+                else { XCTAssertGreaterThan(p[0], p[2], "error cell \(i),\(j) is red") }
+                let share = Double(v) / Double(rowTotal)
+                let level = Int(p[0]) + Int(p[1]) + Int(p[2])
+                if let d = darkest, share > d.share + 0.2 { XCTAssertLessThan(level, d.level, "a larger share is darker") }
+                if darkest == nil || share < darkest!.share { darkest = (share, level) }
+            }
+        }
+        XCTAssertNotNil(darkest, "the report has counted cells")
+    }
+
+    /// The reliability diagram draws each bin's accuracy as a bar from the axis, its mean confidence as a red
+    /// tick, and the diagonal of perfect calibration.
+    func testReliabilityDiagramDrawsBarsTicksAndTheDiagonal() {
+        let r = report()
+        let image = EvaluationFigures.reliabilityDiagram(r)
+        let plot = 360, left = 60, top = 60
+        XCTAssertEqual(pixel(image, left + 150, top + plot - 151), [60, 60, 60], "the diagonal")
+        var bars = 0
+        for bin in r.reliability {
+            guard let acc = bin.accuracy, acc * Double(plot) > 6 else { continue }
+            let x0 = left + Int(bin.lower * Double(plot)) + 1
+            let x = x0 + 2
+            let inside = pixel(image, x, top + plot - 3)
+            XCTAssertGreaterThan(inside[2], inside[0], "bin \(bin.lower): a blue bar at the bottom")
+            let above = pixel(image, x, top + plot - Int(acc * Double(plot)) - 4)
+            XCTAssertNotEqual(above, inside, "bin \(bin.lower): the bar stops at its accuracy")
+            if let conf = bin.confidence {
+                let tick = pixel(image, x, top + plot - Int(conf * Double(plot)))
+                XCTAssertEqual(tick, [178, 24, 43], "bin \(bin.lower): the red confidence tick")
+            }
+            bars += 1
+        }
+        XCTAssertGreaterThan(bars, 0)
     }
 
     func testCaseTableNeutralisesFormulas() {
