@@ -435,41 +435,24 @@ public final class ReviewStore: @unchecked Sendable {
                 """)
         }
         migrator.registerMigration("v4") { db in
-            // One encoding for probabilities: the cache's Float32 BLOBs become StoreJSON text, like the decisions'.
-            // SQLite cannot change a column's type in place: the table is rebuilt, each row converted.
-            try db.execute(sql: """
-                CREATE TABLE prediction_cache_v4 (
-                  image_hash TEXT NOT NULL,       -- SHA-256 hex of the image file bytes
-                  weights_id TEXT NOT NULL,
-                  probabilities TEXT NOT NULL,    -- JSON array of numbers, in the model's class order
-                  attention BLOB NOT NULL,        -- Float32 little endian, row-major
-                  attention_width INTEGER NOT NULL,
-                  attention_height INTEGER NOT NULL,
-                  gradcam BLOB,
-                  gradcam_width INTEGER,
-                  gradcam_height INTEGER,
-                  created_at TEXT NOT NULL,
-                  members TEXT,                   -- member ids used, comma-separated
-                  member_count INTEGER,
-                  seen_in_training INTEGER,
-                  signatures_known INTEGER,
-                  PRIMARY KEY (image_hash, weights_id)
-                )
-                """)
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM prediction_cache") {
+            // One encoding for probabilities: the cache's Float32 BLOBs become StoreJSON text, like the decisions',
+            // in a TEXT column of the same name (added, filled row by row, then put in the old one's place).
+            try db.execute(sql: "ALTER TABLE prediction_cache ADD COLUMN probabilities_json TEXT NOT NULL DEFAULT '[]'")
+            for row in try Row.fetchAll(db, sql: "SELECT image_hash, weights_id, probabilities FROM prediction_cache") {
+                let key: [DatabaseValueConvertible?] = [row.value("image_hash") as String?, row.value("weights_id") as String?]
                 // A damaged entry is dropped: the cache is recomputed where it misses.
                 guard let probabilities = FloatBlob.decode(row.value("probabilities")),
-                      let json = try? StoreJSON.string(probabilities) else { continue }
-                try db.execute(sql: """
-                    INSERT INTO prediction_cache_v4 SELECT image_hash, weights_id, ?, attention, attention_width,
-                      attention_height, gradcam, gradcam_width, gradcam_height, created_at, members, member_count,
-                      seen_in_training, signatures_known
-                    FROM prediction_cache WHERE image_hash = ? AND weights_id = ?
-                    """, arguments: [json, row.value("image_hash") as String?, row.value("weights_id") as String?])
+                      let json = try? StoreJSON.string(probabilities) else {
+                    try db.execute(sql: "DELETE FROM prediction_cache WHERE image_hash = ? AND weights_id = ?",
+                                   arguments: StatementArguments(key))
+                    continue
+                }
+                try db.execute(sql: "UPDATE prediction_cache SET probabilities_json = ? WHERE image_hash = ? AND weights_id = ?",
+                               arguments: StatementArguments([json] + key))
             }
             try db.execute(sql: """
-                DROP TABLE prediction_cache;
-                ALTER TABLE prediction_cache_v4 RENAME TO prediction_cache;
+                ALTER TABLE prediction_cache DROP COLUMN probabilities;
+                ALTER TABLE prediction_cache RENAME COLUMN probabilities_json TO probabilities;  -- JSON array, model order
                 -- The undo history keeps decisions as ReviewDecision's JSON, whose role and read mode are required:
                 -- rows written before v3 get the defaults v3 gave their decisions.
                 UPDATE history SET before = json_insert(before, '$.role', 'reader', '$.readMode', 'open')

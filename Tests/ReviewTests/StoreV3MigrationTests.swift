@@ -121,6 +121,17 @@ final class StoreV3MigrationTests: XCTestCase {
         XCTAssertEqual(try store.cachedPrediction(imageHash: String(repeating: "ab", count: 32), weightsID: "4a5ef4d3b8c1e2f0")?.probabilities, p(7))
     }
 
+    func testADamagedCacheEntryIsDroppedByTheMigration() throws {
+        let path = try copyOfFixture { db in
+            try db.execute(sql: "UPDATE prediction_cache SET probabilities = x'0000803f00' WHERE image_hash LIKE 'cd%'")
+        }
+        let store = try ReviewStore(path: path)
+        XCTAssertNil(try store.cachedPrediction(imageHash: String(repeating: "cd", count: 32), weightsID: "4a5ef4d3b8c1e2f0"))
+        XCTAssertEqual(try store.cachedPrediction(imageHash: String(repeating: "ab", count: 32), weightsID: "4a5ef4d3b8c1e2f0")?.probabilities, p(7))
+        let rows = try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM prediction_cache") }
+        XCTAssertEqual(rows, 1, "recomputed when next needed, rather than kept unreadable")
+    }
+
     func testTheExportOfTheUpgradedDatabaseNamesEveryClass() throws {
         let path = try copyOfFixture()
         let dir = (path as NSString).deletingLastPathComponent
