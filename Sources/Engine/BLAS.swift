@@ -18,12 +18,13 @@ public enum BLAS {
                     1, a, Int32(k), b, Int32(k), beta, c, Int32(n))
     }
 
-    /// y[m] = A[m×n]·x (transposed: y[n] = Aᵀ·x) + beta·y.
+    /// y[m] = A[m×n]·x (transposed: y[n] = Aᵀ·x) + beta·y, on the calling thread (`MatrixVector` splits it over
+    /// the cores). `lda`: the row stride of `a` (n unless `a` is a block of columns of a wider matrix).
     @inlinable
-    public static func gemv(transposed: Bool = false, m: Int, n: Int, a: UnsafePointer<Float>, x: UnsafePointer<Float>,
-                            y: UnsafeMutablePointer<Float>, beta: Float = 0) {
+    public static func gemv(transposed: Bool = false, m: Int, n: Int, a: UnsafePointer<Float>, lda: Int? = nil,
+                            x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, beta: Float = 0) {
         cblas_sgemv(CblasRowMajor, transposed ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),
-                    1, a, Int32(n), x, 1, beta, y, 1)
+                    1, a, Int32(lda ?? n), x, 1, beta, y, 1)
     }
 
     /// Threads OpenBLAS uses (OPENBLAS_NUM_THREADS or the core count).

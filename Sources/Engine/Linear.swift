@@ -20,7 +20,7 @@ public final class Linear {
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         weight.withUnsafeBufferPointer { w in
             if rows == 1 {
-                BLAS.gemv(m: outFeatures, n: inFeatures, a: w.baseAddress!, x: x, y: y)
+                MatrixVector.multiply(m: outFeatures, n: inFeatures, a: w.baseAddress!, x: x, y: y)
             } else {
                 BLAS.gemmTransB(m: rows, n: outFeatures, k: inFeatures, a: x, b: w.baseAddress!, c: y)
             }
@@ -46,7 +46,8 @@ public final class Linear {
         weight.withUnsafeBufferPointer { w in
             dy.withUnsafeBufferPointer { d in
                 dx.withUnsafeMutableBufferPointer {
-                    BLAS.gemv(transposed: true, m: outFeatures, n: inFeatures, a: w.baseAddress!, x: d.baseAddress!, y: $0.baseAddress!)
+                    MatrixVector.multiply(transposed: true, m: outFeatures, n: inFeatures, a: w.baseAddress!,
+                                          x: d.baseAddress!, y: $0.baseAddress!)
                 }
             }
         }

@@ -37,61 +37,104 @@ public final class ClassifierHead {
         self.init(gate1: g1, gate2: g2, fc1: l1, batchNorm: bn, fc2: l2)
     }
 
-    /// Runs the head on features [1, C, h, w]; Grad-CAM (for the predicted class) only when asked.
-    /// `channelsLast`, if given, is the same features as NHWC [1, h, w, C] (the backbone's own output): the gate's
-    /// first conv then runs on the engine's packed kernels over both cores instead of single-threaded BLAS.
-    public func forward(features f: Tensor, channelsLast: Tensor? = nil, gradcam wantCAM: Bool) -> Prediction {
-        forwardDetailed(features: f, channelsLast: channelsLast, gradcam: wantCAM).output
+    /// Runs the head on the backbone's channels-last features [1, h, w, C]; Grad-CAM (for the predicted class)
+    /// only when asked.
+    public func forward(channelsLast x: Tensor, gradcam wantCAM: Bool) -> Prediction {
+        forwardDetailed(channelsLast: x, gradcam: wantCAM).output
+    }
+
+    /// The same on NCHW features [1, C, h, w] (transposed first).
+    public func forward(features f: Tensor, gradcam wantCAM: Bool) -> Prediction {
+        forward(channelsLast: Self.channelsLast(f), gradcam: wantCAM)
     }
 
     /// The attention gate alone (sigmoid map at feature resolution); `forward` computes it too.
     public func attentionMap(features f: Tensor) -> FeatureMap {
-        let (_, _, h, w) = f.nchw
-        let ws = Workspace()
-        let hiddenMap = Tensor(shape: [1, gate1.outChannels, h, w])
-        gate1.forward(f, into: hiddenMap, workspace: ws)
-        let gate = Tensor(shape: [1, 1, h, w])
-        gate2.forward(hiddenMap, into: gate, workspace: ws)
-        return FeatureMap(width: w, height: h, values: gate.values)
+        let x = Self.channelsLast(f)
+        let (h, w) = (x.shape[1], x.shape[2])
+        return FeatureMap(width: w, height: h, values: attention(x, hidden: gateHidden(x)))
     }
 
-    /// Forward plus the intermediates the backward uses (tests check the CAM weights against autograd).
-    func forwardDetailed(features f: Tensor, channelsLast: Tensor? = nil, gradcam wantCAM: Bool)
-        -> (output: Prediction, hiddenMap: Tensor, gate: Tensor, preReLU: [Float], pooled: [Float]) {
-        let (n, c, h, w) = f.nchw
-        precondition(n == 1 && c == channels, "ClassifierHead: expected [1, \(channels), h, w], got \(f.shape)")
-        let hw = h * w
-        let ws = Workspace()
-        let hiddenMap = Tensor(shape: [1, gate1.outChannels, h, w])
-        if let channelsLast {
-            precondition(channelsLast.shape == [1, h, w, c], "ClassifierHead: NHWC features \(channelsLast.shape)")
-            let hiddenNHWC = Tensor(shape: [1, h, w, gate1.outChannels])
-            gate1.forwardChannelsLast(channelsLast, into: hiddenNHWC, workspace: ws)
-            Layout.transpose(hiddenNHWC.data, rows: hw, columns: gate1.outChannels, into: hiddenMap.data)
-        } else {
-            gate1.forward(f, into: hiddenMap, workspace: ws)
-        }
-        let gate = Tensor(shape: [1, 1, h, w])
-        gate2.forward(hiddenMap, into: gate, workspace: ws)
+    /// One pass through the head, with the intermediates the backward uses (tests check them against PyTorch).
+    struct Pass {
+        let output: Prediction
+        /// The features, NHWC [1, h, w, C].
+        let features: Tensor
+        /// The gate's hidden layer after its ReLU, [hw, C/8].
+        let gateHidden: [Float]
+        /// The gate's sigmoid map, [hw].
+        let gate: [Float]
+        /// fc1's output before the ReLU (BatchNorm folded).
+        let preReLU: [Float]
+        let pooled: [Float]
+    }
 
-        // pooled[c] = mean_i F[c, i]·a[i]: one matrix-vector product instead of materialising F·a.
+    func forwardDetailed(features f: Tensor, gradcam wantCAM: Bool) -> Pass {
+        forwardDetailed(channelsLast: Self.channelsLast(f), gradcam: wantCAM)
+    }
+
+    /// The head reads the backbone's NHWC output as it is: F is [hw, C] row-major, so pooling and the CAM are
+    /// matrix-vector products on it, and no NCHW copy is made.
+    func forwardDetailed(channelsLast x: Tensor, gradcam wantCAM: Bool) -> Pass {
+        precondition(x.shape.count == 4 && x.shape[0] == 1 && x.shape[3] == channels,
+                     "ClassifierHead: expected [1, h, w, \(channels)], got \(x.shape)")
+        let (h, w, c) = (x.shape[1], x.shape[2], channels)
+        let hw = h * w
+        let g1 = gateHidden(x)
+        let gate = attention(x, hidden: g1)
+        // pooled[c] = mean_i F[i, c]·a[i]: one matrix-vector product instead of materialising F·a.
         var pooled = [Float](repeating: 0, count: c)
-        pooled.withUnsafeMutableBufferPointer { p in
-            BLAS.gemv(m: c, n: hw, a: f.data, x: gate.data, y: p.baseAddress!)
-            for i in 0..<c { p[i] /= Float(hw) }
+        gate.withUnsafeBufferPointer { a in
+            pooled.withUnsafeMutableBufferPointer { p in
+                MatrixVector.multiply(transposed: true, m: hw, n: c, a: x.data, x: a.baseAddress!, y: p.baseAddress!)
+                for i in 0..<c { p[i] /= Float(hw) }
+            }
         }
         let z = fc1(pooled)  // BN folded, before ReLU
         let r = z.map { max($0, 0) }
         let logits = fc2(r)
         let probabilities = softmax(logits)
-        let attention = FeatureMap(width: w, height: h, values: gate.values)
+        let attentionMap = FeatureMap(width: w, height: h, values: gate)
         var cam: FeatureMap?
+        var pass = Pass(output: Prediction(logits: logits, probabilities: probabilities, attention: attentionMap, gradcam: nil),
+                        features: x, gateHidden: g1, gate: gate, preReLU: z, pooled: pooled)
         if wantCAM {
-            let k = argmax(probabilities)
-            cam = gradCAM(features: f, hiddenMap: hiddenMap, gate: gate, preReLU: z, target: k)
+            cam = gradCAM(pass, target: argmax(probabilities))
+            pass = Pass(output: Prediction(logits: logits, probabilities: probabilities, attention: attentionMap, gradcam: cam),
+                        features: x, gateHidden: g1, gate: gate, preReLU: z, pooled: pooled)
         }
-        return (Prediction(logits: logits, probabilities: probabilities, attention: attention, gradcam: cam),
-                hiddenMap, gate, z, pooled)
+        return pass
+    }
+
+    /// The gate's first 1×1 conv (with its ReLU) on the engine's packed kernels, [hw, C/8].
+    private func gateHidden(_ x: Tensor) -> [Float] {
+        let (h, w) = (x.shape[1], x.shape[2])
+        let hidden = Tensor(shape: [1, h, w, gate1.outChannels])
+        gate1.forwardChannelsLast(x, into: hidden, workspace: Workspace())
+        return hidden.values
+    }
+
+    /// The gate's second 1×1 conv (C/8 → 1) and its sigmoid, [hw].
+    private func attention(_ x: Tensor, hidden: [Float]) -> [Float] {
+        let hw = x.shape[1] * x.shape[2], c8 = gate1.outChannels
+        var gate = [Float](repeating: 0, count: hw)
+        hidden.withUnsafeBufferPointer { hp in
+            gate2.weight.withUnsafeBufferPointer { w2 in
+                gate.withUnsafeMutableBufferPointer { g in
+                    BLAS.gemv(m: hw, n: c8, a: hp.baseAddress!, x: w2.baseAddress!, y: g.baseAddress!)
+                    gate2.activation.apply(g.baseAddress!, count: hw, bias: gate2.bias[0])
+                }
+            }
+        }
+        return gate
+    }
+
+    /// NCHW [1, C, h, w] → NHWC [1, h, w, C].
+    static func channelsLast(_ f: Tensor) -> Tensor {
+        let (_, c, h, w) = f.nchw
+        let x = Tensor(shape: [1, h, w, c])
+        Layout.transpose(f.data, rows: c, columns: h * w, into: x.data)
+        return x
     }
 
     /// Grad-CAM on F for logit `target`. Only the spatial mean of dlogit/dF is needed (the CAM weights), so
@@ -101,13 +144,14 @@ public final class ClassifierHead {
     ///   gate path:    da[i] = Σ_c dp[c]·F[c,i]/hw, dpre2 = da·a(1−a), dpre1[j,i] = W2[j]·dpre2[i]·[g1[j,i] > 0]
     ///                 dF[c,i] = Σ_j W1[j,c]·dpre1[j,i]           → mean_i = W1ᵀ·mean_i(dpre1)
     ///   cam[i] = ReLU(mean_c F[c,i]·weight[c]) / (max + 1e-6)
-    func gradCAM(features f: Tensor, hiddenMap: Tensor, gate: Tensor, preReLU z: [Float], target: Int) -> FeatureMap {
-        let (_, c, h, w) = f.nchw
+    func gradCAM(_ pass: Pass, target: Int) -> FeatureMap {
+        let x = pass.features
+        let (h, w, c) = (x.shape[1], x.shape[2], channels)
         let hw = h * w
-        let weights = camWeights(features: f, hiddenMap: hiddenMap, gate: gate, preReLU: z, target: target)
+        let weights = camWeights(pass, target: target)
         var cam = [Float](repeating: 0, count: hw)
         weights.withUnsafeBufferPointer { wp in
-            cam.withUnsafeMutableBufferPointer { BLAS.gemv(transposed: true, m: c, n: hw, a: f.data, x: wp.baseAddress!, y: $0.baseAddress!) }
+            cam.withUnsafeMutableBufferPointer { MatrixVector.multiply(m: hw, n: c, a: x.data, x: wp.baseAddress!, y: $0.baseAddress!) }
         }
         var top: Float = 0
         for i in 0..<hw { cam[i] = max(cam[i] / Float(c), 0); top = max(top, cam[i]) }
@@ -116,9 +160,9 @@ public final class ClassifierHead {
     }
 
     /// The Grad-CAM channel weights: the spatial mean of d logit[target] / dF.
-    func camWeights(features f: Tensor, hiddenMap: Tensor, gate: Tensor, preReLU z: [Float], target: Int) -> [Float] {
-        let (_, c, h, w) = f.nchw
-        let hw = h * w, c8 = gate1.outChannels
+    func camWeights(_ pass: Pass, target: Int) -> [Float] {
+        let x = pass.features, gate = pass.gate, g1 = pass.gateHidden, z = pass.preReLU
+        let hw = x.shape[1] * x.shape[2], c = channels, c8 = gate1.outChannels
         var dz = [Float](repeating: 0, count: hidden)
         fc2.weight.withUnsafeBufferPointer { w2 in
             for j in 0..<hidden { dz[j] = z[j] > 0 ? w2[target * hidden + j] : 0 }
@@ -128,7 +172,7 @@ public final class ClassifierHead {
         var weights = [Float](repeating: 0, count: c)
         var da = [Float](repeating: 0, count: hw)
         dp.withUnsafeBufferPointer { dpp in
-            da.withUnsafeMutableBufferPointer { BLAS.gemv(transposed: true, m: c, n: hw, a: f.data, x: dpp.baseAddress!, y: $0.baseAddress!) }
+            da.withUnsafeMutableBufferPointer { MatrixVector.multiply(m: hw, n: c, a: x.data, x: dpp.baseAddress!, y: $0.baseAddress!) }
         }
         var meanGate: Float = 0
         for i in 0..<hw { meanGate += gate[i] }
@@ -138,7 +182,7 @@ public final class ClassifierHead {
         for i in 0..<hw {
             let a = gate[i]
             let dpre2 = da[i] / Float(hw) * a * (1 - a)
-            for j in 0..<c8 where hiddenMap[j * hw + i] > 0 { meanDpre1[j] += w2[j] * dpre2 }
+            for j in 0..<c8 where g1[i * c8 + j] > 0 { meanDpre1[j] += w2[j] * dpre2 }
         }
         for j in 0..<c8 { meanDpre1[j] /= Float(hw) }
         gate1.weight.withUnsafeBufferPointer { w1 in

@@ -69,15 +69,25 @@ final class EfficientNetFeatures {
         Plan(features: self, height: height, width: width, arena: arena)
     }
 
-    /// Runs the backbone on `input` ([1, 3, H, W] matching the plan); `plan.output` is NCHW, what the head and
-    /// Grad-CAM read. Inside, every layer runs channels-last.
+    /// Runs the backbone on `input` ([1, 3, H, W] matching the plan); every layer runs channels-last. Returns the
+    /// features as NCHW (`plan.output`, for `backbone` and the tests) and as the backbone computed them.
     /// `observe` (tests: the per-layer reference dumps) sees the stem's output and each stage's last block output,
     /// channels-last, as "stem" and "stage.N" (N = torchvision's features index).
     @discardableResult
-    /// Returns the features as NCHW (`plan.output`) and as the backbone computed them, channels-last ([1, h, w, C],
-    /// one of the arena's buffers: valid until the next forward on the arena).
     func forward(_ input: Tensor, plan: Plan, observe: ((String, Tensor) -> Void)? = nil)
         -> (features: Tensor, channelsLast: Tensor) {
+        let channelsLast = forwardChannelsLast(input, plan: plan, observe: observe)
+        LayerProfile.measure("layout", "NHWC→NCHW", flops: 0) {
+            Layout.transpose(channelsLast.data, rows: plan.outputHeight * plan.outputWidth, columns: head.outChannels,
+                             into: plan.output.data)
+        }
+        return (plan.output, channelsLast)
+    }
+
+    /// The features as the backbone computes them, channels-last [1, h, w, C] (one of the arena's buffers: valid
+    /// until the next forward on the arena). The classifier's head reads this form directly.
+    @discardableResult
+    func forwardChannelsLast(_ input: Tensor, plan: Plan, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
         var b = plan.buffers
         stem.forwardChannelsLast(input, into: b[0], workspace: plan.workspace, inputIsNCHW: true)
         observe?("stem", b[0])
@@ -89,10 +99,6 @@ final class EfficientNetFeatures {
             }
         }
         head.forwardChannelsLast(b[0], into: b[1], workspace: plan.workspace)
-        LayerProfile.measure("layout", "NHWC→NCHW", flops: 0) {
-            Layout.transpose(b[1].data, rows: plan.outputHeight * plan.outputWidth, columns: head.outChannels,
-                             into: plan.output.data)
-        }
-        return (plan.output, b[1])
+        return b[1]
     }
 }

@@ -77,10 +77,10 @@ public final class FractureClassifier {
         let x = inputTensor ?? Tensor(shape: [1, 3, h, w])
         inputTensor = x
         input.withUnsafeBufferPointer { x.data.update(from: $0.baseAddress!, count: input.count) }
-        let (f, channelsLast) = features.forward(x, plan: plan(for: x))
+        let channelsLast = features.forwardChannelsLast(x, plan: plan(for: x))
         var output: Prediction!
-        LayerProfile.measure("head", "\(head.channels) \(f.shape[2])×\(f.shape[3])", flops: 0) {
-            output = head.forward(features: f, channelsLast: channelsLast, gradcam: gradcam)
+        LayerProfile.measure("head", "\(head.channels) \(channelsLast.shape[1])×\(channelsLast.shape[2])", flops: 0) {
+            output = head.forward(channelsLast: channelsLast, gradcam: gradcam)
         }
         return output
     }

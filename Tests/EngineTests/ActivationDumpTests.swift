@@ -40,7 +40,7 @@ final class ActivationDumpTests: XCTestCase {
         }
         XCTAssertLessThanOrEqual(relativeError(features.values, try dumps.floats("features")), 1e-4, "\(name) features")
         let d = classifier.head.forwardDetailed(features: features, gradcam: false)
-        XCTAssertLessThanOrEqual(relativeError(d.gate.values, try dumps.floats("gate")), 1e-4, "\(name) gate")
+        XCTAssertLessThanOrEqual(relativeError(d.gate, try dumps.floats("gate")), 1e-4, "\(name) gate")
         XCTAssertLessThanOrEqual(relativeError(d.pooled, try dumps.floats("pooled")), 1e-4, "\(name) pooled")
         XCTAssertLessThanOrEqual(relativeError(d.output.logits, try dumps.floats("logits")), 1e-4, "\(name) logits")
     }
@@ -63,7 +63,7 @@ final class ActivationDumpTests: XCTestCase {
         let head = classifier.head
         let d = head.forwardDetailed(features: f, gradcam: false)
         let target = d.output.predicted
-        let weights = head.camWeights(features: f, hiddenMap: d.hiddenMap, gate: d.gate, preReLU: d.preReLU, target: target)
+        let weights = head.camWeights(d, target: target)
         XCTAssertEqual(weights.count, c)
         let scale = f.values.map(abs).max() ?? 1
         let eps = 1e-3 * scale

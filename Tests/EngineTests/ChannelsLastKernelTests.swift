@@ -288,7 +288,7 @@ final class ChannelsLastKernelTests: XCTestCase {
 }
 
 /// SplitMix64, so that a failing shape is reproducible.
-private struct KernelTestRandom: RandomNumberGenerator {
+struct KernelTestRandom: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {

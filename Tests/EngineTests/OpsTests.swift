@@ -100,8 +100,7 @@ final class OpsTests: XCTestCase {
         // The hand-written backward: spatial mean of dlogit/dF equals autograd's.
         let grad = try f.tensor("feature_grad")
         let refWeights = globalAveragePool(grad)
-        let weights = head.camWeights(features: features, hiddenMap: d.hiddenMap, gate: d.gate, preReLU: d.preReLU,
-                                      target: d.output.predicted)
+        let weights = head.camWeights(d, target: d.output.predicted)
         XCTAssertClose(weights, refWeights, "Grad-CAM channel weights")
         let cam = try XCTUnwrap(d.output.gradcam)
         let refCAM = try f.floats("gradcam")
