@@ -644,21 +644,30 @@ typedef void (*gemm_fn)(long n, long k, const float *a, long lda, const float *p
 
 long fv_expand_depthwise_ring_size(long w, long ch, int kh) { return (long)kh * w * ch; }
 
-void fv_expand_depthwise_nhwc(const float *x, long h, long w, long cin, const float *expand_packed,
-                              const float *expand_bias, int expand_activation, long ch, const float *wt,
-                              const float *bias, int kh, int kw, int sh, int sw, int ph, int pw, int activation,
-                              float *y, long ho, long wo, long row_begin, long row_end, float *sums, float *ring) {
-    dw_row_fn row_fn = dw_row_for_isa();
-    gemm_fn gemm = gemm_baseline;
+static gemm_fn gemm_for_isa(void) {
 #if FV_X86
-    if (fv_isa >= FV_ISA_AVX512) gemm = gemm_avx512;
-    else if (fv_isa >= FV_ISA_AVX2) gemm = gemm_avx2;
+    if (fv_isa >= FV_ISA_AVX512) return gemm_avx512;
+    if (fv_isa >= FV_ISA_AVX2) return gemm_avx2;
 #endif
+    return gemm_baseline;
+}
+
+/// Computes input row r of the depthwise conv (w x ch floats) into dst.
+typedef void (*row_producer)(const void *ctx, long r, float *dst);
+
+/// The depthwise conv's output rows [row_begin, row_end) over input rows that `produce` computes into a ring of
+/// kh rows when first needed: the layer before the depthwise conv (a 1x1 expansion, or the stem) is never written
+/// out whole.
+static void depthwise_over_produced_rows(row_producer produce, const void *ctx, long h, long w, long ch,
+                                         const float *wt, const float *bias, int kh, int kw, int sh, int sw, int ph,
+                                         int pw, int activation, float *y, long ho, long wo, long row_begin,
+                                         long row_end, float *sums, float *ring) {
+    (void)ho;
+    dw_row_fn row_fn = dw_row_for_isa();
     if (kh > FV_MAX_KERNEL) return;
     long held[FV_MAX_KERNEL];  // the input row each ring slot holds (-1: none)
     for (int i = 0; i < kh; i++) held[i] = -1;
     const float *rows[FV_MAX_KERNEL];
-    long panels = (ch + FV_PANEL - 1) / FV_PANEL;
     for (long oy = row_begin; oy < row_end; oy++) {
         long iy = oy * sh - ph;
         int ky0 = iy < 0 ? (int)-iy : 0;
@@ -669,12 +678,68 @@ void fv_expand_depthwise_nhwc(const float *x, long h, long w, long cin, const fl
             long r = iy + ky, slot = r % kh;
             float *dst = ring + slot * w * ch;
             if (held[slot] != r) {
-                gemm(ch, cin, x + r * w * cin, cin, expand_packed, 0, expand_bias, expand_activation, 0, dst, ch, 0, w,
-                     0, panels);
+                produce(ctx, r, dst);
                 held[slot] = r;
             }
             rows[ky] = dst;
         }
         row_fn(rows, ky0, ky1, w, ch, wt, bias, kh, kw, sw, pw, activation, y + oy * wo * ch, wo, sums);
     }
+}
+
+typedef struct {
+    gemm_fn gemm;
+    const float *x, *packed, *bias;
+    long w, cin, ch, panels;
+    int activation;
+} expand_rows;
+
+static void produce_expanded_row(const void *ctx, long r, float *dst) {
+    const expand_rows *e = ctx;
+    e->gemm(e->ch, e->cin, e->x + r * e->w * e->cin, e->cin, e->packed, 0, e->bias, e->activation, 0, dst, e->ch, 0,
+            e->w, 0, e->panels);
+}
+
+void fv_expand_depthwise_nhwc(const float *x, long h, long w, long cin, const float *expand_packed,
+                              const float *expand_bias, int expand_activation, long ch, const float *wt,
+                              const float *bias, int kh, int kw, int sh, int sw, int ph, int pw, int activation,
+                              float *y, long ho, long wo, long row_begin, long row_end, float *sums, float *ring) {
+    expand_rows e = {gemm_for_isa(), x, expand_packed, expand_bias, w, cin, ch, (ch + FV_PANEL - 1) / FV_PANEL,
+                     expand_activation};
+    depthwise_over_produced_rows(produce_expanded_row, &e, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y,
+                                 ho, wo, row_begin, row_end, sums, ring);
+}
+
+// ---- The stem fused into the first depthwise conv ----
+// The stem's output (192x192x32 floats for a 384x384 input) never exists either: each of its rows is unfolded from
+// the NCHW image and multiplied by the stem's packed weights when the depthwise conv first needs it.
+
+long fv_stem_depthwise_scratch_size(long w, long ch, int kh, long stem_k) { return (long)kh * w * ch + w * stem_k; }
+
+typedef struct {
+    gemm_fn gemm;
+    const float *image, *packed, *bias;
+    long ci, ih, iw, w, ch, k, panels;
+    int kh, kw, sh, sw, ph, pw, activation;
+    float *cols;
+} stem_rows;
+
+static void produce_stem_row(const void *ctx, long r, float *dst) {
+    const stem_rows *s = ctx;
+    // fv_unfold_nchw writes patch (r·w + x) at cols + (r·w + x)·k: offset so that row r lands at the start.
+    fv_unfold_nchw(s->image, s->ci, s->ih, s->iw, s->kh, s->kw, s->sh, s->sw, s->ph, s->pw, s->w, r, r + 1,
+                   s->cols - r * s->w * s->k);
+    s->gemm(s->ch, s->k, s->cols, s->k, s->packed, 0, s->bias, s->activation, 0, dst, s->ch, 0, s->w, 0, s->panels);
+}
+
+void fv_stem_depthwise_nhwc(const float *image, long ci, long ih, long iw, int stem_kh, int stem_kw, int stem_sh,
+                            int stem_sw, int stem_ph, int stem_pw, const float *stem_packed, const float *stem_bias,
+                            int stem_activation, long h, long w, long ch, const float *wt, const float *bias, int kh,
+                            int kw, int sh, int sw, int ph, int pw, int activation, float *y, long ho, long wo,
+                            long row_begin, long row_end, float *sums, float *scratch) {
+    long k = ci * stem_kh * stem_kw;
+    stem_rows s = {gemm_for_isa(), image, stem_packed, stem_bias, ci, ih, iw, w, ch, k, (ch + FV_PANEL - 1) / FV_PANEL,
+                   stem_kh, stem_kw, stem_sh, stem_sw, stem_ph, stem_pw, stem_activation, scratch + (long)kh * w * ch};
+    depthwise_over_produced_rows(produce_stem_row, &s, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho,
+                                 wo, row_begin, row_end, sums, scratch);
 }

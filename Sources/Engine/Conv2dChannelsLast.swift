@@ -209,6 +209,56 @@ extension Conv2d {
         }
     }
 
+    /// Scratch floats of `forwardChannelsLast(fusingStem:)` for a stem output of height × width: per thread, a
+    /// ring of kernelH stem rows, one row of unfolded patches, and its pool sums.
+    public func fusedStemScratchCount(stem: Conv2d, height: Int, width: Int) -> Int {
+        Parallel.threads * (fv_stem_depthwise_scratch_size(width, inChannels, Int32(kernelH),
+                                                           stem.inChannels * stem.kernelH * stem.kernelW) + outChannels)
+    }
+
+    /// This depthwise conv applied to `stem`'s output (a general conv reading the NCHW `image`) without
+    /// materialising it: each thread unfolds and multiplies the stem rows its output rows need into a small ring.
+    /// Same result as `stem.forwardChannelsLast(image, inputIsNCHW: true)` then `forwardChannelsLast`, to rounding.
+    public func forwardChannelsLast(fusingStem stem: Conv2d, image: Tensor, into y: Tensor, workspace: Workspace,
+                                    channelSums: UnsafeMutablePointer<Float>? = nil) {
+        precondition(kind == .depthwise && stem.kind == .general && stem.outChannels == inChannels,
+                     "Conv2d: fusing needs a general stem conv into this depthwise conv")
+        precondition(!channelsLastWeight.isEmpty && !stem.channelsLastWeight.isEmpty, "Conv2d: call prepareChannelsLast() first")
+        precondition(image.shape.count == 4 && image.shape[0] == 1 && image.shape[1] == stem.inChannels,
+                     "Conv2d: NCHW image \(image.shape)")
+        let ih = image.shape[2], iw = image.shape[3]
+        let (h, w) = stem.outputSize(height: ih, width: iw)
+        let (ho, wo) = outputSize(height: h, width: w)
+        let c = outChannels, k = stem.inChannels * stem.kernelH * stem.kernelW
+        LayerProfile.measure("stem+depthwise \(kernelH)×\(kernelW)/\(strideH)", "\(stem.inChannels)→\(c) \(ih)×\(iw)",
+                             flops: stem.flops(height: ih, width: iw) + flops(height: h, width: w)) {
+            y.reshape([1, ho, wo, c])
+            let ring = fv_stem_depthwise_scratch_size(w, c, Int32(kernelH), k), per = ring + c
+            let minRows = kernelH
+            let chunks = Parallel.chunkCount(ho, minPerThread: minRows)
+            let scratch = workspace.scratch(chunks * per)
+            for t in 0..<chunks { (scratch + t * per + ring).update(repeating: 0, count: c) }
+            let act = activation.kernelCode, stemAct = stem.activation.kernelCode
+            stem.channelsLastWeight.withUnsafeBufferPointer { sw in stem.bias.withUnsafeBufferPointer { sb in
+                channelsLastWeight.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { b in
+                    Parallel.forChunks(ho, minPerThread: minRows) { chunk, rows in
+                        let base = scratch + chunk * per
+                        fv_stem_depthwise_nhwc(image.data, stem.inChannels, ih, iw, Int32(stem.kernelH), Int32(stem.kernelW),
+                                               Int32(stem.strideH), Int32(stem.strideW), Int32(stem.padH), Int32(stem.padW),
+                                               sw.baseAddress!, sb.baseAddress!, stemAct, h, w, c, wt.baseAddress!,
+                                               b.baseAddress!, Int32(kernelH), Int32(kernelW), Int32(strideH),
+                                               Int32(strideW), Int32(padH), Int32(padW), act, y.data, ho, wo,
+                                               rows.lowerBound, rows.upperBound, channelSums == nil ? nil : base + ring, base)
+                    }
+                } }
+            } }
+            if let channelSums {
+                for ch in 0..<c { channelSums[ch] = 0 }
+                for t in 0..<chunks { for ch in 0..<c { channelSums[ch] += scratch[t * per + ring + ch] } }
+            }
+        }
+    }
+
     /// Output rows split over threads; each thread sums its rows into its own slice, added up afterwards.
     private func depthwise(_ x: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, y: UnsafeMutablePointer<Float>,
                            sums: UnsafeMutablePointer<Float>?, workspace: Workspace) {

@@ -45,6 +45,9 @@ final class EfficientNetFeatures {
             var (h, w) = f.stem.outputSize(height: height, width: width)
             largest = max(largest, f.stem.outChannels * h * w)
             scratch = max(scratch, f.stem.channelsLastScratchCount(height: height, width: width))
+            if let first = f.blocks.first, first.fusesStem {
+                scratch = max(scratch, first.depthwise.fusedStemScratchCount(stem: f.stem, height: h, width: w))
+            }
             for b in f.blocks {
                 largest = max(largest, b.spec.expandedChannels * h * w)
                 scratch = max(scratch, b.depthwise.channelsLastScratchCount(height: h, width: w))
@@ -89,10 +92,16 @@ final class EfficientNetFeatures {
     @discardableResult
     func forwardChannelsLast(_ input: Tensor, plan: Plan, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {
         var b = plan.buffers
-        stem.forwardChannelsLast(input, into: b[0], workspace: plan.workspace, inputIsNCHW: true)
-        observe?("stem", b[0])
+        // The stem's output (192×192×32 at 384) is never written out when the first block can take the stem into
+        // its depthwise conv; the reference dumps, which look at it, run the stem on its own.
+        let fuseStem = observe == nil && (blocks.first?.fusesStem ?? false)
+        if !fuseStem {
+            stem.forwardChannelsLast(input, into: b[0], workspace: plan.workspace, inputIsNCHW: true)
+            observe?("stem", b[0])
+        }
         for (i, block) in blocks.enumerated() {
-            block.forward(b[0], into: b[1], tmpA: b[2], tmpB: b[3], workspace: plan.workspace, scratch: plan.blockScratch)
+            let from: MBConvBlock.Input = i == 0 && fuseStem ? .stem(stem, image: input) : .tensor(b[0])
+            block.forward(from, into: b[1], tmpA: b[2], tmpB: b[3], workspace: plan.workspace, scratch: plan.blockScratch)
             b.swapAt(0, 1)
             if let observe, i + 1 == blocks.count || blocks[i + 1].spec.stage != block.spec.stage {
                 observe("stage.\(block.spec.stage + 1)", b[0])

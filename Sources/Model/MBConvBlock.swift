@@ -45,7 +45,31 @@ final class MBConvBlock {
     /// SE is fused: the depthwise conv also returns its channel sums (the SE pool), and the SE scale is applied
     /// either to the projection's packed weights or to the activations, whichever is fewer multiplications.
     func forward(_ x: Tensor, into out: Tensor, tmpA: Tensor, tmpB: Tensor, workspace: Workspace, scratch: Scratch) {
+        forward(.tensor(x), into: out, tmpA: tmpA, tmpB: tmpB, workspace: workspace, scratch: scratch)
+    }
+
+    /// What the block reads: its input, or (the first block, when `fusesStem`) the image and the stem that
+    /// would have made its input, fused into the depthwise conv.
+    enum Input {
+        case tensor(Tensor)
+        case stem(Conv2d, image: Tensor)
+    }
+
+    /// Whether the stem can be fused into this block: the block starts with its depthwise conv (no expansion) and
+    /// has no residual (which would need the stem's output).
+    var fusesStem: Bool { expand == nil && !spec.hasResidual }
+
+    func forward(_ input: Input, into out: Tensor, tmpA: Tensor, tmpB: Tensor, workspace: Workspace, scratch: Scratch) {
         let sums = se == nil ? nil : scratch.sums
+        let x: Tensor
+        switch input {
+        case .tensor(let t): x = t
+        case .stem(let stem, let image):
+            precondition(fusesStem, "MBConvBlock: the stem fuses only into a block without expansion or residual")
+            depthwise.forwardChannelsLast(fusingStem: stem, image: image, into: tmpB, workspace: workspace, channelSums: sums)
+            finish(tmpB, residual: nil, into: out, workspace: workspace, scratch: scratch)
+            return
+        }
         if let expand, depthwise.fusesExpand(height: x.shape[1], width: x.shape[2]) {
             // Large maps: the expanded tensor is never written out (Conv2d.forwardChannelsLast(fusingExpand:)).
             depthwise.forwardChannelsLast(fusingExpand: expand, x, into: tmpB, workspace: workspace, channelSums: sums)
@@ -55,7 +79,11 @@ final class MBConvBlock {
         } else {
             depthwise.forwardChannelsLast(x, into: tmpB, workspace: workspace, channelSums: sums)
         }
-        let residual = spec.hasResidual ? x : nil
+        finish(tmpB, residual: spec.hasResidual ? x : nil, into: out, workspace: workspace, scratch: scratch)
+    }
+
+    /// After the depthwise conv (in `tmpB`): squeeze-excitation, then the projection with the residual.
+    private func finish(_ tmpB: Tensor, residual: Tensor?, into out: Tensor, workspace: Workspace, scratch: Scratch) {
         guard let se else {
             project.forwardChannelsLast(tmpB, into: out, workspace: workspace, residual: residual)
             return

@@ -192,6 +192,56 @@ final class ChannelsLastKernelTests: XCTestCase {
         }
     }
 
+    /// The stem (a general conv on the NCHW image, 3×3/2 as in EfficientNet, or other geometries) fused into the
+    /// first depthwise conv, against the two naive references one after the other.
+    func testFusedStemDepthwiseOverRandomShapes() {
+        var rng = KernelTestRandom(seed: 17)
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        forEachISA { isa in
+            for trial in 0..<30 {
+                Parallel.threads = [1, 2, 3][trial % 3]
+                let ci = [3, 1, 2][trial % 3], c = [32, 16, 24, 40, 48][trial % 5]
+                let sk = [3, 3, 5, 1][trial % 4], ss = [2, 1, 2, 1][trial % 4], sp = sk / 2
+                let k = [3, 5][trial % 2], stride = 1 + (trial / 2) % 2, pad = k / 2
+                let ih = Int.random(in: sk...40, using: &rng), iw = Int.random(in: sk...40, using: &rng)
+                let image = randomFloats(ci * ih * iw, &rng), ws = randomFloats(c * ci * sk * sk, &rng, scale: 0.5)
+                let bs = randomFloats(c, &rng), wd = randomFloats(c * k * k, &rng), bd = randomFloats(c, &rng)
+                let stem = Conv2d(inChannels: ci, outChannels: c, kernel: (sk, sk), stride: (ss, ss), padding: (sp, sp),
+                                  weight: ws, bias: bs, activation: trial % 2 == 0 ? .relu6 : .silu)
+                let dw = Conv2d(inChannels: c, outChannels: c, kernelSize: k, stride: stride, padding: pad, groups: c,
+                                weight: wd, bias: bd, activation: trial % 3 == 0 ? .relu6 : .silu)
+                if stem.kind != .general { continue }
+                stem.prepareChannelsLast(); dw.prepareChannelsLast()
+                let (h, w) = stem.outputSize(height: ih, width: iw)
+                let (ho, wo) = dw.outputSize(height: h, width: w)
+                let y = Tensor(shape: [1, ho, wo, c])
+                var sums = [Float](repeating: .nan, count: c)
+                sums.withUnsafeMutableBufferPointer {
+                    dw.forwardChannelsLast(fusingStem: stem, image: Tensor(shape: [1, ci, ih, iw], values: image), into: y,
+                                           workspace: Workspace(capacity: dw.fusedStemScratchCount(stem: stem, height: h, width: w)),
+                                           channelSums: $0.baseAddress!)
+                }
+                // The references are NHWC: the image transposed first.
+                var nhwc = [Float](repeating: 0, count: image.count)
+                for ch in 0..<ci { for p in 0..<(ih * iw) { nhwc[p * ci + ch] = image[ch * ih * iw + p] } }
+                let stemmed = referenceConv(x: nhwc, n: 1, h: ih, w: iw, ci: ci, co: c, k: (sk, sk), stride: (ss, ss),
+                                            pad: (sp, sp), depthwise: false, weight: ws, bias: bs, act: stem.activation,
+                                            residual: nil, scale: nil)
+                let ref = referenceConv(x: stemmed, n: 1, h: h, w: w, ci: c, co: c, k: (k, k), stride: (stride, stride),
+                                        pad: (pad, pad), depthwise: true, weight: wd, bias: bd, act: dw.activation,
+                                        residual: nil, scale: nil)
+                let what = "\(isa) stem+dw ci \(ci) c \(c) stem \(sk)/\(ss) k \(k) s \(stride) \(ih)×\(iw) threads \(Parallel.threads)"
+                assertClose(y.values, ref, what)
+                for ch in 0..<c {
+                    var s = Float(0)
+                    for p in 0..<(ho * wo) { s += ref[p * c + ch] }
+                    XCTAssertEqual(sums[ch], s, accuracy: 1e-3 * max(1, abs(s)), "\(what): sum \(ch)")
+                }
+            }
+        }
+    }
+
     func testGeneralConvOverRandomShapes() {
         var rng = KernelTestRandom(seed: 13)
         forEachISA { isa in

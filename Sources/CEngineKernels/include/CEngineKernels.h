@@ -94,4 +94,16 @@ void fv_expand_depthwise_nhwc(const float *x, long h, long w, long cin, const fl
                               const float *bias, int kh, int kw, int sh, int sw, int ph, int pw, int activation,
                               float *y, long ho, long wo, long row_begin, long row_end, float *sums, float *ring);
 
+/// Floats of one thread's scratch for fv_stem_depthwise_nhwc: kh stem output rows and one row of unfolded patches.
+long fv_stem_depthwise_scratch_size(long w, long ch, int kh, long stem_k);
+
+/// fv_depthwise_nhwc applied to the stem's output, a general conv (stem_kh x stem_kw, stride, pad; packed by
+/// fv_pack_weights) of the NCHW image[ci][ih][iw] into h x w x ch, without materialising it: each stem row the
+/// depthwise conv needs is unfolded and multiplied into a ring in `scratch` when first needed.
+void fv_stem_depthwise_nhwc(const float *image, long ci, long ih, long iw, int stem_kh, int stem_kw, int stem_sh,
+                            int stem_sw, int stem_ph, int stem_pw, const float *stem_packed, const float *stem_bias,
+                            int stem_activation, long h, long w, long ch, const float *wt, const float *bias, int kh,
+                            int kw, int sh, int sw, int ph, int pw, int activation, float *y, long ho, long wo,
+                            long row_begin, long row_end, float *sums, float *scratch);
+
 #endif
