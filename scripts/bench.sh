@@ -4,14 +4,14 @@
 #   scripts/bench.sh [--weights FILE|DIR] [--runs N] [--batch N] [--rounds N]
 # Without --weights: a random-weight EfficientNet-B4 FractureClassifier (generated once into /tmp), the shipped
 # fold member fold-0, and the K shipped members together. Set FRACVIEW_BIN to use an existing binary.
-# The frameworks take turns, --rounds times per model (default 3): this machine's speed drifts by tens of percent
+# The frameworks take turns, --rounds times per model (default 4, which goes first alternating): this machine's speed drifts by tens of percent
 # within a minute, so each round's ratio compares runs seconds apart, and the table gives the median round (and
 # the range). Prints a latency table (batch 1: median, p90, ratios), a throughput table (images/s, decode excluded
 # and included; first round) and the raw JSON; fails if ONNX Runtime or fracview disagree with PyTorch by more
 # than 1e-4 in any probability.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-weights="" runs=50 batch=8 rounds=3
+weights="" runs=50 batch=8 rounds=4
 while [ $# -gt 0 ]; do
   case "$1" in
     --weights) weights="$2"; shift 2 ;;
@@ -40,19 +40,28 @@ results=()
 for m in "${models[@]}"; do
   files=("$m")
   if [ -d "$m" ]; then mapfile -t files < <(ls "$m"/*.safetensors); fi
+  input=$(mktemp /tmp/fracview-bench-input.XXXXXX)
   for round in $(seq 1 "$rounds"); do
-    input=$(mktemp /tmp/fracview-bench-input.XXXXXX)
     echo "benchmarking $m, round $round of $rounds ..." >&2
     peer_extra=() our_extra=()
     # Throughput in the first round only; a directory's members were measured on their own row.
     if [ "$round" -gt 1 ]; then peer_extra=(--no-throughput); fi
     if [ "$round" -gt 1 ] || [ -d "$m" ]; then our_extra=(--throughput-images none); fi
-    peers=$(python3 scripts/bench_peers.py --weights "${files[@]}" --threads "$threads" --runs "$runs" --batch "$batch" \
-            --input-out "$input" --json "${peer_extra[@]}")
-    ours=$("$bin" bench --weights "$m" --input-tensor "$input" --runs "$runs" --json "${our_extra[@]}")
-    rm -f "$input"
+    run_peers() {
+      python3 scripts/bench_peers.py --weights "${files[@]}" --threads "$threads" --runs "$runs" --batch "$batch" \
+        --input-out "$input" --json "${peer_extra[@]}"
+    }
+    run_ours() { "$bin" bench --weights "$m" --input-tensor "$input" --runs "$runs" --json "${our_extra[@]}"; }
+    # The order alternates between rounds, so that whatever the first process leaves behind (a busy page cache,
+    # a CPU clocked down) does not always fall on the same framework. Round 1's peers write the input tensor.
+    if [ $((round % 2)) -eq 1 ]; then
+      peers=$(run_peers); ours=$(run_ours)
+    else
+      ours=$(run_ours); peers=$(run_peers)
+    fi
     results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"round\": int(sys.argv[4]), \"fracview\": json.loads(sys.argv[2]), \"peers\": json.loads(sys.argv[3])}))" "$m" "$ours" "$peers" "$round")")
   done
+  rm -f "$input"
 done
 
 out=${FRACVIEW_BENCH_OUT:-/tmp/fracview-bench.jsonl}
