@@ -27,10 +27,19 @@ ROWS = {
     "d-boxes": FROZEN + ["--box-crop-views", "2", "--attention-loss", "0.5"],  # box crops + attention supervision
     "d-boxcrop": FROZEN + ["--box-crop-views", "2"],                      # box crops alone
     "cd-384-boxcrop": FROZEN + ["--input-size", "384", "--box-crop-views", "2"],  # c and d together
+    # A full fine-tune: every layer trained, live augmentation (no cached views), up to 15 epochs like b-deeper,
+    # stopping after 4 without a validation gain (the old split's full fine-tune peaked at epoch 4 of 11).
+    "b-full": ["--arch", "efficientnet_lite0", "--pretrained", "--epochs", "15", "--early-stop", "4"],
     "a-head": ["--arch", "efficientnet_lite0", "--pretrained", "--freeze-until", "9", "--cache-views", "3",
                "--epochs", "15"],                                         # gate + MLP only (a linear-probe-like head)
 }
 MANIFEST = os.path.join(HERE, "splits", "hbfmid-folds.csv")
+
+
+def fold_is_trained(run):
+    """A fold's run is complete once train.py has written its summary and its test-fold predictions (it writes them
+    last); a run killed before that is trained again."""
+    return all(os.path.isfile(os.path.join(run, f)) for f in ("summary.json", "preds-test.json"))
 
 
 def main(argv=None):
@@ -46,6 +55,9 @@ def main(argv=None):
     ap.add_argument("--out")
     ap.add_argument("--folds-manifest", default=MANIFEST)
     ap.add_argument("--folds", help="comma-separated fold indices (default: all)")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep the folds already trained in --out (their summary.json and test predictions exist) "
+                         "and train only the others: a long row can be run over several sittings")
     ap.add_argument("--threads", default="2")
     ap.add_argument("--nested-ensemble", action="store_true",
                     help="row f: for each outer fold k, train one inner model per other fold j (on the folds that "
@@ -68,6 +80,10 @@ def main(argv=None):
     runs = []
     for k in ks:
         run = os.path.join(a.out, f"fold-{k}")
+        if a.resume and fold_is_trained(run):
+            print(f"{a.row} fold {k}: already trained, kept", flush=True)
+            runs.append(run)
+            continue
         cmd = [sys.executable, os.path.join(HERE, "train.py"), "--data", a.data, "--folds-manifest", a.folds_manifest,
                "--fold", str(k), "--threads", a.threads, "--out", run] + ROWS[a.row] + extra
         os.makedirs(run, exist_ok=True)
