@@ -57,7 +57,7 @@ public final class ClassifierHead {
 
     /// One pass through the head, with the intermediates the backward uses (tests check them against PyTorch).
     struct Pass {
-        let output: Prediction
+        var output: Prediction
         /// The features, NHWC [1, h, w, C].
         let features: Tensor
         /// The gate's hidden layer after its ReLU, [hw, C/8].
@@ -95,14 +95,9 @@ public final class ClassifierHead {
         let logits = fc2(r)
         let probabilities = softmax(logits)
         let attentionMap = FeatureMap(width: w, height: h, values: gate)
-        var cam: FeatureMap?
         var pass = Pass(output: Prediction(logits: logits, probabilities: probabilities, attention: attentionMap, gradcam: nil),
                         features: x, gateHidden: g1, gate: gate, preReLU: z, pooled: pooled)
-        if wantCAM {
-            cam = gradCAM(pass, target: argmax(probabilities))
-            pass = Pass(output: Prediction(logits: logits, probabilities: probabilities, attention: attentionMap, gradcam: cam),
-                        features: x, gateHidden: g1, gate: gate, preReLU: z, pooled: pooled)
-        }
+        if wantCAM { pass.output.gradcam = gradCAM(pass, target: pass.output.predicted) }
         return pass
     }
 
