@@ -2,9 +2,11 @@ import Foundation
 import GRDB
 import Model
 
-/// One row of the prediction cache, keyed by (image content hash, weights id), through GRDB's Codable records.
+/// One row of the prediction cache, keyed by (image content hash, weights id), through GRDB's Codable records
+/// (`StoreRecord`'s conventions).
 /// Probabilities are `StoreJSON` text like the decisions' (v4; Float32 BLOBs before), the maps Float32 BLOBs.
-struct PredictionCacheRecord: Codable, FetchableRecord, PersistableRecord {
+struct PredictionCacheRecord: Codable, StoreRecord {
+    typealias StoredKeys = CodingKeys
     static let databaseTableName = "prediction_cache"
 
     var imageHash: String
@@ -23,23 +25,6 @@ struct PredictionCacheRecord: Codable, FetchableRecord, PersistableRecord {
     var memberCount: Int?
     var seenInTraining: Bool?
     var signaturesKnown: Bool?
-
-    static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.custom { key in
-        ReviewDecision.CodingKeys.snakeCase(key.stringValue)
-    }
-    static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.custom { column in
-        Self.codingKey(column: column)
-    }
-    static let databaseDateEncodingStrategy = DatabaseDateEncodingStrategy.custom { ReviewTime.string($0) }
-    static let databaseDateDecodingStrategy = DatabaseDateDecodingStrategy.custom { value in
-        String.fromDatabaseValue(value).flatMap(ReviewTime.date)
-    }
-    static func databaseJSONEncoder(for column: String) -> JSONEncoder { StoreJSON.encoder }
-    static func databaseJSONDecoder(for column: String) -> JSONDecoder { StoreJSON.decoder }
-
-    private static let keysByColumn: [String: CodingKeys] = Dictionary(
-        uniqueKeysWithValues: CodingKeys.allCases.map { (ReviewDecision.CodingKeys.snakeCase($0.stringValue), $0) })
-    private static func codingKey(column: String) -> any CodingKey { keysByColumn[column] ?? ColumnKey(stringValue: column) }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case imageHash, weightsID, probabilities, attention, attentionWidth, attentionHeight, gradcam, gradcamWidth

@@ -56,19 +56,8 @@ public struct ReviewDecision: Sendable, Equatable, Codable {
         case relativePath, split, reviewer, status, truth, predicted, probabilities, reviewerLabel, note, reviewedAt
         case weightsID, role, readMode
 
-        /// "relativePath" → "relative_path", "weightsID" → "weights_id".
-        public var column: String { Self.snakeCase(rawValue) }
-
-        public static func snakeCase(_ name: String) -> String {
-            var out = ""
-            var previousWasLower = false
-            for ch in name {
-                if ch.isUppercase && previousWasLower { out.append("_") }
-                out.append(contentsOf: ch.lowercased())
-                previousWasLower = ch.isLowercase || ch.isNumber
-            }
-            return out
-        }
+        /// The column it is stored in: "relativePath" → "relative_path", "weightsID" → "weights_id".
+        var column: String { StoreColumns.snakeCase(rawValue) }
     }
 
     public init(relativePath: String, split: String, reviewer: String, status: ReviewStatus, truth: Int?,
