@@ -43,14 +43,9 @@ public final class ClassifierHead {
         forwardDetailed(channelsLast: x, gradcam: wantCAM).output
     }
 
-    /// The same on NCHW features [1, C, h, w] (transposed first).
-    public func forward(features f: Tensor, gradcam wantCAM: Bool) -> Prediction {
-        forward(channelsLast: Self.channelsLast(f), gradcam: wantCAM)
-    }
-
-    /// The attention gate alone (sigmoid map at feature resolution); `forward` computes it too.
-    public func attentionMap(features f: Tensor) -> FeatureMap {
-        let x = Self.channelsLast(f)
+    /// The attention gate alone (sigmoid map at feature resolution) on channels-last features; `forward`
+    /// computes it too.
+    public func attentionMap(channelsLast x: Tensor) -> FeatureMap {
         let (h, w) = (x.shape[1], x.shape[2])
         return FeatureMap(width: w, height: h, values: attention(x, hidden: gateHidden(x)))
     }
@@ -69,6 +64,7 @@ public final class ClassifierHead {
         let pooled: [Float]
     }
 
+    /// The same on NCHW features [1, C, h, w], transposed first (the tests' PyTorch fixtures are NCHW).
     func forwardDetailed(features f: Tensor, gradcam wantCAM: Bool) -> Pass {
         forwardDetailed(channelsLast: Self.channelsLast(f), gradcam: wantCAM)
     }

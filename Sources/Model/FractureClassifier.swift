@@ -85,6 +85,13 @@ public final class FractureClassifier {
         return output
     }
 
+    /// The backbone's output as the head reads it, channels-last [1, h, w, C] (a copy: the arena's buffer is
+    /// reused by the next forward).
+    public func backboneChannelsLast(_ x: Tensor) -> Tensor {
+        let y = features.forwardChannelsLast(x, plan: plan(for: x))
+        return Tensor(shape: y.shape, values: y.values)
+    }
+
     /// The backbone alone (features[-1] output, [1, C, h, w]); the tensor is reused by the next call.
     /// `observe` sees the intermediate activations (see `EfficientNetFeatures.forward`).
     public func backbone(_ x: Tensor, observe: ((String, Tensor) -> Void)? = nil) -> Tensor {

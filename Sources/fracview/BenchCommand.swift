@@ -73,17 +73,17 @@ struct BenchCommand: ParsableCommand {
         }
         // Grad-CAM's extra cost: head with CAM minus head without, on the same features, interleaved.
         let x = Tensor(shape: [1, 3, h, w], values: input)
-        let features = model.backbone(x)
+        let features = model.backboneChannelsLast(x)   // what the head reads in a forward
         var cam = [Double](), attention = [Double]()
         for _ in 0..<max(runs, 200) {
             var t = DispatchTime.now()
-            _ = model.head.forward(features: features, gradcam: true)
+            _ = model.head.forward(channelsLast: features, gradcam: true)
             let with = ms(since: t)
             t = DispatchTime.now()
-            _ = model.head.forward(features: features, gradcam: false)
+            _ = model.head.forward(channelsLast: features, gradcam: false)
             cam.append(with - ms(since: t))
             t = DispatchTime.now()
-            _ = model.head.attentionMap(features: features)
+            _ = model.head.attentionMap(channelsLast: features)
             attention.append(ms(since: t))
         }
         // A case through every member, as the review does for a new dataset (no member has seen it).
