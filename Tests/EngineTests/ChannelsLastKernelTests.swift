@@ -76,6 +76,16 @@ final class ChannelsLastKernelTests: XCTestCase {
         XCTAssertFalse(got.contains { !$0.isFinite }, what, file: file, line: line)
     }
 
+    /// The squeeze-excitation pool a kernel returns: per channel, the sum of its outputs over every pixel.
+    private func assertPoolSums(_ sums: [Float], of output: [Float], channels c: Int, _ what: String,
+                                file: StaticString = #filePath, line: UInt = #line) {
+        for ch in 0..<c {
+            var s = Float(0)
+            for p in stride(from: ch, to: output.count, by: c) { s += output[p] }
+            XCTAssertEqual(sums[ch], s, accuracy: 1e-3 * max(1, abs(s)), "\(what): sum \(ch)", file: file, line: line)
+        }
+    }
+
     // MARK: random shapes
 
     func testPointwiseGEMMOverRandomShapes() {
@@ -183,11 +193,7 @@ final class ChannelsLastKernelTests: XCTestCase {
                                         residual: nil, scale: nil)
                 let what = "\(isa) fused cin \(cin) c \(c) k \(k) s \(stride) \(h)×\(w) threads \(Parallel.threads)"
                 assertClose(y.values, ref, what)
-                for ch in 0..<c {
-                    var s = Float(0)
-                    for p in 0..<(ho * wo) { s += ref[p * c + ch] }
-                    XCTAssertEqual(sums[ch], s, accuracy: 1e-3 * max(1, abs(s)), "\(what): sum \(ch)")
-                }
+                assertPoolSums(sums, of: ref, channels: c, what)
             }
         }
     }
@@ -233,11 +239,7 @@ final class ChannelsLastKernelTests: XCTestCase {
                                         residual: nil, scale: nil)
                 let what = "\(isa) stem+dw ci \(ci) c \(c) stem \(sk)/\(ss) k \(k) s \(stride) \(ih)×\(iw) threads \(Parallel.threads)"
                 assertClose(y.values, ref, what)
-                for ch in 0..<c {
-                    var s = Float(0)
-                    for p in 0..<(ho * wo) { s += ref[p * c + ch] }
-                    XCTAssertEqual(sums[ch], s, accuracy: 1e-3 * max(1, abs(s)), "\(what): sum \(ch)")
-                }
+                assertPoolSums(sums, of: ref, channels: c, what)
             }
         }
     }
