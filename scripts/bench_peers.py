@@ -5,6 +5,7 @@ exported with torch.onnx.export), both with the same intra-op thread count as fr
 
     python3 scripts/bench_peers.py --weights FILE [FILE...] --image JPG [--threads N] [--runs 50]
                                    [--batch 8] [--input-out F32] [--json]
+    python3 scripts/bench_peers.py --weights FILE --versus FRACVIEW_BIN [--bursts 40] [--burst-runs 10] [--json]
     python3 scripts/bench_peers.py --make-random efficientnet_b4 OUT.safetensors   # random-weight model file
 
 Timed: batch 1 latency of the first file (median, p90); a case through every file (the K fold members); throughput
@@ -12,7 +13,16 @@ in images/s at batch 1 and at --batch, decode excluded (a preprocessed tensor) a
 Resize, ToTensor, Normalize, forward, one image after another, as evaluate reads them). ORT's probabilities are
 checked against PyTorch's on the X-ray input (max |dp| printed and required <= 1e-4). --input-out writes that input
 (float32, 3 x H x W, little-endian) so that fracview runs on exactly the same tensor.
+
+--versus: a head-to-head of ONNX Runtime and fracview on that input, interleaved. fracview runs as a child
+(`fracview bench --serve-bursts`, model loaded and warmed once); the two take turns in bursts of --burst-runs
+forwards (the first of each burst untimed; who goes first alternates; 100 ms apart so that neither's spinning
+threads overlap the other's burst), --bursts times each. This machine's speed drifts by tens of percent within
+seconds, so separate runs seconds apart can favour either side; bursts a tenth of a second apart share the drift.
+Reports each side's median and minimum over all timed forwards, and the median (and quartiles) of the per-burst-pair
+ratio fracview / ORT.
 """
+import subprocess
 import argparse
 import glob
 import hashlib
@@ -95,6 +105,65 @@ def export_onnx(model, path, size, weights_file):
     return out
 
 
+# The pause between the two sides' bursts. ORT's worker threads go on spinning for a while after a run: 20 ms
+# apart, a tenth of fracview's forwards ran at half speed (p90 6.8 ms against a median of 2.8 ms for the Lite0
+# member); 100 ms apart that tail is gone.
+BURST_PAUSE_S = 0.1
+
+
+def summary(times):
+    times = sorted(times)
+    return {"ms_median": statistics.median(times), "ms_p90": times[int(round((len(times) - 1) * 0.9))],
+            "ms_min": times[0], "runs": len(times)}
+
+
+def versus(binary, weights, session, xn, bursts, burst_runs):
+    """The interleaved head-to-head (see the module docstring): ORT in this process, fracview as a child."""
+    import numpy as np
+    path = f"/tmp/fracview-versus-{os.getpid()}.f32"
+    xn[0].astype("<f4").tofile(path)
+    child = subprocess.Popen([binary, "bench", "--weights", weights, "--input-tensor", path, "--serve-bursts"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        def ours():
+            child.stdin.write(f"{burst_runs + 1}\n")
+            child.stdin.flush()
+            line = child.stdout.readline()
+            if not line:
+                raise SystemExit(f"fracview bench --serve-bursts ended early (exit {child.wait()})")
+            return json.loads(line)["ms"][1:]
+
+        def theirs():
+            out = []
+            for i in range(burst_runs + 1):
+                t = time.perf_counter()
+                session.run(None, {"x": xn})
+                if i:
+                    out.append((time.perf_counter() - t) * 1e3)
+            return out
+
+        for _ in range(3):  # warm both
+            theirs(), ours()
+        f_all, o_all, ratios = [], [], []
+        for b in range(bursts):
+            time.sleep(BURST_PAUSE_S)
+            if b % 2 == 0:
+                o = theirs(); time.sleep(BURST_PAUSE_S); f = ours()
+            else:
+                f = ours(); time.sleep(BURST_PAUSE_S); o = theirs()
+            f_all += f
+            o_all += o
+            ratios.append(statistics.median(f) / statistics.median(o))
+    finally:
+        child.stdin.close()
+        child.wait()
+        os.unlink(path)
+    q = np.percentile(ratios, [25, 50, 75])
+    return {"bursts": bursts, "burst_runs": burst_runs, "fracview": summary(f_all), "onnxruntime": summary(o_all),
+            "pair_ratio_median": float(q[1]), "pair_ratio_quartiles": [float(q[0]), float(q[2])],
+            "pairs_fracview_faster": sum(r < 1 for r in ratios)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", nargs="+")
@@ -107,6 +176,9 @@ def main():
     ap.add_argument("--no-throughput", action="store_true", help="latency only (bench.sh's later rounds)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--make-random", nargs=2, metavar=("ARCH", "OUT"))
+    ap.add_argument("--versus", metavar="FRACVIEW_BIN", help="the interleaved head-to-head against this fracview binary")
+    ap.add_argument("--bursts", type=int, default=60)
+    ap.add_argument("--burst-runs", type=int, default=10)
     a = ap.parse_args()
     if a.make_random:
         return make_random(*a.make_random)
@@ -143,6 +215,12 @@ def main():
     quiet_sessions = [ort.InferenceSession(f, quiet, providers=["CPUExecutionProvider"]) for f in onnx_files] \
         if len(onnx_files) > 1 else []
     xn = x.numpy()
+    if a.versus:
+        res = {"image": os.path.basename(image), "input_size": size, "threads": a.threads,
+               "framework": f"onnxruntime {ort.__version__} CPU",
+               **versus(a.versus, a.weights[0], sessions[0], xn, a.bursts, a.burst_runs)}
+        print(json.dumps(res) if a.json else json.dumps(res, indent=1))
+        return
 
     res = {"image": os.path.basename(image), "input_size": size, "threads": a.threads, "runs": a.runs,
            "pytorch": {"framework": f"pytorch {torch.__version__} eager"},

@@ -4,6 +4,7 @@
 
 Latency: for each model the round whose fracview/ORT ratio is the median, with the range of that ratio over the
 rounds (each round runs the three frameworks seconds apart; the machine's speed drifts between rounds).
+The head-to-head rows ({"model", "versus"}: scripts/bench_peers.py --versus) get their own table.
 Exits 1 if fracview or ONNX Runtime disagree with PyTorch by more than 1e-4 in any probability, in any round.
 
     python3 scripts/bench_report.py /tmp/fracview-bench.jsonl
@@ -27,6 +28,8 @@ def latency(r):
 
 def main():
     rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+    heads = [r for r in rows if "versus" in r]
+    rows = [r for r in rows if "versus" not in r]
     models = list(dict.fromkeys(r["model"] for r in rows))
     bad = []
     for r in rows:
@@ -54,6 +57,20 @@ def main():
         print(f"| {name} | {fm:.1f} ({fp:.1f}) | {tm:.1f} ({tp:.1f}) | {om:.1f} ({op:.1f}) | "
               f"{fm / om:.2f}{spread} | {fm / tm:.2f} | {dps}{' (first member)' if r['peers'].get('members') else ''} |")
     print()
+    if heads:
+        v0 = heads[0]["versus"]
+        print(f"head-to-head with ONNX Runtime, interleaved: {v0['bursts']} bursts of {v0['burst_runs']} forwards each, "
+              f"taking turns a tenth of a second apart; ms over all timed forwards")
+        print("| model | fracview median (min, p90) | ORT median (min, p90) | fracview / ORT, medians | "
+              "fracview / ORT per burst pair: median [quartiles] | pairs fracview faster |")
+        print("|---|---|---|---|---|---|")
+        for h in heads:
+            v, f, o = h["versus"], h["versus"]["fracview"], h["versus"]["onnxruntime"]
+            q = v["pair_ratio_quartiles"]
+            print(f"| `{h['model']}` | {f['ms_median']:.2f} ({f['ms_min']:.2f}, {f['ms_p90']:.2f}) | "
+                  f"{o['ms_median']:.2f} ({o['ms_min']:.2f}, {o['ms_p90']:.2f}) | {f['ms_median'] / o['ms_median']:.2f} | "
+                  f"{v['pair_ratio_median']:.2f} [{q[0]:.2f}–{q[1]:.2f}] | {v['pairs_fracview_faster']} of {v['bursts']} |")
+        print()
     b = rows[0]["peers"]["batch"]
     print("throughput, images/s over the bundled sample's X-rays (first round; one member): decode excluded / included")
     print(f"| model | fracview, one image per core (evaluate) | fracview, each op over the cores | PyTorch batch 1 | "

@@ -144,7 +144,9 @@ extension Conv2d {
             let bias = b.baseAddress!
             if rows >= 96 || panels < 2 {
                 let tiles = (rows + 11) / 12  // 12-row tiles (the AVX-512 micro-kernel's height)
-                Parallel.forRanges(tiles, minPerThread: max(1, 4_096 / max(n * k / 64, 1))) { range in
+                // At least 512·64·12 ≈ 0.4 M multiply-adds per thread (a few µs): Lite0's 144→40 at 28×28 and 240→80
+                // at 14×14 ran on one core under the earlier bound of 3 M.
+                Parallel.forRanges(tiles, minPerThread: max(1, 512 / max(n * k / 64, 1))) { range in
                     fv_gemm_packed(n, k, a, k, packed, scale, bias, act, residual, c, n,
                                    range.lowerBound * 12, min(rows, range.upperBound * 12), 0, panels)
                 }
@@ -157,10 +159,12 @@ extension Conv2d {
     }
 
     /// Whether `forwardChannelsLast(fusingExpand:)` pays for an input of this size: when the expanded tensor
-    /// would not stay in L2 (at least 2 MB). Below that the rows each thread recomputes at its chunk's edge cost
-    /// more than the memory traffic saved.
+    /// would not stay in L2 (at least 1.5 MB; this machine's L2 is 1 MB per core). Below that the rows each thread
+    /// recomputes at its chunk's edge cost more than the memory traffic saved. Measured in interleaved runs:
+    /// fusing Lite0's 56×56×144 blocks (1.8 MB) made its forward 4–7 % faster; fusing B4's 28×28×336 (1.05 MB)
+    /// made B4's 7 % slower.
     public func fusesExpand(height: Int, width: Int) -> Bool {
-        kind == .depthwise && height * width * inChannels >= 512 * 1024 && kernelH <= 16
+        kind == .depthwise && height * width * inChannels >= 384 * 1024 && kernelH <= 16
     }
 
     /// Scratch floats of `forwardChannelsLast(fusingExpand:)`: per thread, a ring of kernelH expanded rows and

@@ -37,6 +37,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Also print a per-layer table (op, shape, ms, GFLOP/s), each layer's median over the runs, and a summary by op.")
     var layers = false
 
+    @Flag(name: .long, help: "For scripts/bench.sh's interleaved head-to-head: after loading and warm-up, read a count N per line from standard input, run N forwards of the first member, and answer each line with one JSON line of their times in ms; stop at end of input.")
+    var serveBursts = false
+
     func validate() throws {
         guard runs >= 30 else { throw ValidationError("--runs must be at least 30") }
         guard warmup >= 1 else { throw ValidationError("--warmup must be at least 1") }
@@ -64,6 +67,7 @@ struct BenchCommand: ParsableCommand {
         }
         let probabilities = model.run(input: input, gradcam: false).probabilities
         for _ in 0..<warmup { _ = model.run(input: input, gradcam: true) }
+        if serveBursts { return serveBurstsFromInput(model, input: input) }
 
         var forward = [Double]()
         for _ in 0..<runs {
@@ -131,6 +135,22 @@ struct BenchCommand: ParsableCommand {
             Console.line("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s") loaded)")
             Console.line("threads      \(Parallel.threads) engine thread(s); OpenBLAS core \(core)")
             if layers { printLayers(layerRows, forward: profiledForwardMs) }
+        }
+    }
+
+    /// The other side of `scripts/bench_peers.py --versus`: the peer and fracview take turns in short bursts,
+    /// so that this machine's drift (tens of percent within seconds) falls on both alike. A line that is not a
+    /// count between 1 and 10,000 ends the loop.
+    private func serveBurstsFromInput(_ model: FractureClassifier, input: [Float]) {
+        setvbuf(stdout, nil, _IOLBF, 0)
+        while let line = readLine(), let count = Int(line.trimmingCharacters(in: .whitespaces)), (1...10_000).contains(count) {
+            var times = [Double]()
+            for _ in 0..<count {
+                let t = DispatchTime.now()
+                _ = model.run(input: input, gradcam: false)
+                times.append(ms(since: t))
+            }
+            print("{\"ms\": [\(times.map { String(format: "%.4f", $0) }.joined(separator: ", "))]}")
         }
     }
 

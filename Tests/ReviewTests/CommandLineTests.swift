@@ -42,6 +42,21 @@ final class CommandLineTests: XCTestCase {
         XCTAssertFalse((text + result.stderr).unicodeScalars.contains { [0x202E, 0x2028, 0x1B].contains($0.value) }, text)
     }
 
+    /// scripts/bench.sh's head-to-head drives `bench --serve-bursts`: one JSON line of N forward times per count
+    /// read, and the first line that is not a count in 1…10,000 ends it.
+    func testBenchServesBurstsOfForwardsUntilALineIsNotACount() throws {
+        let weights = RepoPaths.tinyWeights
+        guard FileManager.default.fileExists(atPath: weights) else { throw XCTSkip("engine test weights absent") }
+        let result = try Fracview.run(["bench", "--weights", weights, "--serve-bursts"],
+                                      input: Data("3\n 2 \n0\n4\n".utf8))
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n")
+        XCTAssertEqual(lines.count, 2, "0 is not a count: the loop ends before the 4")
+        let bursts = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: [Double]])["ms"] }
+        XCTAssertEqual(bursts.map { $0?.count }, [3, 2])
+        XCTAssertTrue(bursts.allSatisfy { $0?.allSatisfy { $0 > 0 && $0 < 10_000 } ?? false }, "\(bursts)")
+    }
+
     func testEvaluateJSONAndOutputsOnTheBundledSample() throws {
         let weights = RepoPaths.tinyWeights
         guard FileManager.default.fileExists(atPath: weights) else { throw XCTSkip("engine test weights absent") }

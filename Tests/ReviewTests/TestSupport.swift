@@ -49,14 +49,22 @@ enum Fracview {
 
     /// Runs `fracview ARGS…` to completion.
     /// `executable`: run that instead (e.g. setpriv, with the binary among the arguments).
-    static func run(_ args: [String], environment: [String: String]? = nil, executable: String? = nil) throws -> Result {
+    /// `input`: written to its standard input, which is then closed (small inputs only: written before the
+    /// output is read).
+    static func run(_ args: [String], environment: [String: String]? = nil, executable: String? = nil,
+                    input: Data? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try executable ?? binary())
         process.arguments = args
         if let environment { process.environment = environment }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), inPipe = Pipe()
         process.standardOutput = out; process.standardError = err
+        if input != nil { process.standardInput = inPipe }
         try process.run()
+        if let input {
+            inPipe.fileHandleForWriting.write(input)
+            try inPipe.fileHandleForWriting.close()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
