@@ -2,7 +2,7 @@
 """The review screen's latency, as a reviewer feels it: from a key press to the end of the next complete sixel
 image, over a pty that answers DA1 as a sixel terminal would, at 140x45 cells of 10x20 pixels.
 
-    python3 scripts/latency.py [--keys 40] [--binary .build/release/fracview] [DATASET]
+    python3 scripts/latency.py [--keys 40] [--gap 0.3] [--binary .build/release/fracview] [DATASET]
 
 It first runs the screen until the model has finished the split, so predictions come from the cache; then it
 presses -> (next case) and g (X-ray -> Grad-CAM -> attention) each --keys times, one at a time, and prints the
@@ -65,9 +65,9 @@ class Screen:
         self.buffer = (self.buffer + got)[-1_000_000:]
         return got
 
-    def press(self, key, timeout=5.0):
-        """Milliseconds from writing `key` to the end of the next complete sixel image."""
-        self.read(0.3)  # let the previous frame settle
+    def press(self, key, gap=0.3, timeout=5.0):
+        """Milliseconds from writing `key` to the end of the next complete sixel image, `gap` s after the last."""
+        self.read(gap)  # let the previous frame settle (a reviewer looks at it)
         self.buffer = b""
         start = time.monotonic()
         os.write(self.fd, key)
@@ -93,6 +93,8 @@ def main():
     ap.add_argument("dataset", nargs="?", default=None)
     ap.add_argument("--binary", default=".build/release/fracview")
     ap.add_argument("--keys", type=int, default=40, help="presses of each key (default 40)")
+    ap.add_argument("--gap", type=float, default=0.3,
+                    help="seconds between the end of one image and the next press (default 0.3: a quick look)")
     ap.add_argument("--warm-timeout", type=float, default=600, help="seconds to wait for the model to finish")
     args = ap.parse_args()
     db = os.path.join(tempfile.mkdtemp(prefix="fracview-latency-"), "review.sqlite")
@@ -123,7 +125,7 @@ def main():
     screen.read(8.0)
     results = {}
     for name, key in [("-> next case", b"\x1b[C"), ("g view toggle", b"g")]:
-        times = [t for t in (screen.press(key) for _ in range(args.keys)) if t is not None]
+        times = [t for t in (screen.press(key, args.gap) for _ in range(args.keys)) if t is not None]
         results[name] = times
     screen.quit()
     print(f"{'key':<16}{'n':>4}{'median':>9}{'p90':>8}{'max':>8}   (ms, key press to the end of the next sixel image)")

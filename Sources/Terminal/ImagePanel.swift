@@ -1,5 +1,6 @@
 import Imaging
 import Inference
+import Model
 
 /// The X-ray pane: a caption row, then the image as sixel pixels, half blocks, or a marker.
 /// Sixel pixels are invisible to ncurses, so the panel tracks what it last emitted: when the picture changes,
@@ -92,9 +93,10 @@ final class ImagePanel {
             let h = (area.height * cellSize.height) / 6 * 6
             (maxW, maxH) = (area.width * cellSize.width, h)
         }
-        func renderKey(_ v: ImageView) -> String {
+        func renderKey(_ v: ImageView, case index: Int, _ prediction: Prediction?) -> String {
             "\(index)|\(v.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(prediction?.gradcam != nil)|\(prediction?.attention != nil)"
         }
+        func renderKey(_ v: ImageView) -> String { renderKey(v, case: index, prediction) }
         let key = renderKey(view)
 
         if key != cacheKey {
@@ -118,6 +120,23 @@ final class ImagePanel {
                 ImageRenderer.render(image: image, prediction: prediction, view: next, colormap: colormap,
                                      maxWidth: maxW, maxHeight: maxH, background: background,
                                      pixelAspect: pixelAspect, boxes: boxes)
+            }
+        }
+        // The case `→` shows next, in this view, once its image is decoded (the neighbours decode in the
+        // background, and a finished decode redraws) and the reviewer has looked at this one for 0.1 s.
+        let session = ctx.session
+        if session.position + 1 < session.visible.count {
+            let nextIndex = session.visible[session.position + 1]
+            let nextPrediction = ctx.predictions.state(at: nextIndex).prediction
+            if case .success(let nextImage)? = images.image(nextIndex, waitingAtMost: 0) {
+                let nextBoxes = session.labelsHidden ? [] : session.cases[nextIndex].boxes
+                let shown = view, colormap = p.colormap, background = p.background
+                precomposer.composeIfStill(key: renderKey(view, case: nextIndex, nextPrediction), after: 0.1,
+                                           sixel: graphics == .sixel) {
+                    ImageRenderer.render(image: nextImage, prediction: nextPrediction, view: shown, colormap: colormap,
+                                         maxWidth: maxW, maxHeight: maxH, background: background,
+                                         pixelAspect: pixelAspect, boxes: nextBoxes)
+                }
             }
         }
         guard let (pixels, note) = cached else { return }

@@ -1,8 +1,10 @@
 import Foundation
 import Imaging
 
-/// Renders (and sixel-encodes) the view `g` would show next, on a background queue, while the reviewer looks at
-/// the current one: the toggle then only writes bytes that are ready. One job at a time; a few results kept.
+/// Renders (and sixel-encodes) what the reviewer is likely to ask for next, on a background queue, while they
+/// look at the current view: the view `g` would show (`compose`, one job at a time), and the next case in the
+/// same view (`composeIfStill`, once they have looked for a moment). The key then only writes bytes that are
+/// ready. A few results kept.
 final class ViewPrecomposer: @unchecked Sendable {
     struct Composed {
         let pixels: RGBImage
@@ -16,6 +18,7 @@ final class ViewPrecomposer: @unchecked Sendable {
     private var inFlight: String?
     private let queue = DispatchQueue(label: "fracview.precompose", qos: .utility)
     private let capacity = 4
+    private var laterRequest = 0  // the latest `composeIfStill` request; an older one that fires is dropped
 
     /// A result for `key`, if one was composed (it is handed over once).
     func take(_ key: String) -> Composed? {
@@ -23,6 +26,35 @@ final class ViewPrecomposer: @unchecked Sendable {
         guard let hit = ready.removeValue(forKey: key) else { return nil }
         order.removeAll { $0 == key }
         return hit
+    }
+
+    /// Composes `key` after `delay` seconds, unless another `composeIfStill` came in meanwhile. A reviewer who
+    /// looks at a case for a moment gets its successor ready; one who holds a key does not queue work that is
+    /// stale before it starts, which would slow the keys it meant to speed up.
+    func composeIfStill(key: String, after delay: TimeInterval, sixel: Bool,
+                        render: @escaping @Sendable () -> (RGBImage, String?)?) {
+        lock.lock()
+        if ready[key] != nil { lock.unlock(); return }
+        laterRequest += 1
+        let request = laterRequest
+        lock.unlock()
+        queue.asyncAfter(deadline: .now() + delay) { [weak self] in
+            guard let self else { return }
+            self.lock.lock()
+            let current = self.laterRequest == request && self.ready[key] == nil
+            self.lock.unlock()
+            guard current, let result = render() else { return }
+            let composed = Composed(pixels: result.0, note: result.1, sixel: sixel ? SixelEncoder.encode(result.0) : nil)
+            self.store(key, composed)
+        }
+    }
+
+    private func store(_ key: String, _ composed: Composed) {
+        lock.lock(); defer { lock.unlock() }
+        ready[key] = composed
+        order.removeAll { $0 == key }
+        order.append(key)
+        while order.count > capacity { ready.removeValue(forKey: order.removeFirst()) }
     }
 
     /// Composes `view` of `image` for `key` in the background, unless it is composed or under way already.
@@ -36,12 +68,10 @@ final class ViewPrecomposer: @unchecked Sendable {
             let result = render()
             let composed = result.map { Composed(pixels: $0.0, note: $0.1, sixel: sixel ? SixelEncoder.encode($0.0) : nil) }
             guard let self else { return }
-            self.lock.lock(); defer { self.lock.unlock() }
+            self.lock.lock()
             self.inFlight = nil
-            guard let composed else { return }
-            self.ready[key] = composed
-            self.order.append(key)
-            while self.order.count > self.capacity { self.ready.removeValue(forKey: self.order.removeFirst()) }
+            self.lock.unlock()
+            if let composed { self.store(key, composed) }
         }
     }
 }

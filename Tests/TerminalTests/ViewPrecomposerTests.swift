@@ -1,0 +1,55 @@
+import Foundation
+import Imaging
+@testable import Terminal
+import XCTest
+
+/// The background composition the image pane relies on for `g` and `→`: what it keeps, and what it drops.
+final class ViewPrecomposerTests: XCTestCase {
+    private func image(_ grey: UInt8) -> RGBImage {
+        RGBImage(width: 12, height: 6, pixels: [UInt8](repeating: grey, count: 12 * 6 * 3))
+    }
+
+    private func waitFor(_ precomposer: ViewPrecomposer, _ key: String, seconds: Double = 5) -> ViewPrecomposer.Composed? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let hit = precomposer.take(key) { return hit }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return nil
+    }
+
+    /// Holding → asks for a successor at every case: only the latest request is composed, the stale ones never
+    /// start (their render is not even called), and the result is handed over once, sixel included.
+    func testOnlyTheLatestDelayedRequestIsComposed() {
+        let precomposer = ViewPrecomposer()
+        let rendered = NSLock()
+        nonisolated(unsafe) var calls: [String] = []
+        for (i, key) in ["case-1", "case-2", "case-3"].enumerated() {
+            precomposer.composeIfStill(key: key, after: 0.2, sixel: true) { [image = image(UInt8(40 * (i + 1)))] in
+                rendered.lock(); calls.append(key); rendered.unlock()
+                return (image, nil)
+            }
+        }
+        let composed = waitFor(precomposer, "case-3")
+        XCTAssertEqual(composed?.pixels.pixels.first, 120)
+        XCTAssertFalse(composed?.sixel?.isEmpty ?? true, "the sixel bytes are encoded in the background too")
+        Thread.sleep(forTimeInterval: 0.3)
+        rendered.lock(); XCTAssertEqual(calls, ["case-3"]); rendered.unlock()
+        XCTAssertNil(precomposer.take("case-1"))
+        XCTAssertNil(precomposer.take("case-2"))
+        XCTAssertNil(precomposer.take("case-3"), "handed over once")
+    }
+
+    /// A render that fails (nil) stores nothing; the view `g` shows next is composed right away, without sixel
+    /// when the terminal draws half blocks.
+    func testImmediateComposeAndFailedRenders() {
+        let precomposer = ViewPrecomposer()
+        precomposer.composeIfStill(key: "broken", after: 0.01, sixel: true) { nil }
+        precomposer.compose(key: "next-view", sixel: false) { [image = image(7)] in (image, "note") }
+        let composed = waitFor(precomposer, "next-view")
+        XCTAssertEqual(composed?.note, "note")
+        XCTAssertNil(composed?.sixel)
+        Thread.sleep(forTimeInterval: 0.1)
+        XCTAssertNil(precomposer.take("broken"))
+    }
+}
