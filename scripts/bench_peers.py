@@ -77,6 +77,13 @@ def preprocess(img, size):
     return tf(img.convert("RGB"))
 
 
+def summary(times):
+    """Median, p90 and minimum of a list of milliseconds."""
+    times = sorted(times)
+    return {"ms_median": statistics.median(times), "ms_p90": times[int(round((len(times) - 1) * 0.9))],
+            "ms_min": times[0]}
+
+
 def timed(fn, runs, warmup):
     for _ in range(warmup):
         fn()
@@ -85,8 +92,7 @@ def timed(fn, runs, warmup):
         t = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t) * 1e3)
-    times.sort()
-    return {"ms_median": statistics.median(times), "ms_p90": times[int(round((len(times) - 1) * 0.9))], "ms_min": times[0]}
+    return summary(times)
 
 
 def export_onnx(model, path, size, weights_file):
@@ -109,12 +115,6 @@ def export_onnx(model, path, size, weights_file):
 # apart, a tenth of fracview's forwards ran at half speed (p90 6.8 ms against a median of 2.8 ms for the Lite0
 # member); 100 ms apart that tail is gone.
 BURST_PAUSE_S = 0.1
-
-
-def summary(times):
-    times = sorted(times)
-    return {"ms_median": statistics.median(times), "ms_p90": times[int(round((len(times) - 1) * 0.9))],
-            "ms_min": times[0], "runs": len(times)}
 
 
 def versus(binary, weights, session, xn, bursts, burst_runs):
@@ -159,7 +159,8 @@ def versus(binary, weights, session, xn, bursts, burst_runs):
         child.wait()
         os.unlink(path)
     q = np.percentile(ratios, [25, 50, 75])
-    return {"bursts": bursts, "burst_runs": burst_runs, "fracview": summary(f_all), "onnxruntime": summary(o_all),
+    return {"bursts": bursts, "burst_runs": burst_runs, "fracview": {**summary(f_all), "runs": len(f_all)},
+            "onnxruntime": {**summary(o_all), "runs": len(o_all)},
             "pair_ratio_median": float(q[1]), "pair_ratio_quartiles": [float(q[0]), float(q[2])],
             "pairs_fracview_faster": sum(r < 1 for r in ratios)}
 

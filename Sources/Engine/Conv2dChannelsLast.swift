@@ -188,17 +188,13 @@ extension Conv2d {
                              flops: expand.flops(height: h, width: w) + flops(height: h, width: w)) {
             y.reshape([1, ho, wo, c])
             let act = activation.kernelCode, expandAct = expand.activation.kernelCode
-            expand.channelsLastWeight.withUnsafeBufferPointer { ew in expand.bias.withUnsafeBufferPointer { eb in
-                channelsLastWeight.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { b in
-                    overRingedRows(ho, ringFloats: fv_expand_depthwise_ring_size(w, c, Int32(kernelH)), workspace: workspace,
-                                   channelSums: channelSums) { rows, ring, sums in
-                        fv_expand_depthwise_nhwc(x.data, h, w, expand.inChannels, ew.baseAddress!, eb.baseAddress!, expandAct,
-                                                 c, wt.baseAddress!, b.baseAddress!, Int32(kernelH), Int32(kernelW),
-                                                 Int32(strideH), Int32(strideW), Int32(padH), Int32(padW), act, y.data,
-                                                 ho, wo, rows.lowerBound, rows.upperBound, sums, ring)
-                    }
-                } }
-            } }
+            overRingedRows(after: expand, ho, ringFloats: fv_expand_depthwise_ring_size(w, c, Int32(kernelH)),
+                           workspace: workspace, channelSums: channelSums) { rows, ring, sums, weights in
+                fv_expand_depthwise_nhwc(x.data, h, w, expand.inChannels, weights.producer, weights.producerBias, expandAct,
+                                         c, weights.depthwise, weights.depthwiseBias, Int32(kernelH), Int32(kernelW),
+                                         Int32(strideH), Int32(strideW), Int32(padH), Int32(padW), act, y.data,
+                                         ho, wo, rows.lowerBound, rows.upperBound, sums, ring)
+            }
         }
     }
 
@@ -227,35 +223,44 @@ extension Conv2d {
                              flops: stem.flops(height: ih, width: iw) + flops(height: h, width: w)) {
             y.reshape([1, ho, wo, c])
             let act = activation.kernelCode, stemAct = stem.activation.kernelCode
-            stem.channelsLastWeight.withUnsafeBufferPointer { sw in stem.bias.withUnsafeBufferPointer { sb in
-                channelsLastWeight.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { b in
-                    overRingedRows(ho, ringFloats: fv_stem_depthwise_scratch_size(w, c, Int32(kernelH), k),
-                                   workspace: workspace, channelSums: channelSums) { rows, ring, sums in
-                        fv_stem_depthwise_nhwc(image.data, stem.inChannels, ih, iw, Int32(stem.kernelH), Int32(stem.kernelW),
-                                               Int32(stem.strideH), Int32(stem.strideW), Int32(stem.padH), Int32(stem.padW),
-                                               sw.baseAddress!, sb.baseAddress!, stemAct, h, w, c, wt.baseAddress!,
-                                               b.baseAddress!, Int32(kernelH), Int32(kernelW), Int32(strideH),
-                                               Int32(strideW), Int32(padH), Int32(padW), act, y.data, ho, wo,
-                                               rows.lowerBound, rows.upperBound, sums, ring)
-                    }
-                } }
-            } }
+            overRingedRows(after: stem, ho, ringFloats: fv_stem_depthwise_scratch_size(w, c, Int32(kernelH), k),
+                           workspace: workspace, channelSums: channelSums) { rows, ring, sums, weights in
+                fv_stem_depthwise_nhwc(image.data, stem.inChannels, ih, iw, Int32(stem.kernelH), Int32(stem.kernelW),
+                                       Int32(stem.strideH), Int32(stem.strideW), Int32(stem.padH), Int32(stem.padW),
+                                       weights.producer, weights.producerBias, stemAct, h, w, c, weights.depthwise,
+                                       weights.depthwiseBias, Int32(kernelH), Int32(kernelW), Int32(strideH),
+                                       Int32(strideW), Int32(padH), Int32(padW), act, y.data, ho, wo,
+                                       rows.lowerBound, rows.upperBound, sums, ring)
+            }
         }
+    }
+
+    /// The packed weights and biases a fused kernel reads: the layer fused in front (`producer`) and this one.
+    private struct FusedWeights {
+        let producer, producerBias, depthwise, depthwiseBias: UnsafePointer<Float>
     }
 
     /// The thread split of the fused kernels: output rows in chunks of at least kernelH (so the kernelH − strideH
     /// rows each thread recomputes at its chunk's edge stay cheap), each chunk with its own ring of `ringFloats`
-    /// and its own pool sums (nil when `channelSums` is), added into `channelSums` afterwards.
-    private func overRingedRows(_ ho: Int, ringFloats: Int, workspace: Workspace, channelSums: UnsafeMutablePointer<Float>?,
-                                _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?) -> Void) {
+    /// and its own pool sums (nil when `channelSums` is), added into `channelSums` afterwards; `producer`'s and
+    /// this conv's weights are held for the body.
+    private func overRingedRows(after producer: Conv2d, _ ho: Int, ringFloats: Int, workspace: Workspace,
+                                channelSums: UnsafeMutablePointer<Float>?,
+                                _ body: (Range<Int>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?, FusedWeights) -> Void) {
         let c = outChannels, per = ringFloats + c, minRows = kernelH
         let chunks = Parallel.chunkCount(ho, minPerThread: minRows)
         let scratch = workspace.scratch(chunks * per)
         for t in 0..<chunks { (scratch + t * per + ringFloats).update(repeating: 0, count: c) }
-        Parallel.forChunks(ho, minPerThread: minRows) { chunk, rows in
-            let base = scratch + chunk * per
-            body(rows, base, channelSums == nil ? nil : base + ringFloats)
-        }
+        producer.channelsLastWeight.withUnsafeBufferPointer { pw in producer.bias.withUnsafeBufferPointer { pb in
+            channelsLastWeight.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { b in
+                let weights = FusedWeights(producer: pw.baseAddress!, producerBias: pb.baseAddress!,
+                                           depthwise: wt.baseAddress!, depthwiseBias: b.baseAddress!)
+                Parallel.forChunks(ho, minPerThread: minRows) { chunk, rows in
+                    let base = scratch + chunk * per
+                    body(rows, base, channelSums == nil ? nil : base + ringFloats, weights)
+                }
+            } }
+        } }
         if let channelSums {
             for ch in 0..<c { channelSums[ch] = 0 }
             for t in 0..<chunks { for ch in 0..<c { channelSums[ch] += scratch[t * per + ringFloats + ch] } }

@@ -93,8 +93,8 @@ final class ImagePanel {
             let h = (area.height * cellSize.height) / 6 * 6
             (maxW, maxH) = (area.width * cellSize.width, h)
         }
-        func renderKey(_ v: ImageView, case index: Int, _ prediction: Prediction?) -> String {
-            "\(index)|\(v.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(prediction?.gradcam != nil)|\(prediction?.attention != nil)"
+        func renderKey(_ v: ImageView, case shown: Int, _ maps: Prediction?) -> String {
+            "\(shown)|\(v.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(maps?.gradcam != nil)|\(maps?.attention != nil)"
         }
         func renderKey(_ v: ImageView) -> String { renderKey(v, case: index, prediction) }
         let key = renderKey(view)

@@ -19,6 +19,7 @@ final class ViewPrecomposer: @unchecked Sendable {
     private let queue = DispatchQueue(label: "fracview.precompose", qos: .utility)
     private let capacity = 4
     private var laterRequest = 0  // the latest `composeIfStill` request; an older one that fires is dropped
+    private var laterKey: String?  // what that request composes, while it waits or runs
 
     /// A result for `key`, if one was composed (it is handed over once).
     func take(_ key: String) -> Composed? {
@@ -28,25 +29,34 @@ final class ViewPrecomposer: @unchecked Sendable {
         return hit
     }
 
-    /// Composes `key` after `delay` seconds, unless another `composeIfStill` came in meanwhile. A reviewer who
-    /// looks at a case for a moment gets its successor ready; one who holds a key does not queue work that is
-    /// stale before it starts, which would slow the keys it meant to speed up.
+    /// Composes `key` after `delay` seconds, unless another key's `composeIfStill` came in meanwhile. A reviewer
+    /// who looks at a case for a moment gets its successor ready; one who holds a key does not queue work that is
+    /// stale before it starts, which would slow the keys it meant to speed up. Asking again for the key already
+    /// waiting (a redraw of the same screen: the runner's progress, another reader's decision) keeps its wait.
     func composeIfStill(key: String, after delay: TimeInterval, sixel: Bool,
                         render: @escaping @Sendable () -> (RGBImage, String?)?) {
         lock.lock()
-        if ready[key] != nil { lock.unlock(); return }
+        if ready[key] != nil || laterKey == key { lock.unlock(); return }
         laterRequest += 1
+        laterKey = key
         let request = laterRequest
         lock.unlock()
         queue.asyncAfter(deadline: .now() + delay) { [weak self] in
             guard let self else { return }
             self.lock.lock()
-            let current = self.laterRequest == request && self.ready[key] == nil
+            let current = self.laterRequest == request
             self.lock.unlock()
-            guard current, let result = render() else { return }
-            let composed = Composed(pixels: result.0, note: result.1, sixel: sixel ? SixelEncoder.encode(result.0) : nil)
-            self.store(key, composed)
+            guard current else { return }
+            if let composed = Self.composed(render(), sixel: sixel) { self.store(key, composed) }
+            // Stored first, so that a redraw in between finds the result rather than asking again.
+            self.lock.lock()
+            if self.laterRequest == request { self.laterKey = nil }
+            self.lock.unlock()
         }
+    }
+
+    private static func composed(_ result: (RGBImage, String?)?, sixel: Bool) -> Composed? {
+        result.map { Composed(pixels: $0.0, note: $0.1, sixel: sixel ? SixelEncoder.encode($0.0) : nil) }
     }
 
     private func store(_ key: String, _ composed: Composed) {
@@ -65,8 +75,7 @@ final class ViewPrecomposer: @unchecked Sendable {
         lock.unlock()
         if skip { return }
         queue.async { [weak self] in
-            let result = render()
-            let composed = result.map { Composed(pixels: $0.0, note: $0.1, sixel: sixel ? SixelEncoder.encode($0.0) : nil) }
+            let composed = Self.composed(render(), sixel: sixel)
             guard let self else { return }
             self.lock.lock()
             self.inFlight = nil

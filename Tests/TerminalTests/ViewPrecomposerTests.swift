@@ -40,6 +40,24 @@ final class ViewPrecomposerTests: XCTestCase {
         XCTAssertNil(precomposer.take("case-3"), "handed over once")
     }
 
+    /// Redraws of the same screen (the runner's progress, a team poll) ask for the same successor again and again,
+    /// more often than the delay: the request already waiting keeps its place and is composed once.
+    func testAskingAgainForTheWaitingKeyKeepsItsWait() {
+        let precomposer = ViewPrecomposer()
+        let rendered = NSLock()
+        nonisolated(unsafe) var calls = 0
+        for _ in 0..<8 {
+            precomposer.composeIfStill(key: "next", after: 0.15, sixel: false) { [image = image(9)] in
+                rendered.lock(); calls += 1; rendered.unlock()
+                return (image, nil)
+            }
+            Thread.sleep(forTimeInterval: 0.05)  // 8 × 50 ms: each ask comes before the 150 ms are up
+        }
+        XCTAssertNotNil(waitFor(precomposer, "next"))
+        Thread.sleep(forTimeInterval: 0.3)
+        rendered.lock(); XCTAssertEqual(calls, 1); rendered.unlock()
+    }
+
     /// A render that fails (nil) stores nothing; the view `g` shows next is composed right away, without sixel
     /// when the terminal draws half blocks.
     func testImmediateComposeAndFailedRenders() {
