@@ -24,18 +24,22 @@ flags=(-c release --scratch-path .build-fuzz --product fracview-fuzz
        -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp
        -Xlinker "$runtime" -Xlinker -lstdc++)
 swift build "${flags[@]}" >&2
-bin=$(swift build "${flags[@]}" --show-bin-path)/fracview-fuzz
+bin=$(cd "$(swift build "${flags[@]}" --show-bin-path)" && pwd)/fracview-fuzz
 
 # Each harness: its libFuzzer options. Inputs are capped near the largest real one (a safetensors header,
 # a small SQLite file); the memory limit catches the unbounded allocations the parsers must refuse.
+# libFuzzer runs inside .build-fuzz/ with absolute paths, so nothing it writes (corpus, crash, leak or timeout
+# inputs, logs) lands in the working tree; the committed seed folders are only read.
 run() { # HARNESS LIBFUZZER-ARGS…
   local h=$1; shift
-  local work=.build-fuzz/corpus/$h crashes=.build-fuzz/crashes/$h
-  mkdir -p "$work" "$crashes" "Tests/Fuzz/regressions/$h"
-  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
-    "$bin" "$h" "$work" "Tests/Fuzz/corpus/$h" "Tests/Fuzz/regressions/$h" \
+  local top=$PWD
+  local work=$top/.build-fuzz/corpus/$h crashes=$top/.build-fuzz/crashes/$h seeds=()
+  mkdir -p "$work" "$crashes"
+  for d in "$top/Tests/Fuzz/corpus/$h" "$top/Tests/Fuzz/regressions/$h"; do [[ -d "$d" ]] && seeds+=("$d"); done
+  (cd "$top/.build-fuzz" && SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+    "$bin" "$h" "$work" "${seeds[@]}" \
     -max_len=65536 -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 -print_final_stats=1 \
-    -artifact_prefix="$crashes/" "$@"
+    -artifact_prefix="$crashes/" "$@")
 }
 
 if [[ "${1:-}" == "--ci" ]]; then

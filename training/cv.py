@@ -30,6 +30,10 @@ ROWS = {
     # A full fine-tune: every layer trained, live augmentation (no cached views), up to 15 epochs like b-deeper,
     # stopping after 4 without a validation gain (the old split's full fine-tune peaked at epoch 4 of 11).
     "b-full": ["--arch", "efficientnet_lite0", "--pretrained", "--epochs", "15", "--early-stop", "4"],
+    # The crop classifier of the localiser pipeline (#27): b-full's recipe (at most 10 epochs, for CPU) on 6 crops per image around its label boxes
+    # (one exact, five jittered); scored on the crops of the localiser's out-of-fold boxes by pipeline_oof.py.
+    "crop-full": ["--arch", "efficientnet_lite0", "--pretrained", "--epochs", "10", "--early-stop", "3",
+                  "--crop-views", "6"],
     "a-head": ["--arch", "efficientnet_lite0", "--pretrained", "--freeze-until", "9", "--cache-views", "3",
                "--epochs", "15"],                                         # gate + MLP only (a linear-probe-like head)
 }
@@ -38,8 +42,10 @@ MANIFEST = os.path.join(HERE, "splits", "hbfmid-folds.csv")
 
 def fold_is_trained(run):
     """A fold's run is complete once train.py has written its summary and its test-fold predictions (it writes them
-    last); a run killed before that is trained again."""
-    return all(os.path.isfile(os.path.join(run, f)) for f in ("summary.json", "preds-test.json"))
+    last; a crop classifier's are on label-box crops, preds-test-oracle.json); a run killed before that is trained
+    again."""
+    return os.path.isfile(os.path.join(run, "summary.json")) and any(
+        os.path.isfile(os.path.join(run, f)) for f in ("preds-test.json", "preds-test-oracle.json"))
 
 
 def main(argv=None):
@@ -91,6 +97,9 @@ def main(argv=None):
             subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
         runs.append(run)
         print(f"{a.row} fold {k} done ({time.time() - t0:.0f}s)", flush=True)
+    if "--crop-views" in ROWS[a.row] + extra:
+        print(f"{a.row}: trained; a crop classifier is scored on predicted boxes by training/pipeline_oof.py")
+        return
     oof = os.path.join(a.out, "oof.json")
     subprocess.run([sys.executable, os.path.join(HERE, "oof.py"), "--data", a.data, "--folds-manifest",
                     a.folds_manifest, "--threads", a.threads, "--runs", *runs, "--out", oof], check=True, cwd=REPO)

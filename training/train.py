@@ -18,7 +18,7 @@ import torch
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from training import data, folds, images, losses  # noqa: E402
+from training import crops, data, folds, images, losses  # noqa: E402
 from training.model import ARCHS, FractureClassifier, MEAN, STD, INPUT_SIZE  # noqa: E402
 from training.pretrained import PretrainedUnavailable, load_backbone_imagenet  # noqa: E402
 from training.export_weights import git_commit  # noqa: E402
@@ -77,6 +77,12 @@ def parse_args(argv=None):
                     help="weight of an attention-supervision loss: BCE between the gate map and the label boxes "
                          "(1 in cells a box overlaps, 0 elsewhere), on views whose geometry is known (clean and "
                          "box-crop views)")
+    ap.add_argument("--crop-views", type=int, default=0,
+                    help="a crop classifier (training/crops.py): train on N square crops per image around its label "
+                         "boxes (view 0 exact, the others jittered in centre and scale), choose the epoch on the "
+                         "exact crops of the validation images, and write the test fold's predictions on its "
+                         "label-box crops to preds-test-oracle.json: an oracle, never the result "
+                         "(training/pipeline_oof.py scores the crops of predicted boxes)")
     ap.add_argument("--cache-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs", "cache"))
     ap.add_argument("--no-test", action="store_true", help="skip predicting the test split")
     ap.add_argument("--eval-only", action="store_true",
@@ -265,9 +271,21 @@ def main(argv=None):
 
     cache_dir = a.cache_dir if not a.max_steps else None
     size = (a.input_size, a.input_size)
-    x_tr = images.load_images(a.data, [] if a.eval_only else [c.path for c in tr], cache_dir, size)
-    x_va = images.load_images(a.data, [c.path for c in va], cache_dir, size)
-    x_te = images.load_images(a.data, [c.path for c in te], cache_dir, size) if te and not a.no_test else None
+    if a.crop_views:
+        if a.freeze_until:
+            raise SystemExit("error: --crop-views trains every layer on live crops; it excludes --freeze-until")
+
+        def crop_views(cases, views):
+            corners = [[[b[1] - b[3] / 2, b[2] - b[4] / 2, b[1] + b[3] / 2, b[2] + b[4] / 2]
+                        for b in read_boxes(a.data, c.path)] for c in cases]
+            return crops.load_crop_views(a.data, [c.path for c in cases], corners, views, a.seed, size, cache_dir)
+        x_tr = crop_views([] if a.eval_only else tr, a.crop_views)
+        x_va = crop_views(va, 1)[0]
+        x_te = crop_views(te, 1)[0] if te and not a.no_test else None
+    else:
+        x_tr = images.load_images(a.data, [] if a.eval_only else [c.path for c in tr], cache_dir, size)
+        x_va = images.load_images(a.data, [c.path for c in va], cache_dir, size)
+        x_te = images.load_images(a.data, [c.path for c in te], cache_dir, size) if te and not a.no_test else None
     if (a.box_crop_views or a.attention_loss) and not a.freeze_until:
         raise SystemExit("error: --box-crop-views and --attention-loss need --freeze-until (cached views)")
     boxes_tr = [read_boxes(a.data, c.path) for c in tr]
@@ -331,6 +349,8 @@ def main(argv=None):
     if a.folds_manifest:
         meta["fold"] = a.fold
         meta["folds_manifest"] = {"name": os.path.basename(a.folds_manifest), "sha256": folds.sha256(a.folds_manifest)}
+    if a.crop_views:
+        meta["crop"] = {"pad": crops.PAD, "min_side": crops.MIN_SIDE}
     if a.width_mult:
         meta["width_mult"] = a.width_mult
     if a.depth_mult:
@@ -342,6 +362,7 @@ def main(argv=None):
             model.base_model.features[:k].eval()
         perm = torch.randperm(len(tr), generator=gen)
         views = torch.randint(0, n_views, (len(tr),), generator=gen) if k else None
+        crop_pick = torch.randint(0, a.crop_views, (len(tr),), generator=gen) if a.crop_views else None
         tot_loss, correct, seen = 0.0, 0, 0
         for i in range(0, len(perm), a.batch_size):
             idx = perm[i:i + a.batch_size]
@@ -351,7 +372,8 @@ def main(argv=None):
                 if k:
                     logits, att = model.forward_from(to_input(feats_tr[views[idx], idx], dev, cl), k)
                 else:
-                    xb = images.normalize(images.augment_batch(aug, x_tr[idx]), MEAN, STD)
+                    xb = x_tr[crop_pick[idx], idx] if a.crop_views else x_tr[idx]
+                    xb = images.normalize(images.augment_batch(aug, xb), MEAN, STD)
                     logits, _ = model(to_input(xb, dev, cl))
             logits = logits.float()
             yb = y_tr[idx].to(dev)
@@ -410,7 +432,8 @@ def main(argv=None):
         p = predict(model, x, device=dev, channels_last=cl)  # full model on the images: what the export computes
         rec = {"classes": ds.names, "paths": [c.path for c in cases], "labels": [c.label for c in cases],
                "probabilities": p.tolist()}
-        with open(os.path.join(a.out, f"preds-{name}.json"), "w") as f:
+        oracle = "-oracle" if a.crop_views and name == "test" else ""  # label-box crops: a ceiling, not a result
+        with open(os.path.join(a.out, f"preds-{name}{oracle}.json"), "w") as f:
             json.dump(rec, f)
         summary[f"{name}_accuracy"] = float((p.argmax(1) == torch.tensor(rec["labels"])).float().mean())
     ckpt["meta"].update({k2: summary[k2] for k2 in ("epochs_run", "best_epoch", "val_accuracy", "split")})

@@ -104,21 +104,25 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
     if (read.bad()) return fail(out, std::string("not a readable DICOM file: ") + read.text());
     DcmDataset *dataset = file.getDataset();
     if (dataset == nullptr) return fail(out, "no data set");
-    // A length field is a claim: none may exceed the file, or DCMTK would allocate it when the element is read.
+    E_TransferSyntax xfer = dataset->getOriginalXfer();
+    DcmXfer xferInfo(xfer);
+    // A length field is a claim: none may exceed what the file can hold, or DCMTK would allocate it when the
+    // element is read. A deflated data set is one deflate stream, whose lengths are those of the inflated bytes:
+    // deflate expands at most 1032-fold, so that is the bound (DCMTK has inflated the data set while reading).
+    const bool deflated = xferInfo.getStreamCompression() != ESC_none;
+    const long long capacity = deflated ? size * 1032 : size;
     DcmStack stack;
     while (dataset->nextObject(stack, OFTrue).good()) {
         DcmObject *object = stack.top();
         const Uint32 length = object->getLength();
-        if (length != DCM_UndefinedLength && static_cast<long long>(length) > size) {
+        if (length != DCM_UndefinedLength && static_cast<long long>(length) > capacity) {
             char tag[32];
             std::snprintf(tag, sizeof tag, "(%04x,%04x)", object->getGTag(), object->getETag());
             return fail(out, std::string("damaged file: element ") + tag + " claims " + std::to_string(length) +
-                                 " bytes, more than the file's " + std::to_string(size));
+                                 " bytes, more than the file's " + std::to_string(size) +
+                                 (deflated ? " deflated bytes can hold" : ""));
         }
     }
-
-    E_TransferSyntax xfer = dataset->getOriginalXfer();
-    DcmXfer xferInfo(xfer);
     std::snprintf(out->transfer_syntax, sizeof out->transfer_syntax, "%s", xferInfo.getXferName());
 
     Uint16 rows = 0, columns = 0;
@@ -137,8 +141,10 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
         dataset->findAndGetUint16(DCM_SamplesPerPixel, samples);
         dataset->findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
         DcmElement *pixelElement = nullptr;
-        const unsigned long long frameBytes = static_cast<unsigned long long>(rows) * columns * std::max<Uint16>(1, samples) *
-                                              ((std::max<Uint16>(1, bitsAllocated) + 7) / 8);
+        // Bits, not bytes: a BitsAllocated 1 image packs 8 pixels into a byte.
+        const unsigned long long frameBits = static_cast<unsigned long long>(rows) * columns * std::max<Uint16>(1, samples) *
+                                             std::max<Uint16>(1, bitsAllocated);
+        const unsigned long long frameBytes = (frameBits + 7) / 8;
         if (dataset->findAndGetElement(DCM_PixelData, pixelElement).good() && pixelElement != nullptr &&
             pixelElement->getLength() != DCM_UndefinedLength && pixelElement->getLength() < frameBytes) {
             return fail(out, "damaged file: the pixel data (" + std::to_string(pixelElement->getLength()) +

@@ -28,7 +28,7 @@ public enum ReviewCSV {
     public static func header(classes: [String]) -> [String] {
         ["image_path", "split", "ground_truth", "prediction", "confidence"]
             + classes.map { "p_\($0)" }
-            + ["status", "reviewer_label", "note", "reviewer", "role", "read_mode", "reviewed_at", "weights_id"]
+            + ["status", "reviewer_label", "reviewer_class", "note", "reviewer", "role", "read_mode", "reviewed_at", "weights_id"]
     }
 
     /// One row of cells (before escaping) for a decision.
@@ -43,7 +43,7 @@ public enum ReviewCSV {
         let probabilities = classes.indices.map { d.probabilities.indices.contains($0) ? number(d.probabilities[$0]) : "" }
         return [imagePath, d.split, d.truth.map { name($0) } ?? "unlabelled", name(d.predicted), confidence ?? ""]
             + probabilities
-            + [d.status.rawValue, name(d.reviewerLabel), d.note, d.reviewer, d.role.rawValue, d.readMode.rawValue,
+            + [d.status.rawValue, name(d.reviewerLabel), name(d.decidedClass), d.note, d.reviewer, d.role.rawValue, d.readMode.rawValue,
                ReviewTime.string(d.reviewedAt, fractional: false), d.weightsID]
     }
 

@@ -63,7 +63,8 @@ final class CSVTests: XCTestCase {
         XCTAssertEqual(rows.count, 4)
         XCTAssertEqual(rows[0], ["image_path", "split", "ground_truth", "prediction", "confidence"]
                        + sampleClasses.map { "p_" + $0 }
-                       + ["status", "reviewer_label", "note", "reviewer", "role", "read_mode", "reviewed_at", "weights_id"])
+                       + ["status", "reviewer_label", "reviewer_class", "note", "reviewer", "role", "read_mode", "reviewed_at",
+                          "weights_id"])
         XCTAssertTrue(rows.allSatisfy { $0.count == rows[0].count })
         let column = Dictionary(uniqueKeysWithValues: rows[0].enumerated().map { ($1, $0) })
         func cell(_ row: Int, _ name: String) -> String { rows[row][column[name]!] }
@@ -77,6 +78,7 @@ final class CSVTests: XCTestCase {
         XCTAssertEqual(Float(cell(1, "p_Comminuted")), 0.01)
         XCTAssertEqual(cell(1, "status"), "accepted")
         XCTAssertEqual(cell(1, "reviewer_label"), "")
+        XCTAssertEqual(cell(1, "reviewer_class"), "Healthy", "an accept names the class it accepted")
         XCTAssertEqual(cell(1, "reviewer"), "alice")
         XCTAssertEqual(cell(1, "role"), "reader")
         XCTAssertEqual(cell(1, "read_mode"), "open")
@@ -87,10 +89,12 @@ final class CSVTests: XCTestCase {
         XCTAssertEqual(cell(2, "prediction"), "Transverse Displaced")
         XCTAssertEqual(cell(2, "status"), "flagged")
         XCTAssertEqual(cell(2, "note"), "check")
+        XCTAssertEqual(cell(2, "reviewer_class"), "", "a flag names no class")
 
         XCTAssertEqual(cell(3, "ground_truth"), "Comminuted")
         XCTAssertEqual(cell(3, "status"), "relabelled")
         XCTAssertEqual(cell(3, "reviewer_label"), "Comminuted")
+        XCTAssertEqual(cell(3, "reviewer_class"), "Comminuted")
         XCTAssertEqual(cell(3, "reviewer"), "bob")
         XCTAssertEqual(cell(3, "weights_id"), "abc123")
     }

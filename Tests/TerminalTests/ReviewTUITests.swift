@@ -223,6 +223,25 @@ final class ReviewTUITests: XCTestCase {
         XCTAssertEqual(t.waitForExit(), 0)
     }
 
+    /// The path the reviewer's screen takes: the real binary at 140×45 on the bundled sample, the first case's X-ray
+    /// with its label box drawn. The first sixel it writes is decoded and its greys counted (libsixel's median cut,
+    /// which the box used to trigger, kept 32).
+    func testFirstXRaySixelKeepsItsGreysWithTheBoxDrawn() throws {
+        let t = try launch(graphics: "sixel", cols: 140, rows: 45)
+        t.waitFor(text: "X-ray")
+        t.waitFor("a sixel image") { _ in !t.screen.sixels.isEmpty }
+        let shown = try SixelGreyTests.decode(try XCTUnwrap(t.screen.sixels.first).bytes)
+        var colours = Set<Int>()
+        for i in stride(from: 0, to: shown.pixels.count, by: 3) where
+            !(shown.pixels[i] == shown.pixels[i + 1] && shown.pixels[i + 1] == shown.pixels[i + 2]) {
+            colours.insert(Int(shown.pixels[i]) << 16 | Int(shown.pixels[i + 1]) << 8 | Int(shown.pixels[i + 2]))
+        }
+        XCTAssertFalse(colours.isEmpty, "the label box is drawn on the frame (it is not all grey)")
+        XCTAssertGreaterThanOrEqual(SixelGreyTests.greyLevels(shown).count, 90, "the X-ray's greys on the real screen")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
     func testSixelDetectedByDeviceAttributes() throws {
         let t = try PseudoTerminal(arguments: ["review", sample, "--db", dbPath, "--reviewer", "tester"] + weightsArguments(),
                                    cols: 100, rows: 30, environment: ["FRACVIEW_WEIGHTS": ""])

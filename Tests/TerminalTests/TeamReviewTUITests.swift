@@ -117,6 +117,13 @@ final class TeamReviewTUITests: XCTestCase {
         let csv = try String(contentsOfFile: tmp + "/all.csv", encoding: .utf8)
         XCTAssertEqual(csv.components(separatedBy: ",adjudicator,").count - 1, 1)
         XCTAssertEqual(csv.components(separatedBy: ",reader,blind,").count - 1, 11)
+        // Every blind pick names its class in reviewer_class, the accepts (a pick equal to the hidden label) too.
+        let lines = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = try XCTUnwrap(lines.first).map { $0.replacingOccurrences(of: "\u{FEFF}", with: "") }
+        let (who, picked) = (try XCTUnwrap(header.firstIndex(of: "reviewer")), try XCTUnwrap(header.firstIndex(of: "reviewer_class")))
+        let alice = lines.dropFirst().filter { $0.count == header.count && $0[who] == "alice" }
+        XCTAssertEqual(alice.count, 6)
+        XCTAssertEqual(Set(alice.map { $0[picked] }), [classes[4]], "accepts and relabels alike")
     }
 
     // MARK: PostgreSQL

@@ -16,8 +16,9 @@ import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.pixels import apply_modality_lut, apply_voi_lut
-from pydicom.uid import (ExplicitVRLittleEndian, ImplicitVRLittleEndian, SecondaryCaptureImageStorage,
-                         generate_uid)
+from pydicom.pixels import pack_bits
+from pydicom.uid import (DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian,
+                         SecondaryCaptureImageStorage, generate_uid)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 W, H = 64, 48
@@ -123,6 +124,22 @@ def main():
     item.add_new(0x00283006, "US", lut.tolist())  # LUT Data, 16-bit entries
     voi.VOILUTSequence = [item]
     files.append(save(voi, "voi_lut.dcm"))
+    # Deflated Explicit VR Little Endian: the data set is one deflate stream, so the lengths inside it are larger
+    # than the file (a 256×256 image, 64 KiB of pixels, in a file of a few KiB).
+    y, x = np.mgrid[0:256, 0:256]
+    deflated = base(8, ((x + y) // 2).astype(np.uint8), window=(128.0, 256.0))
+    deflated.Rows, deflated.Columns = 256, 256
+    deflated.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
+    path = os.path.join(HERE, "deflated.dcm")
+    deflated.save_as(path, enforce_file_format=True)
+    files.append(path)
+    # BitsAllocated 1 (a bit mask image, 8 pixels a byte), little and big endian.
+    bits = base(8, pattern(255))
+    bits.BitsAllocated, bits.BitsStored, bits.HighBit = 1, 1, 0
+    bits.PixelData = pack_bits((pattern(255) > 127).astype(np.uint8))
+    bits["PixelData"].VR = "OB"
+    one = save(bits, "bits1_le.dcm")
+    files += [one, tool(["dcmconv", "+tb"], one, "bits1_be.dcm")]
     for f in files:
         Image.fromarray(expected(f), mode="L").save(f[:-4] + ".png")
     # A transfer syntax DCMTK cannot decode here (JPEG 2000), with junk fragments.
