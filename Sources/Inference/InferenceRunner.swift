@@ -266,8 +266,9 @@ public final class InferenceRunner: @unchecked Sendable {
         let hash = ContentDigest.sha256Hex(data)
         if let store {
             do {
+                // A row from before the other CAM methods (Grad-CAM alone) is recomputed once and overwritten.
                 if let cached = try store.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),
-                   cached.gradcam != nil {
+                   CAMMethod.all.allSatisfy({ cached.map($0) != nil }) {
                     return .ready(inDatasetOrder(cached))
                 }
             } catch {

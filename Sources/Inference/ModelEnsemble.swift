@@ -159,8 +159,11 @@ public final class EnsembleClassifier: CaseClassifier {
         }
         var p = [Float](repeating: 0, count: outputs[0].probabilities.count)
         for o in outputs { for i in p.indices { p[i] += o.probabilities[i] / k } }
-        let cams = outputs.compactMap(\.gradcam)
-        return Prediction(probabilities: p, attention: meanMap(outputs.map(\.attention)),
-                          gradcam: cams.count == outputs.count ? meanMap(cams) : nil)
+        var mean = Prediction(probabilities: p, attention: meanMap(outputs.map(\.attention)), gradcam: nil)
+        for method in CAMMethod.all {
+            let maps = outputs.compactMap { $0.map(method) }
+            if maps.count == outputs.count { mean.maps[method.id] = meanMap(maps) }
+        }
+        return mean
     }
 }

@@ -3,7 +3,7 @@ import Engine
 /// The notebook's head on top of the backbone features F [C, h, w]:
 /// attention gate a = sigmoid(conv(relu(conv(F)))) [1, h, w], pooled = mean(F·a), then
 /// Linear(C, hidden) → BatchNorm1d (folded) → ReLU → Linear(hidden, classes). Dropout is the identity in eval.
-/// It also computes Grad-CAM on F with a hand-written backward through this head only.
+/// It also computes the CAM maps on F (`CAMMethod.all`) from a hand-written backward through this head only.
 public final class ClassifierHead {
     public let channels: Int
     public let hidden: Int
@@ -37,7 +37,7 @@ public final class ClassifierHead {
         self.init(gate1: g1, gate2: g2, fc1: l1, batchNorm: bn, fc2: l2)
     }
 
-    /// Runs the head on the backbone's channels-last features [1, h, w, C]; Grad-CAM (for the predicted class)
+    /// Runs the head on the backbone's channels-last features [1, h, w, C]; the CAM maps (for the predicted class)
     /// only when asked.
     public func forward(channelsLast x: Tensor, gradcam wantCAM: Bool) -> Prediction {
         forwardDetailed(channelsLast: x, gradcam: wantCAM).output
@@ -93,7 +93,7 @@ public final class ClassifierHead {
         let attentionMap = FeatureMap(width: w, height: h, values: gate)
         var pass = Pass(output: Prediction(logits: logits, probabilities: probabilities, attention: attentionMap, gradcam: nil),
                         features: x, gateHidden: g1, gate: gate, preReLU: z, pooled: pooled)
-        if wantCAM { pass.output.gradcam = gradCAM(pass, target: pass.output.predicted) }
+        if wantCAM { pass.output.maps = camMaps(pass, target: pass.output.predicted) }
         return pass
     }
 
@@ -128,30 +128,30 @@ public final class ClassifierHead {
         return x
     }
 
-    /// Grad-CAM on F for logit `target`. Only the spatial mean of dlogit/dF is needed (the CAM weights), so
-    /// the backward reduces to matrix-vector products:
-    ///   dp = fc1ᵀ·(fc2[target] ⊙ [z > 0])                       (gradient wrt the pooled vector)
-    ///   direct path:  dF[c,i] = dp[c]·a[i]/hw                    → mean_i = dp[c]·mean(a)/hw
-    ///   gate path:    da[i] = Σ_c dp[c]·F[c,i]/hw, dpre2 = da·a(1−a), dpre1[j,i] = W2[j]·dpre2[i]·[g1[j,i] > 0]
-    ///                 dF[c,i] = Σ_j W1[j,c]·dpre1[j,i]           → mean_i = W1ᵀ·mean_i(dpre1)
-    ///   cam[i] = ReLU(mean_c F[c,i]·weight[c]) / (max + 1e-6)
-    func gradCAM(_ pass: Pass, target: Int) -> FeatureMap {
+    /// Every registered CAM method's map (`CAMMethod.all`) for logit `target`, from one backward through the head.
+    func camMaps(_ pass: Pass, target: Int) -> [String: FeatureMap] {
         let x = pass.features
-        let (h, w, c) = (x.shape[1], x.shape[2], channels)
-        let hw = h * w
-        let weights = camWeights(pass, target: target)
-        var cam = [Float](repeating: 0, count: hw)
-        weights.withUnsafeBufferPointer { wp in
-            cam.withUnsafeMutableBufferPointer { MatrixVector.multiply(m: hw, n: c, a: x.data, x: wp.baseAddress!, y: $0.baseAddress!) }
-        }
-        var top: Float = 0
-        for i in 0..<hw { cam[i] = max(cam[i] / Float(c), 0); top = max(top, cam[i]) }
-        for i in 0..<hw { cam[i] /= top + 1e-6 }
-        return FeatureMap(width: w, height: h, values: cam)
+        let gradient = self.gradient(pass, target: target)
+        let inputs = CAMInputs(width: x.shape[2], height: x.shape[1], channels: channels,
+                               features: UnsafePointer(x.data), gradient: gradient)
+        return Dictionary(uniqueKeysWithValues: CAMMethod.all.map { ($0.id, $0.map(inputs)) })
     }
 
     /// The Grad-CAM channel weights: the spatial mean of d logit[target] / dF.
     func camWeights(_ pass: Pass, target: Int) -> [Float] {
+        let g = gradient(pass, target: target)
+        let hw = pass.features.shape[1] * pass.features.shape[2]
+        var weights = [Float](repeating: 0, count: channels)
+        for i in 0..<hw { for c in 0..<channels { weights[c] += g[i * channels + c] } }
+        return weights.map { $0 / Float(hw) }
+    }
+
+    /// G = d logit[target] / dF, [hw, C] row-major: the backward through the head only, as matrix products.
+    ///   dp = fc1ᵀ·(fc2[target] ⊙ [z > 0])                         (gradient wrt the pooled vector)
+    ///   direct path:  G[i, c] += dp[c]·a[i]/hw
+    ///   gate path:    da[i] = Σ_c dp[c]·F[i, c]/hw, dpre2 = da·a(1−a), dpre1[i, j] = W2[j]·dpre2[i]·[g1[i, j] > 0]
+    ///                 G[i, c] += Σ_j dpre1[i, j]·W1[j, c]            (a GEMM [hw, C/8]·[C/8, C])
+    func gradient(_ pass: Pass, target: Int) -> [Float] {
         let x = pass.features, gate = pass.gate, g1 = pass.gateHidden, z = pass.preReLU
         let hw = x.shape[1] * x.shape[2], c = channels, c8 = gate1.outChannels
         var dz = [Float](repeating: 0, count: hidden)
@@ -159,31 +159,29 @@ public final class ClassifierHead {
             for j in 0..<hidden { dz[j] = z[j] > 0 ? w2[target * hidden + j] : 0 }
         }
         let dp = fc1.backward(outputGradient: dz)
-
-        var weights = [Float](repeating: 0, count: c)
         var da = [Float](repeating: 0, count: hw)
         dp.withUnsafeBufferPointer { dpp in
             da.withUnsafeMutableBufferPointer { MatrixVector.multiply(m: hw, n: c, a: x.data, x: dpp.baseAddress!, y: $0.baseAddress!) }
         }
-        var meanGate: Float = 0
-        for i in 0..<hw { meanGate += gate[i] }
-        meanGate /= Float(hw)
-        var meanDpre1 = [Float](repeating: 0, count: c8)
+        var dpre1 = [Float](repeating: 0, count: hw * c8)
         let w2 = gate2.weight
         for i in 0..<hw {
             let a = gate[i]
             let dpre2 = da[i] / Float(hw) * a * (1 - a)
-            for j in 0..<c8 where g1[i * c8 + j] > 0 { meanDpre1[j] += w2[j] * dpre2 }
+            for j in 0..<c8 where g1[i * c8 + j] > 0 { dpre1[i * c8 + j] = w2[j] * dpre2 }
         }
-        for j in 0..<c8 { meanDpre1[j] /= Float(hw) }
+        var g = [Float](repeating: 0, count: hw * c)
+        for i in 0..<hw {
+            let scale = gate[i] / Float(hw)
+            for ch in 0..<c { g[i * c + ch] = dp[ch] * scale }
+        }
         gate1.weight.withUnsafeBufferPointer { w1 in
-            meanDpre1.withUnsafeBufferPointer { d in
-                weights.withUnsafeMutableBufferPointer {
-                    BLAS.gemv(transposed: true, m: c8, n: c, a: w1.baseAddress!, x: d.baseAddress!, y: $0.baseAddress!)
+            dpre1.withUnsafeBufferPointer { d in
+                g.withUnsafeMutableBufferPointer {
+                    BLAS.gemm(m: hw, n: c, k: c8, a: d.baseAddress!, b: w1.baseAddress!, c: $0.baseAddress!, beta: 1)
                 }
             }
         }
-        for ch in 0..<c { weights[ch] += dp[ch] * meanGate / Float(hw) }
-        return weights
+        return g
     }
 }

@@ -8,15 +8,28 @@ public struct Prediction: Sendable, Equatable {
     public var probabilities: [Float]
     /// The attention gate's sigmoid map.
     public var attention: FeatureMap
-    /// Grad-CAM for the predicted class; nil unless asked for.
-    public var gradcam: FeatureMap?
+    /// The CAM maps for the predicted class, by `CAMMethod.id`; empty unless asked for.
+    public var maps: [String: FeatureMap]
+    /// The notebook's Grad-CAM, the first of the maps.
+    public var gradcam: FeatureMap? {
+        get { maps[CAMMethod.gradCAM.id] }
+        set { maps[CAMMethod.gradCAM.id] = newValue }
+    }
+    public func map(_ method: CAMMethod) -> FeatureMap? { maps[method.id] }
     /// Which members gave it, and whether the image was held out for them.
     public var membership: Membership
 
     public init(logits: [Float], probabilities: [Float], attention: FeatureMap, gradcam: FeatureMap?,
                 membership: Membership = .untracked) {
-        self.logits = logits; self.probabilities = probabilities; self.attention = attention; self.gradcam = gradcam
+        self.logits = logits; self.probabilities = probabilities; self.attention = attention
+        self.maps = gradcam.map { [CAMMethod.gradCAM.id: $0] } ?? [:]
         self.membership = membership
+    }
+
+    public init(logits: [Float], probabilities: [Float], attention: FeatureMap, maps: [String: FeatureMap],
+                membership: Membership = .untracked) {
+        self.init(logits: logits, probabilities: probabilities, attention: attention, gradcam: nil, membership: membership)
+        self.maps = maps
     }
 
     /// Stored probabilities, with the logits softmax maps back to them.

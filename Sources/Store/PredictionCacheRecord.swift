@@ -5,6 +5,9 @@ import Model
 /// One row of the prediction cache, keyed by (image content hash, weights id), through GRDB's Codable records
 /// (`StoreRecord`'s conventions).
 /// Probabilities are `StoreJSON` text like the decisions' (v4; Float32 BLOBs before), the maps Float32 BLOBs.
+/// The `gradcam` BLOB holds every CAM method's map, back to back in `CAMMethod.all` order (each
+/// gradcam_width × gradcam_height); a row from before the other methods holds Grad-CAM alone, and reads as a
+/// prediction with that one map (the runner then recomputes it).
 struct PredictionCacheRecord: Codable, StoreRecord {
     typealias StoredKeys = CodingKeys
     static let databaseTableName = "prediction_cache"
@@ -38,9 +41,12 @@ struct PredictionCacheRecord: Codable, StoreRecord {
         attention = FloatBlob.encode(prediction.attention.values)
         attentionWidth = prediction.attention.width
         attentionHeight = prediction.attention.height
-        gradcam = prediction.gradcam.map { FloatBlob.encode($0.values) }
-        gradcamWidth = prediction.gradcam?.width
-        gradcamHeight = prediction.gradcam?.height
+        let maps = CAMMethod.all.compactMap { prediction.map($0) }
+        let complete = maps.count == CAMMethod.all.count
+        let stored = complete ? maps : prediction.gradcam.map { [$0] } ?? []
+        gradcam = stored.isEmpty ? nil : FloatBlob.encode(stored.flatMap(\.values))
+        gradcamWidth = stored.first?.width
+        gradcamHeight = stored.first?.height
         self.createdAt = createdAt
         members = prediction.membership.used.map(String.init).joined(separator: ",")
         memberCount = prediction.membership.memberCount
@@ -52,10 +58,17 @@ struct PredictionCacheRecord: Codable, StoreRecord {
     var prediction: Prediction? {
         guard let attentionMap = FloatBlob.featureMap(attention, width: attentionWidth, height: attentionHeight)
         else { return nil }
-        var cam: FeatureMap?
+        var maps: [String: FeatureMap] = [:]
         if let gradcam {
-            guard let map = FloatBlob.featureMap(gradcam, width: gradcamWidth, height: gradcamHeight) else { return nil }
-            cam = map
+            guard let width = gradcamWidth, let height = gradcamHeight, width >= 0, height >= 0,
+                  let values = FloatBlob.decode(gradcam) else { return nil }
+            let size = width * height
+            let methods = values.count == size ? [CAMMethod.gradCAM]
+                : values.count == size * CAMMethod.all.count ? CAMMethod.all : []
+            guard !methods.isEmpty else { return nil }
+            for (k, method) in methods.enumerated() {
+                maps[method.id] = FeatureMap(width: width, height: height, values: Array(values[k * size..<(k + 1) * size]))
+            }
         }
         var membership = Membership.untracked
         if let members, let memberCount {
@@ -64,7 +77,9 @@ struct PredictionCacheRecord: Codable, StoreRecord {
             membership = Membership(used: ids, memberCount: memberCount, seenInTraining: seenInTraining ?? false,
                                     signaturesKnown: signaturesKnown ?? false)
         }
-        return Prediction(probabilities: probabilities, attention: attentionMap, gradcam: cam, membership: membership)
+        var prediction = Prediction(probabilities: probabilities, attention: attentionMap, gradcam: nil, membership: membership)
+        prediction.maps = maps
+        return prediction
     }
 }
 

@@ -24,8 +24,13 @@ final class FakeCaseClassifier: CaseClassifier, @unchecked Sendable {
         var p = [Float](repeating: 0.02, count: 10)
         p[cls] = 0.82
         let attention = FeatureMap(width: 2, height: 2, values: [input[0] / 100, 0.5, 0.25, 1])
-        return Prediction(probabilities: p, attention: attention,
-                          gradcam: gradcam ? FeatureMap(width: 2, height: 2, values: [1, 0, 0, Float(cls) / 10]) : nil)
+        var prediction = Prediction(probabilities: p, attention: attention, gradcam: nil)
+        if gradcam { // every CAM method a map of its own (Grad-CAM's: [1, 0, 0, class / 10])
+            for (k, method) in CAMMethod.all.enumerated() {
+                prediction.maps[method.id] = FeatureMap(width: 2, height: 2, values: [1, 0, Float(k) / 10, Float(cls) / 10])
+            }
+        }
+        return prediction
     }
 }
 

@@ -1,0 +1,10 @@
+extension CAMMethod {
+    /// Grad-CAM (Selvaraju et al., ICCV 2017), the notebook's: channel weights are the spatial mean of G, the map is
+    /// the channel mean of F·weights (the notebook divides by C where the library sums: the same map once scaled).
+    public static let gradCAM = CAMMethod(
+        id: "gradcam", title: "Grad-CAM", reference: "Selvaraju et al., Grad-CAM, ICCV 2017", usesGradient: true,
+        rawMap: { inputs in
+            let n = Float(inputs.positions), c = Float(inputs.channels)
+            return inputs.weightedSum(inputs.sumOverPositions { g, _ in g / n }).map { $0 / c }
+        })
+}
