@@ -12,13 +12,13 @@ public enum GradcamFigure {
     /// - the Grad-CAM overlay (map resized to the image, coloured, 0.6·image + 0.4·heat), titled with the class;
     /// - the attention map, min–max scaled as the notebook's imshow showed it, with its true range under it.
     /// Colour bars under the two maps show the scale. `caption` (e.g. file and model) goes at the bottom.
-    public static func render(image: RGBImage, gradcam: FeatureMap, attention: FeatureMap, predicted: String,
+    public static func render(image: RGBImage, gradcam: FeatureMap, method: String = "Grad-CAM", attention: FeatureMap, predicted: String,
                               confidence: Float, colormap: Colormap = .jet, panelSize: Int = 320,
                               caption: String? = nil) -> RGBImage {
         let panel = max(64, panelSize)
         let margin = 16, gap = 16
         let shown = image.fitted(maxWidth: panel, maxHeight: panel)
-        let titles = ["Original", "Grad-CAM: \(predicted) (\(percent(confidence)))", "Attention map"]
+        let titles = ["Original", "\(method): \(predicted) (\(percent(confidence)))", "Attention map"]
         let titleScale = titles.allSatisfy { Canvas.textWidth($0, scale: 2) <= panel } ? 2 : 1
         let titleHeight = Canvas.lineHeight(scale: titleScale)
         let imageTop = margin + titleHeight + 8

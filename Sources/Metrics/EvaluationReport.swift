@@ -13,6 +13,8 @@ public struct EvaluatedCase: Sendable {
     /// The pointing game on this case (nil: no boxes or no CAM), and the CAM's mass inside the boxes.
     public var pointingHit: Bool?
     public var camMassInBoxes: Double?
+    /// With `evaluate --cam-methods`: every compared method's pointing game, mass in boxes and deletion score.
+    public var camMeasures: [String: CAMMeasure] = [:]
     public init(relativePath: String, truth: Int?, logits: [Double], group: String? = nil, seen: Bool = false,
                 pointingHit: Bool? = nil, camMassInBoxes: Double? = nil) {
         self.relativePath = relativePath; self.truth = truth; self.logits = logits; self.group = group
@@ -91,6 +93,8 @@ public struct EvaluationReport: Codable, Sendable {
     /// Over the held-out labelled cases with boxes; per class by the dataset label.
     public let pointingGame: PointingScore
     public let pointingGameByClass: [String: PointingScore]
+    /// `evaluate --cam-methods`: the methods compared on the scored cases (empty otherwise).
+    public let camMethods: [CAMMethodScore]
 
     enum CodingKeys: String, CodingKey {
         case dataset, split, classes, n, unlabelled, undecodable, accuracy, errors, ece, reliability, nll, temperature
@@ -102,7 +106,7 @@ public struct EvaluationReport: Codable, Sendable {
         case temperatureNote = "temperature_note", eceAfterTemperature = "ece_after_temperature"
         case nllAfterTemperature = "nll_after_temperature", errorsByConfidence = "errors_by_confidence"
         case heldOut = "held_out", seen, seenCases = "seen_cases", ciMethod = "ci_method", groups
-        case pointingGame = "pointing_game", pointingGameByClass = "pointing_game_by_class"
+        case pointingGame = "pointing_game", pointingGameByClass = "pointing_game_by_class", camMethods = "cam_methods"
     }
 
     /// Computes every metric. `validation` (the valid split's outcomes) is used only to fit the temperature.
@@ -149,6 +153,7 @@ public struct EvaluationReport: Codable, Sendable {
             if !of.isEmpty { byClass[name] = PointingScore(of) }
         }
         pointingGameByClass = byClass
+        camMethods = CAMMethodScore.compare(scored, groups: groupIDs, resamples: resamples, seed: seed)
         let ci = Bootstrap.intervals(truth: truth, predicted: predicted, classCount: classes.count,
                                      resamples: resamples, seed: seed, groups: groupIDs)
         accuracyCI95 = ci?.accuracy; macroF1CI95 = ci?.macroF1
@@ -220,6 +225,7 @@ public struct EvaluationReport: Codable, Sendable {
         try c.encode(groups, forKey: .groups)
         try c.encode(pointingGame, forKey: .pointingGame)
         try c.encode(pointingGameByClass, forKey: .pointingGameByClass)
+        try c.encode(camMethods, forKey: .camMethods)
     }
 
     public func json() throws -> Data {

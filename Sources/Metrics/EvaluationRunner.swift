@@ -3,6 +3,7 @@ import Datasets
 import Foundation
 import Imaging
 import Inference
+import Model
 
 /// Runs the classifier over a list of cases and turns the outputs into `EvaluatedCase`s.
 public enum EvaluationRunner {
@@ -30,8 +31,10 @@ public enum EvaluationRunner {
 
     /// Runs `classifier` (a fold ensemble: each case by the members that have not seen it) on every case, with
     /// Grad-CAM for the pointing game. `groups` maps relative paths to source groups (from a manifest).
+    /// With `camMethods`, each method's pointing game, mass in boxes and deletion score (`DeletionFaithfulness`,
+    /// 16 more forwards per case for six methods) go with every case.
     public static func run(cases: [DatasetCase], classifier: CaseClassifier, mapping: [Int: Int],
-                           groups: [String: String] = [:],
+                           groups: [String: String] = [:], camMethods: [CAMMethod] = [],
                            stage: String = "inference", progress: ProgressHandler? = nil) -> Outcome {
         let spec = classifier.inferenceSpec
         let height = spec.height, width = spec.width
@@ -50,11 +53,23 @@ public enum EvaluationRunner {
             let input = ModelInput.tensor(from: image, width: width, height: height, mean: spec.mean, std: spec.std)
             let output = classifier.runHeldOut(input: input, thumbnail: Thumbnail(image), gradcam: true)
             let cam = output.gradcam
-            return .evaluated(EvaluatedCase(
+            var evaluated = EvaluatedCase(
                 relativePath: c.relativePath, truth: c.truth.classIndex.flatMap { mapping[$0] },
                 logits: output.logits.map(Double.init), group: groups[c.relativePath], seen: output.membership.seenInTraining,
                 pointingHit: cam.flatMap { PointingGame.hit($0, boxes: c.boxes) },
-                camMassInBoxes: cam.flatMap { PointingGame.massInBoxes($0, boxes: c.boxes) }))
+                camMassInBoxes: cam.flatMap { PointingGame.massInBoxes($0, boxes: c.boxes) })
+            if !camMethods.isEmpty && !evaluated.seen {
+                let deletion = DeletionFaithfulness.scores(classifier, input: input, width: width, height: height,
+                                                           prediction: output, methods: camMethods, thumbnail: Thumbnail(image),
+                                                           seed: ContentDigest.fnv1a(c.relativePath))
+                for method in camMethods {
+                    guard let map = output.map(method) else { continue }
+                    evaluated.camMeasures[method.id] = CAMMeasure(hit: PointingGame.hit(map, boxes: c.boxes),
+                                                                  mass: PointingGame.massInBoxes(map, boxes: c.boxes),
+                                                                  deletion: deletion[method.id])
+                }
+            }
+            return .evaluated(evaluated)
         }
         var evaluated: [EvaluatedCase] = [], undecodable: [String] = []
         for r in results {

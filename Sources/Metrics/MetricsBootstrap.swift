@@ -41,6 +41,27 @@ public enum Bootstrap {
                 ConfidenceInterval(low: percentile(f1s, 2.5), high: percentile(f1s, 97.5)))
     }
 
+    /// A bootstrap CI of a mean (per-case values; with `groups`, resampling whole groups as `intervals` does).
+    public static func meanInterval(_ values: [Double], groups: [Int]? = nil, resamples: Int = defaultResamples,
+                                    seed: UInt64 = defaultSeed) -> ConfidenceInterval? {
+        guard !values.isEmpty, resamples > 0 else { return nil }
+        var units: [[Int]] = values.indices.map { [$0] }
+        if let groups, groups.count == values.count {
+            var members: [Int: [Int]] = [:]
+            for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
+            units = members.keys.sorted().map { members[$0]! }
+        }
+        var rng = SplitMix64(seed: seed)
+        var means: [Double] = []
+        means.reserveCapacity(resamples)
+        for _ in 0..<resamples {
+            var sum = 0.0, count = 0
+            for _ in 0..<units.count { for i in units[rng.index(below: units.count)] { sum += values[i]; count += 1 } }
+            means.append(count > 0 ? sum / Double(count) : .nan)
+        }
+        return ConfidenceInterval(low: percentile(means, 2.5), high: percentile(means, 97.5))
+    }
+
     /// numpy.percentile's default ("linear") method.
     public static func percentile(_ values: [Double], _ q: Double) -> Double {
         let s = values.sorted()

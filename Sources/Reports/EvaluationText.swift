@@ -36,6 +36,23 @@ public enum EvaluationText {
             out += "Pointing game \(pct(r.pointingGame.hitRate)) of \(r.pointingGame.n) cases with boxes (CAM maximum's cell overlaps a box); "
                 + "CAM mass in boxes \(pct(r.pointingGame.camMassInBoxes))\n"
         }
+        if !r.camMethods.isEmpty {
+            out += "\nCAM methods on \(r.camMethods.first?.n ?? 0) held-out cases (\(r.ciMethod) 95 % CIs). Deletion: p(random removal) − p(removal\n"
+                + "in the map's order) of the predicted class, mean over 5/10/20/40 % of the pixels (RISE, Petsiuk et al. 2018):\n"
+            out += "method".padding(toLength: 12, withPad: " ", startingAt: 0) + "pointing game".leftPad(24) + "mass in boxes".leftPad(24)
+                + "deletion".leftPad(26) + "\n"
+            func cell(_ v: Double?, _ ci: ConfidenceInterval?, percent: Bool) -> String {
+                let f = { (x: Double) in percent ? String(format: "%.1f%%", x * 100) : String(format: "%.3f", x) }
+                guard let v else { return "n/a" }
+                return f(v) + (ci.map { " (\(f($0.low))–\(f($0.high)))" } ?? "")
+            }
+            for m in r.camMethods {
+                out += m.title.padding(toLength: 12, withPad: " ", startingAt: 0)
+                    + cell(m.pointingGame, m.pointingGameCI95, percent: true).leftPad(24)
+                    + cell(m.massInBoxes, m.massInBoxesCI95, percent: true).leftPad(24)
+                    + cell(m.deletion, m.deletionCI95, percent: false).leftPad(26) + "\n"
+            }
+        }
         out += "\n" + "class".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "precision  recall     F1  support\n"
         for c in r.perClass {
             let line = c.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)

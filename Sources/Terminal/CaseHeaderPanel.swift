@@ -1,9 +1,13 @@
 import Datasets
 import Imaging
+import Model
 import Store
 
 /// Two rows: where we are (index/total, file name, filter), then the verdicts (truth, prediction, agreement, review).
 struct CaseHeaderPanel: Panel {
+    /// The method whose map the pointing-game mark judges: the one the reviewer has chosen (`M`).
+    var camMethod = CAMMethod.preferred
+
     func draw(_ ctx: DrawContext, in rect: Rect) {
         let c = ctx.curses, p = ctx.palette, s = ctx.session
         let bar = p.style(p.text, bg: p.surface)
@@ -60,7 +64,7 @@ struct CaseHeaderPanel: Panel {
             col += c.put(row, col, "\(name(pred.predicted, s.classes)) \(percent(pred.confidence))",
                          p.style(p.prediction, bold: true, bg: p.surface))
             // Does the CAM's maximum fall in one of the annotator's boxes (the pointing game)?
-            if wide, !s.labelsHidden, let cam = pred.gradcam,
+            if wide, !s.labelsHidden, let cam = pred.map(camMethod),
                let hit = PointingGame.hit(cam, boxes: kase.boxes) {
                 col += c.put(row, col, hit ? "  CAM ✓ in box" : "  CAM ✗ outside", p.style(hit ? p.agree : p.muted, bg: p.surface))
             }

@@ -66,7 +66,7 @@ final class ImagePanel {
                                                   : "W \(Int(w.width.rounded())) L \(Int(w.center.rounded()))"
             windowText = "DICOM · " + opening + (view.window.inverted ? " inv" : "") + (m.note.map { " · " + $0 } ?? "")
         }
-        let caption = " \(view.mode.title) · \(windowText)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "")\(orientation)\(boxText) "
+        let caption = " \(view.title) · \(windowText)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "")\(orientation)\(boxText) "
         c.put(rect.row, rect.col, caption, p.style(p.muted), maxWidth: rect.width)
         let image: RGBImage
         switch ready {
@@ -94,7 +94,7 @@ final class ImagePanel {
             (maxW, maxH) = (area.width * cellSize.width, h)
         }
         func renderKey(_ v: ImageView, case shown: Int, _ maps: Prediction?) -> String {
-            "\(shown)|\(v.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(maps?.gradcam != nil)|\(maps?.attention != nil)"
+            "\(shown)|\(v.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(maps?.map(v.camMethod) != nil)|\(maps?.attention != nil)"
         }
         func renderKey(_ v: ImageView) -> String { renderKey(v, case: index, prediction) }
         let key = renderKey(view)
@@ -112,7 +112,7 @@ final class ImagePanel {
             cacheKey = key
         }
         // The view `g` shows next, composed in the background while this one is looked at.
-        if prediction?.gradcam != nil {
+        if prediction?.map(view.camMethod) != nil {
             var upcoming = view
             upcoming.cycleMode(allowSideBySide: area.width >= 60)
             let next = upcoming, colormap = p.colormap, background = p.background

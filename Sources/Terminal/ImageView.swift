@@ -9,13 +9,15 @@ public struct ImageView: Equatable, Sendable {
         public var title: String {
             switch self {
             case .original: return "X-ray"
-            case .gradcam: return "Grad-CAM"
+            case .gradcam: return "CAM"
             case .attention: return "attention"
-            case .sideBySide: return "X-ray | Grad-CAM"
+            case .sideBySide: return "X-ray | CAM"
             }
         }
     }
     public var mode: Mode = .original
+    /// Which CAM method the CAM view shows (`M`); every method's map comes with each prediction.
+    public var camMethod = CAMMethod.preferred
     public var window = WindowLevel.identity
     public var zoom: Double = 1
     /// Centre of the zoomed crop, as a fraction of the oriented image (0.5, 0.5: the middle).
@@ -44,6 +46,21 @@ public struct ImageView: Equatable, Sendable {
         case .gradcam: mode = .attention
         case .attention: mode = allowSideBySide ? .sideBySide : .original
         case .sideBySide: mode = .original
+        }
+    }
+
+    /// The next method of the registry, in its order.
+    public mutating func cycleCAMMethod() {
+        let all = CAMMethod.all
+        camMethod = all[((all.firstIndex(of: camMethod) ?? -1) + 1) % all.count]
+    }
+
+    /// The view's name in the caption, naming the CAM method where one is shown.
+    public var title: String {
+        switch mode {
+        case .gradcam: return camMethod.title
+        case .sideBySide: return "X-ray | \(camMethod.title)"
+        default: return mode.title
         }
     }
 
@@ -119,8 +136,8 @@ public struct ImageView: Equatable, Sendable {
     }
 
     public mutating func reset() {
-        let m = mode, b = showBoxes, s = step
-        self = ImageView(); mode = m; showBoxes = b; step = s
+        let m = mode, b = showBoxes, s = step, method = camMethod
+        self = ImageView(); mode = m; showBoxes = b; step = s; camMethod = method
     }
 
     public var windowDescription: String {
@@ -139,7 +156,7 @@ public struct ImageView: Equatable, Sendable {
 
     /// A key for caches: everything that changes the pixels.
     public var renderKey: String {
-        "\(mode)|\(dicomWindow.map { "\($0.center)/\($0.width)" } ?? "-")|\(window.center)|\(window.width)|\(window.inverted)|\(zoom)|\(centerX)|\(centerY)|\(flipH)|\(flipV)|\(quarterTurns)|\(showBoxes)"
+        "\(mode)|\(camMethod.id)|\(dicomWindow.map { "\($0.center)/\($0.width)" } ?? "-")|\(window.center)|\(window.width)|\(window.inverted)|\(zoom)|\(centerX)|\(centerY)|\(flipH)|\(flipV)|\(quarterTurns)|\(showBoxes)"
     }
 }
 
@@ -276,7 +293,9 @@ public enum ImageRenderer {
         case .original, .sideBySide:
             return (crop(windowed, view: view), nil)
         case .gradcam:
-            guard let map = prediction?.gradcam else { return (crop(windowed, view: view), "Grad-CAM not ready") }
+            guard let map = prediction?.map(view.camMethod) else {
+                return (crop(windowed, view: view), "\(view.camMethod.title) not ready")
+            }
             let over = Overlay.heatmap(map.values, mapWidth: map.width, mapHeight: map.height, over: windowed,
                                        colormap: colormap, smooth: true)
             return (crop(over, view: view), nil)

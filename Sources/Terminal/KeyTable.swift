@@ -8,7 +8,7 @@ import Yams
 public enum Action: String, CaseIterable, Sendable {
     case next, previous, forward10 = "forward-10", back10 = "back-10", first, last
     case accept, flag, relabel, classMenu = "class-menu", undo, note, autoAdvance = "auto-advance"
-    case view, invert, boxes, windowNarrow = "window-narrow", windowWiden = "window-widen"
+    case view, camMethod = "cam-method", invert, boxes, windowNarrow = "window-narrow", windowWiden = "window-widen"
     case levelDown = "level-down", levelUp = "level-up", step, preset, zoomIn = "zoom-in", zoomOut = "zoom-out", fit
     case panLeft = "pan-left", panRight = "pan-right", panUp = "pan-up", panDown = "pan-down"
     case flipHorizontal = "flip-horizontal", flipVertical = "flip-vertical", rotateRight = "rotate-right"
@@ -83,7 +83,8 @@ public struct KeyTable: Equatable, Sendable {
             b(.undo, [c("u")], "Decide", "undo your last decision", hint: "undo"),
             b(.note, [c("n")], "Decide", "note (flags the case if undecided)"),
             b(.autoAdvance, [c("A")], "Decide", "auto-advance on/off"),
-            b(.view, [c("g")], "View", "X-ray → Grad-CAM → attention → side by side", hint: "view"),
+            b(.view, [c("g")], "View", "X-ray → CAM → attention → side by side", hint: "view"),
+            b(.camMethod, [c("M")], "View", "CAM method: " + CAMMethod.all.map(\.title).joined(separator: " → ")),
             b(.invert, [c("i")], "View", "invert"),
             b(.boxes, [c("b")], "View", "label boxes on/off"),
             b(.windowNarrow, [c("w")], "View", "narrow the window (more contrast)"),

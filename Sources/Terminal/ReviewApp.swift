@@ -210,6 +210,10 @@ public final class ReviewApp {
             session.autoAdvance.toggle()
             setMessage("auto-advance \(session.autoAdvance ? "on" : "off")")
         case .view: view.cycleMode(allowSideBySide: (layout?.image?.width ?? 0) >= 60)
+        case .camMethod:
+            view.cycleCAMMethod()
+            if view.mode != .sideBySide { view.mode = .gradcam }
+            setMessage("CAM method: \(view.camMethod.title) (\(view.camMethod.reference))")
         case .invert: view.window.inverted.toggle()
         case .boxes:
             guard !session.labelsHidden else { setMessage("blind read: the label boxes are part of the label, and hidden", error: true); break }
@@ -387,7 +391,7 @@ public final class ReviewApp {
             curses.refresh()
             return
         }
-        CaseHeaderPanel().draw(ctx, in: layout.header)
+        CaseHeaderPanel(camMethod: view.camMethod).draw(ctx, in: layout.header)
         if session.isEmpty {
             curses.centered(layout.rows / 2, in: screen, "No cases match the filter. Press / to choose another, Esc for all.",
                             p.style(p.flagged, bold: true))

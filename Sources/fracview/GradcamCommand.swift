@@ -27,10 +27,15 @@ struct GradcamCommand: ParsableCommand {
     @Option(help: "Colour map of the heat: \(Colormap.allCases.map(\.rawValue).joined(separator: ", ")).")
     var colormap: String = Colormap.jet.rawValue
 
+    @Option(help: ArgumentHelp("CAM method of the overlay: \(CAMMethod.all.map(\.id).joined(separator: ", ")).",
+                               valueName: "name"))
+    var method: String = CAMMethod.preferred.id
+
     @Option(help: "Largest side of each panel in pixels (the image keeps its aspect ratio).")
     var panelSize: Int = 320
 
     func validate() throws {
+        _ = try CAMMethod.parse(method)
         guard (64...2048).contains(panelSize) else { throw ValidationError("--panel-size must be between 64 and 2048") }
         guard Colormap(rawValue: colormap) != nil else {
             throw ValidationError("unknown colormap '\(colormap)'; use one of \(Colormap.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -62,13 +67,14 @@ struct GradcamCommand: ParsableCommand {
         let input = ModelInput.tensor(from: picture, width: info.inputSize[1], height: info.inputSize[0],
                                       mean: info.mean, std: info.std)
         let result = model.runHeldOut(input: input, thumbnail: Thumbnail(picture), gradcam: true)
-        guard let cam = result.gradcam else { throw CommandFailure("the model returned no Grad-CAM map") }
+        let camMethod = try CAMMethod.parse(method)
+        guard let cam = result.map(camMethod) else { throw CommandFailure("the model returned no \(camMethod.title) map") }
         let predicted = result.predicted
         let label = predicted < info.classes.count ? info.classes[predicted] : "class \(predicted)"
         let caption = "\(Self.printable(URL(fileURLWithPath: image).lastPathComponent))  |  \(info.architecture), weights \(info.weightsID)"
         let figure = GradcamFigure.render(
             image: picture,
-            gradcam: cam, attention: result.attention,
+            gradcam: cam, method: camMethod.title, attention: result.attention,
             predicted: label, confidence: result.probabilities[predicted], colormap: Colormap(rawValue: colormap) ?? .jet, panelSize: panelSize,
             caption: caption)
         try PNGWriter.write(figure, to: output)

@@ -11,7 +11,8 @@ struct PredictCommand: ParsableCommand {
         abstract: "Classify X-ray images: the top class and every class probability.",
         discussion: """
             With --json, one JSON object per image and line: {"image", "predicted", "probabilities", "members", \
-            "seen_in_training"}, plus "gradcam" and "attention" (row-major arrays at feature-map resolution, values \
+            "seen_in_training"}, plus "gradcam", "attention" and "cam" (the map of --method, named in "cam_method") \
+            (row-major arrays at feature-map resolution, values \
             in [0,1]) with --maps. With a fold ensemble the probabilities are the mean of the members that have not \
             seen the image (members lists their folds); when all have seen it, all are used and seen_in_training is \
             true. An unreadable image gives {"image", "error"}; the others still run and the exit status is 1 at the end.
@@ -25,6 +26,12 @@ struct PredictCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Also compute the Grad-CAM and attention maps.")
     var maps = false
+
+    @Option(help: ArgumentHelp("With --maps: the CAM method of \"cam\" (\(CAMMethod.all.map(\.id).joined(separator: ", "))).",
+                               valueName: "name"))
+    var method: String = CAMMethod.preferred.id
+
+    func validate() throws { _ = try CAMMethod.parse(method) }
 
     @Argument(help: "JPEG or PNG files.")
     var images: [String]
@@ -72,8 +79,11 @@ struct PredictCommand: ParsableCommand {
         let members: [Int]
         let seenInTraining: Bool
         let gradcam: [[Float?]]?, attention: [[Float?]]?
+        /// With --maps: the map of the chosen method (`--method`), and its name.
+        let cam: [[Float?]]?, camMethod: String?
         enum CodingKeys: String, CodingKey {
-            case image, predicted, probabilities, members, gradcam, attention
+            case image, predicted, probabilities, members, gradcam, attention, cam
+            case camMethod = "cam_method"
             case seenInTraining = "seen_in_training"
         }
     }
@@ -84,7 +94,9 @@ struct PredictCommand: ParsableCommand {
                                                        uniquingKeysWith: { a, _ in a }),
                              members: output.membership.used, seenInTraining: output.membership.seenInTraining,
                              gradcam: maps ? output.gradcam.map(JSONOutput.rows) : nil,
-                             attention: maps ? JSONOutput.rows(output.attention) : nil))
+                             attention: maps ? JSONOutput.rows(output.attention) : nil,
+                             cam: maps ? (CAMMethod.named(method).flatMap(output.map)).map(JSONOutput.rows) : nil,
+                             camMethod: maps ? CAMMethod.named(method)?.id : nil))
     }
 
     private func textBlock(path: String, output: Prediction, classes: [String]) -> String {

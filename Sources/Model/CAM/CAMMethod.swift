@@ -78,3 +78,9 @@ public struct CAMInputs {
         return out
     }
 }
+
+extension CAMMethod {
+    /// The method the screen opens with and `gradcam`/`predict` use unless told: the one that measured best on
+    /// held-out cases (`fracview evaluate --cam-methods all`; docs/review.md has the table).
+    public static let preferred = CAMMethod.gradCAM
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Imaging
+import Inference
+import Model
+
+/// Does a CAM method point at what the model used? The deletion test of RISE (Petsiuk, Das & Saenko, "RISE:
+/// Randomized Input Sampling for Explanation of Black-box Models", BMVC 2018): remove the input pixels the map ranks
+/// most relevant first, and watch the predicted class's probability fall; compare with removing the same number of
+/// pixels in a random order. A removed pixel is set to the normalisation mean (0 in the model's input), the
+/// "remove" step of ROAD (Rong et al., ICML 2022) without its noisy imputation.
+///
+/// The score of one case: mean over `fractions` of p(random removal) − p(map-ordered removal), the probability of
+/// the class predicted on the intact image. Higher is more faithful; about 0 means no better than chance.
+public enum DeletionFaithfulness {
+    public static let fractions: [Double] = [0.05, 0.1, 0.2, 0.4]
+
+    /// The map upsampled (bilinear, half-pixel centres) to width×height, as the overlay draws it.
+    static func upsampled(_ map: FeatureMap, width: Int, height: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: width * height)
+        for y in 0..<height {
+            let fy = min(max((Double(y) + 0.5) * Double(map.height) / Double(height) - 0.5, 0), Double(map.height - 1))
+            let y0 = Int(fy), y1 = min(y0 + 1, map.height - 1), wy = Float(fy - Double(y0))
+            for x in 0..<width {
+                let fx = min(max((Double(x) + 0.5) * Double(map.width) / Double(width) - 0.5, 0), Double(map.width - 1))
+                let x0 = Int(fx), x1 = min(x0 + 1, map.width - 1), wx = Float(fx - Double(x0))
+                let v = map.values
+                let top = v[y0 * map.width + x0] * (1 - wx) + v[y0 * map.width + x1] * wx
+                let bottom = v[y1 * map.width + x0] * (1 - wx) + v[y1 * map.width + x1] * wx
+                out[y * width + x] = top * (1 - wy) + bottom * wy
+            }
+        }
+        return out
+    }
+
+    /// A random order of the pixels, seeded by the case, so every method's ties and the baseline are reproducible.
+    static func randomOrder(count: Int, seed: UInt64) -> [Int] {
+        var rng = SplitMix64(seed: seed)
+        var order = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, rng.index(below: i + 1)) }
+        return order
+    }
+
+    /// The probability of `target` after removing the first fraction·n pixels of `order`, for each fraction.
+    static func curve(_ classifier: CaseClassifier, input: [Float], plane: Int, order: [Int], target: Int,
+                      thumbnail: Thumbnail?) -> [Double] {
+        fractions.map { f in
+            var x = input
+            for i in order.prefix(Int((f * Double(plane)).rounded())) { x[i] = 0; x[plane + i] = 0; x[2 * plane + i] = 0 }
+            let p = classifier.runHeldOut(input: x, thumbnail: thumbnail, gradcam: false).probabilities
+            return target < p.count ? Double(p[target]) : 0
+        }
+    }
+
+    /// Each method's score on one case (the model's input, CHW normalised, width×height).
+    public static func scores(_ classifier: CaseClassifier, input: [Float], width: Int, height: Int, prediction: Prediction,
+                              methods: [CAMMethod], thumbnail: Thumbnail?, seed: UInt64) -> [String: Double] {
+        let plane = width * height
+        let random = randomOrder(count: plane, seed: seed)
+        let target = prediction.predicted
+        let baseline = curve(classifier, input: input, plane: plane, order: random, target: target, thumbnail: thumbnail)
+        var rank = [Int](repeating: 0, count: plane)
+        for (r, i) in random.enumerated() { rank[i] = r }
+        var out: [String: Double] = [:]
+        for method in methods {
+            guard let map = prediction.map(method) else { continue }
+            let relevance = upsampled(map, width: width, height: height)
+            // Most relevant first; equal relevance (a ReLU's zeros) in the random order.
+            let order = (0..<plane).sorted { relevance[$0] != relevance[$1] ? relevance[$0] > relevance[$1] : rank[$0] < rank[$1] }
+            let ordered = curve(classifier, input: input, plane: plane, order: order, target: target, thumbnail: thumbnail)
+            out[method.id] = zip(baseline, ordered).map { $0 - $1 }.reduce(0, +) / Double(fractions.count)
+        }
+        return out
+    }
+}
