@@ -102,6 +102,8 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(cached.probabilities, result.probabilities)
         XCTAssertEqual(cached.attention, result.attention)
         XCTAssertEqual(cached.gradcam, result.gradcam)
+        XCTAssertEqual(cached.maps, result.maps, "every CAM method's map comes back from the cache")
+        XCTAssertEqual(cached.maps.count, CAMMethod.all.count)
     }
 
     func testReopeningIsServedFromTheCache() throws {

@@ -242,6 +242,22 @@ final class ReviewTUITests: XCTestCase {
         XCTAssertEqual(t.waitForExit(), 0)
     }
 
+    /// `M` cycles the CAM method: the image switches to the CAM view, and the caption and the message name it.
+    func testCAMMethodKeyCyclesAndTheCaptionNamesIt() throws {
+        let t = try launch(cols: 120, rows: 40)
+        t.waitFor(text: "X-ray")
+        t.waitFor("the model's maps") { $0.contains("CAM ✓") || $0.contains("CAM ✗") }  // the header's pointing-game mark
+        t.send("M")
+        t.waitFor(text: " Grad-CAM++ · ")
+        t.waitFor(text: "CAM method: Grad-CAM++")
+        t.send("M")
+        t.waitFor(text: " HiResCAM · ")
+        for _ in 0..<4 { t.send("M") }
+        t.waitFor(text: " Grad-CAM · ")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
     func testSixelDetectedByDeviceAttributes() throws {
         let t = try PseudoTerminal(arguments: ["review", sample, "--db", dbPath, "--reviewer", "tester"] + weightsArguments(),
                                    cols: 100, rows: 30, environment: ["FRACVIEW_WEIGHTS": ""])
