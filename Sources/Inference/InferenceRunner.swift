@@ -25,6 +25,9 @@ public protocol CaseClassifier: AnyObject {
     /// The prediction for a case held out from training where the model can tell (`EnsembleClassifier`), with the
     /// members that gave it in its `membership`. `thumbnail` is the case's near-duplicate thumbnail.
     func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> Prediction
+    /// The same members as an earlier prediction's `membership` on another input (a perturbed copy of the case:
+    /// the deletion test), without looking the case up in the training signatures again.
+    func run(input: [Float], members: Membership) -> Prediction
     /// Another classifier on the same weights that can run on another thread at the same time, or nil if this one
     /// cannot be replicated (then work stays on one thread).
     func replica() -> CaseClassifier?
@@ -36,6 +39,7 @@ extension CaseClassifier {
         run(input: input, gradcam: gradcam)
     }
     public func replica() -> CaseClassifier? { nil }
+    public func run(input: [Float], members: Membership) -> Prediction { run(input: input, gradcam: false) }
 }
 
 /// A case's image prepared once: the model's normalised input and the thumbnail membership is decided on.

@@ -147,6 +147,12 @@ public final class EnsembleClassifier: CaseClassifier {
         return prediction
     }
 
+    public func run(input: [Float], members membership: Membership) -> Prediction {
+        var prediction = mean(of: ensemble.members.filter { membership.used.contains($0.id) }, input: input, gradcam: false)
+        prediction.membership = membership
+        return prediction
+    }
+
     /// The members' mean: probabilities and maps averaged; logits are log(mean p), so softmax(logits) is the mean.
     func mean(of members: [ModelEnsemble.Member], input: [Float], gradcam: Bool) -> Prediction {
         if members.count == 1 { return members[0].classifier.run(input: input, gradcam: gradcam) }

@@ -1,5 +1,4 @@
 import Foundation
-import Imaging
 import Inference
 import Model
 
@@ -42,22 +41,22 @@ public enum DeletionFaithfulness {
 
     /// The probability of `target` after removing the first fraction·n pixels of `order`, for each fraction.
     static func curve(_ classifier: CaseClassifier, input: [Float], plane: Int, order: [Int], target: Int,
-                      thumbnail: Thumbnail?) -> [Double] {
+                      members: Membership) -> [Double] {
         fractions.map { f in
             var x = input
             for i in order.prefix(Int((f * Double(plane)).rounded())) { x[i] = 0; x[plane + i] = 0; x[2 * plane + i] = 0 }
-            let p = classifier.runHeldOut(input: x, thumbnail: thumbnail, gradcam: false).probabilities
+            let p = classifier.run(input: x, members: members).probabilities
             return target < p.count ? Double(p[target]) : 0
         }
     }
 
     /// Each method's score on one case (the model's input, CHW normalised, width×height).
     public static func scores(_ classifier: CaseClassifier, input: [Float], width: Int, height: Int, prediction: Prediction,
-                              methods: [CAMMethod], thumbnail: Thumbnail?, seed: UInt64) -> [String: Double] {
+                              methods: [CAMMethod], seed: UInt64) -> [String: Double] {
         let plane = width * height
         let random = randomOrder(count: plane, seed: seed)
         let target = prediction.predicted
-        let baseline = curve(classifier, input: input, plane: plane, order: random, target: target, thumbnail: thumbnail)
+        let baseline = curve(classifier, input: input, plane: plane, order: random, target: target, members: prediction.membership)
         var rank = [Int](repeating: 0, count: plane)
         for (r, i) in random.enumerated() { rank[i] = r }
         var out: [String: Double] = [:]
@@ -66,7 +65,7 @@ public enum DeletionFaithfulness {
             let relevance = upsampled(map, width: width, height: height)
             // Most relevant first; equal relevance (a ReLU's zeros) in the random order.
             let order = (0..<plane).sorted { relevance[$0] != relevance[$1] ? relevance[$0] > relevance[$1] : rank[$0] < rank[$1] }
-            let ordered = curve(classifier, input: input, plane: plane, order: order, target: target, thumbnail: thumbnail)
+            let ordered = curve(classifier, input: input, plane: plane, order: order, target: target, members: prediction.membership)
             out[method.id] = zip(baseline, ordered).map { $0 - $1 }.reduce(0, +) / Double(fractions.count)
         }
         return out

@@ -60,7 +60,7 @@ public enum EvaluationRunner {
                 camMassInBoxes: cam.flatMap { PointingGame.massInBoxes($0, boxes: c.boxes) })
             if !camMethods.isEmpty && !evaluated.seen {
                 let deletion = DeletionFaithfulness.scores(classifier, input: input, width: width, height: height,
-                                                           prediction: output, methods: camMethods, thumbnail: Thumbnail(image),
+                                                           prediction: output, methods: camMethods,
                                                            seed: ContentDigest.fnv1a(c.relativePath))
                 for method in camMethods {
                     guard let map = output.map(method) else { continue }

@@ -27,7 +27,7 @@ final class CAMMethodTests: XCTestCase {
         prediction.maps[CAMMethod.gradCAM.id] = FeatureMap(width: 2, height: 2, values: [1, 0, 0, 0])   // the used quarter
         prediction.maps[CAMMethod.eigenCAM.id] = FeatureMap(width: 2, height: 2, values: [0, 0, 0, 1])  // the opposite one
         let scores = DeletionFaithfulness.scores(model, input: input, width: 8, height: 8, prediction: prediction,
-                                                 methods: [.gradCAM, .eigenCAM], thumbnail: nil, seed: 7)
+                                                 methods: [.gradCAM, .eigenCAM], seed: 7)
         XCTAssertGreaterThan(scores["gradcam"] ?? 0, 0.02, "removing the used pixels first beats random removal")
         XCTAssertLessThan(scores["eigencam"] ?? 1, 0, "removing unused pixels first does worse than random")
         XCTAssertNil(scores["hirescam"], "only the asked methods")
