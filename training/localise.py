@@ -139,8 +139,9 @@ def score(rec):
     healthy = rec["classes"].index("Healthy") if "Healthy" in rec["classes"] else None
     top = [p[0][4] if p else 0.0 for p in preds]
     if healthy is not None:
-        out["top_score_mean_healthy"] = float(np.mean([top[i] for i, y in enumerate(rec["labels"]) if y == healthy]))
-        out["top_score_mean_fractured"] = float(np.mean([top[i] for i, y in enumerate(rec["labels"]) if y != healthy]))
+        for key, keep in (("top_score_mean_healthy", True), ("top_score_mean_fractured", False)):
+            scores = [top[i] for i, y in enumerate(rec["labels"]) if (y == healthy) == keep]
+            out[key] = float(np.mean(scores)) if scores else None
     return out
 
 
@@ -161,6 +162,7 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-images", type=int, default=0, help="smoke tests: the first N images of the manifest")
+    ap.add_argument("--no-cache", action="store_true", help="do not keep the resized images under training/runs/cache")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -173,7 +175,7 @@ def main(argv=None):
     label_boxes = [[localiser.yolo_to_corners(b) for b in read_boxes(a.data, r)] for r in rels]
     t0 = time.time()
     size = (a.input_size, a.input_size)
-    cache_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs", "cache") if not a.max_images else None
+    cache_dir = None if a.max_images or a.no_cache else os.path.join(os.path.dirname(os.path.abspath(__file__)), "runs", "cache")
     x = images.load_images(a.data, rels, cache_dir, size)
     views = 4 + a.crop_views
     probe = localiser.FractureLocaliser(a.arch)
@@ -184,7 +186,7 @@ def main(argv=None):
     g = a.input_size // 32
     view_targets = [[localiser.targets(view_boxes(label_boxes[i], view_geometry(rels[i], v, a.seed)), g)
                      for i in range(len(rels))] for v in range(views)]
-    k_all = folds.fold_count(folds.read(a.folds_manifest))
+    k_all = folds.fold_count(rows)
     ks = [int(k) for k in a.folds.split(",")] if a.folds else list(range(k_all))
     pred_of = {}
     for k in ks:
