@@ -220,6 +220,14 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
             case EPR_Sint32: v = static_cast<const Sint32 *>(raw)[i]; break;
         }
         v = v * slope + intercept;
+        // Single precision holds what fracview windows and draws: a slope or intercept that pushes a value past
+        // it (1e308, say) leaves nothing drawable, and would turn into infinities downstream.
+        if (!std::isfinite(v) || std::fabs(v) > 1e30) {
+            cdicom_free(out);
+            char text[96];
+            std::snprintf(text, sizeof text, "Rescale Slope %g and Intercept %g", slope, intercept);
+            return fail(out, std::string("unsupported: ") + text + " give pixel values beyond single precision");
+        }
         out->values[i] = static_cast<float>(v);
         if (v < lo) lo = v;
         if (v > hi) hi = v;
@@ -232,7 +240,8 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
     for (unsigned long i = 0; i < windows; i++) {
         Float64 c = 0, w = 0;
         if (dataset->findAndGetFloat64(DCM_WindowCenter, c, i).good() &&
-            dataset->findAndGetFloat64(DCM_WindowWidth, w, i).good() && std::isfinite(c) && std::isfinite(w) && w >= 1) {
+            dataset->findAndGetFloat64(DCM_WindowWidth, w, i).good() && std::isfinite(c) && std::isfinite(w) && w >= 1 &&
+            std::fabs(c) <= 1e30 && w <= 1e30) {  // a window beyond single precision is ignored, like a missing one
             out->window_center[out->window_count] = c;
             out->window_width[out->window_count] = w;
             out->window_count++;

@@ -82,6 +82,20 @@ final class DicomTests: XCTestCase {
         XCTAssertEqual(zip(shown.pixels, flipped.pixels).map { Int($0) + Int($1) }.max(), 255)
     }
 
+    /// Issue #26 §1: a window or a rescale of ±1e308 used to trap converting to Int (decode and the review screen).
+    func testExtremeFloatTagsNeverTrap() throws {
+        let wide = try XCTUnwrap(try ImageDecoder.decode(path: path("huge_window.dcm")).source)
+        XCTAssertEqual(wide.windows, [], "a window beyond single precision is ignored")
+        XCTAssertTrue(wide.initialWindow.width.isFinite && wide.initialWindow.center.isFinite)
+        do {
+            _ = try ImageDecoder.decode(path: path("huge_slope.dcm"))
+            XCTFail("a 1e308 slope decoded")
+        } catch let e as ImageError {
+            XCTAssertTrue(e.reason.contains("unsupported: Rescale Slope"), e.reason)
+            XCTAssertFalse(e.reason.contains("damaged"), e.reason)
+        }
+    }
+
     func testUnsupportedAndDamagedFilesAreOneLineErrors() throws {
         do {
             _ = try ImageDecoder.decode(path: path("jpeg2000.dcm"))

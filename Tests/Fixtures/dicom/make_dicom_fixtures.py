@@ -142,6 +142,10 @@ def main():
     files += [one, tool(["dcmconv", "+tb"], one, "bits1_be.dcm")]
     for f in files:
         Image.fromarray(expected(f), mode="L").save(f[:-4] + ".png")
+    # Extreme float tags (issue #26): a window of ±1e308 is ignored; a Rescale Slope of 1e308 is refused as
+    # unsupported (its values leave single precision). No PNG: nothing to compare.
+    save(base(12, twelve, slope=1.0, intercept=0.0, window=(-1e308, 1e308)), "huge_window.dcm")
+    save(base(12, twelve, slope=1e308, intercept=0.0, window=(2048.0, 4000.0)), "huge_slope.dcm")
     # A transfer syntax DCMTK cannot decode here (JPEG 2000), with junk fragments.
     j2k = pydicom.dcmread(e8)
     j2k.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.90"
