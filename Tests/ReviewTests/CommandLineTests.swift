@@ -57,6 +57,22 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(bursts.allSatisfy { $0?.allSatisfy { $0 > 0 && $0 < 10_000 } ?? false }, "\(bursts)")
     }
 
+    /// Issue #26 §13: libpq's URI errors quote the text as given; a percent-encoded NUL in the password once
+    /// printed it. No error path may echo any part of the userinfo (no server is needed: libpq refuses these URIs).
+    func testMalformedPostgresURLsNeverEchoTheirPassword() throws {
+        let t = TempDir()
+        for url in ["postgres://alice:S3CRET%00PW@127.0.0.1:1/x", "postgres://alice:S3CRET%zzPW@127.0.0.1:1/x",
+                    "postgres://alice:S3CRET%0@127.0.0.1:1/x", "postgresql://alice:S3CRET%00PW@[::1/x",
+                    "postgres://127.0.0.1:1/x?password=S3CRET%00PW", "postgres://alice:S3CRET%00PW@127.0.0.1:1/x?sslmode=bogus"] {
+            let result = try Fracview.run(["export", "--db", url, "-o", t.path + "/out.csv"])
+            XCTAssertNotEqual(result.status, 0, url)
+            XCTAssertFalse(result.output.isEmpty, url)
+            for secret in ["S3CRET", "PW@", "%00PW", "%zzPW"] {
+                XCTAssertFalse(result.output.contains(secret), "\(url) → \(result.output)")
+            }
+        }
+    }
+
     func testEvaluateJSONAndOutputsOnTheBundledSample() throws {
         let weights = RepoPaths.tinyWeights
         guard FileManager.default.fileExists(atPath: weights) else { throw XCTSkip("engine test weights absent") }
