@@ -80,7 +80,9 @@ public struct CAMInputs {
 }
 
 extension CAMMethod {
-    /// The method the screen opens with and `gradcam`/`predict` use unless told: the one that measured best on
-    /// held-out cases (`fracview evaluate --cam-methods all`; docs/review.md has the table).
-    public static let preferred = CAMMethod.gradCAM
+    /// The method the screen opens with and `gradcam`/`predict` use unless told: the one whose maximum fell in a
+    /// label box most often on the 1449 held-out HBFMID cases (`fracview evaluate --cam-methods all`): HiResCAM,
+    /// 0.260 against Grad-CAM's 0.251, within each other's CIs, and level on the deletion test. docs/review.md
+    /// has the table.
+    public static let preferred = CAMMethod.hiResCAM
 }
