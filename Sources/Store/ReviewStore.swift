@@ -49,6 +49,13 @@ public final class ReviewStore: @unchecked Sendable {
     /// it must exist and be a fracview review database.
     public init(path: String, readOnly: Bool) throws {
         self.path = path
+        // A FIFO or a device would block SQLite's open (a FIFO) or be written over: only a regular file, or none.
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG, info.st_mode & S_IFMT != S_IFDIR {
+            let type = info.st_mode & S_IFMT
+            let kind = type == S_IFCHR || type == S_IFBLK ? "a device" : type == S_IFSOCK ? "a socket" : "a FIFO"
+            throw ReviewStoreError("\(TerminalSafeText.clean(path)) is \(kind), not a review database")
+        }
         if readOnly {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {

@@ -73,6 +73,22 @@ final class CommandLineTests: XCTestCase {
         }
     }
 
+    /// Issue #26 §7: `--db` naming a FIFO made export and agreement block forever; a device is refused the same way.
+    func testADatabaseThatIsAFIFOOrADeviceIsRefusedAtOnce() throws {
+        let t = TempDir()
+        XCTAssertEqual(mkfifo(t.path + "/db.fifo", 0o644), 0)
+        for db in [t.path + "/db.fifo", "/dev/null"] {
+            for args in [["export", "--db", db, "-o", t.path + "/out.csv"], ["agreement", "--db", db]] {
+                let start = Date()
+                let result = try Fracview.run(args)
+                XCTAssertNotEqual(result.status, 0, "\(args)")
+                XCTAssertTrue(result.stderr.contains("not a review database"), result.stderr)
+                XCTAssertLessThan(Date().timeIntervalSince(start), 10, "at once, not after a hang")
+            }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: t.path + "/out.csv"))
+    }
+
     func testEvaluateJSONAndOutputsOnTheBundledSample() throws {
         let weights = RepoPaths.tinyWeights
         guard FileManager.default.fileExists(atPath: weights) else { throw XCTSkip("engine test weights absent") }
