@@ -28,7 +28,7 @@ struct DataYAML {
         let node: Node?
         // A UTF-8 byte-order mark (Windows editors write one) is not YAML content; PyYAML skips it too.
         let text = text.hasPrefix("\u{FEFF}") ? String(text.dropFirst()) : text
-        do { node = try Yams.compose(yaml: text) } catch {
+        do { node = try ConfigYAML.compose(text) } catch {
             let firstLine = "\(error)".split(separator: "\n").first.map(String.init) ?? "syntax error"
             return DataYAML(classes: nil, problems: ["data.yaml: not valid YAML (\(firstLine))"])
         }

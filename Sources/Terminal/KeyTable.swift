@@ -142,7 +142,9 @@ public struct KeyTable: Equatable, Sendable {
 
     public func remapped(yaml text: String, source: String) throws -> KeyTable {
         let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch { throw KeyTableError("\(source): not valid YAML") }
+        do { node = try ConfigYAML.compose(text) } catch let refused as ConfigYAML.Refused {
+            throw KeyTableError("\(source): \(refused)")
+        } catch { throw KeyTableError("\(source): not valid YAML") }
         guard let node else { return self }
         guard let mapping = node.mapping else { throw KeyTableError("\(source): expected `action: key` lines") }
         var bindings = self.bindings

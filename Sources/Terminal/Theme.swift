@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Datasets
 import Model
 import Yams
 
@@ -74,12 +75,19 @@ public struct Theme: Sendable, Equatable {
 
     // MARK: Loading
 
+    /// The largest theme file read.
+    public static let maxFileBytes = 1 << 16
+
     /// Parses a theme file. Throws a one-line `ThemeError` naming the file and the bad key.
     public static func load(path: String) throws -> Theme {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+        // Capped like keys.yaml: a theme is a few hundred bytes (a 1.5 GB one once exhausted memory).
+        if let size = DirectoryListing.fileSize(path), size > maxFileBytes {
+            throw ThemeError("\(path): \(size) bytes, over the \(maxFileBytes >> 10) KiB limit of a theme file")
+        }
+        guard let data = DirectoryListing.readFile(path, maxBytes: maxFileBytes) else {
             throw ThemeError("\(path): cannot read the theme file")
         }
+        let text = String(decoding: data, as: UTF8.self)
         let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         return try parse(yaml: text, file: path, defaultName: stem)
     }
@@ -87,7 +95,9 @@ public struct Theme: Sendable, Equatable {
     /// Parses theme YAML; `file` names the source in errors.
     public static func parse(yaml text: String, file: String, defaultName: String) throws -> Theme {
         let loaded: Any?
-        do { loaded = try Yams.load(yaml: text) } catch {
+        do { loaded = try ConfigYAML.load(text) } catch let refused as ConfigYAML.Refused {
+            throw ThemeError("\(file): \(refused)")
+        } catch {
             let first = String(describing: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "syntax error"
             throw ThemeError("\(file): not valid YAML (\(first))")
         }

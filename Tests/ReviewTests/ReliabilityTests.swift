@@ -12,6 +12,26 @@ final class ReliabilityTests: XCTestCase {
 
     // MARK: datasets
 
+    /// Issue #26 §3, §6: YAML anchors and aliases (a billion-laughs bomb, an alias as a mapping key) are refused
+    /// before Yams sees them, in data.yaml (and keys.yaml and themes, through the same ConfigYAML).
+    func testYAMLAnchorsAndAliasesAreRefusedBeforeParsing() throws {
+        XCTAssertNotNil(ConfigYAML.refusal("a: &a [lol,lol,lol,lol,lol,lol,lol,lol,lol]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\nh: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]\ni: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]\n"))
+        XCTAssertEqual(ConfigYAML.refusal("a: &x 1\n? *x : y\n"), "YAML anchors are not accepted (line 1)")
+        XCTAssertEqual(ConfigYAML.refusal("names: [*a]\n"), "YAML aliases are not accepted (line 1)")
+        for harmless in ["names: [R&D, \"a *b\", 'x &y', 'it''s &z']\n", "nc: 2 # &anchor in a comment\n",
+                         "note: \"quoted\\\" *still quoted\"\n", "names: [a*b, c&d]\n", "- * not an alias\n"] {
+            XCTAssertNil(ConfigYAML.refusal(harmless), harmless)
+        }
+        let t = TempDir()
+        t.write("data.yaml", "a: &a9 [x]\nnames:\n  ? *a9 : Healthy\n  0: Comminuted\n")
+        t.write("test/images/x.jpg", try image())
+        t.write("test/labels/x.txt", "0 0.5 0.5 0.2 0.2\n")
+        let start = Date()
+        let ds = try YOLODataset.open(root: t.path)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5, "no spin")
+        XCTAssertTrue(ds.problems.contains { $0.contains("anchors are not accepted") }, "\(ds.problems)")
+    }
+
     func testHugeClassIDInNamesIsBounded() throws {
         let t = TempDir()
         t.write("data.yaml", "names: {0: a, 999999999999: b}\n")

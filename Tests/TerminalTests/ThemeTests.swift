@@ -69,6 +69,20 @@ final class ThemeTests: XCTestCase {
         }
     }
 
+    /// Issue #26 §3, §4: a 450-byte alias bomb grew to 1.7 GB, a 1.5 GB theme exhausted memory; both are refused
+    /// with one line, before parsing.
+    func testAliasBombAndOversizedThemesAreRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("themes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bomb = dir.appendingPathComponent("bomb.yaml").path
+        try "colormap: &a [jet, jet, jet]\ncolors: {accent: *a}\n".write(toFile: bomb, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Theme.load(path: bomb)) { XCTAssertTrue("\($0)".contains("anchors are not accepted"), "\($0)") }
+        let big = dir.appendingPathComponent("big.yaml").path
+        try ("colormap: jet\n" + String(repeating: "# padding\n", count: 8000)).write(toFile: big, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Theme.load(path: big)) { XCTAssertTrue("\($0)".contains("64 KiB limit"), "\($0)") }
+    }
+
     func testColourParsing() {
         XCTAssertEqual(ThemeColor(hex: "#0A1b2C"), ThemeColor(r: 10, g: 27, b: 44))
         XCTAssertEqual(ThemeColor(hex: "#0a1b2c")?.hex, "#0a1b2c")
