@@ -12,7 +12,33 @@ public enum AtomicFile {
         public var message: String { reason }
     }
 
-    public static func write(_ data: Data, to path: String) throws {
+    ///
+    /// What the target may be (issue #26 §12; docs/reliability.md):
+    /// - a regular file, or nothing: replaced atomically as above;
+    /// - a symbolic link: the file it points to is replaced atomically, and the link stays a link;
+    /// - a character device or a FIFO (`-o /dev/null`, `-o /dev/stdout`, a named pipe): written to directly, as a
+    ///   shell redirection does; renaming over it would replace a system device with a regular file;
+    /// - a directory, a block device or a socket: refused.
+    public static func write(_ data: Data, to path: String) throws { try write(data, to: path, links: 0) }
+
+    private static func write(_ data: Data, to path: String, links: Int) throws {
+        var info = stat()
+        if stat(path, &info) == 0 {  // follows links: what the path leads to
+            switch info.st_mode & S_IFMT {
+            case S_IFCHR, S_IFIFO: return try writeInPlace(data, to: path)
+            case S_IFBLK: throw Failure(reason: "it is a block device")
+            case S_IFSOCK: throw Failure(reason: "it is a socket")
+            default: break
+            }
+        }
+        // A link is followed to the file it names, which is the one replaced.
+        let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map { link in
+            link.hasPrefix("/") ? link : URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(link).path
+        }
+        if let target, target != path {
+            guard links < 8 else { throw Failure(reason: "too many levels of symbolic links") }
+            return try write(data, to: target, links: links + 1)
+        }
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent().path
         var isDirectory: ObjCBool = false
@@ -25,19 +51,7 @@ public enum AtomicFile {
         let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(reason: errnoReason()) }
-        var failure: String?
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errnoReason()
-                    return
-                }
-                offset += n
-            }
-        }
+        var failure = writeAll(data, to: fd)
         if failure == nil && fsync(fd) != 0 { failure = errnoReason() }
         close(fd)
         if failure == nil && rename(temporary, path) != 0 { failure = errnoReason() }
@@ -48,6 +62,30 @@ public enum AtomicFile {
         // The rename itself is durable only once the folder's entry is on disk.
         let dirFD = open(directory, O_RDONLY | O_CLOEXEC)
         if dirFD >= 0 { fsync(dirFD); close(dirFD) }
+    }
+
+    /// A device or FIFO: opened for writing (never created or truncated) and written through.
+    private static func writeInPlace(_ data: Data, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(reason: errnoReason()) }
+        defer { close(fd) }
+        if let failure = writeAll(data, to: fd) { throw Failure(reason: failure) }
+    }
+
+    /// Writes every byte (retrying short and interrupted writes); the failure's reason, or nil.
+    private static func writeAll(_ data: Data, to fd: Int32) -> String? {
+        data.withUnsafeBytes { raw -> String? in
+            var offset = 0
+            while offset < raw.count {
+                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return errnoReason()
+                }
+                offset += n
+            }
+            return nil
+        }
     }
 
     /// Creates the folder first (a manifest or report written to a new place).

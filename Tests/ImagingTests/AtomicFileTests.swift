@@ -26,4 +26,42 @@ final class AtomicFileTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "new content")
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: dir)), ["out.csv", "sub", "new"])
     }
+
+    /// Issue #26 §12: a character device or a FIFO is written through, never replaced by a regular file; a symbolic
+    /// link keeps being a link, and the file it names is replaced.
+    func testDevicesFIFOsAndLinks() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        func type(_ path: String) -> mode_t { var st = stat(); lstat(path, &st); return st.st_mode & S_IFMT }
+
+        // A private node like /dev/null (1, 3): root only, which the tests and CI are.
+        let null = dir + "/null"
+        XCTAssertEqual(mknod(null, S_IFCHR | 0o666, dev_t(1 << 8 | 3)  /* glibc makedev(1, 3) */), 0, "mknod needs root: \(String(cString: strerror(errno)))")
+        try AtomicFile.write(Data("x".utf8), to: null)
+        XCTAssertEqual(type(null), S_IFCHR, "still a device")
+
+        let fifo = dir + "/pipe"
+        XCTAssertEqual(mkfifo(fifo, 0o644), 0)
+        final class Received: @unchecked Sendable { var data = Data() }
+        let received = Received()
+        let reader = Thread { received.data = FileHandle(forReadingAtPath: fifo)?.readDataToEndOfFile() ?? Data() }
+        reader.start()
+        try AtomicFile.write(Data("through the pipe".utf8), to: fifo)
+        while !reader.isFinished { usleep(1000) }
+        XCTAssertEqual(String(decoding: received.data, as: UTF8.self), "through the pipe")
+        XCTAssertEqual(type(fifo), S_IFIFO, "still a FIFO")
+
+        let file = dir + "/real.csv", link = dir + "/latest.csv"
+        try Data("old".utf8).write(to: URL(fileURLWithPath: file))
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "real.csv")
+        try AtomicFile.write(Data("new".utf8), to: link)
+        XCTAssertEqual(type(link), S_IFLNK, "the link stays a link")
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "new")
+
+        let a = dir + "/a", b = dir + "/b"
+        try FileManager.default.createSymbolicLink(atPath: a, withDestinationPath: b)
+        try FileManager.default.createSymbolicLink(atPath: b, withDestinationPath: a)
+        XCTAssertThrowsError(try AtomicFile.write(Data(), to: a)) { XCTAssertTrue("\($0)".contains("symbolic links"), "\($0)") }
+    }
 }
