@@ -2,18 +2,22 @@ import Datasets
 import Foundation
 
 /// The per-case table of `fracview evaluate --out`: one RFC 4180 row per case (header included), with the
-/// truth, the prediction, its confidence and every class probability. Cells that a spreadsheet would run as a
+/// truth, the prediction, its confidence and every class probability, whether the case was held out from every
+/// member that judged it (`held_out`: the metrics count only these), and where the Grad-CAM's maximum lies
+/// (`cam_x`, `cam_y`, image pixels). Cells that a spreadsheet would run as a
 /// formula are neutralised with a leading apostrophe (OWASP).
 public enum EvaluationCaseTable {
     public static func render(cases: [EvaluatedCase], classes: [String], temperature: Double?) -> String {
-        var header = ["path", "truth", "predicted", "confidence", "correct"] + classes.map { "p_\($0)" }
+        var header = ["path", "truth", "predicted", "confidence", "correct", "held_out", "cam_x", "cam_y"]
+            + classes.map { "p_\($0)" }
         if temperature != nil { header.append("confidence_calibrated") }
         var rows = [header]
         for c in cases {
             let p = Softmax.probabilities(c.logits)
             let top = TopKAccuracy.topK(p, k: 1)[0]
             var row = [c.relativePath, c.truth.map { classes[$0] } ?? "unlabelled", classes[top],
-                       String(format: "%.6f", p[top]), c.truth.map { $0 == top ? "yes" : "no" } ?? ""]
+                       String(format: "%.6f", p[top]), c.truth.map { $0 == top ? "yes" : "no" } ?? "", c.seen ? "no" : "yes",
+                       c.camPeak.map { String(format: "%.1f", $0.x) } ?? "", c.camPeak.map { String(format: "%.1f", $0.y) } ?? ""]
             row += p.map { String(format: "%.6f", $0) }
             if let t = temperature { row.append(String(format: "%.6f", Softmax.probabilities(c.logits, temperature: t)[top])) }
             rows.append(row)

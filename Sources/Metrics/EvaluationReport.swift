@@ -15,6 +15,8 @@ public struct EvaluatedCase: Sendable {
     public var camMassInBoxes: Double?
     /// With `evaluate --cam-methods`: every compared method's pointing game, mass in boxes and deletion score.
     public var camMeasures: [String: CAMMeasure] = [:]
+    /// Where the Grad-CAM's maximum lies, in image pixels (the centre of its cell); nil without a map.
+    public var camPeak: (x: Double, y: Double)?
     public init(relativePath: String, truth: Int?, logits: [Double], group: String? = nil, seen: Bool = false,
                 pointingHit: Bool? = nil, camMassInBoxes: Double? = nil) {
         self.relativePath = relativePath; self.truth = truth; self.logits = logits; self.group = group

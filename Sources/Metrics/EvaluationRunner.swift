@@ -58,6 +58,11 @@ public enum EvaluationRunner {
                 logits: output.logits.map(Double.init), group: groups[c.relativePath], seen: output.membership.seenInTraining,
                 pointingHit: cam.flatMap { PointingGame.hit($0, boxes: c.boxes) },
                 camMassInBoxes: cam.flatMap { PointingGame.massInBoxes($0, boxes: c.boxes) })
+            if let cam, let top = cam.values.indices.max(by: { cam.values[$0] < cam.values[$1] }) {
+                let (row, column) = top.quotientAndRemainder(dividingBy: cam.width)
+                evaluated.camPeak = ((Double(column) + 0.5) / Double(cam.width) * Double(image.width),
+                                     (Double(row) + 0.5) / Double(cam.height) * Double(image.height))
+            }
             if !camMethods.isEmpty && !evaluated.seen {
                 let deletion = DeletionFaithfulness.scores(classifier, input: input, width: width, height: height,
                                                            prediction: output, methods: camMethods,

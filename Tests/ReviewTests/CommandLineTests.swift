@@ -107,6 +107,13 @@ final class CommandLineTests: XCTestCase {
         }
         let rows = try String(contentsOfFile: t.path + "/out/cases.csv", encoding: .utf8).components(separatedBy: "\r\n")
         XCTAssertEqual(rows.filter { !$0.isEmpty }.count, 65)
+        // held_out marks what the metrics count; cam_x, cam_y place the Grad-CAM's maximum in the 640×640 image.
+        let header = rows[0].split(separator: ",").map(String.init)
+        let cells = rows[1].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        XCTAssertEqual(Array(header[5...7]), ["held_out", "cam_x", "cam_y"])
+        XCTAssertEqual(cells[5], "yes", "the tiny test model has no training record: every case counts")
+        let (x, y) = (try XCTUnwrap(Double(cells[6])), try XCTUnwrap(Double(cells[7])))
+        XCTAssertTrue((0...640).contains(x) && (0...640).contains(y), "\(x), \(y)")
 
         var env = ProcessInfo.processInfo.environment
         env["FRACVIEW_WEIGHTS"] = t.path + "/none.safetensors"
