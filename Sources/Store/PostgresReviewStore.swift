@@ -299,7 +299,10 @@ public final class PostgresReviewStore: @unchecked Sendable {
                     let before = try StoreJSON.decode(ReviewDecision.self, from: beforeJSON)
                     try c.execute("""
                         UPDATE decision SET status = $5, truth = $6::integer, predicted = $7::integer, probabilities = $8,
-                          reviewer_label = $9::integer, note = $10, reviewed_at = $11, weights_id = $12, read_mode = $13
+                          reviewer_label = $9::integer, note = $10, reviewed_at = $11, weights_id = $12, read_mode = $13,
+                          truth_class = (SELECT classes::json ->> $6::integer FROM session WHERE id = 1),
+                          predicted_class = (SELECT classes::json ->> $7::integer FROM session WHERE id = 1),
+                          reviewer_class = (SELECT classes::json ->> $9::integer FROM session WHERE id = 1)
                         WHERE reviewer = $1 AND role = $2 AND split = $3 AND relative_path = $4
                         """, [reviewer, role.rawValue, split, path, before.status.rawValue, before.truth.map(String.init),
                               before.predicted.map(String.init), try StoreJSON.string(before.probabilities),

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 @testable import Store
 import XCTest
 
@@ -122,6 +123,26 @@ final class StoreContractTests: XCTestCase {
     }
 
     private func postgres(_ url: String) throws -> PostgresReviewStore { try PostgresReviewStore(url: PostgresURL(url)) }
+
+    /// Issue #23 §4: an undo on PostgreSQL restored the decision but left its class-name columns at the undone
+    /// values (SQLite rewrote them). Both stores now name the restored classes.
+    func testUndoRestoresTheClassNameColumnsInBothStores() throws {
+        let url = try PostgresTestServer.freshDatabase(self)
+        let sqlite = try self.sqlite() as! ReviewStore
+        let pg = try postgres(url)
+        for store in [sqlite as DecisionStore, pg] {
+            try store.setSessionInfo(datasetRoot: "/d", classes: sampleClasses)
+            try store.record(sampleDecision("test/images/u.jpg", status: .relabelled, truth: 0, reviewerLabel: 7))
+            try store.record(sampleDecision("test/images/u.jpg", status: .relabelled, truth: 0, reviewerLabel: 3))
+            XCTAssertEqual(try store.undoLast(reviewer: "alice", role: .reader), "test/images/u.jpg")
+        }
+        let sql = "SELECT reviewer_class, truth_class FROM decision WHERE relative_path = 'test/images/u.jpg'"
+        let pgRow = try PostgresConnection(url: PostgresURL(url)).execute(sql).values.first
+        let sqliteRow = try sqlite.dbWriter.read { db in try Row.fetchOne(db, sql: sql) }
+        XCTAssertEqual(pgRow?.first ?? nil, sampleClasses[7], "PostgreSQL names the restored relabel")
+        XCTAssertEqual(pgRow?.last ?? nil, sampleClasses[0])
+        XCTAssertEqual(sqliteRow?["reviewer_class"] as String?, sampleClasses[7])
+    }
 
     func testPostgresRefusesAnotherClassListAndForeignTables() throws {
         let url = try PostgresTestServer.freshDatabase(self)
