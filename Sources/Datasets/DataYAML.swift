@@ -12,6 +12,9 @@ struct DataYAML {
 
     /// Class names; nil when the file gives neither `names` nor a usable `nc`.
     var classes: [String]?
+    /// Set when two classes share an id or a name: a label could then be read as the wrong class, so nothing may be
+    /// scored against this list (issue #26 §11).
+    var ambiguity: String?
     var problems: [String] = []
 
     static func read(path: String) -> DataYAML {
@@ -45,7 +48,17 @@ struct DataYAML {
             }
         }
         if let namesNode = mapping["names"] {
-            result.classes = names(from: namesNode, problems: &result.problems)
+            result.classes = names(from: namesNode, problems: &result.problems, ambiguous: &result.ambiguity)
+            if let classes = result.classes {
+                var first: [String: Int] = [:]
+                for (id, name) in classes.enumerated() {
+                    let key = name.trimmingCharacters(in: .whitespaces).lowercased()
+                    if let earlier = first[key] {
+                        result.problems.append("data.yaml: classes \(earlier) and \(id) have the same name \"\(name)\"")
+                        result.ambiguity = result.ambiguity ?? result.problems.last
+                    } else { first[key] = id }
+                }
+            }
         } else {
             result.problems.append("data.yaml: no `names` key")
         }
@@ -60,7 +73,7 @@ struct DataYAML {
     }
 
     /// `names` as a sequence, or as a mapping {id: name} (the newer Ultralytics form).
-    private static func names(from node: Node, problems: inout [String]) -> [String]? {
+    private static func names(from node: Node, problems: inout [String], ambiguous: inout String?) -> [String]? {
         if let sequence = node.sequence {
             if sequence.count > maxClasses {
                 problems.append("data.yaml: `names` lists \(sequence.count) classes, over the limit of \(maxClasses); using the first \(maxClasses)")
@@ -79,6 +92,11 @@ struct DataYAML {
                 }
                 guard id < maxClasses else {
                     problems.append("data.yaml: `names` key \(id) is over the limit of \(maxClasses) classes; ignored"); continue
+                }
+                if let earlier = byID[id] {  // `0` and `0x0` are one id: a second name must not replace the first
+                    problems.append("data.yaml: class id \(id) is named twice (\"\(earlier)\" and \"\(value.string ?? "?")\"); the first is used")
+                    ambiguous = ambiguous ?? problems.last
+                    continue
                 }
                 byID[id] = value.string ?? "class \(id)"
             }

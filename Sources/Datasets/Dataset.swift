@@ -50,6 +50,8 @@ public struct YOLODataset: Sendable {
     public let classes: [String]
     /// Problems found while reading (malformed data.yaml keys, bad label lines, …), one line each.
     public let problems: [String]
+    /// Why the class list cannot be scored against (two classes share an id or a name), or nil.
+    public var classListAmbiguity: String?
     /// Per split: the cases, sorted by file name.
     private let casesBySplit: [String: [DatasetCase]]
     /// Per split: label files with no image (relative paths).
@@ -102,8 +104,10 @@ public struct YOLODataset: Sendable {
             splitProblems[split] = scan.problems
             problems += scan.problems
         }
-        return YOLODataset(root: root, classes: classes, problems: problems, casesBySplit: casesBySplit,
-                           orphanLabels: orphans, splitProblems: splitProblems, splitOrder: splits)
+        var dataset = YOLODataset(root: root, classes: classes, problems: problems, casesBySplit: casesBySplit,
+                                  orphanLabels: orphans, splitProblems: splitProblems, splitOrder: splits)
+        dataset.classListAmbiguity = yaml.ambiguity
+        return dataset
     }
 
     /// The splits that exist on disk, in train, valid, test order.

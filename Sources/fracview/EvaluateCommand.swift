@@ -68,6 +68,8 @@ struct EvaluateCommand: ParsableCommand {
     private func evaluate() throws {
         guard let root = dataset ?? BundledSample.locate() else { throw fail(BundledSample.missingMessage) }
         let ds = try YOLODataset.open(root: root)
+        // A class list with a repeated id or name could score a label as another class: refuse, don't guess.
+        if let ambiguity = ds.classListAmbiguity { throw fail("\(ambiguity): cannot score against this class list") }
         for p in ds.problems.prefix(5) { Console.error("warning: \(p)") }
 
         let selected: [DatasetCase], validation: [DatasetCase]?

@@ -32,6 +32,25 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertTrue(ds.problems.contains { $0.contains("anchors are not accepted") }, "\(ds.problems)")
     }
 
+    /// Issue #26 §11: `0x0` is id 0 again, so a second name replaced Comminuted with Healthy and audit saw nothing;
+    /// a list naming a class twice was accepted. Both are problems now, and `evaluate` refuses to score them.
+    func testRepeatedClassIDsAndNamesAreProblemsAndNotScored() throws {
+        for (yaml, expected) in [("names: {0: Comminuted, 1: Greenstick, 2: Healthy, 0x0: Healthy}\n", "class id 0 is named twice"),
+                                 ("names: [Comminuted, Healthy, healthy]\n", "classes 1 and 2 have the same name")] {
+            let t = TempDir()
+            t.write("data.yaml", yaml)
+            t.write("test/images/x.jpg", try image())
+            t.write("test/labels/x.txt", "0 0.5 0.5 0.2 0.2\n")
+            let ds = try YOLODataset.open(root: t.path)
+            XCTAssertEqual(ds.classes.first, "Comminuted", "the first name of id 0 stands")
+            XCTAssertTrue(ds.problems.contains { $0.contains(expected) }, "\(ds.problems)")
+            XCTAssertNotNil(ds.classListAmbiguity)
+            let result = try Fracview.run(["evaluate", t.path, "--weights", RepoPaths.tinyWeights])
+            XCTAssertEqual(result.status, 1)
+            XCTAssertTrue(result.stderr.contains(expected) && result.stderr.contains("cannot score"), result.stderr)
+        }
+    }
+
     func testHugeClassIDInNamesIsBounded() throws {
         let t = TempDir()
         t.write("data.yaml", "names: {0: a, 999999999999: b}\n")
