@@ -70,7 +70,6 @@ struct EvaluateCommand: ParsableCommand {
         let ds = try YOLODataset.open(root: root)
         // A class list with a repeated id or name could score a label as another class: refuse, don't guess.
         if let ambiguity = ds.classListAmbiguity { throw fail("\(ambiguity): cannot score against this class list") }
-        for p in ds.problems.prefix(5) { Console.error("warning: \(p)") }
 
         let selected: [DatasetCase], validation: [DatasetCase]?
         var groups: [String: String] = [:]
@@ -97,8 +96,16 @@ struct EvaluateCommand: ParsableCommand {
         let ensemble: ModelEnsemble
         do { ensemble = try ModelEnsemble(path: weightsPath) } catch { throw fail(TerminalSafeText.clean("\(error)")) }
         let classifier = EnsembleClassifier(ensemble)
-        let mapping = try EvaluationRunner.classMapping(datasetClasses: ds.classes, modelClasses: ensemble.info.classes,
+        let mapping: [Int: Int]
+        do {
+            mapping = try EvaluationRunner.classMapping(datasetClasses: ds.classes, modelClasses: ensemble.info.classes,
                                                         cases: selected + (validation ?? []))
+        } catch {
+            // One line: the dataset's first problem (often the reason, e.g. placeholder class names) joins the error.
+            throw fail(TerminalSafeText.clean("\(error)" + (ds.problems.first.map { " (\($0))" } ?? "")))
+        }
+        // Warnings once the run is sure to start: a command that fails says so in one line (docs/reliability.md).
+        for p in ds.problems.prefix(5) { Console.error("warning: \(p)") }
         let bar = ProgressBar()
         let outcome = EvaluationRunner.run(cases: selected, classifier: classifier, mapping: mapping, groups: groups,
                                            camMethods: try comparedMethods(), stage: split, progress: bar.handler)

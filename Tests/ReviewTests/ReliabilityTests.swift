@@ -51,6 +51,20 @@ final class ReliabilityTests: XCTestCase {
         }
     }
 
+    /// Issue #26 §15: `evaluate` on a dataset with data.yaml problems failed with three stderr lines; the first
+    /// problem now joins the one-line error.
+    func testEvaluateFailsInOneLineWithTheDatasetProblem() throws {
+        let t = TempDir()
+        t.write("data.yaml", "nc: 3\nfoo: [\n")
+        t.write("test/images/x.jpg", try image())
+        t.write("test/labels/x.txt", "0 0.5 0.5 0.2 0.2\n")
+        let result = try Fracview.run(["evaluate", t.path, "--weights", RepoPaths.tinyWeights])
+        XCTAssertEqual(result.status, 1)
+        let lines = result.stderr.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        XCTAssertEqual(lines.count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("data.yaml: not valid YAML"), result.stderr)
+    }
+
     func testHugeClassIDInNamesIsBounded() throws {
         let t = TempDir()
         t.write("data.yaml", "names: {0: a, 999999999999: b}\n")
