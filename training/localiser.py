@@ -14,7 +14,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from .model import build_backbone
+from .model import backbone_and_channels
 
 HEAD_CHANNELS = 5
 PRIOR = 0.1  # the centre map's initial probability (CenterNet's bias init)
@@ -24,9 +24,7 @@ class FractureLocaliser(nn.Module):
     def __init__(self, arch="efficientnet_lite0", width_mult=None, depth_mult=None):
         super().__init__()
         self.arch = arch
-        self.base_model = build_backbone(arch, width_mult, depth_mult)
-        with torch.no_grad():
-            c = self.base_model.features(torch.zeros(1, 3, 64, 64)).shape[1]
+        self.base_model, c = backbone_and_channels(arch, width_mult, depth_mult)
         self.feature_channels = c
         self.box_head = nn.Sequential(nn.Conv2d(c, c // 8, 1), nn.ReLU(inplace=True), nn.Conv2d(c // 8, HEAD_CHANNELS, 1))
         with torch.no_grad():

@@ -49,15 +49,20 @@ def build_backbone(arch: str, width_mult=None, depth_mult=None) -> nn.Module:
     return tv_effnet.EfficientNet(setting, p, last_channel=last, norm_layer=norm)
 
 
+def backbone_and_channels(arch: str, width_mult=None, depth_mult=None):
+    """The backbone and the channel count of its last feature map (what every head on it is sized by)."""
+    backbone = build_backbone(arch, width_mult, depth_mult)
+    with torch.no_grad():
+        return backbone, backbone.features(torch.zeros(1, 3, 64, 64)).shape[1]
+
+
 class FractureClassifier(nn.Module):
     """features → attention gate (multiplies the features) → avg pool → MLP. forward returns (logits, attention)."""
 
     def __init__(self, arch="efficientnet_b4", num_classes=10, width_mult=None, depth_mult=None, dropout=0.5):
         super().__init__()
         self.arch = arch
-        self.base_model = build_backbone(arch, width_mult, depth_mult)
-        with torch.no_grad():
-            c = self.base_model.features(torch.zeros(1, 3, 64, 64)).shape[1]
+        self.base_model, c = backbone_and_channels(arch, width_mult, depth_mult)
         self.feature_channels = c
         self.attention_gate = nn.Sequential(
             nn.Conv2d(c, c // 8, 1), nn.ReLU(inplace=True), nn.Conv2d(c // 8, 1, 1), nn.Sigmoid())

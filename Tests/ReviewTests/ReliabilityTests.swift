@@ -10,6 +10,15 @@ import XCTest
 final class ReliabilityTests: XCTestCase {
     private func image() throws -> Data { try Data(contentsOf: URL(fileURLWithPath: AuditTests.sampleImages[0])) }
 
+    /// A dataset of one labelled test image (class 0) under the given data.yaml.
+    private func oneImageDataset(yaml: String) throws -> TempDir {
+        let t = TempDir()
+        t.write("data.yaml", yaml)
+        t.write("test/images/x.jpg", try image())
+        t.write("test/labels/x.txt", "0 0.5 0.5 0.2 0.2\n")
+        return t
+    }
+
     // MARK: datasets
 
     /// Issue #26 §3, §6: YAML anchors and aliases (a billion-laughs bomb, an alias as a mapping key) are refused
@@ -22,10 +31,7 @@ final class ReliabilityTests: XCTestCase {
                          "note: \"quoted\\\" *still quoted\"\n", "names: [a*b, c&d]\n", "- * not an alias\n"] {
             XCTAssertNil(ConfigYAML.refusal(harmless), harmless)
         }
-        let t = TempDir()
-        t.write("data.yaml", "a: &a9 [x]\nnames:\n  ? *a9 : Healthy\n  0: Comminuted\n")
-        t.write("test/images/x.jpg", try image())
-        t.write("test/labels/x.txt", "0 0.5 0.5 0.2 0.2\n")
+        let t = try oneImageDataset(yaml: "a: &a9 [x]\nnames:\n  ? *a9 : Healthy\n  0: Comminuted\n")
         let start = Date()
         let ds = try YOLODataset.open(root: t.path)
         XCTAssertLessThan(Date().timeIntervalSince(start), 5, "no spin")
@@ -37,10 +43,7 @@ final class ReliabilityTests: XCTestCase {
     func testRepeatedClassIDsAndNamesAreProblemsAndNotScored() throws {
         for (yaml, expected) in [("names: {0: Comminuted, 1: Greenstick, 2: Healthy, 0x0: Healthy}\n", "class id 0 is named twice"),
                                  ("names: [Comminuted, Healthy, healthy]\n", "classes 1 and 2 have the same name")] {
-            let t = TempDir()
-            t.write("data.yaml", yaml)
-            t.write("test/images/x.jpg", try image())
-            t.write("test/labels/x.txt", "0 0.5 0.5 0.2 0.2\n")
+            let t = try oneImageDataset(yaml: yaml)
             let ds = try YOLODataset.open(root: t.path)
             XCTAssertEqual(ds.classes.first, "Comminuted", "the first name of id 0 stands")
             XCTAssertTrue(ds.problems.contains { $0.contains(expected) }, "\(ds.problems)")
@@ -54,10 +57,7 @@ final class ReliabilityTests: XCTestCase {
     /// Issue #26 §15: `evaluate` on a dataset with data.yaml problems failed with three stderr lines; the first
     /// problem now joins the one-line error.
     func testEvaluateFailsInOneLineWithTheDatasetProblem() throws {
-        let t = TempDir()
-        t.write("data.yaml", "nc: 3\nfoo: [\n")
-        t.write("test/images/x.jpg", try image())
-        t.write("test/labels/x.txt", "0 0.5 0.5 0.2 0.2\n")
+        let t = try oneImageDataset(yaml: "nc: 3\nfoo: [\n")
         let result = try Fracview.run(["evaluate", t.path, "--weights", RepoPaths.tinyWeights])
         XCTAssertEqual(result.status, 1)
         let lines = result.stderr.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
@@ -66,10 +66,7 @@ final class ReliabilityTests: XCTestCase {
     }
 
     func testHugeClassIDInNamesIsBounded() throws {
-        let t = TempDir()
-        t.write("data.yaml", "names: {0: a, 999999999999: b}\n")
-        t.write("test/images/x.jpg", try image())
-        t.write("test/labels/x.txt", "0 0.5 0.5 0.2 0.2\n")
+        let t = try oneImageDataset(yaml: "names: {0: a, 999999999999: b}\n")
         let start = Date()
         let ds = try YOLODataset.open(root: t.path)
         XCTAssertLessThan(Date().timeIntervalSince(start), 5)
