@@ -177,6 +177,19 @@ final class EnsembleTests: XCTestCase {
         // A good pair loads.
         try writeMember(tmp, "fold-1.safetensors", from: lite, metadata: ["fold": "1"])
         XCTAssertEqual(try ModelEnsemble(path: tmp.path).members.count, 2)
+        // Issue #26 §5: a folder of many members is refused before any is loaded, and a folder of copies stops
+        // at the second copy (every member was loaded before the fold check: 60 of them exhausted 2 GB).
+        let many = tmp.appendingPathComponent("many")
+        try FileManager.default.createDirectory(at: many, withIntermediateDirectories: true)
+        for k in 0...ModelEnsemble.maxMembers {
+            try FileManager.default.createSymbolicLink(atPath: many.appendingPathComponent("m\(k).safetensors").path,
+                                                       withDestinationPath: tmp.appendingPathComponent("fold-0.safetensors").path)
+        }
+        e = loadError(many.path)
+        XCTAssertTrue(e.contains("\(ModelEnsemble.maxMembers + 1) member files, more than the \(ModelEnsemble.maxMembers)"), e)
+        try FileManager.default.removeItem(atPath: many.appendingPathComponent("m0.safetensors").path)
+        e = loadError(many.path)
+        XCTAssertTrue(e.contains("same fold") && e.contains("m1.safetensors") && e.contains("m10.safetensors"), e)
         XCTAssertTrue(loadError(tmp.path + "/missing").contains("no such file"))
     }
 
