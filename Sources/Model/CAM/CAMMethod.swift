@@ -60,7 +60,18 @@ public struct CAMInputs {
         return cam
     }
 
+    /// Per channel, the spatial mean of G (Grad-CAM's weights): one matrix-vector product.
+    func meanGradient() -> [Float] {
+        let ones = [Float](repeating: 1 / Float(positions), count: positions)
+        var out = [Float](repeating: 0, count: channels)
+        gradient.withUnsafeBufferPointer { g in
+            BLAS.gemv(transposed: true, m: positions, n: channels, a: g.baseAddress!, x: ones, y: &out)
+        }
+        return out
+    }
+
     /// Σ_c f(G[i, c], F[i, c]) at every position i.
+    @inline(__always)
     func sumOverChannels(_ f: (Float, Float) -> Float) -> [Float] {
         var cam = [Float](repeating: 0, count: positions)
         for i in 0..<positions {
@@ -72,6 +83,7 @@ public struct CAMInputs {
     }
 
     /// Per channel, Σ_i f(G[i, c], F[i, c]).
+    @inline(__always)
     func sumOverPositions(_ f: (Float, Float) -> Float) -> [Float] {
         var out = [Float](repeating: 0, count: channels)
         for i in 0..<positions { for c in 0..<channels { out[c] += f(gradient[i * channels + c], features[i * channels + c]) } }

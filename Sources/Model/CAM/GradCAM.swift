@@ -4,7 +4,7 @@ extension CAMMethod {
     public static let gradCAM = CAMMethod(
         id: "gradcam", title: "Grad-CAM", reference: "Selvaraju et al., Grad-CAM, ICCV 2017", usesGradient: true,
         rawMap: { inputs in
-            let n = Float(inputs.positions), c = Float(inputs.channels)
-            return inputs.weightedSum(inputs.sumOverPositions { g, _ in g / n }).map { $0 / c }
+            let c = Float(inputs.channels)
+            return inputs.weightedSum(inputs.meanGradient()).map { $0 / c }
         })
 }
