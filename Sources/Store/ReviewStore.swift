@@ -588,6 +588,13 @@ public final class ReviewStore: @unchecked Sendable {
         let reviewer = row.value("reviewer") as String? ?? "?"
         let name = "review database row \(path) (reviewer \(reviewer))"
         func readable(_ row: Row) -> ReviewDecision? {
+            // GRDB reads a REAL as an Int by truncating it: a class index of 2.5 would become class 2, a silently
+            // different label (issue #26 §10). A class index must be a whole number.
+            for key in [ReviewDecision.CodingKeys.truth, .predicted, .reviewerLabel] {
+                if let value = row[key.column] as DatabaseValue?, case .double(let v) = value.storage, v.rounded() != v {
+                    return nil
+                }
+            }
             guard var d = try? ReviewDecision(row: row) else { return nil }
             if d.note.contains("\u{0}") { d.note = d.note.replacingOccurrences(of: "\u{0}", with: "\u{2400}") } // ␀, visible
             return d
@@ -607,7 +614,12 @@ public final class ReviewStore: @unchecked Sendable {
         }
         let detail: String
         if let bad {
-            let text = (row.value(bad.column) as String?).map { " '\($0.prefix(40))'" } ?? ""
+            let raw = row[bad.column] as DatabaseValue?
+            let shown: String? = raw.flatMap { value in
+                if case .double(let v) = value.storage { return String(v) }
+                return String.fromDatabaseValue(value)
+            }
+            let text = shown.map { " '\($0.prefix(40))'" } ?? ""
             detail = row.hasColumn(bad.column) ? "bad \(bad.column)\(text)" : "no \(bad.column)"
         } else {
             detail = "unreadable"

@@ -206,6 +206,25 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertTrue(read.problems.allSatisfy { $0.hasSuffix("left out") && !$0.contains("\n") })
     }
 
+    /// Issue #26 §10: a REAL where a class index belongs (truth 2.5, reviewer_label 8.99) was exported as class 2
+    /// and class 8, silently. The row is left out, named, like any other wrong-typed value; a whole REAL (2.0) is 2.
+    func testAFractionalClassIndexLeavesTheRowOut() throws {
+        let dir = try makeStoreTempDir(self)
+        let path = try makeDatabase(dir)
+        try execute(path, "UPDATE decision SET truth = 2.5 WHERE relative_path = 'test/images/0.jpg'")
+        try execute(path, "UPDATE decision SET status = 'relabelled', reviewer_label = 8.99 WHERE relative_path = 'test/images/1.jpg'")
+        try execute(path, "UPDATE decision SET truth = 2.0 WHERE relative_path = 'test/images/2.jpg'")
+        let read = try ReviewStore(path: path, readOnly: true).readDecisions(reviewer: nil)
+        XCTAssertEqual(read.decisions.map(\.relativePath), ["test/images/2.jpg"])
+        XCTAssertEqual(read.decisions.first?.truth, 2)
+        XCTAssertTrue(read.problems.contains { $0.contains("test/images/0.jpg") && $0.contains("bad truth '2.5'") }, "\(read.problems)")
+        XCTAssertTrue(read.problems.contains { $0.contains("test/images/1.jpg") && $0.contains("bad reviewer_label '8.99'") }, "\(read.problems)")
+        let export = try Fracview.run(["export", "--db", path, "-o", dir + "/out.csv"])
+        let csv = (try? String(contentsOfFile: dir + "/out.csv", encoding: .utf8)) ?? ""
+        XCTAssertFalse(csv.contains("test/images/0.jpg") || csv.contains("test/images/1.jpg"), "never exported as another class")
+        XCTAssertTrue(export.stderr.contains("bad truth '2.5'"), export.stderr)
+    }
+
     func testNoteWithNULIsExportedWhole() throws {
         let dir = try makeStoreTempDir(self)
         let path = try makeDatabase(dir, rows: 1)
