@@ -1,7 +1,8 @@
 // swift-tools-version:5.10
 import PackageDescription
 
-// The targets follow the pipeline: Engine → Model (the classifier, its weights, one Prediction and FeatureMap type)
+// The targets follow the pipeline: Engine → Model (the classifier, its weights, the CAM methods' registry in
+// Model/CAM, one Prediction and FeatureMap type)
 // → Imaging (decoding, drawing, thumbnails, the terminal-safe text) → the review layer (Datasets, Audit, Store,
 // Inference, Metrics, Reports, Review; see below) → Terminal (the review screen) → fracview (the commands).
 let package = Package(
