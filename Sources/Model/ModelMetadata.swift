@@ -67,7 +67,9 @@ public struct ModelMetadata: Sendable, Equatable {
         }
         mean = try numbers("mean", count: 3)?.map { Float($0) } ?? Self.defaultMean
         std = try numbers("std", count: 3)?.map { Float($0) } ?? Self.defaultStd
-        guard std.allSatisfy({ $0 > 0 }) else { throw fail("metadata std must be positive") }
+        // Beyond Float32 a mean or std becomes infinity and every prediction garbage (issue #26): bounded at load.
+        guard mean.allSatisfy({ $0.isFinite && abs($0) <= 1e6 }) else { throw fail("metadata mean must be three numbers in -1e6…1e6") }
+        guard std.allSatisfy({ $0.isFinite && $0 >= 1e-6 && $0 <= 1e6 }) else { throw fail("metadata std must be three numbers in 1e-6…1e6") }
         widthMult = try number("width_mult", in: 0.01...8)
         depthMult = try number("depth_mult", in: 0.01...8)
         bnEps = try number("bn_eps", in: 1e-12...0.5)

@@ -240,7 +240,8 @@ final class WeightsParserTrapTests: XCTestCase {
 
     func testHugeMetadataNumbersAreBounded() throws {
         for (key, value) in [("head_channels", "1e30"), ("width_mult", "1e30"), ("depth_mult", "1e300"), ("depth_mult", "1e18"),
-                             ("bn_eps", "2")] {
+                             ("bn_eps", "2"), ("mean", "[0.5, 1e300, 0.5]"), ("std", "[0.2, 1e300, 0.2]"),
+                             ("std", "[0.2, 1e-300, 0.2]"), ("std", "[0.2, 0, 0.2]")] {
             let fail = { (r: String) -> Error in WeightsError(path: "x", reason: r) }
             XCTAssertThrowsError(try ModelMetadata([key: value, "architecture": "efficientnet_b0"], fail: fail)) { e in
                 XCTAssertTrue("\(e)".contains(key) && "\(e)".contains("…"), "\(e)")
