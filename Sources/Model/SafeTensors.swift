@@ -167,6 +167,10 @@ public final class SafeTensorsFile {
             entries.append(SafeTensorsEntry(name: name, dtype: dtype, shape: shape, offset: dataStart + offs[0], byteCount: byteCount))
         }
         entries.sort { ($0.offset, $0.name) < ($1.offset, $1.name) }
+        // Two tensors sharing bytes is no file the format's writers make: one of them would read the other's data.
+        for (a, b) in zip(entries, entries.dropFirst()) where a.byteCount > 0 && b.byteCount > 0 && b.offset < a.offset + a.byteCount {
+            throw fail("corrupt safetensors header: tensors \(a.name) and \(b.name) overlap")
+        }
         return (metadata, entries)
     }
 

@@ -119,6 +119,19 @@ final class WeightsTests: XCTestCase {
         XCTAssertTrue(loadError(tmp.appendingPathComponent("nope.safetensors").path).contains("no such file"))
     }
 
+    /// Issue #26: two tensors whose data_offsets overlap were accepted (one read the other's bytes).
+    func testOverlappingTensorsAreRefused() throws {
+        var data = Data()
+        let header = Array(#"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#.utf8)
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: header)
+        data.append(Data(count: 12))
+        let path = tmp.appendingPathComponent("overlap.safetensors").path
+        try data.write(to: URL(fileURLWithPath: path))
+        let e = loadError(path)
+        XCTAssertTrue(e.contains("tensors a and b overlap"), e)
+    }
+
     func testBadJSONHeader() throws {
         var data = Data()
         let header = Array("{\"x\": [1, 2".utf8)
