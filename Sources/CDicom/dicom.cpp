@@ -98,6 +98,23 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
     probe.fclose();
     if (!cdicom_is_dicom(head, got)) return fail(out, "not a DICOM file (no DICM marker)");
 
+    // A deflated data set is one deflate stream: DCMTK inflates and reads it whole, allocating every length it
+    // claims before it can see that the stream is shorter (the DICOM fuzzer's out-of-memory). Only the meta header
+    // is read to find that out; such a file is refused by name.
+    {
+        DcmFileFormat meta;
+        OFString syntax;
+        if (meta.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_metaOnly).good() &&
+            meta.getMetaInfo() != nullptr && meta.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, syntax).good()) {
+            DcmXfer declared(syntax.c_str());
+            if (declared.getStreamCompression() != ESC_none) {
+                return fail(out, std::string("unsupported transfer syntax ") + declared.getXferName() + " (" +
+                                     declared.getXferID() + "): a deflated data set is read whole, trusting every "
+                                     "length it claims; convert it with `dcmconv +te`");
+            }
+        }
+    }
+
     DcmFileFormat file;
     // Elements over 4 KiB stay on disk until used (DCMTK's deferred loading).
     OFCondition read = file.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
@@ -106,21 +123,16 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
     if (dataset == nullptr) return fail(out, "no data set");
     E_TransferSyntax xfer = dataset->getOriginalXfer();
     DcmXfer xferInfo(xfer);
-    // A length field is a claim: none may exceed what the file can hold, or DCMTK would allocate it when the
-    // element is read. A deflated data set is one deflate stream, whose lengths are those of the inflated bytes:
-    // deflate expands at most 1032-fold, so that is the bound (DCMTK has inflated the data set while reading).
-    const bool deflated = xferInfo.getStreamCompression() != ESC_none;
-    const long long capacity = deflated ? size * 1032 : size;
+    // A length field is a claim: none may exceed the file, or DCMTK would allocate it when the element is read.
     DcmStack stack;
     while (dataset->nextObject(stack, OFTrue).good()) {
         DcmObject *object = stack.top();
         const Uint32 length = object->getLength();
-        if (length != DCM_UndefinedLength && static_cast<long long>(length) > capacity) {
+        if (length != DCM_UndefinedLength && static_cast<long long>(length) > size) {
             char tag[32];
             std::snprintf(tag, sizeof tag, "(%04x,%04x)", object->getGTag(), object->getETag());
             return fail(out, std::string("damaged file: element ") + tag + " claims " + std::to_string(length) +
-                                 " bytes, more than the file's " + std::to_string(size) +
-                                 (deflated ? " deflated bytes can hold" : ""));
+                                 " bytes, more than the file's " + std::to_string(size));
         }
     }
     std::snprintf(out->transfer_syntax, sizeof out->transfer_syntax, "%s", xferInfo.getXferName());

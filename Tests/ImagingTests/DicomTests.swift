@@ -26,7 +26,7 @@ final class DicomTests: XCTestCase {
             XCTAssertLessThanOrEqual(mean, 1, "\(name): mean difference \(mean) grey levels")
             compared += 1
         }
-        XCTAssertGreaterThanOrEqual(compared, 15)
+        XCTAssertGreaterThanOrEqual(compared, 14)
     }
 
     func testTransferSyntaxesAndWhatTheFileSays() throws {
@@ -34,7 +34,7 @@ final class DicomTests: XCTestCase {
             ("implicit_le.dcm", "Little Endian Implicit"), ("explicit_le.dcm", "Little Endian Explicit"),
             ("explicit_be.dcm", "Big Endian Explicit"), ("rle.dcm", "RLE"), ("jpeg_baseline.dcm", "JPEG Baseline"),
             ("jpeg_extended.dcm", "JPEG Extended"), ("jpeg_lossless.dcm", "JPEG Lossless"), ("jpegls_lossless.dcm", "JPEG-LS"),
-            ("deflated.dcm", "Deflated"), ("bits1_le.dcm", "Little Endian Explicit"), ("bits1_be.dcm", "Big Endian Explicit"),
+            ("bits1_le.dcm", "Little Endian Explicit"), ("bits1_be.dcm", "Big Endian Explicit"),
         ]
         for (name, syntax) in syntaxes {
             let m = try XCTUnwrap(try ImageDecoder.decode(path: path(name)).source, name)
@@ -51,11 +51,11 @@ final class DicomTests: XCTestCase {
         XCTAssertEqual(multi.frames, 3)
         XCTAssertEqual(multi.note, "frame 1 of 3")
         XCTAssertNotNil(try ImageDecoder.decode(path: path("voi_lut.dcm")).source?.voiLUTRendering)
-        // A deflated data set claims lengths beyond its compressed file; a 1-bit image packs 8 pixels a byte. Both
-        // are valid, and were once called damaged.
-        let deflated = try XCTUnwrap(try ImageDecoder.decode(path: path("deflated.dcm")).source)
-        XCTAssertEqual([deflated.width, deflated.height], [256, 256])
-        XCTAssertLessThan(try FileManager.default.attributesOfItem(atPath: path("deflated.dcm"))[.size] as? Int ?? 0, 256 * 256)
+        // Both were once called damaged. A deflated data set is valid, and refused by name (DCMTK would allocate
+        // every length it claims: the DICOM fuzzer's out-of-memory); a 1-bit image packs 8 pixels a byte.
+        let deflated = try decodeFailure("deflated.dcm")
+        XCTAssertTrue(deflated.contains("unsupported transfer syntax Deflated") && deflated.contains("1.2.840.10008.1.2.1.99"), deflated)
+        XCTAssertFalse(deflated.contains("damaged"), deflated)
         for name in ["bits1_le.dcm", "bits1_be.dcm"] {
             let mask = try XCTUnwrap(try ImageDecoder.decode(path: path(name)).source, name)
             XCTAssertEqual(Set(mask.values), [0, 1], name)

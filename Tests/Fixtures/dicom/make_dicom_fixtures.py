@@ -131,8 +131,7 @@ def main():
     deflated.Rows, deflated.Columns = 256, 256
     deflated.file_meta.TransferSyntaxUID = DeflatedExplicitVRLittleEndian
     path = os.path.join(HERE, "deflated.dcm")
-    deflated.save_as(path, enforce_file_format=True)
-    files.append(path)
+    deflated.save_as(path, enforce_file_format=True)  # refused by name (no PNG): see DicomTests
     # BitsAllocated 1 (a bit mask image, 8 pixels a byte), little and big endian.
     bits = base(8, pattern(255))
     bits.BitsAllocated, bits.BitsStored, bits.HighBit = 1, 1, 0
