@@ -28,13 +28,12 @@ from training.oof import load_run  # noqa: E402
 
 
 @torch.no_grad()
-def classify(model, root, rel, box, size):
-    with Image.open(os.path.join(root, rel)) as im:
-        im = im.convert("RGB")
-        pixel_box = (0, 0, im.width, im.height) if box is None else crops.crop_box(box, im.width, im.height)
-        x = crops.cut(im, pixel_box, size)
-    logits, _ = model(images.normalize(x[None], MEAN, STD))
-    return torch.softmax(logits.double(), 1)[0].tolist()
+def classify(model, im, boxes, size):
+    """Probabilities for the crop around each box of `boxes` (None: the whole image), from one opened RGB image."""
+    x = torch.stack([crops.cut(im, (0, 0, im.width, im.height) if box is None else crops.crop_box(box, im.width, im.height), size)
+                     for box in boxes])
+    logits, _ = model(images.normalize(x, MEAN, STD))
+    return torch.softmax(logits.double(), 1).tolist()
 
 
 def summary_line(name, e):
@@ -72,8 +71,10 @@ def main(argv=None):
             rel = boxes["paths"][i]
             pred = boxes["pred_boxes"][i]
             no_box += not pred
-            p_crop = classify(model, a.data, rel, pred[0][:4] if pred else None, size)
-            p_oracle = classify(model, a.data, rel, crops.union(boxes["label_boxes"][i]) if boxes["label_boxes"][i] else None, size)
+            labels = boxes["label_boxes"][i]
+            with Image.open(os.path.join(a.data, rel)) as im:
+                p_crop, p_oracle = classify(model, im.convert("RGB"), [pred[0][:4] if pred else None,
+                                                                       crops.union(labels) if labels else None], size)
             p_whole = whole_of[rel]
             for name, p in (("p-crop", p_crop), ("oracle-crop", p_oracle),
                             ("p-fusion", [(u + v) / 2 for u, v in zip(p_crop, p_whole)])):

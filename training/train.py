@@ -18,7 +18,7 @@ import torch
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from training import crops, data, folds, images, losses  # noqa: E402
+from training import crops, data, folds, images, localiser, losses  # noqa: E402
 from training.model import ARCHS, FractureClassifier, MEAN, STD, INPUT_SIZE  # noqa: E402
 from training.pretrained import PretrainedUnavailable, load_backbone_imagenet  # noqa: E402
 from training.export_weights import git_commit  # noqa: E402
@@ -276,8 +276,7 @@ def main(argv=None):
             raise SystemExit("error: --crop-views trains every layer on live crops; it excludes --freeze-until")
 
         def crop_views(cases, views):
-            corners = [[[b[1] - b[3] / 2, b[2] - b[4] / 2, b[1] + b[3] / 2, b[2] + b[4] / 2]
-                        for b in read_boxes(a.data, c.path)] for c in cases]
+            corners = [[localiser.yolo_to_corners(b) for b in read_boxes(a.data, c.path)] for c in cases]
             return crops.load_crop_views(a.data, [c.path for c in cases], corners, views, a.seed, size, cache_dir)
         x_tr = crop_views([] if a.eval_only else tr, a.crop_views)
         x_va = crop_views(va, 1)[0]

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -55,10 +56,7 @@ public enum DirectoryListing {
     }
 
     /// True for a regular file, links followed. A FIFO or device would block or never end when read.
-    public static func isRegularFile(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
-    }
+    public static func isRegularFile(_ path: String) -> Bool { FileKind.of(path) == .regular }
 
     /// The size of a regular file (links followed); nil if it is not one.
     public static func fileSize(_ path: String) -> Int? {

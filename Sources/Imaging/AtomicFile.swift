@@ -22,14 +22,10 @@ public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws { try write(data, to: path, links: 0) }
 
     private static func write(_ data: Data, to path: String, links: Int) throws {
-        var info = stat()
-        if stat(path, &info) == 0 {  // follows links: what the path leads to
-            switch info.st_mode & S_IFMT {
-            case S_IFCHR, S_IFIFO: return try writeInPlace(data, to: path)
-            case S_IFBLK: throw Failure(reason: "it is a block device")
-            case S_IFSOCK: throw Failure(reason: "it is a socket")
-            default: break
-            }
+        switch FileKind.of(path) {  // follows links: what the path leads to
+        case .characterDevice?, .fifo?: return try writeInPlace(data, to: path)
+        case let kind? where kind == .blockDevice || kind == .socket: throw Failure(reason: "it is \(kind.described)")
+        default: break
         }
         // A link is followed to the file it names, which is the one replaced.
         let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: path)).map { link in

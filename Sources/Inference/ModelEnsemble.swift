@@ -148,15 +148,16 @@ public final class EnsembleClassifier: CaseClassifier {
     }
 
     public func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> Prediction {
-        let membership = ensemble.membership(of: thumbnail)
-        let chosen = ensemble.members.filter { membership.used.contains($0.id) }
-        var prediction = mean(of: chosen, input: input, gradcam: gradcam)
-        prediction.membership = membership
-        return prediction
+        run(input: input, members: ensemble.membership(of: thumbnail), gradcam: gradcam)
     }
 
     public func run(input: [Float], members membership: Membership) -> Prediction {
-        var prediction = mean(of: ensemble.members.filter { membership.used.contains($0.id) }, input: input, gradcam: false)
+        run(input: input, members: membership, gradcam: false)
+    }
+
+    /// The mean of the members `membership` names, carrying that membership.
+    private func run(input: [Float], members membership: Membership, gradcam: Bool) -> Prediction {
+        var prediction = mean(of: ensemble.members.filter { membership.used.contains($0.id) }, input: input, gradcam: gradcam)
         prediction.membership = membership
         return prediction
     }

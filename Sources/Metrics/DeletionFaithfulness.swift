@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Inference
 import Model
 
@@ -12,24 +13,6 @@ import Model
 /// the class predicted on the intact image. Higher is more faithful; about 0 means no better than chance.
 public enum DeletionFaithfulness {
     public static let fractions: [Double] = [0.05, 0.1, 0.2, 0.4]
-
-    /// The map upsampled (bilinear, half-pixel centres) to width×height, as the overlay draws it.
-    static func upsampled(_ map: FeatureMap, width: Int, height: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: width * height)
-        for y in 0..<height {
-            let fy = min(max((Double(y) + 0.5) * Double(map.height) / Double(height) - 0.5, 0), Double(map.height - 1))
-            let y0 = Int(fy), y1 = min(y0 + 1, map.height - 1), wy = Float(fy - Double(y0))
-            for x in 0..<width {
-                let fx = min(max((Double(x) + 0.5) * Double(map.width) / Double(width) - 0.5, 0), Double(map.width - 1))
-                let x0 = Int(fx), x1 = min(x0 + 1, map.width - 1), wx = Float(fx - Double(x0))
-                let v = map.values
-                let top = v[y0 * map.width + x0] * (1 - wx) + v[y0 * map.width + x1] * wx
-                let bottom = v[y1 * map.width + x0] * (1 - wx) + v[y1 * map.width + x1] * wx
-                out[y * width + x] = top * (1 - wy) + bottom * wy
-            }
-        }
-        return out
-    }
 
     /// A random order of the pixels, seeded by the case, so every method's ties and the baseline are reproducible.
     static func randomOrder(count: Int, seed: UInt64) -> [Int] {
@@ -62,7 +45,8 @@ public enum DeletionFaithfulness {
         var out: [String: Double] = [:]
         for method in methods {
             guard let map = prediction.map(method) else { continue }
-            let relevance = upsampled(map, width: width, height: height)
+            // Resized as the notebook's figure does (cv2 INTER_LINEAR).
+            let relevance = Resize.map(map.values, width: map.width, height: map.height, toWidth: width, toHeight: height)
             // Most relevant first; equal relevance (a ReLU's zeros) in the random order.
             let order = (0..<plane).sorted { relevance[$0] != relevance[$1] ? relevance[$0] > relevance[$1] : rank[$0] < rank[$1] }
             let ordered = curve(classifier, input: input, plane: plane, order: order, target: target, members: prediction.membership)

@@ -58,8 +58,7 @@ public enum EvaluationRunner {
                 logits: output.logits.map(Double.init), group: groups[c.relativePath], seen: output.membership.seenInTraining,
                 pointingHit: cam.flatMap { PointingGame.hit($0, boxes: c.boxes) },
                 camMassInBoxes: cam.flatMap { PointingGame.massInBoxes($0, boxes: c.boxes) })
-            if let cam, let top = cam.values.indices.max(by: { cam.values[$0] < cam.values[$1] }) {
-                let (row, column) = top.quotientAndRemainder(dividingBy: cam.width)
+            if let cam, let (row, column) = PointingGame.peak(cam) {  // the cell the pointing game judges
                 evaluated.camPeak = ((Double(column) + 0.5) / Double(cam.width) * Double(image.width),
                                      (Double(row) + 0.5) / Double(cam.height) * Double(image.height))
             }

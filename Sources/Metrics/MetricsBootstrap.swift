@@ -18,13 +18,7 @@ public enum Bootstrap {
         -> (accuracy: ConfidenceInterval, macroF1: ConfidenceInterval)? {
         let n = truth.count
         guard n > 0, resamples > 0 else { return nil }
-        // The resampling units: one case each, or the cases of each group.
-        var units: [[Int]] = (0..<n).map { [$0] }
-        if let groups, groups.count == n {
-            var members: [Int: [Int]] = [:]
-            for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
-            units = members.keys.sorted().map { members[$0]! }
-        }
+        let units = resamplingUnits(count: n, groups: groups)
         var rng = SplitMix64(seed: seed)
         var accuracies: [Double] = [], f1s: [Double] = []
         accuracies.reserveCapacity(resamples); f1s.reserveCapacity(resamples)
@@ -45,12 +39,7 @@ public enum Bootstrap {
     public static func meanInterval(_ values: [Double], groups: [Int]? = nil, resamples: Int = defaultResamples,
                                     seed: UInt64 = defaultSeed) -> ConfidenceInterval? {
         guard !values.isEmpty, resamples > 0 else { return nil }
-        var units: [[Int]] = values.indices.map { [$0] }
-        if let groups, groups.count == values.count {
-            var members: [Int: [Int]] = [:]
-            for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
-            units = members.keys.sorted().map { members[$0]! }
-        }
+        let units = resamplingUnits(count: values.count, groups: groups)
         var rng = SplitMix64(seed: seed)
         var means: [Double] = []
         means.reserveCapacity(resamples)
@@ -60,6 +49,14 @@ public enum Bootstrap {
             means.append(count > 0 ? sum / Double(count) : .nan)
         }
         return ConfidenceInterval(low: percentile(means, 2.5), high: percentile(means, 97.5))
+    }
+
+    /// The resampling units: one case each, or the cases of each group (in group order, so runs repeat).
+    static func resamplingUnits(count: Int, groups: [Int]?) -> [[Int]] {
+        guard let groups, groups.count == count else { return (0..<count).map { [$0] } }
+        var members: [Int: [Int]] = [:]
+        for (i, g) in groups.enumerated() { members[g, default: []].append(i) }
+        return members.keys.sorted().map { members[$0]! }
     }
 
     /// numpy.percentile's default ("linear") method.

@@ -130,20 +130,17 @@ public final class ClassifierHead {
 
     /// Every registered CAM method's map (`CAMMethod.all`) for logit `target`, from one backward through the head.
     func camMaps(_ pass: Pass, target: Int) -> [String: FeatureMap] {
-        let x = pass.features
-        let gradient = self.gradient(pass, target: target)
-        let inputs = CAMInputs(width: x.shape[2], height: x.shape[1], channels: channels,
-                               features: UnsafePointer(x.data), gradient: gradient)
+        let inputs = camInputs(pass, target: target)
         return Dictionary(uniqueKeysWithValues: CAMMethod.all.map { ($0.id, $0.map(inputs)) })
     }
 
-    /// The Grad-CAM channel weights: the spatial mean of d logit[target] / dF.
-    func camWeights(_ pass: Pass, target: Int) -> [Float] {
-        let g = gradient(pass, target: target)
-        let hw = pass.features.shape[1] * pass.features.shape[2]
-        var weights = [Float](repeating: 0, count: channels)
-        for i in 0..<hw { for c in 0..<channels { weights[c] += g[i * channels + c] } }
-        return weights.map { $0 / Float(hw) }
+    /// The Grad-CAM channel weights: the spatial mean of d logit[target] / dF (the tests compare them with PyTorch).
+    func camWeights(_ pass: Pass, target: Int) -> [Float] { camInputs(pass, target: target).meanGradient() }
+
+    private func camInputs(_ pass: Pass, target: Int) -> CAMInputs {
+        let x = pass.features
+        return CAMInputs(width: x.shape[2], height: x.shape[1], channels: channels, features: UnsafePointer(x.data),
+                         gradient: gradient(pass, target: target))
     }
 
     /// G = d logit[target] / dF, [hw, C] row-major: the backward through the head only, as matrix products.

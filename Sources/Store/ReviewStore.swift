@@ -50,11 +50,8 @@ public final class ReviewStore: @unchecked Sendable {
     public init(path: String, readOnly: Bool) throws {
         self.path = path
         // A FIFO or a device would block SQLite's open (a FIFO) or be written over: only a regular file, or none.
-        var info = stat()
-        if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG, info.st_mode & S_IFMT != S_IFDIR {
-            let type = info.st_mode & S_IFMT
-            let kind = type == S_IFCHR || type == S_IFBLK ? "a device" : type == S_IFSOCK ? "a socket" : "a FIFO"
-            throw ReviewStoreError("\(TerminalSafeText.clean(path)) is \(kind), not a review database")
+        if let kind = FileKind.of(path), kind != .regular, kind != .directory {
+            throw ReviewStoreError("\(TerminalSafeText.clean(path)) is \(kind.described), not a review database")
         }
         if readOnly {
             var isDir: ObjCBool = false

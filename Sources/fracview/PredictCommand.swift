@@ -33,6 +33,9 @@ struct PredictCommand: ParsableCommand {
 
     func validate() throws { _ = try CAMMethod.parse(method) }
 
+    /// `--method`, checked by `validate`.
+    private var camMethod: CAMMethod { CAMMethod.named(method) ?? .preferred }
+
     @Argument(help: "JPEG or PNG files.")
     var images: [String]
 
@@ -95,8 +98,8 @@ struct PredictCommand: ParsableCommand {
                              members: output.membership.used, seenInTraining: output.membership.seenInTraining,
                              gradcam: maps ? output.gradcam.map(JSONOutput.rows) : nil,
                              attention: maps ? JSONOutput.rows(output.attention) : nil,
-                             cam: maps ? (CAMMethod.named(method).flatMap(output.map)).map(JSONOutput.rows) : nil,
-                             camMethod: maps ? CAMMethod.named(method)?.id : nil))
+                             cam: maps ? output.map(camMethod).map(JSONOutput.rows) : nil,
+                             camMethod: maps ? camMethod.id : nil))
     }
 
     private func textBlock(path: String, output: Prediction, classes: [String]) -> String {

@@ -17,8 +17,6 @@ public struct CAMMethod: Sendable, Hashable, Identifiable {
     public let title: String
     /// The paper, for the docs and `--help`.
     public let reference: String
-    /// Whether it needs G (EigenCAM does not).
-    public let usesGradient: Bool
     let rawMap: @Sendable (CAMInputs) -> [Float]
 
     public static func == (a: CAMMethod, b: CAMMethod) -> Bool { a.id == b.id }
@@ -43,12 +41,16 @@ public struct CAMMethod: Sendable, Hashable, Identifiable {
 public struct CAMInputs {
     public let width: Int, height: Int, channels: Int
     public let features: UnsafePointer<Float>
-    /// Empty for a method that does not use it.
     public let gradient: [Float]
+    /// Σ_i F[i, c] per channel, which Grad-CAM++, XGrad-CAM and EigenCAM all read: summed once.
+    public let featureSums: [Float]
     public var positions: Int { width * height }
 
     public init(width: Int, height: Int, channels: Int, features: UnsafePointer<Float>, gradient: [Float]) {
         self.width = width; self.height = height; self.channels = channels; self.features = features; self.gradient = gradient
+        var sums = [Float](repeating: 0, count: channels)
+        for i in 0..<width * height { for c in 0..<channels { sums[c] += features[i * channels + c] } }
+        featureSums = sums
     }
 
     /// Σ_c weight[c]·F[i, c] at every position i (`weights` has C entries).

@@ -8,13 +8,11 @@ extension CAMMethod {
     /// small hw×hw matrix F_c·F_cᵀ, which is what is solved
     /// (s₁ only scales the map).
     public static let eigenCAM = CAMMethod(
-        id: "eigencam", title: "EigenCAM", reference: "Muhammad & Yeasin, Eigen-CAM, IJCNN 2020", usesGradient: false,
+        id: "eigencam", title: "EigenCAM", reference: "Muhammad & Yeasin, Eigen-CAM, IJCNN 2020",
         rawMap: { inputs in
             let n = inputs.positions, c = inputs.channels
             var centred = [Float](repeating: 0, count: n * c)
-            var mean = [Float](repeating: 0, count: c)
-            for i in 0..<n { for k in 0..<c { mean[k] += inputs.features[i * c + k] } }
-            for k in 0..<c { mean[k] /= Float(n) }
+            let mean = inputs.featureSums.map { $0 / Float(n) }
             for i in 0..<n { for k in 0..<c { centred[i * c + k] = inputs.features[i * c + k] - mean[k] } }
             var gram = [Float](repeating: 0, count: n * n)
             centred.withUnsafeBufferPointer { a in

@@ -2,9 +2,9 @@ extension CAMMethod {
     /// Grad-CAM++ (Chattopadhyay et al., WACV 2018), with first-order gradients as pytorch-grad-cam computes it:
     /// α = G² / (2G² + Σ_i F·G³ + 1e-6) where G ≠ 0, weights = Σ_i α·ReLU(G).
     public static let gradCAMPlusPlus = CAMMethod(
-        id: "gradcam++", title: "Grad-CAM++", reference: "Chattopadhyay et al., Grad-CAM++, WACV 2018", usesGradient: true,
+        id: "gradcam++", title: "Grad-CAM++", reference: "Chattopadhyay et al., Grad-CAM++, WACV 2018",
         rawMap: { inputs in
-            let sumF = inputs.sumOverPositions { _, f in f }
+            let sumF = inputs.featureSums
             var weights = [Float](repeating: 0, count: inputs.channels)
             for i in 0..<inputs.positions {
                 for c in 0..<inputs.channels where inputs.gradient[i * inputs.channels + c] != 0 {
