@@ -20,6 +20,7 @@ if __package__ in (None, ""):
 from training.model import ARCHS, CLASSES, FractureClassifier, INPUT_SIZE, MEAN, STD, backbone_bn_eps  # noqa: E402
 from training.lite import LITE_CONFIGS  # noqa: E402
 from training.pretrained import lukemelas_to_torchvision  # noqa: E402
+from training.localiser import FractureLocaliser  # noqa: E402
 
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 PROVENANCE = ("trained_on", "split", "epochs", "val_accuracy", "test_accuracy", "git_commit", "date")
@@ -131,6 +132,55 @@ def export(ckpt_path, out_path, arch=None, dtype="f32", classes=None, width_mult
     return meta, len(tensors)
 
 
+def export_localiser(ckpt_path, out_path, data_root, dtype="f16"):
+    """A training/localise.py fold checkpoint → a localiser member (docs/engine.md, "Pipelines"): the backbone and
+    `box_head.{0,2}`, with `role` = localiser, its `fold`, `folds_manifest` and the `training_signatures` of the
+    images it trained or early-stopped on."""
+    import ast
+    from safetensors.torch import save_file
+    from training import signatures
+    obj = torch.load(ckpt_path, map_location="cpu", weights_only=False)
+    meta_in, sd = obj["meta"], obj["state_dict"]
+    if meta_in.get("role") != "localiser":
+        raise SystemExit(f"error: {ckpt_path}: not a training/localise.py checkpoint (its meta has no role localiser)")
+    arch = meta_in["architecture"]
+    ref = FractureLocaliser(arch).state_dict()
+    for k, v in ref.items():
+        if k.endswith("num_batches_tracked"):
+            continue
+        if k not in sd or tuple(sd[k].shape) != tuple(v.shape):
+            raise SystemExit(f"error: {k} is missing or misshapen in {ckpt_path}")
+    tensors = {k: v.detach().to(DTYPES[dtype]).contiguous() for k, v in sd.items() if not k.endswith("num_batches_tracked")}
+    manifest = meta_in["folds_manifest"]
+    if isinstance(manifest, str):
+        manifest = ast.literal_eval(manifest)
+    seen = meta_in["trained_on"]
+    if isinstance(seen, str):
+        seen = ast.literal_eval(seen)
+    meta = {
+        "role": "localiser",
+        "architecture": arch,
+        "input_size": json.dumps([int(v) for v in meta_in["input_size"]]),
+        "mean": json.dumps(MEAN),
+        "std": json.dumps(STD),
+        "fold": str(int(meta_in["fold"])),
+        "folds_manifest": json.dumps(manifest),
+        "training_signatures": signatures.metadata_value([os.path.join(data_root, p) for p in seen]),
+        "training_images": str(len(seen)),
+        "trained_on": "HBFMID (Mendeley Data DOI 10.17632/xwfs6xbk47.1), grouped 5-fold cross-validation",
+        "split": manifest["name"],
+        "best_epoch": str(meta_in.get("best_epoch", "unknown")),
+        "val_hit_rate": f"{float(meta_in.get('val_hit_rate', 'nan')):.4f}",
+        "git_commit": str(meta_in.get("git_commit") or git_commit()),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if backbone_bn_eps(arch) != 1e-5:
+        meta["bn_eps"] = repr(backbone_bn_eps(arch))
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    save_file(tensors, out_path, metadata=meta)
+    return meta, len(tensors)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("checkpoint", help="best_model.pth (state_dict) or training/train.py best.pt")
@@ -147,7 +197,15 @@ def main(argv=None):
                     help="the checkpoint is a train.py --fold run: add `fold`, `folds_manifest` and the "
                          "`training_signatures` of every image of its split.csv it trained or early-stopped on "
                          "(paths under DATA, the dataset root)")
+    ap.add_argument("--localiser", metavar="DATA",
+                    help="the checkpoint is a training/localise.py fold run: write a localiser member, with the "
+                         "training signatures of the images under DATA it saw")
     a = ap.parse_args(argv)
+    if a.localiser:
+        meta, n = export_localiser(a.checkpoint, a.out, a.localiser, a.dtype)
+        print(f"wrote {a.out}: {n} tensors, {a.dtype}, localiser {meta['architecture']} fold {meta['fold']}, "
+              f"{os.path.getsize(a.out) / 1e6:.1f} MB")
+        return
     extra = dict(m.split("=", 1) for m in a.meta)
     if a.fold_member:
         extra.update(fold_member_metadata(a.checkpoint, a.fold_member))
@@ -176,12 +234,20 @@ def fold_member_metadata(ckpt_path, data_root):
 
 
 def load_exported(path):
-    """The PyTorch model described by a weights file (widened to f32), in eval mode, and its metadata."""
+    """The PyTorch model described by a weights file (widened to f32), in eval mode, and its metadata: a
+    FractureClassifier, or a FractureLocaliser for a member whose role is localiser."""
     from safetensors import safe_open
     with safe_open(path, "pt") as f:
         meta = f.metadata() or {}
         sd = {k: f.get_tensor(k).float() for k in f.keys()}
     arch = meta.get("architecture", "efficientnet_b4")
+    if meta.get("role") == "localiser":
+        model = FractureLocaliser(arch)
+        missing, unexpected = model.load_state_dict(sd, strict=False)
+        missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+        if missing or unexpected:
+            raise ValueError(f"{path}: missing {missing[:1]} unexpected {unexpected[:1]}")
+        return model.eval(), meta
     classes = json.loads(meta.get("classes", json.dumps(CLASSES)))
     wm = float(meta["width_mult"]) if "width_mult" in meta else None
     dm = float(meta["depth_mult"]) if "depth_mult" in meta else None

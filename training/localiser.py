@@ -89,19 +89,33 @@ def loss(out, batch_targets, size_weight=0.5):
 def decode(out, k: int = 5, min_score: float = 0.0):
     """Per image, up to k boxes [x0, y0, x1, y1, score] (normalised, clipped to the image), best first: the local
     maxima of the centre map (a cell that equals the maximum of its 3×3 neighbourhood)."""
-    heat = torch.sigmoid(out[:, 0])
+    return decode_maps(torch.sigmoid(out[:, 0]), torch.sigmoid(out[:, 1:3]), out[:, 3:5], k, min_score)
+
+
+def mean_maps(outs):
+    """A fold ensemble's maps from its members' raw outputs (each N×5×G×G): the mean centre probability, the mean
+    offset (after its sigmoid) and the mean log-size; fracview's engine averages the same way."""
+    heat = torch.stack([torch.sigmoid(o[:, 0]) for o in outs]).mean(0)
+    offsets = torch.stack([torch.sigmoid(o[:, 1:3]) for o in outs]).mean(0)
+    log_sizes = torch.stack([o[:, 3:5] for o in outs]).mean(0)
+    return heat, offsets, log_sizes
+
+
+def decode_maps(heat, offsets, log_sizes, k: int = 5, min_score: float = 0.0):
+    """`decode` on the maps themselves: heat N×G×G (probabilities), offsets N×2×G×G (in the cell, 0…1),
+    log_sizes N×2×G×G."""
     peaks = heat * (F.max_pool2d(heat[:, None], 3, 1, 1)[:, 0] == heat).float()
     g = heat.shape[-1]
     result = []
-    for b in range(out.shape[0]):
+    for b in range(heat.shape[0]):
         scores, idx = peaks[b].flatten().topk(min(k, g * g))
         boxes = []
         for s, ix in zip(scores.tolist(), idx.tolist()):
             if s <= min_score:
                 break
             i, j = divmod(ix, g)
-            ox, oy = torch.sigmoid(out[b, 1:3, i, j]).tolist()
-            w, h = torch.exp(out[b, 3:5, i, j]).tolist()
+            ox, oy = offsets[b, :, i, j].tolist()
+            w, h = torch.exp(log_sizes[b, :, i, j]).tolist()
             cx, cy = (j + ox) / g, (i + oy) / g
             boxes.append([max(cx - w / 2, 0.0), max(cy - h / 2, 0.0), min(cx + w / 2, 1.0), min(cy + h / 2, 1.0), s])
         result.append(boxes)

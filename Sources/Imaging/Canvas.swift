@@ -43,6 +43,27 @@ public struct Canvas: Sendable {
         fillRect(x: x + width - thickness, y: y, width: thickness, height: height, color: color)
     }
 
+    /// A dashed outline: dashes of `dash` pixels with gaps as long, `thickness` wide, starting at each corner so
+    /// that the corners are always drawn.
+    public mutating func strokeDashedRect(x: Int, y: Int, width: Int, height: Int, color: (UInt8, UInt8, UInt8),
+                                          thickness: Int = 1, dash: Int = 6) {
+        let d = max(1, dash)
+        var i = 0
+        while i < width {
+            let len = min(d, width - i)
+            fillRect(x: x + i, y: y, width: len, height: thickness, color: color)
+            fillRect(x: x + width - i - len, y: y + height - thickness, width: len, height: thickness, color: color)
+            i += 2 * d
+        }
+        i = 0
+        while i < height {
+            let len = min(d, height - i)
+            fillRect(x: x, y: y + i, width: thickness, height: len, color: color)
+            fillRect(x: x + width - thickness, y: y + height - i - len, width: thickness, height: len, color: color)
+            i += 2 * d
+        }
+    }
+
     /// A straight line (Bresenham), for plot axes and curves.
     public mutating func line(from start: (x: Int, y: Int), to end: (x: Int, y: Int), color: (UInt8, UInt8, UInt8)) {
         var x = start.x, y = start.y

@@ -4,59 +4,6 @@ import Imaging
 import Model
 import Store
 
-/// What the runner needs to know about a model to prepare its input and key its cache.
-public struct InferenceSpec: Sendable, Equatable {
-    public var width: Int
-    public var height: Int
-    public var mean: [Float]
-    public var std: [Float]
-    /// Keys the prediction cache together with the image hash.
-    public var weightsID: String
-    public init(width: Int, height: Int, mean: [Float], std: [Float], weightsID: String) {
-        self.width = width; self.height = height; self.mean = mean; self.std = std; self.weightsID = weightsID
-    }
-}
-
-/// A classifier the runner can drive. `FractureClassifier` is one; tests use fakes.
-/// The runner calls `run` from its background thread only, so an implementation need not be thread-safe.
-public protocol CaseClassifier: AnyObject {
-    var inferenceSpec: InferenceSpec { get }
-    func run(input: [Float], gradcam: Bool) -> Prediction
-    /// The prediction for a case held out from training where the model can tell (`EnsembleClassifier`), with the
-    /// members that gave it in its `membership`. `thumbnail` is the case's near-duplicate thumbnail.
-    func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> Prediction
-    /// The same members as an earlier prediction's `membership` on another input (a perturbed copy of the case:
-    /// the deletion test), without looking the case up in the training signatures again.
-    func run(input: [Float], members: Membership) -> Prediction
-    /// Another classifier on the same weights that can run on another thread at the same time, or nil if this one
-    /// cannot be replicated (then work stays on one thread).
-    func replica() -> CaseClassifier?
-}
-
-extension CaseClassifier {
-    /// A single model with no training record.
-    public func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> Prediction {
-        run(input: input, gradcam: gradcam)
-    }
-    public func replica() -> CaseClassifier? { nil }
-    public func run(input: [Float], members: Membership) -> Prediction { run(input: input, gradcam: false) }
-}
-
-/// A case's image prepared once: the model's normalised input and the thumbnail membership is decided on.
-public struct PreparedInput: Sendable {
-    public let tensor: [Float]
-    public let thumbnail: Thumbnail?
-    public init(tensor: [Float], thumbnail: Thumbnail? = nil) { self.tensor = tensor; self.thumbnail = thumbnail }
-}
-
-extension FractureClassifier: CaseClassifier {
-    public func replica() -> CaseClassifier? { replica() as FractureClassifier }
-    public var inferenceSpec: InferenceSpec {
-        InferenceSpec(width: info.inputSize.count > 1 ? info.inputSize[1] : 224,
-                      height: info.inputSize.first ?? 224, mean: info.mean, std: info.std, weightsID: info.weightsID)
-    }
-}
-
 /// Runs the classifier over a split on one background thread, in order, starting wherever the reviewer is:
 /// `prioritize(index:)` puts the current case and its neighbours (next, previous) first, then the runner continues
 /// forward from there and wraps around. Every result goes through the review database's prediction cache keyed by
@@ -68,12 +15,8 @@ public final class InferenceRunner: @unchecked Sendable {
     /// Turns a case's decoded image into the model's normalised CHW input.
     public typealias InputLoader = @Sendable (_ image: RGBImage, _ spec: InferenceSpec) -> PreparedInput
 
-    /// The real pipeline: torchvision-style resize and normalisation, and the thumbnail.
-    public static let imagingLoader: InputLoader = { image, spec in
-        PreparedInput(tensor: ModelInput.tensor(from: image, width: spec.width, height: spec.height,
-                                                mean: spec.mean, std: spec.std),
-                      thumbnail: Thumbnail(image))
-    }
+    /// The real pipeline (`PreparedInput.init(image:spec:)`).
+    public static let imagingLoader: InputLoader = { image, spec in PreparedInput(image: image, spec: spec) }
 
     public var imagePaths: [String] { images.paths }
     /// The cases' decoded images, shared with the screen: a case the runner computes is decoded once, for both.
@@ -272,7 +215,7 @@ public final class InferenceRunner: @unchecked Sendable {
             do {
                 // A row from before the other CAM methods (Grad-CAM alone) is recomputed once and overwritten.
                 if let cached = try store.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),
-                   CAMMethod.all.allSatisfy({ cached.map($0) != nil }) {
+                   CAMMethod.all.allSatisfy({ cached.map($0) != nil }), (spec.localiser == nil) == (cached.detections == nil) {
                     return .ready(inDatasetOrder(cached))
                 }
             } catch {
@@ -286,7 +229,7 @@ public final class InferenceRunner: @unchecked Sendable {
             return .failed(String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " "))
         }
         let input = loader(image, spec)
-        let prediction = classifier.runHeldOut(input: input.tensor, thumbnail: input.thumbnail, gradcam: true)
+        let prediction = classifier.runHeldOut(input, maps: true)
         if let store {
             do {
                 try store.storePrediction(prediction, imageHash: hash, weightsID: spec.weightsID)

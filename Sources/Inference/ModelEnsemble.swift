@@ -7,8 +7,10 @@ import Model
 /// weights/fracture-classifier/fold-0…4.safetensors). Members must agree on classes (same names, same order),
 /// input size, mean and std; their architectures may differ (each member runs its own backbone).
 ///
-/// Member metadata read here (docs/engine.md): `fold` (JSON integer, the fold the member held out),
-/// `folds_manifest` (kept for `info`) and `training_signatures` (see `TrainingSignatures`).
+/// Member metadata read here (docs/engine.md): `role` (classifier, the default, or localiser), `fold` (JSON
+/// integer, the fold the member held out), `folds_manifest` (kept for `info`) and `training_signatures` (see
+/// `TrainingSignatures`). Localiser members are the pipeline's first stage: each case is localised by the
+/// localisers of the folds its classification used (all of them for an image no member trained on).
 public final class ModelEnsemble {
     public struct Member {
         public let classifier: FractureClassifier
@@ -19,8 +21,18 @@ public final class ModelEnsemble {
         public var path: String { classifier.info.path }
     }
 
+    /// A localiser member: the fold it held out, else its position among the localisers.
+    public struct LocaliserMember {
+        public let localiser: FractureLocaliser
+        public let id: Int
+        public let fold: Int?
+        public var path: String { localiser.info.path }
+    }
+
     public let path: String
     public let members: [Member]
+    /// The localiser stage, empty for a classifier alone.
+    public let localisers: [LocaliserMember]
     /// Keys the prediction cache: the member weights ids, hashed together (a single file keeps its own id).
     public let ensembleID: String
 
@@ -52,16 +64,24 @@ public final class ModelEnsemble {
             files = [path]
         }
         var members: [Member] = []
-        for (k, file) in files.enumerated() {
+        var localisers: [LocaliserMember] = []
+        for file in files {
+            let role = try ModelMetadata(try SafeTensorsFile(path: file).metadata) { WeightsError(path: file, reason: $0) }.role
+            if role == .localiser {
+                guard isDir.boolValue else {
+                    throw WeightsError(path: file, reason: "a localiser member, not a classifier: pass the folder that holds it with its classifier members")
+                }
+                let localiser = try FractureLocaliser(contentsOf: file)
+                let fold = try Self.fold(localiser.info.metadata, file: file)
+                if let twin = localisers.first(where: { $0.id == (fold ?? localisers.count) }) {
+                    throw WeightsError(path: path, reason: "two localiser members have the same fold (\(twin.path) and \(file))")
+                }
+                localisers.append(LocaliserMember(localiser: localiser, id: fold ?? localisers.count, fold: fold))
+                continue
+            }
             let classifier = try FractureClassifier(contentsOf: file)
             let meta = classifier.info.metadata
-            var fold: Int?
-            if let raw = meta["fold"] {
-                guard let v = Int(raw.trimmingCharacters(in: .whitespaces)), (0...10_000).contains(v) else {
-                    throw WeightsError(path: file, reason: "metadata fold must be a JSON integer between 0 and 10000, got \(raw.prefix(40))")
-                }
-                fold = v
-            }
+            let fold = try Self.fold(meta, file: file)
             var signatures: TrainingSignatures?
             if let raw = meta["training_signatures"] {
                 do { signatures = try TrainingSignatures(metadataValue: raw) } catch {
@@ -78,35 +98,70 @@ public final class ModelEnsemble {
                 if info.mean != first.mean || info.std != first.std { throw refuse("its mean/std") }
             }
             // Checked as each member arrives, so a folder of copies stops at the second one.
-            if let twin = members.first(where: { $0.id == (fold ?? k) }) {
+            if let twin = members.first(where: { $0.id == (fold ?? members.count) }) {
                 throw WeightsError(path: path, reason: "two members have the same fold (\(twin.classifier.info.path) and \(file))")
             }
-            members.append(Member(classifier: classifier, id: fold ?? k, fold: fold, signatures: signatures))
+            members.append(Member(classifier: classifier, id: fold ?? members.count, fold: fold, signatures: signatures))
+        }
+        guard !members.isEmpty else {
+            throw WeightsError(path: path, reason: "the directory holds localiser members only; a model needs classifier members")
+        }
+        if let first = localisers.first {
+            if let odd = localisers.first(where: { $0.localiser.info.inputSize != first.localiser.info.inputSize }) {
+                throw WeightsError(path: odd.path, reason: "its input size differs from \(first.path)'s; localisers of one model must agree")
+            }
+            // A held-out case is localised by the localiser of its own fold: every localiser fold must be a
+            // classifier fold, or a case could be localised by a member that trained on it.
+            let folds = Set(members.compactMap(\.fold))
+            if let stray = localisers.first(where: { $0.fold.map { !folds.contains($0) } ?? !folds.isEmpty }) {
+                throw WeightsError(path: stray.path, reason: "a localiser of fold \(stray.fold.map(String.init) ?? "none"), which no classifier member has")
+            }
         }
         self.path = path
         self.members = members
-        if members.count == 1 {
-            ensembleID = members[0].classifier.info.weightsID
+        self.localisers = localisers
+        let ids = members.map(\.classifier.info.weightsID) + localisers.map(\.localiser.info.weightsID)
+        if ids.count == 1 {
+            ensembleID = ids[0]
         } else {
-            ensembleID = String(ContentDigest.sha256Hex(Data(members.map(\.classifier.info.weightsID).joined(separator: "+").utf8)).prefix(16))
+            ensembleID = String(ContentDigest.sha256Hex(Data(ids.joined(separator: "+").utf8)).prefix(16))
         }
-        ModelEnsemble.shareActivations(members)
+        ModelEnsemble.shareActivations(members, localisers)
     }
 
-    private init(path: String, members: [Member], ensembleID: String) {
-        self.path = path; self.members = members; self.ensembleID = ensembleID
-        ModelEnsemble.shareActivations(members)
+    private init(path: String, members: [Member], localisers: [LocaliserMember], ensembleID: String) {
+        self.path = path; self.members = members; self.localisers = localisers; self.ensembleID = ensembleID
+        ModelEnsemble.shareActivations(members, localisers)
+    }
+
+    /// `fold` from a member's metadata, checked.
+    private static func fold(_ meta: [String: String], file: String) throws -> Int? {
+        guard let raw = meta["fold"] else { return nil }
+        guard let v = Int(raw.trimmingCharacters(in: .whitespaces)), (0...10_000).contains(v) else {
+            throw WeightsError(path: file, reason: "metadata fold must be a JSON integer between 0 and 10000, got \(raw.prefix(40))")
+        }
+        return v
     }
 
     /// The members run one after another on one thread: one set of activation buffers serves them all.
-    private static func shareActivations(_ members: [Member]) {
+    private static func shareActivations(_ members: [Member], _ localisers: [LocaliserMember]) {
         for m in members.dropFirst() { m.classifier.shareActivations(with: members[0].classifier) }
+        for l in localisers { l.localiser.shareActivations(with: members[0].classifier) }
+    }
+
+    /// The localisers for a case whose classification used `membership`: those of the same folds, or all of them
+    /// when the members have no folds. Empty without a localiser stage.
+    public func localisers(for membership: Membership) -> [LocaliserMember] {
+        let matching = localisers.filter { $0.fold.map(membership.used.contains) ?? false }
+        return matching.isEmpty ? localisers : matching
     }
 
     /// The same ensemble with each member's classifier replicated (`FractureClassifier.replica`).
     public func replica() -> ModelEnsemble {
         ModelEnsemble(path: path, members: members.map {
             Member(classifier: $0.classifier.replica(), id: $0.id, fold: $0.fold, signatures: $0.signatures)
+        }, localisers: localisers.map {
+            LocaliserMember(localiser: $0.localiser.replica(), id: $0.id, fold: $0.fold)
         }, ensembleID: ensembleID)
     }
 
@@ -139,7 +194,21 @@ public final class EnsembleClassifier: CaseClassifier {
     public var inferenceSpec: InferenceSpec {
         var spec = ensemble.members[0].classifier.inferenceSpec
         spec.weightsID = ensemble.ensembleID
+        if let info = ensemble.localisers.first?.localiser.info {
+            spec.localiser = StageInput(width: info.inputSize[1], height: info.inputSize[0], mean: info.mean, std: info.std)
+        }
         return spec
+    }
+
+    /// The classification, then the localisers of the folds it used (`ModelEnsemble.localisers(for:)`), their
+    /// maps averaged and read as boxes.
+    public func runHeldOut(_ input: PreparedInput, maps: Bool) -> Prediction {
+        var prediction = runHeldOut(input: input.tensor, thumbnail: input.thumbnail, gradcam: maps)
+        if let tensor = input.localiserTensor, !ensemble.localisers.isEmpty {
+            let outputs = ensemble.localisers(for: prediction.membership).map { $0.localiser.run(input: tensor) }
+            prediction.detections = LocaliserMaps.mean(outputs)?.detections() ?? []
+        }
+        return prediction
     }
 
     /// Every member (no membership check).

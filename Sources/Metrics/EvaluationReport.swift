@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// One case's model output, as evaluation consumes it.
 public struct EvaluatedCase: Sendable {
@@ -17,6 +18,11 @@ public struct EvaluatedCase: Sendable {
     public var camMeasures: [String: CAMMeasure] = [:]
     /// Where the Grad-CAM's maximum lies, in image pixels (the centre of its cell); nil without a map.
     public var camPeak: (x: Double, y: Double)?
+    /// The localiser's boxes (nil: the model has none), the label boxes they are scored against, and the image's
+    /// size in pixels (for the boxes in pixels in `cases.csv`).
+    public var detections: [Detection]?
+    public var labelBoxes: [ImageBox] = []
+    public var imageSize: (width: Int, height: Int)?
     public init(relativePath: String, truth: Int?, logits: [Double], group: String? = nil, seen: Bool = false,
                 pointingHit: Bool? = nil, camMassInBoxes: Double? = nil) {
         self.relativePath = relativePath; self.truth = truth; self.logits = logits; self.group = group
@@ -97,6 +103,8 @@ public struct EvaluationReport: Codable, Sendable {
     public let pointingGameByClass: [String: PointingScore]
     /// `evaluate --cam-methods`: the methods compared on the scored cases (empty otherwise).
     public let camMethods: [CAMMethodScore]
+    /// The localiser's figures on the held-out labelled cases with boxes; nil for a model without a localiser.
+    public let localisation: LocalisationScore?
 
     enum CodingKeys: String, CodingKey {
         case dataset, split, classes, n, unlabelled, undecodable, accuracy, errors, ece, reliability, nll, temperature
@@ -109,6 +117,7 @@ public struct EvaluationReport: Codable, Sendable {
         case nllAfterTemperature = "nll_after_temperature", errorsByConfidence = "errors_by_confidence"
         case heldOut = "held_out", seen, seenCases = "seen_cases", ciMethod = "ci_method", groups
         case pointingGame = "pointing_game", pointingGameByClass = "pointing_game_by_class", camMethods = "cam_methods"
+        case localisation
     }
 
     /// Computes every metric. `validation` (the valid split's outcomes) is used only to fit the temperature.
@@ -156,6 +165,7 @@ public struct EvaluationReport: Codable, Sendable {
         }
         pointingGameByClass = byClass
         camMethods = CAMMethodScore.compare(scored, groups: groupIDs, resamples: resamples, seed: seed)
+        localisation = LocalisationScore(scored, classes: classes, groups: groupIDs, resamples: resamples, seed: seed)
         let ci = Bootstrap.intervals(truth: truth, predicted: predicted, classCount: classes.count,
                                      resamples: resamples, seed: seed, groups: groupIDs)
         accuracyCI95 = ci?.accuracy; macroF1CI95 = ci?.macroF1
@@ -228,6 +238,7 @@ public struct EvaluationReport: Codable, Sendable {
         try c.encode(pointingGame, forKey: .pointingGame)
         try c.encode(pointingGameByClass, forKey: .pointingGameByClass)
         try c.encode(camMethods, forKey: .camMethods)
+        try c.encode(localisation, forKey: .localisation)
     }
 
     public func json() throws -> Data {

@@ -50,14 +50,18 @@ public enum EvaluationRunner {
             do { image = try ImageDecoder.decode(path: c.imagePath) } catch {
                 return .undecodable("\(c.relativePath): \(String("\(error)".split(separator: "\n").first ?? "cannot decode"))")
             }
-            let input = ModelInput.tensor(from: image, width: width, height: height, mean: spec.mean, std: spec.std)
-            let output = classifier.runHeldOut(input: input, thumbnail: Thumbnail(image), gradcam: true)
+            let prepared = PreparedInput(image: image, spec: spec)
+            let input = prepared.tensor
+            let output = classifier.runHeldOut(prepared, maps: true)
             let cam = output.gradcam
             var evaluated = EvaluatedCase(
                 relativePath: c.relativePath, truth: c.truth.classIndex.flatMap { mapping[$0] },
                 logits: output.logits.map(Double.init), group: groups[c.relativePath], seen: output.membership.seenInTraining,
-                pointingHit: cam.flatMap { PointingGame.hit($0, boxes: c.boxes) },
-                camMassInBoxes: cam.flatMap { PointingGame.massInBoxes($0, boxes: c.boxes) })
+                pointingHit: cam.flatMap { PointingGame.hit($0, boxes: c.labelBoxes) },
+                camMassInBoxes: cam.flatMap { PointingGame.massInBoxes($0, boxes: c.labelBoxes) })
+            evaluated.detections = output.detections
+            evaluated.labelBoxes = c.labelBoxes
+            evaluated.imageSize = (image.width, image.height)
             if let cam, let (row, column) = PointingGame.peak(cam) {  // the cell the pointing game judges
                 evaluated.camPeak = ((Double(column) + 0.5) / Double(cam.width) * Double(image.width),
                                      (Double(row) + 0.5) / Double(cam.height) * Double(image.height))
@@ -68,8 +72,8 @@ public enum EvaluationRunner {
                                                            seed: ContentDigest.fnv1a(c.relativePath))
                 for method in camMethods {
                     guard let map = output.map(method) else { continue }
-                    evaluated.camMeasures[method.id] = CAMMeasure(hit: PointingGame.hit(map, boxes: c.boxes),
-                                                                  mass: PointingGame.massInBoxes(map, boxes: c.boxes),
+                    evaluated.camMeasures[method.id] = CAMMeasure(hit: PointingGame.hit(map, boxes: c.labelBoxes),
+                                                                  mass: PointingGame.massInBoxes(map, boxes: c.labelBoxes),
                                                                   deletion: deletion[method.id])
                 }
             }

@@ -25,7 +25,7 @@ public final class FractureClassifier {
     let features: EfficientNetFeatures
     public let head: ClassifierHead
     private var plan: EfficientNetFeatures.Plan?
-    private var arena = ActivationArena()
+    var arena = ActivationArena()
     private var inputTensor: Tensor?
 
     /// Loads a `.safetensors` file (see README "Weights format"). Throws an error whose description is one line
@@ -34,6 +34,9 @@ public final class FractureClassifier {
         let file = try SafeTensorsFile(path: path)
         let fail = { (reason: String) -> Error in WeightsError(path: path, reason: reason) }
         let meta = try ModelMetadata(file.metadata, fail: fail)
+        guard meta.role == .classifier else {
+            throw fail("a \(meta.role.rawValue) member, not a classifier: pass the folder that holds it with its classifier members")
+        }
         guard let config = EfficientNetConfig.named(meta.architecture, widthMult: meta.widthMult, depthMult: meta.depthMult,
                                                     bnEps: meta.bnEps, headChannels: meta.headChannels) else {
             throw fail("unknown architecture \"\(meta.architecture)\" (known: \(EfficientNetConfig.knownNames.joined(separator: ", ")))")

@@ -1,5 +1,11 @@
 import Foundation
 
+/// What a member file is (metadata `role`): a classifier (the default: every notebook export is one) or a
+/// localiser (docs/engine.md, "Localiser members").
+public enum ModelRole: String, Sendable, CaseIterable {
+    case classifier, localiser
+}
+
 /// The `__metadata__` keys the model understands, with the notebook's defaults for missing ones.
 public struct ModelMetadata: Sendable, Equatable {
     public static let defaultArchitecture = "efficientnet_b4"
@@ -9,6 +15,7 @@ public struct ModelMetadata: Sendable, Equatable {
     public static let defaultMean: [Float] = [0.485, 0.456, 0.406]
     public static let defaultStd: [Float] = [0.229, 0.224, 0.225]
 
+    public var role: ModelRole
     public var architecture: String
     public var classes: [String]
     /// [height, width]
@@ -48,6 +55,14 @@ public struct ModelMetadata: Sendable, Equatable {
             return d
         }
 
+        if let r = raw["role"] {
+            guard let known = ModelRole(rawValue: r.trimmingCharacters(in: .whitespaces)) else {
+                throw fail("unsupported: metadata role \"\(r.prefix(40))\" (known: \(ModelRole.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            role = known
+        } else {
+            role = .classifier
+        }
         architecture = raw["architecture"]?.trimmingCharacters(in: .whitespaces) ?? Self.defaultArchitecture
         if let v = try json("classes") {
             guard let a = v as? [Any], !a.isEmpty, a.allSatisfy({ $0 is String }) else {

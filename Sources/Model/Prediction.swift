@@ -18,6 +18,11 @@ public struct Prediction: Sendable, Equatable {
     public func map(_ method: CAMMethod) -> FeatureMap? { maps[method.id] }
     /// Which members gave it, and whether the image was held out for them.
     public var membership: Membership
+    /// The localiser's boxes, best first (`LocaliserMaps.detections`): nil when the model has no localiser, empty
+    /// when it found nothing ("no fracture found").
+    public var detections: [Detection]?
+    /// The top box, if any.
+    public var topDetection: Detection? { detections?.first }
 
     public init(logits: [Float], probabilities: [Float], attention: FeatureMap, gradcam: FeatureMap?,
                 membership: Membership = .untracked) {

@@ -36,6 +36,17 @@ public enum EvaluationText {
             out += "Pointing game \(pct(r.pointingGame.hitRate)) of \(r.pointingGame.n) cases with boxes (CAM maximum's cell overlaps a box); "
                 + "CAM mass in boxes \(pct(r.pointingGame.camMassInBoxes))\n"
         }
+        if let l = r.localisation {
+            func ci2(_ v: Double?, _ c: ConfidenceInterval?) -> String {
+                pct(v) + (c.map { String(format: " (%.1f–%.1f%%)", $0.low * 100, $0.high * 100) } ?? "")
+            }
+            out += "Localiser     hit (top box IoU ≥ 0.3 with a label box) \(ci2(l.hitRate, l.hitRateCI95)); "
+                + "centre in a box \(ci2(l.centreInBox, l.centreInBoxCI95)); AP50 \(ci2(l.ap50, l.ap50CI95)); "
+                + "\(l.n) cases with boxes\(l.noneFound > 0 ? ", \(l.noneFound) with no box found" : "")\n"
+            if let h = l.topScoreHealthy, let f = l.topScoreFractured {
+                out += "              top box score: \(num(h, 2)) on Healthy cases, \(num(f, 2)) on the others\n"
+            }
+        }
         if !r.camMethods.isEmpty {
             out += "\nCAM methods on \(r.camMethods.first?.n ?? 0) held-out cases (\(r.ciMethod) 95 % CIs). Deletion: p(random removal) − p(removal\n"
                 + "in the map's order) of the predicted class, mean over 5/10/20/40 % of the pixels (RISE, Petsiuk et al. 2018):\n"

@@ -28,10 +28,13 @@ struct PredictionCacheRecord: Codable, StoreRecord {
     var memberCount: Int?
     var seenInTraining: Bool?
     var signaturesKnown: Bool?
+    /// The localiser's boxes as JSON, `[[x0, y0, x1, y1, score], …]` normalised, best first (v5); nil for a model
+    /// without a localiser.
+    var detections: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case imageHash, weightsID, probabilities, attention, attentionWidth, attentionHeight, gradcam, gradcamWidth
-        case gradcamHeight, createdAt, members, memberCount, seenInTraining, signaturesKnown
+        case gradcamHeight, createdAt, members, memberCount, seenInTraining, signaturesKnown, detections
     }
 
     init(_ prediction: Prediction, imageHash: String, weightsID: String, createdAt: Date = Date()) {
@@ -52,6 +55,9 @@ struct PredictionCacheRecord: Codable, StoreRecord {
         memberCount = prediction.membership.memberCount
         seenInTraining = prediction.membership.seenInTraining
         signaturesKnown = prediction.membership.signaturesKnown
+        detections = prediction.detections.flatMap { ds in
+            try? StoreJSON.string(ds.map { [$0.box.x0, $0.box.y0, $0.box.x1, $0.box.y1, Double($0.score)] })
+        }
     }
 
     /// The prediction, or nil when the row is damaged (a cache miss: the runner recomputes and overwrites it).
@@ -79,6 +85,14 @@ struct PredictionCacheRecord: Codable, StoreRecord {
         }
         var prediction = Prediction(probabilities: probabilities, attention: attentionMap, gradcam: nil, membership: membership)
         prediction.maps = maps
+        if let detections {
+            guard let rows = try? StoreJSON.decoder.decode([[Double]].self, from: Data(detections.utf8)),
+                  rows.allSatisfy({ $0.count == 5 }) else { return nil }
+            let decoded = rows.map { Detection(box: ImageBox(x0: $0[0], y0: $0[1], x1: $0[2], y1: $0[3]), score: Float($0[4])) }
+            // A box that could not be drawn is a damaged row (recomputed), never a silently different box.
+            guard decoded.allSatisfy({ $0.box.isUsable && $0.score.isFinite }) else { return nil }
+            prediction.detections = decoded
+        }
         return prediction
     }
 }

@@ -87,7 +87,7 @@ public final class ReviewStore: @unchecked Sendable {
     }
 
     /// The schema version this fracview writes (`PRAGMA user_version`); a larger one is a newer fracview's.
-    static let schemaVersion = 4
+    static let schemaVersion = 5
 
     private static func openDatabase(path: String, readOnly: Bool) throws -> any DatabaseWriter {
         var config = Configuration()
@@ -464,6 +464,10 @@ public final class ReviewStore: @unchecked Sendable {
                 UPDATE history SET after = json_insert(after, '$.role', 'reader', '$.readMode', 'open')
                   WHERE json_valid(after) AND json_extract(after, '$.role') IS NULL;
                 """)
+        }
+        migrator.registerMigration("v5") { db in
+            // The localiser stage: its boxes are cached with the classification (NULL for a classifier alone).
+            try db.execute(sql: "ALTER TABLE prediction_cache ADD COLUMN detections TEXT  -- JSON [[x0, y0, x1, y1, score], …]")
         }
         return migrator
     }()

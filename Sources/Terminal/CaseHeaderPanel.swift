@@ -1,5 +1,6 @@
 import Datasets
 import Imaging
+import Metrics
 import Model
 import Store
 
@@ -65,8 +66,19 @@ struct CaseHeaderPanel: Panel {
                          p.style(p.prediction, bold: true, bg: p.surface))
             // Does the CAM's maximum fall in one of the annotator's boxes (the pointing game)?
             if wide, !s.labelsHidden, let cam = pred.map(camMethod),
-               let hit = PointingGame.hit(cam, boxes: kase.boxes) {
+               let hit = PointingGame.hit(cam, boxes: kase.labelBoxes) {
                 col += c.put(row, col, hit ? "  CAM ✓ in box" : "  CAM ✗ outside", p.style(hit ? p.agree : p.muted, bg: p.surface))
+            }
+            // Does the localiser's box overlap a label box (IoU ≥ 0.3, the hit `evaluate` counts)?
+            if wide, let detections = pred.detections {
+                if let top = detections.first {
+                    if !s.labelsHidden, let hit = Localisation.hit(top, labels: kase.labelBoxes) {
+                        col += c.put(row, col, hit ? "  box ✓ on label" : "  box ✗ off label",
+                                     p.style(hit ? p.agree : p.muted, bg: p.surface))
+                    }
+                } else {
+                    col += c.put(row, col, "  box: none found", p.style(p.flagged, bg: p.surface))
+                }
             }
             // Was this case in the model's training set? Seen cases are not an honest test.
             let m = pred.membership

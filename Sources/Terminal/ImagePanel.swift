@@ -50,7 +50,8 @@ final class ImagePanel {
         // Caption.
         // A blind read sees no label, and the label file's boxes are part of it (they carry the class when several).
         let boxes = ctx.session.labelsHidden ? [] : ctx.session.cases[index].boxes
-        let boxText = boxes.isEmpty ? "" : (view.showBoxes ? " · \(boxes.count) box\(boxes.count == 1 ? "" : "es")" : " · boxes hidden")
+        let prediction = ctx.predictions.state(at: index).prediction
+        let boxText = Self.boxCaption(labels: boxes.count, detections: prediction?.detections, layers: view.boxLayers)
         let orientation = view.orientationDescription.isEmpty ? "" : " · " + view.orientationDescription
         let area = Rect(row: rect.row + 1, col: rect.col, width: rect.width, height: rect.height - 1)
 
@@ -79,7 +80,6 @@ final class ImagePanel {
             return
         case .success(let img)?: image = img
         }
-        let prediction = ctx.predictions.state(at: index).prediction
         let (maxW, maxH): (Int, Int)
         // Each half block is cellWidth × cellHeight/2 on screen, so the X-ray keeps its shape whatever the font.
         let pixelAspect = graphics == .blocks ? Double(max(1, cellSize.width)) / (Double(max(2, cellSize.height)) / 2) : 1
@@ -94,7 +94,7 @@ final class ImagePanel {
             (maxW, maxH) = (area.width * cellSize.width, h)
         }
         func renderKey(_ v: ImageView, case shown: Int, _ maps: Prediction?) -> String {
-            "\(shown)|\(v.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(maps?.map(v.camMethod) != nil)|\(maps?.attention != nil)"
+            "\(shown)|\(v.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(maps?.map(v.camMethod) != nil)|\(maps?.attention != nil)|\(maps?.detections?.count ?? -1)"
         }
         func renderKey(_ v: ImageView) -> String { renderKey(v, case: index, prediction) }
         let key = renderKey(view)
@@ -106,7 +106,7 @@ final class ImagePanel {
             } else {
                 cached = ImageRenderer.render(image: image, prediction: prediction, view: view, colormap: p.colormap,
                                               maxWidth: maxW, maxHeight: maxH, background: p.background,
-                                              pixelAspect: pixelAspect, boxes: boxes)
+                                              pixelAspect: pixelAspect, boxes: boxes, modelBoxColor: p.modelBox)
                 cachedSixel = nil
             }
             cacheKey = key
@@ -115,11 +115,11 @@ final class ImagePanel {
         if prediction?.map(view.camMethod) != nil {
             var upcoming = view
             upcoming.cycleMode(allowSideBySide: area.width >= 60)
-            let next = upcoming, colormap = p.colormap, background = p.background
+            let next = upcoming, colormap = p.colormap, background = p.background, modelBox = p.modelBox
             precomposer.compose(key: renderKey(next), sixel: graphics == .sixel) {
                 ImageRenderer.render(image: image, prediction: prediction, view: next, colormap: colormap,
                                      maxWidth: maxW, maxHeight: maxH, background: background,
-                                     pixelAspect: pixelAspect, boxes: boxes)
+                                     pixelAspect: pixelAspect, boxes: boxes, modelBoxColor: p.modelBox)
             }
         }
         // The case `→` shows next, in this view, once its image is decoded (the neighbours decode in the
@@ -130,12 +130,12 @@ final class ImagePanel {
             let nextPrediction = ctx.predictions.state(at: nextIndex).prediction
             if case .success(let nextImage)? = images.image(nextIndex, waitingAtMost: 0) {
                 let nextBoxes = session.labelsHidden ? [] : session.cases[nextIndex].boxes
-                let shown = view, colormap = p.colormap, background = p.background
+                let shown = view, colormap = p.colormap, background = p.background, modelBox = p.modelBox
                 precomposer.composeIfStill(key: renderKey(view, case: nextIndex, nextPrediction), after: 0.1,
                                            sixel: graphics == .sixel) {
                     ImageRenderer.render(image: nextImage, prediction: nextPrediction, view: shown, colormap: colormap,
                                          maxWidth: maxW, maxHeight: maxH, background: background,
-                                         pixelAspect: pixelAspect, boxes: nextBoxes)
+                                         pixelAspect: pixelAspect, boxes: nextBoxes, modelBoxColor: modelBox)
                 }
             }
         }
@@ -166,6 +166,21 @@ final class ImagePanel {
             }
         case .none: break
         }
+    }
+
+    /// The caption's word on the boxes: how many label boxes, the model's box and its score (or that it found
+    /// nothing), or what `b` hid.
+    static func boxCaption(labels: Int, detections: [Detection]?, layers: BoxLayers) -> String {
+        var parts: [String] = []
+        if labels > 0 { parts.append(layers.showsLabels ? "\(labels) label box\(labels == 1 ? "" : "es")" : "label boxes hidden") }
+        if let detections {
+            if let top = detections.first {
+                parts.append(layers.showsModel ? String(format: "model box %.2f", Double(top.score)) : "model box hidden")
+            } else {
+                parts.append("model: no fracture found")
+            }
+        }
+        return parts.map { " · " + $0 }.joined()
     }
 
     /// The map's colour scale at the caption's right end: "low ▮▮▮▮▮▮▮▮▮▮ high" in the theme's colormap, the

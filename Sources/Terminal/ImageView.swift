@@ -25,8 +25,8 @@ public struct ImageView: Equatable, Sendable {
     /// Orientation (`h`, `v`, `r`, `l`): flips first, then quarter turns clockwise.
     public var flipH = false, flipV = false
     public var quarterTurns = 0
-    /// The label file's boxes over the image (`b`).
-    public var showBoxes = true
+    /// Which boxes are drawn over the image (`b`): the label file's, the model's, both or none.
+    public var boxLayers = BoxLayers.both
     /// The window preset in use (`p`), recomputed for each case from its own histogram; nil once the window is
     /// changed by hand.
     public var preset: WindowPreset?
@@ -136,8 +136,8 @@ public struct ImageView: Equatable, Sendable {
     }
 
     public mutating func reset() {
-        let m = mode, b = showBoxes, s = step, method = camMethod
-        self = ImageView(); mode = m; showBoxes = b; step = s; camMethod = method
+        let m = mode, b = boxLayers, s = step, method = camMethod
+        self = ImageView(); mode = m; boxLayers = b; step = s; camMethod = method
     }
 
     public var windowDescription: String {
@@ -156,7 +156,7 @@ public struct ImageView: Equatable, Sendable {
 
     /// A key for caches: everything that changes the pixels.
     public var renderKey: String {
-        "\(mode)|\(camMethod.id)|\(dicomWindow.map { "\($0.center)/\($0.width)" } ?? "-")|\(window.center)|\(window.width)|\(window.inverted)|\(zoom)|\(centerX)|\(centerY)|\(flipH)|\(flipV)|\(quarterTurns)|\(showBoxes)"
+        "\(mode)|\(camMethod.id)|\(dicomWindow.map { "\($0.center)/\($0.width)" } ?? "-")|\(window.center)|\(window.width)|\(window.inverted)|\(zoom)|\(centerX)|\(centerY)|\(flipH)|\(flipV)|\(quarterTurns)|\(boxLayers)"
     }
 }
 
@@ -307,51 +307,14 @@ public enum ImageRenderer {
         }
     }
 
-    /// A colour per class for the box outlines (Okabe–Ito, then bright extras): distinct under the common colour
-    /// vision deficiencies and visible on grey.
-    static let boxColors: [(UInt8, UInt8, UInt8)] = [(230, 159, 0), (86, 180, 233), (0, 158, 115), (240, 228, 66),
-                                                     (0, 114, 178), (213, 94, 0), (204, 121, 167), (255, 0, 255),
-                                                     (255, 64, 64), (160, 255, 120)]
-
-    /// Outlines the label boxes on `pixels`, which show the view's crop of the oriented image (`source` is the
-    /// stored image's size). Boxes reaching outside the image are clipped (the audit counts them as label
-    /// problems). With several classes in the label file, each box carries its class number where there is room.
-    static func drawBoxes(_ boxes: [LabelBox], on pixels: RGBImage, view: ImageView, source: (width: Int, height: Int),
-                          xOffset: Int = 0, width: Int? = nil) -> RGBImage {
-        guard !boxes.isEmpty else { return pixels }
-        var canvas = Canvas(image: pixels)
-        let w = width ?? pixels.width, h = pixels.height
-        let turned = view.quarterTurns % 2 == 1
-        let (ow, oh) = turned ? (source.height, source.width) : (source.width, source.height)
-        let r = cropRect(width: ow, height: oh, view: view)
-        // Oriented fraction → output pixel.
-        func px(_ fx: Double) -> Int { xOffset + Int(((fx * Double(ow) - Double(r.x)) / Double(r.w) * Double(w)).rounded()) }
-        func py(_ fy: Double) -> Int { Int(((fy * Double(oh) - Double(r.y)) / Double(r.h) * Double(h)).rounded()) }
-        let thickness = max(1, min(w, h) / 160)
-        let labelled = Set(boxes.map(\.classIndex)).count > 1
-        for box in boxes {
-            let clamp = { (v: Double) in min(max(v, 0), 1) }
-            let a = orient(x: clamp(box.x0), y: clamp(box.y0), view), b = orient(x: clamp(box.x1), y: clamp(box.y1), view)
-            let px0 = px(min(a.0, b.0)), px1 = px(max(a.0, b.0)), py0 = py(min(a.1, b.1)), py1 = py(max(a.1, b.1))
-            let color = boxColors[box.classIndex % boxColors.count]
-            canvas.strokeRect(x: px0, y: py0, width: max(thickness * 2, px1 - px0), height: max(thickness * 2, py1 - py0),
-                              color: color, thickness: thickness)
-            if labelled && h >= 120 {
-                let scale = max(1, h / 300)
-                canvas.fillRect(x: px0, y: py0 - Canvas.lineHeight(scale: scale) - 1,
-                                width: Canvas.textWidth("\(box.classIndex)", scale: scale) + 2, height: Canvas.lineHeight(scale: scale) + 1,
-                                color: (0, 0, 0))
-                canvas.text("\(box.classIndex)", x: px0 + 1, y: py0 - Canvas.lineHeight(scale: scale), color: color, scale: scale)
-            }
-        }
-        return canvas.image
-    }
-
     /// The final pixels at most maxWidth×maxHeight (aspect kept), with a note when a map is missing.
+    /// `boxes` are the label boxes (none in a blind read); the model's box comes with the prediction.
     public static func render(image: RGBImage, prediction: Prediction?, view: ImageView, colormap: Colormap,
                               maxWidth: Int, maxHeight: Int, background: RGB, pixelAspect: Double = 1,
-                              boxes: [LabelBox] = []) -> (RGBImage, String?)? {
-        let boxes = view.showBoxes ? boxes : []
+                              boxes: [LabelBox] = [], modelBoxColor: RGB = RGB(0, 229, 255)) -> (RGBImage, String?)? {
+        let overlay = BoxOverlay(labels: view.boxLayers.showsLabels ? boxes : [],
+                                 model: view.boxLayers.showsModel ? prediction?.topDetection : nil,
+                                 modelColor: modelBoxColor)
         if view.mode == .sideBySide {
             let gap = max(2, maxWidth / 60)
             let half = (maxWidth - gap) / 2
@@ -373,14 +336,14 @@ public enum ImageRenderer {
                 }
             }
             var out = RGBImage(width: total, height: h, pixels: px)
-            out = drawBoxes(boxes, on: out, view: view, source: (image.width, image.height), xOffset: 0, width: w)
-            out = drawBoxes(boxes, on: out, view: view, source: (image.width, image.height), xOffset: w + gap, width: w)
+            out = overlay.draw(on: out, view: view, source: (image.width, image.height), xOffset: 0, width: w)
+            out = overlay.draw(on: out, view: view, source: (image.width, image.height), xOffset: w + gap, width: w)
             return (out, note)
         }
         let (source, note) = panel(view.mode, image: image, prediction: prediction, view: view, colormap: colormap)
         let (w, h) = fitted(width: source.width, height: source.height, maxWidth: maxWidth, maxHeight: maxHeight, pixelAspect: pixelAspect)
         guard w > 0, h > 0 else { return nil }
-        return (drawBoxes(boxes, on: Resize.pilBilinear(source, width: w, height: h), view: view,
-                          source: (image.width, image.height)), note)
+        return (overlay.draw(on: Resize.pilBilinear(source, width: w, height: h), view: view,
+                             source: (image.width, image.height)), note)
     }
 }

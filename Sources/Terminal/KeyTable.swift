@@ -86,7 +86,7 @@ public struct KeyTable: Equatable, Sendable {
             b(.view, [c("g")], "View", "X-ray → CAM → attention → side by side", hint: "view"),
             b(.camMethod, [c("M")], "View", "CAM method: " + CAMMethod.all.map(\.title).joined(separator: " → ")),
             b(.invert, [c("i")], "View", "invert"),
-            b(.boxes, [c("b")], "View", "label boxes on/off"),
+            b(.boxes, [c("b")], "View", "boxes: both, none, label, model's"),
             b(.windowNarrow, [c("w")], "View", "narrow the window (more contrast)"),
             b(.windowWiden, [c("W")], "View", "widen the window"),
             b(.levelDown, [c("[")], "View", "lower the level"),

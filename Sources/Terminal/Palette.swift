@@ -27,6 +27,8 @@ public struct Palette: Sendable {
     public var matrixOffDiagonal: RGB? = nil
     public var matrixCritical: RGB? = nil
     public var matrixCursor: RGB? = nil
+    /// The localiser's box on the X-ray.
+    public var modelBox = RGB(0, 229, 255)
 
     public var base: Style { Style(fg: text, bg: background) }
     public func style(_ fg: RGB, bold: Bool = false, bg: RGB? = nil) -> Style {

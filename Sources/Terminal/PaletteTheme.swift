@@ -12,6 +12,7 @@ extension Palette {
         matrixOffDiagonal = c(.matrixOffDiagonal)
         matrixCritical = c(.matrixCritical)
         matrixCursor = c(.matrixCursor)
+        modelBox = c(.modelBox)
         monochrome = theme.monochrome
     }
 }

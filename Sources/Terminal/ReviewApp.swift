@@ -216,9 +216,8 @@ public final class ReviewApp {
             setMessage("CAM method: \(view.camMethod.title) (\(view.camMethod.reference))")
         case .invert: view.window.inverted.toggle()
         case .boxes:
-            guard !session.labelsHidden else { setMessage("blind read: the label boxes are part of the label, and hidden", error: true); break }
-            view.showBoxes.toggle()
-            setMessage(view.showBoxes ? "label boxes shown" : "label boxes hidden")
+            view.boxLayers = view.boxLayers.next(labelsAllowed: !session.labelsHidden)
+            setMessage("boxes: " + view.boxLayers.description + (session.labelsHidden ? " (blind read: the label boxes stay hidden)" : ""))
         case .windowNarrow:
             if let m = currentDicom { view.adjustDicomWindow(m, widthFactor: 1 / ImageView.steps[view.step].factor) } else { view.narrowWindow() }
         case .windowWiden:

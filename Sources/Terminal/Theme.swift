@@ -21,6 +21,12 @@ public enum ThemeRole: String, CaseIterable, Sendable {
     case matrixCritical = "matrix_critical", matrixCursor = "matrix_cursor"
     /// Highlighted list rows.
     case selection
+    /// The localiser's box over the X-ray (drawn dashed; the label boxes keep their class colours).
+    case modelBox = "model_box"
+
+    /// Roles added after theme files were first written: a file without them takes the built-in dark theme's colour
+    /// rather than being refused.
+    static let optionalRoles: Set<ThemeRole> = [.modelBox]
 
     /// Keys of roles that were never drawn (header, status_text, accepted, unreviewed, error): a theme file written
     /// for an older fracview may still hold them, so they are read and ignored rather than refused.
@@ -70,7 +76,7 @@ public struct Theme: Sendable, Equatable {
         .flagged: "#ffb454", .relabelled: "#d2a6ff",
         .bar: "#59c2ff", .barBackground: "#1f2733",
         .matrixDiagonal: "#2f5d3a", .matrixOffDiagonal: "#5c2f33", .matrixCritical: "#b3262e",
-        .matrixCursor: "#e6b450", .selection: "#273747",
+        .matrixCursor: "#e6b450", .selection: "#273747", .modelBox: "#00e5ff",
     ].mapValues { ThemeColor(hex: $0)! })
 
     // MARK: Loading
@@ -129,7 +135,7 @@ public struct Theme: Sendable, Equatable {
             }
             colors[role] = color
         }
-        if let missing = ThemeRole.allCases.first(where: { colors[$0] == nil }) {
+        if let missing = ThemeRole.allCases.first(where: { colors[$0] == nil && !ThemeRole.optionalRoles.contains($0) }) {
             throw ThemeError("\(file): missing key colors.\(missing.rawValue)")
         }
         return Theme(name: name, colormap: colormap, colors: colors)

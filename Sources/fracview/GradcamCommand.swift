@@ -64,9 +64,7 @@ struct GradcamCommand: ParsableCommand {
             throw CommandFailure("\(weightsPath): model metadata has no usable input_size/mean/std")
         }
         let picture = try ImageDecoder.decode(path: image)
-        let input = ModelInput.tensor(from: picture, width: info.inputSize[1], height: info.inputSize[0],
-                                      mean: info.mean, std: info.std)
-        let result = model.runHeldOut(input: input, thumbnail: Thumbnail(picture), gradcam: true)
+        let result = model.runHeldOut(PreparedInput(image: picture, spec: model.inferenceSpec), maps: true)
         let camMethod = try CAMMethod.parse(method)
         guard let cam = result.map(camMethod) else { throw CommandFailure("the model returned no \(camMethod.title) map") }
         let predicted = result.predicted

@@ -48,13 +48,14 @@ struct PredictCommand: ParsableCommand {
             Console.error("note: the weights carry no training signatures: whether an image was seen in training is unknown")
         }
         var failures = 0
+        let spec = model.inferenceSpec
         for path in images {
             let output: Prediction
+            let size: (width: Int, height: Int)
             do {
                 let image = try ImageDecoder.decode(path: path)
-                let input = ModelInput.tensor(from: image, width: info.inputSize[1], height: info.inputSize[0],
-                                              mean: info.mean, std: info.std)
-                output = model.runHeldOut(input: input, thumbnail: Thumbnail(image), gradcam: maps)
+                size = (image.width, image.height)
+                output = model.runHeldOut(PreparedInput(image: image, spec: spec), maps: maps)
             } catch {
                 failures += 1
                 let message = json ? "\(error)" : TerminalSafeText.clean("\(error)")
@@ -66,9 +67,9 @@ struct PredictCommand: ParsableCommand {
                 continue
             }
             if json {
-                Console.json(jsonLine(path: path, output: output, classes: info.classes))
+                Console.json(jsonLine(path: path, output: output, classes: info.classes, size: size))
             } else {
-                Console.line(textBlock(path: path, output: output, classes: info.classes))
+                Console.line(textBlock(path: path, output: output, classes: info.classes, size: size))
             }
             fflush(stdout)
         }
@@ -84,14 +85,21 @@ struct PredictCommand: ParsableCommand {
         let gradcam: [[Float?]]?, attention: [[Float?]]?
         /// With --maps: the map of the chosen method (`--method`), and its name.
         let cam: [[Float?]]?, camMethod: String?
+        /// The localiser's boxes, best first, in image pixels; absent for a model without a localiser, empty when it
+        /// found nothing.
+        let boxes: [Box]?
+        struct Box: Encodable {
+            let box: [Double?]
+            let score: Float?
+        }
         enum CodingKeys: String, CodingKey {
-            case image, predicted, probabilities, members, gradcam, attention, cam
+            case image, predicted, probabilities, members, gradcam, attention, cam, boxes
             case camMethod = "cam_method"
             case seenInTraining = "seen_in_training"
         }
     }
 
-    private func jsonLine(path: String, output: Prediction, classes: [String]) -> String {
+    private func jsonLine(path: String, output: Prediction, classes: [String], size: (width: Int, height: Int)) -> String {
         JSONOutput.line(Line(image: path, predicted: classes[output.predicted],
                              probabilities: Dictionary(zip(classes, output.probabilities.map(JSONOutput.finite)),
                                                        uniquingKeysWith: { a, _ in a }),
@@ -99,10 +107,14 @@ struct PredictCommand: ParsableCommand {
                              gradcam: maps ? output.gradcam.map(JSONOutput.rows) : nil,
                              attention: maps ? JSONOutput.rows(output.attention) : nil,
                              cam: maps ? output.map(camMethod).map(JSONOutput.rows) : nil,
-                             camMethod: maps ? camMethod.id : nil))
+                             camMethod: maps ? camMethod.id : nil,
+                             boxes: output.detections?.map {
+                                 Line.Box(box: $0.box.pixels(width: size.width, height: size.height).map { $0.isFinite ? $0 : nil },
+                                          score: JSONOutput.finite($0.score))
+                             }))
     }
 
-    private func textBlock(path: String, output: Prediction, classes: [String]) -> String {
+    private func textBlock(path: String, output: Prediction, classes: [String], size: (width: Int, height: Int)) -> String {
         let classes = classes.map { TerminalSafeText.clean($0) }
         let width = classes.map(\.count).max() ?? 0
         var lines = ["\(TerminalSafeText.clean(path)): \(classes[output.predicted]) (\(percent(output.probabilities[output.predicted])))  \(output.membership.label)"]
@@ -111,6 +123,14 @@ struct PredictCommand: ParsableCommand {
             let name = classes[i].padding(toLength: width, withPad: " ", startingAt: 0)
             let bar = String(repeating: "█", count: Int((output.probabilities[i] * 30).rounded()))
             lines.append("  \(name)  \(percent(output.probabilities[i]).leftPad(6))  \(bar)")
+        }
+        if let detections = output.detections {
+            if let top = detections.first {
+                let p = top.box.pixels(width: size.width, height: size.height).map { String(format: "%.0f", $0) }
+                lines.append("  fracture box  x \(p[0])–\(p[2]), y \(p[1])–\(p[3]) px  (score \(String(format: "%.2f", top.score)))")
+            } else {
+                lines.append("  fracture box  none: no fracture found")
+            }
         }
         return lines.joined(separator: "\n")
     }

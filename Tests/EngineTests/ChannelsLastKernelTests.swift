@@ -9,23 +9,6 @@ import XCTest
 /// activations (ggml test-backend-ops style), against the PyTorch op fixtures, and the whole tiny models against
 /// their PyTorch dumps.
 final class ChannelsLastKernelTests: XCTestCase {
-    private static let isaNames = [Int32(FV_ISA_BASELINE): "baseline", Int32(FV_ISA_AVX2): "AVX2", Int32(FV_ISA_AVX512): "AVX-512"]
-
-    /// Runs `body` once per instruction set, each forced; unsupported ones are reported, not silently skipped.
-    private func forEachISA(_ body: (String) throws -> Void) rethrows {
-        let saved = fv_current_isa()
-        defer { _ = fv_force_isa(saved) }
-        for isa in [Int32(FV_ISA_BASELINE), Int32(FV_ISA_AVX2), Int32(FV_ISA_AVX512)] {
-            guard isa <= fv_supported_isa() else {
-                print("ChannelsLastKernelTests: \(Self.isaNames[isa]!) not supported by this CPU; not checked")
-                continue
-            }
-            _ = fv_force_isa(isa)
-            XCTAssertEqual(fv_current_isa(), isa)
-            try body(Self.isaNames[isa]!)
-        }
-    }
-
     func testForcingAnISAIsClampedToTheCPU() {
         let saved = fv_current_isa()
         defer { _ = fv_force_isa(saved) }

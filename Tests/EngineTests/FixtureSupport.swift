@@ -1,3 +1,4 @@
+import CEngineKernels
 import Engine
 import Foundation
 @testable import Model
@@ -57,4 +58,22 @@ func XCTAssertClose(_ a: [Float], _ ref: [Float], tolerance: Float = 1e-4, _ wha
     guard a.count == ref.count else { return }
     let e = maxRelativeError(a, ref)
     XCTAssertLessThanOrEqual(e, tolerance, "\(what): max relative error \(e)", file: file, line: line)
+}
+
+/// The instruction sets the kernels dispatch to, by their FV_ISA_* number.
+let isaNames = [Int32(FV_ISA_BASELINE): "baseline", Int32(FV_ISA_AVX2): "AVX2", Int32(FV_ISA_AVX512): "AVX-512"]
+
+/// Runs `body` once per instruction set, each forced; unsupported ones are reported, not silently skipped.
+func forEachISA(_ body: (String) throws -> Void) rethrows {
+    let saved = fv_current_isa()
+    defer { _ = fv_force_isa(saved) }
+    for isa in [Int32(FV_ISA_BASELINE), Int32(FV_ISA_AVX2), Int32(FV_ISA_AVX512)] {
+        guard isa <= fv_supported_isa() else {
+            print("\(isaNames[isa]!) not supported by this CPU; not checked")
+            continue
+        }
+        _ = fv_force_isa(isa)
+        XCTAssertEqual(fv_current_isa(), isa)
+        try body(isaNames[isa]!)
+    }
 }

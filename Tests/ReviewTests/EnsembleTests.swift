@@ -252,9 +252,9 @@ final class HeldOutEvaluationTests: XCTestCase {
         var values = [Float](repeating: 0, count: 49)
         values[3 * 7 + 5] = 1; values[0] = 0.5
         let map = FeatureMap(width: 7, height: 7, values: values)
-        let inside = LabelBox(classIndex: 0, cx: 0.78, cy: 0.5, w: 0.05, h: 0.05)
-        let touching = LabelBox(classIndex: 0, cx: 0.65, cy: 0.5, w: 0.2, h: 0.1)   // reaches 0.75 > 5/7: overlaps the cell
-        let away = LabelBox(classIndex: 0, cx: 0.2, cy: 0.2, w: 0.1, h: 0.1)
+        let inside = ImageBox(cx: 0.78, cy: 0.5, w: 0.05, h: 0.05)
+        let touching = ImageBox(cx: 0.65, cy: 0.5, w: 0.2, h: 0.1)   // reaches 0.75 > 5/7: overlaps the cell
+        let away = ImageBox(cx: 0.2, cy: 0.2, w: 0.1, h: 0.1)
         XCTAssertEqual(PointingGame.hit(map, boxes: [inside]), true)
         XCTAssertEqual(PointingGame.hit(map, boxes: [touching]), true)
         XCTAssertEqual(PointingGame.hit(map, boxes: [away]), false)

@@ -113,7 +113,7 @@ final class StoreContractTests: XCTestCase {
             XCTAssertEqual(pgColumns, sqliteColumns, table)
         }
         let migrations = try connection.execute("SELECT identifier FROM schema_migrations ORDER BY identifier").values.compactMap { $0[0] }
-        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4"])
+        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4", "v5"])
         let sqliteMigrations = try sqlite.dbWriter.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
         XCTAssertEqual(migrations, sqliteMigrations, "the same migrations in both")
         // Reopening migrates nothing twice; a database from a newer fracview is refused.

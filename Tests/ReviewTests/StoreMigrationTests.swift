@@ -31,7 +31,7 @@ final class StoreMigrationTests: XCTestCase {
         XCTAssertEqual(names?["predicted_class"] as String?, "Oblique Displaced")
         XCTAssertEqual(names?["reviewer_class"] as String?, "Transverse")
         let migrations = try queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY 1") }
-        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4"])
+        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4", "v5"])
         // v3: the old rows are reads (role reader, open).
         XCTAssertEqual(a.role, .reader)
         XCTAssertEqual(a.readMode, .open)

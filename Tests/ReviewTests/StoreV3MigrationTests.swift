@@ -112,8 +112,8 @@ final class StoreV3MigrationTests: XCTestCase {
              try Int.fetchOne(db, sql: "PRAGMA user_version"))
         }
         XCTAssertEqual(types, ["text"], "one encoding for probabilities, in both tables")
-        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4"])
-        XCTAssertEqual(version, 4)
+        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4", "v5"])
+        XCTAssertEqual(version, 5)
         let declared = try queue.read { db in try db.columns(in: "prediction_cache").first { $0.name == "probabilities" }?.type }
         XCTAssertEqual(declared, "TEXT")
         // Reopening migrates nothing twice.

@@ -14,12 +14,12 @@ final class BoxOverlayTests: XCTestCase {
         let (shown, _) = try XCTUnwrap(ImageRenderer.render(image: grey(200, 200), prediction: nil, view: view, colormap: .jet,
                                                              maxWidth: 100, maxHeight: 100, background: RGB(0, 0, 0), boxes: [box]))
         XCTAssertEqual(shown.width, 100)
-        let colour = ImageRenderer.boxColors[2]
+        let colour = BoxOverlay.classColors[2]
         XCTAssertEqual(pixel(shown, 25, 50), [colour.0, colour.1, colour.2], "left edge")
         XCTAssertEqual(pixel(shown, 50, 25), [colour.0, colour.1, colour.2], "top edge")
         XCTAssertEqual(pixel(shown, 50, 50), [90, 90, 90], "inside stays the X-ray")
         XCTAssertEqual(pixel(shown, 10, 10), [90, 90, 90], "outside stays the X-ray")
-        view.showBoxes = false
+        view.boxLayers = .none
         let (hidden, _) = try XCTUnwrap(ImageRenderer.render(image: grey(200, 200), prediction: nil, view: view, colormap: .jet,
                                                               maxWidth: 100, maxHeight: 100, background: RGB(0, 0, 0), boxes: [box]))
         XCTAssertEqual(pixel(hidden, 25, 50), [90, 90, 90])
@@ -31,14 +31,14 @@ final class BoxOverlayTests: XCTestCase {
         let box = LabelBox(classIndex: 0, cx: 0.5, cy: 0.5, w: 0.2, h: 0.2)
         let (zoomed, _) = try XCTUnwrap(ImageRenderer.render(image: grey(200, 200), prediction: nil, view: view, colormap: .jet,
                                                               maxWidth: 100, maxHeight: 100, background: RGB(0, 0, 0), boxes: [box]))
-        let c = ImageRenderer.boxColors[0]
+        let c = BoxOverlay.classColors[0]
         XCTAssertEqual(pixel(zoomed, 30, 50), [c.0, c.1, c.2])
         XCTAssertEqual(pixel(zoomed, 25, 50), [90, 90, 90])
         // Reaching past the right edge: drawn up to the edge, no crash.
         let wide = LabelBox(classIndex: 1, cx: 0.9, cy: 0.5, w: 0.6, h: 0.2)
         let (clipped, _) = try XCTUnwrap(ImageRenderer.render(image: grey(200, 200), prediction: nil, view: ImageView(), colormap: .jet,
                                                                maxWidth: 100, maxHeight: 100, background: RGB(0, 0, 0), boxes: [wide]))
-        let c1 = ImageRenderer.boxColors[1]
+        let c1 = BoxOverlay.classColors[1]
         XCTAssertEqual(pixel(clipped, 99, 50), [c1.0, c1.1, c1.2], "the clipped box closes at the image edge")
     }
 }

@@ -45,7 +45,7 @@ final class ViewGeometryTests: XCTestCase {
         let (shown, _) = try XCTUnwrap(ImageRenderer.render(image: grey, prediction: nil, view: view, colormap: .jet,
                                                              maxWidth: 100, maxHeight: 200, background: RGB(0, 0, 0), boxes: [box]))
         XCTAssertEqual([shown.width, shown.height], [100, 200])
-        let c = ImageRenderer.boxColors[0]
+        let c = BoxOverlay.classColors[0]
         // Oriented: x = 1 − y ∈ 0.7…0.9, y = x ∈ 0.1…0.3 → its left edge at x = 70, between y = 20 and 60.
         XCTAssertEqual(pixel(shown, 70, 40), [c.0, c.1, c.2], "left edge of the turned box")
         XCTAssertEqual(pixel(shown, 20, 40), [90, 90, 90], "nothing where the box was before turning")
