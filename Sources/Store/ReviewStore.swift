@@ -466,8 +466,9 @@ public final class ReviewStore: @unchecked Sendable {
                 """)
         }
         migrator.registerMigration("v5") { db in
-            // The localiser stage: its boxes are cached with the classification (NULL for a classifier alone).
-            try db.execute(sql: "ALTER TABLE prediction_cache ADD COLUMN detections TEXT  -- JSON [[x0, y0, x1, y1, score], …]")
+            // The localiser stage: its boxes are cached with the classification, JSON [[x0, y0, x1, y1, score], …]
+            // (NULL for a classifier alone). No SQL comment here: SQLite keeps it in the table's stored definition.
+            try db.execute(sql: "ALTER TABLE prediction_cache ADD COLUMN detections TEXT")
         }
         return migrator
     }()

@@ -147,7 +147,7 @@ final class EvaluationTests: XCTestCase {
         let table = EvaluationCaseTable.render(cases: cases, classes: r.classes, temperature: 2)
         let lines = table.components(separatedBy: "\r\n").filter { !$0.isEmpty }
         XCTAssertEqual(lines.count, 3)
-        XCTAssertTrue(lines[0].hasPrefix("path,truth,predicted,confidence,correct,held_out,cam_x,cam_y,p_Comminuted"))
+        XCTAssertTrue(lines[0].hasPrefix("path,truth,predicted,confidence,correct,held_out,cam_x,cam_y,box_x0,box_y0,box_x1,box_y1,box_score,p_Comminuted"))
         XCTAssertTrue(lines[1].hasPrefix("\"'=HYPERLINK(\"\"x\"\").jpg\",Comminuted,Comminuted,"), lines[1])
         XCTAssertTrue(lines[2].hasPrefix("b.jpg,unlabelled,'=cmd,"), "a class name that looks like a formula is neutralised")
         XCTAssertTrue(lines[2].contains(",,no,,,"), "a case seen in training is marked: \(lines[2])")

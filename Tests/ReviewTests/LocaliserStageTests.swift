@@ -1,0 +1,235 @@
+import Audit
+@testable import Datasets
+import Foundation
+@testable import Imaging
+@testable import Inference
+@testable import Metrics
+@testable import Model
+@testable import Store
+import XCTest
+
+/// The localiser stage of the pipeline (issue #27 §4–6): member files by role, the fold's localiser for a held-out
+/// case, the boxes through the cache, the localisation metrics and the per-case table.
+final class LocaliserStageTests: XCTestCase {
+    var tmp: URL!
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("fracview-loc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: tmp) }
+
+    static let shipped = RepoPaths.root.appendingPathComponent("weights/fracture-classifier").path
+    static let tinyLocaliser = RepoPaths.root.appendingPathComponent("Tests/Fixtures/engine/model_tiny_localiser.safetensors").path
+    static let tinyClassifier = RepoPaths.root.appendingPathComponent("Tests/Fixtures/engine/model_tiny_lite0.safetensors").path
+
+    /// A copy of a weights file with some metadata keys changed (nil removes the key).
+    func copy(_ source: String, to name: String, metadata changes: [String: String?]) throws -> String {
+        let file = try SafeTensorsFile(path: source)
+        var meta = file.metadata
+        for (k, v) in changes { meta[k] = v }
+        var writer = SafeTensorsWriter(metadata: meta)
+        for e in file.entries where e.dtype.isFloat { writer.add(e.name, shape: e.shape, values: try file.floats(e.name)) }
+        let path = tmp.appendingPathComponent(name).path
+        try writer.write(to: path)
+        return path
+    }
+
+    func folder(_ name: String, _ files: [(String, String, [String: String?])]) throws -> String {
+        let dir = tmp.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for (source, file, changes) in files { _ = try copy(source, to: "\(name)/\(file)", metadata: changes) }
+        return dir.path
+    }
+
+    func loadError(_ path: String) -> String {
+        do { _ = try ModelEnsemble(path: path); return "" } catch { return "\(error)" }
+    }
+
+    // MARK: member files
+
+    func testMemberFilesAreSortedByRoleAndChecked() throws {
+        // One classifier and one localiser, neither with a fold: every case uses both.
+        let pair = try folder("pair", [(Self.tinyClassifier, "a.safetensors", [:]), (Self.tinyLocaliser, "b.safetensors", [:])])
+        let ensemble = try ModelEnsemble(path: pair)
+        XCTAssertEqual(ensemble.members.count, 1)
+        XCTAssertEqual(ensemble.localisers.count, 1)
+        let model = EnsembleClassifier(ensemble)
+        XCTAssertEqual(model.inferenceSpec.localiser?.width, 128)
+        let classifierAlone = try ModelEnsemble(path: Self.tinyClassifier)
+        XCTAssertNotEqual(ensemble.ensembleID, classifierAlone.ensembleID, "the localiser keys the cache too")
+        let image = RGBImage(width: 64, height: 48, pixels: (0..<(64 * 48 * 3)).map { UInt8($0 % 251) })
+        let prediction = model.runHeldOut(PreparedInput(image: image, spec: model.inferenceSpec), maps: false)
+        XCTAssertNotNil(prediction.detections, "a model with a localiser always says what it found")
+        let alone = EnsembleClassifier(classifierAlone)
+        XCTAssertNil(alone.inferenceSpec.localiser)
+        XCTAssertNil(alone.runHeldOut(PreparedInput(image: image, spec: alone.inferenceSpec), maps: false).detections,
+                     "no localiser, no boxes (not an empty list)")
+
+        let onlyLocalisers = try folder("only", [(Self.tinyLocaliser, "a.safetensors", [:])])
+        XCTAssertTrue(loadError(onlyLocalisers).contains("localiser members only"), loadError(onlyLocalisers))
+        XCTAssertTrue(loadError(Self.tinyLocaliser).contains("a localiser member, not a classifier"), loadError(Self.tinyLocaliser))
+        let odd = try folder("odd", [(Self.tinyClassifier, "a.safetensors", [:]), (Self.tinyLocaliser, "b.safetensors", ["role": "segmenter"])])
+        XCTAssertTrue(loadError(odd).contains("unsupported: metadata role \"segmenter\""), loadError(odd))
+        // A localiser whose fold no classifier has would localise cases its own training saw.
+        let stray = try folder("stray", [(Self.tinyClassifier, "a.safetensors", ["fold": "0"]),
+                                         (Self.tinyLocaliser, "b.safetensors", ["fold": "3"])])
+        XCTAssertTrue(loadError(stray).contains("a localiser of fold 3, which no classifier member has"), loadError(stray))
+        let twins = try folder("twins", [(Self.tinyClassifier, "a.safetensors", ["fold": "0"]),
+                                         (Self.tinyLocaliser, "b.safetensors", ["fold": "0"]),
+                                         (Self.tinyLocaliser, "c.safetensors", ["fold": "0"])])
+        XCTAssertTrue(loadError(twins).contains("two localiser members have the same fold"), loadError(twins))
+    }
+
+    /// A case a fold member held out is localised by that fold's localiser alone; an image no member trained on,
+    /// by the five localisers' mean maps.
+    func testTheShippedModelLocalisesWithTheHeldOutFold() throws {
+        let ensemble = try ModelEnsemble(path: Self.shipped)
+        XCTAssertEqual(ensemble.members.count, 5)
+        XCTAssertEqual(Set(ensemble.localisers.compactMap(\.fold)), Set(ensemble.members.compactMap(\.fold)))
+        let model = EnsembleClassifier(ensemble)
+        let spec = model.inferenceSpec
+        let dir = RepoPaths.sample + "/test/images"
+        let name = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).sorted().first)
+        let image = try ImageDecoder.decode(path: dir + "/" + name)
+        let prepared = PreparedInput(image: image, spec: spec)
+        let heldOut = model.runHeldOut(prepared, maps: false)
+        XCTAssertEqual(heldOut.membership.used.count, 1, "a dataset image is held out by one fold")
+        let fold = heldOut.membership.used[0]
+        let own = try XCTUnwrap(ensemble.localisers.first { $0.fold == fold }).localiser
+        let alone = own.run(input: try XCTUnwrap(prepared.localiserTensor)).detections()
+        XCTAssertEqual(heldOut.detections, alone)
+        XCTAssertFalse(alone.isEmpty)
+
+        // An image no member trained on (the signatures see through flips, so a made-up one): all five localise
+        // it, their maps averaged.
+        var pixels = [UInt8](repeating: 0, count: 300 * 200 * 3)
+        for y in 0..<200 { for x in 0..<300 { pixels[(y * 300 + x) * 3] = UInt8((x + y) % 256); pixels[(y * 300 + x) * 3 + 1] = UInt8(y) } }
+        let made = RGBImage(width: 300, height: 200, pixels: pixels)
+        let fresh = PreparedInput(image: made, spec: spec)
+        let unseen = model.runHeldOut(fresh, maps: false)
+        XCTAssertEqual(unseen.membership.used.count, 5)
+        let mean = try XCTUnwrap(LocaliserMaps.mean(ensemble.localisers.map { $0.localiser.run(input: fresh.localiserTensor!) }))
+        XCTAssertEqual(unseen.detections, mean.detections())
+    }
+
+    // MARK: decoding
+
+    func testBoxesAreReadFromLocalMaximaAboveTheFloor() {
+        // 4×4 grid, raw [cell, 5]: peaks at (0, 0) 0.9 and (2, 3) 0.6, a 0.04 peak below the floor at (3, 0).
+        var raw = [Float](repeating: 0, count: 16 * 5)
+        func logit(_ p: Float) -> Float { log(p / (1 - p)) }
+        for cell in 0..<16 { raw[cell * 5] = logit(0.01); raw[cell * 5 + 3] = log(0.25); raw[cell * 5 + 4] = log(0.5) }
+        raw[0] = logit(0.9); raw[1] = 0; raw[2] = 0              // centre of cell (0, 0): offset 0.5 → (0.125, 0.125)
+        raw[1 * 5] = logit(0.5)                                   // a neighbour of the 0.9 peak: not a maximum
+        raw[(2 * 4 + 3) * 5] = logit(0.6)
+        raw[(3 * 4 + 0) * 5] = logit(0.04)
+        let maps = LocaliserMaps(width: 4, height: 4, raw: raw)
+        let boxes = maps.detections()
+        XCTAssertEqual(boxes.count, 2)
+        XCTAssertEqual(boxes[0].score, 0.9, accuracy: 1e-6)
+        XCTAssertEqual(boxes[1].score, 0.6, accuracy: 1e-6)
+        // Clipped to the image at the top-left: 0.125 − 0.125 = 0 across, 0.125 − 0.25 → 0 down.
+        XCTAssertEqual(boxes[0].box.x0, 0, accuracy: 1e-6)
+        XCTAssertEqual(boxes[0].box.y0, 0, accuracy: 1e-6)
+        XCTAssertEqual(boxes[0].box.x1, 0.25, accuracy: 1e-6)
+        XCTAssertEqual(boxes[0].box.y1, 0.375, accuracy: 1e-6)
+        XCTAssertEqual(maps.detections(limit: 1).count, 1)
+        // Nothing above the floor: "no fracture found", an empty list.
+        var low = raw
+        for cell in 0..<16 { low[cell * 5] = logit(0.02) }
+        XCTAssertEqual(LocaliserMaps(width: 4, height: 4, raw: low).detections(), [])
+        // A size that overflows or a NaN centre is never a box.
+        var broken = raw
+        broken[3] = 1e6; broken[(2 * 4 + 3) * 5] = .nan
+        XCTAssertTrue(LocaliserMaps(width: 4, height: 4, raw: broken).detections().allSatisfy { $0.box.isUsable })
+        XCTAssertNil(LocaliserMaps.mean([maps, LocaliserMaps(width: 2, height: 2, raw: [Float](repeating: 0, count: 20))]))
+    }
+
+    // MARK: metrics
+
+    func testHitCentreAndAveragePrecision() throws {
+        let label = ImageBox(x0: 0.2, y0: 0.2, x1: 0.4, y1: 0.4)
+        let near = Detection(box: ImageBox(x0: 0.22, y0: 0.2, x1: 0.42, y1: 0.4), score: 0.9)   // IoU 0.18/0.22 = 0.818
+        let loose = Detection(box: ImageBox(x0: 0.3, y0: 0.3, x1: 0.6, y1: 0.6), score: 0.8)    // IoU 0.01/0.12: a miss, centre outside
+        XCTAssertEqual(Localisation.hit(near, labels: [label]), true)
+        XCTAssertEqual(Localisation.hit(loose, labels: [label]), false)
+        XCTAssertEqual(Localisation.centreInBox(loose, labels: [label]), false)
+        XCTAssertEqual(Localisation.hit(nil, labels: [label]), false, "nothing found is a miss")
+        XCTAssertNil(Localisation.hit(near, labels: []))
+        // Two images with one label each. Ranked: 0.9 TP, 0.8 FP, 0.7 TP (second image) → precision 1, 0.5, 0.667;
+        // recalls 0.5, 0.5, 1; envelope 1, 0.667, 0.667 → AP = 1·0.5 + 0.667·0.5 = 0.8333 (training/localiser.py agrees).
+        let second = Detection(box: label, score: 0.7)
+        let ap = try XCTUnwrap(Localisation.averagePrecision([[near, loose], [second]], labels: [[label], [label]]))
+        XCTAssertEqual(ap, 0.5 + 0.5 * (2.0 / 3.0), accuracy: 1e-9)
+        XCTAssertNil(Localisation.averagePrecision([[near]], labels: [[]]))
+    }
+
+    func testEvaluationReportsLocalisationAndTheCaseTableHasTheBox() throws {
+        var cases: [EvaluatedCase] = []
+        let label = ImageBox(x0: 0.2, y0: 0.2, x1: 0.4, y1: 0.4)
+        for i in 0..<20 {
+            var c = EvaluatedCase(relativePath: "c\(i).jpg", truth: i % 2, logits: [Double(i % 2), Double(1 - i % 2)])
+            c.group = "g\(i / 2)"
+            c.labelBoxes = [label]
+            c.imageSize = (200, 100)
+            // Ten hits, five misses, five with nothing found.
+            c.detections = i < 10 ? [Detection(box: label, score: 0.8)]
+                : i < 15 ? [Detection(box: ImageBox(x0: 0.6, y0: 0.6, x1: 0.9, y1: 0.9), score: 0.3)] : []
+            cases.append(c)
+        }
+        let report = EvaluationReport(cases: cases, classes: ["Healthy", "Linear"], validation: nil, resamples: 200)
+        let l = try XCTUnwrap(report.localisation)
+        XCTAssertEqual(l.n, 20)
+        XCTAssertEqual(l.hitRate ?? -1, 0.5, accuracy: 1e-12)
+        XCTAssertEqual(l.noneFound, 5)
+        let ci = try XCTUnwrap(l.hitRateCI95)
+        XCTAssertLessThan(ci.low, 0.5); XCTAssertGreaterThan(ci.high, 0.5)
+        XCTAssertNotNil(l.topScoreHealthy); XCTAssertNotNil(l.hitRateByClass["Linear"])
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: report.json()) as? [String: Any])
+        let section = try XCTUnwrap(json["localisation"] as? [String: Any])
+        XCTAssertEqual(section["hit_rate"] as? Double ?? -1, 0.5, accuracy: 1e-12)
+        XCTAssertNotNil(section["ap50_ci95"])
+
+        // Without a localiser the section is an explicit null.
+        let plain = cases.map { c -> EvaluatedCase in var c = c; c.detections = nil; return c }
+        let plainJSON = try XCTUnwrap(JSONSerialization.jsonObject(with: EvaluationReport(cases: plain, classes: ["Healthy", "Linear"],
+                                                                                         validation: nil, resamples: 50).json()) as? [String: Any])
+        XCTAssertTrue(plainJSON["localisation"] is NSNull)
+
+        let table = EvaluationCaseTable.render(cases: cases, classes: ["Healthy", "Linear"], temperature: nil)
+        let rows = table.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = rows[0]
+        for column in ["box_x0", "box_y0", "box_x1", "box_y1", "box_score", "cam_x", "held_out"] { XCTAssertTrue(header.contains(column), column) }
+        func cell(_ row: Int, _ column: String) -> String { rows[row][header.firstIndex(of: column)!] }
+        XCTAssertEqual([cell(1, "box_x0"), cell(1, "box_y0"), cell(1, "box_x1"), cell(1, "box_y1")], ["40.0", "20.0", "80.0", "40.0"],
+                       "image pixels of a 200×100 image")
+        XCTAssertEqual(cell(1, "box_score"), "0.8000")
+        XCTAssertEqual(cell(16, "box_x0"), "", "nothing found: empty cells")
+    }
+
+    // MARK: the cache
+
+    func testTheCacheKeepsTheBoxesAndRefusesDamagedOnes() throws {
+        let path = tmp.appendingPathComponent("review.sqlite").path
+        let store = try ReviewStore(path: path)
+        var prediction = Prediction(probabilities: [0.25, 0.75], attention: FeatureMap(width: 1, height: 1, values: [1]), gradcam: nil)
+        prediction.detections = [Detection(box: ImageBox(x0: 0.1, y0: 0.2, x1: 0.3, y1: 0.5), score: 0.625)]
+        try store.storePrediction(prediction, imageHash: "h1", weightsID: "w")
+        XCTAssertEqual(try store.cachedPrediction(imageHash: "h1", weightsID: "w")?.detections, prediction.detections)
+        prediction.detections = []
+        try store.storePrediction(prediction, imageHash: "h2", weightsID: "w")
+        XCTAssertEqual(try store.cachedPrediction(imageHash: "h2", weightsID: "w")?.detections, [], "found nothing stays found-nothing")
+        prediction.detections = nil
+        try store.storePrediction(prediction, imageHash: "h3", weightsID: "w")
+        XCTAssertNil(try XCTUnwrap(try store.cachedPrediction(imageHash: "h3", weightsID: "w")).detections)
+        // A row whose boxes are damaged is a miss (recomputed), never a different box.
+        try store.dbWriter.write { db in
+            try db.execute(sql: "UPDATE prediction_cache SET detections = '[[0.5, 0.5, 0.2, 0.9, 0.5]]' WHERE image_hash = 'h1'")
+            try db.execute(sql: "UPDATE prediction_cache SET detections = 'not json' WHERE image_hash = 'h2'")
+        }
+        XCTAssertNil(try store.cachedPrediction(imageHash: "h1", weightsID: "w"))
+        XCTAssertNil(try store.cachedPrediction(imageHash: "h2", weightsID: "w"))
+    }
+}
