@@ -12,9 +12,13 @@ public enum GradcamFigure {
     /// - the Grad-CAM overlay (map resized to the image, coloured, 0.6·image + 0.4·heat), titled with the class;
     /// - the attention map, min–max scaled as the notebook's imshow showed it, with its true range under it.
     /// Colour bars under the two maps show the scale. `caption` (e.g. file and model) goes at the bottom.
+    /// `detections` (a model with a localiser): its top box, dashed, on the original and the CAM panel, and its score
+    /// (or "no fracture found") under the original.
+    public static let modelBoxColor: (UInt8, UInt8, UInt8) = (0, 200, 230)
+
     public static func render(image: RGBImage, gradcam: FeatureMap, method: String = "Grad-CAM", attention: FeatureMap, predicted: String,
                               confidence: Float, colormap: Colormap = .jet, panelSize: Int = 320,
-                              caption: String? = nil) -> RGBImage {
+                              caption: String? = nil, detections: [Detection]? = nil) -> RGBImage {
         let panel = max(64, panelSize)
         let margin = 16, gap = 16
         let shown = image.fitted(maxWidth: panel, maxHeight: panel)
@@ -41,9 +45,20 @@ public enum GradcamFigure {
             canvas.text(title, centeredAt: left + panel / 2, y: margin, color: ink, scale: titleScale)
             let x = left + (panel - picture.width) / 2
             canvas.draw(picture, x: x, y: imageTop)
+            if i < 2, let top = detections?.first, top.box.isUsable {
+                let sx = Double(picture.width), sy = Double(picture.height)
+                let bx = x + Int((top.box.x0 * sx).rounded()), by = imageTop + Int((top.box.y0 * sy).rounded())
+                let bw = max(2, Int((top.box.width * sx).rounded())), bh = max(2, Int((top.box.height * sy).rounded()))
+                canvas.strokeDashedRect(x: bx - 1, y: by - 1, width: bw + 2, height: bh + 2, color: (0, 0, 0), thickness: 4, dash: 8)
+                canvas.strokeDashedRect(x: bx, y: by, width: bw, height: bh, color: modelBoxColor, thickness: 2, dash: 8)
+            }
             switch i {
             case 0:
-                canvas.text("\(image.width)x\(image.height) px", centeredAt: left + panel / 2, y: barTop, color: muted)
+                var under = "\(image.width)x\(image.height) px"
+                if let detections {
+                    under += detections.first.map { String(format: "  model box %.2f", Double($0.score)) } ?? "  no fracture found"
+                }
+                canvas.text(under, centeredAt: left + panel / 2, y: barTop, color: muted)
             case 1:
                 colorBar(&canvas, x: x, y: barTop, width: picture.width, height: barHeight, colormap: colormap,
                          low: "0", high: "1", labelTop: labelTop)

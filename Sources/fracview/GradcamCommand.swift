@@ -74,7 +74,7 @@ struct GradcamCommand: ParsableCommand {
             image: picture,
             gradcam: cam, method: camMethod.title, attention: result.attention,
             predicted: label, confidence: result.probabilities[predicted], colormap: Colormap(rawValue: colormap) ?? .jet, panelSize: panelSize,
-            caption: caption)
+            caption: caption, detections: result.detections)
         try PNGWriter.write(figure, to: output)
         Console.line("\(TerminalSafeText.clean(output)): \(TerminalSafeText.clean(label)) (\(String(format: "%.1f", Double(result.probabilities[predicted]) * 100))%) \(result.membership.label)")
     }

@@ -60,6 +60,26 @@ final class GradcamCommandTests: XCTestCase {
                        && figure.pixel(x: 16 + 216 + 10, y: top + 10) == shown.pixel(x: 10, y: 10))
     }
 
+    /// With the shipped model (classifiers and localisers), the figure carries the localiser's dashed box on the
+    /// original and the CAM panel, and its score under the original.
+    func testTheShippedModelsBoxIsInTheFigure() throws {
+        let weights = Fixtures.repoRoot.appendingPathComponent("weights/fracture-classifier").path
+        let image = try XCTUnwrap(Fixtures.sampleImages().first).path
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("gradcam-\(UUID().uuidString).png").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        let result = try run(["gradcam", "--weights", weights, image, "-o", output, "--panel-size", "200"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let figure = try ImageDecoder.decode(path: output)
+        func boxPixels(from x0: Int) -> Int {
+            var n = 0
+            for y in 0..<figure.height { for x in x0..<(x0 + 200) where figure.pixel(x: x, y: y) == GradcamFigure.modelBoxColor { n += 1 } }
+            return n
+        }
+        XCTAssertGreaterThan(boxPixels(from: 16), 40, "the model's box on the original")
+        XCTAssertGreaterThan(boxPixels(from: 16 + 216), 40, "and on the CAM panel, in the same place")
+        XCTAssertEqual(boxPixels(from: 16 + 2 * 216), 0, "not on the attention map")
+    }
+
     func testErrorsAreOneLineAndExitNonZero() throws {
         let weights = try weights()
         let image = try XCTUnwrap(Fixtures.sampleImages().first).path

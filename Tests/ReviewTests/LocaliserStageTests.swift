@@ -232,4 +232,55 @@ final class LocaliserStageTests: XCTestCase {
         XCTAssertNil(try store.cachedPrediction(imageHash: "h1", weightsID: "w"))
         XCTAssertNil(try store.cachedPrediction(imageHash: "h2", weightsID: "w"))
     }
+
+    // MARK: the commands, as a user runs them
+
+    /// `predict --json` gives each box in image pixels with its score; a classifier alone gives no `boxes` key.
+    func testPredictJSONHasTheBoxesInImagePixels() throws {
+        let dir = RepoPaths.sample + "/test/images"
+        let image = dir + "/" + (try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).sorted().first))
+        let run = try Fracview.run(["predict", "--json", "--weights", Self.shipped, image])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let line = try XCTUnwrap(JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+        let boxes = try XCTUnwrap(line["boxes"] as? [[String: Any]])
+        XCTAssertFalse(boxes.isEmpty)
+        var previous = Double.infinity
+        for b in boxes {
+            let corners = try XCTUnwrap(b["box"] as? [Double])
+            let score = try XCTUnwrap(b["score"] as? Double)
+            XCTAssertEqual(corners.count, 4)
+            XCTAssertTrue(corners.allSatisfy { (0...640).contains($0) } && corners[0] < corners[2] && corners[1] < corners[3], "\(corners)")
+            XCTAssertTrue(score > Double(LocaliserMaps.minScore) && score <= previous, "best first, above the floor")
+            previous = score
+        }
+        XCTAssertGreaterThan((boxes[0]["box"] as! [Double])[2], 10, "pixels, not fractions")
+        let plain = try Fracview.run(["predict", "--json", "--weights", Self.tinyClassifier, image])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let plainLine = try XCTUnwrap(JSONSerialization.jsonObject(with: plain.stdout) as? [String: Any])
+        XCTAssertNil(plainLine["boxes"])
+        let text = try Fracview.run(["predict", "--weights", Self.shipped, image])
+        XCTAssertTrue(text.output.contains("fracture box  x "), text.output)
+    }
+
+    /// `evaluate` on the bundled sample with the shipped model: the localisation section and the cases.csv boxes.
+    func testEvaluateReportsLocalisationOnTheSample() throws {
+        let out = tmp.appendingPathComponent("eval").path
+        let run = try Fracview.run(["evaluate", RepoPaths.sample, "--weights", Self.shipped, "--json", "--out", out])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+        let l = try XCTUnwrap(report["localisation"] as? [String: Any])
+        let n = try XCTUnwrap(l["n"] as? Int)
+        XCTAssertEqual(n, report["n"] as? Int, "every scored sample case has boxes")
+        let hit = try XCTUnwrap(l["hit_rate"] as? Double)
+        XCTAssertTrue((0...1).contains(hit))
+        let text = try Fracview.run(["evaluate", RepoPaths.sample, "--weights", Self.shipped])
+        XCTAssertTrue(text.output.contains("Localiser     hit (top box IoU ≥ 0.3 with a label box)"), text.output)
+        let csv = try String(contentsOfFile: out + "/cases.csv", encoding: .utf8)
+        let rows = csv.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        let header = rows[0]
+        let x0 = try XCTUnwrap(header.firstIndex(of: "box_x0")), score = try XCTUnwrap(header.firstIndex(of: "box_score"))
+        let filled = rows.dropFirst().filter { !$0[x0].isEmpty }
+        XCTAssertGreaterThan(filled.count, 60, "the sample's cases carry their box")
+        XCTAssertTrue(filled.allSatisfy { Double($0[score]).map { $0 > 0 && $0 <= 1 } ?? false })
+    }
 }

@@ -242,6 +242,36 @@ final class ReviewTUITests: XCTestCase {
         XCTAssertEqual(t.waitForExit(), 0)
     }
 
+    /// The shipped model (fold classifiers and their localisers) on the bundled sample, as a user runs it: the
+    /// localiser's dashed box is on the real sixel frame in the theme's colour, with the X-ray's greys kept; the
+    /// caption gives its score, the header says whether it overlaps a label box, and `b` cycles the layers.
+    func testTheShippedModelsBoxOnTheRealScreen() throws {
+        let weights = PseudoTerminal.repoRoot.appendingPathComponent("weights/fracture-classifier").path
+        let t = try PseudoTerminal(arguments: ["review", sample, "--db", dbPath, "--reviewer", "tester", "--graphics", "sixel",
+                                               "--weights", weights], cols: 140, rows: 45, environment: ["FRACVIEW_WEIGHTS": ""])
+        t.waitFor(text: "X-ray")
+        t.waitFor("the model's box in the caption", timeout: 60) { $0.contains("model box 0.") }
+        t.waitFor("the header's mark") { $0.contains("box ✓ on label") || $0.contains("box ✗ off label") }
+        t.waitFor("a sixel with the model's box") { _ in
+            guard let last = t.screen.sixels.last, let shown = try? SixelGreyTests.decode(last.bytes) else { return false }
+            // Sixel colours are in percent: the theme's (0, 229, 255) comes back within a step of 2.55.
+            return stride(from: 0, to: shown.pixels.count, by: 3).contains {
+                shown.pixels[$0] <= 3 && abs(Int(shown.pixels[$0 + 1]) - 229) <= 3 && shown.pixels[$0 + 2] >= 252
+            }
+        }
+        let shown = try SixelGreyTests.decode(try XCTUnwrap(t.screen.sixels.last).bytes)
+        XCTAssertGreaterThanOrEqual(SixelGreyTests.greyLevels(shown).count, 90, "the X-ray keeps its greys with both boxes drawn")
+        t.send("b")
+        t.waitFor(text: "boxes: no boxes")
+        t.waitFor(text: "label boxes hidden · model box hidden")
+        t.send("b")
+        t.waitFor(text: "boxes: label boxes only")
+        t.send("b")
+        t.waitFor(text: "boxes: the model's box only")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
     /// `M` cycles the CAM method: the image switches to the CAM view, and the caption and the message name it.
     func testCAMMethodKeyCyclesAndTheCaptionNamesIt() throws {
         let t = try launch(cols: 120, rows: 40)
