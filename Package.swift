@@ -1,8 +1,8 @@
 // swift-tools-version:5.10
 import PackageDescription
 
-// The targets follow the pipeline: Engine → Model (the classifier, its weights, the CAM methods' registry in
-// Model/CAM, one Prediction and FeatureMap type)
+// The targets follow the pipeline: Engine → Model (the classifier and the localiser (Model/Localiser), their weights,
+// the CAM methods' registry in Model/CAM, one Prediction, FeatureMap and ImageBox type)
 // → Imaging (decoding, drawing, thumbnails, the terminal-safe text) → the review layer (Datasets, Audit, Store,
 // Inference, Metrics, Reports, Review; see below) → Terminal (the review screen) → fracview (the commands).
 let package = Package(
@@ -49,8 +49,8 @@ let package = Package(
         // The review layer, one module per concept, in pipeline order: Datasets (data.yaml, labels, splits,
         // manifests, CSV) → Audit (duplicates, leakage, groups, label issues, training signatures) and Store
         // (decisions and the prediction cache; the only module with GRDB and libpq) → Inference (the case
-        // pipeline: decoded images, the runner, ensembles) → Metrics (metrics, evaluation, reader agreement) →
-        // Reports (the text reports, figures, progress bar) and Review (the session, filters, the screen's
+        // pipeline: decoded images, each stage's input, the runner, ensembles and their localiser stage) → Metrics
+        // (metrics, the pointing game and localisation scores, evaluation, reader agreement) → Reports (the text reports, figures, progress bar) and Review (the session, filters, the screen's
         // protocols) → Terminal.
         .target(name: "Datasets", dependencies: ["Model", "Imaging", "Yams", .product(name: "CSV", package: "CSV.swift")],
                 path: "Sources/Datasets"),

@@ -39,8 +39,11 @@ public struct PreparedInput: Sendable {
     public let thumbnail: Thumbnail?
     /// The localiser's input, when the model has a localiser.
     public let localiserTensor: [Float]?
-    public init(tensor: [Float], thumbnail: Thumbnail? = nil, localiserTensor: [Float]? = nil) {
-        self.tensor = tensor; self.thumbnail = thumbnail; self.localiserTensor = localiserTensor
+    /// The decoded image, for a stage whose input depends on an earlier stage's output (the crop around the
+    /// localiser's box).
+    public let image: RGBImage?
+    public init(tensor: [Float], thumbnail: Thumbnail? = nil, localiserTensor: [Float]? = nil, image: RGBImage? = nil) {
+        self.tensor = tensor; self.thumbnail = thumbnail; self.localiserTensor = localiserTensor; self.image = image
     }
 
     /// The real preparation: torchvision-style resize (PIL bilinear, antialiased) and normalisation per stage, and
@@ -50,7 +53,8 @@ public struct PreparedInput: Sendable {
                   thumbnail: Thumbnail(image),
                   localiserTensor: spec.localiser.map {
                       ModelInput.tensor(from: image, width: $0.width, height: $0.height, mean: $0.mean, std: $0.std)
-                  })
+                  },
+                  image: spec.localiser == nil ? nil : image)
     }
 }
 

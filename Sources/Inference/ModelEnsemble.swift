@@ -30,7 +30,11 @@ public final class ModelEnsemble {
     }
 
     public let path: String
+    /// The whole-image classifiers.
     public let members: [Member]
+    /// The crop classifiers (metadata `input` = crop): they classify the crop around the localiser's top box, and
+    /// their mean probabilities are averaged with the whole-image classifiers'. Empty for most models.
+    public let cropMembers: [Member]
     /// The localiser stage, empty for a classifier alone.
     public let localisers: [LocaliserMember]
     /// Keys the prediction cache: the member weights ids, hashed together (a single file keeps its own id).
@@ -64,6 +68,7 @@ public final class ModelEnsemble {
             files = [path]
         }
         var members: [Member] = []
+        var cropMembers: [Member] = []
         var localisers: [LocaliserMember] = []
         for file in files {
             let role = try ModelMetadata(try SafeTensorsFile(path: file).metadata) { WeightsError(path: file, reason: $0) }.role
@@ -88,23 +93,37 @@ public final class ModelEnsemble {
                     throw WeightsError(path: file, reason: "metadata training_signatures \(error)")
                 }
             }
-            if let first = members.first?.classifier.info {
+            let isCrop = classifier.info.crop != nil
+            if isCrop && !isDir.boolValue {
+                throw WeightsError(path: file, reason: "a crop classifier member: pass the folder that holds it with its localiser and whole-image members")
+            }
+            // Every classifier agrees on the classes (the crop's probabilities are averaged with the whole image's);
+            // the input size, normalisation and crop rule within each kind.
+            let sameKind = isCrop ? cropMembers : members
+            if let first = (members + cropMembers).first?.classifier.info, classifier.info.classes != first.classes {
+                throw WeightsError(path: file, reason: "its classes (\(classifier.info.classes.joined(separator: ", "))) differ from \(first.path)'s; members of one model must agree")
+            }
+            if let first = sameKind.first?.classifier.info {
                 let info = classifier.info
                 func refuse(_ what: String) -> WeightsError {
                     WeightsError(path: file, reason: "\(what) differ from \(first.path)'s; members of one model must agree")
                 }
-                if info.classes != first.classes { throw refuse("its classes (\(info.classes.joined(separator: ", ")))") }
                 if info.inputSize != first.inputSize { throw refuse("its input size \(info.inputSize)") }
                 if info.mean != first.mean || info.std != first.std { throw refuse("its mean/std") }
+                if info.crop != first.crop { throw refuse("its crop rule") }
             }
             // Checked as each member arrives, so a folder of copies stops at the second one.
-            if let twin = members.first(where: { $0.id == (fold ?? members.count) }) {
-                throw WeightsError(path: path, reason: "two members have the same fold (\(twin.classifier.info.path) and \(file))")
+            if let twin = sameKind.first(where: { $0.id == (fold ?? sameKind.count) }) {
+                throw WeightsError(path: path, reason: "two \(isCrop ? "crop " : "")members have the same fold (\(twin.classifier.info.path) and \(file))")
             }
-            members.append(Member(classifier: classifier, id: fold ?? members.count, fold: fold, signatures: signatures))
+            let member = Member(classifier: classifier, id: fold ?? sameKind.count, fold: fold, signatures: signatures)
+            if isCrop { cropMembers.append(member) } else { members.append(member) }
         }
         guard !members.isEmpty else {
-            throw WeightsError(path: path, reason: "the directory holds localiser members only; a model needs classifier members")
+            throw WeightsError(path: path, reason: "the directory holds no whole-image classifier members (only localiser or crop members); a model needs them")
+        }
+        if let crop = cropMembers.first, localisers.isEmpty {
+            throw WeightsError(path: crop.path, reason: "a crop classifier member, but the directory has no localiser members to say where to crop")
         }
         if let first = localisers.first {
             if let odd = localisers.first(where: { $0.localiser.info.inputSize != first.localiser.info.inputSize }) {
@@ -116,22 +135,28 @@ public final class ModelEnsemble {
             if let stray = localisers.first(where: { $0.fold.map { !folds.contains($0) } ?? !folds.isEmpty }) {
                 throw WeightsError(path: stray.path, reason: "a localiser of fold \(stray.fold.map(String.init) ?? "none"), which no classifier member has")
             }
+            if let stray = cropMembers.first(where: { $0.fold.map { !folds.contains($0) } ?? !folds.isEmpty }) {
+                throw WeightsError(path: stray.path, reason: "a crop classifier of fold \(stray.fold.map(String.init) ?? "none"), which no whole-image member has")
+            }
         }
         self.path = path
         self.members = members
+        self.cropMembers = cropMembers
         self.localisers = localisers
         let ids = members.map(\.classifier.info.weightsID) + localisers.map(\.localiser.info.weightsID)
+            + cropMembers.map(\.classifier.info.weightsID)
         if ids.count == 1 {
             ensembleID = ids[0]
         } else {
             ensembleID = String(ContentDigest.sha256Hex(Data(ids.joined(separator: "+").utf8)).prefix(16))
         }
-        ModelEnsemble.shareActivations(members, localisers)
+        ModelEnsemble.shareActivations(members + cropMembers, localisers)
     }
 
-    private init(path: String, members: [Member], localisers: [LocaliserMember], ensembleID: String) {
-        self.path = path; self.members = members; self.localisers = localisers; self.ensembleID = ensembleID
-        ModelEnsemble.shareActivations(members, localisers)
+    private init(path: String, members: [Member], cropMembers: [Member], localisers: [LocaliserMember], ensembleID: String) {
+        self.path = path; self.members = members; self.cropMembers = cropMembers; self.localisers = localisers
+        self.ensembleID = ensembleID
+        ModelEnsemble.shareActivations(members + cropMembers, localisers)
     }
 
     /// `fold` from a member's metadata, checked.
@@ -156,11 +181,16 @@ public final class ModelEnsemble {
         return matching.isEmpty ? localisers : matching
     }
 
+    /// The crop classifiers for a case, by the same rule as the localisers.
+    public func cropMembers(for membership: Membership) -> [Member] {
+        let matching = cropMembers.filter { $0.fold.map(membership.used.contains) ?? false }
+        return matching.isEmpty ? cropMembers : matching
+    }
+
     /// The same ensemble with each member's classifier replicated (`FractureClassifier.replica`).
     public func replica() -> ModelEnsemble {
-        ModelEnsemble(path: path, members: members.map {
-            Member(classifier: $0.classifier.replica(), id: $0.id, fold: $0.fold, signatures: $0.signatures)
-        }, localisers: localisers.map {
+        func copy(_ m: Member) -> Member { Member(classifier: m.classifier.replica(), id: m.id, fold: m.fold, signatures: m.signatures) }
+        return ModelEnsemble(path: path, members: members.map(copy), cropMembers: cropMembers.map(copy), localisers: localisers.map {
             LocaliserMember(localiser: $0.localiser.replica(), id: $0.id, fold: $0.fold)
         }, ensembleID: ensembleID)
     }
@@ -200,13 +230,25 @@ public final class EnsembleClassifier: CaseClassifier {
         return spec
     }
 
-    /// The classification, then the localisers of the folds it used (`ModelEnsemble.localisers(for:)`), their
-    /// maps averaged and read as boxes.
+    /// The whole-image classification, then the localisers of the folds it used (`ModelEnsemble.localisers(for:)`),
+    /// their maps averaged and read as boxes; then, with crop members, the crop around the top box (the whole image
+    /// when none was found) classified by the crop members of those folds, and the two probabilities averaged.
+    /// The maps stay the whole-image classifiers'.
     public func runHeldOut(_ input: PreparedInput, maps: Bool) -> Prediction {
         var prediction = runHeldOut(input: input.tensor, thumbnail: input.thumbnail, gradcam: maps)
         if let tensor = input.localiserTensor, !ensemble.localisers.isEmpty {
             let outputs = ensemble.localisers(for: prediction.membership).map { $0.localiser.run(input: tensor) }
             prediction.detections = LocaliserMaps.mean(outputs)?.detections() ?? []
+        }
+        let croppers = ensemble.cropMembers(for: prediction.membership)
+        if let image = input.image, let first = croppers.first?.classifier.info, let settings = first.crop {
+            let crop = CropRule(pad: settings.pad, minSide: settings.minSide).crop(image, around: prediction.topDetection?.box)
+            let tensor = ModelInput.tensor(from: crop, width: first.inputSize[1], height: first.inputSize[0],
+                                           mean: first.mean, std: first.std)
+            let cropProbabilities = mean(of: croppers, input: tensor, gradcam: false).probabilities
+            let fused = zip(prediction.probabilities, cropProbabilities).map { ($0 + $1) / 2 }
+            prediction.probabilities = fused
+            prediction.logits = fused.map { log(max($0, 1e-30)) }
         }
         return prediction
     }

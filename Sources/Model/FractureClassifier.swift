@@ -15,6 +15,8 @@ public struct ModelInfo: Sendable {
     /// A short stable id of the weights (hex of a SHA-256 prefix of the file), used to key caches and CSV rows.
     public let weightsID: String
     public let path: String
+    /// A crop classifier's crop rule (metadata `input` = crop); nil for a whole-image model.
+    public var crop: CropSettings? = nil
 }
 
 /// The notebook's FractureClassifier: EfficientNet features → attention gate → pool → MLP head.
@@ -55,7 +57,7 @@ public final class FractureClassifier {
         hashing.wait()
         info = ModelInfo(architecture: meta.architecture, classes: meta.classes, inputSize: meta.inputSize, mean: meta.mean,
                          std: meta.std, metadata: file.metadata, parameterCount: reader.parameterCount,
-                         weightsID: String(digest.prefix(16)), path: path)
+                         weightsID: String(digest.prefix(16)), path: path, crop: meta.crop)
     }
 
     private init(sharing other: FractureClassifier) {

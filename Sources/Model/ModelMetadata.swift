@@ -6,6 +6,12 @@ public enum ModelRole: String, Sendable, CaseIterable {
     case classifier, localiser
 }
 
+/// How a crop classifier's crop is cut (docs/engine.md, "Crop classifier members").
+public struct CropSettings: Sendable, Equatable {
+    public var pad: Double
+    public var minSide: Double
+}
+
 /// The `__metadata__` keys the model understands, with the notebook's defaults for missing ones.
 public struct ModelMetadata: Sendable, Equatable {
     public static let defaultArchitecture = "efficientnet_b4"
@@ -16,6 +22,9 @@ public struct ModelMetadata: Sendable, Equatable {
     public static let defaultStd: [Float] = [0.229, 0.224, 0.225]
 
     public var role: ModelRole
+    /// A classifier of the crop around the localiser's box (`input` = crop) rather than of the whole image, with its
+    /// crop rule (`crop_pad`, `crop_min_side`: training/crops.py); nil for a whole-image model.
+    public var crop: CropSettings?
     public var architecture: String
     public var classes: [String]
     /// [height, width]
@@ -62,6 +71,13 @@ public struct ModelMetadata: Sendable, Equatable {
             role = known
         } else {
             role = .classifier
+        }
+        switch raw["input"]?.trimmingCharacters(in: .whitespaces) {
+        case nil, "image": crop = nil
+        case "crop":
+            crop = CropSettings(pad: try number("crop_pad", in: 0...4) ?? 0.25, minSide: try number("crop_min_side", in: 0...1) ?? 0.2)
+        case let other?:
+            throw fail("unsupported: metadata input \"\(other.prefix(40))\" (known: image, crop)")
         }
         architecture = raw["architecture"]?.trimmingCharacters(in: .whitespaces) ?? Self.defaultArchitecture
         if let v = try json("classes") {

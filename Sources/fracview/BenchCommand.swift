@@ -53,17 +53,21 @@ struct BenchCommand: ParsableCommand {
         let loadMs = ms(since: loadStart)
         let h = model.info.inputSize[0], w = model.info.inputSize[1]
         let input: [Float]
+        // The same pseudo-random pattern for any size (the localiser's input is another size).
+        func syntheticInput(_ count: Int) -> [Float] {
+            var state: UInt64 = 0x9E3779B97F4A7C15
+            return (0..<count).map { _ -> Float in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Float(Int64(bitPattern: state >> 11) % 4000) / 1000 - 2
+            }
+        }
         if let inputTensor {
             guard let data = FileManager.default.contents(atPath: inputTensor), data.count == 3 * h * w * 4 else {
                 throw CommandFailure("\(TerminalSafeText.clean(inputTensor)): expected \(3 * h * w * 4) bytes (float32 3×\(h)×\(w))")
             }
             input = data.withUnsafeBytes { raw in (0..<(3 * h * w)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
         } else {
-            var state: UInt64 = 0x9E3779B97F4A7C15
-            input = (0..<(3 * h * w)).map { _ -> Float in
-                state = state &* 6364136223846793005 &+ 1442695040888963407
-                return Float(Int64(bitPattern: state >> 11) % 4000) / 1000 - 2
-            }
+            input = syntheticInput(3 * h * w)
         }
         let probabilities = model.run(input: input, gradcam: false).probabilities
         for _ in 0..<warmup { _ = model.run(input: input, gradcam: true) }
@@ -101,6 +105,29 @@ struct BenchCommand: ParsableCommand {
                 ensembleCase.append(ms(since: t))
             }
         }
+        // The localiser stage: one localiser's forward, and a case through the whole pipeline (every classifier and
+        // every localiser, maps included), as for an image no member has seen.
+        var localiserForward = [Double](), pipelineCase = [Double]()
+        var localiserSize: [Int]?
+        if let localiser = ensemble.localisers.first?.localiser {
+            let size = localiser.info.inputSize
+            localiserSize = size
+            let localiserInput = syntheticInput(3 * size[0] * size[1])
+            _ = localiser.run(input: localiserInput)
+            for _ in 0..<max(10, runs / 2) {
+                let t = DispatchTime.now()
+                _ = localiser.run(input: localiserInput)
+                localiserForward.append(ms(since: t))
+            }
+            let pipeline = EnsembleClassifier(ensemble)
+            let prepared = PreparedInput(tensor: input, thumbnail: nil, localiserTensor: localiserInput)
+            _ = pipeline.runHeldOut(prepared, maps: true)
+            for _ in 0..<max(10, runs / 5) {
+                let t = DispatchTime.now()
+                _ = pipeline.runHeldOut(prepared, maps: true)
+                pipelineCase.append(ms(since: t))
+            }
+        }
         let (layerRows, profiledForwardMs) = layers ? profileLayers(model: model, input: input) : ([], 0)
         let rssBeforeThroughput = peakRSSMegabytes()  // the throughput pass holds its images' tensors too
         let throughput = try measureThroughput(model: model, h: h, w: w)
@@ -119,6 +146,10 @@ struct BenchCommand: ParsableCommand {
                 members: ensemble.members.count,
                 ensembleCaseMsMedian: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.5),
                 ensembleCaseMsP90: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.9),
+                localisers: ensemble.localisers.count, localiserInputSize: localiserSize,
+                localiserMsMedian: localiserForward.isEmpty ? nil : percentile(localiserForward, 0.5),
+                pipelineCaseMsMedian: pipelineCase.isEmpty ? nil : percentile(pipelineCase, 0.5),
+                pipelineCaseMsP90: pipelineCase.isEmpty ? nil : percentile(pipelineCase, 0.9),
                 layers: layers ? layerRows : nil, probabilities: probabilities, throughput: throughput)))
         } else {
             Console.line("model        \(model.info.architecture) \(h)×\(w), weights \(model.info.weightsID), loaded in \(f1(loadMs)) ms")
@@ -128,11 +159,17 @@ struct BenchCommand: ParsableCommand {
                 Console.line("all members  \(ensemble.members.count) members, forward + Grad-CAM each: median \(f1(percentile(ensembleCase, 0.5))) ms, " +
                       "p90 \(f1(percentile(ensembleCase, 0.9))) ms per case")
             }
+            if let size = localiserSize, !localiserForward.isEmpty {
+                Console.line("localiser    \(ensemble.localisers[0].localiser.info.architecture) \(size[0])×\(size[1]): median \(f1(percentile(localiserForward, 0.5))) ms a forward, boxes read")
+                Console.line("pipeline     \(ensemble.members.count) classifier\(ensemble.members.count == 1 ? "" : "s") + \(ensemble.localisers.count) localiser\(ensemble.localisers.count == 1 ? "" : "s"), maps included (an image no member has seen): " +
+                             "median \(f1(percentile(pipelineCase, 0.5))) ms, p90 \(f1(percentile(pipelineCase, 0.9))) ms per case")
+            }
             if let t = throughput {
                 Console.line("throughput   \(t.images) images, decode excluded: \(f1(t.perCoreExcluded)) images/s one per core (\(t.workers) workers), " +
                              "\(f1(t.splitExcluded)) images/s each op over the cores; decode included: \(f1(t.perCoreIncluded)) / \(f1(t.splitIncluded)) images/s")
             }
-            Console.line("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s") loaded)")
+            let localiserNote = ensemble.localisers.isEmpty ? "" : " + \(ensemble.localisers.count) localiser\(ensemble.localisers.count == 1 ? "" : "s")"
+            Console.line("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s")\(localiserNote) loaded)")
             Console.line("threads      \(Parallel.threads) engine thread(s); OpenBLAS core \(core)")
             if layers { printLayers(layerRows, forward: profiledForwardMs) }
         }
@@ -271,6 +308,9 @@ struct BenchLine: Encodable {
     let gradcamMsMedian: Double, attentionMsMedian: Double, explainExtraPercent: Double?
     let loadMs: Double, peakRssMb: Double, threads: Int, openblasCore: String, members: Int
     let ensembleCaseMsMedian: Double?, ensembleCaseMsP90: Double?
+    /// The localiser stage (0 and nils for a classifier alone).
+    let localisers: Int, localiserInputSize: [Int]?, localiserMsMedian: Double?
+    let pipelineCaseMsMedian: Double?, pipelineCaseMsP90: Double?
     let layers: [LayerLine]?
     let probabilities: [Float]
     let throughput: ThroughputLine?
@@ -283,6 +323,8 @@ struct BenchLine: Encodable {
         case explainExtraPercent = "explain_extra_percent", loadMs = "load_ms", peakRssMb = "peak_rss_mb"
         case openblasCore = "openblas_core"
         case ensembleCaseMsMedian = "ensemble_case_ms_median", ensembleCaseMsP90 = "ensemble_case_ms_p90"
+        case localisers, localiserInputSize = "localiser_input_size", localiserMsMedian = "localiser_ms_median"
+        case pipelineCaseMsMedian = "pipeline_case_ms_median", pipelineCaseMsP90 = "pipeline_case_ms_p90"
     }
 }
 

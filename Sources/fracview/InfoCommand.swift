@@ -29,20 +29,31 @@ struct InfoCommand: ParsableCommand {
                 classes: i.classes, inputSize: i.inputSize, mean: i.mean.map(JSONOutput.finite),
                 std: i.std.map(JSONOutput.finite), featureChannels: c.featureChannels, blocks: c.blocks.count,
                 metadata: i.metadata,
-                members: ensemble.members.map { m in
-                    InfoLine.Member(path: m.path, fold: m.fold, trainingSignatures: m.signatures?.count,
+                members: (ensemble.members + ensemble.cropMembers).map { m in
+                    InfoLine.Member(path: m.path, role: "classifier", input: m.classifier.info.crop == nil ? "image" : "crop",
+                                    fold: m.fold, trainingSignatures: m.signatures?.count,
                                     weightsID: m.classifier.info.weightsID,
                                     gitCommit: m.classifier.info.metadata["git_commit"])
+                } + ensemble.localisers.map { l in
+                    InfoLine.Member(path: l.path, role: "localiser", input: "image", fold: l.fold,
+                                    trainingSignatures: l.localiser.info.metadata["training_images"].flatMap { Int($0) },
+                                    weightsID: l.localiser.info.weightsID, gitCommit: l.localiser.info.metadata["git_commit"])
                 })))
             return
         }
         if ensemble.isDirectory {
-            Console.line("model         \(TerminalSafeText.clean(ensemble.path)): \(ensemble.members.count) members, id \(ensemble.ensembleID)")
-            for m in ensemble.members {
-                let meta = m.classifier.info.metadata
-                let signatures = m.signatures.map { "\($0.count) training signatures" } ?? "no training signatures"
-                Console.line("  \(TerminalSafeText.clean((m.path as NSString).lastPathComponent))  fold \(m.fold.map(String.init) ?? "-")  " +
-                      "\(signatures)  id \(m.classifier.info.weightsID)  \(TerminalSafeText.clean(m.classifier.info.architecture))  " +
+            var parts = ["\(ensemble.members.count) members"]
+            if !ensemble.localisers.isEmpty { parts.append("\(ensemble.localisers.count) localisers") }
+            if !ensemble.cropMembers.isEmpty { parts.append("\(ensemble.cropMembers.count) crop classifiers") }
+            Console.line("model         \(TerminalSafeText.clean(ensemble.path)): \(parts.joined(separator: ", ")), id \(ensemble.ensembleID)")
+            let rows: [(String, ModelInfo, Int?, String)] = ensemble.members.map { ("classifier", $0.classifier.info, $0.fold, $0.path) }
+                + ensemble.localisers.map { ("localiser", $0.localiser.info, $0.fold, $0.path) }
+                + ensemble.cropMembers.map { ("crop classifier", $0.classifier.info, $0.fold, $0.path) }
+            for (role, info, fold, path) in rows {
+                let meta = info.metadata
+                let signatures = meta["training_images"].map { "\(TerminalSafeText.clean($0)) training images" } ?? "no training signatures"
+                Console.line("  \(TerminalSafeText.clean((path as NSString).lastPathComponent))  \(role)  fold \(fold.map(String.init) ?? "-")  " +
+                      "\(signatures)  \(info.inputSize[0])×\(info.inputSize[1])  id \(info.weightsID)  \(TerminalSafeText.clean(info.architecture))  " +
                       "commit \(TerminalSafeText.clean(meta["git_commit"] ?? "?"))  \(TerminalSafeText.clean(meta["date"] ?? ""))")
             }
             Console.line("first member:")
@@ -89,14 +100,17 @@ struct InfoLine: Encodable {
     }
 
     struct Member: Encodable {
-        let path: String, fold: Int?, trainingSignatures: Int?, weightsID: String, gitCommit: String?
+        /// `role`: classifier or localiser; `input`: image, or crop for a crop classifier.
+        let path: String, role: String, input: String, fold: Int?, trainingSignatures: Int?, weightsID: String, gitCommit: String?
         enum CodingKeys: String, CodingKey {
-            case path, fold, trainingSignatures = "training_signatures", weightsID = "weights_id", gitCommit = "git_commit"
+            case path, role, input, fold, trainingSignatures = "training_signatures", weightsID = "weights_id", gitCommit = "git_commit"
         }
         /// Unknown values are written as null, not left out: a reader can tell "no fold" from an older fracview.
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(path, forKey: .path)
+            try c.encode(role, forKey: .role)
+            try c.encode(input, forKey: .input)
             try c.encode(fold, forKey: .fold)
             try c.encode(trainingSignatures, forKey: .trainingSignatures)
             try c.encode(weightsID, forKey: .weightsID)

@@ -68,7 +68,33 @@ final class LocaliserStageTests: XCTestCase {
                      "no localiser, no boxes (not an empty list)")
 
         let onlyLocalisers = try folder("only", [(Self.tinyLocaliser, "a.safetensors", [:])])
-        XCTAssertTrue(loadError(onlyLocalisers).contains("localiser members only"), loadError(onlyLocalisers))
+        XCTAssertTrue(loadError(onlyLocalisers).contains("holds no whole-image classifier members"), loadError(onlyLocalisers))
+        // Crop classifiers need a localiser to say where to crop, and are never a model on their own.
+        let cropOnly = try folder("croponly", [(Self.tinyClassifier, "a.safetensors", [:]),
+                                               (Self.tinyClassifier, "b.safetensors", ["input": "crop"])])
+        XCTAssertTrue(loadError(cropOnly).contains("no localiser members to say where to crop"), loadError(cropOnly))
+        let cropFile = try copy(Self.tinyClassifier, to: "crop.safetensors", metadata: ["input": "crop"])
+        XCTAssertTrue(loadError(cropFile).contains("a crop classifier member: pass the folder"), loadError(cropFile))
+        let patch = try copy(Self.tinyClassifier, to: "patch.safetensors", metadata: ["input": "patch"])
+        XCTAssertTrue(loadError(patch).contains("unsupported: metadata input \"patch\""), loadError(patch))
+        let badPad = try copy(Self.tinyClassifier, to: "pad.safetensors", metadata: ["input": "crop", "crop_pad": "1e9"])
+        XCTAssertTrue(loadError(badPad).contains("crop_pad"), loadError(badPad))
+        // All three kinds: the crop's probabilities are averaged with the whole image's.
+        let three = try folder("three", [(Self.tinyClassifier, "a.safetensors", [:]), (Self.tinyLocaliser, "b.safetensors", [:]),
+                                         (Self.tinyClassifier, "c.safetensors", ["input": "crop"])])
+        let full = try ModelEnsemble(path: three)
+        XCTAssertEqual([full.members.count, full.localisers.count, full.cropMembers.count], [1, 1, 1])
+        let fullModel = EnsembleClassifier(full)
+        let fused = fullModel.runHeldOut(PreparedInput(image: image, spec: fullModel.inferenceSpec), maps: false)
+        let wholeOnly = model.runHeldOut(PreparedInput(image: image, spec: model.inferenceSpec), maps: false)
+        let cropInput = try XCTUnwrap(full.cropMembers.first).classifier
+        let cropImage = CropRule().crop(image, around: fused.topDetection?.box)
+        let cropP = cropInput.run(input: ModelInput.tensor(from: cropImage, width: 224, height: 224, mean: cropInput.info.mean,
+                                                           std: cropInput.info.std), gradcam: false).probabilities
+        for i in fused.probabilities.indices {
+            XCTAssertEqual(fused.probabilities[i], (wholeOnly.probabilities[i] + cropP[i]) / 2, accuracy: 1e-5)
+        }
+        XCTAssertEqual(fused.detections, wholeOnly.detections)
         XCTAssertTrue(loadError(Self.tinyLocaliser).contains("a localiser member, not a classifier"), loadError(Self.tinyLocaliser))
         let odd = try folder("odd", [(Self.tinyClassifier, "a.safetensors", [:]), (Self.tinyLocaliser, "b.safetensors", ["role": "segmenter"])])
         XCTAssertTrue(loadError(odd).contains("unsupported: metadata role \"segmenter\""), loadError(odd))
@@ -282,5 +308,22 @@ final class LocaliserStageTests: XCTestCase {
         let filled = rows.dropFirst().filter { !$0[x0].isEmpty }
         XCTAssertGreaterThan(filled.count, 60, "the sample's cases carry their box")
         XCTAssertTrue(filled.allSatisfy { Double($0[score]).map { $0 > 0 && $0 <= 1 } ?? false })
+    }
+
+    /// `bench` measures the whole pipeline when the model has a localiser stage, and says so in its JSON.
+    func testBenchReportsThePipeline() throws {
+        let run = try Fracview.run(["bench", "--weights", Self.shipped, "--json", "--runs", "30"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let line = try XCTUnwrap(JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+        XCTAssertEqual(line["localisers"] as? Int, 5)
+        XCTAssertEqual(line["localiser_input_size"] as? [Int], [320, 320])
+        let localiser = try XCTUnwrap(line["localiser_ms_median"] as? Double)
+        let pipeline = try XCTUnwrap(line["pipeline_case_ms_median"] as? Double)
+        XCTAssertGreaterThan(localiser, 0)
+        XCTAssertGreaterThan(pipeline, localiser, "the pipeline runs every localiser and every classifier")
+        let plain = try Fracview.run(["bench", "--weights", Self.tinyClassifier, "--json", "--runs", "30"])
+        let plainLine = try XCTUnwrap(JSONSerialization.jsonObject(with: plain.stdout) as? [String: Any])
+        XCTAssertEqual(plainLine["localisers"] as? Int, 0)
+        XCTAssertTrue(plainLine["pipeline_case_ms_median"] == nil || plainLine["pipeline_case_ms_median"] is NSNull)
     }
 }
