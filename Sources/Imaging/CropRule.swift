@@ -24,6 +24,14 @@ public struct CropRule: Sendable, Equatable {
         return (left, top, s)
     }
 
+    /// Where the crop around `box` lies, normalised; the whole image when there is no usable box.
+    public func region(around box: ImageBox?, width: Int, height: Int) -> ImageBox {
+        guard let box, box.isUsable, width > 0, height > 0 else { return ImageBox(x0: 0, y0: 0, x1: 1, y1: 1) }
+        let (left, top, side) = pixelSquare(around: box, width: width, height: height)
+        let w = Double(width), h = Double(height)
+        return ImageBox(x0: Double(left) / w, y0: Double(top) / h, x1: Double(left + side) / w, y1: Double(top + side) / h)
+    }
+
     /// The crop around `box`, cut from `image`; the whole image when there is no box (the localiser found nothing)
     /// or the box cannot be used.
     public func crop(_ image: RGBImage, around box: ImageBox?) -> RGBImage {

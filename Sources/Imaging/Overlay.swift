@@ -1,3 +1,4 @@
+import Model
 public enum Overlay {
     /// The notebook's display: the map resized to the image, coloured, blended 0.6·image + 0.4·heat.
     ///
@@ -11,6 +12,31 @@ public enum Overlay {
         let heat = colored(map, mapWidth: mapWidth, mapHeight: mapHeight, width: image.width, height: image.height,
                            colormap: colormap, smooth: smooth)
         return blend(image, heat, imageWeight: imageWeight)
+    }
+
+    /// `heatmap` inside `region` (normalised) only: the pixels there are blended with the map resized to the
+    /// region, the rest of the image is left as it is (a crop classifier's CAM, drawn where its crop lies).
+    public static func heatmap(_ map: [Float], mapWidth: Int, mapHeight: Int, over image: RGBImage, in region: ImageBox,
+                               colormap: Colormap = .jet, imageWeight: Float = 0.6, smooth: Bool = false) -> RGBImage {
+        let x0 = max(0, min(image.width, Int((region.x0 * Double(image.width)).rounded())))
+        let y0 = max(0, min(image.height, Int((region.y0 * Double(image.height)).rounded())))
+        let x1 = max(x0, min(image.width, Int((region.x1 * Double(image.width)).rounded())))
+        let y1 = max(y0, min(image.height, Int((region.y1 * Double(image.height)).rounded())))
+        let w = x1 - x0, h = y1 - y0
+        guard w > 0, h > 0 else { return image }
+        var part = [UInt8](repeating: 0, count: w * h * 3)
+        for y in 0..<h {
+            let from = ((y0 + y) * image.width + x0) * 3
+            part.replaceSubrange((y * w * 3)..<((y + 1) * w * 3), with: image.pixels[from..<(from + w * 3)])
+        }
+        let blended = heatmap(map, mapWidth: mapWidth, mapHeight: mapHeight, over: RGBImage(width: w, height: h, pixels: part),
+                              colormap: colormap, imageWeight: imageWeight, smooth: smooth)
+        var out = image
+        for y in 0..<h {
+            let to = ((y0 + y) * image.width + x0) * 3
+            out.pixels.replaceSubrange(to..<(to + w * 3), with: blended.pixels[(y * w * 3)..<((y + 1) * w * 3)])
+        }
+        return out
     }
 
     /// The map alone, resized to width×height and coloured (for the attention view).

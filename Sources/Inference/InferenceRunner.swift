@@ -215,7 +215,8 @@ public final class InferenceRunner: @unchecked Sendable {
             do {
                 // A row from before the other CAM methods (Grad-CAM alone) is recomputed once and overwritten.
                 if let cached = try store.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),
-                   CAMMethod.all.allSatisfy({ cached.map($0) != nil }), (spec.localiser == nil) == (cached.detections == nil) {
+                   CAMMethod.all.allSatisfy({ cached.map($0) != nil }), (spec.localiser == nil) == (cached.detections == nil),
+                   spec.cropStage == (cached.crop != nil) {
                     return .ready(inDatasetOrder(cached))
                 }
             } catch {

@@ -227,13 +227,14 @@ public final class EnsembleClassifier: CaseClassifier {
         if let info = ensemble.localisers.first?.localiser.info {
             spec.localiser = StageInput(width: info.inputSize[1], height: info.inputSize[0], mean: info.mean, std: info.std)
         }
+        spec.cropStage = !ensemble.cropMembers.isEmpty
         return spec
     }
 
     /// The whole-image classification, then the localisers of the folds it used (`ModelEnsemble.localisers(for:)`),
     /// their maps averaged and read as boxes; then, with crop members, the crop around the top box (the whole image
     /// when none was found) classified by the crop members of those folds, and the two probabilities averaged.
-    /// The maps stay the whole-image classifiers'.
+    /// The whole-image maps stay the whole-image classifiers'; the crop classifiers' maps come in `crop`.
     public func runHeldOut(_ input: PreparedInput, maps: Bool) -> Prediction {
         var prediction = runHeldOut(input: input.tensor, thumbnail: input.thumbnail, gradcam: maps)
         if let tensor = input.localiserTensor, !ensemble.localisers.isEmpty {
@@ -242,10 +243,14 @@ public final class EnsembleClassifier: CaseClassifier {
         }
         let croppers = ensemble.cropMembers(for: prediction.membership)
         if let image = input.image, let first = croppers.first?.classifier.info, let settings = first.crop {
-            let crop = CropRule(pad: settings.pad, minSide: settings.minSide).crop(image, around: prediction.topDetection?.box)
+            let rule = CropRule(pad: settings.pad, minSide: settings.minSide)
+            let crop = rule.crop(image, around: prediction.topDetection?.box)
             let tensor = ModelInput.tensor(from: crop, width: first.inputSize[1], height: first.inputSize[0],
                                            mean: first.mean, std: first.std)
-            let cropProbabilities = mean(of: croppers, input: tensor, gradcam: false).probabilities
+            let cropPrediction = mean(of: croppers, input: tensor, gradcam: maps)
+            let cropProbabilities = cropPrediction.probabilities
+            prediction.crop = CropView(region: rule.region(around: prediction.topDetection?.box, width: image.width, height: image.height),
+                                       maps: cropPrediction.maps)
             let fused = zip(prediction.probabilities, cropProbabilities).map { ($0 + $1) / 2 }
             prediction.probabilities = fused
             prediction.logits = fused.map { log(max($0, 1e-30)) }

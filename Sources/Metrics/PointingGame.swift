@@ -14,10 +14,13 @@ public enum PointingGame {
 
     /// A hit when the cell of the map's maximum, mapped back to the image as the rectangle it covers, overlaps a box.
     /// nil without boxes. (training/evaluate.py `pointing_hit` computes the same.)
-    public static func hit(_ map: FeatureMap, boxes: [ImageBox]) -> Bool? {
+    /// `region`: the part of the image the map covers (a crop classifier's crop), the whole image by default.
+    public static func hit(_ map: FeatureMap, boxes: [ImageBox], region: ImageBox = ImageBox(x0: 0, y0: 0, x1: 1, y1: 1)) -> Bool? {
         guard !boxes.isEmpty, let (r, c) = peak(map) else { return nil }
-        let x0 = Double(c) / Double(map.width), x1 = Double(c + 1) / Double(map.width)
-        let y0 = Double(r) / Double(map.height), y1 = Double(r + 1) / Double(map.height)
+        let x0 = region.x0 + Double(c) / Double(map.width) * region.width
+        let x1 = region.x0 + Double(c + 1) / Double(map.width) * region.width
+        let y0 = region.y0 + Double(r) / Double(map.height) * region.height
+        let y1 = region.y0 + Double(r + 1) / Double(map.height) * region.height
         return boxes.contains { x0 < $0.x1 && $0.x0 < x1 && y0 < $0.y1 && $0.y0 < y1 }
     }
 

@@ -23,6 +23,15 @@ public struct Prediction: Sendable, Equatable {
     public var detections: [Detection]?
     /// The top box, if any.
     public var topDetection: Detection? { detections?.first }
+    /// The crop classifiers' crop and maps, when the model has a crop stage.
+    public var crop: CropView?
+
+    /// The map the screen shows for a method, and the part of the image it covers: the crop classifiers' map in
+    /// their crop when there is one, else the whole-image map over the whole image.
+    public func shownMap(_ method: CAMMethod) -> (map: FeatureMap, region: ImageBox)? {
+        if let crop, let map = crop.maps[method.id] { return (map, crop.region) }
+        return map(method).map { ($0, ImageBox(x0: 0, y0: 0, x1: 1, y1: 1)) }
+    }
 
     public init(logits: [Float], probabilities: [Float], attention: FeatureMap, gradcam: FeatureMap?,
                 membership: Membership = .untracked) {

@@ -108,8 +108,8 @@ public final class PostgresReviewStore: @unchecked Sendable {
             WHERE NOT (after::jsonb ? 'role')
             """,
         ]),
-        // SQLite's v5 adds the localiser's boxes to its prediction cache; the cache is not on the server, so here
-        // it is only recorded, keeping both stores' migration lists the same.
+        // SQLite's v5 adds the localiser's boxes and the crop stage to its prediction cache; the cache is not on the
+        // server, so here it is only recorded, keeping both stores' migration lists the same.
         ("v5", []),
     ]
 

@@ -31,10 +31,21 @@ struct PredictionCacheRecord: Codable, StoreRecord {
     /// The localiser's boxes as JSON, `[[x0, y0, x1, y1, score], …]` normalised, best first (v5); nil for a model
     /// without a localiser.
     var detections: String?
+    /// The crop classifiers' crop and maps as JSON, `{"region": [x0, y0, x1, y1], "width": w, "height": h,
+    /// "maps": {method: [values]}}` (v5); nil for a model without a crop stage.
+    var crop: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case imageHash, weightsID, probabilities, attention, attentionWidth, attentionHeight, gradcam, gradcamWidth
-        case gradcamHeight, createdAt, members, memberCount, seenInTraining, signaturesKnown, detections
+        case gradcamHeight, createdAt, members, memberCount, seenInTraining, signaturesKnown, detections, crop
+    }
+
+    /// `crop`'s JSON.
+    struct StoredCrop: Codable {
+        var region: [Double]
+        var width: Int
+        var height: Int
+        var maps: [String: [Float]]
     }
 
     init(_ prediction: Prediction, imageHash: String, weightsID: String, createdAt: Date = Date()) {
@@ -57,6 +68,12 @@ struct PredictionCacheRecord: Codable, StoreRecord {
         signaturesKnown = prediction.membership.signaturesKnown
         detections = prediction.detections.flatMap { ds in
             try? StoreJSON.string(ds.map { [$0.box.x0, $0.box.y0, $0.box.x1, $0.box.y1, Double($0.score)] })
+        }
+        crop = prediction.crop.flatMap { c in
+            let first = c.maps.values.first
+            return try? StoreJSON.string(StoredCrop(region: [c.region.x0, c.region.y0, c.region.x1, c.region.y1],
+                                                    width: first?.width ?? 0, height: first?.height ?? 0,
+                                                    maps: c.maps.mapValues(\.values)))
         }
     }
 
@@ -92,6 +109,16 @@ struct PredictionCacheRecord: Codable, StoreRecord {
             // A box that could not be drawn is a damaged row (recomputed), never a silently different box.
             guard decoded.allSatisfy({ $0.box.isUsable && $0.score.isFinite }) else { return nil }
             prediction.detections = decoded
+        }
+        if let crop {
+            guard let stored = try? StoreJSON.decoder.decode(StoredCrop.self, from: Data(crop.utf8)), stored.region.count == 4,
+                  stored.width >= 0, stored.height >= 0,
+                  stored.maps.values.allSatisfy({ $0.count == stored.width * stored.height }) else { return nil }
+            let region = ImageBox(x0: stored.region[0], y0: stored.region[1], x1: stored.region[2], y1: stored.region[3])
+            guard region.isUsable else { return nil }
+            prediction.crop = CropView(region: region, maps: stored.maps.mapValues {
+                FeatureMap(width: stored.width, height: stored.height, values: $0)
+            })
         }
         return prediction
     }

@@ -466,9 +466,11 @@ public final class ReviewStore: @unchecked Sendable {
                 """)
         }
         migrator.registerMigration("v5") { db in
-            // The localiser stage: its boxes are cached with the classification, JSON [[x0, y0, x1, y1, score], …]
-            // (NULL for a classifier alone). No SQL comment here: SQLite keeps it in the table's stored definition.
+            // The pipeline's stages: the localiser's boxes, JSON [[x0, y0, x1, y1, score], …], and the crop
+            // classifiers' crop and maps (NULL for a model without them). No SQL comment in the statements: SQLite
+            // keeps it in the table's stored definition.
             try db.execute(sql: "ALTER TABLE prediction_cache ADD COLUMN detections TEXT")
+            try db.execute(sql: "ALTER TABLE prediction_cache ADD COLUMN crop TEXT")
         }
         return migrator
     }()

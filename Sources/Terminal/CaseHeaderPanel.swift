@@ -65,8 +65,8 @@ struct CaseHeaderPanel: Panel {
             col += c.put(row, col, "\(name(pred.predicted, s.classes)) \(percent(pred.confidence))",
                          p.style(p.prediction, bold: true, bg: p.surface))
             // Does the CAM's maximum fall in one of the annotator's boxes (the pointing game)?
-            if wide, !s.labelsHidden, let cam = pred.map(camMethod),
-               let hit = PointingGame.hit(cam, boxes: kase.labelBoxes) {
+            if wide, !s.labelsHidden, let (cam, region) = pred.shownMap(camMethod),
+               let hit = PointingGame.hit(cam, boxes: kase.labelBoxes, region: region) {
                 col += c.put(row, col, hit ? "  CAM ✓ in box" : "  CAM ✗ outside", p.style(hit ? p.agree : p.muted, bg: p.surface))
             }
             // Does the localiser's box overlap a label box (IoU ≥ 0.3, the hit `evaluate` counts)?

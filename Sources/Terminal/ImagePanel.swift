@@ -67,7 +67,9 @@ final class ImagePanel {
                                                   : "W \(Int(w.width.rounded())) L \(Int(w.center.rounded()))"
             windowText = "DICOM · " + opening + (view.window.inverted ? " inv" : "") + (m.note.map { " · " + $0 } ?? "")
         }
-        let caption = " \(view.title) · \(windowText)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "")\(orientation)\(boxText) "
+        // The CAM shown is the crop classifiers' (in their crop) when the model has them.
+        let mapOwner = (view.mode == .gradcam || view.mode == .sideBySide) && prediction?.crop?.maps.isEmpty == false ? " of the crop" : ""
+        let caption = " \(view.title)\(mapOwner) · \(windowText)\(view.zoom > 1.01 ? String(format: " · %.1f×", view.zoom) : "")\(orientation)\(boxText) "
         c.put(rect.row, rect.col, caption, p.style(p.muted), maxWidth: rect.width)
         let image: RGBImage
         switch ready {
@@ -94,7 +96,7 @@ final class ImagePanel {
             (maxW, maxH) = (area.width * cellSize.width, h)
         }
         func renderKey(_ v: ImageView, case shown: Int, _ maps: Prediction?) -> String {
-            "\(shown)|\(v.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(maps?.map(v.camMethod) != nil)|\(maps?.attention != nil)|\(maps?.detections?.count ?? -1)"
+            "\(shown)|\(v.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(maps?.map(v.camMethod) != nil)|\(maps?.attention != nil)|\(maps?.detections?.count ?? -1)|\(maps?.crop != nil)"
         }
         func renderKey(_ v: ImageView) -> String { renderKey(v, case: index, prediction) }
         let key = renderKey(view)

@@ -217,7 +217,7 @@ public final class ReviewApp {
         case .invert: view.window.inverted.toggle()
         case .boxes:
             view.boxLayers = view.boxLayers.next(labelsAllowed: !session.labelsHidden)
-            setMessage("boxes: " + view.boxLayers.description + (session.labelsHidden ? " (blind read: the label boxes stay hidden)" : ""))
+            setMessage("boxes: " + view.boxLayers.description + (session.labelsHidden ? " (blind read: the label boxes are part of the label, and stay hidden)" : ""))
         case .windowNarrow:
             if let m = currentDicom { view.adjustDicomWindow(m, widthFactor: 1 / ImageView.steps[view.step].factor) } else { view.narrowWindow() }
         case .windowWiden:

@@ -259,6 +259,10 @@ final class HeldOutEvaluationTests: XCTestCase {
         XCTAssertEqual(PointingGame.hit(map, boxes: [touching]), true)
         XCTAssertEqual(PointingGame.hit(map, boxes: [away]), false)
         XCTAssertNil(PointingGame.hit(map, boxes: []))
+        // A map over a crop (the right half of the image): its peak cell lands in the right half's coordinates.
+        let rightHalf = ImageBox(x0: 0.5, y0: 0, x1: 1, y1: 1)
+        XCTAssertEqual(PointingGame.hit(map, boxes: [ImageBox(x0: 0.85, y0: 0.42, x1: 0.93, y1: 0.58)], region: rightHalf), true)
+        XCTAssertEqual(PointingGame.hit(map, boxes: [inside], region: rightHalf), false)
         // Ties: the first maximum in row-major order.
         XCTAssertEqual(PointingGame.peak(FeatureMap(width: 2, height: 2, values: [1, 3, 3, 0])).map { [$0.row, $0.col] }, [0, 1])
         XCTAssertEqual(PointingGame.massInBoxes(map, boxes: [inside]) ?? -1, 1 / 1.5, accuracy: 1e-6)

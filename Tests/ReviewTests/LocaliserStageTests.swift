@@ -127,6 +127,15 @@ final class LocaliserStageTests: XCTestCase {
         let alone = own.run(input: try XCTUnwrap(prepared.localiserTensor)).detections()
         XCTAssertEqual(heldOut.detections, alone)
         XCTAssertFalse(alone.isEmpty)
+        // The crop stage: its crop lies around the top box, and its maps come with the prediction when asked for.
+        let withMaps = model.runHeldOut(prepared, maps: true)
+        let crop = try XCTUnwrap(withMaps.crop)
+        let top = try XCTUnwrap(alone.first).box
+        XCTAssertTrue(crop.region.x0 <= top.x0 + 1e-3 && crop.region.x1 >= top.x1 - 1e-3 && crop.region.y0 <= top.y0 + 1e-3
+                      && crop.region.y1 >= top.y1 - 1e-3, "\(crop.region) holds \(top)")
+        XCTAssertEqual(Set(crop.maps.keys), Set(CAMMethod.all.map(\.id)))
+        XCTAssertEqual(withMaps.shownMap(.hiResCAM)?.region, crop.region, "the screen shows the crop's map in the crop")
+        XCTAssertTrue(try XCTUnwrap(heldOut.crop).maps.isEmpty, "no maps unless asked for")
 
         // An image no member trained on (the signatures see through flips, so a made-up one): all five localise
         // it, their maps averaged.
@@ -247,6 +256,12 @@ final class LocaliserStageTests: XCTestCase {
         prediction.detections = []
         try store.storePrediction(prediction, imageHash: "h2", weightsID: "w")
         XCTAssertEqual(try store.cachedPrediction(imageHash: "h2", weightsID: "w")?.detections, [], "found nothing stays found-nothing")
+        // The crop stage's region and maps round-trip too.
+        prediction.crop = CropView(region: ImageBox(x0: 0.25, y0: 0.25, x1: 0.75, y1: 0.75),
+                                   maps: ["hirescam": FeatureMap(width: 2, height: 2, values: [0, 0.25, 0.5, 1])])
+        try store.storePrediction(prediction, imageHash: "h4", weightsID: "w")
+        XCTAssertEqual(try store.cachedPrediction(imageHash: "h4", weightsID: "w")?.crop, prediction.crop)
+        prediction.crop = nil
         prediction.detections = nil
         try store.storePrediction(prediction, imageHash: "h3", weightsID: "w")
         XCTAssertNil(try XCTUnwrap(try store.cachedPrediction(imageHash: "h3", weightsID: "w")).detections)
@@ -254,7 +269,9 @@ final class LocaliserStageTests: XCTestCase {
         try store.dbWriter.write { db in
             try db.execute(sql: "UPDATE prediction_cache SET detections = '[[0.5, 0.5, 0.2, 0.9, 0.5]]' WHERE image_hash = 'h1'")
             try db.execute(sql: "UPDATE prediction_cache SET detections = 'not json' WHERE image_hash = 'h2'")
+            try db.execute(sql: #"UPDATE prediction_cache SET crop = '{"region": [0.2, 0.2, 0.4, 0.4], "width": 3, "height": 3, "maps": {"hirescam": [1]}}' WHERE image_hash = 'h4'"#)
         }
+        XCTAssertNil(try store.cachedPrediction(imageHash: "h4", weightsID: "w"), "a map of the wrong size is a miss")
         XCTAssertNil(try store.cachedPrediction(imageHash: "h1", weightsID: "w"))
         XCTAssertNil(try store.cachedPrediction(imageHash: "h2", weightsID: "w"))
     }

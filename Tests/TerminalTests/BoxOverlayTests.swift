@@ -91,4 +91,25 @@ extension BoxOverlayTests {
         XCTAssertEqual(ImagePanel.boxCaption(labels: 1, detections: [], layers: .both), " · 1 label box · model: no fracture found")
         XCTAssertEqual(ImagePanel.boxCaption(labels: 1, detections: nil, layers: .none), " · label boxes hidden")
     }
+
+    /// A crop classifier's CAM is drawn in its crop only: the X-ray outside it is untouched.
+    func testTheCropsMapIsDrawnWhereTheCropLies() throws {
+        var prediction = Prediction(probabilities: [1], attention: FeatureMap(width: 1, height: 1, values: [1]), gradcam: nil)
+        prediction.maps = [CAMMethod.hiResCAM.id: FeatureMap(width: 2, height: 2, values: [1, 1, 1, 1])]
+        prediction.crop = CropView(region: ImageBox(x0: 0.5, y0: 0.5, x1: 1, y1: 1),
+                                   maps: [CAMMethod.hiResCAM.id: FeatureMap(width: 2, height: 2, values: [1, 1, 1, 1])])
+        var view = ImageView()
+        view.mode = .gradcam
+        view.camMethod = .hiResCAM
+        view.boxLayers = .none
+        let (shown, note) = try XCTUnwrap(ImageRenderer.render(image: grey(200, 200), prediction: prediction, view: view,
+                                                              colormap: .jet, maxWidth: 200, maxHeight: 200, background: RGB(0, 0, 0)))
+        XCTAssertNil(note)
+        XCTAssertEqual(pixel(shown, 40, 40), [90, 90, 90], "outside the crop: the X-ray as it is")
+        XCTAssertNotEqual(pixel(shown, 150, 150), [90, 90, 90], "inside the crop: the heat")
+        prediction.crop = nil
+        let (whole, _) = try XCTUnwrap(ImageRenderer.render(image: grey(200, 200), prediction: prediction, view: view,
+                                                           colormap: .jet, maxWidth: 200, maxHeight: 200, background: RGB(0, 0, 0)))
+        XCTAssertNotEqual(pixel(whole, 40, 40), [90, 90, 90], "a whole-image map covers the whole image")
+    }
 }

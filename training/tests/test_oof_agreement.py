@@ -1,9 +1,11 @@
-"""fracview's out-of-fold evaluation of the shipped fold ensemble on all of HBFMID agrees with PyTorch's.
+"""fracview's out-of-fold evaluation of the shipped pipeline on all of HBFMID agrees with PyTorch's.
 
-training/results/oof-shipped.json holds PyTorch's held-out predictions of the shipped members
-(`python3 training/oof.py --members weights/fracture-classifier …`). `fracview evaluate $D --split all --manifest
-training/splits/hbfmid-folds.csv --json` must give the same accuracy and macro-F1 within 0.005 on the cases it calls
-held-out (it leaves out, and lists, the cases every member has seen)."""
+training/results/oof-probe-fusion.json holds PyTorch's held-out predictions of the shipped pipeline (the b-full
+members' probabilities averaged with the crop probes' on the crop around the localiser's out-of-fold box;
+`python3 training/probe_crops.py …`), and oof-localiser-l320.json the localisers' out-of-fold boxes.
+`fracview evaluate $D --split all --manifest training/splits/hbfmid-folds.csv --json` must give the same accuracy and
+macro-F1 within 0.005, and the same localiser hit rate within 0.005, on the cases it calls held-out (it leaves out,
+and lists, the cases every member has seen)."""
 import json
 import os
 import subprocess
@@ -11,9 +13,10 @@ import subprocess
 import pytest
 
 from conftest import REPO
-from training import evaluate
+from training import evaluate, localiser
 
-OOF = os.path.join(REPO, "training", "results", "oof-shipped.json")
+OOF = os.path.join(REPO, "training", "results", "oof-probe-fusion.json")
+BOXES = os.path.join(REPO, "training", "results", "oof-localiser-l320.json")
 FOLDS = os.path.join(REPO, "training", "splits", "hbfmid-folds.csv")
 
 
@@ -49,3 +52,8 @@ def test_fracview_evaluate_split_all_reproduces_the_oof_numbers():
     assert abs(report["accuracy"] - py["accuracy"]) <= 0.005, (report["accuracy"], py["accuracy"])
     assert abs(report["macro_f1"] - py["macro_f1"]) <= 0.005, (report["macro_f1"], py["macro_f1"])
     assert report["groups"] == py["groups"]
+    with open(BOXES) as f:
+        boxes = json.load(f)
+    hits = [localiser.hit(b, t) for p, b, t in zip(boxes["paths"], boxes["pred_boxes"], boxes["label_boxes"]) if p not in seen]
+    assert len(hits) == report["localisation"]["n"]
+    assert abs(report["localisation"]["hit_rate"] - sum(hits) / len(hits)) <= 0.005
