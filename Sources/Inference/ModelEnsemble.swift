@@ -1,4 +1,5 @@
 import Audit
+import Engine
 import Foundation
 import Imaging
 import Model
@@ -84,7 +85,8 @@ public final class ModelEnsemble {
                 localisers.append(LocaliserMember(localiser: localiser, id: fold ?? localisers.count, fold: fold))
                 continue
             }
-            let classifier = try FractureClassifier(contentsOf: file)
+            // The crop probes share one frozen backbone: loaded once.
+            let classifier = try FractureClassifier(contentsOf: file, sharingBackboneWith: cropMembers.map(\.classifier))
             let meta = classifier.info.metadata
             let fold = try Self.fold(meta, file: file)
             var signatures: TrainingSignatures?
@@ -281,7 +283,16 @@ public final class EnsembleClassifier: CaseClassifier {
     /// The members' mean: probabilities and maps averaged; logits are log(mean p), so softmax(logits) is the mean.
     func mean(of members: [ModelEnsemble.Member], input: [Float], gradcam: Bool) -> Prediction {
         if members.count == 1 { return members[0].classifier.run(input: input, gradcam: gradcam) }
-        let outputs = members.map { $0.classifier.run(input: input, gradcam: gradcam) }
+        let outputs: [Prediction]
+        let first = members[0].classifier
+        if members.allSatisfy({ $0.classifier.sharesBackbone(with: first) }) {
+            // One backbone for all (the crop probes): its features once, then each member's head.
+            let h = first.info.inputSize[0], w = first.info.inputSize[1]
+            let features = first.backboneChannelsLast(Tensor(shape: [1, 3, h, w], values: input))
+            outputs = members.map { $0.classifier.head.forward(channelsLast: features, gradcam: gradcam) }
+        } else {
+            outputs = members.map { $0.classifier.run(input: input, gradcam: gradcam) }
+        }
         let k = Float(outputs.count)
         func meanMap(_ maps: [FeatureMap]) -> FeatureMap {
             var v = [Float](repeating: 0, count: maps[0].values.count)

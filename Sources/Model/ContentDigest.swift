@@ -10,6 +10,13 @@ public enum ContentDigest {
 
     public static func sha256Hex(_ data: Data) -> String { data.withUnsafeBytes { sha256Hex($0) } }
 
+    /// One digest over several buffers, in order.
+    public static func sha256Hex(parts: [UnsafeRawBufferPointer]) -> String {
+        var hasher = SHA256()
+        for part in parts { hasher.update(bufferPointer: part) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
     public static func sha256Hex(fileAt path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return sha256Hex(data)

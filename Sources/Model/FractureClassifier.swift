@@ -26,13 +26,18 @@ public final class FractureClassifier {
     public let config: EfficientNetConfig
     let features: EfficientNetFeatures
     public let head: ClassifierHead
+    /// A digest of the backbone's tensors (names, dtypes, shapes, bytes) and configuration: members with the same one
+    /// have the same backbone (the crop probes' frozen ImageNet Lite0) and share one in memory.
+    let backboneDigest: String
+    let backboneParameterCount: Int
     private var plan: EfficientNetFeatures.Plan?
     var arena = ActivationArena()
     private var inputTensor: Tensor?
 
     /// Loads a `.safetensors` file (see README "Weights format"). Throws an error whose description is one line
-    /// naming the first bad tensor or key.
-    public init(contentsOf path: String) throws {
+    /// naming the first bad tensor or key. A classifier in `pool` whose backbone is byte-identical lends it (read,
+    /// checked and packed once).
+    public init(contentsOf path: String, sharingBackboneWith pool: [FractureClassifier] = []) throws {
         let file = try SafeTensorsFile(path: path)
         let fail = { (reason: String) -> Error in WeightsError(path: path, reason: reason) }
         let meta = try ModelMetadata(file.metadata, fail: fail)
@@ -49,7 +54,21 @@ public final class FractureClassifier {
         DispatchQueue.global(qos: .userInitiated).async(group: hashing) { digest = ContentDigest.sha256Hex(file.bytes) }
         defer { hashing.wait() }
         var reader = WeightReader(file: file)
-        features = try EfficientNetFeatures(config: config, prefix: "base_model.features", reader: &reader)
+        let backbone = file.entries.filter { $0.name.hasPrefix("base_model.features.") }
+        let description = Data((["\(config)"] + backbone.map { "\($0.name)|\($0.dtype.rawValue)|\($0.shape)" }).joined(separator: "\n").utf8)
+        let bytes = file.bytes
+        let backboneHash = description.withUnsafeBytes { d in
+            ContentDigest.sha256Hex(parts: [d] + backbone.map { UnsafeRawBufferPointer(rebasing: bytes[$0.offset..<($0.offset + $0.byteCount)]) })
+        }
+        backboneDigest = backboneHash
+        if let twin = pool.first(where: { $0.backboneDigest == backboneHash }) {
+            features = twin.features
+            backboneParameterCount = twin.backboneParameterCount
+            reader.markShared(prefix: "base_model.features.", parameterCount: backboneParameterCount)
+        } else {
+            features = try EfficientNetFeatures(config: config, prefix: "base_model.features", reader: &reader)
+            backboneParameterCount = reader.parameterCount
+        }
         head = try ClassifierHead(channels: config.featureChannels, classCount: meta.classes.count, reader: &reader)
         try reader.checkNoUnexpected(prefixes: ["base_model.features.", "attention_gate.", "classifier."],
                                      architecture: config.name)
@@ -62,7 +81,11 @@ public final class FractureClassifier {
 
     private init(sharing other: FractureClassifier) {
         info = other.info; config = other.config; features = other.features; head = other.head
+        backboneDigest = other.backboneDigest; backboneParameterCount = other.backboneParameterCount
     }
+
+    /// Whether `other` runs the very same backbone object (shared at load): its features can be computed once.
+    public func sharesBackbone(with other: FractureClassifier) -> Bool { features === other.features }
 
     /// Makes this classifier use `other`'s activation buffers (see `ActivationArena`): only for classifiers that
     /// run one after another on one thread, like the members of an ensemble.

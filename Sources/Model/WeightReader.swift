@@ -62,6 +62,13 @@ struct WeightReader {
         return Linear(inFeatures: inFeatures, outFeatures: outFeatures, weight: w, bias: b)
     }
 
+    /// The tensors under `prefix` are another member's, already read and checked (a byte-identical backbone): count
+    /// them as read.
+    mutating func markShared(prefix: String, parameterCount shared: Int) {
+        for e in file.entries where e.name.hasPrefix(prefix) { used.insert(e.name) }
+        parameterCount += shared
+    }
+
     /// Tensors under the model's own prefixes that the architecture does not have (e.g. SE weights in a file
     /// declared as a Lite model) mean the file and the architecture disagree.
     func checkNoUnexpected(prefixes: [String], architecture: String) throws {

@@ -161,7 +161,7 @@ struct BenchCommand: ParsableCommand {
             }
             if let size = localiserSize, !localiserForward.isEmpty {
                 Console.line("localiser    \(ensemble.localisers[0].localiser.info.architecture) \(size[0])×\(size[1]): median \(f1(percentile(localiserForward, 0.5))) ms a forward, boxes read")
-                Console.line("pipeline     \(ensemble.members.count) classifier\(ensemble.members.count == 1 ? "" : "s") + \(ensemble.localisers.count) localiser\(ensemble.localisers.count == 1 ? "" : "s"), maps included (an image no member has seen): " +
+                Console.line("pipeline     \(ensemble.members.count) classifier\(ensemble.members.count == 1 ? "" : "s") + \(ensemble.localisers.count) localiser\(ensemble.localisers.count == 1 ? "" : "s") + \(ensemble.cropMembers.count) crop, maps included (an image no member has seen): " +
                              "median \(f1(percentile(pipelineCase, 0.5))) ms, p90 \(f1(percentile(pipelineCase, 0.9))) ms per case")
             }
             if let t = throughput {
@@ -169,7 +169,8 @@ struct BenchCommand: ParsableCommand {
                              "\(f1(t.splitExcluded)) images/s each op over the cores; decode included: \(f1(t.perCoreIncluded)) / \(f1(t.splitIncluded)) images/s")
             }
             let localiserNote = ensemble.localisers.isEmpty ? "" : " + \(ensemble.localisers.count) localiser\(ensemble.localisers.count == 1 ? "" : "s")"
-            Console.line("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s")\(localiserNote) loaded)")
+            let cropNote = ensemble.cropMembers.isEmpty ? "" : " + \(ensemble.cropMembers.count) crop classifiers"
+            Console.line("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s")\(localiserNote)\(cropNote) loaded)")
             Console.line("threads      \(Parallel.threads) engine thread(s); OpenBLAS core \(core)")
             if layers { printLayers(layerRows, forward: profiledForwardMs) }
         }

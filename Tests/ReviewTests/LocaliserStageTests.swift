@@ -147,6 +147,20 @@ final class LocaliserStageTests: XCTestCase {
         XCTAssertEqual(unseen.membership.used.count, 5)
         let mean = try XCTUnwrap(LocaliserMaps.mean(ensemble.localisers.map { $0.localiser.run(input: fresh.localiserTensor!) }))
         XCTAssertEqual(unseen.detections, mean.detections())
+        // The five crop probes share one frozen backbone, loaded once and run once a case; each member run on its own
+        // gives the same probabilities.
+        let crops = ensemble.cropMembers.map(\.classifier)
+        XCTAssertEqual(crops.count, 5)
+        XCTAssertTrue(crops.allSatisfy { $0.sharesBackbone(with: crops[0]) })
+        XCTAssertFalse(ensemble.members[1].classifier.sharesBackbone(with: ensemble.members[0].classifier))
+        let cropImage = CropRule().crop(made, around: unseen.topDetection?.box)
+        let cropTensor = ModelInput.tensor(from: cropImage, width: 224, height: 224, mean: crops[0].info.mean, std: crops[0].info.std)
+        let alonePs = crops.map { $0.replica().run(input: cropTensor, gradcam: false).probabilities }
+        let wholeP = model.runHeldOut(input: fresh.tensor, thumbnail: fresh.thumbnail, gradcam: false).probabilities
+        for i in unseen.probabilities.indices {
+            let cropMean = alonePs.map { $0[i] }.reduce(0, +) / 5
+            XCTAssertEqual(unseen.probabilities[i], (wholeP[i] + cropMean) / 2, accuracy: 1e-5)
+        }
     }
 
     // MARK: decoding
