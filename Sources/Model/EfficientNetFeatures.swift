@@ -72,6 +72,16 @@ final class EfficientNetFeatures {
         Plan(features: self, height: height, width: width, arena: arena)
     }
 
+    /// `cached` when it fits this input size and arena, else a new plan stored in `cached` (a model keeps one plan
+    /// and remakes it only when the input size or its arena changes).
+    func plan(for x: Tensor, cached: inout Plan?, arena: ActivationArena) -> Plan {
+        let (_, _, h, w) = x.nchw
+        if let plan = cached, plan.height == h, plan.width == w, plan.arena === arena { return plan }
+        let made = makePlan(height: h, width: w, arena: arena)
+        cached = made
+        return made
+    }
+
     /// Runs the backbone on `input` ([1, 3, H, W] matching the plan); every layer runs channels-last. Returns the
     /// features as NCHW (`plan.output`, for `backbone` and the tests) and as the backbone computed them.
     /// `observe` (tests: the per-layer reference dumps) sees the stem's output and each stage's last block output,

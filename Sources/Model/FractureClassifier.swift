@@ -127,13 +127,7 @@ public final class FractureClassifier {
     }
 
     /// The plan for this input size on this classifier's arena, made when either changes.
-    private func plan(for x: Tensor) -> EfficientNetFeatures.Plan {
-        let (_, _, h, w) = x.nchw
-        if let plan, plan.height == h, plan.width == w, plan.arena === arena { return plan }
-        let made = features.makePlan(height: h, width: w, arena: arena)
-        plan = made
-        return made
-    }
+    private func plan(for x: Tensor) -> EfficientNetFeatures.Plan { features.plan(for: x, cached: &plan, arena: arena) }
 }
 
 /// Where the shipped model lives: the fold ensemble's directory weights/fracture-classifier/, or a single file

@@ -35,10 +35,12 @@ final class ReviewTUITests: XCTestCase {
         return []
     }
 
+    /// `weights`: these instead of the tiny test model (the shipped model's folder, say).
     func launch(_ extra: [String] = [], graphics: String = "blocks", cols: Int = 80, rows: Int = 24,
-                dataset: String? = nil) throws -> PseudoTerminal {
+                dataset: String? = nil, weights: String? = nil) throws -> PseudoTerminal {
         try PseudoTerminal(arguments: ["review", dataset ?? sample, "--db", dbPath, "--reviewer", "tester",
-                                       "--graphics", graphics, "--export", csvPath] + weightsArguments() + extra,
+                                       "--graphics", graphics, "--export", csvPath]
+                               + (weights.map { ["--weights", $0] } ?? weightsArguments()) + extra,
                            cols: cols, rows: rows, environment: ["FRACVIEW_WEIGHTS": ""])
     }
 
@@ -246,9 +248,8 @@ final class ReviewTUITests: XCTestCase {
     /// localiser's dashed box is on the real sixel frame in the theme's colour, with the X-ray's greys kept; the
     /// caption gives its score, the header says whether it overlaps a label box, and `b` cycles the layers.
     func testTheShippedModelsBoxOnTheRealScreen() throws {
-        let weights = PseudoTerminal.repoRoot.appendingPathComponent("weights/fracture-classifier").path
-        let t = try PseudoTerminal(arguments: ["review", sample, "--db", dbPath, "--reviewer", "tester", "--graphics", "sixel",
-                                               "--weights", weights], cols: 140, rows: 45, environment: ["FRACVIEW_WEIGHTS": ""])
+        let t = try launch(graphics: "sixel", cols: 140, rows: 45,
+                           weights: PseudoTerminal.repoRoot.appendingPathComponent("weights/fracture-classifier").path)
         t.waitFor(text: "X-ray")
         t.waitFor("the model's box in the caption", timeout: 60) { $0.contains("model box 0.") }
         t.waitFor("the header's mark") { $0.contains("box ✓ on label") || $0.contains("box ✗ off label") }
@@ -261,13 +262,14 @@ final class ReviewTUITests: XCTestCase {
         }
         let shown = try SixelGreyTests.decode(try XCTUnwrap(t.screen.sixels.last).bytes)
         XCTAssertGreaterThanOrEqual(SixelGreyTests.greyLevels(shown).count, 90, "the X-ray keeps its greys with both boxes drawn")
-        t.send("b")
-        t.waitFor(text: "boxes: no boxes")
-        t.waitFor(text: "label boxes hidden · model box hidden")
-        t.send("b")
-        t.waitFor(text: "boxes: label boxes only")
-        t.send("b")
-        t.waitFor(text: "boxes: the model's box only")
+        // `b` cycles; the caption follows.
+        for (message, caption) in [("no boxes", "label boxes hidden · model box hidden"),
+                                   ("label boxes only", "1 label box · model box hidden"),
+                                   ("the model's box only", "label boxes hidden · model box 0.")] {
+            t.send("b")
+            t.waitFor(text: "boxes: " + message)
+            t.waitFor(text: caption)
+        }
         t.send("q")
         XCTAssertEqual(t.waitForExit(), 0)
     }

@@ -87,11 +87,5 @@ public final class FractureLocaliser {
         return LocaliserMaps(width: gw, height: gh, raw: raw)
     }
 
-    private func plan(for x: Tensor) -> EfficientNetFeatures.Plan {
-        let (_, _, h, w) = x.nchw
-        if let plan, plan.height == h, plan.width == w, plan.arena === arena { return plan }
-        let made = features.makePlan(height: h, width: w, arena: arena)
-        plan = made
-        return made
-    }
+    private func plan(for x: Tensor) -> EfficientNetFeatures.Plan { features.plan(for: x, cached: &plan, arena: arena) }
 }
