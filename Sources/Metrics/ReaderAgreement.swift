@@ -82,38 +82,49 @@ public struct ReaderAgreement: Codable, Equatable, Sendable {
         func unit(_ key: String) -> String { pathOf[key].flatMap { groups?[$0] }.map { "g:" + $0 } ?? key }
         bootstrapUnit = groups == nil ? "cases" : "groups"
 
-        func pair(_ a: String, _ b: String, _ labelsOf: (String) -> (Int, Int)?) -> Pair {
+        // Each reader's class per case, by index in caseKeys (-1: no read, or a flag), and the labels likewise: the
+        // pairs below walk arrays, never dictionaries (300 readers make 44,850 pairs).
+        let readerIndex = Dictionary(uniqueKeysWithValues: readers.enumerated().map { ($1, $0) })
+        var answers = [[Int]](repeating: [Int](repeating: -1, count: caseKeys.count), count: readers.count)
+        for (c, key) in caseKeys.enumerated() {
+            for (reader, cls) in byCase[key]! { if let cls, let r = readerIndex[reader] { answers[r][c] = cls } }
+        }
+        let labels = caseKeys.map { truth[$0] ?? -1 }
+        let units = caseKeys.map(unit)
+
+        func pair(_ a: String, _ b: String, _ first: [Int], _ second: [Int]) -> Pair {
             var keys: [String] = [], x: [Int] = [], y: [Int] = []
-            for key in caseKeys { if let (p, q) = labelsOf(key) { keys.append(key); x.append(p); y.append(q) } }
+            for c in first.indices where first[c] >= 0 && second[c] >= 0 { keys.append(units[c]); x.append(first[c]); y.append(second[c]) }
             let kappa = Self.cohenKappa(x, y, classCount: k)
-            let ci = Self.bootstrap(units: keys.map(unit), resamples: resamples, seed: seed) { idx in
-                Self.cohenKappa(idx.map { x[$0] }, idx.map { y[$0] }, classCount: k)
-            }
+            var totals = [Double](repeating: 0, count: 2 * max(k, 1))
+            let ci = Self.kappaBootstrap(x, y, units: keys, classCount: k, resamples: resamples, seed: seed, totals: &totals)
             let agree = x.isEmpty ? nil : Double(zip(x, y).filter { $0 == $1 }.count) / Double(x.count)
             return Pair(first: a, second: b, cases: x.count, kappa: kappa, kappaCI: ci, percentAgreement: agree)
         }
-        var pairs: [Pair] = []
+        // Every pair's bootstrap is independent: they run on all cores, each into its own slot.
+        let pairIndices = readers.indices.flatMap { i in ((i + 1)..<readers.count).map { (i, $0) } }
+        let jobs = pairIndices.count + readers.count
+        let computed = UnsafeMutableBufferPointer<Pair?>.allocate(capacity: jobs)
+        computed.initialize(repeating: nil)
+        defer { computed.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: jobs) { job in
+            if job < pairIndices.count {
+                let (i, j) = pairIndices[job]
+                computed[job] = pair(readers[i], readers[j], answers[i], answers[j])
+            } else {
+                let r = job - pairIndices.count
+                computed[job] = pair(readers[r], "dataset labels", answers[r], labels)
+            }
+        }
         var chosen = [Int](repeating: 0, count: k), agreed = [Int](repeating: 0, count: k)
-        for (i, a) in readers.enumerated() {
-            for b in readers[(i + 1)...] {
-                pairs.append(pair(a, b) { key in
-                    guard let p = byCase[key]?[a] ?? nil, let q = byCase[key]?[b] ?? nil else { return nil }
-                    return (p, q)
-                })
-                for key in caseKeys {
-                    guard let p = byCase[key]?[a] ?? nil, let q = byCase[key]?[b] ?? nil else { continue }
-                    chosen[p] += 1; chosen[q] += 1
-                    if p == q { agreed[p] += 2 }
-                }
+        for (i, j) in pairIndices {
+            for (p, q) in zip(answers[i], answers[j]) where p >= 0 && q >= 0 {
+                chosen[p] += 1; chosen[q] += 1
+                if p == q { agreed[p] += 2 }
             }
         }
-        self.pairs = pairs
-        versusLabels = readers.map { a in
-            pair(a, "dataset labels") { key in
-                guard let p = byCase[key]?[a] ?? nil, let t = truth[key] else { return nil }
-                return (p, t)
-            }
-        }
+        pairs = computed[..<pairIndices.count].map { $0! }
+        versusLabels = computed[pairIndices.count...].map { $0! }
         perClass = classes.indices.map { c in
             ClassAgreement(className: classes[c], choices: chosen[c],
                            specificAgreement: chosen[c] == 0 ? nil : Double(agreed[c]) / Double(chosen[c]))
@@ -187,6 +198,49 @@ public struct ReaderAgreement: Codable, Equatable, Sendable {
         return (meanAgreement - expected) / (1 - expected)
     }
 
+    /// `bootstrap` of Cohen's κ, the same resamples and the same interval, with nothing allocated per resample: each
+    /// resample's counts are accumulated as its units are drawn. The pairs of a large team make this the hot loop
+    /// (issue #26 §8: 300 readers are 44,850 pairs × 2,000 resamples).
+    static func kappaBootstrap(_ a: [Int], _ b: [Int], units: [String], classCount k: Int, resamples: Int, seed: UInt64,
+                               totals: inout [Double]) -> ConfidenceInterval? {
+        guard !units.isEmpty, resamples > 0, k > 0, totals.count >= 2 * k,
+              a.allSatisfy({ (0..<k).contains($0) }), b.allSatisfy({ (0..<k).contains($0) }) else { return nil }
+        var members: [String: [Int]] = [:]
+        for (i, u) in units.enumerated() { members[u, default: []].append(i) }
+        // The groups flattened (members, and where each group starts): drawing a group then touches no array object,
+        // so the loop retains and releases nothing.
+        let sortedKeys = members.keys.sorted()
+        var flat: [Int] = [], starts: [Int] = [0]
+        for key in sortedKeys { flat += members[key]!; starts.append(flat.count) }
+        let groupCount = sortedKeys.count
+        var rng = SplitMix64(seed: seed)
+        var values: [Double] = []
+        values.reserveCapacity(resamples)
+        a.withUnsafeBufferPointer { a in b.withUnsafeBufferPointer { b in flat.withUnsafeBufferPointer { flat in
+        starts.withUnsafeBufferPointer { starts in totals.withUnsafeMutableBufferPointer { totals in
+            for _ in 0..<resamples {
+                for i in 0..<(2 * k) { totals[i] = 0 }
+                var agree = 0.0, n = 0
+                for _ in 0..<groupCount {
+                    let g = rng.index(below: groupCount)
+                    for m in starts[g]..<starts[g + 1] {
+                        let i = flat[m], p = a[i], q = b[i]
+                        totals[p] += 1; totals[k + q] += 1
+                        if p == q { agree += 1 }
+                        n += 1
+                    }
+                }
+                var expected = 0.0
+                for c in 0..<k { expected += totals[c] * totals[k + c] }
+                expected /= Double(n) * Double(n)
+                if n > 0, expected < 1 { values.append((agree / Double(n) - expected) / (1 - expected)) }
+            }
+        } } } } }
+        guard values.count * 2 >= resamples else { return nil }
+        let ends = Bootstrap.percentiles(values, [2.5, 97.5])
+        return ConfidenceInterval(low: ends[0], high: ends[1])
+    }
+
     /// A percentile bootstrap of a statistic over resampled units (cases, or groups of cases); resamples where the
     /// statistic is undefined are skipped. nil when fewer than half the resamples give a value.
     static func bootstrap(units: [String], resamples: Int, seed: UInt64, _ statistic: ([Int]) -> Double?) -> ConfidenceInterval? {
@@ -197,12 +251,15 @@ public struct ReaderAgreement: Codable, Equatable, Sendable {
         var rng = SplitMix64(seed: seed)
         var values: [Double] = []
         values.reserveCapacity(resamples)
+        var idx: [Int] = []
+        idx.reserveCapacity(units.count * 2)
         for _ in 0..<resamples {
-            var idx: [Int] = []
+            idx.removeAll(keepingCapacity: true)
             for _ in 0..<groups.count { idx += groups[rng.index(below: groups.count)] }
             if let v = statistic(idx) { values.append(v) }
         }
         guard values.count * 2 >= resamples else { return nil }
-        return ConfidenceInterval(low: Bootstrap.percentile(values, 2.5), high: Bootstrap.percentile(values, 97.5))
+        let ends = Bootstrap.percentiles(values, [2.5, 97.5])
+        return ConfidenceInterval(low: ends[0], high: ends[1])
     }
 }
