@@ -64,6 +64,11 @@ public final class ReviewStore: @unchecked Sendable {
         }
         do {
             dbWriter = try Self.openDatabase(path: path, readOnly: readOnly)
+        } catch is OlderSchema {
+            // Read-only, and written by an older fracview: read a private copy brought up to date.
+            let copy = try Self.readOnlyCopy(of: path)
+            dbWriter = copy.queue
+            copyDirectory = copy.directory
         } catch let error as ReviewStoreError {
             throw error
         } catch {
@@ -78,6 +83,9 @@ public final class ReviewStore: @unchecked Sendable {
             copyDirectory = copy.directory
         }
     }
+
+    /// A read-only open found a database of an older schema: it is read from a migrated private copy.
+    private struct OlderSchema: Error {}
 
     /// The private copy a read-only database was read from, removed when the store goes.
     private var copyDirectory: URL?
@@ -100,6 +108,7 @@ public final class ReviewStore: @unchecked Sendable {
             : try DatabasePool(path: path, configuration: config)
         try checkIsReviewDatabase(writer, path: path, mustHaveSchema: readOnly)
         try checkNotNewer(writer, path: path)
+        if readOnly, try writer.read({ db in try !migrator.hasCompletedMigrations(db) }) { throw OlderSchema() }
         if !readOnly {
             // After GRDB's WAL setup, which sets NORMAL on the pool's single writer connection.
             try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
@@ -125,6 +134,9 @@ public final class ReviewStore: @unchecked Sendable {
         let queue = try DatabaseQueue(path: copy, configuration: config)
         try checkIsReviewDatabase(queue, path: path, mustHaveSchema: true)
         try checkNotNewer(queue, path: path)
+        // An older database is brought up to date in the private copy (the file itself is never written): it is
+        // older, not damaged (issue #26).
+        try migrator.migrate(queue)
         try checkColumns(queue, path: path)
         opened = true
         return (queue, dir)

@@ -47,4 +47,22 @@ final class StoreMigrationTests: XCTestCase {
         XCTAssertEqual(c?["predicted_class"] as String?, "Comminuted")
         XCTAssertNil(c?["reviewer_class"] as String?)
     }
+
+    /// Issue #26: `export` called a v1 database "damaged" when it is only older. A read-only open reads a private
+    /// copy brought up to date, and the file itself is never written.
+    func testAnOlderDatabaseExportsReadOnlyAndStaysUntouched() throws {
+        let t = TempDir()
+        let path = t.path + "/v1.sqlite"
+        try FileManager.default.copyItem(atPath: RepoPaths.fixtures + "/v1-review.sqlite", toPath: path)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let store = try ReviewStore(path: path, readOnly: true)
+        XCTAssertEqual(try store.decisions(reviewer: "alice", split: "test").count, 2)
+        let run = try Fracview.run(["export", "--db", path, "-o", t.path + "/out.csv", "--all-reviewers"])
+        XCTAssertEqual(run.status, 0, run.output)
+        XCTAssertFalse(run.output.contains("damaged"), run.output)
+        XCTAssertEqual(try String(contentsOfFile: t.path + "/out.csv", encoding: .utf8).components(separatedBy: "\r\n").filter { !$0.isEmpty }.count, 3)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before, "the database file is not written")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: t.path).sorted(), ["out.csv", "v1.sqlite"],
+                       "no WAL or journal left beside it")
+    }
 }
