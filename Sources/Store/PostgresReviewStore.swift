@@ -173,9 +173,9 @@ public final class PostgresReviewStore: @unchecked Sendable {
     }
 
     public func classes() throws -> [String] {
-        let json = try locked("read the session info", retry: true) { c in try c.execute("SELECT classes FROM session WHERE id = 1").value(0, "classes") }
-        guard let json else { return [] }
-        return (try? JSONDecoder().decode([String].self, from: Data(json.utf8))) ?? []
+        let rows = try locked("read the session info", retry: true) { c in try c.execute("SELECT classes FROM session WHERE id = 1") }
+        guard rows.count > 0 else { return [] }
+        return try ReviewStore.sessionClasses(rows.value(0, "classes"), location: url.display)
     }
 
     public func datasetRoot() throws -> String? {
@@ -351,15 +351,24 @@ public final class PostgresReviewStore: @unchecked Sendable {
 
     public func readDecisions(reviewer: String?) throws -> (decisions: [ReviewDecision], problems: [String]) {
         let rows = try locked("read the decisions", retry: true) { c in
+            let names = "\(Self.columns), truth_class, predicted_class, reviewer_class"
             if let reviewer {
-                return try c.execute("SELECT \(Self.columns) FROM decision WHERE reviewer = $1 ORDER BY reviewed_at, role",
-                                     [reviewer])
+                return try c.execute("SELECT \(names) FROM decision WHERE reviewer = $1 ORDER BY reviewed_at, role", [reviewer])
             }
-            return try c.execute("SELECT \(Self.columns) FROM decision ORDER BY reviewed_at, reviewer, role")
+            return try c.execute("SELECT \(names) FROM decision ORDER BY reviewed_at, reviewer, role")
         }
+        let classes = try classes()
         var decisions: [ReviewDecision] = [], problems: [String] = []
         for r in 0..<rows.count {
-            do { if let d = try Self.decode(rows, row: r) { decisions.append(d) } } catch { problems.append("\(error)") }
+            do {
+                guard let d = try Self.decode(rows, row: r) else { continue }
+                if let mismatch = RecordedClassNames.mismatch(d, truth: rows.value(r, "truth_class"), predicted: rows.value(r, "predicted_class"),
+                                                              reviewer: rows.value(r, "reviewer_class"), classes: classes) {
+                    problems.append(mismatch)
+                    continue
+                }
+                decisions.append(d)
+            } catch { problems.append("\(error)") }
         }
         return (decisions, problems)
     }

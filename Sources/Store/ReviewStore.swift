@@ -194,13 +194,21 @@ public final class ReviewStore: @unchecked Sendable {
         }
     }
 
-    /// The class names of the last session, or [] if none was recorded.
+    /// The class names of the last session, or [] if none was recorded. A recorded list that is not a non-empty
+    /// list of names is an error: without it every class and probability column would silently go (issue #26 §10).
     public func classes() throws -> [String] {
-        let json = try read { db in
-            try DatabaseValue.fetchOne(db, sql: "SELECT classes FROM session WHERE id = 1").flatMap(String.fromDatabaseValue)
+        let value = try read { db in try DatabaseValue.fetchOne(db, sql: "SELECT classes FROM session WHERE id = 1") }
+        guard let value, !value.isNull else { return [] }
+        return try Self.sessionClasses(String.fromDatabaseValue(value), location: path)
+    }
+
+    /// The session's `classes` JSON, checked (both stores).
+    static func sessionClasses(_ json: String?, location: String) throws -> [String] {
+        guard let json, let names = try? StoreJSON.decode([String].self, from: json), !names.isEmpty else {
+            throw ReviewStoreError(TerminalSafeText.clean("review database \(location): the session's class list is damaged "
+                                                          + "(not a non-empty list of class names): the class columns cannot be named"))
         }
-        guard let json else { return [] }
-        return (try? StoreJSON.decode([String].self, from: json)) ?? []
+        return names
     }
 
     /// The dataset root of the last session, or nil.
@@ -308,11 +316,18 @@ public final class ReviewStore: @unchecked Sendable {
             let all = ReviewDecision.order(Column("reviewed_at"), Column.rowID)
             return try Row.fetchAll(db, reviewer.map { all.filter(Column("reviewer") == $0) } ?? all)
         }
+        let classes = try classes()
         var decisions: [ReviewDecision] = [], problems: [String] = []
         for row in rows {
             let decoded = Self.decode(row)
             switch decoded.decision {
-            case .success(let d): decisions.append(d)
+            case .success(let d):
+                if let mismatch = RecordedClassNames.mismatch(d, truth: row.value("truth_class"), predicted: row.value("predicted_class"),
+                                                              reviewer: row.value("reviewer_class"), classes: classes) {
+                    problems.append(mismatch)
+                    continue
+                }
+                decisions.append(d)
             case .failure(let e): problems.append(e.message)
             }
             if let problem = decoded.problem { problems.append(problem) }

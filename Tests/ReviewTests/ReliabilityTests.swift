@@ -225,6 +225,33 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertTrue(export.stderr.contains("bad truth '2.5'"), export.stderr)
     }
 
+    /// Issue #26 §10, the other halves: a row whose recorded class name (`truth_class`) disagrees with what the
+    /// session's classes call its index is refused and named, never exported as the other class; a session class
+    /// list that is empty or not a list of names stops the export with one line, instead of dropping every class
+    /// and probability column.
+    func testARecordedClassNameThatDisagreesLeavesTheRowOut() throws {
+        let dir = try makeStoreTempDir(self)
+        let path = try makeDatabase(dir)
+        try execute(path, "UPDATE decision SET truth_class = 'Nonexistent' WHERE relative_path = 'test/images/0.jpg'")
+        let read = try ReviewStore(path: path, readOnly: true).readDecisions(reviewer: nil)
+        XCTAssertFalse(read.decisions.map(\.relativePath).contains("test/images/0.jpg"))
+        XCTAssertTrue(read.problems.contains { $0.contains("test/images/0.jpg") && $0.contains("was written as \"Nonexistent\"") },
+                      "\(read.problems)")
+        let export = try Fracview.run(["export", "--db", path, "-o", dir + "/out.csv"])
+        XCTAssertEqual(export.status, 0, export.stderr)
+        XCTAssertFalse(((try? String(contentsOfFile: dir + "/out.csv", encoding: .utf8)) ?? "").contains("test/images/0.jpg"))
+        XCTAssertTrue(export.stderr.contains("was written as \"Nonexistent\""), export.stderr)
+
+        for damaged in ["'[]'", "'[1, 2]'", "'not json'", "'{}'"] {
+            try execute(path, "UPDATE session SET classes = \(damaged)")
+            let run = try Fracview.run(["export", "--db", path, "-o", dir + "/damaged.csv"])
+            XCTAssertNotEqual(run.status, 0, damaged)
+            XCTAssertTrue(run.stderr.contains("the session's class list is damaged"), "\(damaged): \(run.stderr)")
+            XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/damaged.csv"))
+        }
+    }
+
     func testNoteWithNULIsExportedWhole() throws {
         let dir = try makeStoreTempDir(self)
         let path = try makeDatabase(dir, rows: 1)
