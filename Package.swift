@@ -38,7 +38,7 @@ let package = Package(
         // DICOM through DCMTK (Debian libdcmtk-dev): a small C++ shim with a C interface. DCMTK's pkg-config file
         // needs libsndfile's, so the libraries are named here.
         .target(name: "CDicom", path: "Sources/CDicom",
-                linkerSettings: [.linkedLibrary("dcmimgle"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmjpls"),
+                linkerSettings: [.linkedLibrary("dcmimage"), .linkedLibrary("dcmimgle"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmjpls"),
                                  .linkedLibrary("dcmdata"), .linkedLibrary("oflog"), .linkedLibrary("ofstd")]),
 
         // The engine's hot loops in C, built for baseline x86-64 and AVX2+FMA with run-time dispatch.

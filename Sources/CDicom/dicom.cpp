@@ -9,6 +9,7 @@
 #include <dcmtk/dcmdata/dcpxitem.h>
 #include <dcmtk/dcmdata/dcrledrg.h>
 #include <dcmtk/dcmimgle/dcmimage.h>
+#include <dcmtk/dcmimage/diregist.h>  // registers dcmimage's colour models (RGB, YBR, palette) with DicomImage
 #include <dcmtk/dcmjpeg/djdecode.h>
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/oflog/oflog.h>
@@ -19,6 +20,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 namespace {
 
@@ -154,7 +156,11 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
         dataset->findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
         DcmElement *pixelElement = nullptr;
         // Bits, not bytes: a BitsAllocated 1 image packs 8 pixels into a byte.
-        const unsigned long long frameBits = static_cast<unsigned long long>(rows) * columns * std::max<Uint16>(1, samples) *
+        // YBR_FULL_422 stores two values a pixel, not three (two luma samples share one Cb and one Cr).
+        OFString photometricTag;
+        dataset->findAndGetOFString(DCM_PhotometricInterpretation, photometricTag);
+        const unsigned long long perPixel = photometricTag == "YBR_FULL_422" ? 2 : std::max<Uint16>(1, samples);
+        const unsigned long long frameBits = static_cast<unsigned long long>(rows) * columns * perPixel *
                                              std::max<Uint16>(1, bitsAllocated);
         const unsigned long long frameBytes = (frameBits + 7) / 8;
         if (dataset->findAndGetElement(DCM_PixelData, pixelElement).good() && pixelElement != nullptr &&
@@ -190,6 +196,20 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
 
     // Stored values as DCMTK reads them, without its modality transform: we apply Rescale Slope/Intercept in
     // floating point, so a fractional slope keeps full precision.
+    // Big-endian native pixel data of 32-bit samples: dcmdata reads it as OW, 16-bit words each brought to this
+    // machine's order, so every sample's two words are in the wrong order for a 32-bit read (pydicom decodes these
+    // files to the same values as their little-endian twins; issue #26 §9). Put the words back in sample order.
+    Uint16 allocated = 0;
+    dataset->findAndGetUint16(DCM_BitsAllocated, allocated);
+    if (!xferInfo.isEncapsulated() && xferInfo.isBigEndian() && allocated == 32) {
+        DcmElement *pixels = nullptr;
+        Uint16 *words = nullptr;
+        if (dataset->findAndGetElement(DCM_PixelData, pixels).good() && pixels != nullptr &&
+            pixels->getUint16Array(words).good() && words != nullptr) {
+            const unsigned long count = pixels->getLength() / 2;
+            for (unsigned long i = 0; i + 1 < count; i += 2) std::swap(words[i], words[i + 1]);
+        }
+    }
     DicomImage image(&file, EXS_LittleEndianExplicit, static_cast<unsigned long>(CIF_IgnoreModalityTransformation), 0UL, 1UL);
     if (image.getStatus() != EIS_Normal) {
         return fail(out, std::string("cannot decode the image: ") + DicomImage::getString(image.getStatus()));

@@ -13,11 +13,40 @@ public struct WindowLevel: Equatable, Sendable {
     }
     public static let identity = WindowLevel()
 
-    /// Applies the window (and inversion) to every channel.
+    /// Applies the window, then the inversion. A grey pixel goes through the window; a coloured one keeps its hue:
+    /// the window acts on its luminance (Rec. 601) and its three channels scale by one factor (a colour DICOM, an
+    /// annotated JPEG). The inversion is per channel, a negative, as for any colour image.
     public func apply(to image: RGBImage) -> RGBImage {
         if self == .identity { return image }
-        let table = lut
-        return RGBImage(width: image.width, height: image.height, pixels: image.pixels.map { table[Int($0)] })
+        var upright = self
+        upright.inverted = false
+        let table = upright.lut
+        let windowIsIdentity = table.indices.allSatisfy { table[$0] == UInt8($0) }
+        var out = image.pixels
+        out.withUnsafeMutableBufferPointer { px in
+            var i = 0
+            while i + 2 < px.count {
+                let r = px[i], g = px[i + 1], b = px[i + 2]
+                if windowIsIdentity {
+                    // nothing to do but the inversion
+                } else if r == g && g == b {
+                    let v = table[Int(r)]
+                    px[i] = v; px[i + 1] = v; px[i + 2] = v
+                } else {
+                    let y = 0.299 * Double(r) + 0.587 * Double(g) + 0.114 * Double(b)
+                    let target = Double(upright.map(y))
+                    if y <= 0 {
+                        px[i] = UInt8(target); px[i + 1] = UInt8(target); px[i + 2] = UInt8(target)
+                    } else {
+                        let k = target / y
+                        for c in 0..<3 { px[i + c] = UInt8(min(255, (Double(px[i + c]) * k).rounded())) }
+                    }
+                }
+                if inverted { px[i] = 255 - px[i]; px[i + 1] = 255 - px[i + 1]; px[i + 2] = 255 - px[i + 2] }
+                i += 3
+            }
+        }
+        return RGBImage(width: image.width, height: image.height, pixels: out)
     }
 
     /// The output byte of an input byte.

@@ -28,8 +28,10 @@ struct DecodeCommand: ParsableCommand {
         var facts = ["\(decoded.width)×\(decoded.height)", grey ? "grey" : "RGB"]
         if let m = decoded.source {
             facts.append(m.transferSyntax)
-            let w = m.voiLUTRendering != nil && m.windows.isEmpty ? "VOI LUT" : "W \(Int(m.initialWindow.width)) L \(Int(m.initialWindow.center))"
-            facts.append(w)
+            // A colour file has no window of its own: its 8-bit RGB is shown as it is.
+            if m.color == nil {
+                facts.append(m.voiLUTRendering != nil && m.windows.isEmpty ? "VOI LUT" : "W \(Int(m.initialWindow.width)) L \(Int(m.initialWindow.center))")
+            }
             if let note = m.note { facts.append(note) }
         }
         Console.line("\(output): " + facts.joined(separator: ", "))

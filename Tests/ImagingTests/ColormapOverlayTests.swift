@@ -76,6 +76,13 @@ final class ColormapOverlayTests: XCTestCase {
         XCTAssertEqual(WindowLevel.identity.apply(to: ramp), ramp)
         XCTAssertEqual(WindowLevel(center: 128, width: 256).apply(to: ramp), ramp)   // DICOM's own identity
         XCTAssertEqual(WindowLevel(inverted: true).apply(to: ramp).pixels, ramp.pixels.map { 255 - $0 })
+        // A coloured pixel keeps its hue: the window acts on its luminance, the channels scale together (issue #26
+        // §14, colour DICOM). Brighter window: luminance up, the ratio of the channels kept.
+        let tinted = RGBImage(width: 1, height: 1, pixels: [120, 60, 30])
+        let brighter = WindowLevel(center: 64, width: 128).apply(to: tinted).pixels
+        XCTAssertGreaterThan(Int(brighter[0]), 120)
+        XCTAssertEqual(Double(brighter[0]) / Double(brighter[1]), 2, accuracy: 0.05)
+        XCTAssertEqual(Double(brighter[1]) / Double(brighter[2]), 2, accuracy: 0.1)
         // Centre 100, width 51: x ≤ 74.5 → 0, x > 124.5 → 255, else ((x − 99.5)/50 + 0.5)·255 truncated.
         let w = WindowLevel(center: 100, width: 51)
         XCTAssertEqual(w.value(74), 0)

@@ -5,8 +5,9 @@ Needs pydicom (training/requirements-test.txt), numpy, Pillow, and DCMTK's dcmco
 (Debian `dcmtk`) to write the compressed transfer syntaxes pydicom cannot encode.
 
 For each file NAME.dcm it writes NAME.png: pydicom's decoding through apply_modality_lut and apply_voi_lut (the
-file's first window or VOI LUT), scaled from pydicom's output range to 8 bits, inverted for MONOCHROME1. The test
-compares `fracview decode` with it: at most 1 grey level of mean difference.
+file's first window or VOI LUT), scaled from pydicom's output range to 8 bits, inverted for MONOCHROME1; for a
+colour file (RGB, YBR, PALETTE COLOR) pydicom's RGB (its palette applied, 16-bit entries scaled to 8 bits). The
+test compares `fracview decode` with it: at most 1 level of mean difference.
 """
 import os
 import subprocess
@@ -15,9 +16,9 @@ import numpy as np
 import pydicom
 from PIL import Image
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.pixels import apply_modality_lut, apply_voi_lut
+from pydicom.pixels import apply_color_lut, apply_modality_lut, apply_voi_lut
 from pydicom.pixels import pack_bits
-from pydicom.uid import (DeflatedExplicitVRLittleEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian,
+from pydicom.uid import (DeflatedExplicitVRLittleEndian, ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian,
                          SecondaryCaptureImageStorage, generate_uid)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -85,6 +86,36 @@ def expected(path):
     return y.astype(np.uint8)
 
 
+def expected_rgb(path):
+    ds = pydicom.dcmread(path)
+    arr = ds.pixel_array  # pydicom 3 converts YBR to RGB
+    if getattr(ds, "NumberOfFrames", 1) > 1:
+        arr = arr[0]
+    if ds.PhotometricInterpretation == "PALETTE COLOR":
+        arr = apply_color_lut(arr, ds).astype(np.float64) / 65535 * 255
+    return np.clip(np.asarray(arr, dtype=np.float64).round(), 0, 255).astype(np.uint8)
+
+
+def colour(photometric, pixels, bits=8):
+    """A colour secondary capture: pixels H×W×3 (RGB), or H×W indices for PALETTE COLOR."""
+    ds = base(8, pattern(255))
+    ds.PhotometricInterpretation = photometric
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit = bits, bits, bits - 1
+    if photometric == "PALETTE COLOR":
+        ds.SamplesPerPixel = 1
+        ramp = np.linspace(0, 1, 256)
+        for name, curve in (("Red", ramp), ("Green", ramp ** 2), ("Blue", 1 - ramp)):
+            setattr(ds, f"{name}PaletteColorLookupTableDescriptor", [256, 0, 16])
+            ds.add_new({"Red": 0x00281201, "Green": 0x00281202, "Blue": 0x00281203}[name], "OW",
+                       (curve * 65535).round().astype("<u2").tobytes())
+        ds.PixelData = pixels.astype(np.uint8).tobytes()
+    else:
+        ds.SamplesPerPixel = 3
+        ds.PlanarConfiguration = 0
+        ds.PixelData = pixels.astype(np.uint8).tobytes()
+    return ds
+
+
 def save(ds, name, implicit=False):
     path = os.path.join(HERE, name)
     if implicit:
@@ -139,8 +170,41 @@ def main():
     bits["PixelData"].VR = "OB"
     one = save(bits, "bits1_le.dcm")
     files += [one, tool(["dcmconv", "+tb"], one, "bits1_be.dcm")]
+    # 32-bit samples (issue #26 §9: a big-endian file's were read as swapped 16-bit words).
+    wide = base(16, pattern(255))
+    wide.BitsAllocated, wide.BitsStored, wide.HighBit = 32, 32, 31
+    values = pattern(4_000_000_000 // 255) * 255 + 795000
+    wide.PixelData = values.astype("<u4").tobytes()
+    files.append(save(wide, "u32_le.dcm"))
+    # Written by pydicom, each sample's four bytes reversed as the standard's big endian has them (dcmconv +tb
+    # swaps 16-bit words only, which pydicom and fracview read as other values).
+    wide.PixelData = values.astype(">u4").tobytes()
+    wide.file_meta.TransferSyntaxUID = ExplicitVRBigEndian
+    path = os.path.join(HERE, "u32_be.dcm")
+    wide.save_as(path, implicit_vr=False, little_endian=False, enforce_file_format=True)
+    files.append(path)
     for f in files:
         Image.fromarray(expected(f), mode="L").save(f[:-4] + ".png")
+    # Colour (issue #26 §14): RGB little and big endian, uncompressed YBR_FULL_422, JPEG (YBR), and a palette.
+    y, x = np.mgrid[0:H, 0:W]
+    rgb = np.stack([pattern(255), 255 - pattern(255), (x * 255 // (W - 1)) * (y % 8 < 4)], axis=-1)
+    colour_files = [save(colour("RGB", rgb), "rgb_le.dcm")]
+    colour_files.append(tool(["dcmconv", "+tb"], colour_files[0], "rgb_be.dcm"))
+    colour_files.append(tool(["dcmcjpeg", "+eb"], colour_files[0], "rgb_jpeg.dcm"))
+    ycc = rgb.astype(np.float64)
+    yy = 0.299 * ycc[..., 0] + 0.587 * ycc[..., 1] + 0.114 * ycc[..., 2]
+    cb = 128 - 0.168736 * ycc[..., 0] - 0.331264 * ycc[..., 1] + 0.5 * ycc[..., 2]
+    cr = 128 + 0.5 * ycc[..., 0] - 0.418688 * ycc[..., 1] - 0.081312 * ycc[..., 2]
+    packed = np.empty((H, W // 2, 4))
+    packed[..., 0], packed[..., 1] = yy[:, 0::2], yy[:, 1::2]
+    packed[..., 2] = (cb[:, 0::2] + cb[:, 1::2]) / 2
+    packed[..., 3] = (cr[:, 0::2] + cr[:, 1::2]) / 2
+    ybr = colour("YBR_FULL_422", rgb)
+    ybr.PixelData = np.clip(packed.round(), 0, 255).astype(np.uint8).tobytes()
+    colour_files.append(save(ybr, "ybr_full_422.dcm"))
+    colour_files.append(save(colour("PALETTE COLOR", pattern(255)), "palette.dcm"))
+    for f in colour_files:
+        Image.fromarray(expected_rgb(f), mode="RGB").save(f[:-4] + ".png")
     # Extreme float tags (issue #26): a window of ±1e308 is ignored; a Rescale Slope of 1e308 is refused as
     # unsupported (its values leave single precision). No PNG: nothing to compare.
     save(base(12, twelve, slope=1.0, intercept=0.0, window=(-1e308, 1e308)), "huge_window.dcm")
