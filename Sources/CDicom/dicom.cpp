@@ -21,6 +21,11 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace {
 
@@ -82,6 +87,84 @@ bool jpegFragmentsWouldHang(DcmDataset *dataset, E_TransferSyntax xfer) {
     return false;
 }
 
+/// How deep the data set's sequences nest, counted from the raw bytes without DCMTK (which parses nested sequences
+/// recursively: 10,000 levels overflowed its stack; issue #26 §2). A sequence or an item opens a level; a delimiter
+/// or the end of a defined length closes it. In implicit VR a defined-length value that starts with an item tag is
+/// a sequence too. Returns true as soon as the depth passes `limit`.
+bool nestingExceeds(const unsigned char *data, size_t size, bool explicitVR, bool bigEndian, int limit) {
+    auto u16 = [&](size_t at, bool be) -> uint32_t {
+        return be ? (uint32_t(data[at]) << 8 | data[at + 1]) : (uint32_t(data[at + 1]) << 8 | data[at]);
+    };
+    auto u32 = [&](size_t at, bool be) -> uint32_t {
+        return be ? (uint32_t(data[at]) << 24 | uint32_t(data[at + 1]) << 16 | uint32_t(data[at + 2]) << 8 | data[at + 3])
+                  : (uint32_t(data[at + 3]) << 24 | uint32_t(data[at + 2]) << 16 | uint32_t(data[at + 1]) << 8 | data[at]);
+    };
+    // The meta header (group 0002, explicit VR little endian) after the preamble.
+    size_t pos = 132;
+    while (pos + 8 <= size && u16(pos, false) == 0x0002) {
+        const char v0 = static_cast<char>(data[pos + 4]), v1 = static_cast<char>(data[pos + 5]);
+        const bool longForm = (v0 == 'O' || v0 == 'S' || v0 == 'U') && (v1 == 'B' || v1 == 'W' || v1 == 'N' || v1 == 'Q' ||
+                                                                          v1 == 'T' || v1 == 'F' || v1 == 'D' || v1 == 'L' ||
+                                                                          v1 == 'V' || v1 == 'C' || v1 == 'R');
+        const uint64_t length = longForm ? (pos + 12 <= size ? u32(pos + 8, false) : 0) : u16(pos + 6, false);
+        pos += (longForm ? 12 : 8) + length;
+    }
+    std::vector<uint64_t> ends;  // the end of each open defined-length sequence or item
+    int depth = 0;
+    while (pos + 8 <= size) {
+        while (!ends.empty() && pos >= ends.back()) { ends.pop_back(); depth--; }
+        const uint32_t group = u16(pos, bigEndian), element = u16(pos + 2, bigEndian);
+        if (group == 0xFFFE) {
+            const uint32_t length = u32(pos + 4, bigEndian);
+            pos += 8;
+            if (element == 0xE000) {
+                if (++depth > limit) return true;
+                if (length != 0xFFFFFFFFu) ends.push_back(pos + length);
+            } else if (element == 0xE00D || element == 0xE0DD) {
+                depth--;
+            }
+            continue;
+        }
+        uint64_t header = 8, length = 0;
+        bool sequence = false;
+        if (explicitVR) {
+            const char v0 = static_cast<char>(data[pos + 4]), v1 = static_cast<char>(data[pos + 5]);
+            const bool longForm = (v0 == 'O' || v0 == 'S' || v0 == 'U') && (v1 == 'B' || v1 == 'W' || v1 == 'N' || v1 == 'Q' ||
+                                                                              v1 == 'T' || v1 == 'F' || v1 == 'D' || v1 == 'L' ||
+                                                                              v1 == 'V' || v1 == 'C' || v1 == 'R');
+            sequence = v0 == 'S' && v1 == 'Q';
+            if (longForm) {
+                if (pos + 12 > size) break;
+                header = 12;
+                length = u32(pos + 8, bigEndian);
+            } else {
+                length = u16(pos + 6, bigEndian);
+            }
+        } else {
+            length = u32(pos + 4, bigEndian);
+            sequence = length != 0xFFFFFFFFu && length >= 8 && pos + 12 <= size && u16(pos + 8, bigEndian) == 0xFFFE &&
+                       u16(pos + 10, bigEndian) == 0xE000;
+        }
+        if (length == 0xFFFFFFFFu) {  // an undefined-length sequence (or encapsulated pixel data): its items follow
+            if (++depth > limit) return true;
+            pos += header;
+            continue;
+        }
+        if (sequence) {
+            if (++depth > limit) return true;
+            ends.push_back(pos + header + length);
+            pos += header;
+            continue;
+        }
+        pos += header + length;
+    }
+    return false;
+}
+
+/// The deepest nesting a data set may have, in sequences (each sequence level is a sequence and an item, two
+/// levels of the scan). Real objects nest a few levels (structured reports a few tens).
+constexpr int kMaxSequenceNesting = 128;
+
 }  // namespace
 
 extern "C" int cdicom_is_dicom(const unsigned char *data, size_t size) {
@@ -113,6 +196,23 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
                 return fail(out, std::string("unsupported transfer syntax ") + declared.getXferName() + " (" +
                                      declared.getXferID() + "): a deflated data set is read whole, trusting every "
                                      "length it claims; convert it with `dcmconv +te`");
+            }
+            // Nesting is bounded before DCMTK parses (its parser recurses once per level).
+            const int fd = ::open(path, O_RDONLY);
+            if (fd >= 0 && size > 0) {
+                void *mapped = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
+                ::close(fd);
+                if (mapped != MAP_FAILED) {
+                    const bool deep = nestingExceeds(static_cast<const unsigned char *>(mapped), static_cast<size_t>(size),
+                                                     declared.isExplicitVR(), declared.isBigEndian(), 2 * kMaxSequenceNesting);
+                    ::munmap(mapped, static_cast<size_t>(size));
+                    if (deep) {
+                        return fail(out, "unsupported: sequences nested more than " + std::to_string(kMaxSequenceNesting) +
+                                             " levels deep");
+                    }
+                }
+            } else if (fd >= 0) {
+                ::close(fd);
             }
         }
     }

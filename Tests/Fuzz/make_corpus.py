@@ -96,8 +96,17 @@ def databases():
 def dicoms():
     src = os.path.join(REPO, "Tests/Fixtures/dicom")  # written by Tests/Fixtures/dicom/make_dicom_fixtures.py
     os.makedirs(os.path.join(CORPUS, "dicom"), exist_ok=True)
-    for name in ["u8", "rle", "jpeg_baseline", "jpegls_lossless", "monochrome1", "voi_lut"]:
+    for name in ["u8", "rle", "jpeg_baseline", "jpegls_lossless", "monochrome1", "voi_lut", "u32_be", "rgb_le",
+                 "ybr_full_422", "palette"]:
         shutil.copy(os.path.join(src, name + ".dcm"), os.path.join(CORPUS, "dicom", name + ".dcm"))
+    # Sequences nested 300 deep (past the 128-level bound; issue #26 §2): the fuzzer mutates the nesting scan.
+    data = bytearray(open(os.path.join(src, "u8.dcm"), "rb").read())
+    at = data.rfind(bytes([0xE0, 0x7F, 0x10, 0x00]))
+    opening = bytes([0x40, 0, 0x30, 0xA7]) + b"SQ" + bytes([0, 0, 255, 255, 255, 255]) + bytes([0xFE, 0xFF, 0, 0xE0, 255, 255, 255, 255])
+    closing = bytes([0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0, 0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0])
+    data[at:at] = opening * 300 + closing * 300
+    with open(os.path.join(CORPUS, "dicom", "nested.dcm"), "wb") as f:
+        f.write(bytes(data))
 
 
 def inputs():

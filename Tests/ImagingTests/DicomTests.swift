@@ -108,6 +108,43 @@ final class DicomTests: XCTestCase {
         XCTAssertFalse(refusal.contains("damaged"), refusal)
     }
 
+    /// `explicit_le.dcm` with `depth` undefined-length sequences nested inside one another before its pixel data,
+    /// each in an item (the structure of a structured report, stacked), written to a temporary file.
+    func nested(_ depth: Int, explicitVR: Bool = true) throws -> String {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path("explicit_le.dcm"))))
+        let pixelTag: [UInt8] = [0xE0, 0x7F, 0x10, 0x00]
+        let at = try XCTUnwrap((0..<(bytes.count - 4)).last { Array(bytes[$0..<($0 + 4)]) == pixelTag })
+        var blob: [UInt8] = []
+        for _ in 0..<depth {
+            blob += [0x40, 0x00, 0x30, 0xA7] + Array("SQ".utf8) + [0, 0, 0xFF, 0xFF, 0xFF, 0xFF]   // (0040,A730) SQ, undefined
+            blob += [0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]                               // item, undefined
+        }
+        for _ in 0..<depth {
+            blob += [0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]   // item delimiter
+            blob += [0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]   // sequence delimiter
+        }
+        bytes.insert(contentsOf: blob, at: at)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("nested-\(depth)-\(UUID().uuidString).dcm")
+        try Data(bytes).write(to: out)
+        return out.path
+    }
+
+    /// Issue #26 §2: 10,000 nested sequences in a 370 KB file overflowed DCMTK's stack (SIGSEGV in `decode` and
+    /// `predict`). Nesting is bounded before DCMTK parses: 100 levels decode, 10,000 are refused in one line.
+    func testDeeplyNestedSequencesAreRefusedNotACrash() throws {
+        let shallow = try nested(100)
+        defer { try? FileManager.default.removeItem(atPath: shallow) }
+        XCTAssertEqual(try ImageDecoder.decode(path: shallow).pixels, try ImageDecoder.decode(path: path("explicit_le.dcm")).pixels)
+        let deep = try nested(10_000)
+        defer { try? FileManager.default.removeItem(atPath: deep) }
+        do {
+            _ = try ImageDecoder.decode(path: deep)
+            XCTFail("10,000 nested sequences decoded")
+        } catch let e as ImageError {
+            XCTAssertTrue(e.reason.contains("unsupported: sequences nested more than 128 levels deep"), e.reason)
+        }
+    }
+
     /// The one-line reason a fixture is refused (a failure if it decodes).
     func decodeFailure(_ name: String) throws -> String {
         do {
