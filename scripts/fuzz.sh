@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
-harnesses=(weights image dicom dataset database input)
+harnesses=(weights image dicom dataset database input yaml)
 swiftc_path=$(readlink -f "$(command -v swiftc)")
 runtime=$(ls "$(dirname "$swiftc_path")"/../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -n 1 || true)
 if [[ -z "$runtime" ]]; then

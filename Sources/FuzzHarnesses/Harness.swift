@@ -16,6 +16,8 @@ public enum Harness: String, CaseIterable, Sendable {
     case database
     /// The terminal's byte stream into the TUI's input parser.
     case input
+    /// A YAML text as a theme, a keys.yaml and through the YAML reader (anchors and aliases refused).
+    case yaml
 
     public func run(_ bytes: [UInt8]) {
         switch self {
@@ -25,6 +27,7 @@ public enum Harness: String, CaseIterable, Sendable {
         case .dataset: DatasetHarness.run(bytes)
         case .database: DatabaseHarness.run(bytes)
         case .input: InputHarness.run(bytes)
+        case .yaml: YAMLHarness.run(bytes)
         }
     }
 }

@@ -90,6 +90,17 @@ def databases():
     con.close()
     with open(tmp, "rb") as f:
         out("database", "v1-small.sqlite", f.read())
+    # Wrong-typed and contradictory values (issue #26 §10): a REAL and a TEXT where class indices belong, and a
+    # session class list that is not a list of names.
+    con = sqlite3.connect(tmp)
+    con.execute("UPDATE decision SET truth = 2.5 WHERE rowid = (SELECT MIN(rowid) FROM decision)")
+    con.execute("UPDATE decision SET reviewer_label = 'abc' WHERE rowid = (SELECT MAX(rowid) FROM decision)")
+    con.execute("UPDATE session SET classes = '[1, 2]'")
+    con.commit()
+    con.execute("VACUUM")
+    con.close()
+    with open(tmp, "rb") as f:
+        out("database", "wrong-types.sqlite", f.read())
     os.remove(tmp)
 
 

@@ -55,6 +55,18 @@ final class FuzzCorpusTests: XCTestCase {
     func testDataset() throws { try check(.dataset, mutations: 2000) }
     func testDatabase() throws { try check(.database, mutations: 500) }
     func testInput() throws { try check(.input, mutations: 10000) }
+    func testYAML() throws { try check(.yaml, mutations: 5000) }
+
+    /// Every harness has its seeds, and the CI fuzz step runs it (scripts/fuzz.sh's list).
+    func testEveryHarnessIsSeededAndFuzzedInCI() throws {
+        let script = try String(contentsOf: Self.root.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/fuzz.sh"), encoding: .utf8)
+        let line = try XCTUnwrap(script.split(separator: "\n").first { $0.hasPrefix("harnesses=(") })
+        for harness in Harness.allCases {
+            XCTAssertFalse(Self.inputs(harness, "corpus").isEmpty, "\(harness) has no seeds")
+            XCTAssertTrue(line.split(whereSeparator: { "() ".contains($0) }).contains { $0 == harness.rawValue }, "\(harness) is not in \(line)")
+        }
+    }
 }
 
 struct SplitMix64 {
