@@ -22,7 +22,7 @@ public struct ImageSurvey: Sendable {
         DispatchQueue.concurrentPerform(iterations: n) { i in
             let path = cases[i].imagePath
             var hash: String?, thumb: Thumbnail?, failure: String?
-            if let data = FileManager.default.contents(atPath: path) {
+            if let data = try? ImageDecoder.readFile(path) {
                 hash = ContentDigest.sha256Hex(data)
                 do { thumb = Thumbnail(try ImageDecoder.decode(data: data, name: cases[i].relativePath, file: path)) } catch {
                     let text = "\(error)"

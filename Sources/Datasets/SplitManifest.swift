@@ -4,6 +4,9 @@ import Imaging
 /// A split manifest: a CSV `path,split` (path relative to the dataset root), as written by `fracview audit
 /// --write-split` and read by `fracview evaluate --manifest` and training's `--split-manifest`.
 public enum SplitManifest {
+    /// The largest manifest read (HBFMID's is 100 KB; a million cases fit).
+    static let maxBytes = 64 << 20
+
     public static func render(_ rows: [(path: String, split: String)]) -> String {
         CSVTable.render([["path", "split"]] + rows.sorted(by: { $0.path < $1.path }).map { [$0.path, $0.split] }, lineEnd: .lf)
     }
@@ -16,7 +19,9 @@ public enum SplitManifest {
 
     /// Path → split. Throws a one-line error for an unreadable file or a missing header.
     public static func read(path: String) throws -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError("\(path): cannot read manifest") }
+        guard let data = DirectoryListing.readFile(path, maxBytes: Self.maxBytes) else {
+            throw DatasetError("\(path): cannot read manifest (a regular file of at most \(Self.maxBytes >> 20) MiB)")
+        }
         let records = try parseCSV(data, path: path)
         guard let header = records.first, let pathCol = header.firstIndex(of: "path"),
               let splitCol = header.firstIndex(of: "split") else {
@@ -32,7 +37,9 @@ public enum SplitManifest {
     /// Path → (split, group) from a manifest with a `path` column and a `split` or a `group` column (or both), as
     /// `fracview audit --write-split` and `--write-folds` write them. Throws a one-line error otherwise.
     public static func readRows(path: String) throws -> [String: (split: String?, group: String?)] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DatasetError("\(path): cannot read manifest") }
+        guard let data = DirectoryListing.readFile(path, maxBytes: Self.maxBytes) else {
+            throw DatasetError("\(path): cannot read manifest (a regular file of at most \(Self.maxBytes >> 20) MiB)")
+        }
         let records = try parseCSV(data, path: path)
         guard let header = records.first, let pathCol = header.firstIndex(of: "path") else {
             throw DatasetError("\(path): manifest needs a header with a path column, and split or group")

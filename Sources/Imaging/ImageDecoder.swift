@@ -71,7 +71,9 @@ public enum ImageDecoder {
         throw ImageError(path: name, reason: "not a JPEG, PNG or DICOM file")
     }
 
-    static func readFile(_ path: String) throws -> Data {
+    /// The one guarded loader every reader of an image file goes through: a regular file (links followed) of at
+    /// most `maxFileBytes`; a FIFO or a device is refused before it is opened.
+    public static func readFile(_ path: String) throws -> Data {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ImageError(path: path, reason: "no such file")

@@ -205,10 +205,13 @@ public final class InferenceRunner: @unchecked Sendable {
         let path = imagePaths[index]
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "file not found"
+            // The guarded loader (regular file, size cap): a case list that is not a folder listing may name anything.
+            data = try ImageDecoder.readFile(path)
+        } catch let error as ImageError {
+            let reason = FileManager.default.fileExists(atPath: path) ? error.reason : "file not found"  // the screen's wording
             return .failed("\(URL(fileURLWithPath: path).lastPathComponent): \(reason)")
+        } catch {
+            return .failed("\(URL(fileURLWithPath: path).lastPathComponent): cannot be read")
         }
         let hash = ContentDigest.sha256Hex(data)
         if let store {

@@ -17,11 +17,6 @@ public enum ContentDigest {
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    public static func sha256Hex(fileAt path: String) -> String? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        return sha256Hex(data)
-    }
-
     /// FNV-1a 64: a stable (unlike Swift's seeded `Hasher`) hash for deterministic tie-breaking.
     public static func fnv1a(_ string: String) -> UInt64 {
         var hash: UInt64 = 0xcbf29ce484222325

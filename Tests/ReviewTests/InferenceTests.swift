@@ -1,3 +1,4 @@
+import Datasets
 import Foundation
 @testable import Imaging
 @testable import Inference
@@ -104,6 +105,25 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(cached.gradcam, result.gradcam)
         XCTAssertEqual(cached.maps, result.maps, "every CAM method's map comes back from the cache")
         XCTAssertEqual(cached.maps.count, CAMMethod.all.count)
+    }
+
+    /// Issue #23: the runner reads through the guarded loader. A case that names a FIFO, a directory or a missing
+    /// file fails with its reason at once (a case list that is not a folder listing may name anything), never
+    /// blocks the runner.
+    func testTheRunnerReadsOnlyRegularFiles() throws {
+        let (dir, paths) = try makeImages(["3"])
+        XCTAssertEqual(mkfifo(dir + "/pipe.jpg", 0o644), 0)
+        try FileManager.default.createDirectory(atPath: dir + "/folder.jpg", withIntermediateDirectories: false)
+        let runner = InferenceRunner(images: fakeImages(paths + [dir + "/pipe.jpg", dir + "/folder.jpg", dir + "/gone.jpg"]),
+                                     classifier: FakeCaseClassifier(), store: nil, loader: fakeLoader)
+        runner.start()
+        XCTAssertTrue(runner.waitUntilFinished(timeout: 30), "a FIFO must not block the runner")
+        XCTAssertNotNil(runner.state(at: 0).prediction)
+        for (i, reason) in [(1, "not a regular file"), (2, "is a directory"), (3, "file not found")] {
+            guard case .failed(let message) = runner.state(at: i) else { return XCTFail("case \(i) must fail") }
+            XCTAssertTrue(message.contains(reason), message)
+        }
+        XCTAssertThrowsError(try SplitManifest.read(path: dir + "/pipe.jpg")) { XCTAssertTrue("\($0)".contains("cannot read manifest")) }
     }
 
     func testReopeningIsServedFromTheCache() throws {
