@@ -87,6 +87,16 @@ bool jpegFragmentsWouldHang(DcmDataset *dataset, E_TransferSyntax xfer) {
     return false;
 }
 
+/// An explicit VR whose element has a 4-byte length after two reserved bytes (PS3.5 7.1.2); the others have a
+/// 2-byte length.
+bool longFormVR(const unsigned char *vr) {
+    static const char *const longForms[] = {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"};
+    for (const char *v : longForms) {
+        if (vr[0] == v[0] && vr[1] == v[1]) return true;
+    }
+    return false;
+}
+
 /// How deep the data set's sequences nest, counted from the raw bytes without DCMTK (which parses nested sequences
 /// recursively: 10,000 levels overflowed its stack; issue #26 §2). A sequence or an item opens a level; a delimiter
 /// or the end of a defined length closes it. In implicit VR a defined-length value that starts with an item tag is
@@ -102,10 +112,7 @@ bool nestingExceeds(const unsigned char *data, size_t size, bool explicitVR, boo
     // The meta header (group 0002, explicit VR little endian) after the preamble.
     size_t pos = 132;
     while (pos + 8 <= size && u16(pos, false) == 0x0002) {
-        const char v0 = static_cast<char>(data[pos + 4]), v1 = static_cast<char>(data[pos + 5]);
-        const bool longForm = (v0 == 'O' || v0 == 'S' || v0 == 'U') && (v1 == 'B' || v1 == 'W' || v1 == 'N' || v1 == 'Q' ||
-                                                                          v1 == 'T' || v1 == 'F' || v1 == 'D' || v1 == 'L' ||
-                                                                          v1 == 'V' || v1 == 'C' || v1 == 'R');
+        const bool longForm = longFormVR(data + pos + 4);
         const uint64_t length = longForm ? (pos + 12 <= size ? u32(pos + 8, false) : 0) : u16(pos + 6, false);
         pos += (longForm ? 12 : 8) + length;
     }
@@ -128,11 +135,8 @@ bool nestingExceeds(const unsigned char *data, size_t size, bool explicitVR, boo
         uint64_t header = 8, length = 0;
         bool sequence = false;
         if (explicitVR) {
-            const char v0 = static_cast<char>(data[pos + 4]), v1 = static_cast<char>(data[pos + 5]);
-            const bool longForm = (v0 == 'O' || v0 == 'S' || v0 == 'U') && (v1 == 'B' || v1 == 'W' || v1 == 'N' || v1 == 'Q' ||
-                                                                              v1 == 'T' || v1 == 'F' || v1 == 'D' || v1 == 'L' ||
-                                                                              v1 == 'V' || v1 == 'C' || v1 == 'R');
-            sequence = v0 == 'S' && v1 == 'Q';
+            const bool longForm = longFormVR(data + pos + 4);
+            sequence = data[pos + 4] == 'S' && data[pos + 5] == 'Q';
             if (longForm) {
                 if (pos + 12 > size) break;
                 header = 12;
@@ -248,18 +252,19 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
         return fail(out, "image too large: " + std::to_string(columns) + "x" + std::to_string(rows) + " pixels");
     }
     if (!dataset->tagExists(DCM_PixelData)) return fail(out, "no pixel data in the file");
+    Uint16 bitsAllocated = 0;
+    dataset->findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
+    OFString photometric;
+    dataset->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
     // Native pixel data must hold the first frame: a few bytes that claim a 50-megapixel image would otherwise
     // have DCMTK allocate (and pad) the whole frame.
     if (!xferInfo.isEncapsulated()) {
-        Uint16 samples = 1, bitsAllocated = 0;
+        Uint16 samples = 1;
         dataset->findAndGetUint16(DCM_SamplesPerPixel, samples);
-        dataset->findAndGetUint16(DCM_BitsAllocated, bitsAllocated);
         DcmElement *pixelElement = nullptr;
         // Bits, not bytes: a BitsAllocated 1 image packs 8 pixels into a byte.
         // YBR_FULL_422 stores two values a pixel, not three (two luma samples share one Cb and one Cr).
-        OFString photometricTag;
-        dataset->findAndGetOFString(DCM_PhotometricInterpretation, photometricTag);
-        const unsigned long long perPixel = photometricTag == "YBR_FULL_422" ? 2 : std::max<Uint16>(1, samples);
+        const unsigned long long perPixel = photometric == "YBR_FULL_422" ? 2 : std::max<Uint16>(1, samples);
         const unsigned long long frameBits = static_cast<unsigned long long>(rows) * columns * perPixel *
                                              std::max<Uint16>(1, bitsAllocated);
         const unsigned long long frameBytes = (frameBits + 7) / 8;
@@ -284,8 +289,6 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
         }
     }
 
-    OFString photometric;
-    dataset->findAndGetOFString(DCM_PhotometricInterpretation, photometric);
     out->monochrome1 = photometric == "MONOCHROME1";
     Uint16 bitsStored = 0;
     dataset->findAndGetUint16(DCM_BitsStored, bitsStored);
@@ -299,9 +302,7 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
     // Big-endian native pixel data of 32-bit samples: dcmdata reads it as OW, 16-bit words each brought to this
     // machine's order, so every sample's two words are in the wrong order for a 32-bit read (pydicom decodes these
     // files to the same values as their little-endian twins; issue #26 §9). Put the words back in sample order.
-    Uint16 allocated = 0;
-    dataset->findAndGetUint16(DCM_BitsAllocated, allocated);
-    if (!xferInfo.isEncapsulated() && xferInfo.isBigEndian() && allocated == 32) {
+    if (!xferInfo.isEncapsulated() && xferInfo.isBigEndian() && bitsAllocated == 32) {
         DcmElement *pixels = nullptr;
         Uint16 *words = nullptr;
         if (dataset->findAndGetElement(DCM_PixelData, pixels).good() && pixels != nullptr &&

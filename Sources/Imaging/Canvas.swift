@@ -64,6 +64,15 @@ public struct Canvas: Sendable {
         }
     }
 
+    /// `strokeDashedRect` over a one-pixel dark rim around each dash, which keeps it visible on bright and on dark
+    /// pixels alike (the model's box on an X-ray).
+    public mutating func strokeDashedRectWithRim(x: Int, y: Int, width: Int, height: Int, color: (UInt8, UInt8, UInt8),
+                                                 thickness: Int = 1, dash: Int = 6) {
+        strokeDashedRect(x: x - 1, y: y - 1, width: width + 2, height: height + 2, color: (0, 0, 0), thickness: thickness + 2,
+                         dash: dash)
+        strokeDashedRect(x: x, y: y, width: width, height: height, color: color, thickness: thickness, dash: dash)
+    }
+
     /// A straight line (Bresenham), for plot axes and curves.
     public mutating func line(from start: (x: Int, y: Int), to end: (x: Int, y: Int), color: (UInt8, UInt8, UInt8)) {
         var x = start.x, y = start.y

@@ -24,25 +24,20 @@ public struct CropRule: Sendable, Equatable {
         return (left, top, s)
     }
 
-    /// Where the crop around `box` lies, normalised; the whole image when there is no usable box.
-    public func region(around box: ImageBox?, width: Int, height: Int) -> ImageBox {
-        guard let box, box.isUsable, width > 0, height > 0 else { return ImageBox(x0: 0, y0: 0, x1: 1, y1: 1) }
-        let (left, top, side) = pixelSquare(around: box, width: width, height: height)
-        let w = Double(width), h = Double(height)
-        return ImageBox(x0: Double(left) / w, y0: Double(top) / h, x1: Double(left + side) / w, y1: Double(top + side) / h)
-    }
-
-    /// The crop around `box`, cut from `image`; the whole image when there is no box (the localiser found nothing)
-    /// or the box cannot be used.
-    public func crop(_ image: RGBImage, around box: ImageBox?) -> RGBImage {
-        guard let box, box.isUsable, image.width > 0, image.height > 0 else { return image }
+    /// The crop around `box`, cut from `image`, and where it lies (normalised): the whole image when there is no
+    /// box (the localiser found nothing) or the box cannot be used.
+    public func cut(_ image: RGBImage, around box: ImageBox?) -> (pixels: RGBImage, region: ImageBox) {
+        let whole = (image, ImageBox(x0: 0, y0: 0, x1: 1, y1: 1))
+        guard let box, box.isUsable, image.width > 0, image.height > 0 else { return whole }
         let (left, top, side) = pixelSquare(around: box, width: image.width, height: image.height)
-        guard side > 0 else { return image }
+        guard side > 0 else { return whole }
         var pixels = [UInt8](repeating: 0, count: side * side * 3)
         for y in 0..<side {
             let from = ((top + y) * image.width + left) * 3
             pixels.replaceSubrange((y * side * 3)..<((y + 1) * side * 3), with: image.pixels[from..<(from + side * 3)])
         }
-        return RGBImage(width: side, height: side, pixels: pixels)
+        let w = Double(image.width), h = Double(image.height)
+        return (RGBImage(width: side, height: side, pixels: pixels),
+                ImageBox(x0: Double(left) / w, y0: Double(top) / h, x1: Double(left + side) / w, y1: Double(top + side) / h))
     }
 }

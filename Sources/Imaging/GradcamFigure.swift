@@ -49,8 +49,7 @@ public enum GradcamFigure {
                 let sx = Double(picture.width), sy = Double(picture.height)
                 let bx = x + Int((top.box.x0 * sx).rounded()), by = imageTop + Int((top.box.y0 * sy).rounded())
                 let bw = max(2, Int((top.box.width * sx).rounded())), bh = max(2, Int((top.box.height * sy).rounded()))
-                canvas.strokeDashedRect(x: bx - 1, y: by - 1, width: bw + 2, height: bh + 2, color: (0, 0, 0), thickness: 4, dash: 8)
-                canvas.strokeDashedRect(x: bx, y: by, width: bw, height: bh, color: modelBoxColor, thickness: 2, dash: 8)
+                canvas.strokeDashedRectWithRim(x: bx, y: by, width: bw, height: bh, color: modelBoxColor, thickness: 2, dash: 8)
             }
             switch i {
             case 0:

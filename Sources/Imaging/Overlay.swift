@@ -18,6 +18,10 @@ public enum Overlay {
     /// region, the rest of the image is left as it is (a crop classifier's CAM, drawn where its crop lies).
     public static func heatmap(_ map: [Float], mapWidth: Int, mapHeight: Int, over image: RGBImage, in region: ImageBox,
                                colormap: Colormap = .jet, imageWeight: Float = 0.6, smooth: Bool = false) -> RGBImage {
+        if region == ImageBox(x0: 0, y0: 0, x1: 1, y1: 1) {
+            return heatmap(map, mapWidth: mapWidth, mapHeight: mapHeight, over: image, colormap: colormap,
+                           imageWeight: imageWeight, smooth: smooth)
+        }
         let x0 = max(0, min(image.width, Int((region.x0 * Double(image.width)).rounded())))
         let y0 = max(0, min(image.height, Int((region.y0 * Double(image.height)).rounded())))
         let x1 = max(x0, min(image.width, Int((region.x1 * Double(image.width)).rounded())))

@@ -27,8 +27,6 @@ public struct InferenceSpec: Sendable, Equatable {
     public var weightsID: String
     /// The localiser stage's input; nil for a classifier alone.
     public var localiser: StageInput?
-    /// The model classifies the crop around the localiser's box too (its predictions carry `crop`).
-    public var cropStage = false
     public init(width: Int, height: Int, mean: [Float], std: [Float], weightsID: String, localiser: StageInput? = nil) {
         self.width = width; self.height = height; self.mean = mean; self.std = std; self.weightsID = weightsID
         self.localiser = localiser

@@ -216,10 +216,10 @@ public final class InferenceRunner: @unchecked Sendable {
         let hash = ContentDigest.sha256Hex(data)
         if let store {
             do {
-                // A row from before the other CAM methods (Grad-CAM alone) is recomputed once and overwritten.
+                // A row from before the other CAM methods (Grad-CAM alone) is recomputed once and overwritten. The
+                // stages need no check: the weights id hashes every stage's members, so a row is always the whole model's.
                 if let cached = try store.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),
-                   CAMMethod.all.allSatisfy({ cached.map($0) != nil }), (spec.localiser == nil) == (cached.detections == nil),
-                   spec.cropStage == (cached.crop != nil) {
+                   CAMMethod.all.allSatisfy({ cached.map($0) != nil }) {
                     return .ready(inDatasetOrder(cached))
                 }
             } catch {

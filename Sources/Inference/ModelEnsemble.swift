@@ -72,12 +72,14 @@ public final class ModelEnsemble {
         var cropMembers: [Member] = []
         var localisers: [LocaliserMember] = []
         for file in files {
-            let role = try ModelMetadata(try SafeTensorsFile(path: file).metadata) { WeightsError(path: file, reason: $0) }.role
-            if role == .localiser {
+            // Each file is opened once: its metadata sorts it, then the member is built from it.
+            let opened = try SafeTensorsFile(path: file)
+            let meta = try ModelMetadata(opened.metadata) { WeightsError(path: file, reason: $0) }
+            if meta.role == .localiser {
                 guard isDir.boolValue else {
                     throw WeightsError(path: file, reason: "a localiser member, not a classifier: pass the folder that holds it with its classifier members")
                 }
-                let localiser = try FractureLocaliser(contentsOf: file)
+                let localiser = try FractureLocaliser(file: opened)
                 let fold = try Self.fold(localiser.info.metadata, file: file)
                 if let twin = localisers.first(where: { $0.id == (fold ?? localisers.count) }) {
                     throw WeightsError(path: path, reason: "two localiser members have the same fold (\(twin.path) and \(file))")
@@ -86,16 +88,15 @@ public final class ModelEnsemble {
                 continue
             }
             // The crop probes share one frozen backbone: loaded once.
-            let classifier = try FractureClassifier(contentsOf: file, sharingBackboneWith: cropMembers.map(\.classifier))
-            let meta = classifier.info.metadata
-            let fold = try Self.fold(meta, file: file)
+            let classifier = try FractureClassifier(file: opened, sharingBackboneWith: meta.crop == nil ? nil : cropMembers.map(\.classifier))
+            let fold = try Self.fold(opened.metadata, file: file)
             var signatures: TrainingSignatures?
-            if let raw = meta["training_signatures"] {
+            if let raw = opened.metadata["training_signatures"] {
                 do { signatures = try TrainingSignatures(metadataValue: raw) } catch {
                     throw WeightsError(path: file, reason: "metadata training_signatures \(error)")
                 }
             }
-            let isCrop = classifier.info.crop != nil
+            let isCrop = meta.crop != nil
             if isCrop && !isDir.boolValue {
                 throw WeightsError(path: file, reason: "a crop classifier member: pass the folder that holds it with its localiser and whole-image members")
             }
@@ -178,15 +179,15 @@ public final class ModelEnsemble {
 
     /// The localisers for a case whose classification used `membership`: those of the same folds, or all of them
     /// when the members have no folds. Empty without a localiser stage.
-    public func localisers(for membership: Membership) -> [LocaliserMember] {
-        let matching = localisers.filter { $0.fold.map(membership.used.contains) ?? false }
-        return matching.isEmpty ? localisers : matching
-    }
+    public func localisers(for membership: Membership) -> [LocaliserMember] { Self.ofFolds(localisers, \.fold, membership) }
 
     /// The crop classifiers for a case, by the same rule as the localisers.
-    public func cropMembers(for membership: Membership) -> [Member] {
-        let matching = cropMembers.filter { $0.fold.map(membership.used.contains) ?? false }
-        return matching.isEmpty ? cropMembers : matching
+    public func cropMembers(for membership: Membership) -> [Member] { Self.ofFolds(cropMembers, \.fold, membership) }
+
+    /// A later stage's members for a case: those of the folds its classification used, or all of them.
+    private static func ofFolds<T>(_ members: [T], _ fold: KeyPath<T, Int?>, _ membership: Membership) -> [T] {
+        let matching = members.filter { $0[keyPath: fold].map(membership.used.contains) ?? false }
+        return matching.isEmpty ? members : matching
     }
 
     /// The same ensemble with each member's classifier replicated (`FractureClassifier.replica`).
@@ -229,7 +230,6 @@ public final class EnsembleClassifier: CaseClassifier {
         if let info = ensemble.localisers.first?.localiser.info {
             spec.localiser = StageInput(width: info.inputSize[1], height: info.inputSize[0], mean: info.mean, std: info.std)
         }
-        spec.cropStage = !ensemble.cropMembers.isEmpty
         return spec
     }
 
@@ -246,13 +246,12 @@ public final class EnsembleClassifier: CaseClassifier {
         let croppers = ensemble.cropMembers(for: prediction.membership)
         if let image = input.image, let first = croppers.first?.classifier.info, let settings = first.crop {
             let rule = CropRule(pad: settings.pad, minSide: settings.minSide)
-            let crop = rule.crop(image, around: prediction.topDetection?.box)
-            let tensor = ModelInput.tensor(from: crop, width: first.inputSize[1], height: first.inputSize[0],
+            let crop = rule.cut(image, around: prediction.topDetection?.box)
+            let tensor = ModelInput.tensor(from: crop.pixels, width: first.inputSize[1], height: first.inputSize[0],
                                            mean: first.mean, std: first.std)
             let cropPrediction = mean(of: croppers, input: tensor, gradcam: maps)
             let cropProbabilities = cropPrediction.probabilities
-            prediction.crop = CropView(region: rule.region(around: prediction.topDetection?.box, width: image.width, height: image.height),
-                                       maps: cropPrediction.maps)
+            prediction.crop = CropView(region: crop.region, maps: cropPrediction.maps)
             let fused = zip(prediction.probabilities, cropProbabilities).map { ($0 + $1) / 2 }
             prediction.probabilities = fused
             prediction.logits = fused.map { log(max($0, 1e-30)) }

@@ -26,19 +26,25 @@ public final class FractureClassifier {
     public let config: EfficientNetConfig
     let features: EfficientNetFeatures
     public let head: ClassifierHead
-    /// A digest of the backbone's tensors (names, dtypes, shapes, bytes) and configuration: members with the same one
-    /// have the same backbone (the crop probes' frozen ImageNet Lite0) and share one in memory.
-    let backboneDigest: String
+    /// A digest of the backbone's tensors (names, dtypes, shapes, bytes) and configuration, computed only for a
+    /// classifier loaded to share its backbone: members with the same one (the crop probes' frozen ImageNet Lite0)
+    /// share one in memory.
+    let backboneDigest: String?
     let backboneParameterCount: Int
     private var plan: EfficientNetFeatures.Plan?
     var arena = ActivationArena()
     private var inputTensor: Tensor?
 
     /// Loads a `.safetensors` file (see README "Weights format"). Throws an error whose description is one line
-    /// naming the first bad tensor or key. A classifier in `pool` whose backbone is byte-identical lends it (read,
-    /// checked and packed once).
-    public init(contentsOf path: String, sharingBackboneWith pool: [FractureClassifier] = []) throws {
-        let file = try SafeTensorsFile(path: path)
+    /// naming the first bad tensor or key. With a `pool`, a classifier there whose backbone is byte-identical lends
+    /// it (read, checked and packed once).
+    public convenience init(contentsOf path: String, sharingBackboneWith pool: [FractureClassifier]? = nil) throws {
+        try self.init(file: SafeTensorsFile(path: path), sharingBackboneWith: pool)
+    }
+
+    /// The same from an open file (a member folder reads each file's metadata first, to sort the members by role).
+    public init(file: SafeTensorsFile, sharingBackboneWith pool: [FractureClassifier]? = nil) throws {
+        let path = file.path
         let fail = { (reason: String) -> Error in WeightsError(path: path, reason: reason) }
         let meta = try ModelMetadata(file.metadata, fail: fail)
         guard meta.role == .classifier else {
@@ -54,14 +60,9 @@ public final class FractureClassifier {
         DispatchQueue.global(qos: .userInitiated).async(group: hashing) { digest = ContentDigest.sha256Hex(file.bytes) }
         defer { hashing.wait() }
         var reader = WeightReader(file: file)
-        let backbone = file.entries.filter { $0.name.hasPrefix("base_model.features.") }
-        let description = Data((["\(config)"] + backbone.map { "\($0.name)|\($0.dtype.rawValue)|\($0.shape)" }).joined(separator: "\n").utf8)
-        let bytes = file.bytes
-        let backboneHash = description.withUnsafeBytes { d in
-            ContentDigest.sha256Hex(parts: [d] + backbone.map { UnsafeRawBufferPointer(rebasing: bytes[$0.offset..<($0.offset + $0.byteCount)]) })
-        }
+        let backboneHash = pool == nil ? nil : Self.backboneDigest(file, config: config)
         backboneDigest = backboneHash
-        if let twin = pool.first(where: { $0.backboneDigest == backboneHash }) {
+        if let backboneHash, let twin = pool?.first(where: { $0.backboneDigest == backboneHash }) {
             features = twin.features
             backboneParameterCount = twin.backboneParameterCount
             reader.markShared(prefix: "base_model.features.", parameterCount: backboneParameterCount)
@@ -77,6 +78,15 @@ public final class FractureClassifier {
         info = ModelInfo(architecture: meta.architecture, classes: meta.classes, inputSize: meta.inputSize, mean: meta.mean,
                          std: meta.std, metadata: file.metadata, parameterCount: reader.parameterCount,
                          weightsID: String(digest.prefix(16)), path: path, crop: meta.crop)
+    }
+
+    private static func backboneDigest(_ file: SafeTensorsFile, config: EfficientNetConfig) -> String {
+        let backbone = file.entries.filter { $0.name.hasPrefix("base_model.features.") }
+        let description = Data((["\(config)"] + backbone.map { "\($0.name)|\($0.dtype.rawValue)|\($0.shape)" }).joined(separator: "\n").utf8)
+        let bytes = file.bytes
+        return description.withUnsafeBytes { d in
+            ContentDigest.sha256Hex(parts: [d] + backbone.map { UnsafeRawBufferPointer(rebasing: bytes[$0.offset..<($0.offset + $0.byteCount)]) })
+        }
     }
 
     private init(sharing other: FractureClassifier) {

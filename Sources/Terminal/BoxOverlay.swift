@@ -58,12 +58,8 @@ struct BoxOverlay {
         if let model, model.box.isUsable {
             let b = rect(model.box)
             let color = (modelColor.r, modelColor.g, modelColor.b)
-            let dash = max(6, thickness * 6)
-            // A one-pixel dark rim around each dash keeps the box visible over bright bone.
-            canvas.strokeDashedRect(x: b.x - 1, y: b.y - 1, width: max(thickness * 2, b.w) + 2,
-                                    height: max(thickness * 2, b.h) + 2, color: (0, 0, 0), thickness: thickness + 2, dash: dash)
-            canvas.strokeDashedRect(x: b.x, y: b.y, width: max(thickness * 2, b.w), height: max(thickness * 2, b.h),
-                                    color: color, thickness: thickness, dash: dash)
+            canvas.strokeDashedRectWithRim(x: b.x, y: b.y, width: max(thickness * 2, b.w), height: max(thickness * 2, b.h),
+                                           color: color, thickness: thickness, dash: max(6, thickness * 6))
             tag(String(format: "%.2f", Double(model.score)), x: b.x + b.w - Canvas.textWidth("0.00", scale: scale) - 2,
                 y: b.y + b.h + Canvas.lineHeight(scale: scale) + 2, color: color)
         }

@@ -297,10 +297,8 @@ public enum ImageRenderer {
                 return (crop(windowed, view: view), "\(view.camMethod.title) not ready")
             }
             // A crop classifier's map covers its crop only: drawn there, where the model's box is.
-            let over = prediction?.crop == nil
-                ? Overlay.heatmap(map.values, mapWidth: map.width, mapHeight: map.height, over: windowed, colormap: colormap, smooth: true)
-                : Overlay.heatmap(map.values, mapWidth: map.width, mapHeight: map.height, over: windowed, in: region,
-                                  colormap: colormap, smooth: true)
+            let over = Overlay.heatmap(map.values, mapWidth: map.width, mapHeight: map.height, over: windowed, in: region,
+                                       colormap: colormap, smooth: true)
             return (crop(over, view: view), nil)
         case .attention:
             guard let map = prediction?.attention else { return (crop(windowed, view: view), "attention not ready") }

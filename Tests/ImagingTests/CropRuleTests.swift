@@ -40,7 +40,7 @@ final class CropRuleTests: XCTestCase {
         let box = ImageBox(x0: r.image_box[0], y0: r.image_box[1], x1: r.image_box[2], y1: r.image_box[3])
         let s = rule.pixelSquare(around: box, width: image.width, height: image.height)
         XCTAssertEqual([s.left, s.top, s.left + s.side, s.top + s.side], r.image_crop)
-        let crop = rule.crop(image, around: box)
+        let crop = rule.cut(image, around: box).pixels
         XCTAssertEqual([crop.width, crop.height], [s.side, s.side])
         let resized = Resize.pilBilinear(crop, width: 224, height: 224)
         let want = [UInt8](try XCTUnwrap(Data(base64Encoded: r.image_crop_224_rgb_base64)))
@@ -48,7 +48,11 @@ final class CropRuleTests: XCTestCase {
         let worst = zip(resized.pixels, want).map { abs(Int($0) - Int($1)) }.max() ?? 255
         XCTAssertLessThanOrEqual(worst, 1, "PIL's bilinear resize of the same pixels, within one level")
         // No box (the localiser found nothing), or one that cannot be used: the whole image.
-        XCTAssertEqual(rule.crop(image, around: nil), image)
-        XCTAssertEqual(rule.crop(image, around: ImageBox(x0: 0.5, y0: 0.5, x1: 0.5, y1: 0.9)), image)
+        XCTAssertEqual(rule.cut(image, around: nil).pixels, image)
+        XCTAssertEqual(rule.cut(image, around: nil).region, ImageBox(x0: 0, y0: 0, x1: 1, y1: 1))
+        let region = rule.cut(image, around: box).region
+        XCTAssertEqual([region.x0 * Double(image.width), region.y0 * Double(image.height), region.x1 * Double(image.width)],
+                       r.image_crop.prefix(3).map(Double.init), "the region is the square that was cut")
+        XCTAssertEqual(rule.cut(image, around: ImageBox(x0: 0.5, y0: 0.5, x1: 0.5, y1: 0.9)).pixels, image)
     }
 }

@@ -88,7 +88,7 @@ final class LocaliserStageTests: XCTestCase {
         let fused = fullModel.runHeldOut(PreparedInput(image: image, spec: fullModel.inferenceSpec), maps: false)
         let wholeOnly = model.runHeldOut(PreparedInput(image: image, spec: model.inferenceSpec), maps: false)
         let cropInput = try XCTUnwrap(full.cropMembers.first).classifier
-        let cropImage = CropRule().crop(image, around: fused.topDetection?.box)
+        let cropImage = CropRule().cut(image, around: fused.topDetection?.box).pixels
         let cropP = cropInput.run(input: ModelInput.tensor(from: cropImage, width: 224, height: 224, mean: cropInput.info.mean,
                                                            std: cropInput.info.std), gradcam: false).probabilities
         for i in fused.probabilities.indices {
@@ -153,7 +153,7 @@ final class LocaliserStageTests: XCTestCase {
         XCTAssertEqual(crops.count, 5)
         XCTAssertTrue(crops.allSatisfy { $0.sharesBackbone(with: crops[0]) })
         XCTAssertFalse(ensemble.members[1].classifier.sharesBackbone(with: ensemble.members[0].classifier))
-        let cropImage = CropRule().crop(made, around: unseen.topDetection?.box)
+        let cropImage = CropRule().cut(made, around: unseen.topDetection?.box).pixels
         let cropTensor = ModelInput.tensor(from: cropImage, width: 224, height: 224, mean: crops[0].info.mean, std: crops[0].info.std)
         let alonePs = crops.map { $0.replica().run(input: cropTensor, gradcam: false).probabilities }
         let wholeP = model.runHeldOut(input: fresh.tensor, thumbnail: fresh.thumbnail, gradcam: false).probabilities

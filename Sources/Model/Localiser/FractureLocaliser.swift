@@ -21,8 +21,11 @@ public final class FractureLocaliser {
     public static let outputChannels = 5
 
     /// Loads a localiser member; errors are one line naming the file and the first bad key or tensor.
-    public init(contentsOf path: String) throws {
-        let file = try SafeTensorsFile(path: path)
+    public convenience init(contentsOf path: String) throws { try self.init(file: SafeTensorsFile(path: path)) }
+
+    /// The same from an open file.
+    public init(file: SafeTensorsFile) throws {
+        let path = file.path
         let fail = { (reason: String) -> Error in WeightsError(path: path, reason: reason) }
         let meta = try ModelMetadata(file.metadata, fail: fail)
         guard meta.role == .localiser else { throw fail("not a localiser (its metadata role is \(meta.role.rawValue))") }
