@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Benchmarks the Swift engine against PyTorch eager and ONNX Runtime on the same weights and the same input (a
-# preprocessed sample X-ray), same intra-op thread count, in one run:
+# Benchmarks the Swift engine against PyTorch eager, ONNX Runtime and OpenVINO on the same weights and the same
+# input (a preprocessed sample X-ray), same intra-op thread count, in one run:
 #   scripts/bench.sh [--weights FILE|DIR] [--runs N] [--batch N] [--rounds N] [--bursts N]
 # Without --weights: a random-weight EfficientNet-B4 FractureClassifier (generated once into /tmp), the shipped
 # fold member fold-0, and the K shipped members together. Set FRACVIEW_BIN to use an existing binary.
 # The frameworks take turns, --rounds times per model (default 4, which goes first alternating): this machine's speed drifts by tens of percent
 # within a minute, so each round's ratio compares runs seconds apart, and the table gives the median round (and
-# the range). Then, per single weights file, a head-to-head with ONNX Runtime interleaved in --bursts bursts of 10
-# forwards a tenth of a second apart (scripts/bench_peers.py --versus), which shares the drift between the two.
-# Prints a latency table (batch 1: median, p90, ratios), the head-to-head table, a throughput table (images/s,
-# decode excluded and included; first round) and the raw JSON; fails if ONNX Runtime or fracview disagree with
-# PyTorch by more than 1e-4 in any probability.
+# the range). Then, per single weights file, a three-way head-to-head of fracview, ONNX Runtime and OpenVINO
+# interleaved in --bursts bursts of 10 forwards a tenth of a second apart, who goes first rotating
+# (scripts/bench_peers.py --versus), which shares the drift between them.
+# Prints the machine (CPU model, fracview's ISA, the OpenBLAS core, whether the peers were ISA-limited), a latency
+# table (batch 1: median, p90, ratios), the head-to-head table, a throughput table (images/s, decode excluded and
+# included; first round) and the raw JSON; fails if ONNX Runtime, OpenVINO or fracview disagree with PyTorch by
+# more than 1e-4 in any probability.
+# The peers are the versions pinned in training/requirements-bench.txt: if they are missing or differ, they are
+# installed from it (torch is held at the installed CPU build; FRACVIEW_BENCH_NO_INSTALL=1 fails instead).
+# FRACVIEW_PEER_MAX_ISA=avx2 caps OpenVINO and PyTorch at AVX2 (the AVX2 proxy on an AVX-512 machine; ONNX Runtime
+# has no such switch and stays on the CPU's best ISA). OPENBLAS_CORETYPE is left as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 weights="" runs=50 batch=8 rounds=4 bursts=60
@@ -24,8 +30,41 @@ while [ $# -gt 0 ]; do
     *) echo "usage: scripts/bench.sh [--weights FILE|DIR] [--runs N] [--batch N] [--rounds N] [--bursts N]" >&2; exit 2 ;;
   esac
 done
-python3 -c "import torch, onnxruntime, onnx" 2>/dev/null || {
-  echo "scripts/bench.sh needs torch (CPU), onnx and onnxruntime: pip install -r training/requirements-bench.txt" >&2; exit 2; }
+python3 -c "import torch" 2>/dev/null || {
+  echo "scripts/bench.sh needs torch (CPU): pip install -r training/requirements.txt" >&2; exit 2; }
+# The installed peers against the pins: prints what differs, exit status 1 if anything does.
+peers_as_pinned() {
+  python3 - <<'EOF'
+import re, sys
+from importlib.metadata import version, PackageNotFoundError
+bad = []
+for line in open("training/requirements-bench.txt"):
+    m = re.match(r"\s*([A-Za-z0-9_.-]+)==(\S+)", line)
+    if not m:
+        continue
+    try:
+        v = version(m.group(1))
+    except PackageNotFoundError:
+        v = None
+    if v != m.group(2):
+        bad.append(f"{m.group(1)} {v or 'missing'} (pinned {m.group(2)})")
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+EOF
+}
+if ! why=$(peers_as_pinned); then
+  if [ -n "${FRACVIEW_BENCH_NO_INSTALL:-}" ]; then
+    echo "scripts/bench.sh: the peers are not as pinned ($why): pip install -r training/requirements-bench.txt" >&2; exit 2
+  fi
+  echo "the peers are not as pinned ($why): installing training/requirements-bench.txt ..." >&2
+  torch_before=$(python3 -c "import torch; print(torch.__version__)")
+  # requirements-bench.txt constrains torch to training/requirements.txt's CPU build, so pip never pulls PyPI's.
+  python3 -m pip install -r training/requirements-bench.txt >&2
+  why=$(peers_as_pinned) || { echo "scripts/bench.sh: still not as pinned: $why" >&2; exit 2; }
+  torch_after=$(python3 -c "import torch; print(torch.__version__)")
+  [ "$torch_after" = "$torch_before" ] || { echo "scripts/bench.sh: torch changed ($torch_before -> $torch_after)" >&2; exit 2; }
+fi
+python3 -c "import onnxruntime, onnx, openvino" || { echo "scripts/bench.sh: the peers do not import" >&2; exit 2; }
 if [ -n "${FRACVIEW_BIN:-}" ]; then bin="$FRACVIEW_BIN"
 else swift build -c release -Xswiftc -enable-testing --product fracview >&2; bin=.build/release/fracview; fi
 # fracview's engine threads: OPENBLAS_NUM_THREADS or the core count (what Parallel.threads reads).
@@ -41,8 +80,9 @@ fi
 
 results=()
 for m in "${models[@]}"; do
+  # A directory: bench_peers.py takes its whole-image classifier members (not the localisers or crop members), the
+  # K members fracview's ensemble case runs through.
   files=("$m")
-  if [ -d "$m" ]; then mapfile -t files < <(ls "$m"/*.safetensors); fi
   input=$(mktemp /tmp/fracview-bench-input.XXXXXX)
   for round in $(seq 1 "$rounds"); do
     echo "benchmarking $m, round $round of $rounds ..." >&2
@@ -65,9 +105,10 @@ for m in "${models[@]}"; do
     results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"round\": int(sys.argv[4]), \"fracview\": json.loads(sys.argv[2]), \"peers\": json.loads(sys.argv[3])}))" "$m" "$ours" "$peers" "$round")")
   done
   rm -f "$input"
-  # The head-to-head with ONNX Runtime, interleaved in bursts a tenth of a second apart (single files only).
+  # The head-to-head with ONNX Runtime and OpenVINO, interleaved in bursts a tenth of a second apart, who goes first
+  # rotating (single files only).
   if [ ! -d "$m" ]; then
-    echo "head-to-head with ONNX Runtime on $m, $bursts bursts ..." >&2
+    echo "head-to-head with ONNX Runtime and OpenVINO on $m, $bursts bursts ..." >&2
     versus=$(python3 scripts/bench_peers.py --weights "$m" --threads "$threads" --versus "$bin" --bursts "$bursts" --json)
     results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"versus\": json.loads(sys.argv[2])}))" "$m" "$versus")")
   fi
