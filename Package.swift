@@ -35,10 +35,11 @@ let package = Package(
                        providers: [.apt(["libpq-dev"])]),
         .target(name: "CCodecs", dependencies: ["CJPEG", "CPNG"], path: "Sources/CCodecs"),
         .target(name: "CTerminal", path: "Sources/CTerminal"),
-        // DICOM through DCMTK (Debian libdcmtk-dev): a small C++ shim with a C interface. DCMTK's pkg-config file
+        // DICOM through DCMTK (Debian libdcmtk-dev): a small C++ shim with a C interface — decoding (dicom.cpp) and
+        // the findings sent to a PACS, a TID 1500 SR and a presentation state (findings.cpp). DCMTK's pkg-config file
         // needs libsndfile's, so the libraries are named here.
         .target(name: "CDicom", path: "Sources/CDicom",
-                linkerSettings: [.linkedLibrary("dcmimage"), .linkedLibrary("dcmimgle"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmjpls"),
+                linkerSettings: [.linkedLibrary("cmr"), .linkedLibrary("dcmsr"), .linkedLibrary("dcmpstat"), .linkedLibrary("dcmimage"), .linkedLibrary("dcmimgle"), .linkedLibrary("dcmjpeg"), .linkedLibrary("dcmjpls"),
                                  .linkedLibrary("dcmdata"), .linkedLibrary("oflog"), .linkedLibrary("ofstd")]),
 
         // The engine's hot loops in C, built for baseline x86-64 and AVX2+FMA with run-time dispatch.
@@ -47,7 +48,8 @@ let package = Package(
         .target(name: "Model", dependencies: ["Engine", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Model"),
         .target(name: "Imaging", dependencies: ["Model", "CCodecs", "CDicom"], path: "Sources/Imaging"),
         // The review layer, one module per concept, in pipeline order: Datasets (data.yaml, labels, splits,
-        // manifests, CSV) → Audit (duplicates, leakage, groups, label issues, training signatures) and Store
+        // manifests, CSV, the CaseSource seam: a folder's cases) → PACS (a DICOMweb server's cases and the findings
+        // sent back) and Audit (duplicates, leakage, groups, label issues, training signatures) and Store
         // (decisions and the prediction cache; the only module with GRDB and libpq) → Inference (the case
         // pipeline: decoded images, each stage's input, the runner, ensembles and their localiser stage) → Metrics
         // (metrics, the pointing game and localisation scores, evaluation, reader agreement) → Reports (the text reports, figures, progress bar) and Review (the session, filters, the screen's
@@ -55,6 +57,9 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["Model", "Imaging", "Yams", .product(name: "CSV", package: "CSV.swift")],
                 path: "Sources/Datasets"),
         .target(name: "Audit", dependencies: ["Model", "Imaging", "Datasets"], path: "Sources/Audit"),
+        // A PACS as a case source (DICOMweb: QIDO-RS, WADO-RS into a local instance cache) and as the place findings
+        // go back to (STOW-RS of the DICOM SR and presentation state CDicom writes).
+        .target(name: "PACS", dependencies: ["Model", "Imaging", "Datasets", "CDicom", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/PACS"),
         .target(name: "Store", dependencies: ["Model", "Imaging", "Datasets", "CPQ", .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Sources/Store"),
         .target(name: "Inference", dependencies: ["Engine", "Model", "Imaging", "Datasets", "Audit", "Store"], path: "Sources/Inference"),
@@ -67,7 +72,7 @@ let package = Package(
                 path: "Sources/Terminal"),
         .executableTarget(name: "fracview",
                           dependencies: ["Engine", "Model", "Imaging", "Datasets", "Audit", "Store", "Inference", "Metrics",
-                                         "Reports", "Review", "Terminal",
+                                         "Reports", "Review", "Terminal", "PACS",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/fracview"),
 
@@ -86,6 +91,7 @@ let package = Package(
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Review", "Model", "Imaging", "Datasets", "Audit", "Store",
                                                       "Inference", "Metrics", "CSixel", "CPseudoTerminal"],
                     path: "Tests/TerminalTests"),
+        .testTarget(name: "PACSTests", dependencies: ["PACS", "Datasets", "Imaging", "Model"], path: "Tests/PACSTests"),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses"], path: "Tests/FuzzTests"),
     ]
 )

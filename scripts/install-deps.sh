@@ -10,8 +10,9 @@ sudo_cmd=""
 
 # libdcmtk-dev: DICOM (the CDicom shim links DCMTK).
 pkgs=(pkg-config libopenblas-dev libjpeg-dev libpng-dev libncurses-dev libsixel-dev libsqlite3-dev libdcmtk-dev libpq-dev)
-# postgresql: the server the shared-store tests run against (scripts/postgres.sh starts a private one on loopback).
-[ $want_tests -eq 1 ] && pkgs+=(python3 python3-pip postgresql)
+# postgresql: the server the shared-store tests run against (scripts/postgres.sh starts a private one on loopback);
+# orthanc and orthanc-dicomweb: the PACS the DICOMweb tests run against (scripts/orthanc.sh, likewise).
+[ $want_tests -eq 1 ] && pkgs+=(python3 python3-pip postgresql orthanc orthanc-dicomweb)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -30,7 +31,7 @@ if [ $want_tests -eq 1 ]; then
       echo "warning: could not install training/requirements.txt; the training tests will be skipped" >&2
     fi
   fi
-  if ! python3 -c "import cleanlab, sklearn, statsmodels" 2>/dev/null; then
+  if ! python3 -c "import cleanlab, sklearn, statsmodels, pydicom, highdicom" 2>/dev/null; then
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r training/requirements-test.txt \
       || echo "warning: could not install training/requirements-test.txt; the cleanlab comparison will be skipped" >&2
   fi

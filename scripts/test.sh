@@ -11,11 +11,20 @@ if pg_env=$(bash scripts/postgres.sh start); then
 else
   echo "warning: could not start PostgreSQL (scripts/postgres.sh): the PostgreSQL store tests will skip"
 fi
+# The PACS tests (Tests/pacs) run against a private Orthanc with its DICOMweb plugin on 127.0.0.1
+# (scripts/orthanc.sh), stopped again when the tests end.
+orthanc_started=0
+if orthanc_env=$(bash scripts/orthanc.sh start); then
+  eval "$orthanc_env"
+  orthanc_started=1
+else
+  echo "warning: could not start Orthanc (scripts/orthanc.sh): the PACS tests will skip"
+fi
 # scripts/run.sh builds with the same flags: one build serves both README commands.
 flags=(-c release -Xswiftc -enable-testing)
 swift_log=$(mktemp)
 py_log=$(mktemp)
-trap 'rm -f "$swift_log" "$py_log"' EXIT
+trap 'rm -f "$swift_log" "$py_log"; if ((orthanc_started)); then bash scripts/orthanc.sh stop || true; fi' EXIT
 
 # The number in the first "N word" of a summary line, or 0.
 count() { grep -oE "[0-9]+ $1" <<<"$2" | head -n 1 | grep -oE "^[0-9]+" || echo 0; }
@@ -39,7 +48,7 @@ fi
 py_status=0 py_passed=0 py_failed=0 py_skipped=0
 if python3 -c "import training.tv, pytest" 2>/dev/null; then
   bin_dir=$(swift build "${flags[@]}" --show-bin-path 2>/dev/null || echo "$PWD/.build/release")
-  FRACVIEW_BIN="$bin_dir/fracview" python3 -m pytest -q training/tests 2>&1 | tee "$py_log" || py_status=$?
+  FRACVIEW_BIN="$bin_dir/fracview" python3 -m pytest -q training/tests Tests/pacs 2>&1 | tee "$py_log" || py_status=$?
   summary=$(grep -E "[0-9]+ (passed|failed|skipped|errors?|deselected).* in [0-9.]+s" "$py_log" | tail -n 1 || true)
   py_passed=$(count passed "$summary")
   py_failed=$(($(count failed "$summary") + $(count "errors?" "$summary")))

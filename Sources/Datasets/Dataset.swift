@@ -30,11 +30,18 @@ public struct DatasetCase: Sendable, Equatable {
     public let classesInLabelFile: [Int]
     /// The label file's boxes (where the annotator marked the fracture).
     public let boxes: [LabelBox]
+    /// What the screen calls the case when its key is not a readable name (a PACS instance: study date, series,
+    /// instance number, never the patient); nil: the relative path.
+    public let displayName: String?
     public init(imagePath: String, relativePath: String, split: String, truth: GroundTruth, classesInLabelFile: [Int],
-                boxes: [LabelBox] = []) {
+                boxes: [LabelBox] = [], displayName: String? = nil) {
         self.imagePath = imagePath; self.relativePath = relativePath; self.split = split
         self.truth = truth; self.classesInLabelFile = classesInLabelFile; self.boxes = boxes
+        self.displayName = displayName
     }
+
+    /// The case list's short name: the display name, or the file name.
+    public var shortName: String { displayName ?? (relativePath as NSString).lastPathComponent }
 }
 
 /// A one-line error for a dataset that cannot be used at all.

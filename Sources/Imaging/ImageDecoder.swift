@@ -71,12 +71,15 @@ public enum ImageDecoder {
         throw ImageError(path: name, reason: "not a JPEG, PNG or DICOM file")
     }
 
+    /// `readFile`'s reason for a missing file.
+    public static let noSuchFile = "no such file"
+
     /// The one guarded loader every reader of an image file goes through: a regular file (links followed) of at
     /// most `maxFileBytes`; a FIFO or a device is refused before it is opened.
     public static func readFile(_ path: String) throws -> Data {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ImageError(path: path, reason: "no such file")
+            throw ImageError(path: path, reason: noSuchFile)
         }
         if isDirectory.boolValue { throw ImageError(path: path, reason: "is a directory, not an image") }
         // attributesOfItem does not follow symbolic links; a dataset of links to images is common, so resolve first.

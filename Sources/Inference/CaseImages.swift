@@ -1,29 +1,21 @@
 import Foundation
+import Datasets
 import Imaging
 
-/// The decoded images of a split's cases. Each image is decoded once, by whoever needs it first: the inference
-/// runner (for the model's input, from the bytes it already read and hashed) or the screen (in the background).
+/// The decoded images of a split's cases, read through their `CaseSource`. Each image is decoded once, by whoever
+/// needs it first: the inference runner (for the model's input, from the bytes it already read and hashed) or the
+/// screen (in the background).
 /// The other one then waits for that decode instead of starting its own. Images are kept for the cases around the
 /// reviewer (`focus`), and for at most `capacity` others, most recently used first, so memory stays bounded
 /// whatever the split's size.
 public final class CaseImages: @unchecked Sendable {
-    /// Turns a case's file (its bytes when the caller has them already) into pixels, or a one-line reason.
+    /// A stand-in for the source and Imaging's decoder (the tests' counting decoders): a case's path (its bytes when
+    /// the caller has them already) to pixels, or a one-line reason.
     public typealias Decoder = @Sendable (_ path: String, _ bytes: Data?) -> Result<RGBImage, ImageError>
 
-    /// Imaging's decoder: JPEG, PNG, DICOM.
-    public static let imagingDecoder: Decoder = { path, bytes in
-        do {
-            if let bytes { return .success(try ImageDecoder.decode(data: bytes, name: path, file: path)) }
-            return .success(try ImageDecoder.decode(path: path))
-        } catch let e as ImageError {
-            return .failure(e)
-        } catch {
-            return .failure(ImageError(path: path, reason: "\(error)"))
-        }
-    }
-
-    public let paths: [String]
-    private let decoder: Decoder
+    public let source: CaseSource
+    public var paths: [String] { source.cases.map(\.imagePath) }
+    private let decoder: Decoder?
     private let capacity: Int
     private let condition = NSCondition()
     private var cache: [Int: Result<RGBImage, ImageError>] = [:]
@@ -36,10 +28,37 @@ public final class CaseImages: @unchecked Sendable {
     /// Called (on a background thread) whenever an image becomes available.
     public var onLoaded: (@Sendable () -> Void)?
 
-    public init(paths: [String], capacity: Int = 24, decoder: @escaping Decoder = CaseImages.imagingDecoder) {
-        self.paths = paths
+    /// Images read from the source and decoded by Imaging (JPEG, PNG, DICOM).
+    public init(source: CaseSource, capacity: Int = 24) {
+        self.source = source
+        self.count = source.cases.count
+        self.capacity = max(1, capacity)
+        self.decoder = nil
+    }
+
+    /// Files by path: read through the guarded reader, decoded by `decoder` when given, else by Imaging.
+    public init(paths: [String], capacity: Int = 24, decoder: Decoder? = nil) {
+        self.source = FolderCaseSource(paths: paths)
+        self.count = paths.count
         self.capacity = max(1, capacity)
         self.decoder = decoder
+    }
+
+    public let count: Int
+
+    /// Reads (unless the caller did) and decodes case `index`.
+    private func decode(_ index: Int, _ loaded: (data: Data, file: String)?) -> Result<RGBImage, ImageError> {
+        let kase = source.cases[index]
+        if let decoder { return decoder(kase.imagePath, loaded?.data) }
+        let name = kase.displayName ?? kase.imagePath
+        do {
+            let bytes = try loaded ?? source.bytes(of: index)
+            return .success(try ImageDecoder.decode(data: bytes.data, name: name, file: bytes.file))
+        } catch let e as ImageError {
+            return .failure(e)
+        } catch {
+            return .failure(ImageError(path: name, reason: "\(error)"))
+        }
     }
 
     /// How many decodes ran (the tests' check that no case is decoded twice).
@@ -53,9 +72,9 @@ public final class CaseImages: @unchecked Sendable {
     }
 
     /// The image, decoded on the calling thread unless it is cached or another thread is decoding it already (then
-    /// this one waits for that result). `bytes`: the file's contents, when the caller has read them.
-    public func image(_ index: Int, bytes: Data? = nil) -> Result<RGBImage, ImageError> {
-        guard paths.indices.contains(index) else {
+    /// this one waits for that result). `loaded`: the case's bytes and file, when the caller has read them.
+    public func image(_ index: Int, loaded: (data: Data, file: String)? = nil) -> Result<RGBImage, ImageError> {
+        guard (0..<count).contains(index) else {
             return .failure(ImageError(path: "case \(index)", reason: "no such case"))
         }
         condition.lock()
@@ -67,7 +86,7 @@ public final class CaseImages: @unchecked Sendable {
         decoding.insert(index)
         decodes += 1
         condition.unlock()
-        let result = decoder(paths[index], bytes)
+        let result = decode(index, loaded)
         condition.lock()
         decoding.remove(index)
         cache[index] = result
@@ -98,12 +117,13 @@ public final class CaseImages: @unchecked Sendable {
         condition.lock()
         focused = (index - 2)...(index + 2)
         condition.unlock()
+        source.focus(index)
         for i in [index + 1, index - 1, index + 2] { request(i) }
     }
 
     /// Decodes in the background unless cached or being decoded.
     private func request(_ index: Int) {
-        guard paths.indices.contains(index) else { return }
+        guard (0..<count).contains(index) else { return }
         condition.lock()
         let needed = cache[index] == nil && !decoding.contains(index)
         condition.unlock()

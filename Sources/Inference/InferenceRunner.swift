@@ -56,7 +56,7 @@ public final class InferenceRunner: @unchecked Sendable {
         self.store = store
         self.loader = loader
         self.onUpdate = onUpdate
-        self.states = Array(repeating: .pending, count: images.paths.count)
+        self.states = Array(repeating: .pending, count: images.count)
     }
 
     /// A runner with images of its own (the screen shares them through `images`).
@@ -202,18 +202,18 @@ public final class InferenceRunner: @unchecked Sendable {
     }
 
     private func compute(index: Int) -> PredictionState {
-        let path = imagePaths[index]
-        let data: Data
+        let kase = images.source.cases[index]
+        let loaded: (data: Data, file: String)
         do {
-            // The guarded loader (regular file, size cap): a case list that is not a folder listing may name anything.
-            data = try ImageDecoder.readFile(path)
+            // The source's guarded loader (regular file, size cap; a PACS waits for the download).
+            loaded = try images.source.bytes(of: index)
         } catch let error as ImageError {
-            let reason = FileManager.default.fileExists(atPath: path) ? error.reason : "file not found"  // the screen's wording
-            return .failed("\(URL(fileURLWithPath: path).lastPathComponent): \(reason)")
+            let missing = error.reason == ImageDecoder.noSuchFile
+            return .failed("\(kase.shortName): \(missing ? "file not found" : error.reason)")  // the screen's wording
         } catch {
-            return .failed("\(URL(fileURLWithPath: path).lastPathComponent): cannot be read")
+            return .failed("\(kase.shortName): cannot be read")
         }
-        let hash = ContentDigest.sha256Hex(data)
+        let hash = ContentDigest.sha256Hex(loaded.data)
         if let store {
             do {
                 // A row from before the other CAM methods (Grad-CAM alone) is recomputed once and overwritten. The
@@ -227,7 +227,7 @@ public final class InferenceRunner: @unchecked Sendable {
             }
         }
         let image: RGBImage
-        switch images.image(index, bytes: data) {
+        switch images.image(index, loaded: loaded) {
         case .success(let decoded): image = decoded
         case .failure(let error):
             return .failed(String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " "))

@@ -210,7 +210,10 @@ public final class ReviewSession {
     }
 
     /// The audit's findings for this split ("3 unlabelled · 2 multi-class"), or nil when clean.
-    public var auditHeadline: String? { labelsHidden ? nil : audit.findings }
+    public var auditHeadline: String? { labelsHidden || sourceNote != nil ? nil : audit.findings }
+    /// What the case source says of itself, in place of the label audit (a PACS: no labels to audit, and the
+    /// objects it left out): "PACS · 1 non-image skipped".
+    public var sourceNote: String?
 
     // MARK: deciding (every decision is committed to the store before the screen changes)
 

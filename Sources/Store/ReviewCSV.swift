@@ -37,8 +37,9 @@ public enum ReviewCSV {
             guard let index else { return "" }
             return classes.indices.contains(index) ? classes[index] : "class \(index)"
         }
-        let imagePath = datasetRoot.map { URL(fileURLWithPath: $0).appendingPathComponent(d.relativePath).path }
-            ?? d.relativePath
+        // A PACS case's key is already a full reference (server, study, series, instance): no root goes before it.
+        let imagePath = d.relativePath.contains("://") ? d.relativePath
+            : datasetRoot.map { URL(fileURLWithPath: $0).appendingPathComponent(d.relativePath).path } ?? d.relativePath
         let confidence = d.predicted.flatMap { d.probabilities.indices.contains($0) ? number(d.probabilities[$0]) : nil }
         let probabilities = classes.indices.map { d.probabilities.indices.contains($0) ? number(d.probabilities[$0]) : "" }
         return [imagePath, d.split, d.truth.map { name($0) } ?? "unlabelled", name(d.predicted), confidence ?? ""]

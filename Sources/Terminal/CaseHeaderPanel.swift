@@ -31,13 +31,14 @@ struct CaseHeaderPanel: Panel {
         col += 1
         var right = ""
         if let audit = s.auditHeadline { right = "⚠ \(audit) " }
+        if let note = s.sourceNote { right = note + " " }
         if kase.classesInLabelFile.count > 1 && !s.labelsHidden {
             right = "label file: \(kase.classesInLabelFile.map(String.init).joined(separator: "+")) (several classes) " + right
         }
         let rightWidth = right.unicodeScalars.count
         let nameWidth = rect.width - col - rightWidth - 1
         if nameWidth > 4 {
-            c.put(rect.row, col, " " + clipLeft(TerminalSafeText.clean(kase.relativePath), nameWidth - 1), bar, maxWidth: nameWidth)
+            c.put(rect.row, col, " " + clipLeft(TerminalSafeText.clean(kase.displayName ?? kase.relativePath), nameWidth - 1), bar, maxWidth: nameWidth)
         }
         if !right.isEmpty && rect.width - rightWidth > col {
             c.put(rect.row, rect.width - rightWidth, right, p.style(p.flagged, bg: p.surface))

@@ -37,7 +37,7 @@ struct CaseListPanel: Panel {
                 verdictColor = agree ? p.agree : p.disagree
             }
             c.put(row, rect.col + 3, verdict, p.style(verdictColor, bg: bg))
-            let name = (kase.relativePath as NSString).lastPathComponent
+            let name = kase.shortName
             // The start of the name (the source X-ray in Roboflow names; cut with "…").
             c.put(row, rect.col + 5, TerminalSafeText.clean(name), p.style(isCurrent ? p.text : p.muted, bold: isCurrent, bg: bg),
                   maxWidth: rect.width - 6)

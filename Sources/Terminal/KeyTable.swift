@@ -14,7 +14,7 @@ public enum Action: String, CaseIterable, Sendable {
     case flipHorizontal = "flip-horizontal", flipVertical = "flip-vertical", rotateRight = "rotate-right"
     case rotateLeft = "rotate-left", resetView = "reset-view"
     case filter, clearFilter = "clear-filter", matrix, matrixLabels = "matrix-labels", matrixSeen = "matrix-seen"
-    case export, exportAll = "export-all", theme, help, repaint, quit
+    case export, exportAll = "export-all", sendFindings = "send-to-pacs", theme, help, repaint, quit
 
     /// Actions that record or undo a decision: they act only on a key that arrived alone (see TerminalInput).
     public var decides: Bool { [.accept, .flag, .relabel, .undo].contains(self) }
@@ -112,6 +112,7 @@ public struct KeyTable: Equatable, Sendable {
             b(.matrixSeen, [c("S")], "Lists", "matrix: held-out only / seen cases too"),
             b(.export, [c("e")], "Lists", "export this split's reviewed cases (CSV)", hint: "export"),
             b(.exportAll, [c("E")], "Lists", "export every split's reviewed cases"),
+            b(.sendFindings, [c("P")], "Lists", "PACS review: send this case's findings to the PACS (SR, and the window on screen)"),
             b(.theme, [c("t")], "Lists", "next theme"),
             b(.help, [c("?")], "Lists", "this help", hint: "help"),
             b(.repaint, [c("\u{0C}")], "Lists", "repaint the screen"),

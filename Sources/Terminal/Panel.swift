@@ -5,6 +5,8 @@ public struct DrawContext {
     public let palette: Palette
     public let session: ReviewSession
     public let predictions: PredictionSource
+    /// A PACS's downloads: finished, total, failed (nil for a folder).
+    public var transfer: (done: Int, total: Int, failed: Int)? = nil
 }
 
 /// A region of the screen that draws itself (htop's Panel). Panels never reach into each other.

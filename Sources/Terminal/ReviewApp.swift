@@ -18,10 +18,12 @@ public struct ReviewAppConfiguration {
     public var keys: KeyTable
     /// Where `E` writes every split's decisions.
     public var exportAllPath: String
+    /// `P`: a PACS review's sender (nil for a folder).
+    public var findingsSender: FindingsSending?
     public init(capabilities: TerminalCapabilities, palettes: [Palette], paletteIndex: Int, monochrome: Bool, exportPath: String,
-                exportAllPath: String? = nil, keys: KeyTable = .standard) {
+                exportAllPath: String? = nil, keys: KeyTable = .standard, findingsSender: FindingsSending? = nil) {
         self.capabilities = capabilities; self.palettes = palettes; self.paletteIndex = paletteIndex
-        self.monochrome = monochrome; self.exportPath = exportPath; self.keys = keys
+        self.monochrome = monochrome; self.exportPath = exportPath; self.keys = keys; self.findingsSender = findingsSender
         self.exportAllPath = exportAllPath ?? exportPath
     }
 }
@@ -34,6 +36,9 @@ public final class ReviewApp {
     private let predictions: PredictionSource
     private let images: CaseImages
     private let exporter: DecisionExporter
+    /// A background send's answer, for the loop to show.
+    private let sendLock = NSLock()
+    private var sentMessage: (String, Bool)?
     private var config: ReviewAppConfiguration
     private let curses = Curses()
     private let input = TerminalInput()
@@ -104,7 +109,8 @@ public final class ReviewApp {
     // MARK: keys
 
     private func context() -> DrawContext {
-        DrawContext(curses: curses, palette: palette, session: session, predictions: predictions)
+        DrawContext(curses: curses, palette: palette, session: session, predictions: predictions,
+                    transfer: images.source.transferProgress)
     }
 
     /// One burst of input. An event that arrived alone is handled as typed. In a burst of several (a paste
@@ -277,6 +283,7 @@ public final class ReviewApp {
                                                   : "matrix: held-out cases only")
         case .export: export(split: session.split)
         case .exportAll: export(split: nil)
+        case .sendFindings: sendFindings()
         case .theme:
             config.paletteIndex = (config.paletteIndex + 1) % config.palettes.count
             curses.resetPairs()
@@ -342,6 +349,26 @@ public final class ReviewApp {
         }
     }
 
+    /// `P`: the current case's SR and presentation state to the PACS, in the background (a slow PACS must not
+    /// freeze the screen); the answer arrives as a message.
+    private func sendFindings() {
+        guard let sender = config.findingsSender else {
+            setMessage("P sends findings to a PACS: this review is not from one (fracview review URL --study UID)", error: true)
+            return
+        }
+        guard let index = session.currentIndex, session.decision(for: index) != nil else {
+            setMessage("decide this case first: a PACS gets the reviewer's decision with the model's", error: true)
+            return
+        }
+        let window = view.dicomWindow.map { (center: Double($0.center), width: Double($0.width)) }
+        setMessage("sending to the PACS …")
+        DispatchQueue.global(qos: .userInitiated).async { [weak self] in
+            let outcome: (String, Bool)
+            do { outcome = (try sender.send(case: index, window: window), false) } catch { outcome = ("NOT sent: \(error)", true) }
+            self?.sendLock.lock(); self?.sentMessage = outcome; self?.sendLock.unlock()
+        }
+    }
+
     private func setMessage(_ text: String, error: Bool = false) {
         message = (TerminalSafeText.clean(text), error, Date().addingTimeInterval(error ? 6 : 4))
     }
@@ -364,6 +391,10 @@ public final class ReviewApp {
         }
         // Other readers' decisions and the store's connection change the status bar and the readers panel.
         s += "|\(session.team.rowCount)|\(session.team.disputed.count)|\(session.team.adjudications.count)|\(session.storeState)"
+        // A PACS's downloads move the status bar's transfer bar.
+        if let t = images.source.transferProgress { s += "|t\(t.done)/\(t.failed)" }
+        sendLock.lock(); let sent = sentMessage; sentMessage = nil; sendLock.unlock()
+        if let (text, isError) = sent { setMessage(text, error: isError) }
         if let m = message, m.until < Date() { message = nil; s += "|m" }
         s += "|\(message?.text ?? "")"
         return s

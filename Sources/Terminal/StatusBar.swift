@@ -11,9 +11,20 @@ struct StatusBar: Panel {
         c.fill(rect.row, rect.col, width: rect.width, height: rect.height, bar)
         let row = rect.row
         var col = 1
+        let width = rect.width >= 100 ? 16 : (rect.width >= 60 ? 10 : 5)
+        // A PACS's downloads first: the model can only run on what has arrived. Shown until every instance is here.
+        if let t = ctx.transfer, t.done < t.total || t.failed > 0 {
+            let fraction = t.total > 0 ? Double(t.done) / Double(t.total) : 1
+            let filled = Int((fraction * Double(width)).rounded(.down))
+            col += c.put(row, col, "PACS ", p.style(p.muted, bg: p.surface))
+            col += c.put(row, col, String(repeating: "█", count: filled), p.style(p.accent, bg: p.surface))
+            col += c.put(row, col, String(repeating: "█", count: width - filled), p.style(p.barTrack, bg: p.surface))
+            col += c.put(row, col, " \(t.done)/\(t.total)", p.style(p.text, bg: p.surface))
+            if t.failed > 0 { col += c.put(row, col, " ✗\(t.failed)", p.style(p.disagree, bold: true, bg: p.surface)) }
+            col += c.put(row, col, "  ", p.style(p.muted, bg: p.surface))
+        }
         let (done, total) = ctx.predictions.progress
         if ctx.predictions.hasModel {
-            let width = rect.width >= 100 ? 16 : (rect.width >= 60 ? 10 : 5)
             let fraction = total > 0 ? Double(done) / Double(total) : 1
             let filled = Int((fraction * Double(width)).rounded(.down))
             col += c.put(row, col, done < total ? "model " : "model ", p.style(p.muted, bg: p.surface))

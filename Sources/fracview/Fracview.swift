@@ -7,7 +7,8 @@ struct Fracview: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fracview",
         abstract: "Review a bone-fracture X-ray classifier in the terminal.",
-        subcommands: [ReviewCommand.self, PredictCommand.self, GradcamCommand.self, InfoCommand.self,
+        version: FracviewVersion.current,
+        subcommands: [ReviewCommand.self, PACSCommand.self, PredictCommand.self, GradcamCommand.self, InfoCommand.self,
                       BenchCommand.self, EvaluateCommand.self, AuditCommand.self, ExportCommand.self, AgreementCommand.self, StoreBenchCommand.self, KeysCommand.self, DecodeCommand.self],
         defaultSubcommand: ReviewCommand.self)
 

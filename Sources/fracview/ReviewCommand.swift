@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 import Inference
 import Model
+import PACS
 import Review
 import Store
 import Terminal
@@ -15,8 +16,12 @@ struct ReviewCommand: ParsableCommand {
         abstract: "Step through a dataset split, compare the model with the labels, flag and relabel.",
         discussion: "Keys: ? in the TUI, or docs/tui.md. Every decision is saved to the review database at once.")
 
-    @Argument(help: "Dataset root (YOLO layout with data.yaml). Default: the bundled sample samples/hbfmid-test.")
+    @Argument(help: ArgumentHelp("Dataset root (YOLO layout with data.yaml), a folder of images, or a PACS's DICOMweb "
+                               + "root http[s]://[user:password@]host[:port]/path with --study or --query. "
+                               + "Default: the bundled sample samples/hbfmid-test.", valueName: "DATASET|URL"))
     var dataset: String?
+
+    @OptionGroup var pacs: PACSOptions
 
     @Option(help: "Split to review.")
     var split = "test"
@@ -66,18 +71,12 @@ struct ReviewCommand: ParsableCommand {
             }
             requested = g
         }
-        guard let root = dataset ?? BundledSample.locate() else { throw CommandFailure(BundledSample.missingMessage) }
-        let data = try YOLODataset.open(root: root)
-        // A plain folder of images has one split; the default split then means it.
-        let split = self.split == "test" && data.splits == [YOLODataset.plainFolderSplit] ? YOLODataset.plainFolderSplit : self.split
-        let cases = try data.cases(split: split)
-        guard !cases.isEmpty else {
-            throw CommandFailure("no images in split '\(split)' of \(root) (available: \(data.splits.joined(separator: ", ")))")
-        }
+        let opened = try openCases(environment: env)
+        let (root, split, cases) = (opened.root, opened.split, opened.source.cases)
         if adjudicate && (blind || blindModel) { throw ValidationError("--adjudicate shows every reader's answer: it cannot be --blind") }
         let readMode: ReadMode = blindModel ? .blindModel : (blind ? .blind : .open)
         let who = ReviewStore.reviewerName(reviewer, env: env)
-        let localPath = (root as NSString).appendingPathComponent(ReviewStore.defaultFileName)
+        let localPath = (opened.folder as NSString).appendingPathComponent(ReviewStore.defaultFileName)
         let dbPath = db ?? localPath
         let location = StoreLocation.parse(dbPath)
 
@@ -89,7 +88,7 @@ struct ReviewCommand: ParsableCommand {
             catch { throw CommandFailure(TerminalSafeText.clean("cannot load weights \(path): \(error)")) }
         }
         // Without data.yaml (a plain folder) the classes are the model's.
-        let classes = data.classes.isEmpty ? (ensemble?.info.classes ?? []) : data.classes
+        let classes = opened.classes.isEmpty ? (ensemble?.info.classes ?? []) : opened.classes
         guard !classes.isEmpty else {
             throw CommandFailure("\(root) names no classes (no data.yaml): give a model with --weights for its class names")
         }
@@ -118,7 +117,7 @@ struct ReviewCommand: ParsableCommand {
         }
 
         // One decode per case: the runner and the image pane share the decoded images.
-        let images = CaseImages(paths: cases.map(\.imagePath))
+        let images = CaseImages(source: opened.source)
         let predictions: PredictionSource
         if let ensemble, let path = weightsPath {
             // Classes are matched by name: the model may order them differently from data.yaml.
@@ -158,22 +157,91 @@ struct ReviewCommand: ParsableCommand {
         // The label problems `fracview audit` lists for this split (bad label lines, …), for the header's audit summary.
         let session = try ReviewSession(cases: cases, classes: classes, split: split, reviewer: who,
                                         store: store, predictions: predictions,
-                                        labelProblems: data.splitProblems[split]?.count ?? 0, autoAdvance: autoAdvance,
+                                        labelProblems: opened.labelProblems, autoAdvance: autoAdvance,
                                         role: adjudicate ? .adjudicator : .reader, readMode: readMode)
+        session.sourceNote = opened.note
+        var sender: FindingsSending?
+        if let pacsSource = opened.source as? DICOMwebCaseSource, let client = opened.client {
+            sender = PACSCaseSender(gatherer: PACSFindingsGatherer(client: client, instanceCache: pacsSource.cache, classes: classes,
+                                                                   predictionCache: predictionCache, weights: weights),
+                                    store: store, cases: cases, reviewer: who, role: adjudicate ? .adjudicator : .reader, split: split)
+        }
         let capabilities = TerminalCapabilities.probe(requested: requested, environment: env)
         let app = ReviewApp(session: session, predictions: predictions, images: images,
                             exporter: StoreExporter(store: store, classes: classes, datasetRoot: root),
                             configuration: ReviewAppConfiguration(capabilities: capabilities, palettes: palettes,
                                                                   paletteIndex: 0, monochrome: monochrome,
                                                                   exportPath: exportPath, exportAllPath: exportAllPath,
-                                                                  keys: keys))
+                                                                  keys: keys, findingsSender: sender))
         app.run()
+        if let pacsSource = opened.source as? DICOMwebCaseSource {
+            pacsSource.downloader.stop()
+            let usage = pacsSource.cache.usage
+            Console.line("PACS cache: \(pacsSource.cache.folder) (\(usage.files) instances, \(usage.bytes >> 20) MiB of \(pacsSource.cache.limitBytes >> 30) GiB)")
+            for notice in pacsSource.cache.takeNotices() { Console.error("warning: \(notice)") }
+        }
         let c = session.counts
         if readMode.hidesLabel {
             Console.line("fracview: \(c.reviewed)/\(cases.count) read blind (\(c.flagged) flagged) · saved in \(location.display)")
         } else {
             Console.line("fracview: \(c.reviewed)/\(cases.count) \(adjudicate ? "adjudicated" : "reviewed") (\(c.accepted) accepted, \(c.flagged) flagged, \(c.relabelled) relabelled) · saved in \(location.display)")
         }
+    }
+
+    /// What the review opens: a dataset folder's split, or PACS studies.
+    struct OpenedCases {
+        var source: CaseSource
+        /// What the store records as the dataset: a folder, or the server (without its password).
+        var root: String
+        var split: String
+        /// Where the review database goes by default: the dataset folder; for a PACS, the current folder.
+        var folder: String
+        /// The dataset's classes (empty: the model's).
+        var classes: [String]
+        var labelProblems: Int
+        /// For the header, in place of the label audit: a PACS and what it left out.
+        var note: String? = nil
+        /// A PACS's client, for sending findings back (`P`).
+        var client: DICOMwebClient? = nil
+    }
+
+    func openCases(environment env: [String: String]) throws -> OpenedCases {
+        if let url = dataset, DICOMwebServer.isServerURL(url) {
+            let query = try pacs.queryPairs()
+            guard !pacs.study.isEmpty || !query.isEmpty else {
+                throw ValidationError("a DICOMweb URL needs --study UID or --query KEY=VALUE (see `fracview pacs studies`)")
+            }
+            let client = try pacs.client(url: url, environment: env)
+            let cache = try pacs.cache(environment: env)
+            let source: DICOMwebCaseSource
+            do {
+                source = try DICOMwebCaseSource.open(client: client, cache: cache, studies: pacs.study, query: query)
+            } catch { throw CommandFailure("\(error)") }
+            if source.skippedNonImages > 0 {
+                Console.error("\(source.skippedNonImages) non-image object\(source.skippedNonImages == 1 ? "" : "s") (SR, presentation state, …) left out")
+            }
+            if !source.offlineStudies.isEmpty {
+                Console.error("warning: \(client.server.display) unreachable: \(source.offlineStudies.count) stud\(source.offlineStudies.count == 1 ? "y" : "ies") listed from the cache")
+            }
+            let skipped = source.skippedNonImages
+            return OpenedCases(source: source, root: client.server.display, split: DICOMwebCaseSource.split,
+                               folder: FileManager.default.currentDirectoryPath, classes: [], labelProblems: 0,
+                               note: "PACS" + (skipped > 0 ? " · \(skipped) non-image skipped" : "")
+                                   + (source.offlineStudies.isEmpty ? "" : " · offline (cache)"), client: client)
+        }
+        if !pacs.study.isEmpty || !pacs.query.isEmpty {
+            throw ValidationError("--study and --query need a DICOMweb URL (http[s]://host/path), not a folder")
+        }
+        guard let root = dataset ?? BundledSample.locate() else { throw CommandFailure(BundledSample.missingMessage) }
+        let data = try YOLODataset.open(root: root)
+        // A plain folder of images has one split; the default split then means it.
+        let split = self.split == "test" && data.splits == [YOLODataset.plainFolderSplit] ? YOLODataset.plainFolderSplit : self.split
+        let cases = try data.cases(split: split)
+        guard !cases.isEmpty else {
+            throw CommandFailure("no images in split '\(split)' of \(root) (available: \(data.splits.joined(separator: ", ")))")
+        }
+        return OpenedCases(source: FolderCaseSource(cases: cases), root: root, split: split, folder: root,
+                           classes: data.classes, labelProblems: data.splitProblems[split]?.count ?? 0)
     }
 
     static func fileSafe(_ s: String) -> String {

@@ -25,7 +25,7 @@ final class CaseImagesTests: XCTestCase {
         // The runner's thread starts decoding case 1 and is held there.
         let runnerDone = expectation(description: "runner decode")
         DispatchQueue.global().async {
-            _ = images.image(1, bytes: Data("b".utf8))
+            _ = images.image(1, loaded: (Data("b".utf8), "b"))
             runnerDone.fulfill()
         }
         XCTAssertEqual(decoder.entered.wait(timeout: .now() + 10), .success)

@@ -46,3 +46,4 @@ void cdicom_free(cdicom_image *image);
 #ifdef __cplusplus
 }
 #endif
+#include "CDicomFindings.h"
