@@ -77,7 +77,7 @@ let package = Package(
                           path: "Sources/fracview"),
 
         // Fuzzing: the parsers' harnesses, the libFuzzer driver (scripts/fuzz.sh) and their replay tests.
-        .target(name: "FuzzHarnesses", dependencies: ["Model", "Imaging", "Datasets", "Audit", "Store", "Review", "Terminal"],
+        .target(name: "FuzzHarnesses", dependencies: ["Model", "Imaging", "Datasets", "Audit", "Store", "Review", "Terminal", "PACS"],
                 path: "Sources/FuzzHarnesses"),
         .executableTarget(name: "fracview-fuzz", dependencies: ["FuzzHarnesses"], path: "Sources/fracview-fuzz"),
 

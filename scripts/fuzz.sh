@@ -5,14 +5,14 @@
 #   bash scripts/fuzz.sh HARNESS [SECONDS]   one harness for SECONDS (default 600), growing .build-fuzz/corpus/HARNESS
 #   bash scripts/fuzz.sh --ci [RUNS]         every harness for RUNS executions (default 10000), as CI runs them
 #
-# Harnesses: weights image dicom dataset database input (Sources/FuzzHarnesses). Seeds come from Tests/Fuzz/corpus and
+# Harnesses: weights image dicom dataset database input yaml dicomweb (Sources/FuzzHarnesses). Seeds come from Tests/Fuzz/corpus and
 # Tests/Fuzz/regressions. A crash stops the run, prints the input (libFuzzer's "Base64:" line) and saves it under
 # .build-fuzz/crashes/HARNESS/; commit it to Tests/Fuzz/regressions/HARNESS/ and the FuzzTests replay it forever.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 
-harnesses=(weights image dicom dataset database input yaml)
+harnesses=(weights image dicom dataset database input yaml dicomweb)
 swiftc_path=$(readlink -f "$(command -v swiftc)")
 runtime=$(ls "$(dirname "$swiftc_path")"/../lib/clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -n 1 || true)
 if [[ -z "$runtime" ]]; then

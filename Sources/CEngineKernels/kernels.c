@@ -1,3 +1,5 @@
+#include <stdlib.h>
+#include <strings.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -45,6 +47,11 @@ __attribute__((constructor)) static void fv_detect_cpu(void) {
         fv_isa_supported = FV_ISA_AVX512;
 #endif
     fv_isa = fv_isa_supported;
+    // FRACVIEW_MAX_ISA=avx2|baseline runs the lower path on a machine that has a higher one: the AVX2 proxy of
+    // scripts/bench.sh on an AVX-512 machine (it cannot make the split 256-bit units of a Zen 1 either).
+    const char *cap = getenv("FRACVIEW_MAX_ISA");
+    if (cap && strcasecmp(cap, "avx2") == 0 && fv_isa > FV_ISA_AVX2) fv_isa = FV_ISA_AVX2;
+    if (cap && strcasecmp(cap, "baseline") == 0) fv_isa = FV_ISA_BASELINE;
 }
 
 int fv_supported_isa(void) { return fv_isa_supported; }

@@ -18,6 +18,8 @@ public enum Harness: String, CaseIterable, Sendable {
     case input
     /// A YAML text as a theme, a keys.yaml and through the YAML reader (anchors and aliases refused).
     case yaml
+    /// A PACS's answers: a Content-Type line and a body, as multipart, DICOM JSON, a STOW answer; a netrc.
+    case dicomweb
 
     public func run(_ bytes: [UInt8]) {
         switch self {
@@ -28,6 +30,7 @@ public enum Harness: String, CaseIterable, Sendable {
         case .database: DatabaseHarness.run(bytes)
         case .input: InputHarness.run(bytes)
         case .yaml: YAMLHarness.run(bytes)
+        case .dicomweb: DICOMwebHarness.run(bytes)
         }
     }
 }

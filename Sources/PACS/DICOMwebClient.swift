@@ -143,16 +143,22 @@ public final class DICOMwebClient: @unchecked Sendable {
         let (body, contentType) = MultipartRelated.build(files)
         let answer = try request("POST", "studies", query: [], accept: "application/dicom+json", body: body,
                                  contentType: contentType, limit: Self.listingLimit, acceptStatus: [202, 409])
+        var failed = Self.failures(inStoreAnswer: answer.body)
+        if answer.status == 409 && failed.isEmpty { failed["*"] = "refused (409 Conflict)" }
+        return StoreOutcome(status: answer.status, failed: failed)
+    }
+
+    /// The Failed SOP Sequence of a STOW-RS answer: SOP Instance UID → the server's failure reason.
+    static func failures(inStoreAnswer body: Data) -> [String: String] {
         var failed: [String: String] = [:]
-        if let object = (try? JSONSerialization.jsonObject(with: answer.body)) as? [String: Any],
-           let sequence = (object["00081198"] as? [String: Any])?["Value"] as? [[String: Any]] {
-            for item in sequence {
+        if let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any],
+           let sequence = (object["00081198"] as? [String: Any])?["Value"] as? [Any] {
+            for case let item as [String: Any] in sequence {
                 let d = DICOMJSONDataset(item)
                 failed[d.string("00081155") ?? "?"] = d.string("00081197").map { "failure reason \($0)" } ?? "refused"
             }
         }
-        if answer.status == 409 && failed.isEmpty { failed["*"] = "refused (409 Conflict)" }
-        return StoreOutcome(status: answer.status, failed: failed)
+        return failed
     }
 
     // MARK: HTTP

@@ -143,6 +143,7 @@ struct BenchCommand: ParsableCommand {
                 runs: runs, forwardMsMedian: fMed, forwardMsP90: fP90, forwardMsMin: forward.min() ?? 0,
                 gradcamMsMedian: camMed, attentionMsMedian: attMed, explainExtraPercent: JSONOutput.finite(extraPct),
                 loadMs: loadMs, peakRssMb: rss, threads: Parallel.threads, openblasCore: BLAS.coreName,
+                kernelISA: KernelISA.current, supportedISA: KernelISA.supported,
                 members: ensemble.members.count,
                 ensembleCaseMsMedian: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.5),
                 ensembleCaseMsP90: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.9),
@@ -171,7 +172,8 @@ struct BenchCommand: ParsableCommand {
             let localiserNote = ensemble.localisers.isEmpty ? "" : " + \(ensemble.localisers.count) localiser\(ensemble.localisers.count == 1 ? "" : "s")"
             let cropNote = ensemble.cropMembers.isEmpty ? "" : " + \(ensemble.cropMembers.count) crop classifiers"
             Console.line("peak RSS     \(f1(rss)) MB (\(ensemble.members.count) member\(ensemble.members.count == 1 ? "" : "s")\(localiserNote)\(cropNote) loaded)")
-            Console.line("threads      \(Parallel.threads) engine thread(s); OpenBLAS core \(core)")
+            Console.line("threads      \(Parallel.threads) engine thread(s); OpenBLAS core \(core); kernels \(KernelISA.current)"
+                         + (KernelISA.current == KernelISA.supported ? "" : " (capped by FRACVIEW_MAX_ISA; the CPU has \(KernelISA.supported))"))
             if layers { printLayers(layerRows, forward: profiledForwardMs) }
         }
     }
@@ -307,7 +309,10 @@ struct BenchLine: Encodable {
     let architecture: String, weightsID: String, inputSize: [Int], batch: Int, runs: Int
     let forwardMsMedian: Double, forwardMsP90: Double, forwardMsMin: Double
     let gradcamMsMedian: Double, attentionMsMedian: Double, explainExtraPercent: Double?
-    let loadMs: Double, peakRssMb: Double, threads: Int, openblasCore: String, members: Int
+    let loadMs: Double, peakRssMb: Double, threads: Int, openblasCore: String
+    /// The kernels' instruction set, and the CPU's (they differ under FRACVIEW_MAX_ISA).
+    let kernelISA: String, supportedISA: String
+    let members: Int
     let ensembleCaseMsMedian: Double?, ensembleCaseMsP90: Double?
     /// The localiser stage (0 and nils for a classifier alone).
     let localisers: Int, localiserInputSize: [Int]?, localiserMsMedian: Double?
@@ -322,7 +327,7 @@ struct BenchLine: Encodable {
         case forwardMsMedian = "forward_ms_median", forwardMsP90 = "forward_ms_p90", forwardMsMin = "forward_ms_min"
         case gradcamMsMedian = "gradcam_ms_median", attentionMsMedian = "attention_ms_median"
         case explainExtraPercent = "explain_extra_percent", loadMs = "load_ms", peakRssMb = "peak_rss_mb"
-        case openblasCore = "openblas_core"
+        case openblasCore = "openblas_core", kernelISA = "kernel_isa", supportedISA = "supported_isa"
         case ensembleCaseMsMedian = "ensemble_case_ms_median", ensembleCaseMsP90 = "ensemble_case_ms_p90"
         case localisers, localiserInputSize = "localiser_input_size", localiserMsMedian = "localiser_ms_median"
         case pipelineCaseMsMedian = "pipeline_case_ms_median", pipelineCaseMsP90 = "pipeline_case_ms_p90"

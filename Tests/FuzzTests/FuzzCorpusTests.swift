@@ -56,6 +56,7 @@ final class FuzzCorpusTests: XCTestCase {
     func testDatabase() throws { try check(.database, mutations: 500) }
     func testInput() throws { try check(.input, mutations: 10000) }
     func testYAML() throws { try check(.yaml, mutations: 5000) }
+    func testDICOMweb() throws { try check(.dicomweb, mutations: 5000) }
 
     /// Every harness has its seeds, and the CI fuzz step runs it (scripts/fuzz.sh's list).
     func testEveryHarnessIsSeededAndFuzzedInCI() throws {

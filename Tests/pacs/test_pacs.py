@@ -1,10 +1,15 @@
 """fracview against a real PACS (Orthanc + DICOMweb): list studies, review them in the real screen, send the
-findings back, and read what was sent through independent readers (highdicom, pydicom)."""
+findings back, and read what was sent through independent readers (highdicom, pydicom).
+
+The PACS tests run against a real Orthanc with its DICOMweb plugin (scripts/orthanc.sh, started by
+scripts/test.sh) and the real fracview binary ($FRACVIEW_BIN). Without a server they skip, and fail under CI.
+(The fixtures live here, not in a conftest.py: training/tests imports its own conftest by name.)"""
 import base64
 import json
 import os
 import sqlite3
 import subprocess
+import sys
 import time
 import urllib.request
 
@@ -13,6 +18,49 @@ import pytest
 
 from findings_reader import read_pr, read_sr
 from tui import Screen
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _need(var):
+    value = os.environ.get(var)
+    if not value:
+        message = f"${var} is not set: no Orthanc (scripts/orthanc.sh start)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return value
+
+
+@pytest.fixture(scope="session")
+def fracview():
+    path = os.environ.get("FRACVIEW_BIN") or os.path.join(REPO, ".build", "release", "fracview")
+    if not os.path.exists(path):
+        pytest.skip(f"no fracview binary at {path} (swift build -c release)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def orthanc():
+    """The server's DICOMweb URL (with the test user's credentials), REST root and credentials."""
+    return {"dicomweb": _need("FRACVIEW_TEST_DICOMWEB_URL"), "rest": _need("FRACVIEW_TEST_ORTHANC_URL"),
+            "user": _need("FRACVIEW_TEST_ORTHANC_USER"), "password": _need("FRACVIEW_TEST_ORTHANC_PASSWORD")}
+
+
+@pytest.fixture
+def studies(orthanc, tmp_path):
+    """The test studies made from the bundled sample (scripts/fixtures/make_pacs_studies.py), uploaded afresh
+    (whatever an earlier test sent into them is deleted first) and deleted afterwards."""
+    out = tmp_path / "studies"
+    script = os.path.join(REPO, "scripts", "fixtures", "make_pacs_studies.py")
+    auth = ["--user", orthanc["user"], "--password", orthanc["password"]]
+    subprocess.run([sys.executable, script, str(out), "--delete", orthanc["rest"], "--upload", orthanc["rest"]] + auth,
+                   check=True, capture_output=True, text=True)
+    with open(out / "studies.json") as f:
+        manifest = json.load(f)
+    yield manifest
+    subprocess.run([sys.executable, script, str(out), "--delete", orthanc["rest"]] + auth, capture_output=True, text=True)
+
 
 REVIEWER = "Reader^One"
 PATIENT = ("Test^Fracture", "FV-TEST-1")
