@@ -15,9 +15,10 @@
 # more than 1e-4 in any probability.
 # The peers are the versions pinned in training/requirements-bench.txt: if they are missing or differ, they are
 # installed from it (torch is held at the installed CPU build; FRACVIEW_BENCH_NO_INSTALL=1 fails instead).
-# FRACVIEW_PEER_MAX_ISA=avx2 caps OpenVINO and PyTorch at AVX2 (the AVX2 proxy on an AVX-512 machine; ONNX Runtime
-# has no such switch and stays on the CPU's best ISA). OPENBLAS_CORETYPE is left as it is.
+# FRACVIEW_PEER_MAX_ISA=avx2 caps fracview (FRACVIEW_MAX_ISA), OpenVINO and PyTorch at AVX2 (the AVX2 proxy on an
+# AVX-512 machine; ONNX Runtime has no such switch and stays on the CPU's best ISA). OPENBLAS_CORETYPE is left as it is.
 set -euo pipefail
+if [ -n "${FRACVIEW_PEER_MAX_ISA:-}" ]; then export FRACVIEW_MAX_ISA="$FRACVIEW_PEER_MAX_ISA"; fi
 cd "$(dirname "$0")/.."
 weights="" runs=50 batch=8 rounds=4 bursts=60
 while [ $# -gt 0 ]; do

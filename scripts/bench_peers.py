@@ -52,7 +52,9 @@ ORIGINAL_ENV = dict(os.environ)
 # The AVX2 proxy: caps the peers' ISA. oneDNN (in OpenVINO and in PyTorch) reads ONEDNN_MAX_CPU_ISA once, at its
 # first dispatch; OpenVINO's own kernels read OV_CPU_MAX_ISA, ATen ATEN_CPU_CAPABILITY: all set before any of these
 # libraries is imported. ONNX Runtime has no such switch (MLAS dispatches on CPUID).
-PEER_ISA_ENV = {"avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "OV_CPU_MAX_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}}
+PEER_ISA_ENV = {"avx2": {"ONEDNN_MAX_CPU_ISA": "AVX2", "OV_CPU_MAX_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2",
+                         # fracview's --versus child too (its kernels read it at load time).
+                         "FRACVIEW_MAX_ISA": "avx2"}}
 PEER_MAX_ISA = os.environ.get("FRACVIEW_PEER_MAX_ISA", "").strip().lower()
 if PEER_MAX_ISA:
     if PEER_MAX_ISA not in PEER_ISA_ENV:

@@ -34,9 +34,9 @@ def latency(r):
 def fracview_isa(f, cpu):
     """fracview's dispatched ISA: from its bench JSON where it reports one, else what its dispatcher picks for
     these CPU flags (AVX-512 with avx512f+avx512vl, AVX2 with avx2+fma)."""
-    for k, v in f.items():
-        if "isa" in k.lower() and isinstance(v, str):
-            return v
+    if isinstance(f.get("kernel_isa"), str):
+        return f["kernel_isa"] + ("" if f.get("kernel_isa") == f.get("supported_isa") else
+                                  f" (capped by FRACVIEW_MAX_ISA; the CPU has {f.get('supported_isa')})")
     flags = set((cpu or {}).get("isa_flags", []))
     if not flags:
         return "not reported"

@@ -15,9 +15,6 @@ public enum Action: String, CaseIterable, Sendable {
     case rotateLeft = "rotate-left", resetView = "reset-view"
     case filter, clearFilter = "clear-filter", matrix, matrixLabels = "matrix-labels", matrixSeen = "matrix-seen"
     case export, exportAll = "export-all", sendFindings = "send-to-pacs", theme, help, repaint, quit
-
-    /// Actions that record or undo a decision: they act only on a key that arrived alone (see TerminalInput).
-    public var decides: Bool { [.accept, .flag, .relabel, .undo].contains(self) }
 }
 
 /// One row of the key table: the keys, what they do, and the words for the help overlay and the docs.

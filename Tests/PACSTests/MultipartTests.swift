@@ -49,3 +49,19 @@ final class MultipartTests: XCTestCase {
         XCTAssertEqual(MultipartRelated.parseContentType(type).parameters["type"], "application/dicom")
     }
 }
+
+final class StoreAnswerTests: XCTestCase {
+    /// Orthanc 1.10's answer to a STOW-RS whose instance belongs to another study (409), as it sent it.
+    func testRefusedInstancesAreReadWithTheServersReason() {
+        let answer = Data(#"""
+        {"00080005":{"vr":"CS","Value":["ISO_IR 192"]},"00081190":{"vr":"UR","Value":["http://127.0.0.1:58042/dicom-web/studies/1.2"]},
+         "00081198":{"vr":"SQ","Value":[{"00081150":{"vr":"UI","Value":["1.2.840.10008.5.1.4.1.1.88.34"]},
+         "00081155":{"vr":"UI","Value":["2.25.77"]},"00081197":{"vr":"US","Value":[272]}}]},"00081199":{"vr":"SQ"}}
+        """#.utf8)
+        XCTAssertEqual(DICOMwebClient.failures(inStoreAnswer: answer), ["2.25.77": "failure reason 272"])
+        XCTAssertEqual(DICOMwebClient.failures(inStoreAnswer: Data(#"{"00081198":{"vr":"SQ"}}"#.utf8)), [:])
+        XCTAssertEqual(DICOMwebClient.failures(inStoreAnswer: Data("not json".utf8)), [:])
+        XCTAssertEqual(DICOMwebClient.failures(inStoreAnswer: Data(#"{"00081198":{"Value":[1, {"00081197":{"Value":[0]}}]}}"#.utf8)),
+                       ["?": "failure reason 0"], "an item without its UID is still counted")
+    }
+}

@@ -293,3 +293,46 @@ def test_the_p_key_sends_the_case_on_screen_with_its_window(fracview, orthanc, s
     with sqlite3.connect(db) as c:
         classes = json.loads(c.execute("select classes from session").fetchone()[0])
     assert sr["finding"]["decided_class"] == classes[5] and sr["finding"]["decision"] == "relabelled"
+
+
+def test_a_bearer_token_goes_in_the_header_and_nowhere_else(fracview, tmp_path):
+    """Orthanc 1.10 has no bearer authentication without a plugin, so a tiny local HTTP server stands in for a
+    token-protected DICOMweb service: it answers QIDO-RS only to `Authorization: Bearer <token>`."""
+    import http.server
+    import threading
+    token = "tok-" + "9" * 24
+    seen = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.headers.get("Authorization"))
+            if self.headers.get("Authorization") != "Bearer " + token:
+                self.send_response(401)
+                self.send_header("WWW-Authenticate", 'Bearer realm="dicomweb"')
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            body = json.dumps([{"0020000D": {"vr": "UI", "Value": ["1.2.3"]},
+                                "00080020": {"vr": "DA", "Value": ["20261203"]}}]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/dicom+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/dicom-web"
+        ok = _run([fracview, "pacs", "studies", url], _env(tmp_path, FRACVIEW_DICOMWEB_TOKEN=token))
+        assert ok.returncode == 0 and "2026-12-03" in ok.stdout and "1.2.3" in ok.stdout, ok.stderr
+        assert seen[-1] == "Bearer " + token
+        refused = _run([fracview, "pacs", "studies", url], _env(tmp_path, FRACVIEW_DICOMWEB_TOKEN="wrong-token-abc"))
+        assert refused.returncode == 1 and "401" in refused.stderr and "bearer token" in refused.stderr
+        for out in (ok, refused):
+            assert token not in out.stdout + out.stderr and "wrong-token-abc" not in out.stdout + out.stderr
+    finally:
+        server.shutdown()
