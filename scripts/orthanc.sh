@@ -7,7 +7,8 @@
 # ports and folder, so it neither needs nor disturbs Debian's orthanc service.
 # It asks for HTTP Basic credentials, so the tests authenticate the way a client of a hospital PACS would.
 # Orthanc 1.10 has no bind-address option: the HTTP server listens on every interface, and RemoteAccessAllowed
-# false makes it refuse every client but 127.0.0.1 (use 127.0.0.1, not localhost: ::1 counts as remote).
+# false makes it refuse every client but 127.0.0.1 (use 127.0.0.1, not localhost: ::1 counts as remote). The
+# config also names HttpBindAddresses, which later Orthanc versions (after 1.12) honour and 1.10 ignores.
 # The DICOM (DIMSE) server, which cannot be bound to loopback either, is off: the tests speak DICOMweb only.
 set -euo pipefail
 # The server outlives this script: it must not inherit the caller's descriptors (a test's pipes or ptys).
@@ -57,6 +58,7 @@ write_config() {
   "OverwriteInstances" : true,
   "HttpServerEnabled" : true,
   "HttpPort" : $port,
+  "HttpBindAddresses" : [ "127.0.0.1" ],
   "RemoteAccessAllowed" : false,
   "AuthenticationEnabled" : true,
   "RegisteredUsers" : { "$user" : "$password" },

@@ -39,6 +39,9 @@ public final class ReviewApp {
     /// A background send's answer, for the loop to show.
     private let sendLock = NSLock()
     private var sentMessage: (String, Bool)?
+    /// Sends under way: quitting waits for them (up to `sendGrace`), so that an answer is never cut off.
+    private let sends = DispatchGroup()
+    private let sendGrace: TimeInterval = 30
     private var config: ReviewAppConfiguration
     private let curses = Curses()
     private let input = TerminalInput()
@@ -74,6 +77,11 @@ public final class ReviewApp {
         curses.start(monochrome: config.monochrome || palette.monochrome)
         raw() // Ctrl-C arrives as a key, so quitting always restores the terminal
         defer {
+            if sends.wait(timeout: .now() + 0.05) == .timedOut {
+                setMessage("waiting for the PACS to answer …")
+                draw()
+                _ = sends.wait(timeout: .now() + sendGrace)
+            }
             curses.stop()
             predictions.stop()
         }
@@ -362,7 +370,9 @@ public final class ReviewApp {
         }
         let window = view.dicomWindow.map { (center: Double($0.center), width: Double($0.width)) }
         setMessage("sending to the PACS …")
-        DispatchQueue.global(qos: .userInitiated).async { [weak self] in
+        sends.enter()
+        DispatchQueue.global(qos: .userInitiated).async { [weak self, sends] in
+            defer { sends.leave() }
             let outcome: (String, Bool)
             do { outcome = (try sender.send(case: index, window: window), false) } catch { outcome = ("NOT sent: \(error)", true) }
             self?.sendLock.lock(); self?.sentMessage = outcome; self?.sendLock.unlock()

@@ -11,12 +11,17 @@ final class GradcamCommandTests: XCTestCase {
             let url = candidate.appendingPathComponent("fracview")
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
+        // Loudly: a test that skips for want of what the build always makes has stopped testing.
+        XCTFail("fracview executable not built beside the tests: run scripts/test.sh")
         throw XCTSkip("fracview executable not built beside the tests")
     }
 
     func weights() throws -> String {
         let path = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/engine/model_tiny_b0.safetensors").path
-        guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("engine fixture model absent") }
+        guard FileManager.default.fileExists(atPath: path) else {
+            XCTFail("the committed engine fixture \(path) is missing")
+            throw XCTSkip("engine fixture model absent")
+        }
         return path
     }
 

@@ -46,7 +46,9 @@ final class CommandLineTests: XCTestCase {
     /// read, and the first line that is not a count in 1…10,000 ends it.
     func testBenchServesBurstsOfForwardsUntilALineIsNotACount() throws {
         let weights = RepoPaths.tinyWeights
-        guard FileManager.default.fileExists(atPath: weights) else { throw XCTSkip("engine test weights absent") }
+        guard FileManager.default.fileExists(atPath: weights) else {
+            XCTFail("the committed engine test weights are missing"); throw XCTSkip("engine test weights absent")
+        }
         let result = try Fracview.run(["bench", "--weights", weights, "--serve-bursts"],
                                       input: Data("3\n 2 \n0\n4\n".utf8))
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -91,7 +93,9 @@ final class CommandLineTests: XCTestCase {
 
     func testEvaluateJSONAndOutputsOnTheBundledSample() throws {
         let weights = RepoPaths.tinyWeights
-        guard FileManager.default.fileExists(atPath: weights) else { throw XCTSkip("engine test weights absent") }
+        guard FileManager.default.fileExists(atPath: weights) else {
+            XCTFail("the committed engine test weights are missing"); throw XCTSkip("engine test weights absent")
+        }
         let t = TempDir()
         let result = try Fracview.run(["evaluate", RepoPaths.sample, "--weights", weights, "--json", "--out", t.path + "/out"])
         XCTAssertEqual(result.status, 0, result.stderr)

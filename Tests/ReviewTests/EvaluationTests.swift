@@ -9,7 +9,9 @@ import XCTest
 /// `fracview evaluate`'s pieces end to end with the engine's tiny random test model.
 final class EvaluationTests: XCTestCase {
     func classifier() throws -> FractureClassifier {
-        guard FileManager.default.fileExists(atPath: RepoPaths.tinyWeights) else { throw XCTSkip("engine test weights absent") }
+        guard FileManager.default.fileExists(atPath: RepoPaths.tinyWeights) else {
+            XCTFail("the committed engine test weights are missing"); throw XCTSkip("engine test weights absent")
+        }
         return try FractureClassifier(contentsOf: RepoPaths.tinyWeights)
     }
 

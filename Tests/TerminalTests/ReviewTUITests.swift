@@ -596,6 +596,7 @@ enum ImageDecoderSize {
             }
             i += 2 + len
         }
+        XCTFail("the JPEG has no SOF marker")
         throw XCTSkip("no SOF marker")
     }
 }
