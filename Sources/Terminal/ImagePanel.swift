@@ -113,28 +113,17 @@ final class ImagePanel {
             }
             cacheKey = key
         }
-        // The views this case may be asked for next, composed in the background while this one is looked at: each
-        // view mode `g` reaches (the next first), then the next zoom step. A case change drops what is still queued.
-        var upcoming: [ImageView] = []
+        // The view `g` shows next, composed in the background while this one is looked at.
         if prediction?.map(view.camMethod) != nil {
-            var v = view
-            for _ in 0..<3 {
-                v.cycleMode(allowSideBySide: area.width >= 60)
-                if v.mode == view.mode { break }
-                upcoming.append(v)
-            }
-        }
-        var zoomed = view
-        zoomed.zoomIn()
-        if zoomed.zoom != view.zoom { upcoming.append(zoomed) }
-        let colormap = p.colormap, background = p.background, modelBox = p.modelBox, sixel = graphics == .sixel
-        precomposer.composeViews(forCase: index, upcoming.map { next in
-            (key: renderKey(next), sixel: sixel, render: {
+            var upcoming = view
+            upcoming.cycleMode(allowSideBySide: area.width >= 60)
+            let next = upcoming, colormap = p.colormap, background = p.background, modelBox = p.modelBox
+            precomposer.compose(key: renderKey(next), sixel: graphics == .sixel) {
                 ImageRenderer.render(image: image, prediction: prediction, view: next, colormap: colormap,
                                      maxWidth: maxW, maxHeight: maxH, background: background,
-                                     pixelAspect: pixelAspect, boxes: boxes, modelBoxColor: modelBox)
-            })
-        })
+                                     pixelAspect: pixelAspect, boxes: boxes, modelBoxColor: p.modelBox)
+            }
+        }
         // The case `→` shows next, in this view, once its image is decoded (the neighbours decode in the
         // background, and a finished decode redraws) and the reviewer has looked at this one for 0.1 s.
         let session = ctx.session
@@ -143,9 +132,9 @@ final class ImagePanel {
             let nextPrediction = ctx.predictions.state(at: nextIndex).prediction
             if case .success(let nextImage)? = images.image(nextIndex, waitingAtMost: 0) {
                 let nextBoxes = session.labelsHidden ? [] : session.cases[nextIndex].boxes
-                let shown = view
+                let shown = view, colormap = p.colormap, background = p.background, modelBox = p.modelBox
                 precomposer.composeIfStill(key: renderKey(view, case: nextIndex, nextPrediction), after: 0.1,
-                                           sixel: sixel) {
+                                           sixel: graphics == .sixel) {
                     ImageRenderer.render(image: nextImage, prediction: nextPrediction, view: shown, colormap: colormap,
                                          maxWidth: maxW, maxHeight: maxH, background: background,
                                          pixelAspect: pixelAspect, boxes: nextBoxes, modelBoxColor: modelBox)
