@@ -5,7 +5,8 @@ image, over a pty that answers DA1 as a sixel terminal would, at 140x45 cells of
     python3 scripts/latency.py [--keys 40] [--gap 0.3] [--binary .build/release/fracview] [DATASET]
 
 It first runs the screen until the model has finished the split, so predictions come from the cache; then it
-presses -> (next case) and g (X-ray -> Grad-CAM -> attention) each --keys times, one at a time, and prints the
+presses -> (next case) and g (X-ray -> Grad-CAM -> attention) each --keys times, then + (zoom in) and = (fit) in
+turns, one at a time, and prints the
 median, 90th percentile and maximum in milliseconds. Only the Python standard library is used.
 """
 import argparse
@@ -127,6 +128,13 @@ def main():
     for name, key in [("-> next case", b"\x1b[C"), ("g view toggle", b"g")]:
         times = [t for t in (screen.press(key, args.gap) for _ in range(args.keys)) if t is not None]
         results[name] = times
+    # Zoom: + (one step in) then = (fit again), in turns.
+    zoom_in, fit = [], []
+    for _ in range(args.keys):
+        zoom_in.append(screen.press(b"+", args.gap))
+        fit.append(screen.press(b"=", args.gap))
+    results["+ zoom in"] = [t for t in zoom_in if t is not None]
+    results["= fit"] = [t for t in fit if t is not None]
     screen.quit()
     print(f"{'key':<16}{'n':>4}{'median':>9}{'p90':>8}{'max':>8}   (ms, key press to the end of the next sixel image)")
     for name, times in results.items():
