@@ -1,9 +1,10 @@
 // swift-tools-version:5.10
 import PackageDescription
 
-// The targets follow the pipeline: Engine → Model (the classifier and the localiser (Model/Localiser), their weights,
-// the CAM methods' registry in Model/CAM, one Prediction, FeatureMap and ImageBox type)
-// → Imaging (decoding, drawing, thumbnails, the terminal-safe text) → the review layer (Datasets, Audit, Store,
+// The targets follow the pipeline: Basics (what every module shares: one-line errors, atomic files, terminal-safe
+// text and escapes, the FeatureMap and ImageBox values) → Engine → Model (the classifier and the localiser
+// (Model/Localiser), their weights, the CAM methods' registry in Model/CAM and the CAMRequest a forward is given,
+// one Prediction type) → Imaging (decoding, drawing, thumbnails; it does not know the model) → the review layer (Datasets, Audit, Store,
 // Inference, Metrics, Reports, Review; see below) → Terminal (the review screen) → fracview (the commands).
 let package = Package(
     name: "fracview",
@@ -44,9 +45,13 @@ let package = Package(
 
         // The engine's hot loops in C, built for baseline x86-64 and AVX2+FMA with run-time dispatch.
         .target(name: "CEngineKernels", path: "Sources/CEngineKernels"),
+        // What every module shares and nothing in it computes: the one-line error, atomic file writing, terminal-safe
+        // text and escapes, where resources are found, a lock, and the two geometric values every stage passes on
+        // (FeatureMap, ImageBox). No engine underneath, so the data modules don't link OpenBLAS through it.
+        .target(name: "Basics", path: "Sources/Basics"),
         .target(name: "Engine", dependencies: ["COpenBLAS", "CEngineKernels"], path: "Sources/Engine"),
-        .target(name: "Model", dependencies: ["Engine", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Model"),
-        .target(name: "Imaging", dependencies: ["Model", "CCodecs", "CDicom"], path: "Sources/Imaging"),
+        .target(name: "Model", dependencies: ["Basics", "Engine", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/Model"),
+        .target(name: "Imaging", dependencies: ["Basics", "CCodecs", "CDicom"], path: "Sources/Imaging"),
         // The review layer, one module per concept, in pipeline order: Datasets (data.yaml, labels, splits,
         // manifests, CSV, the CaseSource seam: a folder's cases) → PACS (a DICOMweb server's cases and the findings
         // sent back) and Audit (duplicates, leakage, groups, label issues, training signatures) and Store
@@ -54,44 +59,44 @@ let package = Package(
         // pipeline: decoded images, each stage's input, the runner, ensembles and their localiser stage) → Metrics
         // (metrics, the pointing game and localisation scores, evaluation, reader agreement) → Reports (the text reports, figures, progress bar) and Review (the session, filters, the screen's
         // protocols) → Terminal.
-        .target(name: "Datasets", dependencies: ["Model", "Imaging", "Yams", .product(name: "CSV", package: "CSV.swift")],
+        .target(name: "Datasets", dependencies: ["Basics", "Imaging", "Yams", .product(name: "CSV", package: "CSV.swift")],
                 path: "Sources/Datasets"),
-        .target(name: "Audit", dependencies: ["Model", "Imaging", "Datasets"], path: "Sources/Audit"),
+        .target(name: "Audit", dependencies: ["Basics", "Model", "Imaging", "Datasets"], path: "Sources/Audit"),
         // A PACS as a case source (DICOMweb: QIDO-RS, WADO-RS into a local instance cache) and as the place findings
         // go back to (STOW-RS of the DICOM SR and presentation state CDicom writes).
-        .target(name: "PACS", dependencies: ["Model", "Imaging", "Datasets", "CDicom", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/PACS"),
-        .target(name: "Store", dependencies: ["Model", "Imaging", "Datasets", "CPQ", .product(name: "GRDB", package: "GRDB.swift")],
+        .target(name: "PACS", dependencies: ["Basics", "Model", "Imaging", "Datasets", "CDicom", .product(name: "Crypto", package: "swift-crypto")], path: "Sources/PACS"),
+        .target(name: "Store", dependencies: ["Basics", "Model", "Imaging", "Datasets", "CPQ", .product(name: "GRDB", package: "GRDB.swift")],
                 path: "Sources/Store"),
-        .target(name: "Inference", dependencies: ["Engine", "Model", "Imaging", "Datasets", "Audit", "Store"], path: "Sources/Inference"),
-        .target(name: "Metrics", dependencies: ["Imaging", "Datasets", "Audit", "Store", "Inference"], path: "Sources/Metrics"),
-        .target(name: "Reports", dependencies: ["Imaging", "Datasets", "Audit", "Metrics"], path: "Sources/Reports"),
-        .target(name: "Review", dependencies: ["Model", "Datasets", "Audit", "Store", "Inference", "Metrics"],
+        .target(name: "Inference", dependencies: ["Basics", "Engine", "Model", "Imaging", "Datasets", "Audit", "Store"], path: "Sources/Inference"),
+        .target(name: "Metrics", dependencies: ["Basics", "Model", "Imaging", "Datasets", "Audit", "Store", "Inference"], path: "Sources/Metrics"),
+        .target(name: "Reports", dependencies: ["Basics", "Model", "Imaging", "Datasets", "Audit", "Metrics"], path: "Sources/Reports"),
+        .target(name: "Review", dependencies: ["Basics", "Model", "Datasets", "Audit", "Store", "Inference", "Metrics"],
                 path: "Sources/Review"),
-        .target(name: "Terminal", dependencies: ["Model", "Imaging", "Datasets", "Store", "Inference", "Metrics", "Review",
+        .target(name: "Terminal", dependencies: ["Basics", "Model", "Imaging", "Datasets", "Store", "Inference", "Metrics", "Review",
                                                  "CNcursesw", "CSixel", "CTerminal", "Yams"],
                 path: "Sources/Terminal"),
         .executableTarget(name: "fracview",
-                          dependencies: ["Engine", "Model", "Imaging", "Datasets", "Audit", "Store", "Inference", "Metrics",
+                          dependencies: ["Basics", "Engine", "Model", "Imaging", "Datasets", "Audit", "Store", "Inference", "Metrics",
                                          "Reports", "Review", "Terminal", "PACS",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Sources/fracview"),
 
         // Fuzzing: the parsers' harnesses, the libFuzzer driver (scripts/fuzz.sh) and their replay tests.
-        .target(name: "FuzzHarnesses", dependencies: ["Model", "Imaging", "Datasets", "Audit", "Store", "Review", "Terminal", "PACS"],
+        .target(name: "FuzzHarnesses", dependencies: ["Basics", "Model", "Imaging", "Datasets", "Audit", "Store", "Review", "Terminal", "PACS"],
                 path: "Sources/FuzzHarnesses"),
         .executableTarget(name: "fracview-fuzz", dependencies: ["FuzzHarnesses"], path: "Sources/fracview-fuzz"),
 
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "CEngineKernels", "Model", "Imaging"], path: "Tests/EngineTests"),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Model"], path: "Tests/ImagingTests"),
-        .testTarget(name: "ReviewTests", dependencies: ["Model", "Imaging", "Datasets", "Audit", "Store", "Inference", "Metrics",
+        .testTarget(name: "EngineTests", dependencies: ["Basics", "Engine", "CEngineKernels", "Model", "Imaging"], path: "Tests/EngineTests"),
+        .testTarget(name: "ImagingTests", dependencies: ["Basics", "Imaging", "Model", "Reports"], path: "Tests/ImagingTests"),
+        .testTarget(name: "ReviewTests", dependencies: ["Basics", "Model", "Imaging", "Datasets", "Audit", "Store", "Inference", "Metrics",
                                                     "Reports", "Review", .product(name: "GRDB", package: "GRDB.swift")],
                     path: "Tests/ReviewTests"),
         // The pty helpers only the TUI tests use.
         .target(name: "CPseudoTerminal", path: "Tests/CPseudoTerminal"),
-        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Review", "Model", "Imaging", "Datasets", "Audit", "Store",
+        .testTarget(name: "TerminalTests", dependencies: ["Basics", "Terminal", "Review", "Model", "Imaging", "Datasets", "Audit", "Store",
                                                       "Inference", "Metrics", "CSixel", "CPseudoTerminal"],
                     path: "Tests/TerminalTests"),
-        .testTarget(name: "PACSTests", dependencies: ["PACS", "Datasets", "Imaging", "Model"], path: "Tests/PACSTests"),
+        .testTarget(name: "PACSTests", dependencies: ["Basics", "PACS", "Datasets", "Imaging", "Model"], path: "Tests/PACSTests"),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses"], path: "Tests/FuzzTests"),
     ]
 )

@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 import Foundation
 import Imaging

@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 import Foundation
 import Imaging
@@ -17,24 +18,25 @@ public struct ImageSurvey: Sendable {
 
     public init(cases: [DatasetCase], progress: ProgressHandler? = nil) {
         let n = cases.count
-        let results = ConcurrentResults<(String?, Thumbnail?, String?)>(count: n, initial: (nil, nil, nil))
-        let counter = ConcurrentCounter()
+        let results = Locked([(String?, Thumbnail?, String?)](repeating: (nil, nil, nil), count: n))
+        let done = Locked(0)
         DispatchQueue.concurrentPerform(iterations: n) { i in
             let path = cases[i].imagePath
             var hash: String?, thumb: Thumbnail?, failure: String?
             if let data = try? ImageDecoder.readFile(path) {
                 hash = ContentDigest.sha256Hex(data)
-                do { thumb = Thumbnail(try ImageDecoder.decode(data: data, name: cases[i].relativePath, file: path)) } catch {
+                do { thumb = Thumbnail(try ImageDecoder.decode(data: data, name: cases[i].relativePath)) } catch {
                     let text = "\(error)"
                     failure = text.split(separator: "\n").first.map(String.init) ?? "cannot decode"
                 }
             } else {
                 failure = "cannot read file"
             }
-            results.set(i, (hash, thumb, failure))
-            progress?("decoding", counter.increment(), n)
+            let found = (hash, thumb, failure)
+            results.withLock { $0[i] = found }
+            progress?("decoding", done.withLock { $0 += 1; return $0 }, n)
         }
-        let all = results.values
+        let all = results.current
         self.cases = cases
         hashes = all.map(\.0); thumbnails = all.map(\.1); errors = all.map(\.2)
         index = NearDuplicateIndex(thumbnails: thumbnails)
@@ -42,40 +44,27 @@ public struct ImageSurvey: Sendable {
 
     /// Best twin of each query in `pool`, computed in parallel.
     public func bestTwins(queries: [Int], pool: [Int], stage: String = "matching", progress: ProgressHandler? = nil) -> [(index: Int, similarity: Float)?] {
-        let results = ConcurrentResults<(index: Int, similarity: Float)?>(count: queries.count, initial: nil)
-        let counter = ConcurrentCounter()
+        let results = Locked([(index: Int, similarity: Float)?](repeating: nil, count: queries.count))
+        let done = Locked(0)
         DispatchQueue.concurrentPerform(iterations: queries.count) { k in
-            results.set(k, index.bestTwin(of: queries[k], in: pool))
-            progress?(stage, counter.increment(), queries.count)
+            let found = index.bestTwin(of: queries[k], in: pool)
+            results.withLock { $0[k] = found }
+            progress?(stage, done.withLock { $0 += 1; return $0 }, queries.count)
         }
-        return results.values
+        return results.current
     }
 
     /// Near-duplicate edges among `pool` (each image against its top candidates), score ≥ threshold.
     public func nearDuplicateEdges(pool: [Int], threshold: Float = NearDuplicateIndex.threshold,
                                    progress: ProgressHandler? = nil) -> [(Int, Int, Float)] {
-        let results = ConcurrentResults<[(Int, Int, Float)]>(count: pool.count, initial: [])
-        let counter = ConcurrentCounter()
+        let results = Locked([[(Int, Int, Float)]](repeating: [], count: pool.count))
+        let done = Locked(0)
         DispatchQueue.concurrentPerform(iterations: pool.count) { k in
             let q = pool[k]
-            results.set(k, index.matches(of: q, in: pool).filter { $0.similarity >= threshold }.map { (q, $0.index, $0.similarity) })
-            progress?("grouping", counter.increment(), pool.count)
+            let found = index.matches(of: q, in: pool).filter { $0.similarity >= threshold }.map { (q, $0.index, $0.similarity) }
+            results.withLock { $0[k] = found }
+            progress?("grouping", done.withLock { $0 += 1; return $0 }, pool.count)
         }
-        return results.values.flatMap { $0 }
+        return results.current.flatMap { $0 }
     }
-}
-
-/// Results written by index from concurrent workers.
-final class ConcurrentResults<T>: @unchecked Sendable {
-    private var storage: [T]
-    private let lock = NSLock()
-    init(count: Int, initial: T) { storage = Array(repeating: initial, count: count) }
-    func set(_ i: Int, _ value: T) { lock.lock(); storage[i] = value; lock.unlock() }
-    var values: [T] { lock.lock(); defer { lock.unlock() }; return storage }
-}
-
-final class ConcurrentCounter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func increment() -> Int { lock.lock(); defer { lock.unlock() }; value += 1; return value }
 }

@@ -1,5 +1,5 @@
-// DCMTK behind a C interface: parse, decompress (JPEG baseline/extended/lossless, JPEG-LS, RLE), and hand back
-// the first frame's modality values, the file's windows and its photometric interpretation.
+// DCMTK behind a C interface: parse a file's bytes in memory, decompress (JPEG baseline/extended/lossless, JPEG-LS,
+// RLE), and hand back the first frame's modality values, the file's windows and its photometric interpretation.
 #include "CDicom.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -23,8 +23,10 @@
 #include <utility>
 #include <vector>
 
+#include <cerrno>
+
 #include <fcntl.h>
-#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -169,6 +171,62 @@ bool nestingExceeds(const unsigned char *data, size_t size, bool explicitVR, boo
 /// levels of the scan). Real objects nest a few levels (structured reports a few tens).
 constexpr int kMaxSequenceNesting = 128;
 
+/// The whole file as a DcmInputBufferStream (the end of the buffer is the end of the file) that, unlike DCMTK's,
+/// can defer elements over DCM_MaxReadLength (4 KiB) the way a file stream does: it skips them and loads them from
+/// the buffer when they are used. Without that, DCMTK allocates every length field's claim before it reads a
+/// byte of the value (the DICOM fuzzer's out-of-memory: 2.4 GB claimed in a 3 KB file); with it, a claim past
+/// the end of the buffer fails the skip, as past the end of a file. Only valid while the buffer is.
+class MemoryStream : public DcmInputBufferStream {
+public:
+    MemoryStream(const unsigned char *data, size_t size, size_t offset = 0)
+        : data_(data), size_(size), offset_(offset), plain_(currentProducer()) {
+        if (offset < size) setBuffer(data + offset, static_cast<offile_off_t>(size - offset));
+        setEos();
+    }
+    DcmInputStreamFactory *newFactory() const override;
+
+private:
+    const unsigned char *data_;
+    size_t size_, offset_;
+    const DcmProducer *plain_;  // the buffer's own producer: positions in it are positions in the file
+};
+
+/// Where a deferred element's value starts in the buffer.
+class MemoryStreamFactory : public DcmInputStreamFactory {
+public:
+    MemoryStreamFactory(const unsigned char *data, size_t size, size_t offset) : data_(data), size_(size), offset_(offset) {}
+    DcmInputStream *create() const override { return new MemoryStream(data_, size_, offset_); }
+    DcmInputStreamFactory *clone() const override { return new MemoryStreamFactory(*this); }
+    // Only an identifier (nothing in DCMTK 3.6.7 reads it); there is no buffer kind to return.
+    DcmInputStreamFactoryType ident() const override { return DFT_DcmInputFileStreamFactory; }
+
+private:
+    const unsigned char *data_;
+    size_t size_, offset_;
+};
+
+DcmInputStreamFactory *MemoryStream::newFactory() const {
+    // Behind a (deflate) filter, tell() counts inflated bytes, not buffer bytes: read now, as DCMTK's file stream
+    // does. Deflated data sets are refused before this, so that is not expected.
+    if (currentProducer() != plain_) return nullptr;
+    return new MemoryStreamFactory(data_, size_, offset_ + static_cast<size_t>(tell()));
+}
+
+/// Reads `file` from the buffer as DcmFileFormat::loadFile reads a file (transferInit, read, transferEnd).
+OFCondition readFrom(DcmFileFormat &file, const unsigned char *data, size_t size, E_FileReadMode mode) {
+    MemoryStream stream(data, size);
+    const E_FileReadMode before = file.getReadMode();
+    file.setReadMode(mode);
+    file.transferInit();
+    const OFCondition read = file.read(stream, EXS_Unknown, EGL_noChange, DCM_MaxReadLength);
+    file.transferEnd();
+    file.setReadMode(before);
+    return read;
+}
+
+/// The most bytes a DICOM file may have: ImageDecoder.maxFileBytes, the Swift side's guarded loader's cap.
+constexpr long long kMaxFileBytes = CDICOM_MAX_FILE_BYTES;
+
 }  // namespace
 
 extern "C" int cdicom_is_dicom(const unsigned char *data, size_t size) {
@@ -177,15 +235,35 @@ extern "C" int cdicom_is_dicom(const unsigned char *data, size_t size) {
 
 extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom_image *out) {
     std::memset(out, 0, sizeof *out);
+    // Read whole, with the Swift loader's limits (a regular file, at most kMaxFileBytes), and decoded as bytes.
+    const int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(out, "cannot open the file");
+    struct stat info;
+    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+        ::close(fd);
+        return fail(out, "not a regular file");
+    }
+    if (info.st_size > kMaxFileBytes) {
+        ::close(fd);
+        return fail(out, "file too large (" + std::to_string(info.st_size) + " bytes; limit " + std::to_string(kMaxFileBytes) + ")");
+    }
+    std::vector<unsigned char> bytes(static_cast<size_t>(info.st_size));
+    size_t got = 0;
+    while (got < bytes.size()) {
+        const ssize_t n = ::read(fd, bytes.data() + got, bytes.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // shorter than fstat said (cut while read): decoded as it is
+        got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    bytes.resize(got);
+    return cdicom_decode_memory(bytes.data(), bytes.size(), max_pixels, out);
+}
+
+extern "C" int cdicom_decode_memory(const unsigned char *data, size_t size, long long max_pixels, cdicom_image *out) {
+    std::memset(out, 0, sizeof *out);
     registerCodecs();
-    OFFile probe;
-    if (!probe.fopen(path, "rb")) return fail(out, "cannot open the file");
-    unsigned char head[132] = {0};
-    const size_t got = probe.fread(head, 1, sizeof head);
-    probe.fseek(0, SEEK_END);
-    const long long size = probe.ftell();
-    probe.fclose();
-    if (!cdicom_is_dicom(head, got)) return fail(out, "not a DICOM file (no DICM marker)");
+    if (data == nullptr || !cdicom_is_dicom(data, size)) return fail(out, "not a DICOM file (no DICM marker)");
 
     // A deflated data set is one deflate stream: DCMTK inflates and reads it whole, allocating every length it
     // claims before it can see that the stream is shorter (the DICOM fuzzer's out-of-memory). Only the meta header
@@ -193,8 +271,8 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
     {
         DcmFileFormat meta;
         OFString syntax;
-        if (meta.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_metaOnly).good() &&
-            meta.getMetaInfo() != nullptr && meta.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, syntax).good()) {
+        if (readFrom(meta, data, size, ERM_metaOnly).good() && meta.getMetaInfo() != nullptr &&
+            meta.getMetaInfo()->findAndGetOFString(DCM_TransferSyntaxUID, syntax).good()) {
             DcmXfer declared(syntax.c_str());
             if (declared.getStreamCompression() != ESC_none) {
                 return fail(out, std::string("unsupported transfer syntax ") + declared.getXferName() + " (" +
@@ -202,28 +280,16 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
                                      "length it claims; convert it with `dcmconv +te`");
             }
             // Nesting is bounded before DCMTK parses (its parser recurses once per level).
-            const int fd = ::open(path, O_RDONLY);
-            if (fd >= 0 && size > 0) {
-                void *mapped = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
-                ::close(fd);
-                if (mapped != MAP_FAILED) {
-                    const bool deep = nestingExceeds(static_cast<const unsigned char *>(mapped), static_cast<size_t>(size),
-                                                     declared.isExplicitVR(), declared.isBigEndian(), 2 * kMaxSequenceNesting);
-                    ::munmap(mapped, static_cast<size_t>(size));
-                    if (deep) {
-                        return fail(out, "unsupported: sequences nested more than " + std::to_string(kMaxSequenceNesting) +
-                                             " levels deep");
-                    }
-                }
-            } else if (fd >= 0) {
-                ::close(fd);
+            if (nestingExceeds(data, size, declared.isExplicitVR(), declared.isBigEndian(), 2 * kMaxSequenceNesting)) {
+                return fail(out, "unsupported: sequences nested more than " + std::to_string(kMaxSequenceNesting) +
+                                     " levels deep");
             }
         }
     }
 
     DcmFileFormat file;
-    // Elements over 4 KiB stay on disk until used (DCMTK's deferred loading).
-    OFCondition read = file.loadFile(path, EXS_Unknown, EGL_noChange, DCM_MaxReadLength, ERM_autoDetect);
+    // Elements over 4 KiB stay in the buffer until used (MemoryStream defers them).
+    OFCondition read = readFrom(file, data, size, ERM_autoDetect);
     if (read.bad()) return fail(out, std::string("not a readable DICOM file: ") + read.text());
     DcmDataset *dataset = file.getDataset();
     if (dataset == nullptr) return fail(out, "no data set");
@@ -234,7 +300,7 @@ extern "C" int cdicom_decode_file(const char *path, long long max_pixels, cdicom
     while (dataset->nextObject(stack, OFTrue).good()) {
         DcmObject *object = stack.top();
         const Uint32 length = object->getLength();
-        if (length != DCM_UndefinedLength && static_cast<long long>(length) > size) {
+        if (length != DCM_UndefinedLength && static_cast<size_t>(length) > size) {
             char tag[32];
             std::snprintf(tag, sizeof tag, "(%04x,%04x)", object->getGTag(), object->getETag());
             return fail(out, std::string("damaged file: element ") + tag + " claims " + std::to_string(length) +

@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import Model
 
 /// The bundled sample dataset (samples/hbfmid-test, the 64 HBFMID test images), found the way the default
 /// weights are: under the working directory, else in the folders above the executable.

@@ -1,3 +1,4 @@
+import Basics
 import Imaging
 /// The one mapping from a model's class order to a dataset's, by name. A model may list its classes in another
 /// order than the dataset's data.yaml; comparing indices would then mark agreement wrongly and fill the confusion

@@ -1,4 +1,4 @@
-import Model
+import Basics
 // The dataset model other modules rely on: cases, their ground truth, and the YOLO reader.
 import Foundation
 

@@ -1,4 +1,4 @@
-import Model
+import Basics
 
 /// One label line's box: its class and the box (YOLO `class cx cy w h`, normalised).
 public struct LabelBox: Sendable, Equatable {

@@ -15,10 +15,10 @@ enum DatabaseHarness {
             if let read = try? store.readDecisions(reviewer: nil) {
                 for d in read.decisions { _ = ReviewCSV.cells(d, classes: classes, datasetRoot: nil) }
             }
-            _ = try? store.cachedPrediction(imageHash: "0", weightsID: "0")
+            _ = try? store.predictionCache.cachedPrediction(imageHash: "0", weightsID: "0")
         }
         if let store = try? ReviewStore(path: path) {
-            let d = ReviewDecision(relativePath: "test/images/x.jpg", split: "test", reviewer: "fuzz", status: .accepted,
+            let d = ReviewDecision(caseID: "test/images/x.jpg", split: "test", reviewer: "fuzz", status: .accepted,
                                    truth: 0, predicted: 0, probabilities: [1], reviewerLabel: nil, note: "",
                                    reviewedAt: Date(timeIntervalSince1970: 0), weightsID: "w")
             _ = try? store.record(d)

@@ -1,4 +1,4 @@
-import Model
+import Basics
 
 /// The crop a crop classifier sees (training/crops.py `crop_box`, pixel for pixel): a square around a box of the
 /// box's longer side plus `pad` of it on each side, at least `minSide` of the image's shorter side and at most all

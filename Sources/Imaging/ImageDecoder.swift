@@ -17,7 +17,7 @@ public enum ImageDecoder {
 
     /// Decodes a JPEG or PNG file (any bit depth / colour type) to 8-bit RGB, alpha dropped as PIL's convert("RGB") does.
     public static func decode(path: String) throws -> RGBImage {
-        try decode(data: readFile(path), name: path, file: path)
+        try decode(data: readFile(path), name: path)
     }
 
     /// A DICOM image at its opening window (what the model sees and the reviewer first sees), carrying the
@@ -28,12 +28,10 @@ public enum ImageDecoder {
         return image
     }
 
-    /// Same, from bytes; `name` is used in error messages. `file`: the file the bytes were read from, when there is
-    /// one. DCMTK reads DICOM from a file, so it then reads that one instead of a temporary copy of the bytes.
-    public static func decode(data: Data, name: String, file: String? = nil) throws -> RGBImage {
-        if DicomDecoder.isDicom(data) {
-            return rendered(try file.map { try DicomDecoder.decode(path: $0, name: name) } ?? DicomDecoder.decode(data: data, name: name))
-        }
+    /// Same, from bytes (DICOM too: the bytes given are decoded, never a file re-read); `name` is used in error
+    /// messages.
+    public static func decode(data: Data, name: String) throws -> RGBImage {
+        if DicomDecoder.isDicom(data) { return rendered(try DicomDecoder.decode(data: data, name: name)) }
         let format = try detectFormat(data, name: name)
         var result = ccodecs_image()
         let status: Int32 = data.withUnsafeBytes { raw in

@@ -75,21 +75,13 @@ public enum DicomDecoder {
         data.count >= 132 && data[data.startIndex + 128 ..< data.startIndex + 132].elementsEqual("DICM".utf8)
     }
 
-    /// From bytes (a private temporary copy: DCMTK reads files, so that it can defer large elements).
+    /// From the file's bytes, decoded where they are (DCMTK reads them through a buffer stream: no temporary file);
+    /// `name` is used in error messages.
     public static func decode(data: Data, name: String) throws -> MedicalImage {
-        let path = NSTemporaryDirectory() + "fracview-dicom-\(getpid())-\(UUID().uuidString).dcm"
-        guard FileManager.default.createFile(atPath: path, contents: data) else {
-            throw ImageError(path: name, reason: "DICOM: cannot write a temporary copy")
-        }
-        defer { unlink(path) }
-        return try decode(path: path, name: name)
-    }
-
-    /// From a file; `name` is used in error messages.
-    public static func decode(path: String, name: String? = nil) throws -> MedicalImage {
-        let name = name ?? path
         var image = cdicom_image()
-        let status = cdicom_decode_file(path, Int64(ImageDecoder.maxPixels), &image)
+        let status = data.withUnsafeBytes { raw in
+            cdicom_decode_memory(raw.bindMemory(to: UInt8.self).baseAddress, raw.count, Int64(ImageDecoder.maxPixels), &image)
+        }
         defer { cdicom_free(&image) }
         let error = withUnsafeBytes(of: &image.error) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         guard status == 0 else { throw ImageError(path: name, reason: "DICOM: " + error) }

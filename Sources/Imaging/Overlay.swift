@@ -1,4 +1,4 @@
-import Model
+import Basics
 public enum Overlay {
     /// The notebook's display: the map resized to the image, coloured, blended 0.6·image + 0.4·heat.
     ///

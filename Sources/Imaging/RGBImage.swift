@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import Model
 
 /// An 8-bit RGB image, pixels interleaved row-major (r, g, b, r, g, b, …).
 public struct RGBImage: Sendable, Equatable {

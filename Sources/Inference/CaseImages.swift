@@ -53,7 +53,7 @@ public final class CaseImages: @unchecked Sendable {
         let name = kase.displayName ?? kase.imagePath
         do {
             let bytes = try loaded ?? source.bytes(of: index)
-            return .success(try ImageDecoder.decode(data: bytes.data, name: name, file: bytes.file))
+            return .success(try ImageDecoder.decode(data: bytes.data, name: name))
         } catch let e as ImageError {
             return .failure(e)
         } catch {
@@ -99,10 +99,10 @@ public final class CaseImages: @unchecked Sendable {
     }
 
     /// For the screen: the image if it is ready within `wait` seconds, else nil (it keeps decoding in the
-    /// background, and `onLoaded` says when it is there). The screen's thread never decodes.
+    /// background, and `onLoaded` says when it is there). Drawing only reads: the screen's thread never decodes,
+    /// and what is decoded is decided by `focus` (the review loop calls it when the case changes).
     public func image(_ index: Int, waitingAtMost wait: TimeInterval) -> Result<RGBImage, ImageError>? {
         if let hit = cached(index) { return hit }
-        request(index)
         let deadline = Date().addingTimeInterval(wait)
         condition.lock(); defer { condition.unlock() }
         while cache[index] == nil {
@@ -112,13 +112,14 @@ public final class CaseImages: @unchecked Sendable {
         return cache[index]
     }
 
-    /// The reviewer is at `index`: keep it and its neighbours, and decode the neighbours in the background.
+    /// The reviewer is at `index`: keep it and its neighbours, and decode it, then the neighbours, in the
+    /// background.
     public func focus(_ index: Int) {
         condition.lock()
         focused = (index - 2)...(index + 2)
         condition.unlock()
         source.focus(index)
-        for i in [index + 1, index - 1, index + 2] { request(i) }
+        for i in [index, index + 1, index - 1, index + 2] { request(i) }
     }
 
     /// Decodes in the background unless cached or being decoded.

@@ -62,13 +62,13 @@ public struct PreparedInput: Sendable {
 /// The runner calls `run` from its background thread only, so an implementation need not be thread-safe.
 public protocol CaseClassifier: AnyObject {
     var inferenceSpec: InferenceSpec { get }
-    func run(input: [Float], gradcam: Bool) -> Prediction
+    func run(input: [Float], maps: CAMRequest) -> Prediction
     /// The prediction for a case held out from training where the model can tell (`EnsembleClassifier`), with the
     /// members that gave it in its `membership`. `thumbnail` is the case's near-duplicate thumbnail.
-    func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> Prediction
+    func runHeldOut(input: [Float], thumbnail: Thumbnail?, maps: CAMRequest) -> Prediction
     /// The whole pipeline on a prepared case: the localiser stage where there is one, then the classifier; with the
     /// CAM maps when `maps` is set.
-    func runHeldOut(_ input: PreparedInput, maps: Bool) -> Prediction
+    func runHeldOut(_ input: PreparedInput, maps: CAMRequest) -> Prediction
     /// The same members as an earlier prediction's `membership` on another input (a perturbed copy of the case:
     /// the deletion test), without looking the case up in the training signatures again.
     func run(input: [Float], members: Membership) -> Prediction
@@ -79,15 +79,15 @@ public protocol CaseClassifier: AnyObject {
 
 extension CaseClassifier {
     /// A single model with no training record.
-    public func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> Prediction {
-        run(input: input, gradcam: gradcam)
+    public func runHeldOut(input: [Float], thumbnail: Thumbnail?, maps: CAMRequest) -> Prediction {
+        run(input: input, maps: maps)
     }
     /// A classifier with no localiser stage.
-    public func runHeldOut(_ input: PreparedInput, maps: Bool) -> Prediction {
-        runHeldOut(input: input.tensor, thumbnail: input.thumbnail, gradcam: maps)
+    public func runHeldOut(_ input: PreparedInput, maps: CAMRequest) -> Prediction {
+        runHeldOut(input: input.tensor, thumbnail: input.thumbnail, maps: maps)
     }
     public func replica() -> CaseClassifier? { nil }
-    public func run(input: [Float], members: Membership) -> Prediction { run(input: input, gradcam: false) }
+    public func run(input: [Float], members: Membership) -> Prediction { run(input: input, maps: .none) }
 }
 
 extension FractureClassifier: CaseClassifier {

@@ -26,7 +26,7 @@ public final class InferenceRunner: @unchecked Sendable {
     private let classifier: CaseClassifier
     /// Model class order → dataset class order; results are always in dataset order (the cache keeps model order).
     public let mapping: ClassMapping?
-    private let store: ReviewStore?
+    private let cache: PredictionCache?
     private let loader: InputLoader
     private let onUpdate: (@Sendable (Int) -> Void)?
 
@@ -46,25 +46,25 @@ public final class InferenceRunner: @unchecked Sendable {
     private var stopRequested = false
     private var lastStoreError: String?
 
-    public init(images: CaseImages, classifier: CaseClassifier, store: ReviewStore?, mapping: ClassMapping? = nil,
+    public init(images: CaseImages, classifier: CaseClassifier, cache: PredictionCache?, mapping: ClassMapping? = nil,
                 loader: @escaping InputLoader = InferenceRunner.imagingLoader,
                 onUpdate: (@Sendable (Int) -> Void)? = nil) {
         self.images = images
         self.mapping = mapping
         self.classifier = classifier
         self.spec = classifier.inferenceSpec
-        self.store = store
+        self.cache = cache
         self.loader = loader
         self.onUpdate = onUpdate
         self.states = Array(repeating: .pending, count: images.count)
     }
 
     /// A runner with images of its own (the screen shares them through `images`).
-    public convenience init(imagePaths: [String], classifier: CaseClassifier, store: ReviewStore?,
+    public convenience init(imagePaths: [String], classifier: CaseClassifier, cache: PredictionCache?,
                             mapping: ClassMapping? = nil,
                             loader: @escaping InputLoader = InferenceRunner.imagingLoader,
                             onUpdate: (@Sendable (Int) -> Void)? = nil) {
-        self.init(images: CaseImages(paths: imagePaths), classifier: classifier, store: store, mapping: mapping,
+        self.init(images: CaseImages(paths: imagePaths), classifier: classifier, cache: cache, mapping: mapping,
                   loader: loader, onUpdate: onUpdate)
     }
 
@@ -214,11 +214,11 @@ public final class InferenceRunner: @unchecked Sendable {
             return .failed("\(kase.shortName): cannot be read")
         }
         let hash = ContentDigest.sha256Hex(loaded.data)
-        if let store {
+        if let cache {
             do {
                 // A row from before the other CAM methods (Grad-CAM alone) is recomputed once and overwritten. The
                 // stages need no check: the weights id hashes every stage's members, so a row is always the whole model's.
-                if let cached = try store.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),
+                if let cached = try cache.cachedPrediction(imageHash: hash, weightsID: spec.weightsID),
                    CAMMethod.all.allSatisfy({ cached.map($0) != nil }) {
                     return .ready(inDatasetOrder(cached))
                 }
@@ -233,10 +233,10 @@ public final class InferenceRunner: @unchecked Sendable {
             return .failed(String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " "))
         }
         let input = loader(image, spec)
-        let prediction = classifier.runHeldOut(input, maps: true)
-        if let store {
+        let prediction = classifier.runHeldOut(input, maps: .all)
+        if let cache {
             do {
-                try store.storePrediction(prediction, imageHash: hash, weightsID: spec.weightsID)
+                try cache.storePrediction(prediction, imageHash: hash, weightsID: spec.weightsID)
             } catch {
                 noteStoreError(error)
             }

@@ -1,4 +1,5 @@
 import Audit
+import Basics
 import Engine
 import Foundation
 import Imaging
@@ -237,8 +238,8 @@ public final class EnsembleClassifier: CaseClassifier {
     /// their maps averaged and read as boxes; then, with crop members, the crop around the top box (the whole image
     /// when none was found) classified by the crop members of those folds, and the two probabilities averaged.
     /// The whole-image maps stay the whole-image classifiers'; the crop classifiers' maps come in `crop`.
-    public func runHeldOut(_ input: PreparedInput, maps: Bool) -> Prediction {
-        var prediction = runHeldOut(input: input.tensor, thumbnail: input.thumbnail, gradcam: maps)
+    public func runHeldOut(_ input: PreparedInput, maps: CAMRequest) -> Prediction {
+        var prediction = runHeldOut(input: input.tensor, thumbnail: input.thumbnail, maps: maps)
         if let tensor = input.localiserTensor, !ensemble.localisers.isEmpty {
             let outputs = ensemble.localisers(for: prediction.membership).map { $0.localiser.run(input: tensor) }
             prediction.detections = LocaliserMaps.mean(outputs)?.detections() ?? []
@@ -249,7 +250,7 @@ public final class EnsembleClassifier: CaseClassifier {
             let crop = rule.cut(image, around: prediction.topDetection?.box)
             let tensor = ModelInput.tensor(from: crop.pixels, width: first.inputSize[1], height: first.inputSize[0],
                                            mean: first.mean, std: first.std)
-            let cropPrediction = mean(of: croppers, input: tensor, gradcam: maps)
+            let cropPrediction = mean(of: croppers, input: tensor, maps: maps)
             let cropProbabilities = cropPrediction.probabilities
             prediction.crop = CropView(region: crop.region, maps: cropPrediction.maps)
             let fused = zip(prediction.probabilities, cropProbabilities).map { ($0 + $1) / 2 }
@@ -260,37 +261,37 @@ public final class EnsembleClassifier: CaseClassifier {
     }
 
     /// Every member (no membership check).
-    public func run(input: [Float], gradcam: Bool) -> Prediction {
-        mean(of: ensemble.members, input: input, gradcam: gradcam)
+    public func run(input: [Float], maps: CAMRequest) -> Prediction {
+        mean(of: ensemble.members, input: input, maps: maps)
     }
 
-    public func runHeldOut(input: [Float], thumbnail: Thumbnail?, gradcam: Bool) -> Prediction {
-        run(input: input, members: ensemble.membership(of: thumbnail), gradcam: gradcam)
+    public func runHeldOut(input: [Float], thumbnail: Thumbnail?, maps: CAMRequest) -> Prediction {
+        run(input: input, members: ensemble.membership(of: thumbnail), maps: maps)
     }
 
     public func run(input: [Float], members membership: Membership) -> Prediction {
-        run(input: input, members: membership, gradcam: false)
+        run(input: input, members: membership, maps: .none)
     }
 
     /// The mean of the members `membership` names, carrying that membership.
-    private func run(input: [Float], members membership: Membership, gradcam: Bool) -> Prediction {
-        var prediction = mean(of: ensemble.members.filter { membership.used.contains($0.id) }, input: input, gradcam: gradcam)
+    private func run(input: [Float], members membership: Membership, maps: CAMRequest) -> Prediction {
+        var prediction = mean(of: ensemble.members.filter { membership.used.contains($0.id) }, input: input, maps: maps)
         prediction.membership = membership
         return prediction
     }
 
     /// The members' mean: probabilities and maps averaged; logits are log(mean p), so softmax(logits) is the mean.
-    func mean(of members: [ModelEnsemble.Member], input: [Float], gradcam: Bool) -> Prediction {
-        if members.count == 1 { return members[0].classifier.run(input: input, gradcam: gradcam) }
+    func mean(of members: [ModelEnsemble.Member], input: [Float], maps: CAMRequest) -> Prediction {
+        if members.count == 1 { return members[0].classifier.run(input: input, maps: maps) }
         let outputs: [Prediction]
         let first = members[0].classifier
         if members.allSatisfy({ $0.classifier.sharesBackbone(with: first) }) {
             // One backbone for all (the crop probes): its features once, then each member's head.
             let h = first.info.inputSize[0], w = first.info.inputSize[1]
             let features = first.backboneChannelsLast(Tensor(shape: [1, 3, h, w], values: input))
-            outputs = members.map { $0.classifier.head.forward(channelsLast: features, gradcam: gradcam) }
+            outputs = members.map { $0.classifier.head.forward(channelsLast: features, maps: maps) }
         } else {
-            outputs = members.map { $0.classifier.run(input: input, gradcam: gradcam) }
+            outputs = members.map { $0.classifier.run(input: input, maps: maps) }
         }
         let k = Float(outputs.count)
         func meanMap(_ maps: [FeatureMap]) -> FeatureMap {

@@ -52,7 +52,7 @@ public enum EvaluationRunner {
             }
             let prepared = PreparedInput(image: image, spec: spec)
             let input = prepared.tensor
-            let output = classifier.runHeldOut(prepared, maps: true)
+            let output = classifier.runHeldOut(prepared, maps: .all)
             let cam = output.gradcam
             var evaluated = EvaluatedCase(
                 relativePath: c.relativePath, truth: c.truth.classIndex.flatMap { mapping[$0] },

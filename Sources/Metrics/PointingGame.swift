@@ -1,3 +1,4 @@
+import Basics
 import Model
 
 /// Does the CAM point at the fracture? (the pointing game, Zhang et al.; Quantus `PointingGame`)

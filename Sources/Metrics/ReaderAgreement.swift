@@ -72,8 +72,8 @@ public struct ReaderAgreement: Codable, Equatable, Sendable {
         var byCase: [String: [String: Int?]] = [:]
         var truth: [String: Int] = [:], pathOf: [String: String] = [:]
         for d in reads {
-            let key = d.split + "/" + d.relativePath
-            pathOf[key] = d.relativePath
+            let key = d.split + "/" + d.caseID
+            pathOf[key] = d.caseID
             // updateValue: assigning a nil Int? through the subscript would remove the reader instead of recording a flag.
             byCase[key, default: [:]].updateValue(d.decidedClass.flatMap { $0 >= 0 && $0 < k ? $0 : nil }, forKey: d.reviewer)
             if let t = d.truth, t >= 0, t < k { truth[key] = t }
@@ -154,7 +154,7 @@ public struct ReaderAgreement: Codable, Equatable, Sendable {
         multiReaderCases = caseKeys.filter { byCase[$0]!.count >= 2 }.count
         let disputes = Set(caseKeys.filter { TeamReads.disagree(Array(byCase[$0]!.values)) })
         disputedCases = disputes.count
-        let adjudicated = Set(rows.filter { $0.role == .adjudicator }.map { $0.split + "/" + $0.relativePath })
+        let adjudicated = Set(rows.filter { $0.role == .adjudicator }.map { $0.split + "/" + $0.caseID })
         adjudicatedDisputes = disputes.intersection(adjudicated).count
     }
 

@@ -19,10 +19,10 @@ public struct TeamReads: Sendable, Equatable {
         var reads: [String: [ReviewDecision]] = [:], adjudications: [String: ReviewDecision] = [:]
         for d in decisions {
             switch d.role {
-            case .reader: reads[d.relativePath, default: []].append(d)
+            case .reader: reads[d.caseID, default: []].append(d)
             case .adjudicator:
-                if let old = adjudications[d.relativePath], old.reviewedAt > d.reviewedAt { continue }
-                adjudications[d.relativePath] = d
+                if let old = adjudications[d.caseID], old.reviewedAt > d.reviewedAt { continue }
+                adjudications[d.caseID] = d
             }
         }
         self.reads = reads.mapValues { $0.sorted { $0.reviewer < $1.reviewer } }

@@ -1,3 +1,4 @@
+import Basics
 import Engine
 
 /// The notebook's head on top of the backbone features F [C, h, w]:
@@ -39,8 +40,8 @@ public final class ClassifierHead {
 
     /// Runs the head on the backbone's channels-last features [1, h, w, C]; the CAM maps (for the predicted class)
     /// only when asked.
-    public func forward(channelsLast x: Tensor, gradcam wantCAM: Bool) -> Prediction {
-        forwardDetailed(channelsLast: x, gradcam: wantCAM).output
+    public func forward(channelsLast x: Tensor, maps wanted: CAMRequest) -> Prediction {
+        forwardDetailed(channelsLast: x, maps: wanted).output
     }
 
     /// The attention gate alone (sigmoid map at feature resolution) on channels-last features; `forward`
@@ -65,13 +66,13 @@ public final class ClassifierHead {
     }
 
     /// The same on NCHW features [1, C, h, w], transposed first (the tests' PyTorch fixtures are NCHW).
-    func forwardDetailed(features f: Tensor, gradcam wantCAM: Bool) -> Pass {
-        forwardDetailed(channelsLast: Self.channelsLast(f), gradcam: wantCAM)
+    func forwardDetailed(features f: Tensor, maps wanted: CAMRequest) -> Pass {
+        forwardDetailed(channelsLast: Self.channelsLast(f), maps: wanted)
     }
 
     /// The head reads the backbone's NHWC output as it is: F is [hw, C] row-major, so pooling and the CAM are
     /// matrix-vector products on it, and no NCHW copy is made.
-    func forwardDetailed(channelsLast x: Tensor, gradcam wantCAM: Bool) -> Pass {
+    func forwardDetailed(channelsLast x: Tensor, maps wanted: CAMRequest) -> Pass {
         precondition(x.shape.count == 4 && x.shape[0] == 1 && x.shape[3] == channels,
                      "ClassifierHead: expected [1, h, w, \(channels)], got \(x.shape)")
         let (h, w, c) = (x.shape[1], x.shape[2], channels)
@@ -93,7 +94,7 @@ public final class ClassifierHead {
         let attentionMap = FeatureMap(width: w, height: h, values: gate)
         var pass = Pass(output: Prediction(logits: logits, probabilities: probabilities, attention: attentionMap, gradcam: nil),
                         features: x, gateHidden: g1, gate: gate, preReLU: z, pooled: pooled)
-        if wantCAM { pass.output.maps = camMaps(pass, target: pass.output.predicted) }
+        if !wanted.isEmpty { pass.output.maps = camMaps(pass, target: pass.output.predicted, methods: wanted.methods) }
         return pass
     }
 
@@ -128,10 +129,11 @@ public final class ClassifierHead {
         return x
     }
 
-    /// Every registered CAM method's map (`CAMMethod.all`) for logit `target`, from one backward through the head.
-    func camMaps(_ pass: Pass, target: Int) -> [String: FeatureMap] {
+    /// The requested CAM methods' maps (all the registry's unless said) for logit `target`, from one backward
+    /// through the head.
+    func camMaps(_ pass: Pass, target: Int, methods: [CAMMethod] = CAMMethod.all) -> [String: FeatureMap] {
         let inputs = camInputs(pass, target: target)
-        return Dictionary(uniqueKeysWithValues: CAMMethod.all.map { ($0.id, $0.map(inputs)) })
+        return Dictionary(uniqueKeysWithValues: methods.map { ($0.id, $0.map(inputs)) })
     }
 
     /// The Grad-CAM channel weights: the spatial mean of d logit[target] / dF (the tests compare them with PyTorch).

@@ -1,3 +1,5 @@
+import Basics
+
 /// What the crop classifiers saw: where their crop lies on the image (a normalised square; the whole image when the
 /// localiser found nothing) and their CAM maps over it, by `CAMMethod.id`. The screen draws these maps in that
 /// square, so that the map and the model's box agree in place.

@@ -1,3 +1,4 @@
+import Basics
 import Engine
 import Foundation
 
@@ -109,7 +110,7 @@ public final class FractureClassifier {
     public func replica() -> FractureClassifier { FractureClassifier(sharing: self) }
 
     /// Runs the model on a CHW Float32 input of size info.inputSize (already normalised).
-    public func run(input: [Float], gradcam: Bool) -> Prediction {
+    public func run(input: [Float], maps: CAMRequest) -> Prediction {
         let h = info.inputSize[0], w = info.inputSize[1]
         precondition(input.count == 3 * h * w, "FractureClassifier.run: input has \(input.count) values, expected 3×\(h)×\(w)")
         let x = inputTensor ?? Tensor(shape: [1, 3, h, w])
@@ -118,7 +119,7 @@ public final class FractureClassifier {
         let channelsLast = features.forwardChannelsLast(x, plan: plan(for: x))
         var output: Prediction!
         LayerProfile.measure("head", "\(head.channels) \(channelsLast.shape[1])×\(channelsLast.shape[2])", flops: 0) {
-            output = head.forward(channelsLast: channelsLast, gradcam: gradcam)
+            output = head.forward(channelsLast: channelsLast, maps: maps)
         }
         return output
     }

@@ -20,13 +20,6 @@ public struct Membership: Sendable, Equatable {
     /// A single model file with no training record.
     public static let untracked = Membership(used: [0], memberCount: 1, seenInTraining: false, signaturesKnown: false)
 
-    /// For the header: "held-out (1/5)", "⚠ seen in training", or "training set unknown".
-    public var label: String {
-        if seenInTraining { return "⚠ seen in training" }
-        if !signaturesKnown { return "training set unknown" }
-        return "held-out (\(used.count)/\(memberCount))"
-    }
-
     /// Whether the prediction may be scored as held-out (unknown training sets count as held-out, as documented).
     public var isHeldOut: Bool { !seenInTraining }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// The model's verdict on one image. One type from the forward pass through the runner, the prediction cache and

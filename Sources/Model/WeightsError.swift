@@ -1,3 +1,5 @@
+import Basics
+
 /// Why a weights file could not be loaded. `description` is one line: the file, then the first problem found
 /// (naming the tensor or metadata key when there is one).
 public struct WeightsError: OneLineError {

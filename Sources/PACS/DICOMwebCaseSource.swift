@@ -7,7 +7,7 @@ import Imaging
 /// downloaded in the background into the instance cache. A PACS case is unlabelled: the dataset's labels have no
 /// place here.
 ///
-/// A case's key (the decisions' `relative_path`) is `SERVER/studies/S/series/S/instances/I`, SERVER without user
+/// A case's key (the decisions' `case_id`) is `SERVER/studies/S/series/S/instances/I`, SERVER without user
 /// or password; its display name is patient-free: study date, modality and series number, instance number.
 public final class DICOMwebCaseSource: CaseSource {
     /// Decisions on PACS cases are kept under this split.

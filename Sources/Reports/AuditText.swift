@@ -1,4 +1,5 @@
 import Audit
+import Basics
 import Datasets
 import Foundation
 import Imaging

@@ -1,4 +1,5 @@
 import Audit
+import Basics
 import Foundation
 
 /// A one-line progress bar on stderr, redrawn in place when stderr is a terminal, else printed at 25 % steps.
@@ -19,10 +20,15 @@ public final class ProgressBar: @unchecked Sendable {
         if stage == lastStage && step == lastDrawn && done != total { return }
         if stage != lastStage && !lastStage.isEmpty && interactive { FileHandle.standardError.write(Data("\n".utf8)) }
         lastStage = stage; lastDrawn = step
-        let filled = done * width / total
+        FileHandle.standardError.write(Data(Self.text(stage, done, total, width: width, interactive: interactive).utf8))
+    }
+
+    /// What one update writes: on a terminal the line redrawn in place (through `Escape`), else a line of its own.
+    static func text(_ stage: String, _ done: Int, _ total: Int, width: Int, interactive: Bool) -> String {
+        let filled = min(max(done * width / total, 0), width)
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let line = "\(stage.padding(toLength: 10, withPad: " ", startingAt: 0)) \(bar) \(done)/\(total)"
-        FileHandle.standardError.write(Data((interactive ? "\r\u{1B}[K" + line : line + "\n").utf8))
+        return interactive ? Escape.rewriteLine + line : line + "\n"
     }
 
     /// Ends the bar's line.

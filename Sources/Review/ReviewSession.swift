@@ -1,4 +1,5 @@
 import Audit
+import Basics
 import Datasets
 import Foundation
 import Metrics
@@ -247,7 +248,7 @@ public final class ReviewSession {
         if status == .accepted && truth == nil { throw DecisionError.unlabelledAccept }
         let prediction = prediction(for: index)
         let decision = ReviewDecision(
-            relativePath: c.relativePath, split: split, reviewer: reviewer, status: status,
+            caseID: c.relativePath, split: split, reviewer: reviewer, status: status,
             truth: truth, predicted: prediction?.predicted, probabilities: prediction?.probabilities ?? [],
             reviewerLabel: status == .relabelled ? label : nil,
             note: note ?? decisions[c.relativePath]?.note ?? "",
@@ -294,7 +295,7 @@ public final class ReviewSession {
         teamRows = rows
         team = TeamReads(decisions: rows)
         var mine: [String: ReviewDecision] = [:]
-        for d in rows where d.reviewer == reviewer && d.role == role { mine[d.relativePath] = d }
+        for d in rows where d.reviewer == reviewer && d.role == role { mine[d.caseID] = d }
         decisions = mine
     }
 

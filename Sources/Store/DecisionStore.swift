@@ -7,7 +7,7 @@ public enum StoreConnection: Equatable, Sendable {
     case lost(String)
 }
 
-/// Where decisions live: one protocol, two implementations with the same schema and migrations —
+/// Where decisions live: one protocol, two implementations with the same schema and migrations (`StoreMigrations`) —
 /// `ReviewStore` (SQLite, a file beside the dataset: one machine) and `PostgresReviewStore` (a server: a team).
 ///
 /// Every `record` is one transaction, committed before it returns; a thrown error means the decision is not stored
@@ -20,12 +20,12 @@ public protocol DecisionStore: AnyObject {
     func setSessionInfo(datasetRoot: String, classes: [String]) throws
     func classes() throws -> [String]
     func datasetRoot() throws -> String?
-    /// Inserts or replaces the decision for (reviewer, role, split, relativePath) and records it in the undo history.
+    /// Inserts or replaces the decision for (reviewer, role, split, caseID) and records it in the undo history.
     func record(_ decision: ReviewDecision) throws
-    /// Reverts this reviewer's most recent decision in this role (never anyone else's); the case's path, or nil.
+    /// Reverts this reviewer's most recent decision in this role (never anyone else's); the case's id, or nil.
     @discardableResult func undoLast(reviewer: String, role: ReviewRole) throws -> String?
     func undoDepth(reviewer: String, role: ReviewRole) throws -> Int
-    /// One reviewer's current decisions in a role and split, by relative path.
+    /// One reviewer's current decisions in a role and split, by case id.
     func decisions(reviewer: String, role: ReviewRole, split: String) throws -> [String: ReviewDecision]
     /// Every reader's and adjudicator's current decisions in a split, oldest first.
     func teamDecisions(split: String) throws -> [ReviewDecision]

@@ -1,3 +1,4 @@
+import Basics
 import CPQ
 import Foundation
 import Model

@@ -1,8 +1,10 @@
+import Basics
 import Foundation
 
 /// The shared decision store of a team: a PostgreSQL server, through libpq. Same tables, columns, migrations
-/// (v1–v4) and rules as the SQLite `ReviewStore`, minus the prediction cache, which stays in each machine's local
-/// SQLite file (it is per machine and per weights, and large).
+/// (`StoreMigrations`), records (`ReviewDecision`'s Codable conformance, through `PostgresRowDecoder` and
+/// `PostgresRowEncoder`) and rules as the SQLite `ReviewStore`, minus the prediction cache, which stays in each
+/// machine's local SQLite file (it is per machine and per weights, and large).
 ///
 /// - Every `record` is one transaction (BEGIN … COMMIT), committed before it returns.
 /// - Writers to the same (reviewer, role, split, case) are serialised by a transaction-scoped advisory lock, so the
@@ -17,14 +19,12 @@ public final class PostgresReviewStore: @unchecked Sendable {
     private let connection: PostgresConnection
     private let lock = NSLock()
     /// A decision whose COMMIT was sent but not answered, and that could not be looked up yet.
-    private var unsettled: (opID: String, path: String, backend: Int32)?
+    private var unsettled: (opID: String, caseID: String, backend: Int32)?
 
     /// Fault injection for the tests: how the next COMMIT's connection fails (`nil`: it does not).
     enum CommitFault { case dropBeforeSend, dropAfterSend, dropAfterSendServerUnreachable }
     var injectedCommitFault: CommitFault?
 
-    /// The schema version this fracview writes (the same numbering as SQLite's).
-    static let schemaVersion = 5
 
     public init(url: PostgresURL) throws {
         self.url = url
@@ -39,79 +39,8 @@ public final class PostgresReviewStore: @unchecked Sendable {
 
     // MARK: schema
 
-    /// The same migrations as SQLite's, in PostgreSQL's dialect (no prediction cache: it stays local).
-    static let migrations: [(id: String, sql: [String])] = [
-        ("v1", [
-            """
-            CREATE TABLE session (
-              id INTEGER PRIMARY KEY CHECK (id = 1),
-              dataset_root TEXT NOT NULL,
-              classes TEXT NOT NULL,
-              updated_at TEXT NOT NULL
-            )
-            """,
-            """
-            CREATE TABLE decision (
-              reviewer TEXT NOT NULL,
-              split TEXT NOT NULL,
-              relative_path TEXT NOT NULL,
-              status TEXT NOT NULL CHECK (status IN ('accepted', 'flagged', 'relabelled')),
-              truth INTEGER,
-              predicted INTEGER,
-              probabilities TEXT NOT NULL,
-              reviewer_label INTEGER,
-              note TEXT NOT NULL,
-              reviewed_at TEXT NOT NULL,
-              weights_id TEXT NOT NULL,
-              PRIMARY KEY (reviewer, split, relative_path)
-            )
-            """,
-            """
-            CREATE TABLE history (
-              id BIGSERIAL PRIMARY KEY,
-              reviewer TEXT NOT NULL,
-              split TEXT NOT NULL,
-              relative_path TEXT NOT NULL,
-              before TEXT,
-              after TEXT NOT NULL,
-              recorded_at TEXT NOT NULL
-            )
-            """,
-            "CREATE INDEX history_by_reviewer ON history (reviewer, id)",
-        ]),
-        ("v2", [
-            "ALTER TABLE decision ADD COLUMN truth_class TEXT, ADD COLUMN predicted_class TEXT, ADD COLUMN reviewer_class TEXT",
-        ]),
-        ("v3", [
-            """
-            ALTER TABLE decision
-              ADD COLUMN role TEXT NOT NULL DEFAULT 'reader' CHECK (role IN ('reader', 'adjudicator')),
-              ADD COLUMN read_mode TEXT NOT NULL DEFAULT 'open' CHECK (read_mode IN ('open', 'blind', 'blind-model'))
-            """,
-            "ALTER TABLE decision DROP CONSTRAINT decision_pkey, ADD PRIMARY KEY (reviewer, role, split, relative_path)",
-            "CREATE INDEX decision_by_split ON decision (split)",
-            "ALTER TABLE history ADD COLUMN role TEXT NOT NULL DEFAULT 'reader', ADD COLUMN op_id TEXT",
-            "DROP INDEX history_by_reviewer",
-            "CREATE INDEX history_by_reviewer ON history (reviewer, role, id)",
-            "CREATE INDEX history_by_op ON history (op_id)",
-        ]),
-        ("v4", [
-            // The undo history keeps decisions as ReviewDecision's JSON, whose role and read mode are required:
-            // rows written before v3 get the defaults v3 gave their decisions. (SQLite's v4 also moves its
-            // prediction cache to JSON probabilities; the cache is not on the server.)
-            """
-            UPDATE history SET before = (jsonb_build_object('role', 'reader', 'readMode', 'open') || before::jsonb)::text
-            WHERE before IS NOT NULL AND NOT (before::jsonb ? 'role')
-            """,
-            """
-            UPDATE history SET after = (jsonb_build_object('role', 'reader', 'readMode', 'open') || after::jsonb)::text
-            WHERE NOT (after::jsonb ? 'role')
-            """,
-        ]),
-        // SQLite's v5 adds the localiser's boxes and the crop stage to its prediction cache; the cache is not on the
-        // server, so here it is only recorded, keeping both stores' migration lists the same.
-        ("v5", []),
-    ]
+    /// The migrations this store applies: `StoreMigrations`, in PostgreSQL's dialect.
+    static let migrations: [(id: String, statements: [String])] = StoreMigrations.all.map { ($0.id, $0.postgres) }
 
     /// Applies the missing migrations in one transaction, under an advisory lock so that two readers starting at once
     /// don't both migrate. Refuses a database that a newer fracview migrated.
@@ -126,7 +55,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
                 if !applied.subtracting(known).isEmpty {
                     throw ReviewStoreError("\(url.display) was written by a newer fracview (schema with unknown migrations "
                                            + "\(applied.subtracting(known).sorted().joined(separator: ", ")), this one knows "
-                                           + "v\(Self.schemaVersion)): update fracview to use it")
+                                           + "v\(StoreMigrations.schemaVersion)): update fracview to use it")
                 }
                 if applied.isEmpty {
                     // A database that has our table names but no migration record is someone else's.
@@ -140,7 +69,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
                     }
                 }
                 for migration in Self.migrations where !applied.contains(migration.id) {
-                    for statement in migration.sql { try c.execute(statement) }
+                    for statement in migration.statements { try c.execute(statement) }
                     try c.execute("INSERT INTO schema_migrations (identifier) VALUES ($1)", [migration.id])
                 }
                 try c.execute("COMMIT")
@@ -184,16 +113,14 @@ public final class PostgresReviewStore: @unchecked Sendable {
 
     // MARK: decisions
 
-    private static let columns = """
-        reviewer, split, relative_path, status, truth, predicted, probabilities, reviewer_label, note, reviewed_at,
-        weights_id, role, read_mode
-        """
+    /// The decision's columns, as its coding keys name them.
+    private static let columns = ReviewDecision.CodingKeys.allCases.map(\.column).joined(separator: ", ")
 
     public func record(_ decision: ReviewDecision) throws {
         let after = try StoreJSON.string(decision)
         let opID = UUID().uuidString
         let d = decision
-        try locked("record the decision for \(d.relativePath)") { c in
+        try locked("record the decision for \(d.caseID)") { c in
             var committing = false
             var backend: Int32 = 0
             do {
@@ -206,30 +133,15 @@ public final class PostgresReviewStore: @unchecked Sendable {
                     try c.execute("BEGIN")
                 }
                 try c.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                              [[d.reviewer, d.role.rawValue, d.split, d.relativePath].joined(separator: "\u{1}")])
+                              [[d.reviewer, d.role.rawValue, d.split, d.caseID].joined(separator: "\u{1}")])
                 let before = try c.execute("SELECT \(Self.columns) FROM decision WHERE reviewer = $1 AND role = $2 AND split = $3 "
-                                           + "AND relative_path = $4", [d.reviewer, d.role.rawValue, d.split, d.relativePath])
-                let beforeJSON = try Self.decode(before, row: 0).map { try StoreJSON.string($0) }
+                                           + "AND case_id = $4", [d.reviewer, d.role.rawValue, d.split, d.caseID])
+                let beforeJSON: String? = try before.count == 0 ? nil : StoreJSON.string(Self.decode(before, row: 0).decision.get())
+                try Self.save(c, d)
                 try c.execute("""
-                    INSERT INTO decision (\(Self.columns), truth_class, predicted_class, reviewer_class)
-                    VALUES ($1, $2, $3, $4, $5::integer, $6::integer, $7, $8::integer, $9, $10, $11, $12, $13,
-                            (SELECT classes::json ->> $5::integer FROM session WHERE id = 1),
-                            (SELECT classes::json ->> $6::integer FROM session WHERE id = 1),
-                            (SELECT classes::json ->> $8::integer FROM session WHERE id = 1))
-                    ON CONFLICT (reviewer, role, split, relative_path) DO UPDATE SET
-                      status = excluded.status, truth = excluded.truth, predicted = excluded.predicted,
-                      probabilities = excluded.probabilities, reviewer_label = excluded.reviewer_label,
-                      note = excluded.note, reviewed_at = excluded.reviewed_at, weights_id = excluded.weights_id,
-                      read_mode = excluded.read_mode, truth_class = excluded.truth_class,
-                      predicted_class = excluded.predicted_class, reviewer_class = excluded.reviewer_class
-                    """, [d.reviewer, d.split, d.relativePath, d.status.rawValue, d.truth.map(String.init),
-                          d.predicted.map(String.init), try StoreJSON.string(d.probabilities),
-                          d.reviewerLabel.map(String.init), d.note, ReviewTime.string(d.reviewedAt), d.weightsID,
-                          d.role.rawValue, d.readMode.rawValue])
-                try c.execute("""
-                    INSERT INTO history (reviewer, role, split, relative_path, before, after, recorded_at, op_id)
+                    INSERT INTO history (reviewer, role, split, case_id, before, after, recorded_at, op_id)
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                    """, [d.reviewer, d.role.rawValue, d.split, d.relativePath, beforeJSON, after,
+                    """, [d.reviewer, d.role.rawValue, d.split, d.caseID, beforeJSON, after,
                           ReviewTime.string(Date()), opID])
                 committing = true
                 backend = c.backendPID
@@ -243,7 +155,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
                 try c.execute("COMMIT")
             } catch let failure as PostgresConnection.Failure where committing && c.lostConnection(failure) {
                 // The COMMIT went out and no answer came back: the server may or may not have committed it.
-                try settle(c, opID: opID, path: d.relativePath, backend: backend, failure: failure)
+                try settle(c, opID: opID, caseID: d.caseID, backend: backend, failure: failure)
             } catch {
                 if c.isConnected { _ = try? c.execute("ROLLBACK") }
                 throw error
@@ -251,18 +163,39 @@ public final class PostgresReviewStore: @unchecked Sendable {
         }
     }
 
+    /// Inserts or replaces the decision's row (its record's columns), with the class names next to the indices from
+    /// the session's classes, as SQLite's `save`: a row stays readable whatever class order a later dataset uses.
+    private static func save(_ c: PostgresConnection, _ d: ReviewDecision) throws {
+        let row = try PostgresRowEncoder.columns(d)
+        let names = row.map(\.column)
+        // The parameters are the record's columns, in coding-key order.
+        func parameter(_ key: ReviewDecision.CodingKeys) -> String { "$\(ReviewDecision.CodingKeys.allCases.firstIndex(of: key)! + 1)" }
+        func className(_ key: ReviewDecision.CodingKeys) -> String {
+            "(SELECT classes::json ->> \(parameter(key))::integer FROM session WHERE id = 1)"
+        }
+        let primaryKey = [ReviewDecision.CodingKeys.reviewer, .role, .split, .caseID].map(\.column)
+        let replaced = names.filter { !primaryKey.contains($0) } + ["truth_class", "predicted_class", "reviewer_class"]
+        try c.execute("""
+            INSERT INTO decision (\(names.joined(separator: ", ")), truth_class, predicted_class, reviewer_class)
+            VALUES (\(names.indices.map { "$\($0 + 1)" }.joined(separator: ", ")),
+                    \(className(.truth)), \(className(.predicted)), \(className(.reviewerLabel)))
+            ON CONFLICT (\(primaryKey.joined(separator: ", "))) DO UPDATE SET
+              \(replaced.map { "\($0) = excluded.\($0)" }.joined(separator: ", "))
+            """, row.map(\.value))
+    }
+
     /// Settles a commit whose answer was lost: reconnects once and looks the decision's op_id up.
-    private func settle(_ c: PostgresConnection, opID: String, path: String, backend: Int32,
+    private func settle(_ c: PostgresConnection, opID: String, caseID: String, backend: Int32,
                         failure: PostgresConnection.Failure) throws {
         let unreachable = injectedCommitFault == .dropAfterSendServerUnreachable
         injectedCommitFault = nil
         if !unreachable, (try? c.connect()) != nil, let stored = try? lookUp(c, opID: opID, oldBackend: backend) {
             if stored { return }
-            throw ReviewStoreError("the connection to \(url.display) dropped while committing the decision for \(path): "
+            throw ReviewStoreError("the connection to \(url.display) dropped while committing the decision for \(caseID): "
                                    + "it was NOT saved", connectionLost: true)
         }
-        unsettled = (opID, path, backend)
-        throw ReviewStoreError("the connection to \(url.display) dropped while committing the decision for \(path): "
+        unsettled = (opID, caseID, backend)
+        throw ReviewStoreError("the connection to \(url.display) dropped while committing the decision for \(caseID): "
                                + "NOT saved as far as fracview knows; it checks once the server is back (\(failure.message))",
                                connectionLost: true)
     }
@@ -290,34 +223,27 @@ public final class PostgresReviewStore: @unchecked Sendable {
                 // Serialise with this reviewer's other windows: one undo takes one history row.
                 try c.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 1))", [reviewer + "\u{1}" + role.rawValue])
                 let last = try c.execute("""
-                    SELECT id, split, relative_path, before FROM history WHERE reviewer = $1 AND role = $2
+                    SELECT id, split, case_id, before FROM history WHERE reviewer = $1 AND role = $2
                     ORDER BY id DESC LIMIT 1
                     """, [reviewer, role.rawValue])
                 guard last.count > 0 else { try c.execute("COMMIT"); return nil }
                 guard let id = last.value(0, "id"), let split = last.value(0, "split"),
-                      let path = last.value(0, "relative_path") else {
+                      let caseID = last.value(0, "case_id") else {
                     throw ReviewStoreError("the last history row of \(reviewer) is damaged; nothing undone")
                 }
                 if let beforeJSON = last.value(0, "before") {
-                    let before = try StoreJSON.decode(ReviewDecision.self, from: beforeJSON)
-                    try c.execute("""
-                        UPDATE decision SET status = $5, truth = $6::integer, predicted = $7::integer, probabilities = $8,
-                          reviewer_label = $9::integer, note = $10, reviewed_at = $11, weights_id = $12, read_mode = $13,
-                          truth_class = (SELECT classes::json ->> $6::integer FROM session WHERE id = 1),
-                          predicted_class = (SELECT classes::json ->> $7::integer FROM session WHERE id = 1),
-                          reviewer_class = (SELECT classes::json ->> $9::integer FROM session WHERE id = 1)
-                        WHERE reviewer = $1 AND role = $2 AND split = $3 AND relative_path = $4
-                        """, [reviewer, role.rawValue, split, path, before.status.rawValue, before.truth.map(String.init),
-                              before.predicted.map(String.init), try StoreJSON.string(before.probabilities),
-                              before.reviewerLabel.map(String.init), before.note, ReviewTime.string(before.reviewedAt),
-                              before.weightsID, before.readMode.rawValue])
+                    let before: ReviewDecision
+                    do { before = try StoreJSON.decode(ReviewDecision.self, from: beforeJSON) } catch {
+                        throw ReviewStoreError("the last history row of \(reviewer) is damaged (\(caseID)); nothing undone")
+                    }
+                    try Self.save(c, before)
                 } else {
-                    try c.execute("DELETE FROM decision WHERE reviewer = $1 AND role = $2 AND split = $3 AND relative_path = $4",
-                                  [reviewer, role.rawValue, split, path])
+                    try c.execute("DELETE FROM decision WHERE reviewer = $1 AND role = $2 AND split = $3 AND case_id = $4",
+                                  [reviewer, role.rawValue, split, caseID])
                 }
                 try c.execute("DELETE FROM history WHERE id = $1::bigint", [id])
                 try c.execute("COMMIT")
-                return path
+                return caseID
             } catch {
                 if c.isConnected { _ = try? c.execute("ROLLBACK") }
                 throw error
@@ -338,7 +264,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
                           [reviewer, role.rawValue, split])
         }
         var result: [String: ReviewDecision] = [:]
-        for r in 0..<rows.count { if let d = try? Self.decode(rows, row: r) { result[d.relativePath] = d } }
+        for r in 0..<rows.count { if case .success(let d) = Self.decode(rows, row: r).decision { result[d.caseID] = d } }
         return result
     }
 
@@ -346,7 +272,7 @@ public final class PostgresReviewStore: @unchecked Sendable {
         let rows = try locked("read the team's decisions", retry: true) { c in
             try c.execute("SELECT \(Self.columns) FROM decision WHERE split = $1 ORDER BY reviewed_at, reviewer, role", [split])
         }
-        return (0..<rows.count).compactMap { try? Self.decode(rows, row: $0) }
+        return (0..<rows.count).compactMap { try? Self.decode(rows, row: $0).decision.get() }
     }
 
     public func readDecisions(reviewer: String?) throws -> (decisions: [ReviewDecision], problems: [String]) {
@@ -360,15 +286,18 @@ public final class PostgresReviewStore: @unchecked Sendable {
         let classes = try classes()
         var decisions: [ReviewDecision] = [], problems: [String] = []
         for r in 0..<rows.count {
-            do {
-                guard let d = try Self.decode(rows, row: r) else { continue }
+            let decoded = Self.decode(rows, row: r)
+            switch decoded.decision {
+            case .success(let d):
                 if let mismatch = RecordedClassNames.mismatch(d, truth: rows.value(r, "truth_class"), predicted: rows.value(r, "predicted_class"),
                                                               reviewer: rows.value(r, "reviewer_class"), classes: classes) {
                     problems.append(mismatch)
                     continue
                 }
                 decisions.append(d)
-            } catch { problems.append("\(error)") }
+            case .failure(let e): problems.append(e.message)
+            }
+            if let problem = decoded.problem { problems.append(problem) }
         }
         return (decisions, problems)
     }
@@ -396,8 +325,8 @@ public final class PostgresReviewStore: @unchecked Sendable {
         if let pending = unsettled, let stored = (try? lookUp(connection, opID: pending.opID, oldBackend: pending.backend)) ?? nil {
             unsettled = nil
             notices.append(stored
-                ? "the decision for \(pending.path), sent as the connection dropped, was stored"
-                : "the decision for \(pending.path), sent as the connection dropped, was NOT stored: decide it again")
+                ? "the decision for \(pending.caseID), sent as the connection dropped, was stored"
+                : "the decision for \(pending.caseID), sent as the connection dropped, was NOT stored: decide it again")
         }
         return (.connected, notices)
     }
@@ -437,21 +366,19 @@ public final class PostgresReviewStore: @unchecked Sendable {
         }
     }
 
-    /// One row as a decision; nil for a row index past the end. Throws a one-line problem for a damaged row.
-    static func decode(_ rows: PostgresConnection.Rows, row r: Int) throws -> ReviewDecision? {
-        guard r < rows.count else { return nil }
-        func text(_ column: String) -> String? { rows.value(r, column) }
-        func int(_ column: String) -> Int? { text(column).flatMap { Int($0) } }
-        let path = text("relative_path") ?? "?", reviewer = text("reviewer") ?? "?"
-        let name = "review database row \(path) (reviewer \(reviewer))"
-        guard let split = text("split"), let status = ReviewStatus(rawValue: text("status") ?? ""),
-              let role = ReviewRole(rawValue: text("role") ?? ""), let reviewedAt = ReviewTime.date(text("reviewed_at") ?? "")
-        else { throw ReviewStoreError("\(name): damaged; left out") }
-        let probabilities = text("probabilities").flatMap { try? StoreJSON.decode([Float].self, from: $0) } ?? []
-        return ReviewDecision(relativePath: path, split: split, reviewer: reviewer, status: status, truth: int("truth"),
-                              predicted: int("predicted"), probabilities: probabilities, reviewerLabel: int("reviewer_label"),
-                              note: text("note") ?? "", reviewedAt: reviewedAt, weightsID: text("weights_id") ?? "",
-                              role: role, readMode: ReadMode(rawValue: text("read_mode") ?? "") ?? .open)
+    /// One row as a decision, through its Codable conformance (`PostgresRowDecoder`). As in SQLite, a row that
+    /// cannot be read is a one-line problem and left out, and one whose probabilities are damaged is kept without
+    /// them (`problem`), since the reviewer's call is what matters.
+    static func decode(_ rows: PostgresConnection.Rows, row r: Int) -> (decision: Result<ReviewDecision, ReviewStoreError>, problem: String?) {
+        var values = Dictionary(zip(rows.columns, rows.values[r]), uniquingKeysWith: { a, _ in a })
+        let caseID = values[ReviewDecision.CodingKeys.caseID.column] ?? nil, reviewer = values["reviewer"] ?? nil
+        let name = "review database row \(caseID ?? "?") (reviewer \(reviewer ?? "?"))"
+        if let d = try? PostgresRowDecoder.decode(ReviewDecision.self, values: values) { return (.success(d), nil) }
+        values[ReviewDecision.CodingKeys.probabilities.column] = "[]"
+        if let d = try? PostgresRowDecoder.decode(ReviewDecision.self, values: values) {
+            return (.success(d), TerminalSafeText.clean("\(name): its probabilities are not a list of numbers; kept without them"))
+        }
+        return (.failure(ReviewStoreError(TerminalSafeText.clean("\(name): damaged; left out"))), nil)
     }
 }
 

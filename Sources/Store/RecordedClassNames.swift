@@ -1,3 +1,4 @@
+import Basics
 import Imaging
 
 /// Each decision row keeps, next to its class indices, the names they meant when it was written (`truth_class`,
@@ -9,7 +10,7 @@ enum RecordedClassNames {
     /// problem; nil when they agree, or when a name was not recorded or the index is out of the list.
     static func mismatch(_ d: ReviewDecision, truth: String?, predicted: String?, reviewer: String?,
                          classes: [String]) -> String? {
-        let name = "review database row \(d.relativePath) (reviewer \(d.reviewer))"
+        let name = "review database row \(d.caseID) (reviewer \(d.reviewer))"
         for (column, index, recorded) in [("truth", d.truth, truth), ("predicted", d.predicted, predicted),
                                           ("reviewer_label", d.reviewerLabel, reviewer)] {
             guard let index, let recorded, classes.indices.contains(index), classes[index] != recorded else { continue }

@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 import Foundation
 import Imaging
@@ -38,8 +39,8 @@ public enum ReviewCSV {
             return classes.indices.contains(index) ? classes[index] : "class \(index)"
         }
         // A PACS case's key is already a full reference (server, study, series, instance): no root goes before it.
-        let imagePath = d.relativePath.contains("://") ? d.relativePath
-            : datasetRoot.map { URL(fileURLWithPath: $0).appendingPathComponent(d.relativePath).path } ?? d.relativePath
+        let imagePath = d.caseID.contains("://") ? d.caseID
+            : datasetRoot.map { URL(fileURLWithPath: $0).appendingPathComponent(d.caseID).path } ?? d.caseID
         let confidence = d.predicted.flatMap { d.probabilities.indices.contains($0) ? number(d.probabilities[$0]) : nil }
         let probabilities = classes.indices.map { d.probabilities.indices.contains($0) ? number(d.probabilities[$0]) : "" }
         return [imagePath, d.split, d.truth.map { name($0) } ?? "unlabelled", name(d.predicted), confidence ?? ""]
@@ -51,8 +52,8 @@ public enum ReviewCSV {
     /// Long format for a team: one row per case and reader (then adjudicator), cases in path order.
     public static func longFormat(_ decisions: [ReviewDecision]) -> [ReviewDecision] {
         decisions.sorted {
-            ($0.split, $0.relativePath, $0.role == .reader ? 0 : 1, $0.reviewer)
-                < ($1.split, $1.relativePath, $1.role == .reader ? 0 : 1, $1.reviewer)
+            ($0.split, $0.caseID, $0.role == .reader ? 0 : 1, $0.reviewer)
+                < ($1.split, $1.caseID, $1.role == .reader ? 0 : 1, $1.reviewer)
         }
     }
 

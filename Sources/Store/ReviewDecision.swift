@@ -30,11 +30,13 @@ public enum ReadMode: String, Sendable, CaseIterable, Codable {
     public var hidesModel: Bool { self == .blindModel }
 }
 
-/// One decision, committed the moment it is made. Rows are keyed by (reviewer, role, split, relativePath).
+/// One decision, committed the moment it is made. Rows are keyed by (reviewer, role, split, caseID).
 /// Codable: the stores read and write it through its coding keys (GRDB's records in SQLite, JSON in the undo
 /// history of both stores).
 public struct ReviewDecision: Sendable, Equatable, Codable {
-    public var relativePath: String
+    /// The case's key in its source: a dataset image's path relative to the dataset root, or a PACS instance's
+    /// reference (`DICOMwebCaseSource`).
+    public var caseID: String
     public var split: String
     public var reviewer: String
     public var status: ReviewStatus
@@ -53,17 +55,17 @@ public struct ReviewDecision: Sendable, Equatable, Codable {
     public var readMode: ReadMode
     /// The undo history's JSON keys; each is stored in the column of its snake_case name (`column`).
     public enum CodingKeys: String, CodingKey, CaseIterable {
-        case relativePath, split, reviewer, status, truth, predicted, probabilities, reviewerLabel, note, reviewedAt
+        case caseID, split, reviewer, status, truth, predicted, probabilities, reviewerLabel, note, reviewedAt
         case weightsID, role, readMode
 
-        /// The column it is stored in: "relativePath" → "relative_path", "weightsID" → "weights_id".
+        /// The column it is stored in: "caseID" → "case_id", "weightsID" → "weights_id".
         var column: String { StoreColumns.snakeCase(rawValue) }
     }
 
-    public init(relativePath: String, split: String, reviewer: String, status: ReviewStatus, truth: Int?,
+    public init(caseID: String, split: String, reviewer: String, status: ReviewStatus, truth: Int?,
                 predicted: Int?, probabilities: [Float], reviewerLabel: Int?, note: String,
                 reviewedAt: Date, weightsID: String, role: ReviewRole = .reader, readMode: ReadMode = .open) {
-        self.relativePath = relativePath; self.split = split; self.reviewer = reviewer; self.status = status
+        self.caseID = caseID; self.split = split; self.reviewer = reviewer; self.status = status
         self.truth = truth; self.predicted = predicted; self.probabilities = probabilities
         self.reviewerLabel = reviewerLabel; self.note = note; self.reviewedAt = reviewedAt; self.weightsID = weightsID
         self.role = role; self.readMode = readMode
@@ -71,7 +73,7 @@ public struct ReviewDecision: Sendable, Equatable, Codable {
 
     /// Whether two decisions fill the same row (reviewer, role, split, case).
     public func sameKey(as other: ReviewDecision) -> Bool {
-        reviewer == other.reviewer && role == other.role && split == other.split && relativePath == other.relativePath
+        reviewer == other.reviewer && role == other.role && split == other.split && caseID == other.caseID
     }
 
     /// The class this decision gives the case: the corrected label, or the dataset label it accepted;

@@ -8,7 +8,7 @@ public protocol StoreRecord: FetchableRecord, PersistableRecord {
     associatedtype StoredKeys: CodingKey & CaseIterable
 }
 
-/// Column names of coding keys: "relativePath" → "relative_path", "weightsID" → "weights_id".
+/// Column names of coding keys: "caseID" → "case_id", "weightsID" → "weights_id", "reviewedAt" → "reviewed_at".
 enum StoreColumns {
     static func snakeCase(_ name: String) -> String {
         var out = ""

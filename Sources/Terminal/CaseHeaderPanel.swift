@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 import Imaging
 import Metrics

@@ -1,3 +1,4 @@
+import Basics
 import CNcursesw
 import CTerminal
 import Foundation
@@ -41,14 +42,6 @@ public enum ColorDepth: Sendable {
 }
 
 private let xterm256Cache = Locked<[RGB: Int32]>([:])
-
-/// A value behind a lock (the colour cache is filled from the drawing thread only, but stays safe).
-final class Locked<T>: @unchecked Sendable {
-    private var value: T
-    private let lock = NSLock()
-    init(_ value: T) { self.value = value }
-    func withLock<R>(_ body: (inout T) -> R) -> R { lock.lock(); defer { lock.unlock() }; return body(&value) }
-}
 
 /// A thin layer over ncursesw: wide-character output, colour pairs allocated on demand
 /// (extended pairs, so truecolor or 256-colour images fit), and key input.

@@ -1,3 +1,4 @@
+import Basics
 import CTerminal
 import Foundation
 #if canImport(Glibc)
@@ -69,7 +70,7 @@ public struct TerminalCapabilities: Sendable {
 
     /// True when a DA1 reply (`ESC [ ? 62 ; 4 ; 22 c`) lists parameter 4.
     public static func replyAdvertisesSixel(_ reply: String) -> Bool {
-        guard let start = reply.range(of: "\u{1B}[?") else { return false }
+        guard let start = reply.range(of: Escape.deviceAttributesReplyStart) else { return false }
         let tail = reply[start.upperBound...]
         guard let end = tail.firstIndex(of: "c") else { return false }
         return tail[..<end].split(separator: ";").contains { $0 == "4" }
@@ -77,7 +78,7 @@ public struct TerminalCapabilities: Sendable {
 
     /// Parses `ESC [ 6 ; height ; width t`.
     public static func parseCellSizeReply(_ reply: String) -> CellSize? {
-        guard let start = reply.range(of: "\u{1B}[6;") else { return nil }
+        guard let start = reply.range(of: Escape.cellSizeReplyStart) else { return nil }
         let tail = reply[start.upperBound...]
         guard let end = tail.firstIndex(of: "t") else { return nil }
         let parts = tail[..<end].split(separator: ";").compactMap { Int($0) }

@@ -1,3 +1,4 @@
+import Basics
 import Imaging
 import Inference
 import Model
@@ -55,9 +56,8 @@ final class ImagePanel {
         let orientation = view.orientationDescription.isEmpty ? "" : " · " + view.orientationDescription
         let area = Rect(row: rect.row + 1, col: rect.col, width: rect.width, height: rect.height - 1)
 
-        // Decoded once per case, by the runner or in the background; a large file shows a marker until it is ready
-        // rather than holding the keys.
-        images.focus(index)
+        // Decoded once per case, by the runner or in the background (the review loop focuses the case when it
+        // changes; drawing only reads); a large file shows a marker until it is ready rather than holding the keys.
         let ready = images.image(index, waitingAtMost: 0.05)
         // A DICOM case shows its window in its own units, and says what else the file holds.
         var windowText = view.windowDescription
@@ -102,6 +102,10 @@ final class ImagePanel {
         let key = renderKey(view)
 
         if key != cacheKey {
+            // The view being left stays at hand: `=` after `+`, `-`, or `g` coming round, go straight back to it.
+            if let oldKey = cacheKey, let (pixels, note) = cached, graphics != .sixel || cachedSixel != nil {
+                precomposer.keep(oldKey, .init(pixels: pixels, note: note, sixel: cachedSixel))
+            }
             if let ready = precomposer.take(key) {
                 cached = (ready.pixels, ready.note)
                 cachedSixel = ready.sixel
@@ -122,6 +126,18 @@ final class ImagePanel {
                 ImageRenderer.render(image: image, prediction: prediction, view: next, colormap: colormap,
                                      maxWidth: maxW, maxHeight: maxH, background: background,
                                      pixelAspect: pixelAspect, boxes: boxes, modelBoxColor: p.modelBox)
+            }
+        }
+        // One zoom step in (`+`), once the reviewer has looked for a moment; the slot's newer request (another case,
+        // another view) replaces a waiting one.
+        if view.zoom < 8 {
+            var zoomed = view
+            zoomed.zoomIn()
+            let next = zoomed, colormap = p.colormap, background = p.background, modelBox = p.modelBox
+            precomposer.composeIfStill(.zoom, key: renderKey(next), after: 0.2, sixel: graphics == .sixel) {
+                ImageRenderer.render(image: image, prediction: prediction, view: next, colormap: colormap,
+                                     maxWidth: maxW, maxHeight: maxH, background: background,
+                                     pixelAspect: pixelAspect, boxes: boxes, modelBoxColor: modelBox)
             }
         }
         // The case `→` shows next, in this view, once its image is decoded (the neighbours decode in the

@@ -1,3 +1,4 @@
+import Basics
 import Imaging
 
 /// Adjudication: every reader's answer and note for the current case side by side, with the dataset label, the

@@ -1,3 +1,4 @@
+import Basics
 import CNcursesw
 import CTerminal
 import Foundation
@@ -32,9 +33,9 @@ nonisolated(unsafe) private var terminationRequested: sig_atomic_t = 0
 
 /// The screen manager: owns the panels, runs the key loop, and acts on the handlers' outcomes.
 public final class ReviewApp {
-    private let session: ReviewSession
-    private let predictions: PredictionSource
-    private let images: CaseImages
+    let session: ReviewSession
+    let predictions: PredictionSource
+    let images: CaseImages
     private let exporter: DecisionExporter
     /// A background send's answer, for the loop to show.
     private let sendLock = NSLock()
@@ -42,19 +43,21 @@ public final class ReviewApp {
     /// Sends under way: quitting waits for them (up to `sendGrace`), so that an answer is never cut off.
     private let sends = DispatchGroup()
     private let sendGrace: TimeInterval = 30
-    private var config: ReviewAppConfiguration
+    var config: ReviewAppConfiguration
     private let curses = Curses()
     private let input = TerminalInput()
     private let imagePanel: ImagePanel
-    private let matrixPanel = ConfusionMatrixPanel()
-    private var modal: ModalPanel?
-    private var view = ImageView()
+    let matrixPanel = ConfusionMatrixPanel()
+    var modal: ModalPanel?
+    var view = ImageView()
     private var message: (text: String, isError: Bool, until: Date)?
     private var lastSignature = ""
     /// The case the window preset was last computed for.
     private var presetCase: Int?
+    /// The case whose image and prediction were last put first (`afterMove`).
+    private var focusedCase: Int?
     private var nextStorePoll = Date()
-    private var layout: ScreenLayout?
+    private(set) var layout: ScreenLayout?
 
     public init(session: ReviewSession, predictions: PredictionSource, images: CaseImages, exporter: DecisionExporter,
                 configuration: ReviewAppConfiguration) {
@@ -64,7 +67,7 @@ public final class ReviewApp {
                                 images: images)
     }
 
-    private var palette: Palette {
+    var palette: Palette {
         var p = config.palettes[config.paletteIndex % config.palettes.count]
         p.monochrome = config.monochrome
         return p
@@ -86,7 +89,7 @@ public final class ReviewApp {
             predictions.stop()
         }
         predictions.start()
-        if let i = session.currentIndex { predictions.prioritize(index: i) }
+        afterMove()
         setMessage(session.counts.reviewed > 0 ? "resumed at the first unreviewed case · ? for help" : "? for help · every decision is saved at once")
         draw()
         while terminationRequested == 0 && !input.closed {
@@ -103,10 +106,12 @@ public final class ReviewApp {
                     }
                     if wasLost || session.storeState != .connected { draw() }
                 }
+                afterMove()
                 if signature() != lastSignature { draw() }
                 continue
             }
             if handle(burst) == .quit { break }
+            afterMove()
             // A reconnection (or a settled commit) found out while handling a key.
             let notices = session.takeNotices()
             if !notices.isEmpty, message?.isError != true { setMessage(notices.joined(separator: " · "), error: notices.last!.contains("NOT")) }
@@ -182,143 +187,33 @@ public final class ReviewApp {
         return perform(action, key: key)
     }
 
-    /// One action of the key table. Decisions come here only from a key that arrived alone (`handle(_ burst:)`).
+    /// One action of the key table, through its handler (`ActionHandlers`): the handler changes the session or the
+    /// view and says what the loop must do next (htop's pattern); the loop does it here. Decisions come here only
+    /// from a key that arrived alone (`handle(_ burst:)`).
     private func perform(_ action: Action, key: Key) -> KeyOutcome {
         let caseBefore = session.currentIndex
-        switch action {
-        case .quit: return .quit
-        case .next: session.move(by: 1)
-        case .previous: session.move(by: -1)
-        case .forward10: session.move(by: 10)
-        case .back10: session.move(by: -10)
-        case .first: session.moveToFirst()
-        case .last: session.moveToLast()
-        case .accept: decide { try self.session.decide(.accepted) }
-        case .flag: decide { try self.session.decide(.flagged) }
-        case .relabel:
-            guard case .char(let ch) = key, let k = ch.wholeNumberValue else { return .handled }
-            guard k < session.classes.count else { setMessage("no class \(k)", error: true); return .handled }
-            decide { try self.session.decide(.relabelled, label: k) }
-        case .classMenu:
-            guard let index = session.currentIndex else { return .handled }
-            let suggested = session.filter == .likelyLabelErrors ? session.labelIssues[index]?.suggested : nil
-            modal = ClassPicker(classCount: session.classes.count, prediction: session.prediction(for: index),
-                                first: suggested) { [unowned self] k in
-                self.decide { try self.session.decide(.relabelled, label: k) }
-            }
-        case .undo:
-            do {
-                if let path = try session.undo() { setMessage("undone: \((path as NSString).lastPathComponent)") }
-                else { setMessage("nothing to undo") }
-            } catch { setMessage("undo failed: \(error)", error: true) }
-        case .note:
-            guard let index = session.currentIndex else { return .handled }
-            modal = NoteEditor(initial: session.decision(for: index)?.note ?? "") { [unowned self] text in
-                let wasDecided = self.session.decision(for: index) != nil
-                do {
-                    try self.session.setNote(text)
-                    self.setMessage(wasDecided ? "note saved" : "note saved · case flagged")
-                } catch { self.setMessage("could not save the note: \(error)", error: true) }
-            }
-        case .autoAdvance:
-            session.autoAdvance.toggle()
-            setMessage("auto-advance \(session.autoAdvance ? "on" : "off")")
-        case .view: view.cycleMode(allowSideBySide: (layout?.image?.width ?? 0) >= 60)
-        case .camMethod:
-            view.cycleCAMMethod()
-            if view.mode != .sideBySide { view.mode = .gradcam }
-            setMessage("CAM method: \(view.camMethod.title) (\(view.camMethod.reference))")
-        case .invert: view.window.inverted.toggle()
-        case .boxes:
-            view.boxLayers = view.boxLayers.next(labelsAllowed: !session.labelsHidden)
-            setMessage("boxes: " + view.boxLayers.description + (session.labelsHidden ? " (blind read: the label boxes are part of the label, and stay hidden)" : ""))
-        case .windowNarrow:
-            if let m = currentDicom { view.adjustDicomWindow(m, widthFactor: 1 / ImageView.steps[view.step].factor) } else { view.narrowWindow() }
-        case .windowWiden:
-            if let m = currentDicom { view.adjustDicomWindow(m, widthFactor: ImageView.steps[view.step].factor) } else { view.widenWindow() }
-        case .levelDown:
-            if let m = currentDicom { view.adjustDicomWindow(m, levelDirection: -1) } else { view.shiftLevel(-1) }
-        case .levelUp:
-            if let m = currentDicom { view.adjustDicomWindow(m, levelDirection: 1) } else { view.shiftLevel(1) }
-        case .step:
-            view.cycleStep()
-            setMessage("window/level step: \(view.stepName)")
-        case .preset:
-            if let m = currentDicom {
-                setMessage("window: \(view.nextDicomPreset(m))")
-                break
-            }
-            view.preset = (view.preset ?? .full).next
-            applyPreset()
-            setMessage("window: \(view.preset?.title ?? "") (from this image's histogram)")
-        case .zoomIn: view.zoomIn()
-        case .zoomOut: view.zoomOut()
-        case .fit: view.fit()
-        case .panLeft, .panRight, .panUp, .panDown:
-            let (dx, dy): (Double, Double) = action == .panLeft ? (-1, 0) : action == .panRight ? (1, 0) : action == .panUp ? (0, -1) : (0, 1)
-            if !view.pan(dx: dx, dy: dy) { setMessage("zoom in (+) first: the whole image is shown") }
-        case .flipHorizontal: view.flipHorizontally()
-        case .flipVertical: view.flipVertically()
-        case .rotateRight: view.rotate(clockwise: true)
-        case .rotateLeft: view.rotate(clockwise: false)
-        case .resetView:
-            view.reset()
-            setMessage("view reset")
-        case .filter:
-            modal = FilterMenu(classes: session.classes, current: session.filter, labelsHidden: session.labelsHidden,
-                               team: session.team.readers.count >= 2) { [unowned self] f in
-                self.session.setFilter(f)
-                if self.session.isEmpty { self.setMessage("no cases match — / to change the filter", error: true) }
-                else if f == .likelyLabelErrors {
-                    let p = self.predictions.progress
-                    self.setMessage("ranked \(self.session.visible.count) held-out labelled cases"
-                                    + (p.done < p.total ? " (\(p.total - p.done) still running: / again to re-rank)" : ""))
-                }
-            }
-        case .clearFilter:
-            if session.filter != .all { session.setFilter(.all); setMessage("filter cleared") }
-        case .matrix:
-            matrixPanel.focused = true
-            imagePanel.invalidate()
-        case .matrixLabels:
-            guard !session.labelsHidden else { setMessage("blind read: the matrix shows your own labels only", error: true); break }
-            session.matrixLabels = session.matrixLabels == .dataset ? .reviewed : .dataset
-            session.refreshFilter()
-            setMessage("matrix rows: \(session.matrixLabels == .dataset ? "dataset labels" : session.team.readers.count >= 2 ? "the team's labels (agreed or adjudicated)" : "reviewed labels")")
-        case .matrixSeen:
-            session.matrixIncludesSeen.toggle()
-            setMessage(session.matrixIncludesSeen ? "matrix: all cases, seen in training included"
-                                                  : "matrix: held-out cases only")
-        case .export: export(split: session.split)
-        case .exportAll: export(split: nil)
-        case .sendFindings: sendFindings()
-        case .theme:
-            config.paletteIndex = (config.paletteIndex + 1) % config.palettes.count
-            curses.resetPairs()
-            imagePanel.invalidate()
-            curses.clearAll()
-            setMessage("theme: \(palette.name)")
-        case .help: modal = HelpOverlay(keys: config.keys)
-        case .repaint:
-            imagePanel.invalidate(); curses.clearAll(); return .redraw
-        }
+        let reaction = ActionHandlers.handler(for: action)(self, key)
+        if reaction.contains(.quit) { return .quit }
+        if reaction.contains(.newColours) { curses.resetPairs() }
+        if !reaction.isDisjoint(with: [.imageCovered, .clearScreen, .newColours]) { imagePanel.invalidate() }
+        if !reaction.isDisjoint(with: [.clearScreen, .newColours]) { curses.clearAll() }
         if session.currentIndex != caseBefore {
             view.newCase()
             applyPreset()
         }
         afterMove()
-        return .handled
+        return reaction.contains(.clearScreen) ? .redraw : .handled
     }
 
     /// The current case's full-depth grey DICOM image, when it is one (its window/level acts on stored values).
-    private var currentDicom: MedicalImage? {
+    var currentDicom: MedicalImage? {
         guard let i = session.currentIndex, case .success(let image)? = images.cached(i),
               let medical = image.source, medical.color == nil else { return nil }
         return medical
     }
 
     /// A preset's window from the current case's own histogram (again for each case while the preset is on).
-    private func applyPreset() {
+    func applyPreset() {
         guard let preset = view.preset, let i = session.currentIndex else { return }
         // An image still decoding gets its preset when it arrives (`draw` asks again).
         guard case .success(let image)? = images.cached(i) else { presetCase = nil; return }
@@ -327,11 +222,16 @@ public final class ReviewApp {
         view.window = preset.window(for: image, inverted: view.window.inverted)
     }
 
+    /// The case on screen comes first: its prediction, and its image and its neighbours' decodes. Called by the
+    /// loop after every key and before a redraw it was not asked for (another window's change may move the case).
     private func afterMove() {
-        if let i = session.currentIndex { predictions.prioritize(index: i) }
+        guard let i = session.currentIndex, i != focusedCase else { return }
+        focusedCase = i
+        predictions.prioritize(index: i)
+        images.focus(i)
     }
 
-    private func decide(_ action: () throws -> Void) {
+    func decide(_ action: () throws -> Void) {
         do {
             try action()
             // An earlier "NOT saved" must not stay on screen once decisions save again.
@@ -342,7 +242,7 @@ public final class ReviewApp {
     }
 
     /// `split`: this split's decisions (`e`), or every split's when nil (`E`).
-    private func export(split: String?) {
+    func export(split: String?) {
         // The CSV holds the dataset labels: not during a blind read.
         guard !session.labelsHidden else {
             setMessage("blind read: the CSV holds the labels · export after the read (fracview export)", error: true)
@@ -359,7 +259,7 @@ public final class ReviewApp {
 
     /// `P`: the current case's SR and presentation state to the PACS, in the background (a slow PACS must not
     /// freeze the screen); the answer arrives as a message.
-    private func sendFindings() {
+    func sendFindings() {
         guard let sender = config.findingsSender else {
             setMessage("P sends findings to a PACS: this review is not from one (fracview review URL --study UID)", error: true)
             return
@@ -379,7 +279,7 @@ public final class ReviewApp {
         }
     }
 
-    private func setMessage(_ text: String, error: Bool = false) {
+    func setMessage(_ text: String, error: Bool = false) {
         message = (TerminalSafeText.clean(text), error, Date().addingTimeInterval(error ? 6 : 4))
     }
 

@@ -2,24 +2,44 @@ import Foundation
 import Imaging
 
 /// Renders (and sixel-encodes) what the reviewer is likely to ask for next, on a background queue, while they
-/// look at the current view: the view `g` would show (`compose`, one job at a time), and the next case in the
-/// same view (`composeIfStill`, once they have looked for a moment). The key then only writes bytes that are
-/// ready. A few results kept.
+/// look at the current view: the view `g` would show (`compose`, one job at a time, at once), and, once they have
+/// looked for a moment, the next case in the same view and the next zoom step (`composeIfStill`, one slot each).
+/// The view just left is kept too (`keep`): `=` after `+`, or `-`, goes back to it. The key then only writes
+/// bytes that are ready.
+///
+/// Bounded: at most `capacity` results and `byteLimit` bytes of pixels and sixel (the oldest go first); a result
+/// is handed over once. A case change needs no cancelling: every slot's newer request supersedes the waiting
+/// one before it starts, and results are keyed by case and view, so a stale one is never shown.
 final class ViewPrecomposer: @unchecked Sendable {
     struct Composed {
         let pixels: RGBImage
         let note: String?
         let sixel: [UInt8]?
+        var bytes: Int { pixels.pixels.count + (sixel?.count ?? 0) }
     }
+
+    /// What waits a moment before it is composed, one request per slot (a newer one replaces the waiting one).
+    enum Slot: CaseIterable { case nextCase, zoom }
 
     private let lock = NSLock()
     private var ready: [String: Composed] = [:]
     private var order: [String] = []
     private var inFlight: String?
     private let queue = DispatchQueue(label: "fracview.precompose", qos: .utility)
-    private let capacity = 4
-    private var laterRequest = 0  // the latest `composeIfStill` request; an older one that fires is dropped
-    private var laterKey: String?  // what that request composes, while it waits or runs
+    /// Six frames: the `g` view, the next case, the next zoom step, the view left, and room for the one composed
+    /// while the last is taken. A full-screen colour frame is ~2 MB of pixels and ~1–3 MB of sixel.
+    let capacity: Int
+    let byteLimit: Int
+    private var laterRequest: [Slot: Int] = [:]  // each slot's latest request; an older one that fires is dropped
+    private var laterKey: [Slot: String] = [:]   // what that request composes, while it waits or runs
+
+    init(capacity: Int = 6, byteLimit: Int = 48 << 20) {
+        self.capacity = capacity; self.byteLimit = byteLimit
+    }
+
+    /// Bytes held now (pixels and sixel), for the tests and the docs' figure.
+    var heldBytes: Int { lock.lock(); defer { lock.unlock() }; return ready.values.reduce(0) { $0 + $1.bytes } }
+    var heldCount: Int { lock.lock(); defer { lock.unlock() }; return ready.count }
 
     /// A result for `key`, if one was composed (it is handed over once).
     func take(_ key: String) -> Composed? {
@@ -33,27 +53,30 @@ final class ViewPrecomposer: @unchecked Sendable {
     /// who looks at a case for a moment gets its successor ready; one who holds a key does not queue work that is
     /// stale before it starts, which would slow the keys it meant to speed up. Asking again for the key already
     /// waiting (a redraw of the same screen: the runner's progress, another reader's decision) keeps its wait.
-    func composeIfStill(key: String, after delay: TimeInterval, sixel: Bool,
+    func composeIfStill(_ slot: Slot = .nextCase, key: String, after delay: TimeInterval, sixel: Bool,
                         render: @escaping @Sendable () -> (RGBImage, String?)?) {
         lock.lock()
-        if ready[key] != nil || laterKey == key { lock.unlock(); return }
-        laterRequest += 1
-        laterKey = key
-        let request = laterRequest
+        if ready[key] != nil || laterKey[slot] == key { lock.unlock(); return }
+        let request = (laterRequest[slot] ?? 0) + 1
+        laterRequest[slot] = request
+        laterKey[slot] = key
         lock.unlock()
         queue.asyncAfter(deadline: .now() + delay) { [weak self] in
             guard let self else { return }
             self.lock.lock()
-            let current = self.laterRequest == request
+            let current = self.laterRequest[slot] == request
             self.lock.unlock()
             guard current else { return }
             if let composed = Self.composed(render(), sixel: sixel) { self.store(key, composed) }
             // Stored first, so that a redraw in between finds the result rather than asking again.
             self.lock.lock()
-            if self.laterRequest == request { self.laterKey = nil }
+            if self.laterRequest[slot] == request { self.laterKey[slot] = nil }
             self.lock.unlock()
         }
     }
+
+    /// Keeps a view that was on screen and is being left: the reviewer may come straight back to it.
+    func keep(_ key: String, _ composed: Composed) { store(key, composed) }
 
     private static func composed(_ result: (RGBImage, String?)?, sixel: Bool) -> Composed? {
         result.map { Composed(pixels: $0.0, note: $0.1, sixel: sixel ? SixelEncoder.encode($0.0) : nil) }
@@ -64,7 +87,10 @@ final class ViewPrecomposer: @unchecked Sendable {
         ready[key] = composed
         order.removeAll { $0 == key }
         order.append(key)
-        while order.count > capacity { ready.removeValue(forKey: order.removeFirst()) }
+        var bytes = ready.values.reduce(0) { $0 + $1.bytes }
+        while order.count > capacity || (bytes > byteLimit && !order.isEmpty) {
+            bytes -= ready.removeValue(forKey: order.removeFirst())?.bytes ?? 0
+        }
     }
 
     /// Composes `view` of `image` for `key` in the background, unless it is composed or under way already.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Audit
+import Basics
 import Datasets
 import Foundation
 import Imaging

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Datasets
 import Engine
 import Foundation
@@ -69,14 +70,14 @@ struct BenchCommand: ParsableCommand {
         } else {
             input = syntheticInput(3 * h * w)
         }
-        let probabilities = model.run(input: input, gradcam: false).probabilities
-        for _ in 0..<warmup { _ = model.run(input: input, gradcam: true) }
+        let probabilities = model.run(input: input, maps: .none).probabilities
+        for _ in 0..<warmup { _ = model.run(input: input, maps: .all) }
         if serveBursts { return serveBurstsFromInput(model, input: input) }
 
         var forward = [Double]()
         for _ in 0..<runs {
             let t = DispatchTime.now()
-            _ = model.run(input: input, gradcam: false)
+            _ = model.run(input: input, maps: .none)
             forward.append(ms(since: t))
         }
         // Grad-CAM's extra cost: head with CAM minus head without, on the same features, interleaved.
@@ -85,10 +86,10 @@ struct BenchCommand: ParsableCommand {
         var cam = [Double](), attention = [Double]()
         for _ in 0..<max(runs, 200) {
             var t = DispatchTime.now()
-            _ = model.head.forward(channelsLast: features, gradcam: true)
+            _ = model.head.forward(channelsLast: features, maps: .all)
             let with = ms(since: t)
             t = DispatchTime.now()
-            _ = model.head.forward(channelsLast: features, gradcam: false)
+            _ = model.head.forward(channelsLast: features, maps: .none)
             cam.append(with - ms(since: t))
             t = DispatchTime.now()
             _ = model.head.attentionMap(channelsLast: features)
@@ -98,10 +99,10 @@ struct BenchCommand: ParsableCommand {
         var ensembleCase = [Double]()
         if ensemble.members.count > 1 {
             let all = EnsembleClassifier(ensemble)
-            _ = all.run(input: input, gradcam: true)
+            _ = all.run(input: input, maps: .all)
             for _ in 0..<max(10, runs / 5) {
                 let t = DispatchTime.now()
-                _ = all.run(input: input, gradcam: true)
+                _ = all.run(input: input, maps: .all)
                 ensembleCase.append(ms(since: t))
             }
         }
@@ -121,10 +122,10 @@ struct BenchCommand: ParsableCommand {
             }
             let pipeline = EnsembleClassifier(ensemble)
             let prepared = PreparedInput(tensor: input, thumbnail: nil, localiserTensor: localiserInput)
-            _ = pipeline.runHeldOut(prepared, maps: true)
+            _ = pipeline.runHeldOut(prepared, maps: .all)
             for _ in 0..<max(10, runs / 5) {
                 let t = DispatchTime.now()
-                _ = pipeline.runHeldOut(prepared, maps: true)
+                _ = pipeline.runHeldOut(prepared, maps: .all)
                 pipelineCase.append(ms(since: t))
             }
         }
@@ -187,7 +188,7 @@ struct BenchCommand: ParsableCommand {
             var times = [Double]()
             for _ in 0..<count {
                 let t = DispatchTime.now()
-                _ = model.run(input: input, gradcam: false)
+                _ = model.run(input: input, maps: .none)
                 times.append(ms(since: t))
             }
             print("{\"ms\": [\(times.map { String(format: "%.4f", $0) }.joined(separator: ", "))]}")
@@ -219,7 +220,7 @@ struct BenchCommand: ParsableCommand {
             let t = DispatchTime.now()
             _ = InferencePool.map(count: files.count, classifier: model, workers: workers) { c, i -> Int in
                 guard let x = decode ? prepare(files[i]) : tensors[i % tensors.count] else { return 0 }
-                return c.run(input: x, gradcam: true).predicted
+                return c.run(input: x, maps: .all).predicted
             }
             return Double(files.count) / (ms(since: t) / 1000)
         }
@@ -239,7 +240,7 @@ struct BenchCommand: ParsableCommand {
         for _ in 0..<runs {
             LayerProfile.start()
             let t = DispatchTime.now()
-            _ = model.run(input: input, gradcam: false)
+            _ = model.run(input: input, maps: .none)
             totals.append(ms(since: t))
             runsByLayer.append(LayerProfile.stop())
         }

@@ -1,5 +1,6 @@
 // `--method NAME` (gradcam, predict, evaluate): a CAM method of the registry, or a one-line refusal naming them all.
 import ArgumentParser
+import Basics
 import Imaging
 import Model
 

@@ -1,3 +1,4 @@
+import Basics
 import Model
 /// The one error type of the commands: a line for the user. ArgumentParser prints it as "Error: …" and exits 1
 /// (through `Fracview.main`, which sanitises it).

@@ -1,9 +1,11 @@
 // `fracview gradcam`: the notebook's Grad-CAM figure for one image, as a PNG.
 import ArgumentParser
+import Basics
 import Foundation
 import Imaging
 import Inference
 import Model
+import Reports
 
 struct GradcamCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -64,8 +66,8 @@ struct GradcamCommand: ParsableCommand {
             throw CommandFailure("\(weightsPath): model metadata has no usable input_size/mean/std")
         }
         let picture = try ImageDecoder.decode(path: image)
-        let result = model.runHeldOut(PreparedInput(image: picture, spec: model.inferenceSpec), maps: true)
         let camMethod = try CAMMethod.parse(method)
+        let result = model.runHeldOut(PreparedInput(image: picture, spec: model.inferenceSpec), maps: CAMRequest([camMethod]))
         guard let cam = result.map(camMethod) else { throw CommandFailure("the model returned no \(camMethod.title) map") }
         let predicted = result.predicted
         let label = predicted < info.classes.count ? info.classes[predicted] : "class \(predicted)"

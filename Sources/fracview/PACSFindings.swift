@@ -14,20 +14,20 @@ final class PACSFindingsGatherer {
     let client: DICOMwebClient
     let instanceCache: InstanceCache
     let classes: [String]
-    private let predictionCache: ReviewStore?
+    private let predictionCache: PredictionCache?
     private let weights: String?
     private var classifier: EnsembleClassifier?
     private var modelUnavailable = false
 
-    init(client: DICOMwebClient, instanceCache: InstanceCache, classes: [String], predictionCache: ReviewStore?, weights: String?) {
+    init(client: DICOMwebClient, instanceCache: InstanceCache, classes: [String], predictionCache: PredictionCache?, weights: String?) {
         self.client = client; self.instanceCache = instanceCache; self.classes = classes
         self.predictionCache = predictionCache; self.weights = weights
     }
 
     /// The findings, and a warning when the model's box could not be known.
     func findings(for d: ReviewDecision, window: (center: Double, width: Double)?) throws -> (CaseFindings, warning: String?) {
-        guard let ref = DICOMwebCaseSource.instance(fromKey: d.relativePath, server: client.server) else {
-            throw PACSError("\(d.relativePath.prefix(80)) is not a case of \(client.server.display)")
+        guard let ref = DICOMwebCaseSource.instance(fromKey: d.caseID, server: client.server) else {
+            throw PACSError("\(d.caseID.prefix(80)) is not a case of \(client.server.display)")
         }
         let file: (data: Data, file: String)
         if let hit = try instanceCache.load(ref.sop) {
@@ -40,7 +40,7 @@ final class PACSFindingsGatherer {
         var boxes: [CaseFindings.Box] = []
         var warning: String?
         if let prediction = prediction(bytes: file.data, file: file.file, weightsID: d.weightsID),
-           let image = try? ImageDecoder.decode(data: file.data, name: ref.sop, file: file.file) {
+           let image = try? ImageDecoder.decode(data: file.data, name: ref.sop) {
             // The localiser's top box: the one the screen draws.
             boxes = (prediction.detections ?? []).prefix(1).map { det in
                 let p = det.pixelValues(width: image.width, height: image.height)
@@ -66,8 +66,8 @@ final class PACSFindingsGatherer {
             if let ensemble = try? ModelLoading.loadEnsemble(weights) { classifier = EnsembleClassifier(ensemble) } else { modelUnavailable = true }
         }
         guard let classifier, classifier.inferenceSpec.weightsID == weightsID,
-              let image = try? ImageDecoder.decode(data: bytes, name: file, file: file) else { return nil }
-        return classifier.runHeldOut(PreparedInput(image: image, spec: classifier.inferenceSpec), maps: false)
+              let image = try? ImageDecoder.decode(data: bytes, name: file) else { return nil }
+        return classifier.runHeldOut(PreparedInput(image: image, spec: classifier.inferenceSpec), maps: .none)
     }
 }
 

@@ -45,18 +45,19 @@ struct PACSSendCommand: ParsableCommand {
         let instanceCache = try pacs.cache(environment: env)
         let localPath = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(ReviewStore.defaultFileName)
         let store: DecisionStore
-        do { store = try StoreOpening.open(db ?? localPath, readOnly: true) } catch { throw CommandFailure("\(error)") }
+        let sameFileCache: PredictionCache?
+        do { (store, sameFileCache) = try StoreOpening.openWithCache(db ?? localPath, readOnly: true) } catch { throw CommandFailure("\(error)") }
         let who = ReviewStore.reviewerName(reviewer, env: env)
         let classes = try store.classes()
         let decisions = try store.allDecisions(reviewer: who).filter {
-            $0.split == split && DICOMwebCaseSource.instance(fromKey: $0.relativePath, server: client.server) != nil
+            $0.split == split && DICOMwebCaseSource.instance(fromKey: $0.caseID, server: client.server) != nil
         }
         guard !decisions.isEmpty else {
             throw CommandFailure("\(store.location): no decisions of \(who) on cases from \(client.server.display) (split \(split))")
         }
-        let predictionCache: ReviewStore? = {
-            if let store = store as? ReviewStore, cache == nil { return store }
-            return try? ReviewStore(path: cache ?? localPath)
+        let predictionCache: PredictionCache? = {
+            if let sameFileCache, cache == nil { return sameFileCache }
+            return try? SQLitePredictionCache(path: cache ?? localPath)
         }()
         let gatherer = PACSFindingsGatherer(client: client, instanceCache: instanceCache, classes: classes,
                                             predictionCache: predictionCache, weights: weights)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import Imaging
 import Inference
@@ -35,6 +36,8 @@ struct PredictCommand: ParsableCommand {
 
     /// `--method`, checked by `validate`.
     private var camMethod: CAMMethod { CAMMethod.named(method) ?? .preferred }
+    /// With --maps, the JSON's two maps: the notebook's Grad-CAM and the chosen method's.
+    private var requested: CAMRequest { maps ? CAMRequest([.gradCAM, camMethod]) : .none }
 
     @Argument(help: "JPEG or PNG files.")
     var images: [String]
@@ -55,7 +58,7 @@ struct PredictCommand: ParsableCommand {
             do {
                 let image = try ImageDecoder.decode(path: path)
                 size = (image.width, image.height)
-                output = model.runHeldOut(PreparedInput(image: image, spec: spec), maps: maps)
+                output = model.runHeldOut(PreparedInput(image: image, spec: spec), maps: requested)
             } catch {
                 failures += 1
                 let message = json ? "\(error)" : TerminalSafeText.clean("\(error)")

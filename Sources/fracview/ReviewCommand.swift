@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Datasets
 import Foundation
 import Imaging
@@ -95,17 +96,18 @@ struct ReviewCommand: ParsableCommand {
 
         let store: DecisionStore
         // The prediction cache is always a local SQLite file: it is per machine and per weights, and large.
-        var predictionCache: ReviewStore?
+        var predictionCache: PredictionCache?
         do {
             // The store checks the location itself and names the path (or the URL without its password) in its errors.
-            store = try StoreOpening.open(dbPath)
+            let opened = try StoreOpening.openWithCache(dbPath)
+            store = opened.decisions
             try store.setSessionInfo(datasetRoot: root, classes: classes)
             switch location {
-            case .sqlite: predictionCache = store as? ReviewStore
+            case .sqlite: predictionCache = opened.predictionCache
             case .postgres:
                 let cachePath = cache ?? localPath
                 do {
-                    predictionCache = try ReviewStore(path: cachePath)
+                    predictionCache = try SQLitePredictionCache(path: cachePath)
                 } catch {
                     Console.error("warning: no prediction cache (\(error)): predictions are recomputed each session")
                 }
@@ -127,7 +129,7 @@ struct ReviewCommand: ParsableCommand {
             // Background inference over the split, through the database's prediction cache; each case is judged by
             // the members that have not seen it.
             predictions = RunnerPredictionSource(runner: InferenceRunner(images: images, classifier: EnsembleClassifier(ensemble),
-                                                                         store: predictionCache, mapping: mapping))
+                                                                         cache: predictionCache, mapping: mapping))
         } else {
             predictions = NoModelPredictionSource(count: cases.count)
         }

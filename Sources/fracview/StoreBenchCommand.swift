@@ -56,7 +56,7 @@ struct StoreBenchCommand: ParsableCommand {
             var probabilities = [Float](repeating: 0.05, count: classes.count)
             while Date() < deadline {
                 probabilities[i % classes.count] = 0.55
-                let d = ReviewDecision(relativePath: "test/images/case\(i % 1000).jpg", split: "test", reviewer: "load-\(w)",
+                let d = ReviewDecision(caseID: "test/images/case\(i % 1000).jpg", split: "test", reviewer: "load-\(w)",
                                        status: i % 7 == 0 ? .flagged : .relabelled, truth: i % classes.count,
                                        predicted: (i + 1) % classes.count, probabilities: probabilities,
                                        reviewerLabel: i % 7 == 0 ? nil : (i + 2) % classes.count, note: i % 5 == 0 ? "load note \(i)" : "",

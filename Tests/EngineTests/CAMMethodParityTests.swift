@@ -29,7 +29,7 @@ final class CAMMethodParityTests: XCTestCase {
         for (relative, expected) in reference.cases.sorted(by: { $0.key < $1.key }) {
             let image = try ImageDecoder.decode(path: root.appendingPathComponent(relative).path)
             let input = ModelInput.tensor(from: image, width: w, height: h, mean: model.info.mean, std: model.info.std)
-            let output = model.run(input: input, gradcam: true)
+            let output = model.run(input: input, maps: .all)
             XCTAssertEqual(output.predicted, expected.target, relative)
             for method in CAMMethod.all {
                 let map = try XCTUnwrap(output.map(method), "\(relative): no \(method.id) map")

@@ -291,7 +291,7 @@ final class ChannelsLastKernelTests: XCTestCase {
                 let classifier = try FractureClassifier(contentsOf: Fixtures.path("model_\(model).safetensors"))
                 let expected = try Fixtures.open("expected_\(model)")
                 for name in Fixtures.inputNames {
-                    let out = classifier.run(input: try Fixtures.open("input_\(name)").floats("input"), gradcam: false)
+                    let out = classifier.run(input: try Fixtures.open("input_\(name)").floats("input"), maps: .none)
                     XCTAssertLessThanOrEqual(maxAbsoluteError(out.probabilities, try expected.floats("\(name).probabilities")), 1e-4,
                                              "\(isa) \(model) \(name) probabilities")
                     XCTAssertLessThanOrEqual(maxAbsoluteError(out.attention.values, try expected.floats("\(name).attention")), 1e-4,

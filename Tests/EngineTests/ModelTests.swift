@@ -10,7 +10,7 @@ final class ModelTests: XCTestCase {
         let expected = try Fixtures.open("expected_\(model)")
         for name in Fixtures.inputNames {
             let input = try Fixtures.open("input_\(name)").floats("input")
-            let out = classifier.run(input: input, gradcam: true)
+            let out = classifier.run(input: input, maps: .all)
             let probs = try expected.floats("\(name).probabilities")
             XCTAssertLessThanOrEqual(maxAbsoluteError(out.probabilities, probs), 1e-4, "\(model) \(name) probabilities")
             XCTAssertClose(out.logits, try expected.floats("\(name).logits"), "\(model) \(name) logits")
@@ -23,7 +23,7 @@ final class ModelTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(correlation(cam.values, refCAM), 0.999, "\(model) \(name) Grad-CAM")
             XCTAssertTrue(cam.values.allSatisfy { $0 >= 0 && $0 <= 1 })
             // Without Grad-CAM: same numbers, no map.
-            let plain = classifier.run(input: input, gradcam: false)
+            let plain = classifier.run(input: input, maps: .none)
             XCTAssertNil(plain.gradcam)
             XCTAssertEqual(plain.logits, out.logits)
         }

@@ -32,7 +32,7 @@ final class ShippedWeightsParityTests: XCTestCase {
         for (relative, expected) in reference.probabilities.sorted(by: { $0.key < $1.key }) {
             let image = try ImageDecoder.decode(path: root.appendingPathComponent(relative).path)
             let input = ModelInput.tensor(from: image, width: w, height: h, mean: model.info.mean, std: model.info.std)
-            let output = model.run(input: input, gradcam: false)
+            let output = model.run(input: input, maps: .none)
             XCTAssertEqual(output.probabilities.count, expected.count, relative)
             for (p, q) in zip(output.probabilities, expected) { worst = max(worst, abs(Double(p) - q)) }
             // Probabilities within 1e-3 can only swap two classes whose reference margin is under 2e-3: there

@@ -46,7 +46,7 @@ final class WeightsTests: XCTestCase {
         let a = try FractureClassifier(contentsOf: path)
         let b = try FractureClassifier(contentsOf: Fixtures.path("model_tiny_b0.safetensors"))
         let x = try Fixtures.open("input_101").floats("input")
-        XCTAssertEqual(a.run(input: x, gradcam: false).logits, b.run(input: x, gradcam: false).logits)
+        XCTAssertEqual(a.run(input: x, maps: .none).logits, b.run(input: x, maps: .none).logits)
         XCTAssertNotEqual(a.info.weightsID, b.info.weightsID, "different bytes, different id")
     }
 
@@ -78,12 +78,12 @@ final class WeightsTests: XCTestCase {
     func testModelStoredAsF16AndBF16() throws {
         let ref = try FractureClassifier(contentsOf: Fixtures.path("model_tiny_b0.safetensors"))  // stored F16
         let x = try Fixtures.open("input_105").floats("input")
-        let p16 = try FractureClassifier(contentsOf: try variant("f16.safetensors", dtype: .f16)).run(input: x, gradcam: false)
-        XCTAssertEqual(p16.logits, ref.run(input: x, gradcam: false).logits, "F16 values survive F16 → F32 → F16 exactly")
-        let pb = try FractureClassifier(contentsOf: try variant("bf16.safetensors", dtype: .bf16)).run(input: x, gradcam: false)
+        let p16 = try FractureClassifier(contentsOf: try variant("f16.safetensors", dtype: .f16)).run(input: x, maps: .none)
+        XCTAssertEqual(p16.logits, ref.run(input: x, maps: .none).logits, "F16 values survive F16 → F32 → F16 exactly")
+        let pb = try FractureClassifier(contentsOf: try variant("bf16.safetensors", dtype: .bf16)).run(input: x, maps: .none)
         // BF16 keeps 8 bits of mantissa: the same model, near the F16 one's outputs (a few percent of the largest logit)
         // but not equal to them.
-        let pr = ref.run(input: x, gradcam: false)
+        let pr = ref.run(input: x, maps: .none)
         XCTAssertEqual(pb.probabilities.count, pr.probabilities.count)
         let logitDiff = zip(pb.logits, pr.logits).map { abs($0 - $1) }.max()!
         let logitScale = pr.logits.map(abs).max()!

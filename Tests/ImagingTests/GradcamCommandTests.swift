@@ -1,10 +1,15 @@
 import Foundation
 @testable import Imaging
+import Reports
 import XCTest
 
 /// `fracview gradcam` end to end: the built executable (beside this test bundle), the engine's tiny
-/// fixture model, a bundled X-ray. Skipped when the executable or the fixture model is absent.
+/// fixture model, a bundled X-ray. The build always makes the executable and the repository always has the model,
+/// so either missing fails the test (issue #23: no skip hides a failure).
 final class GradcamCommandTests: XCTestCase {
+    /// What the build or the repository always provides, missing: thrown, so the test fails with the reason.
+    struct Missing: Error, CustomStringConvertible { let description: String }
+
     func executable() throws -> URL {
         let bundleDirectory = URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).deletingLastPathComponent()
         for candidate in [bundleDirectory, bundleDirectory.deletingLastPathComponent()] {
@@ -12,15 +17,13 @@ final class GradcamCommandTests: XCTestCase {
             if FileManager.default.isExecutableFile(atPath: url.path) { return url }
         }
         // Loudly: a test that skips for want of what the build always makes has stopped testing.
-        XCTFail("fracview executable not built beside the tests: run scripts/test.sh")
-        throw XCTSkip("fracview executable not built beside the tests")
+        throw Missing(description: "fracview executable not built beside the tests (\(bundleDirectory.path)): run scripts/test.sh")
     }
 
     func weights() throws -> String {
         let path = Fixtures.repoRoot.appendingPathComponent("Tests/Fixtures/engine/model_tiny_b0.safetensors").path
         guard FileManager.default.fileExists(atPath: path) else {
-            XCTFail("the committed engine fixture \(path) is missing")
-            throw XCTSkip("engine fixture model absent")
+            throw Missing(description: "the committed engine fixture \(path) is missing")
         }
         return path
     }

@@ -1,6 +1,8 @@
+import Basics
 import Foundation
 @testable import Imaging
 import Model
+@testable import Reports
 import XCTest
 
 final class GradcamFigureTests: XCTestCase {

@@ -28,7 +28,7 @@ final class AgreementTests: XCTestCase {
     static func decisions(_ f: Fixture) -> [ReviewDecision] {
         f.reads.enumerated().map { i, r in
             let status: ReviewStatus = r.class == nil ? .flagged : (r.class == r.truth ? .accepted : .relabelled)
-            return ReviewDecision(relativePath: r.path, split: f.split, reviewer: r.reader, status: status, truth: r.truth,
+            return ReviewDecision(caseID: r.path, split: f.split, reviewer: r.reader, status: status, truth: r.truth,
                                   predicted: nil, probabilities: [], reviewerLabel: status == .relabelled ? r.class : nil,
                                   note: "", reviewedAt: Date(timeIntervalSince1970: 1_764_000_000 + Double(i)),
                                   weightsID: "", readMode: .blind)

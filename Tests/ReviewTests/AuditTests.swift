@@ -1,4 +1,5 @@
 @testable import Audit
+import Basics
 @testable import Datasets
 @testable import Engine
 import Foundation

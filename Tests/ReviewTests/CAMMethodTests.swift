@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import Imaging
 import Inference
@@ -12,7 +13,7 @@ final class CAMMethodTests: XCTestCase {
     /// removed (set to 0), and nothing else matters.
     final class QuarterModel: CaseClassifier, @unchecked Sendable {
         let inferenceSpec = InferenceSpec(width: 8, height: 8, mean: [0, 0, 0], std: [1, 1, 1], weightsID: "quarter")
-        func run(input: [Float], gradcam: Bool) -> Prediction {
+        func run(input: [Float], maps: CAMRequest) -> Prediction {
             var s: Float = 0
             for y in 0..<4 { for x in 0..<4 { s += input[y * 8 + x] } }
             let p0 = 0.5 + 0.45 * s / 16
@@ -23,7 +24,7 @@ final class CAMMethodTests: XCTestCase {
     func testDeletionRewardsAMapThatPointsAtWhatTheModelUses() {
         let model = QuarterModel()
         let input = [Float](repeating: 1, count: 3 * 64)
-        var prediction = model.run(input: input, gradcam: false)
+        var prediction = model.run(input: input, maps: .none)
         prediction.maps[CAMMethod.gradCAM.id] = FeatureMap(width: 2, height: 2, values: [1, 0, 0, 0])   // the used quarter
         prediction.maps[CAMMethod.eigenCAM.id] = FeatureMap(width: 2, height: 2, values: [0, 0, 0, 1])  // the opposite one
         let scores = DeletionFaithfulness.scores(model, input: input, width: 8, height: 8, prediction: prediction,
@@ -31,6 +32,22 @@ final class CAMMethodTests: XCTestCase {
         XCTAssertGreaterThan(scores["gradcam"] ?? 0, 0.02, "removing the used pixels first beats random removal")
         XCTAssertLessThan(scores["eigencam"] ?? 1, 0, "removing unused pixels first does worse than random")
         XCTAssertNil(scores["hirescam"], "only the asked methods")
+    }
+
+    /// A forward makes the maps it is asked for, and they are the same maps whatever else was asked with them.
+    func testTheRequestedMethodsAreTheMapsMade() throws {
+        let model = try FractureClassifier(contentsOf: RepoPaths.tinyWeights)
+        let size = model.info.inputSize
+        let input = (0..<(3 * size[0] * size[1])).map { Float(($0 * 37) % 101) / 50 - 1 }
+        let everything = model.run(input: input, maps: .all)
+        XCTAssertEqual(Set(everything.maps.keys), Set(CAMMethod.all.map(\.id)))
+        XCTAssertTrue(model.run(input: input, maps: .none).maps.isEmpty)
+        let two = model.run(input: input, maps: CAMRequest([.eigenCAM, .hiResCAM, .hiResCAM]))
+        XCTAssertEqual(Set(two.maps.keys), ["hirescam", "eigencam"])
+        XCTAssertEqual(CAMRequest([.eigenCAM, .hiResCAM, .hiResCAM]).methods, [.hiResCAM, .eigenCAM], "registry order, no repeats")
+        XCTAssertEqual(two.map(.hiResCAM), everything.map(.hiResCAM))
+        XCTAssertEqual(two.map(.eigenCAM), everything.map(.eigenCAM))
+        XCTAssertEqual(two.probabilities, everything.probabilities)
     }
 
     func testGroupBootstrapOfAMean() throws {

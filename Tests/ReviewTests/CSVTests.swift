@@ -120,7 +120,7 @@ final class CSVTests: XCTestCase {
         let noteColumn = rows[0].firstIndex(of: "note")!
         let reviewerColumn = rows[0].firstIndex(of: "reviewer")!
         XCTAssertEqual(rows.dropFirst().map { $0[noteColumn] }, notes)
-        XCTAssertEqual(rows.dropFirst().map { $0[0] }, decisions.map(\.relativePath))
+        XCTAssertEqual(rows.dropFirst().map { $0[0] }, decisions.map(\.caseID))
         XCTAssertTrue(rows.dropFirst().allSatisfy { $0[reviewerColumn] == "dr \"o'brien\", md" })
     }
 

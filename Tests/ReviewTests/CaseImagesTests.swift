@@ -54,6 +54,19 @@ final class CaseImagesTests: XCTestCase {
         XCTAssertEqual(images.image(-1), .failure(ImageError(path: "case -1", reason: "no such case")))
     }
 
+    /// Drawing reads and never starts a decode; the review loop's `focus` on a case change does.
+    func testOnlyFocusStartsDecodingAndTheScreenOnlyWaits() {
+        let decoder = SlowDecoder()
+        let images = CaseImages(paths: (0..<10).map { "img\($0)" }, decoder: decoder.decode)
+        XCTAssertNil(images.image(4, waitingAtMost: 0.05), "nobody asked for it: nothing decodes it")
+        XCTAssertEqual(images.decodeCount, 0)
+        images.focus(4)
+        XCTAssertNotNil(images.image(4, waitingAtMost: 10), "the focused case decodes in the background")
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline && [3, 5, 6].contains(where: { images.cached($0) == nil }) { usleep(10_000) }
+        XCTAssertEqual(Set((0..<10).filter { images.cached($0) != nil }), [3, 4, 5, 6], "it and its neighbours, no more")
+    }
+
     func testFailuresAreKeptLikeImages() {
         let images = CaseImages(paths: ["x"], decoder: { path, _ in .failure(ImageError(path: path, reason: "truncated")) })
         XCTAssertEqual(images.image(0), .failure(ImageError(path: "x", reason: "truncated")))

@@ -1,3 +1,4 @@
+import Basics
 @testable import Datasets
 @testable import Model
 import XCTest

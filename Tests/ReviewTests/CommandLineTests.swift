@@ -47,7 +47,7 @@ final class CommandLineTests: XCTestCase {
     func testBenchServesBurstsOfForwardsUntilALineIsNotACount() throws {
         let weights = RepoPaths.tinyWeights
         guard FileManager.default.fileExists(atPath: weights) else {
-            XCTFail("the committed engine test weights are missing"); throw XCTSkip("engine test weights absent")
+            throw MissingFromTheBuild("the committed engine test weights are missing")
         }
         let result = try Fracview.run(["bench", "--weights", weights, "--serve-bursts"],
                                       input: Data("3\n 2 \n0\n4\n".utf8))
@@ -94,7 +94,7 @@ final class CommandLineTests: XCTestCase {
     func testEvaluateJSONAndOutputsOnTheBundledSample() throws {
         let weights = RepoPaths.tinyWeights
         guard FileManager.default.fileExists(atPath: weights) else {
-            XCTFail("the committed engine test weights are missing"); throw XCTSkip("engine test weights absent")
+            throw MissingFromTheBuild("the committed engine test weights are missing")
         }
         let t = TempDir()
         let result = try Fracview.run(["evaluate", RepoPaths.sample, "--weights", weights, "--json", "--out", t.path + "/out"])

@@ -1,27 +1,18 @@
 import Audit
+import Basics
 @testable import Datasets
 import Foundation
 @testable import Imaging
 @testable import Inference
 @testable import Metrics
 @testable import Model
+import Review
 import XCTest
 
 /// Fold ensembles: held-out averaging against PyTorch (scripts/fixtures/make_ensemble_fixture.py), training-set
 /// membership through the perceptual signatures, and the member file errors.
 final class EnsembleTests: XCTestCase {
-    private struct Expected: Decodable {
-        struct Image: Decodable {
-            let members: [Int]
-            let seen_in_training: Bool
-            let probabilities: [Double]
-            let attention: [Double]
-            let gradcam: [Double]
-            let signature: String
-        }
-        let images: [String: Image]
-        let tolerance: Double
-    }
+    private typealias Expected = EnsembleFixtureExpected
 
     private var fixtureDir: String { RepoPaths.fixtures + "/ensemble" }
 
@@ -45,7 +36,7 @@ final class EnsembleTests: XCTestCase {
         for (relative, want) in reference.images.sorted(by: { $0.key < $1.key }) {
             let image = try ImageDecoder.decode(path: RepoPaths.root.appendingPathComponent(relative).path)
             let output = classifier.runHeldOut(input: input(image, classifier.inferenceSpec),
-                                               thumbnail: Thumbnail(image), gradcam: true)
+                                               thumbnail: Thumbnail(image), maps: .all)
             let membership = output.membership
             XCTAssertEqual(membership.used, want.members, relative)
             XCTAssertEqual(membership.seenInTraining, want.seen_in_training, relative)
@@ -72,7 +63,7 @@ final class EnsembleTests: XCTestCase {
         let run = { (workers: Int) in
             InferencePool.map(count: count, classifier: classifier, workers: workers) { c, i -> [Float] in
                 let k = i % images.count
-                return c.runHeldOut(input: inputs[k], thumbnail: Thumbnail(images[k]), gradcam: true).probabilities
+                return c.runHeldOut(input: inputs[k], thumbnail: Thumbnail(images[k]), maps: .all).probabilities
             }
         }
         let one = run(1), two = run(2)

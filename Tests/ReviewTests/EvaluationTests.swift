@@ -10,7 +10,7 @@ import XCTest
 final class EvaluationTests: XCTestCase {
     func classifier() throws -> FractureClassifier {
         guard FileManager.default.fileExists(atPath: RepoPaths.tinyWeights) else {
-            XCTFail("the committed engine test weights are missing"); throw XCTSkip("engine test weights absent")
+            throw MissingFromTheBuild("the committed engine test weights are missing")
         }
         return try FractureClassifier(contentsOf: RepoPaths.tinyWeights)
     }
@@ -34,7 +34,7 @@ final class EvaluationTests: XCTestCase {
         // The runner's logits are the model's: softmax of them gives the model's probabilities.
         let image = try ImageDecoder.decode(path: cases[0].imagePath)
         let input = ModelInput.tensor(from: image, width: 224, height: 224, mean: model.info.mean, std: model.info.std)
-        let direct = model.run(input: input, gradcam: false)
+        let direct = model.run(input: input, maps: .none)
         let p = Softmax.probabilities(outcome.evaluated[0].logits)
         for (a, b) in zip(p, direct.probabilities) { XCTAssertEqual(a, Double(b), accuracy: 1e-5) }
 

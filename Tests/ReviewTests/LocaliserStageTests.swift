@@ -1,4 +1,5 @@
 import Audit
+import Basics
 @testable import Datasets
 import Foundation
 @testable import Imaging
@@ -60,11 +61,11 @@ final class LocaliserStageTests: XCTestCase {
         let classifierAlone = try ModelEnsemble(path: Self.tinyClassifier)
         XCTAssertNotEqual(ensemble.ensembleID, classifierAlone.ensembleID, "the localiser keys the cache too")
         let image = RGBImage(width: 64, height: 48, pixels: (0..<(64 * 48 * 3)).map { UInt8($0 % 251) })
-        let prediction = model.runHeldOut(PreparedInput(image: image, spec: model.inferenceSpec), maps: false)
+        let prediction = model.runHeldOut(PreparedInput(image: image, spec: model.inferenceSpec), maps: .none)
         XCTAssertNotNil(prediction.detections, "a model with a localiser always says what it found")
         let alone = EnsembleClassifier(classifierAlone)
         XCTAssertNil(alone.inferenceSpec.localiser)
-        XCTAssertNil(alone.runHeldOut(PreparedInput(image: image, spec: alone.inferenceSpec), maps: false).detections,
+        XCTAssertNil(alone.runHeldOut(PreparedInput(image: image, spec: alone.inferenceSpec), maps: .none).detections,
                      "no localiser, no boxes (not an empty list)")
 
         let onlyLocalisers = try folder("only", [(Self.tinyLocaliser, "a.safetensors", [:])])
@@ -85,12 +86,12 @@ final class LocaliserStageTests: XCTestCase {
         let full = try ModelEnsemble(path: three)
         XCTAssertEqual([full.members.count, full.localisers.count, full.cropMembers.count], [1, 1, 1])
         let fullModel = EnsembleClassifier(full)
-        let fused = fullModel.runHeldOut(PreparedInput(image: image, spec: fullModel.inferenceSpec), maps: false)
-        let wholeOnly = model.runHeldOut(PreparedInput(image: image, spec: model.inferenceSpec), maps: false)
+        let fused = fullModel.runHeldOut(PreparedInput(image: image, spec: fullModel.inferenceSpec), maps: .none)
+        let wholeOnly = model.runHeldOut(PreparedInput(image: image, spec: model.inferenceSpec), maps: .none)
         let cropInput = try XCTUnwrap(full.cropMembers.first).classifier
         let cropImage = CropRule().cut(image, around: fused.topDetection?.box).pixels
         let cropP = cropInput.run(input: ModelInput.tensor(from: cropImage, width: 224, height: 224, mean: cropInput.info.mean,
-                                                           std: cropInput.info.std), gradcam: false).probabilities
+                                                           std: cropInput.info.std), maps: .none).probabilities
         for i in fused.probabilities.indices {
             XCTAssertEqual(fused.probabilities[i], (wholeOnly.probabilities[i] + cropP[i]) / 2, accuracy: 1e-5)
         }
@@ -120,7 +121,7 @@ final class LocaliserStageTests: XCTestCase {
         let name = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).sorted().first)
         let image = try ImageDecoder.decode(path: dir + "/" + name)
         let prepared = PreparedInput(image: image, spec: spec)
-        let heldOut = model.runHeldOut(prepared, maps: false)
+        let heldOut = model.runHeldOut(prepared, maps: .none)
         XCTAssertEqual(heldOut.membership.used.count, 1, "a dataset image is held out by one fold")
         let fold = heldOut.membership.used[0]
         let own = try XCTUnwrap(ensemble.localisers.first { $0.fold == fold }).localiser
@@ -128,7 +129,7 @@ final class LocaliserStageTests: XCTestCase {
         XCTAssertEqual(heldOut.detections, alone)
         XCTAssertFalse(alone.isEmpty)
         // The crop stage: its crop lies around the top box, and its maps come with the prediction when asked for.
-        let withMaps = model.runHeldOut(prepared, maps: true)
+        let withMaps = model.runHeldOut(prepared, maps: .all)
         let crop = try XCTUnwrap(withMaps.crop)
         let top = try XCTUnwrap(alone.first).box
         XCTAssertTrue(crop.region.x0 <= top.x0 + 1e-3 && crop.region.x1 >= top.x1 - 1e-3 && crop.region.y0 <= top.y0 + 1e-3
@@ -143,7 +144,7 @@ final class LocaliserStageTests: XCTestCase {
         for y in 0..<200 { for x in 0..<300 { pixels[(y * 300 + x) * 3] = UInt8((x + y) % 256); pixels[(y * 300 + x) * 3 + 1] = UInt8(y) } }
         let made = RGBImage(width: 300, height: 200, pixels: pixels)
         let fresh = PreparedInput(image: made, spec: spec)
-        let unseen = model.runHeldOut(fresh, maps: false)
+        let unseen = model.runHeldOut(fresh, maps: .none)
         XCTAssertEqual(unseen.membership.used.count, 5)
         let mean = try XCTUnwrap(LocaliserMaps.mean(ensemble.localisers.map { $0.localiser.run(input: fresh.localiserTensor!) }))
         XCTAssertEqual(unseen.detections, mean.detections())
@@ -155,8 +156,8 @@ final class LocaliserStageTests: XCTestCase {
         XCTAssertFalse(ensemble.members[1].classifier.sharesBackbone(with: ensemble.members[0].classifier))
         let cropImage = CropRule().cut(made, around: unseen.topDetection?.box).pixels
         let cropTensor = ModelInput.tensor(from: cropImage, width: 224, height: 224, mean: crops[0].info.mean, std: crops[0].info.std)
-        let alonePs = crops.map { $0.replica().run(input: cropTensor, gradcam: false).probabilities }
-        let wholeP = model.runHeldOut(input: fresh.tensor, thumbnail: fresh.thumbnail, gradcam: false).probabilities
+        let alonePs = crops.map { $0.replica().run(input: cropTensor, maps: .none).probabilities }
+        let wholeP = model.runHeldOut(input: fresh.tensor, thumbnail: fresh.thumbnail, maps: .none).probabilities
         for i in unseen.probabilities.indices {
             let cropMean = alonePs.map { $0[i] }.reduce(0, +) / 5
             XCTAssertEqual(unseen.probabilities[i], (wholeP[i] + cropMean) / 2, accuracy: 1e-5)
@@ -265,29 +266,29 @@ final class LocaliserStageTests: XCTestCase {
         let store = try ReviewStore(path: path)
         var prediction = Prediction(probabilities: [0.25, 0.75], attention: FeatureMap(width: 1, height: 1, values: [1]), gradcam: nil)
         prediction.detections = [Detection(box: ImageBox(x0: 0.1, y0: 0.2, x1: 0.3, y1: 0.5), score: 0.625)]
-        try store.storePrediction(prediction, imageHash: "h1", weightsID: "w")
-        XCTAssertEqual(try store.cachedPrediction(imageHash: "h1", weightsID: "w")?.detections, prediction.detections)
+        try store.predictionCache.storePrediction(prediction, imageHash: "h1", weightsID: "w")
+        XCTAssertEqual(try store.predictionCache.cachedPrediction(imageHash: "h1", weightsID: "w")?.detections, prediction.detections)
         prediction.detections = []
-        try store.storePrediction(prediction, imageHash: "h2", weightsID: "w")
-        XCTAssertEqual(try store.cachedPrediction(imageHash: "h2", weightsID: "w")?.detections, [], "found nothing stays found-nothing")
+        try store.predictionCache.storePrediction(prediction, imageHash: "h2", weightsID: "w")
+        XCTAssertEqual(try store.predictionCache.cachedPrediction(imageHash: "h2", weightsID: "w")?.detections, [], "found nothing stays found-nothing")
         // The crop stage's region and maps round-trip too.
         prediction.crop = CropView(region: ImageBox(x0: 0.25, y0: 0.25, x1: 0.75, y1: 0.75),
                                    maps: ["hirescam": FeatureMap(width: 2, height: 2, values: [0, 0.25, 0.5, 1])])
-        try store.storePrediction(prediction, imageHash: "h4", weightsID: "w")
-        XCTAssertEqual(try store.cachedPrediction(imageHash: "h4", weightsID: "w")?.crop, prediction.crop)
+        try store.predictionCache.storePrediction(prediction, imageHash: "h4", weightsID: "w")
+        XCTAssertEqual(try store.predictionCache.cachedPrediction(imageHash: "h4", weightsID: "w")?.crop, prediction.crop)
         prediction.crop = nil
         prediction.detections = nil
-        try store.storePrediction(prediction, imageHash: "h3", weightsID: "w")
-        XCTAssertNil(try XCTUnwrap(try store.cachedPrediction(imageHash: "h3", weightsID: "w")).detections)
+        try store.predictionCache.storePrediction(prediction, imageHash: "h3", weightsID: "w")
+        XCTAssertNil(try XCTUnwrap(try store.predictionCache.cachedPrediction(imageHash: "h3", weightsID: "w")).detections)
         // A row whose boxes are damaged is a miss (recomputed), never a different box.
         try store.dbWriter.write { db in
             try db.execute(sql: "UPDATE prediction_cache SET detections = '[[0.5, 0.5, 0.2, 0.9, 0.5]]' WHERE image_hash = 'h1'")
             try db.execute(sql: "UPDATE prediction_cache SET detections = 'not json' WHERE image_hash = 'h2'")
             try db.execute(sql: #"UPDATE prediction_cache SET crop = '{"region": [0.2, 0.2, 0.4, 0.4], "width": 3, "height": 3, "maps": {"hirescam": [1]}}' WHERE image_hash = 'h4'"#)
         }
-        XCTAssertNil(try store.cachedPrediction(imageHash: "h4", weightsID: "w"), "a map of the wrong size is a miss")
-        XCTAssertNil(try store.cachedPrediction(imageHash: "h1", weightsID: "w"))
-        XCTAssertNil(try store.cachedPrediction(imageHash: "h2", weightsID: "w"))
+        XCTAssertNil(try store.predictionCache.cachedPrediction(imageHash: "h4", weightsID: "w"), "a map of the wrong size is a miss")
+        XCTAssertNil(try store.predictionCache.cachedPrediction(imageHash: "h1", weightsID: "w"))
+        XCTAssertNil(try store.predictionCache.cachedPrediction(imageHash: "h2", weightsID: "w"))
     }
 
     // MARK: the commands, as a user runs them

@@ -37,7 +37,7 @@ final class PipelineParityTests: XCTestCase {
         var compared = 0, worstP = 0.0, worstPixel = 0.0
         for (relative, want) in reference.cases.sorted(by: { $0.key < $1.key }) {
             let image = try ImageDecoder.decode(path: RepoPaths.root.appendingPathComponent(relative).path)
-            let prediction = model.runHeldOut(PreparedInput(image: image, spec: spec), maps: false)
+            let prediction = model.runHeldOut(PreparedInput(image: image, spec: spec), maps: .none)
             // Two bundled images have a near-copy in every member's training data: all five judge them.
             guard prediction.membership.used == [want.fold] else { continue }
             compared += 1

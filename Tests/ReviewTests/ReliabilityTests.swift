@@ -175,10 +175,10 @@ final class ReliabilityTests: XCTestCase {
     func testOneBadRowDoesNotBlockTheExport() throws {
         let dir = try makeStoreTempDir(self)
         let path = try makeDatabase(dir)
-        try execute(path, "UPDATE decision SET probabilities = '{not json' WHERE relative_path = 'test/images/1.jpg'")
-        try execute(path, "UPDATE decision SET reviewed_at = 'yesterday' WHERE relative_path = 'test/images/2.jpg'")
+        try execute(path, "UPDATE decision SET probabilities = '{not json' WHERE case_id = 'test/images/1.jpg'")
+        try execute(path, "UPDATE decision SET reviewed_at = 'yesterday' WHERE case_id = 'test/images/2.jpg'")
         let read = try ReviewStore(path: path, readOnly: true).readDecisions(reviewer: nil)
-        XCTAssertEqual(read.decisions.map(\.relativePath), ["test/images/0.jpg", "test/images/1.jpg"])
+        XCTAssertEqual(read.decisions.map(\.caseID), ["test/images/0.jpg", "test/images/1.jpg"])
         XCTAssertEqual(read.decisions[1].probabilities, [])
         XCTAssertEqual(read.problems.count, 2)
         XCTAssertTrue(read.problems.contains { $0.contains("test/images/1.jpg") && $0.contains("probabilities") }, "\(read.problems)")
@@ -196,10 +196,10 @@ final class ReliabilityTests: XCTestCase {
     func testAWrongTypedColumnLeavesTheRowOutNamingTheColumn() throws {
         let dir = try makeStoreTempDir(self)
         let path = try makeDatabase(dir)
-        try execute(path, "UPDATE decision SET truth = 'abc' WHERE relative_path = 'test/images/0.jpg'")
-        try execute(path, "PRAGMA ignore_check_constraints = ON; UPDATE decision SET status = 'maybe' WHERE relative_path = 'test/images/1.jpg'")
+        try execute(path, "UPDATE decision SET truth = 'abc' WHERE case_id = 'test/images/0.jpg'")
+        try execute(path, "PRAGMA ignore_check_constraints = ON; UPDATE decision SET status = 'maybe' WHERE case_id = 'test/images/1.jpg'")
         let read = try ReviewStore(path: path, readOnly: true).readDecisions(reviewer: nil)
-        XCTAssertEqual(read.decisions.map(\.relativePath), ["test/images/2.jpg"])
+        XCTAssertEqual(read.decisions.map(\.caseID), ["test/images/2.jpg"])
         XCTAssertEqual(read.problems.count, 2, "\(read.problems)")
         XCTAssertTrue(read.problems.contains { $0.contains("test/images/0.jpg") && $0.contains("bad truth 'abc'") }, "\(read.problems)")
         XCTAssertTrue(read.problems.contains { $0.contains("test/images/1.jpg") && $0.contains("bad status 'maybe'") }, "\(read.problems)")
@@ -211,11 +211,11 @@ final class ReliabilityTests: XCTestCase {
     func testAFractionalClassIndexLeavesTheRowOut() throws {
         let dir = try makeStoreTempDir(self)
         let path = try makeDatabase(dir)
-        try execute(path, "UPDATE decision SET truth = 2.5 WHERE relative_path = 'test/images/0.jpg'")
-        try execute(path, "UPDATE decision SET status = 'relabelled', reviewer_label = 8.99 WHERE relative_path = 'test/images/1.jpg'")
-        try execute(path, "UPDATE decision SET truth = 2.0 WHERE relative_path = 'test/images/2.jpg'")
+        try execute(path, "UPDATE decision SET truth = 2.5 WHERE case_id = 'test/images/0.jpg'")
+        try execute(path, "UPDATE decision SET status = 'relabelled', reviewer_label = 8.99 WHERE case_id = 'test/images/1.jpg'")
+        try execute(path, "UPDATE decision SET truth = 2.0 WHERE case_id = 'test/images/2.jpg'")
         let read = try ReviewStore(path: path, readOnly: true).readDecisions(reviewer: nil)
-        XCTAssertEqual(read.decisions.map(\.relativePath), ["test/images/2.jpg"])
+        XCTAssertEqual(read.decisions.map(\.caseID), ["test/images/2.jpg"])
         XCTAssertEqual(read.decisions.first?.truth, 2)
         XCTAssertTrue(read.problems.contains { $0.contains("test/images/0.jpg") && $0.contains("bad truth '2.5'") }, "\(read.problems)")
         XCTAssertTrue(read.problems.contains { $0.contains("test/images/1.jpg") && $0.contains("bad reviewer_label '8.99'") }, "\(read.problems)")
@@ -232,9 +232,9 @@ final class ReliabilityTests: XCTestCase {
     func testARecordedClassNameThatDisagreesLeavesTheRowOut() throws {
         let dir = try makeStoreTempDir(self)
         let path = try makeDatabase(dir)
-        try execute(path, "UPDATE decision SET truth_class = 'Nonexistent' WHERE relative_path = 'test/images/0.jpg'")
+        try execute(path, "UPDATE decision SET truth_class = 'Nonexistent' WHERE case_id = 'test/images/0.jpg'")
         let read = try ReviewStore(path: path, readOnly: true).readDecisions(reviewer: nil)
-        XCTAssertFalse(read.decisions.map(\.relativePath).contains("test/images/0.jpg"))
+        XCTAssertFalse(read.decisions.map(\.caseID).contains("test/images/0.jpg"))
         XCTAssertTrue(read.problems.contains { $0.contains("test/images/0.jpg") && $0.contains("was written as \"Nonexistent\"") },
                       "\(read.problems)")
         let export = try Fracview.run(["export", "--db", path, "-o", dir + "/out.csv"])
@@ -284,7 +284,7 @@ final class ReliabilityTests: XCTestCase {
         let keep = try DatabasePool(path: path)
         try keep.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
         try keep.write { db in
-            try db.execute(sql: "UPDATE decision SET note = 'in the wal' WHERE relative_path = 'test/images/0.jpg'")
+            try db.execute(sql: "UPDATE decision SET note = 'in the wal' WHERE case_id = 'test/images/0.jpg'")
         }
         let copy = dir + "/frozen"
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)

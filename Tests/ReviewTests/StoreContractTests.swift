@@ -113,7 +113,7 @@ final class StoreContractTests: XCTestCase {
             XCTAssertEqual(pgColumns, sqliteColumns, table)
         }
         let migrations = try connection.execute("SELECT identifier FROM schema_migrations ORDER BY identifier").values.compactMap { $0[0] }
-        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4", "v5"])
+        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4", "v5", "v6"])
         let sqliteMigrations = try sqlite.dbWriter.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY identifier") }
         XCTAssertEqual(migrations, sqliteMigrations, "the same migrations in both")
         // Reopening migrates nothing twice; a database from a newer fracview is refused.
@@ -125,23 +125,118 @@ final class StoreContractTests: XCTestCase {
     private func postgres(_ url: String) throws -> PostgresReviewStore { try PostgresReviewStore(url: PostgresURL(url)) }
 
     /// Issue #23 §4: an undo on PostgreSQL restored the decision but left its class-name columns at the undone
-    /// values (SQLite rewrote them). Both stores now name the restored classes.
+    /// values (SQLite rewrote them). Both stores now name the restored classes, the truth's and the model's too, and
+    /// clear the reviewer's when the restored decision has no corrected label.
     func testUndoRestoresTheClassNameColumnsInBothStores() throws {
-        let url = try PostgresTestServer.freshDatabase(self)
         let sqlite = try self.sqlite() as! ReviewStore
-        let pg = try postgres(url)
-        for store in [sqlite as DecisionStore, pg] {
-            try store.setSessionInfo(datasetRoot: "/d", classes: sampleClasses)
-            try store.record(sampleDecision("test/images/u.jpg", status: .relabelled, truth: 0, reviewerLabel: 7))
-            try store.record(sampleDecision("test/images/u.jpg", status: .relabelled, truth: 0, reviewerLabel: 3))
-            XCTAssertEqual(try store.undoLast(reviewer: "alice", role: .reader), "test/images/u.jpg")
+        try checkUndoRestoresTheClassNames(sqlite) { sql in
+            let row = try sqlite.dbWriter.read { db in try Row.fetchOne(db, sql: sql) }
+            return ["truth_class", "predicted_class", "reviewer_class"].map { row?[$0] as String? }
         }
-        let sql = "SELECT reviewer_class, truth_class FROM decision WHERE relative_path = 'test/images/u.jpg'"
-        let pgRow = try PostgresConnection(url: PostgresURL(url)).execute(sql).values.first
-        let sqliteRow = try sqlite.dbWriter.read { db in try Row.fetchOne(db, sql: sql) }
-        XCTAssertEqual(pgRow?.first ?? nil, sampleClasses[7], "PostgreSQL names the restored relabel")
-        XCTAssertEqual(pgRow?.last ?? nil, sampleClasses[0])
-        XCTAssertEqual(sqliteRow?["reviewer_class"] as String?, sampleClasses[7])
+        let url = try PostgresTestServer.freshDatabase(self)
+        let connection = try PostgresConnection(url: PostgresURL(url))
+        try checkUndoRestoresTheClassNames(try postgres(url)) { sql in
+            let rows = try connection.execute(sql)
+            return ["truth_class", "predicted_class", "reviewer_class"].map { rows.value(0, $0) }
+        }
+    }
+
+    /// `classNames` runs a query for the case's row and gives its truth, predicted and reviewer class names.
+    private func checkUndoRestoresTheClassNames(_ store: DecisionStore, classNames: (String) throws -> [String?]) throws {
+        try store.setSessionInfo(datasetRoot: "/d", classes: sampleClasses)
+        let sql = "SELECT truth_class, predicted_class, reviewer_class FROM decision WHERE case_id = 'test/images/u.jpg'"
+        try store.record(sampleDecision("test/images/u.jpg", status: .relabelled, truth: 0, predicted: 2, reviewerLabel: 7))
+        try store.record(sampleDecision("test/images/u.jpg", status: .relabelled, truth: 0, predicted: 2, reviewerLabel: 3))
+        try store.record(sampleDecision("test/images/u.jpg", status: .accepted, truth: 0, predicted: 5))
+        XCTAssertEqual(try classNames(sql), [sampleClasses[0], sampleClasses[5], nil], store.location)
+        XCTAssertEqual(try store.undoLast(reviewer: "alice", role: .reader), "test/images/u.jpg")
+        XCTAssertEqual(try classNames(sql), [sampleClasses[0], sampleClasses[2], sampleClasses[3]],
+                       "\(store.location): the restored relabel's names, the model's too")
+        XCTAssertEqual(try store.undoLast(reviewer: "alice", role: .reader), "test/images/u.jpg")
+        XCTAssertEqual(try classNames(sql), [sampleClasses[0], sampleClasses[2], sampleClasses[7]], store.location)
+        XCTAssertEqual(try store.undoLast(reviewer: "alice", role: .reader), "test/images/u.jpg")
+        XCTAssertEqual(try store.allDecisions(reviewer: nil), [], "\(store.location): the first decision's undo removes the row")
+    }
+
+    // MARK: One schema (issue #23)
+
+    /// Both stores apply `StoreMigrations`, one list: the same ids in the same order, and after opening a fresh
+    /// store the same migrations applied. (The PostgreSQL half skips without a server.)
+    func testBothStoresApplyTheOneMigrationList() throws {
+        let ids = StoreMigrations.all.map(\.id)
+        XCTAssertEqual(ids, (1...StoreMigrations.schemaVersion).map { "v\($0)" }, "v1…vN, the last one the schema version")
+        XCTAssertEqual(ReviewDatabase.migrator.migrations, ids, "SQLite registers every migration, in order")
+        XCTAssertEqual(PostgresReviewStore.migrations.map(\.id), ids, "PostgreSQL applies every migration, in order")
+
+        let sqlite = try self.sqlite() as! ReviewStore
+        let (sqliteApplied, version) = try sqlite.dbWriter.read { db in
+            (try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid"),
+             try Int.fetchOne(db, sql: "PRAGMA user_version"))
+        }
+        XCTAssertEqual(sqliteApplied, ids)
+        XCTAssertEqual(version, StoreMigrations.schemaVersion)
+
+        let url = try PostgresTestServer.freshDatabase(self)
+        _ = try postgres(url)
+        let pgApplied = try PostgresConnection(url: PostgresURL(url))
+            .execute("SELECT identifier FROM schema_migrations").values.compactMap { $0[0] }
+        let byNumber = { (ids: [String]) in ids.sorted { Int($0.dropFirst()) ?? 0 < Int($1.dropFirst()) ?? 0 } }
+        XCTAssertEqual(byNumber(pgApplied), byNumber(sqliteApplied), "the same migrations applied in both")
+    }
+
+    /// PostgreSQL's rows are `ReviewDecision`'s Codable record, in the columns SQLite uses: what the encoder writes the
+    /// decoder reads back, and a value that is not its type is an error, never another value.
+    func testPostgresRowsAreTheDecisionsCodableRecord() throws {
+        var d = sampleDecision("https://pacs/studies/1/series/2/instances/3", status: .relabelled, truth: nil, reviewerLabel: 4,
+                               note: "line? — ✓ \"quoted\", 'single'")
+        d.role = .adjudicator
+        d.readMode = .blindModel
+        let columns = try PostgresRowEncoder.columns(d)
+        XCTAssertEqual(columns.map(\.column), ["case_id", "split", "reviewer", "status", "truth", "predicted", "probabilities",
+                                               "reviewer_label", "note", "reviewed_at", "weights_id", "role", "read_mode"])
+        var values = Dictionary(uniqueKeysWithValues: columns.map { ($0.column, $0.value) })
+        XCTAssertEqual(values["truth"], .some(nil), "a nil label is NULL, so that an upsert clears it")
+        XCTAssertEqual(values["reviewed_at"], ReviewTime.string(d.reviewedAt))
+        XCTAssertEqual(values["read_mode"], "blind-model")
+        XCTAssertEqual(values["probabilities"], try StoreJSON.string(d.probabilities), "probabilities are JSON text, as in SQLite")
+        XCTAssertEqual(try PostgresRowDecoder.decode(ReviewDecision.self, values: values), d)
+        var nonFinite = d
+        nonFinite.probabilities[3] = .nan
+        let back = try PostgresRowDecoder.decode(ReviewDecision.self,
+                                                 values: Dictionary(uniqueKeysWithValues: try PostgresRowEncoder.columns(nonFinite).map { ($0.column, $0.value) }))
+        XCTAssertTrue(back.probabilities[3].isNaN, "non-finite numbers as StoreJSON writes them")
+        // The class-name columns PostgreSQL reads beside the record are ignored by it.
+        values["truth_class"] = "Healthy"
+        XCTAssertNoThrow(try PostgresRowDecoder.decode(ReviewDecision.self, values: values))
+        for (column, bad) in [("predicted", "2.5"), ("predicted", "two"), ("status", "maybe"), ("reviewed_at", "yesterday"),
+                              ("probabilities", "{not json"), ("role", nil)] as [(String, String?)] {
+            var damaged = values
+            damaged[column] = .some(bad)
+            XCTAssertThrowsError(try PostgresRowDecoder.decode(ReviewDecision.self, values: damaged), "\(column) = \(bad ?? "NULL")")
+        }
+        var missing = values
+        missing["note"] = nil
+        XCTAssertThrowsError(try PostgresRowDecoder.decode(ReviewDecision.self, values: missing), "a missing column")
+    }
+
+    /// A damaged PostgreSQL row is named and left out, and one with damaged probabilities is kept without them, as in
+    /// SQLite; the other rows are read.
+    func testADamagedPostgresRowIsNamedAndLeftOut() throws {
+        let url = try PostgresTestServer.freshDatabase(self)
+        let store = try postgres(url)
+        try store.setSessionInfo(datasetRoot: "/d", classes: sampleClasses)
+        for i in 0..<3 { try store.record(sampleDecision("test/images/\(i).jpg", at: 1_764_000_000 + Double(i))) }
+        let connection = try PostgresConnection(url: PostgresURL(url))
+        try connection.execute("UPDATE decision SET probabilities = '{not json' WHERE case_id = 'test/images/1.jpg'")
+        try connection.execute("UPDATE decision SET reviewed_at = 'yesterday' WHERE case_id = 'test/images/2.jpg'")
+        let read = try store.readDecisions(reviewer: nil)
+        XCTAssertEqual(read.decisions.map(\.caseID), ["test/images/0.jpg", "test/images/1.jpg"])
+        XCTAssertEqual(read.decisions[1].probabilities, [])
+        XCTAssertEqual(read.problems.sorted(), [
+            "review database row test/images/1.jpg (reviewer alice): its probabilities are not a list of numbers; kept without them",
+            "review database row test/images/2.jpg (reviewer alice): damaged; left out",
+        ])
+        XCTAssertEqual(try store.decisions(reviewer: "alice", split: "test").keys.sorted(), ["test/images/0.jpg", "test/images/1.jpg"])
     }
 
     func testPostgresRefusesAnotherClassListAndForeignTables() throws {
@@ -226,7 +321,7 @@ final class StoreContractTests: XCTestCase {
         // Sent, then the connection drops: the server committed it, and record says so by returning.
         store.injectedCommitFault = .dropAfterSend
         try store.record(sampleDecision("test/images/1.jpg"))
-        XCTAssertEqual(try store.allDecisions(reviewer: nil).map(\.relativePath), ["test/images/1.jpg"])
+        XCTAssertEqual(try store.allDecisions(reviewer: nil).map(\.caseID), ["test/images/1.jpg"])
         // Dropped before the COMMIT left: the server rolled it back, and record says NOT saved.
         store.injectedCommitFault = .dropBeforeSend
         XCTAssertThrowsError(try store.record(sampleDecision("test/images/2.jpg"))) { error in
@@ -244,7 +339,7 @@ final class StoreContractTests: XCTestCase {
         XCTAssertEqual(poll.state, .connected)
         XCTAssertEqual(poll.notices, ["the decision for test/images/3.jpg, sent as the connection dropped, was stored"])
         XCTAssertEqual(store.pollConnection().notices, [], "said once")
-        XCTAssertEqual(Set(try store.allDecisions(reviewer: nil).map(\.relativePath)), ["test/images/1.jpg", "test/images/3.jpg"])
+        XCTAssertEqual(Set(try store.allDecisions(reviewer: nil).map(\.caseID)), ["test/images/1.jpg", "test/images/3.jpg"])
     }
 
     func testAKilledSessionIsReconnectedBeforeTheWriteAndAServerDownIsRefused() throws {
@@ -273,7 +368,7 @@ final class StoreContractTests: XCTestCase {
         try admin.execute("ALTER DATABASE \(url.split(separator: "/").last!) WITH ALLOW_CONNECTIONS true")
         XCTAssertEqual(gone.pollConnection().state, .connected, "reconnects by itself")
         try gone.record(sampleDecision("test/images/4.jpg"))
-        XCTAssertEqual(Set(try store.allDecisions(reviewer: nil).map(\.relativePath)),
+        XCTAssertEqual(Set(try store.allDecisions(reviewer: nil).map(\.caseID)),
                        ["test/images/1.jpg", "test/images/2.jpg", "test/images/4.jpg"], "the refused decision is absent")
     }
 }

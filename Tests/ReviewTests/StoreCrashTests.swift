@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import GRDB
 @testable import Model
@@ -20,7 +21,7 @@ final class StoreCrashTests: XCTestCase {
         let map = FeatureMap(width: 7, height: 7, values: [Float](repeating: 0.25, count: 49))
         DispatchQueue.global().async {
             for i in 0... {
-                try? store.storePrediction(Prediction(probabilities: [1], attention: map, gradcam: map),
+                try? store.predictionCache.storePrediction(Prediction(probabilities: [1], attention: map, gradcam: map),
                                            imageHash: "h\(i)", weightsID: "w")
             }
         }

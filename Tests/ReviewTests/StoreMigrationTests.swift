@@ -20,28 +20,28 @@ final class StoreMigrationTests: XCTestCase {
         XCTAssertEqual(a.reviewerLabel, 9)
         XCTAssertEqual(a.note, "old note")
         XCTAssertEqual(a.probabilities[4], 0.5)
-        let cached = try XCTUnwrap(try store.cachedPrediction(imageHash: "ff00", weightsID: "abc123"))
+        let cached = try XCTUnwrap(try store.predictionCache.cachedPrediction(imageHash: "ff00", weightsID: "abc123"))
         XCTAssertEqual(cached.membership, .untracked)
 
         let queue = try DatabaseQueue(path: tmp.path)
         let names = try queue.read { db in
-            try Row.fetchOne(db, sql: "SELECT truth_class, predicted_class, reviewer_class FROM decision WHERE relative_path = 'test/images/a.jpg'")
+            try Row.fetchOne(db, sql: "SELECT truth_class, predicted_class, reviewer_class FROM decision WHERE case_id = 'test/images/a.jpg'")
         }
         XCTAssertEqual(names?["truth_class"] as String?, "Transverse Displaced")
         XCTAssertEqual(names?["predicted_class"] as String?, "Oblique Displaced")
         XCTAssertEqual(names?["reviewer_class"] as String?, "Transverse")
         let migrations = try queue.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY 1") }
-        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4", "v5"])
+        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4", "v5", "v6"])
         // v3: the old rows are reads (role reader, open).
         XCTAssertEqual(a.role, .reader)
         XCTAssertEqual(a.readMode, .open)
 
         // A new decision stores its names too.
         var d = a
-        d.relativePath = "test/images/c.jpg"; d.truth = 2; d.predicted = 0; d.reviewerLabel = nil; d.status = .accepted
+        d.caseID = "test/images/c.jpg"; d.truth = 2; d.predicted = 0; d.reviewerLabel = nil; d.status = .accepted
         try store.record(d)
         let c = try queue.read { db in
-            try Row.fetchOne(db, sql: "SELECT truth_class, predicted_class, reviewer_class FROM decision WHERE relative_path = 'test/images/c.jpg'")
+            try Row.fetchOne(db, sql: "SELECT truth_class, predicted_class, reviewer_class FROM decision WHERE case_id = 'test/images/c.jpg'")
         }
         XCTAssertEqual(c?["truth_class"] as String?, "Healthy")
         XCTAssertEqual(c?["predicted_class"] as String?, "Comminuted")

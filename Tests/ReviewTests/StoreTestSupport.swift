@@ -22,7 +22,7 @@ func sampleDecision(_ path: String = "test/images/a.jpg", split: String = "test"
                     weightsID: String = "w123") -> ReviewDecision {
     var probabilities = [Float](repeating: 0.01, count: 10)
     if let predicted { probabilities[predicted] = 0.91 }
-    return ReviewDecision(relativePath: path, split: split, reviewer: reviewer, status: status, truth: truth,
+    return ReviewDecision(caseID: path, split: split, reviewer: reviewer, status: status, truth: truth,
                           predicted: predicted, probabilities: probabilities, reviewerLabel: reviewerLabel,
                           note: note, reviewedAt: Date(timeIntervalSince1970: seconds), weightsID: weightsID)
 }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import GRDB
 @testable import Model
@@ -17,7 +18,7 @@ final class StoreTests: XCTestCase {
         try store.record(decision)
         let back = try store.decisions(reviewer: "alice", split: "test")
         XCTAssertEqual(back.count, 1)
-        XCTAssertEqual(back[decision.relativePath], decision)
+        XCTAssertEqual(back[decision.caseID], decision)
         XCTAssertEqual(try store.allDecisions(reviewer: nil), [decision])
     }
 
@@ -26,7 +27,7 @@ final class StoreTests: XCTestCase {
         var decision = sampleDecision()
         decision.probabilities = [0.1, 1e-9, 0.333333343, Float.leastNonzeroMagnitude, 1, 0, .nan]
         try store.record(decision)
-        let back = try XCTUnwrap(try store.decisions(reviewer: "alice", split: "test")[decision.relativePath])
+        let back = try XCTUnwrap(try store.decisions(reviewer: "alice", split: "test")[decision.caseID])
         XCTAssertEqual(back.probabilities.count, 7)
         for (a, b) in zip(back.probabilities.dropLast(), decision.probabilities.dropLast()) {
             XCTAssertEqual(a.bitPattern, b.bitPattern)
@@ -69,7 +70,7 @@ final class StoreTests: XCTestCase {
         try store.record(sampleDecision("c.jpg", at: 300))
         try store.record(sampleDecision("a.jpg", at: 100))
         try store.record(sampleDecision("b.jpg", at: 200))
-        XCTAssertEqual(try store.allDecisions(reviewer: nil).map(\.relativePath), ["a.jpg", "b.jpg", "c.jpg"])
+        XCTAssertEqual(try store.allDecisions(reviewer: nil).map(\.caseID), ["a.jpg", "b.jpg", "c.jpg"])
     }
 
     func testUndoRestoresThePreviousDecisionThenNothing() throws {
@@ -81,15 +82,15 @@ final class StoreTests: XCTestCase {
         try store.record(sampleDecision("other.jpg", reviewer: "bob"))
 
         // Alice's undo skips Bob's newer decision and reverts the relabel to the flag.
-        XCTAssertEqual(try store.undoLast(reviewer: "alice"), flag.relativePath)
-        XCTAssertEqual(try store.decisions(reviewer: "alice", split: "test")[flag.relativePath], flag)
+        XCTAssertEqual(try store.undoLast(reviewer: "alice"), flag.caseID)
+        XCTAssertEqual(try store.decisions(reviewer: "alice", split: "test")[flag.caseID], flag)
         XCTAssertEqual(try store.undoDepth(reviewer: "alice"), 1)
 
         // Undo survives reopening: it was committed.
         let reopened = try ReviewStore(path: path)
-        XCTAssertEqual(try reopened.decisions(reviewer: "alice", split: "test")[flag.relativePath], flag)
+        XCTAssertEqual(try reopened.decisions(reviewer: "alice", split: "test")[flag.caseID], flag)
 
-        XCTAssertEqual(try reopened.undoLast(reviewer: "alice"), flag.relativePath)
+        XCTAssertEqual(try reopened.undoLast(reviewer: "alice"), flag.caseID)
         XCTAssertTrue(try reopened.decisions(reviewer: "alice", split: "test").isEmpty)
         XCTAssertNil(try reopened.undoLast(reviewer: "alice"))
         XCTAssertEqual(try reopened.allDecisions(reviewer: "bob").count, 1, "Bob's decision is untouched")
@@ -136,27 +137,27 @@ final class StoreTests: XCTestCase {
         let full = Prediction(probabilities: [0.25, 0.75, 1e-7], attention: attention, gradcam: gradcam,
                               membership: Membership(used: [1, 3], memberCount: 5, seenInTraining: false, signaturesKnown: true))
         let noCAM = Prediction(probabilities: [1, 0, 0], attention: attention, gradcam: nil)
-        try store.storePrediction(full, imageHash: "ab", weightsID: "w1")
-        try store.storePrediction(noCAM, imageHash: "ab", weightsID: "w2")
-        XCTAssertEqual(try store.cachedPrediction(imageHash: "ab", weightsID: "w1"), full)
-        XCTAssertEqual(try store.cachedPrediction(imageHash: "ab", weightsID: "w2"), noCAM)
-        XCTAssertNil(try store.cachedPrediction(imageHash: "cd", weightsID: "w1"))
+        try store.predictionCache.storePrediction(full, imageHash: "ab", weightsID: "w1")
+        try store.predictionCache.storePrediction(noCAM, imageHash: "ab", weightsID: "w2")
+        XCTAssertEqual(try store.predictionCache.cachedPrediction(imageHash: "ab", weightsID: "w1"), full)
+        XCTAssertEqual(try store.predictionCache.cachedPrediction(imageHash: "ab", weightsID: "w2"), noCAM)
+        XCTAssertNil(try store.predictionCache.cachedPrediction(imageHash: "cd", weightsID: "w1"))
         // Replacing an entry keeps one row.
         var updated = full
         updated.probabilities = [1, 0, 0]
         updated.logits = updated.probabilities.map { log(max($0, 1e-30)) }
-        try store.storePrediction(updated, imageHash: "ab", weightsID: "w1")
-        XCTAssertEqual(try store.cachedPrediction(imageHash: "ab", weightsID: "w1"), updated)
+        try store.predictionCache.storePrediction(updated, imageHash: "ab", weightsID: "w1")
+        XCTAssertEqual(try store.predictionCache.cachedPrediction(imageHash: "ab", weightsID: "w1"), updated)
     }
 
     func testDamagedCacheEntryIsAMiss() throws {
         let (store, _) = try openStore()
         let map = FeatureMap(width: 2, height: 2, values: [0, 1, 2, 3])
-        try store.storePrediction(Prediction(probabilities: [1], attention: map, gradcam: map), imageHash: "h", weightsID: "w")
+        try store.predictionCache.storePrediction(Prediction(probabilities: [1], attention: map, gradcam: map), imageHash: "h", weightsID: "w")
         try store.dbWriter.write { db in
             try db.execute(sql: "UPDATE prediction_cache SET attention = x'0000'")
         }
-        XCTAssertNil(try store.cachedPrediction(imageHash: "h", weightsID: "w"))
+        XCTAssertNil(try store.predictionCache.cachedPrediction(imageHash: "h", weightsID: "w"))
     }
 
     func testConcurrentDecisionAndCacheWriters() throws {
@@ -167,7 +168,7 @@ final class StoreTests: XCTestCase {
         DispatchQueue.global().async(group: group) {
             for i in 0..<100 {
                 do {
-                    try store.storePrediction(Prediction(probabilities: [1], attention: map, gradcam: map),
+                    try store.predictionCache.storePrediction(Prediction(probabilities: [1], attention: map, gradcam: map),
                                               imageHash: "h\(i)", weightsID: "w")
                 } catch { errors.append("\(error)") }
             }
@@ -180,7 +181,7 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(errors.all, [])
         let reopened = try ReviewStore(path: path)
         XCTAssertEqual(try reopened.allDecisions(reviewer: "alice").count, 100)
-        for i in 0..<100 { XCTAssertNotNil(try reopened.cachedPrediction(imageHash: "h\(i)", weightsID: "w")) }
+        for i in 0..<100 { XCTAssertNotNil(try reopened.predictionCache.cachedPrediction(imageHash: "h\(i)", weightsID: "w")) }
     }
 
     // MARK: Bad locations: one line each, before anything else happens.

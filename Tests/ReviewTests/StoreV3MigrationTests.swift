@@ -1,3 +1,4 @@
+import Basics
 @testable import Engine
 import Foundation
 import GRDB
@@ -73,7 +74,7 @@ final class StoreV3MigrationTests: XCTestCase {
         XCTAssertNil(try store.decisions(reviewer: "alice", role: .reader, split: "test")["test/images/d.jpg"])
         // A decision made after the upgrade undoes too.
         var e = a
-        e.relativePath = "test/images/e.jpg"
+        e.caseID = "test/images/e.jpg"
         try store.record(e)
         XCTAssertEqual(try store.undoLast(reviewer: "alice", role: .reader), "test/images/e.jpg")
         XCTAssertEqual(try store.undoDepth(reviewer: "alice", role: .reader), 3)
@@ -95,12 +96,12 @@ final class StoreV3MigrationTests: XCTestCase {
     func testThePredictionCacheMovesToJSONProbabilities() throws {
         let path = try copyOfFixture()
         let store = try ReviewStore(path: path)
-        let withCAM = try XCTUnwrap(try store.cachedPrediction(imageHash: String(repeating: "ab", count: 32), weightsID: "4a5ef4d3b8c1e2f0"))
+        let withCAM = try XCTUnwrap(try store.predictionCache.cachedPrediction(imageHash: String(repeating: "ab", count: 32), weightsID: "4a5ef4d3b8c1e2f0"))
         XCTAssertEqual(withCAM.probabilities, p(7), "bit for bit through BLOB → JSON")
         XCTAssertEqual(withCAM.attention, FeatureMap(width: 3, height: 2, values: [0.1, 0.25, 0.5, 0.75, 0.9, 1]))
         XCTAssertEqual(withCAM.gradcam, FeatureMap(width: 3, height: 2, values: [0, 0.125, 1, 0.5, 0.0625, 0.3]))
         XCTAssertEqual(withCAM.membership, Membership(used: [1, 2, 4], memberCount: 5, seenInTraining: false, signaturesKnown: true))
-        let seen = try XCTUnwrap(try store.cachedPrediction(imageHash: String(repeating: "cd", count: 32), weightsID: "4a5ef4d3b8c1e2f0"))
+        let seen = try XCTUnwrap(try store.predictionCache.cachedPrediction(imageHash: String(repeating: "cd", count: 32), weightsID: "4a5ef4d3b8c1e2f0"))
         XCTAssertNil(seen.gradcam)
         XCTAssertTrue(seen.membership.seenInTraining)
         XCTAssertEqual(seen.probabilities, p(2))
@@ -112,13 +113,13 @@ final class StoreV3MigrationTests: XCTestCase {
              try Int.fetchOne(db, sql: "PRAGMA user_version"))
         }
         XCTAssertEqual(types, ["text"], "one encoding for probabilities, in both tables")
-        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4", "v5"])
-        XCTAssertEqual(version, 5)
+        XCTAssertEqual(migrations, ["v1", "v2", "v3", "v4", "v5", "v6"])
+        XCTAssertEqual(version, 6)
         let declared = try queue.read { db in try db.columns(in: "prediction_cache").first { $0.name == "probabilities" }?.type }
         XCTAssertEqual(declared, "TEXT")
         // Reopening migrates nothing twice.
         _ = try ReviewStore(path: path)
-        XCTAssertEqual(try store.cachedPrediction(imageHash: String(repeating: "ab", count: 32), weightsID: "4a5ef4d3b8c1e2f0")?.probabilities, p(7))
+        XCTAssertEqual(try store.predictionCache.cachedPrediction(imageHash: String(repeating: "ab", count: 32), weightsID: "4a5ef4d3b8c1e2f0")?.probabilities, p(7))
     }
 
     func testADamagedCacheEntryIsDroppedByTheMigration() throws {
@@ -126,8 +127,8 @@ final class StoreV3MigrationTests: XCTestCase {
             try db.execute(sql: "UPDATE prediction_cache SET probabilities = x'0000803f00' WHERE image_hash LIKE 'cd%'")
         }
         let store = try ReviewStore(path: path)
-        XCTAssertNil(try store.cachedPrediction(imageHash: String(repeating: "cd", count: 32), weightsID: "4a5ef4d3b8c1e2f0"))
-        XCTAssertEqual(try store.cachedPrediction(imageHash: String(repeating: "ab", count: 32), weightsID: "4a5ef4d3b8c1e2f0")?.probabilities, p(7))
+        XCTAssertNil(try store.predictionCache.cachedPrediction(imageHash: String(repeating: "cd", count: 32), weightsID: "4a5ef4d3b8c1e2f0"))
+        XCTAssertEqual(try store.predictionCache.cachedPrediction(imageHash: String(repeating: "ab", count: 32), weightsID: "4a5ef4d3b8c1e2f0")?.probabilities, p(7))
         let rows = try DatabaseQueue(path: path).read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM prediction_cache") }
         XCTAssertEqual(rows, 1, "recomputed when next needed, rather than kept unreadable")
     }

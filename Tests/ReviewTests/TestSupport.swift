@@ -42,9 +42,8 @@ enum Fracview {
         let fallback = RepoPaths.root.appendingPathComponent(".build/release/fracview").path
         if FileManager.default.isExecutableFile(atPath: fallback) { return fallback }
         // Loudly: a command-line test that skips is a test that silently stopped testing.
-        XCTFail("fracview is not built beside the tests (\(path)) nor at \(fallback): run `swift build -c release "
-                + "-Xswiftc -enable-testing --build-tests` (scripts/test.sh does)")
-        throw XCTSkip("no fracview binary")
+        throw MissingFromTheBuild("fracview is not built beside the tests (\(path)) nor at \(fallback): run `swift build "
+                                  + "-c release -Xswiftc -enable-testing --build-tests` (scripts/test.sh does)")
     }
 
     /// Runs `fracview ARGS…` to completion.
@@ -96,3 +95,25 @@ let tenClassesYAML = """
 nc: 10
 names: ['Comminuted', 'Greenstick', 'Healthy', 'Linear', 'Oblique Displaced', 'Oblique', 'Segmental', 'Spiral', 'Transverse Displaced', 'Transverse']
 """
+
+/// Something the build or the repository always provides is missing: thrown, so that the test fails with this
+/// reason (a skip would hide it).
+struct MissingFromTheBuild: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The two-member ensemble fixture's expected.json (scripts/fixtures/make_ensemble_fixture.py): PyTorch's held-out
+/// means per image, and each image's training signature.
+struct EnsembleFixtureExpected: Decodable {
+    struct Image: Decodable {
+        let members: [Int]
+        let seen_in_training: Bool
+        let probabilities: [Double]
+        let attention: [Double]
+        let gradcam: [Double]
+        let signature: String
+    }
+    let images: [String: Image]
+    let tolerance: Double
+}

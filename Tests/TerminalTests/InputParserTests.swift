@@ -1,3 +1,4 @@
+import Basics
 @testable import Terminal
 import XCTest
 

@@ -5,6 +5,12 @@ import XCTest
 /// The one key table: no key bound twice, every action bound, names round-trip, keys.yaml remapping and its
 /// errors, and docs/keys.md generated from it.
 final class KeyTableTests: XCTestCase {
+    /// Every action of the key table has its one handler (a second would trap when the table is built).
+    func testEveryActionHasAHandler() {
+        XCTAssertEqual(Set(ActionHandlers.all.keys), Set(Action.allCases))
+        XCTAssertEqual(ActionHandlers.all.count, Action.allCases.count)
+    }
+
     func testEveryActionHasKeysAndNoKeyIsBoundTwice() throws {
         let table = KeyTable.standard
         XCTAssertEqual(Set(table.bindings.map(\.action)), Set(Action.allCases))

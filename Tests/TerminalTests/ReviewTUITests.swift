@@ -525,7 +525,7 @@ final class ReviewTUITests: XCTestCase {
         let model = try FractureClassifier(contentsOf: original)
         let image = try ImageDecoder.decode(path: cases[0].imagePath)
         let out = model.run(input: ModelInput.tensor(from: image, width: 224, height: 224, mean: model.info.mean,
-                                                     std: model.info.std), gradcam: false)
+                                                     std: model.info.std), maps: .none)
         let predicted = classes[out.predicted]
 
         let t = try PseudoTerminal(arguments: ["review", sample, "--db", dbPath, "--reviewer", "tester", "--graphics", "blocks",
@@ -596,7 +596,6 @@ enum ImageDecoderSize {
             }
             i += 2 + len
         }
-        XCTFail("the JPEG has no SOF marker")
-        throw XCTSkip("no SOF marker")
+        throw MissingFromTheBuild("the JPEG has no SOF marker")
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Datasets
 import Foundation
 import Imaging
@@ -23,7 +24,7 @@ final class MemoryStore: DecisionStore {
     var location: String { "memory" }
     var rows: [String: ReviewDecision] {
         var r: [String: ReviewDecision] = [:]
-        for (_, d) in table.sorted(by: { $0.value.reviewedAt < $1.value.reviewedAt }) { r[d.relativePath] = d }
+        for (_, d) in table.sorted(by: { $0.value.reviewedAt < $1.value.reviewedAt }) { r[d.caseID] = d }
         return r
     }
     func setSessionInfo(datasetRoot: String, classes: [String]) throws {}
@@ -31,7 +32,7 @@ final class MemoryStore: DecisionStore {
     func datasetRoot() throws -> String? { nil }
     func record(_ d: ReviewDecision) throws {
         if let lost { throw ReviewStoreError(lost, connectionLost: true) }
-        let key = Key(reviewer: d.reviewer, role: d.role, split: d.split, path: d.relativePath)
+        let key = Key(reviewer: d.reviewer, role: d.role, split: d.split, path: d.caseID)
         history.append((key, table[key])); table[key] = d
     }
     func undoLast(reviewer: String, role: ReviewRole) throws -> String? {

@@ -62,7 +62,7 @@ final class TeamReviewTUITests: XCTestCase {
         for d in rows.values {
             XCTAssertEqual(d.readMode, .blindModel)
             XCTAssertEqual(d.role, .reader)
-            XCTAssertEqual(d.truth, truths[d.relativePath], "the hidden label is still recorded")
+            XCTAssertEqual(d.truth, truths[d.caseID], "the hidden label is still recorded")
             if d.status != .flagged {
                 // A pick equal to the hidden label is stored as an accept, any other as a relabel: never both.
                 XCTAssertEqual(d.decidedClass, 3)
@@ -81,7 +81,7 @@ final class TeamReviewTUITests: XCTestCase {
         func read(_ path: String, _ who: String, _ k: Int?, note: String = "") -> ReviewDecision {
             let t = truths[path]
             let status: ReviewStatus = k == nil ? .flagged : (k == t ? .accepted : .relabelled)
-            return ReviewDecision(relativePath: path, split: "test", reviewer: who, status: status, truth: t, predicted: nil,
+            return ReviewDecision(caseID: path, split: "test", reviewer: who, status: status, truth: t, predicted: nil,
                                   probabilities: [], reviewerLabel: status == .relabelled ? k : nil, note: note,
                                   reviewedAt: Date(), weightsID: "", readMode: .blind)
         }

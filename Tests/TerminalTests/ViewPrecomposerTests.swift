@@ -70,4 +70,49 @@ final class ViewPrecomposerTests: XCTestCase {
         Thread.sleep(forTimeInterval: 0.1)
         XCTAssertNil(precomposer.take("broken"))
     }
+
+    /// The next case and the next zoom step wait in slots of their own: one does not replace the other, and a case
+    /// change (a newer request in each slot) drops both of the old case's before they start.
+    func testTheZoomStepAndTheNextCaseHaveSlotsOfTheirOwnAndACaseChangeDropsBoth() {
+        let precomposer = ViewPrecomposer()
+        let rendered = NSLock()
+        nonisolated(unsafe) var calls: [String] = []
+        func ask(_ slot: ViewPrecomposer.Slot, _ key: String) {
+            precomposer.composeIfStill(slot, key: key, after: 0.2, sixel: false) { [image = image(7)] in
+                rendered.lock(); calls.append(key); rendered.unlock()
+                return (image, nil)
+            }
+        }
+        ask(.nextCase, "case-1 next")
+        ask(.zoom, "case-1 zoom")
+        // The reviewer moves on before the old case's requests start.
+        ask(.nextCase, "case-2 next")
+        ask(.zoom, "case-2 zoom")
+        XCTAssertNotNil(waitFor(precomposer, "case-2 next"))
+        XCTAssertNotNil(waitFor(precomposer, "case-2 zoom"))
+        Thread.sleep(forTimeInterval: 0.3)
+        rendered.lock(); XCTAssertEqual(Set(calls), ["case-2 next", "case-2 zoom"]); rendered.unlock()
+    }
+
+    /// What is held stays within its bounds in frames and in bytes, the oldest going first; the view kept on
+    /// leaving it comes back once.
+    func testHeldFramesStayWithinTheirBoundsAndAKeptViewComesBackOnce() {
+        let frame = RGBImage(width: 100, height: 100, pixels: [UInt8](repeating: 1, count: 100 * 100 * 3))  // 30 KB
+        let byFrames = ViewPrecomposer(capacity: 3, byteLimit: 1 << 30)
+        for i in 0..<10 { byFrames.keep("view-\(i)", .init(pixels: frame, note: nil, sixel: nil)) }
+        XCTAssertEqual(byFrames.heldCount, 3)
+        XCTAssertNil(byFrames.take("view-6"), "the oldest went first")
+        XCTAssertNotNil(byFrames.take("view-9"))
+        XCTAssertNil(byFrames.take("view-9"), "handed over once")
+
+        let byBytes = ViewPrecomposer(capacity: 100, byteLimit: 100_000)
+        for i in 0..<10 { byBytes.keep("view-\(i)", .init(pixels: frame, note: nil, sixel: [UInt8](repeating: 0, count: 10_000))) }
+        XCTAssertLessThanOrEqual(byBytes.heldBytes, 100_000)
+        XCTAssertEqual(byBytes.heldCount, 2, "40 KB each: two fit in 100 KB")
+        XCTAssertNotNil(byBytes.take("view-9"))
+
+        let standard = ViewPrecomposer()
+        XCTAssertEqual(standard.capacity, 6)
+        XCTAssertEqual(standard.byteLimit, 48 << 20)
+    }
 }

@@ -163,7 +163,7 @@ def test_review_then_send_then_read_back_with_independent_readers(fracview, orth
     assert not any(p in text for p in PATIENT), "the case list shows no patient data"
     assert orthanc["password"] not in text
     with sqlite3.connect(db) as c:
-        rows = c.execute("select relative_path, status, reviewer_label, predicted, probabilities, weights_id "
+        rows = c.execute("select case_id, status, reviewer_label, predicted, probabilities, weights_id "
                          "from decision order by reviewed_at").fetchall()
         classes = json.loads(c.execute("select classes from session").fetchone()[0])
         assert not any(orthanc["password"] in " ".join(map(str, r)) for r in c.execute("select * from decision"))
@@ -235,7 +235,7 @@ def test_review_then_send_then_read_back_with_independent_readers(fracview, orth
     # case) and relabels that case as class 4; the new SR names the old one.
     _review(fracview, orthanc, uids, db, env, ["4"], 0)
     with sqlite3.connect(db) as c:
-        changed_rows = c.execute("select relative_path from decision where reviewer_label = 4").fetchall()
+        changed_rows = c.execute("select case_id from decision where reviewer_label = 4").fetchall()
     assert len(changed_rows) == 1, changed_rows
     changed_sop = changed_rows[0][0].rsplit("/", 1)[1]
     old = next(read_sr(p) for p in srs if read_sr(p)["evidence"][0][2] == changed_sop)

@@ -1,4 +1,4 @@
-// A thin C interface over DCMTK for fracview: decode the first frame of a DICOM file to its modality values.
+// A thin C interface over DCMTK for fracview: decode the first frame of a DICOM file (its bytes) to its modality values.
 #pragma once
 #include <stddef.h>
 
@@ -36,9 +36,18 @@ typedef struct {
 /// 1 when the bytes look like a DICOM file (the "DICM" preamble marker at 128).
 int cdicom_is_dicom(const unsigned char *data, size_t size);
 
-/// Decodes the first frame of the file at `path`. Returns 0 and fills `out`, or -1 with `out->error` set (one line).
-/// At most `max_pixels` pixels are accepted. The file is read from disk, not memory, so that DCMTK defers large
-/// elements; no element may claim more bytes than the file has (DCMTK would allocate what the length field says).
+/// The most bytes a DICOM file may have (ImageDecoder.maxFileBytes, 256 MiB: the guarded loader's cap).
+#define CDICOM_MAX_FILE_BYTES 268435456LL
+
+/// Decodes the first frame of the DICOM file held in `data` (`size` bytes: the whole file, preamble included).
+/// Returns 0 and fills `out`, or -1 with `out->error` set (one line). At most `max_pixels` pixels are accepted.
+/// DCMTK reads the buffer in place and defers elements over 4 KiB (loaded from the buffer when used), so a length
+/// field that claims more than the buffer holds fails the read instead of being allocated, as it does in a file.
+/// No temporary file; `data` must stay valid until it returns.
+int cdicom_decode_memory(const unsigned char *data, size_t size, long long max_pixels, cdicom_image *out);
+
+/// The file at `path` (a regular file of at most CDICOM_MAX_FILE_BYTES), read whole and decoded as
+/// cdicom_decode_memory decodes bytes; same result, same errors.
 int cdicom_decode_file(const char *path, long long max_pixels, cdicom_image *out);
 
 void cdicom_free(cdicom_image *image);

@@ -1,3 +1,4 @@
+import Basics
 import Engine
 
 /// A class activation map method: how a map over the last feature map is made from its activations F and the

@@ -1,3 +1,5 @@
+import Basics
+
 /// A box the localiser found, with its score: the probability its centre map gives the box's centre cell.
 public struct Detection: Sendable, Equatable {
     public var box: ImageBox

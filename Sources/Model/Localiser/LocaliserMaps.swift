@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// The localiser's output on a G×G grid over the image (training/localiser.py): per cell the probability that a

@@ -3,8 +3,8 @@ import Foundation
 import Glibc
 #endif
 
-/// Every raw escape sequence the TUI writes outside ncurses goes through these helpers (btop style),
-/// so no escape strings are scattered through the drawing code.
+/// Every raw escape sequence fracview writes or parses outside ncurses goes through these helpers (btop style),
+/// so no escape strings are scattered through the code: the review screen's, and the commands' progress bar.
 public enum Escape {
     /// Cursor position, 0-based row and column.
     public static func moveTo(row: Int, col: Int) -> String { "\u{1B}[\(row + 1);\(col + 1)H" }
@@ -20,6 +20,11 @@ public enum Escape {
     public static let deviceAttributes = "\u{1B}[c"
     /// Text area cell size in pixels; replies `ESC [ 6 ; height ; width t`.
     public static let cellSizeQuery = "\u{1B}[16t"
+    /// How the two replies start: DA1's `ESC [ ?` and the cell size's `ESC [ 6 ;`.
+    public static let deviceAttributesReplyStart = "\u{1B}[?"
+    public static let cellSizeReplyStart = "\u{1B}[6;"
+    /// Back to the line's start and clear it: a progress line redrawn in place.
+    public static let rewriteLine = "\r\u{1B}[K"
 
     /// Writes all bytes to a file descriptor, retrying on short writes.
     public static func write(_ string: String, fd: Int32 = STDOUT_FILENO) {

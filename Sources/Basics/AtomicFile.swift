@@ -1,5 +1,4 @@
 import Foundation
-import Model
 
 /// The one way fracview writes a file: a temporary file in the same folder, written and fsynced, renamed over the
 /// target, then the folder fsynced. A reader sees the old content or the new, never half; a failure leaves the old

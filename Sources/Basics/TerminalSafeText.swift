@@ -1,4 +1,4 @@
-/// Text for a terminal. The one sanitiser every module uses (Imaging is the lowest module whose messages reach a
+/// Text for a terminal. The one sanitiser every module uses (it lives in Basics because every module's messages reach a
 /// terminal: image errors name files): control characters (C0 such as ESC and BEL, DEL, C1 such as CSI), the line and paragraph separators
 /// U+2028/U+2029 and the bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) from file
 /// names, class names or notes are shown as `?`, so a crafted name can neither move the cursor, recolour the

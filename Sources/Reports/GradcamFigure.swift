@@ -1,3 +1,5 @@
+import Basics
+import Imaging
 import Model
 
 // The notebook's Grad-CAM figure as one image: original | Grad-CAM overlay | attention map, with titles.
