@@ -101,11 +101,13 @@ final class ChannelsLastKernelTests: XCTestCase {
     func testDepthwiseOverRandomShapesStridesAndPads() {
         var rng = KernelTestRandom(seed: 12)
         forEachISA { isa in
-            var paths = (small: 0, rows: 0)  // which AVX-512 kernel each shape took
+            var paths = (small: 0, rows: 0, fixedRows: 0)  // which kernel each shape took
             defer {
-                if isa == "AVX-512" {
-                    XCTAssertGreaterThan(paths.small, 5, "the small-map (padded tile) kernel was exercised")
-                    XCTAssertGreaterThan(paths.rows, 5, "the row kernel was exercised")
+                if isa != "baseline" {
+                    XCTAssertGreaterThan(paths.small, 5, "\(isa): the small-map (padded tile) kernel was exercised")
+                    XCTAssertGreaterThan(paths.rows, 5, "\(isa): the row kernel was exercised")
+                    // The fixed 3×3 / 5×5 row kernel: larger maps, rows of 14 outputs or more.
+                    XCTAssertGreaterThan(paths.fixedRows, 3, "\(isa): the fixed-size row kernel was exercised")
                 }
             }
             for trial in 0..<60 {
@@ -114,7 +116,10 @@ final class ChannelsLastKernelTests: XCTestCase {
                 // (A one-channel 1×1 stride-1 conv is a pointwise conv, so k = 1 starts at two channels.)
                 let c = max(k == 1 ? 2 : 1, [1, 5, 16, 17, 24, 48, 63, 64, 65, 100][trial % 10])
                 let pad = trial % 5 == 4 ? 0 : (trial % 7 == 3 ? k / 2 + 1 : k / 2)
-                let h = Int.random(in: max(1, k - 2 * pad)...20, using: &rng), w = Int.random(in: max(1, k - 2 * pad)...30, using: &rng)
+                // Every fourth map is larger than the small-map kernel takes (over 900 padded pixels).
+                let large = trial % 4 == 3
+                let h = Int.random(in: large ? 30...40 : max(1, k - 2 * pad)...20, using: &rng)
+                let w = Int.random(in: large ? 30...44 : max(1, k - 2 * pad)...30, using: &rng)
                 let n = trial % 8 == 0 ? 2 : 1
                 let act = Activation.allCases[trial % Activation.allCases.count]
                 let x = randomFloats(n * h * w * c, &rng), wt = randomFloats(c * k * k, &rng), bias = randomFloats(c, &rng)
@@ -122,8 +127,10 @@ final class ChannelsLastKernelTests: XCTestCase {
                                   weight: wt, bias: bias, activation: act)
                 XCTAssertEqual(conv.kind, .depthwise)
                 conv.prepareChannelsLast()
-                if fv_depthwise_small_supported(h, w, Int32(k), Int32(k), Int32(pad), Int32(pad)) != 0 { paths.small += 1 } else { paths.rows += 1 }
+                let small = fv_depthwise_small_supported(h, w, Int32(k), Int32(k), Int32(pad), Int32(pad)) != 0
+                if small { paths.small += 1 } else { paths.rows += 1 }
                 let (ho, wo) = conv.outputSize(height: h, width: w)
+                if !small, k == 3 || k == 5, wo >= 14 { paths.fixedRows += 1 }
                 let y = Tensor(shape: [n, ho, wo, c])
                 var sums = [Float](repeating: .nan, count: n * c)
                 sums.withUnsafeMutableBufferPointer {
