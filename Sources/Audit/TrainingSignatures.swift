@@ -22,6 +22,11 @@ public struct TrainingSignatures: Sendable {
     /// Per signature: the normalised centre, padded to `NearDuplicateIndex.cropLength`.
     private let centres: [Float]
 
+    /// Whether both hold the very same arrays (an ensemble parses a fold's signatures once for all its members).
+    public func sharesStorage(with other: TrainingSignatures) -> Bool {
+        coarse.withUnsafeBufferPointer { a in other.coarse.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
+    }
+
     /// Parses the metadata value; the error names what is wrong (the caller adds the file and key).
     public init(metadataValue: String) throws {
         guard metadataValue.hasPrefix(Self.prefix) else {

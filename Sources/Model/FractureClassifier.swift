@@ -10,7 +10,9 @@ public struct ModelInfo: Sendable {
     public let inputSize: [Int]
     public let mean: [Float]
     public let std: [Float]
-    /// Every `__metadata__` key as stored (provenance keys included).
+    /// Every `__metadata__` key as stored (provenance keys included), except the training signatures: the ensemble
+    /// parses them from the file, and `fracview info` reads them there again. Kept here, their text (2.5 MB a member,
+    /// 15 members shipped) was an eighth of the process's memory.
     public let metadata: [String: String]
     public let parameterCount: Int
     /// A short stable id of the weights (hex of a SHA-256 prefix of the file), used to key caches and CSV rows.
@@ -18,6 +20,11 @@ public struct ModelInfo: Sendable {
     public let path: String
     /// A crop classifier's crop rule (metadata `input` = crop); nil for a whole-image model.
     public var crop: CropSettings? = nil
+
+    /// The metadata a loaded model keeps: all but the long training signatures (see `metadata`).
+    public static func retained(_ metadata: [String: String]) -> [String: String] {
+        metadata.filter { $0.key != "training_signatures" }
+    }
 }
 
 /// The notebook's FractureClassifier: EfficientNet features → attention gate → pool → MLP head.
@@ -77,7 +84,7 @@ public final class FractureClassifier {
         self.config = config
         hashing.wait()
         info = ModelInfo(architecture: meta.architecture, classes: meta.classes, inputSize: meta.inputSize, mean: meta.mean,
-                         std: meta.std, metadata: file.metadata, parameterCount: reader.parameterCount,
+                         std: meta.std, metadata: ModelInfo.retained(file.metadata), parameterCount: reader.parameterCount,
                          weightsID: String(digest.prefix(16)), path: path, crop: meta.crop)
     }
 

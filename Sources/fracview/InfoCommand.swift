@@ -21,6 +21,8 @@ struct InfoCommand: ParsableCommand {
         do { ensemble = try ModelLoading.loadEnsemble(weights) } catch { ModelLoading.exitWithError(error) }
         let model = ensemble.members[0].classifier
         let i = model.info, c = model.config
+        // A loaded model keeps no training signatures' text (`ModelInfo.metadata`): the header is read again.
+        let storedMetadata = (try? SafeTensorsFile(path: i.path).metadata) ?? i.metadata
         let input = "\(i.inputSize[0])×\(i.inputSize[1])"
         let f = c.totalStride
         let mapSize = "\((i.inputSize[0] + f - 1) / f)×\((i.inputSize[1] + f - 1) / f)"
@@ -29,7 +31,7 @@ struct InfoCommand: ParsableCommand {
                 path: i.path, weightsID: i.weightsID, architecture: i.architecture, parameters: i.parameterCount,
                 classes: i.classes, inputSize: i.inputSize, mean: i.mean.map(JSONOutput.finite),
                 std: i.std.map(JSONOutput.finite), featureChannels: c.featureChannels, blocks: c.blocks.count,
-                metadata: i.metadata,
+                metadata: storedMetadata,
                 members: (ensemble.members + ensemble.cropMembers).map { m in
                     InfoLine.Member(path: m.path, role: "classifier", input: m.classifier.info.crop == nil ? "image" : "crop",
                                     fold: m.fold, trainingSignatures: m.signatures?.count,
@@ -72,9 +74,9 @@ struct InfoCommand: ParsableCommand {
         Console.line("classes       \(i.classes.count)")
         for (k, name) in i.classes.enumerated() { Console.line("  \(k)  \(TerminalSafeText.clean(name))") }
         Console.line("metadata")
-        for key in i.metadata.keys.sorted() {
+        for key in storedMetadata.keys.sorted() {
             // Long values (training signatures) are summarised: a screenful of base64 helps no one.
-            let value = i.metadata[key]!
+            let value = storedMetadata[key]!
             let shown = value.count > 200 ? "\(value.prefix(60))… (\(value.count) characters)" : value
             Console.line("  \(TerminalSafeText.clean(key)): \(TerminalSafeText.clean(shown))")
         }

@@ -56,4 +56,21 @@ final class PipelineParityTests: XCTestCase {
         XCTAssertLessThanOrEqual(worstPixel, reference.tolerance_pixels, "max |Δ| of the top box's corners")
         print("shipped pipeline parity on \(compared) images: max |Δp| \(worstP), max box |Δ| \(worstPixel) px")
     }
+
+    /// The shipped pipeline holds each fold's training signatures once (its whole-image and crop members share
+    /// them) and no member keeps their text, which the file still has for `fracview info`.
+    func testTheShippedPipelineHoldsEachFoldsSignaturesOnce() throws {
+        let ensemble = try ModelEnsemble(path: RepoPaths.root.appendingPathComponent("weights/fracture-classifier").path)
+        XCTAssertEqual(ensemble.cropMembers.count, 5)
+        for crop in ensemble.cropMembers {
+            let whole = try XCTUnwrap(ensemble.members.first { $0.fold == crop.fold })
+            let a = try XCTUnwrap(whole.signatures), b = try XCTUnwrap(crop.signatures)
+            XCTAssertTrue(a.sharesStorage(with: b), "fold \(crop.fold ?? -1): one copy")
+            XCTAssertNil(crop.classifier.info.metadata["training_signatures"])
+            XCTAssertNotNil(try SafeTensorsFile(path: crop.path).metadata["training_signatures"])
+        }
+        let folds = ensemble.members.compactMap(\.signatures)
+        XCTAssertFalse(folds[0].sharesStorage(with: folds[1]), "different folds, different signatures")
+        for l in ensemble.localisers { XCTAssertNil(l.localiser.info.metadata["training_signatures"]) }
+    }
 }

@@ -43,7 +43,7 @@ public final class FractureLocaliser {
         try reader.checkNoUnexpected(prefixes: ["base_model.features.", "box_head."], architecture: config.name)
         self.config = config
         info = ModelInfo(architecture: meta.architecture, classes: [], inputSize: meta.inputSize, mean: meta.mean,
-                         std: meta.std, metadata: file.metadata, parameterCount: reader.parameterCount,
+                         std: meta.std, metadata: ModelInfo.retained(file.metadata), parameterCount: reader.parameterCount,
                          weightsID: String(ContentDigest.sha256Hex(file.bytes).prefix(16)), path: path)
     }
 
