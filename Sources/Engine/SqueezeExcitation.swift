@@ -37,34 +37,6 @@ public final class SqueezeExcitation {
         } }
     }
 
-    /// Scales x in place, image by image (the unfused form; MBConv fuses the pool into the depthwise conv and
-    /// the scaling into the projection).
-    public func forward(_ x: Tensor, workspace: Workspace) {
-        let (n, c, h, w) = x.nchw
-        precondition(c == channels, "SqueezeExcitation: \(c) channels, expected \(channels)")
-        let plane = h * w
-        var pooled = [Float](repeating: 0, count: c), scale = pooled
-        for b in 0..<n {
-            let img = x.data + b * c * plane
-            globalAveragePool(img, channels: c, plane: plane, into: &pooled)
-            pooled.withUnsafeBufferPointer { p in
-                scale.withUnsafeMutableBufferPointer { excitation(pooled: p.baseAddress!, into: $0.baseAddress!, workspace: workspace) }
-            }
-            scale.withUnsafeBufferPointer { SqueezeExcitation.scaleChannels(img, channels: c, plane: plane, by: $0.baseAddress!) }
-        }
-    }
-
-    /// x[ch, ·] ×= scale[ch] over one image's `channels` planes of `plane` floats, channels split over threads.
-    public static func scaleChannels(_ x: UnsafeMutablePointer<Float>, channels: Int, plane: Int,
-                                     by scale: UnsafePointer<Float>) {
-        Parallel.forRanges(channels, minPerThread: max(1, 8_192 / max(plane, 1))) { range in
-            for ch in range {
-                let s = scale[ch], p = x + ch * plane
-                for i in 0..<plane { p[i] *= s }
-            }
-        }
-    }
-
     /// x[p, ch] ×= scale[ch] over one NHWC image of `pixels` rows of `channels`, pixels split over threads.
     public static func scaleChannelsLast(_ x: UnsafeMutablePointer<Float>, pixels: Int, channels: Int,
                                          by scale: UnsafePointer<Float>) {
