@@ -42,9 +42,37 @@ public enum ConfigYAML {
         return try Yams.compose(yaml: text)
     }
 
-    /// The document as Swift values (mappings, sequences, scalars), after `refusal`.
+    /// The document as Swift values (mappings, sequences, scalars), after `refusal` and `complexKey`.
     public static func load(_ text: String) throws -> Any? {
-        if let reason = refusal(text) { throw Refused(description: reason) }
-        return try Yams.load(yaml: text)
+        guard let node = try compose(text) else { return nil }
+        if let reason = complexKey(in: node) { throw Refused(description: reason) }
+        return node.any
+    }
+
+    /// Why a mapping in `node` cannot become a Swift dictionary — a key that is itself a mapping or a sequence
+    /// (`? {a: b} : c`, `? - x : y`) — or nil. Yams turns every key into a String by force and traps on such a
+    /// key (the `yaml` fuzz harness found it); no file fracview reads needs one.
+    static func complexKey(in node: Node) -> String? {
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                guard case .scalar = key else {
+                    let kind: String
+                    switch key {
+                    case .mapping: kind = "a mapping"
+                    case .sequence: kind = "a sequence"
+                    default: kind = "an alias"
+                    }
+                    return "YAML mapping keys must be plain values, not \(kind) (line \(key.mark.map { String($0.line) } ?? "?"))"
+                }
+                if let reason = complexKey(in: value) { return reason }
+            }
+            return nil
+        case .sequence(let sequence):
+            for item in sequence { if let reason = complexKey(in: item) { return reason } }
+            return nil
+        default:
+            return nil
+        }
     }
 }

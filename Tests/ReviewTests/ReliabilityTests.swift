@@ -38,6 +38,22 @@ final class ReliabilityTests: XCTestCase {
         XCTAssertTrue(ds.problems.contains { $0.contains("anchors are not accepted") }, "\(ds.problems)")
     }
 
+    /// A mapping or a sequence used as a mapping key (`? {a: b} : c`) made Yams trap while building the dictionary
+    /// (the `yaml` fuzz harness found it in a theme: `? prediction: "#59c2ff"`); it is refused in one line now, and a
+    /// theme file with one is reported, not a crash.
+    func testComplexMappingKeysAreRefusedNotATrap() throws {
+        for (yaml, kind) in [("colors:\n  text: \"#e6e1cf\"\n? prediction: \"#59c2ff\"\n  agree: x\n", "a mapping"),
+                             ("? - a\n  - b\n: c\n", "a sequence"), ("x:\n  - ? {a: b}\n    : c\n", "a mapping")] {
+            XCTAssertThrowsError(try ConfigYAML.load(yaml), yaml) { error in
+                XCTAssertTrue("\(error)".contains("mapping keys must be plain values, not \(kind)"), "\(error)")
+            }
+        }
+        let loaded = try XCTUnwrap(try ConfigYAML.load("a: 1\nb: [x, {c: d}]\n") as? [AnyHashable: Any])
+        XCTAssertEqual(loaded["a"] as? Int, 1, "plain keys load as before")
+        let regression = RepoPaths.root.appendingPathComponent("Tests/Fuzz/regressions/yaml/crash-d1bb2cb18dea4301f16fe390ebf6419dde8d6b28")
+        XCTAssertThrowsError(try ConfigYAML.load(try String(contentsOf: regression, encoding: .utf8)))
+    }
+
     /// Issue #26 §11: `0x0` is id 0 again, so a second name replaced Comminuted with Healthy and audit saw nothing;
     /// a list naming a class twice was accepted. Both are problems now, and `evaluate` refuses to score them.
     func testRepeatedClassIDsAndNamesAreProblemsAndNotScored() throws {
