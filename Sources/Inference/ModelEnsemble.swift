@@ -72,7 +72,7 @@ public final class ModelEnsemble {
         var members: [Member] = []
         var cropMembers: [Member] = []
         var localisers: [LocaliserMember] = []
-        var parsedSignatures: [String: TrainingSignatures] = [:]  // by the SHA-256 of their text
+        var parsedSignatures: [String: TrainingSignatures] = [:]  // by their text, for the load only
         for file in files {
             // Each file is opened once: its metadata sorts it, then the member is built from it.
             let opened = try SafeTensorsFile(path: file)
@@ -95,14 +95,13 @@ public final class ModelEnsemble {
             var signatures: TrainingSignatures?
             if let raw = opened.metadata["training_signatures"] {
                 // A fold's whole-image and crop members carry the same signatures: parsed once, held once.
-                let key = ContentDigest.sha256Hex(Data(raw.utf8))
-                if let known = parsedSignatures[key] {
+                if let known = parsedSignatures[raw] {
                     signatures = known
                 } else {
                     do { signatures = try TrainingSignatures(metadataValue: raw) } catch {
                         throw WeightsError(path: file, reason: "metadata training_signatures \(error)")
                     }
-                    parsedSignatures[key] = signatures
+                    parsedSignatures[raw] = signatures
                 }
             }
             let isCrop = meta.crop != nil

@@ -1,4 +1,5 @@
 import Basics
+import Datasets
 import Imaging
 import Inference
 import Model
@@ -99,46 +100,43 @@ final class ImagePanel {
             "\(shown)|\(v.renderKey)|\(maxW)x\(maxH)|\(pixelAspect)|\(p.colormap)|\(maps?.map(v.camMethod) != nil)|\(maps?.attention != nil)|\(maps?.detections?.count ?? -1)|\(maps?.crop != nil)"
         }
         func renderKey(_ v: ImageView) -> String { renderKey(v, case: index, prediction) }
+        // One view of one case, as the pane draws it: now, or later on the precomposer's queue.
+        let colormap = p.colormap, background = p.background, modelBox = p.modelBox, sixel = graphics == .sixel
+        func renderer(_ v: ImageView, _ picture: RGBImage, _ maps: Prediction?, _ shownBoxes: [LabelBox])
+            -> @Sendable () -> (RGBImage, String?)? {
+            { ImageRenderer.render(image: picture, prediction: maps, view: v, colormap: colormap, maxWidth: maxW,
+                                   maxHeight: maxH, background: background, pixelAspect: pixelAspect,
+                                   boxes: shownBoxes, modelBoxColor: modelBox) }
+        }
         let key = renderKey(view)
 
         if key != cacheKey {
             // The view being left stays at hand: `=` after `+`, `-`, or `g` coming round, go straight back to it.
-            if let oldKey = cacheKey, let (pixels, note) = cached, graphics != .sixel || cachedSixel != nil {
+            if let oldKey = cacheKey, let (pixels, note) = cached, !sixel || cachedSixel != nil {
                 precomposer.keep(oldKey, .init(pixels: pixels, note: note, sixel: cachedSixel))
             }
             if let ready = precomposer.take(key) {
                 cached = (ready.pixels, ready.note)
                 cachedSixel = ready.sixel
             } else {
-                cached = ImageRenderer.render(image: image, prediction: prediction, view: view, colormap: p.colormap,
-                                              maxWidth: maxW, maxHeight: maxH, background: p.background,
-                                              pixelAspect: pixelAspect, boxes: boxes, modelBoxColor: p.modelBox)
+                cached = renderer(view, image, prediction, boxes)()
                 cachedSixel = nil
             }
             cacheKey = key
         }
         // The view `g` shows next, composed in the background while this one is looked at.
         if prediction?.map(view.camMethod) != nil {
-            var upcoming = view
-            upcoming.cycleMode(allowSideBySide: area.width >= 60)
-            let next = upcoming, colormap = p.colormap, background = p.background, modelBox = p.modelBox
-            precomposer.compose(key: renderKey(next), sixel: graphics == .sixel) {
-                ImageRenderer.render(image: image, prediction: prediction, view: next, colormap: colormap,
-                                     maxWidth: maxW, maxHeight: maxH, background: background,
-                                     pixelAspect: pixelAspect, boxes: boxes, modelBoxColor: p.modelBox)
-            }
+            var next = view
+            next.cycleMode(allowSideBySide: area.width >= 60)
+            precomposer.compose(key: renderKey(next), sixel: sixel, render: renderer(next, image, prediction, boxes))
         }
         // One zoom step in (`+`), once the reviewer has looked for a moment; the slot's newer request (another case,
         // another view) replaces a waiting one.
         if view.zoom < 8 {
             var zoomed = view
             zoomed.zoomIn()
-            let next = zoomed, colormap = p.colormap, background = p.background, modelBox = p.modelBox
-            precomposer.composeIfStill(.zoom, key: renderKey(next), after: 0.2, sixel: graphics == .sixel) {
-                ImageRenderer.render(image: image, prediction: prediction, view: next, colormap: colormap,
-                                     maxWidth: maxW, maxHeight: maxH, background: background,
-                                     pixelAspect: pixelAspect, boxes: boxes, modelBoxColor: modelBox)
-            }
+            precomposer.composeIfStill(.zoom, key: renderKey(zoomed), after: 0.2, sixel: sixel,
+                                       render: renderer(zoomed, image, prediction, boxes))
         }
         // The case `→` shows next, in this view, once its image is decoded (the neighbours decode in the
         // background, and a finished decode redraws) and the reviewer has looked at this one for 0.1 s.
@@ -148,13 +146,8 @@ final class ImagePanel {
             let nextPrediction = ctx.predictions.state(at: nextIndex).prediction
             if case .success(let nextImage)? = images.image(nextIndex, waitingAtMost: 0) {
                 let nextBoxes = session.labelsHidden ? [] : session.cases[nextIndex].boxes
-                let shown = view, colormap = p.colormap, background = p.background, modelBox = p.modelBox
-                precomposer.composeIfStill(key: renderKey(view, case: nextIndex, nextPrediction), after: 0.1,
-                                           sixel: graphics == .sixel) {
-                    ImageRenderer.render(image: nextImage, prediction: nextPrediction, view: shown, colormap: colormap,
-                                         maxWidth: maxW, maxHeight: maxH, background: background,
-                                         pixelAspect: pixelAspect, boxes: nextBoxes, modelBoxColor: modelBox)
-                }
+                precomposer.composeIfStill(key: renderKey(view, case: nextIndex, nextPrediction), after: 0.1, sixel: sixel,
+                                           render: renderer(view, nextImage, nextPrediction, nextBoxes))
             }
         }
         guard let (pixels, note) = cached else { return }

@@ -19,7 +19,7 @@ final class ViewPrecomposer: @unchecked Sendable {
     }
 
     /// What waits a moment before it is composed, one request per slot (a newer one replaces the waiting one).
-    enum Slot: CaseIterable { case nextCase, zoom }
+    enum Slot { case nextCase, zoom }
 
     private let lock = NSLock()
     private var ready: [String: Composed] = [:]

@@ -39,8 +39,9 @@ final class PACSFindingsGatherer {
         let name = { (i: Int?) in i.flatMap { self.classes.indices.contains($0) ? self.classes[$0] : nil } }
         var boxes: [CaseFindings.Box] = []
         var warning: String?
-        if let prediction = prediction(bytes: file.data, file: file.file, weightsID: d.weightsID),
-           let image = try? ImageDecoder.decode(data: file.data, name: ref.sop) {
+        // Decoded once: the box is read in its pixels, and the model (on a cache miss) runs on it.
+        let image = try? ImageDecoder.decode(data: file.data, name: ref.sop)
+        if let image, let prediction = prediction(bytes: file.data, image: image, weightsID: d.weightsID) {
             // The localiser's top box: the one the screen draws.
             boxes = (prediction.detections ?? []).prefix(1).map { det in
                 let p = det.pixelValues(width: image.width, height: image.height)
@@ -57,7 +58,7 @@ final class PACSFindingsGatherer {
                              weightsID: d.weightsID, modelBoxes: boxes, labelBoxes: [], window: window), warning)
     }
 
-    private func prediction(bytes: Data, file: String, weightsID: String) -> Prediction? {
+    private func prediction(bytes: Data, image: RGBImage, weightsID: String) -> Prediction? {
         guard !weightsID.isEmpty else { return nil }
         if let cached = try? predictionCache?.cachedPrediction(imageHash: ContentDigest.sha256Hex(bytes), weightsID: weightsID) {
             return cached
@@ -65,8 +66,7 @@ final class PACSFindingsGatherer {
         if classifier == nil && !modelUnavailable {
             if let ensemble = try? ModelLoading.loadEnsemble(weights) { classifier = EnsembleClassifier(ensemble) } else { modelUnavailable = true }
         }
-        guard let classifier, classifier.inferenceSpec.weightsID == weightsID,
-              let image = try? ImageDecoder.decode(data: bytes, name: file) else { return nil }
+        guard let classifier, classifier.inferenceSpec.weightsID == weightsID else { return nil }
         return classifier.runHeldOut(PreparedInput(image: image, spec: classifier.inferenceSpec), maps: .none)
     }
 }
