@@ -21,20 +21,38 @@ void fv_pack_weights(const float *w, long n, long k, float *packed) {
         }
 }
 
-void fv_scale_packed_rows(const float *packed, long n, long k, const float *scale, float *out) {
+void fv_pack_weights_half(const unsigned short *w, long n, long k, unsigned short *packed) {
     long panels = (n + FV_PANEL - 1) / FV_PANEL;
     for (long p = 0; p < panels; p++)
         for (long r = 0; r < k; r++) {
-            const float *from = packed + (p * k + r) * FV_PANEL;
-            float *to = out + (p * k + r) * FV_PANEL;
-            float s = scale[r];
-            for (long j = 0; j < FV_PANEL; j++) to[j] = from[j] * s;
+            unsigned short *row = packed + (p * k + r) * FV_PANEL;
+            for (long j = 0; j < FV_PANEL; j++) {
+                long o = p * FV_PANEL + j;
+                row[j] = o < n ? w[o * k + r] : 0;
+            }
         }
 }
 
+// IEEE half to float without F16C, for the baseline path (the vector paths widen with vcvtph2ps): branch-free so
+// that the loop over a panel row vectorises. The magnitude's bits shifted into a float's place and scaled by
+// 2^112 re-bias the exponent and make subnormals come out right; half panels never hold an infinity or NaN
+// (Conv2d packs only finite weights in half precision).
+FV_INLINE float half_to_float(unsigned short h) {
+    unsigned magnitude = (unsigned)(h & 0x7FFFu) << 13, bits;
+    float f;
+    __builtin_memcpy(&f, &magnitude, 4);
+    f *= 0x1p112f;
+    __builtin_memcpy(&bits, &f, 4);
+    bits |= (unsigned)(h & 0x8000u) << 16;
+    __builtin_memcpy(&f, &bits, 4);
+    return f;
+}
+
 // out[j] = act(acc[j] + bias[j]) (+ residual[j]) for j < n; the switch sits outside the loops so each vectorises.
-FV_INLINE void finish(float *restrict out, const float *restrict acc, const float *restrict bias,
-                      const float *restrict residual, long n, int activation) {
+FV_INLINE void finish(float *restrict out, float *restrict acc, const float *restrict out_scale,
+                      const float *restrict bias, const float *restrict residual, long n, int activation) {
+    if (out_scale)
+        for (long j = 0; j < n; j++) acc[j] *= out_scale[j];
     switch (activation) {
     case FV_ACT_RELU:
         for (long j = 0; j < n; j++) { float v = acc[j] + bias[j]; out[j] = v > 0 ? v : 0; }
@@ -105,40 +123,74 @@ FV_INLINE FV_AVX2 __m256i lanes256(long valid) {
 #endif
 
 // ---- GEMM on packed weights ----
-// A micro-kernel computes an mr x 32 tile of A (mr rows) times one packed panel into `tile` (row stride 32).
+// A micro-kernel computes an mr x 32 tile of A (mr rows) times one packed panel into C. `half`: the panel holds
+// half-precision bit patterns, widened as each row is loaded (F16C on AVX2, AVX-512F's vcvtph2ps); it is a
+// constant in every instantiation, so the branch is compiled away. `out_scale` (NULL or the panel's 32
+// factors) multiplies the sums before the bias.
 
-FV_INLINE void micro_baseline(long k, const float *a, long lda, const float *panel, const float *scale,
-                              const float *bias, long cols, int act, const float *residual, float *c, long ldc,
-                              long mr) {
-    for (long i = 0; i < mr; i++) {
-        float acc[FV_PANEL] = {0};
-        const float *ar = a + i * lda;
-        for (long r = 0; r < k; r++) {
-            float av = scale ? ar[r] * scale[r] : ar[r];
-            const float *b = panel + r * FV_PANEL;
-            for (long j = 0; j < FV_PANEL; j++) acc[j] += av * b[j];
+FV_INLINE void micro_baseline_rows(long k, const float *a, long lda, const void *panel, const int half,
+                                   const float *scale, const float *out_scale, const float *bias, long cols, int act,
+                                   const float *residual, float *c, long ldc, long mr) {
+    // A half panel is widened 64 rows at a time into `wide`, once for all the tile's rows.
+    enum { CHUNK = 64 };
+    float acc[4][FV_PANEL] = {{0}}, wide[CHUNK * FV_PANEL];
+    for (long r0 = 0; r0 < k; r0 += CHUNK) {
+        long r1 = r0 + CHUNK < k ? r0 + CHUNK : k;
+        const float *b = (const float *)panel + r0 * FV_PANEL;
+        if (half) {
+            const unsigned short *h = (const unsigned short *)panel + r0 * FV_PANEL;
+            for (long j = 0; j < (r1 - r0) * FV_PANEL; j++) wide[j] = half_to_float(h[j]);
+            b = wide;
         }
-        finish(c + i * ldc, acc, bias, residual ? residual + i * ldc : 0, cols, act);
+        for (long i = 0; i < mr; i++) {
+            float row[FV_PANEL];
+            for (long j = 0; j < FV_PANEL; j++) row[j] = acc[i][j];
+            const float *ar = a + i * lda;
+            for (long r = r0; r < r1; r++) {
+                float av = scale ? ar[r] * scale[r] : ar[r];
+                const float *br = b + (r - r0) * FV_PANEL;
+                for (long j = 0; j < FV_PANEL; j++) row[j] += av * br[j];
+            }
+            for (long j = 0; j < FV_PANEL; j++) acc[i][j] = row[j];
+        }
     }
+    for (long i = 0; i < mr; i++)
+        finish(c + i * ldc, acc[i], out_scale, bias, residual ? residual + i * ldc : 0, cols, act);
+}
+
+static void micro_baseline(long k, const float *a, long lda, const void *panel, int half, const float *scale,
+                           const float *out_scale, const float *bias, long cols, int act, const float *residual,
+                           float *c, long ldc, long mr) {
+    if (half)
+        micro_baseline_rows(k, a, lda, panel, 1, scale, out_scale, bias, cols, act, residual, c, ldc, mr);
+    else
+        micro_baseline_rows(k, a, lda, panel, 0, scale, out_scale, bias, cols, act, residual, c, ldc, mr);
 }
 
 #if FV_X86
+// Eight panel values from row r at column offset `at`, widened when the panel is half precision.
+#define FV_PANEL_LOAD256(panel, half, r, at)                                                                       \
+    ((half) ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const unsigned short *)(panel) + (r) * FV_PANEL + (at)))) \
+            : _mm256_loadu_ps((const float *)(panel) + (r) * FV_PANEL + (at)))
+#define FV_PANEL_LOAD512(panel, half, r, at)                                                                       \
+    ((half) ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const unsigned short *)(panel) + (r) * FV_PANEL + (at)))) \
+            : _mm512_loadu_ps((const float *)(panel) + (r) * FV_PANEL + (at)))
+
 // AVX2: 6 rows x 16 columns per pass (12 accumulators + 2 panel registers + 1 broadcast: 15 of the 16 ymm), two
 // passes per 32-column panel, the second skipped when the panel's valid columns fit in 16. As for AVX-512, the
 // epilogue (bias, activation, residual, the partial panel's masked stores) runs on the accumulators in registers:
 // through a tile buffer and a scalar loop it cost as much as the FMAs for the small k of the 1x1 expansions.
-FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const float *panel, const float *scale,
-                                       const float *bias, long cols, int act, const float *residual, float *c,
-                                       long ldc, const int mr) {
-    for (int half = 0; half < 2; half++) {
-        const long base = half * 16;
+FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const void *panel, const int half,
+                                       const float *scale, const float *out_scale, const float *bias, long cols,
+                                       int act, const float *residual, float *c, long ldc, const int mr) {
+    for (int pass = 0; pass < 2; pass++) {
+        const long base = pass * 16;
         if (cols <= base) break;
         __m256 c0[6], c1[6];
 #pragma clang loop unroll(full)
         for (int i = 0; i < 6; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
-        const float *b = panel + base;
         for (long r = 0; r < k; r++) {
-            __m256 b0 = _mm256_loadu_ps(b + r * FV_PANEL), b1 = _mm256_loadu_ps(b + r * FV_PANEL + 8);
+            __m256 b0 = FV_PANEL_LOAD256(panel, half, r, base), b1 = FV_PANEL_LOAD256(panel, half, r, base + 8);
             if (scale) {
                 __m256 s = _mm256_broadcast_ss(scale + r);
                 b0 = _mm256_mul_ps(b0, s); b1 = _mm256_mul_ps(b1, s);
@@ -156,16 +208,19 @@ FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const f
         const __m256i m0 = lanes256(valid0), m1 = lanes256(valid1);
         const __m256 bias0 = _mm256_maskload_ps(bias + base, m0);
         const __m256 bias1 = valid1 > 0 ? _mm256_maskload_ps(bias + base + 8, m1) : _mm256_setzero_ps();
+        const __m256 one = _mm256_set1_ps(1.0f);
+        const __m256 scale0 = out_scale ? _mm256_maskload_ps(out_scale + base, m0) : one;
+        const __m256 scale1 = out_scale && valid1 > 0 ? _mm256_maskload_ps(out_scale + base + 8, m1) : one;
 #pragma clang loop unroll(full)
         for (int i = 0; i < 6; i++) {
             if (i < mr) {
                 float *out = c + i * ldc + base;
                 const float *res = residual ? residual + i * ldc + base : 0;
-                __m256 v0 = activate256(_mm256_add_ps(c0[i], bias0), act);
+                __m256 v0 = activate256(_mm256_fmadd_ps(c0[i], scale0, bias0), act);
                 if (res) v0 = _mm256_add_ps(v0, _mm256_maskload_ps(res, m0));
                 if (valid0 >= 8) _mm256_storeu_ps(out, v0); else _mm256_maskstore_ps(out, m0, v0);
                 if (valid1 > 0) {
-                    __m256 v1 = activate256(_mm256_add_ps(c1[i], bias1), act);
+                    __m256 v1 = activate256(_mm256_fmadd_ps(c1[i], scale1, bias1), act);
                     if (res) v1 = _mm256_add_ps(v1, _mm256_maskload_ps(res + 8, m1));
                     if (valid1 >= 8) _mm256_storeu_ps(out + 8, v1); else _mm256_maskstore_ps(out + 8, m1, v1);
                 }
@@ -174,18 +229,22 @@ FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const f
     }
 }
 
-FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const float *panel, const float *scale,
-                               const float *bias, long cols, int act, const float *residual, float *c, long ldc,
-                               long mr) {
-#define FV_MICRO256(R) micro_avx2_rows(k, a, lda, panel, scale, bias, cols, act, residual, c, ldc, R)
-    switch (mr) {  // constant row counts, so the accumulators live in registers
-    case 1: FV_MICRO256(1); break;
-    case 2: FV_MICRO256(2); break;
-    case 3: FV_MICRO256(3); break;
-    case 4: FV_MICRO256(4); break;
-    case 5: FV_MICRO256(5); break;
-    default: FV_MICRO256(6); break;
+FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const void *panel, int half, const float *scale,
+                               const float *out_scale, const float *bias, long cols, int act, const float *residual,
+                               float *c, long ldc, long mr) {
+#define FV_MICRO256(R, HALF) micro_avx2_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R)
+#define FV_ROWS256(HALF)                                                                                         \
+    switch (mr) { /* constant row counts, so the accumulators live in registers */                            \
+    case 1: FV_MICRO256(1, HALF); break; case 2: FV_MICRO256(2, HALF); break;                                   \
+    case 3: FV_MICRO256(3, HALF); break; case 4: FV_MICRO256(4, HALF); break;                                   \
+    case 5: FV_MICRO256(5, HALF); break; default: FV_MICRO256(6, HALF); break;                                  \
     }
+    if (half) {
+        FV_ROWS256(1)
+    } else {
+        FV_ROWS256(0)
+    }
+#undef FV_ROWS256
 #undef FV_MICRO256
 }
 
@@ -194,14 +253,15 @@ FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const float *pa
 // accumulators never go through a tile buffer: that round trip cost as much as the FMAs when k is small (the
 // 1x1 expansions have k = 16 to 80).
 // `wide` 0: the panel's valid columns fit in its first 16 (a 16- or 24-channel layer's last panel): half the FMAs.
-FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, const float *panel, const float *scale,
-                                           const float *bias, long cols, int act, const float *residual, float *c,
-                                           long ldc, const int mr, const int wide) {
+FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, const void *panel, const int half,
+                                           const float *scale, const float *out_scale, const float *bias, long cols,
+                                           int act, const float *residual, float *c, long ldc, const int mr,
+                                           const int wide) {
     __m512 c0[12], c1[12];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 12; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
     for (long r = 0; r < k; r++) {
-        __m512 b0 = _mm512_loadu_ps(panel + r * FV_PANEL), b1 = wide ? _mm512_loadu_ps(panel + r * FV_PANEL + 16) : b0;
+        __m512 b0 = FV_PANEL_LOAD512(panel, half, r, 0), b1 = wide ? FV_PANEL_LOAD512(panel, half, r, 16) : b0;
         if (scale) {
             __m512 s = _mm512_set1_ps(scale[r]);
             b0 = _mm512_mul_ps(b0, s); b1 = _mm512_mul_ps(b1, s);
@@ -218,14 +278,17 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
     __mmask16 m0 = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
     __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : (cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1));
     __m512 bias0 = _mm512_maskz_loadu_ps(m0, bias), bias1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+    const __m512 one = _mm512_set1_ps(1.0f);
+    __m512 scale0 = out_scale ? _mm512_maskz_loadu_ps(m0, out_scale) : one;
+    __m512 scale1 = out_scale ? _mm512_maskz_loadu_ps(m1, out_scale + 16) : one;
 #pragma clang loop unroll(full)
     for (int i = 0; i < 12; i++) {
         if (i < mr) {
-            __m512 v0 = activate512(_mm512_add_ps(c0[i], bias0), act);
+            __m512 v0 = activate512(_mm512_fmadd_ps(c0[i], scale0, bias0), act);
             if (residual) v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, residual + i * ldc));
             _mm512_mask_storeu_ps(c + i * ldc, m0, v0);
             if (wide) {
-                __m512 v1 = activate512(_mm512_add_ps(c1[i], bias1), act);
+                __m512 v1 = activate512(_mm512_fmadd_ps(c1[i], scale1, bias1), act);
                 if (residual) v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, residual + i * ldc + 16));
                 _mm512_mask_storeu_ps(c + i * ldc + 16, m1, v1);
             }
@@ -233,23 +296,24 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
     }
 }
 
-FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const float *panel, const float *scale,
-                                   const float *bias, long cols, int act, const float *residual, float *c, long ldc,
-                                   long mr) {
-#define FV_MICRO512(R, WIDE) micro_avx512_rows(k, a, lda, panel, scale, bias, cols, act, residual, c, ldc, R, WIDE)
-#define FV_ROWS512(WIDE)                                                                                         \
+FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void *panel, int half, const float *scale,
+                                   const float *out_scale, const float *bias, long cols, int act,
+                                   const float *residual, float *c, long ldc, long mr) {
+#define FV_MICRO512(R, WIDE, HALF)                                                                               \
+    micro_avx512_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R, WIDE)
+#define FV_ROWS512(WIDE, HALF)                                                                                   \
     switch (mr) { /* constant row counts, so the accumulators live in registers */                            \
-    case 1: FV_MICRO512(1, WIDE); break;   case 2: FV_MICRO512(2, WIDE); break;                                 \
-    case 3: FV_MICRO512(3, WIDE); break;   case 4: FV_MICRO512(4, WIDE); break;                                 \
-    case 5: FV_MICRO512(5, WIDE); break;   case 6: FV_MICRO512(6, WIDE); break;                                 \
-    case 7: FV_MICRO512(7, WIDE); break;   case 8: FV_MICRO512(8, WIDE); break;                                 \
-    case 9: FV_MICRO512(9, WIDE); break;   case 10: FV_MICRO512(10, WIDE); break;                               \
-    case 11: FV_MICRO512(11, WIDE); break; default: FV_MICRO512(12, WIDE); break;                               \
+    case 1: FV_MICRO512(1, WIDE, HALF); break;   case 2: FV_MICRO512(2, WIDE, HALF); break;                     \
+    case 3: FV_MICRO512(3, WIDE, HALF); break;   case 4: FV_MICRO512(4, WIDE, HALF); break;                     \
+    case 5: FV_MICRO512(5, WIDE, HALF); break;   case 6: FV_MICRO512(6, WIDE, HALF); break;                     \
+    case 7: FV_MICRO512(7, WIDE, HALF); break;   case 8: FV_MICRO512(8, WIDE, HALF); break;                     \
+    case 9: FV_MICRO512(9, WIDE, HALF); break;   case 10: FV_MICRO512(10, WIDE, HALF); break;                   \
+    case 11: FV_MICRO512(11, WIDE, HALF); break; default: FV_MICRO512(12, WIDE, HALF); break;                   \
     }
-    if (cols <= 16) {
-        FV_ROWS512(0)
+    if (half) {
+        if (cols <= 16) { FV_ROWS512(0, 1) } else { FV_ROWS512(1, 1) }
     } else {
-        FV_ROWS512(1)
+        if (cols <= 16) { FV_ROWS512(0, 0) } else { FV_ROWS512(1, 0) }
     }
 #undef FV_ROWS512
 #undef FV_MICRO512
@@ -258,11 +322,14 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const float
 
 // Rows are taken in blocks whose slice of A fits in L2 (~128 KB); within a block every panel sweeps the block's
 // row tiles, so a panel (k x 32) stays in L1/L2 while A streams through. One driver per ISA, each with its own
-// micro-kernel inlined, the epilogue (bias, activation, residual) inside it.
+// micro-kernel inlined, the epilogue (out_scale, bias, activation, residual) inside it.
 #define FV_DEFINE_FUSED_GEMM(NAME, ATTR, MICRO, MR)                                                              \
-    ATTR static void NAME(long n, long k, const float *a, long lda, const float *packed, const float *scale,  \
+    ATTR static void NAME(long n, long k, const float *a, long lda, fv_panels w, const float *scale,            \
                           const float *bias, int activation, const float *residual, float *c, long ldc,         \
                           long row_begin, long row_end, long panel_begin, long panel_end) {                     \
+        const int half = w.f16 != 0;                                                                            \
+        const char *packed = half ? (const char *)w.f16 : (const char *)w.f32;                                  \
+        const long panel_bytes = k * FV_PANEL * (half ? 2 : 4);                                                 \
         long block = (32768 / (k > 0 ? k : 1)) / (MR) * (MR);                                                   \
         if (block < (MR)) block = (MR);                                                                         \
         for (long i0 = row_begin; i0 < row_end; i0 += block) {                                                  \
@@ -270,11 +337,12 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const float
             /* Tiles of equal height (49 rows: 10,10,10,10,9 rather than 12,12,12,12,1). */                      \
             long tiles = (i1 - i0 + (MR) - 1) / (MR), step = (i1 - i0 + tiles - 1) / tiles;                     \
             for (long p = panel_begin; p < panel_end; p++) {                                                    \
-                const float *panel = packed + p * k * FV_PANEL;                                                 \
+                const void *panel = packed + p * panel_bytes;                                                   \
                 long col = p * FV_PANEL, cols = n - col < FV_PANEL ? n - col : FV_PANEL;                        \
+                const float *out_scale = w.out_scale ? w.out_scale + col : 0;                                   \
                 for (long i = i0; i < i1; i += step) {                                                          \
                     long mr = i1 - i < step ? i1 - i : step;                                                    \
-                    MICRO(k, a + i * lda, lda, panel, scale, bias + col, cols, activation,                      \
+                    MICRO(k, a + i * lda, lda, panel, half, scale, out_scale, bias + col, cols, activation,     \
                           residual ? residual + i * ldc + col : 0, c + i * ldc + col, ldc, mr);                 \
                 }                                                                                               \
             }                                                                                                   \
@@ -286,21 +354,21 @@ FV_DEFINE_FUSED_GEMM(gemm_avx2, FV_AVX2, micro_avx2, 6)
 FV_DEFINE_FUSED_GEMM(gemm_avx512, FV_AVX512, micro_avx512, 12)
 #endif
 
-void fv_gemm_packed(long n, long k, const float *a, long lda, const float *packed, const float *scale,
+void fv_gemm_packed(long n, long k, const float *a, long lda, fv_panels w, const float *scale,
                     const float *bias, int activation,
                     const float *residual, float *c, long ldc, long row_begin, long row_end,
                     long panel_begin, long panel_end) {
 #if FV_X86
     if (fv_isa >= FV_ISA_AVX512) {
-        gemm_avx512(n, k, a, lda, packed, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
+        gemm_avx512(n, k, a, lda, w, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
         return;
     }
     if (fv_isa >= FV_ISA_AVX2) {
-        gemm_avx2(n, k, a, lda, packed, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
+        gemm_avx2(n, k, a, lda, w, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
         return;
     }
 #endif
-    gemm_baseline(n, k, a, lda, packed, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
+    gemm_baseline(n, k, a, lda, w, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
 }
 
 // ---- Unfolding (the stem's general conv) ----
@@ -388,7 +456,7 @@ FV_INLINE void dw_row_body(const float *const *rows, int ky0, int ky1, long w, l
                     const float *wk = wt + (ky * kw + kx) * ch + c0;
                     for (long j = 0; j < nc; j++) acc[j] += wk[j] * src[j];
                 }
-            finish(out + c0, acc, bias + c0, 0, nc, act);
+            finish(out + c0, acc, 0, bias + c0, 0, nc, act);
         }
         if (sums)
             for (long j = 0; j < ch; j++) sums[j] += out[j];
@@ -791,7 +859,7 @@ void fv_depthwise_nhwc(const float *x, long h, long w, long ch, const float *wt,
 // The expanded tensor of an MBConv block (up to 192x192x96 floats here) never exists: each expanded row is
 // computed into a ring of kh rows when the depthwise conv first needs it, and read from L2 while it is hot.
 
-typedef void (*gemm_fn)(long n, long k, const float *a, long lda, const float *packed, const float *scale,
+typedef void (*gemm_fn)(long n, long k, const float *a, long lda, fv_panels w, const float *scale,
                         const float *bias, int activation, const float *residual, float *c, long ldc, long row_begin,
                         long row_end, long panel_begin, long panel_end);
 
@@ -842,7 +910,9 @@ static void depthwise_over_produced_rows(row_producer produce, const void *ctx, 
 
 typedef struct {
     gemm_fn gemm;
-    const float *x, *packed, *bias;
+    const float *x;
+    fv_panels packed;
+    const float *bias;
     long w, cin, ch, panels;
     int activation;
 } expand_rows;
@@ -853,7 +923,7 @@ static void produce_expanded_row(const void *ctx, long r, float *dst) {
             e->w, 0, e->panels);
 }
 
-void fv_expand_depthwise_nhwc(const float *x, long h, long w, long cin, const float *expand_packed,
+void fv_expand_depthwise_nhwc(const float *x, long h, long w, long cin, fv_panels expand_packed,
                               const float *expand_bias, int expand_activation, long ch, const float *wt,
                               const float *bias, int kh, int kw, int sh, int sw, int ph, int pw, int activation,
                               float *y, long ho, long wo, long row_begin, long row_end, float *sums, float *ring) {
@@ -871,7 +941,9 @@ long fv_stem_depthwise_scratch_size(long w, long ch, int kh, long stem_k) { retu
 
 typedef struct {
     gemm_fn gemm;
-    const float *image, *packed, *bias;
+    const float *image;
+    fv_panels packed;
+    const float *bias;
     long ci, ih, iw, w, ch, k, panels;
     int kh, kw, sh, sw, ph, pw, activation;
     float *cols;
@@ -886,7 +958,7 @@ static void produce_stem_row(const void *ctx, long r, float *dst) {
 }
 
 void fv_stem_depthwise_nhwc(const float *image, long ci, long ih, long iw, int stem_kh, int stem_kw, int stem_sh,
-                            int stem_sw, int stem_ph, int stem_pw, const float *stem_packed, const float *stem_bias,
+                            int stem_sw, int stem_ph, int stem_pw, fv_panels stem_packed, const float *stem_bias,
                             int stem_activation, long h, long w, long ch, const float *wt, const float *bias, int kh,
                             int kw, int sh, int sw, int ph, int pw, int activation, float *y, long ho, long wo,
                             long row_begin, long row_end, float *sums, float *scratch) {

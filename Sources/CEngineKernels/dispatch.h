@@ -5,8 +5,8 @@
 
 #if defined(__x86_64__) || defined(__i386__)
 #define FV_X86 1
-#define FV_AVX2 __attribute__((target("avx2,fma")))
-#define FV_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+#define FV_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define FV_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma,f16c")))
 #else
 #define FV_X86 0
 #define FV_AVX2

@@ -42,7 +42,9 @@ static int fv_isa_supported = FV_ISA_BASELINE;
 __attribute__((constructor)) static void fv_detect_cpu(void) {
 #if FV_X86
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) fv_isa_supported = FV_ISA_AVX2;
+    // F16C widens the half-precision weight panels; every AVX2 CPU has it, but check rather than assume.
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"))
+        fv_isa_supported = FV_ISA_AVX2;
     if (fv_isa_supported == FV_ISA_AVX2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl"))
         fv_isa_supported = FV_ISA_AVX512;
 #endif

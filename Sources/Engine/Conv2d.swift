@@ -4,7 +4,8 @@ import CEngineKernels
 ///
 /// Every conv runs channels-last (`forwardChannelsLast`, Conv2dChannelsLast.swift: packed GEMM, depthwise, or an
 /// unfolded general conv). This file holds the layer's shape and weights: the NCHW weights as loaded, with batch
-/// norm folded into `weight` and `bias` (see `BatchNorm.fold`), until the channels-last copy replaces them.
+/// norm folded in (see `BatchNorm.fold`: into `weight` and `bias`, or for a pointwise conv into `outputScale` and
+/// `bias`), until the channels-last copy replaces them.
 public final class Conv2d {
     public enum Kind: Sendable { case pointwise, depthwise, general }
 
@@ -20,8 +21,17 @@ public final class Conv2d {
     public private(set) var weight: [Float]
     /// [outChannels]; zeros when the layer has none.
     public private(set) var bias: [Float]
-    /// The weights re-packed for the channels-last kernels (see `prepareChannelsLast`); empty until then.
+    /// The weights re-packed for the channels-last kernels (see `prepareChannelsLast`); empty until then, and
+    /// empty for a pointwise conv whose weights went into `channelsLastHalfWeight`.
     public internal(set) var channelsLastWeight: [Float] = []
+    /// A pointwise conv's packed panels as IEEE half-precision bit patterns, when every weight is exact in half
+    /// precision (the shipped files are F16): the same numbers in half the memory. Empty otherwise.
+    public internal(set) var channelsLastHalfWeight: [UInt16] = []
+    /// Per-output factors a pointwise conv applies to its sums before the bias: its batch norm's scale, kept out of
+    /// the weights so that F16 weights stay exact in half precision. Empty: none.
+    public private(set) var outputScale: [Float] = []
+    /// Whether `prepareChannelsLast` has run.
+    public var isPacked: Bool { !channelsLastWeight.isEmpty || !channelsLastHalfWeight.isEmpty }
 
     public init(inChannels: Int, outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), groups: Int = 1, weight: [Float], bias: [Float]? = nil,
@@ -62,9 +72,15 @@ public final class Conv2d {
     /// Frees the NCHW weights once only the channels-last copy is used (`prepareChannelsLast(keepingNCHW: false)`).
     func releaseNCHWWeight() { weight = [] }
 
-    /// Multiplies every output channel's weights and bias (used to fold a following per-channel affine map).
+    /// Folds a following per-channel affine map (a batch norm) into this conv: a pointwise conv keeps the scale as
+    /// `outputScale` (its weights stay as loaded), the others multiply every output channel's weights.
     public func scaleOutputChannels(scale: [Float], shift: [Float]) {
         precondition(scale.count == outChannels && shift.count == outChannels)
+        if kind == .pointwise {
+            outputScale = outputScale.isEmpty ? scale : zip(outputScale, scale).map { $0 * $1 }
+            for o in 0..<outChannels { bias[o] = bias[o] * scale[o] + shift[o] }
+            return
+        }
         precondition(!weight.isEmpty, "Conv2d: the NCHW weights were released")
         let per = weight.count / outChannels
         for o in 0..<outChannels {

@@ -11,8 +11,12 @@ import CEngineKernels
 extension Conv2d {
     /// Re-packs the weights for `forwardChannelsLast` (once, at load): 32-column GEMM panels for pointwise and
     /// general convs (patch order ky, kx, ci, matching the unfolded rows), tap-major [kh·kw][c] for depthwise.
+    /// A pointwise conv whose weights are all exact in half precision gets half-precision panels (`halfPanels`;
+    /// the kernels widen them as they load, so the result is the same as from F32 panels). By default only where
+    /// the kernels widen in hardware (AVX2's F16C, AVX-512): the baseline path widens in software, which made the
+    /// shipped member's forward 1.6–2× slower there.
     /// `keepingNCHW: false` frees the NCHW copy (a backbone that only runs channels-last; half the weight memory).
-    public func prepareChannelsLast(keepingNCHW: Bool = true) {
+    public func prepareChannelsLast(keepingNCHW: Bool = true, halfPanels: Bool = Conv2d.widensHalfInHardware) {
         defer { if !keepingNCHW { releaseNCHWWeight() } }
         switch kind {
         case .depthwise:
@@ -20,7 +24,22 @@ extension Conv2d {
             var t = [Float](repeating: 0, count: taps * outChannels)
             for c in 0..<outChannels { for k in 0..<taps { t[k * outChannels + c] = weight[c * taps + k] } }
             channelsLastWeight = t
-        case .pointwise, .general:
+        case .pointwise:
+            // 1×1: PyTorch's [out][in] is already the panels' source order.
+            if halfPanels, let halves = Conv2d.exactHalfPrecision(weight) {
+                var packed = [UInt16](repeating: 0, count: fv_packed_size(outChannels, inChannels))
+                halves.withUnsafeBufferPointer { w in
+                    packed.withUnsafeMutableBufferPointer {
+                        fv_pack_weights_half(w.baseAddress!, outChannels, inChannels, $0.baseAddress!)
+                    }
+                }
+                channelsLastHalfWeight = packed
+                channelsLastWeight = []
+            } else {
+                channelsLastWeight = Conv2d.packed(weight, outputs: outChannels, inputs: inChannels)
+                channelsLastHalfWeight = []
+            }
+        case .general:
             precondition(groups == 1, "Conv2d.prepareChannelsLast: grouped convs other than depthwise are not supported")
             let k = inChannels * kernelH * kernelW
             // PyTorch order (ci, ky, kx) → the unfolded rows' order (ky, kx, ci).
@@ -35,11 +54,45 @@ extension Conv2d {
                     }
                 }
             }
-            var packed = [Float](repeating: 0, count: fv_packed_size(outChannels, k))
-            reordered.withUnsafeBufferPointer { w in
-                packed.withUnsafeMutableBufferPointer { fv_pack_weights(w.baseAddress!, outChannels, k, $0.baseAddress!) }
+            channelsLastWeight = Conv2d.packed(reordered, outputs: outChannels, inputs: k)
+        }
+    }
+
+    /// Whether the kernels in use widen half-precision panels in hardware (read at load, when the panels are made).
+    public static var widensHalfInHardware: Bool { fv_current_isa() >= Int32(FV_ISA_AVX2) }
+
+    private static func packed(_ weight: [Float], outputs n: Int, inputs k: Int) -> [Float] {
+        var packed = [Float](repeating: 0, count: fv_packed_size(n, k))
+        weight.withUnsafeBufferPointer { w in
+            packed.withUnsafeMutableBufferPointer { fv_pack_weights(w.baseAddress!, n, k, $0.baseAddress!) }
+        }
+        return packed
+    }
+
+    /// The half-precision bit patterns of `values`, or nil when one of them is not exactly a half, or is not
+    /// finite (the baseline kernel's branch-free widening assumes finite values).
+    static func exactHalfPrecision(_ values: [Float]) -> [UInt16]? {
+        var bits = [UInt16](repeating: 0, count: values.count)
+        for (i, v) in values.enumerated() {
+            let h = Float16(v)
+            guard v.isFinite, Float(h) == v else { return nil }
+            bits[i] = h.bitPattern
+        }
+        return bits
+    }
+
+    /// The packed panels as the GEMM kernels take them.
+    func withPanels<R>(_ body: (fv_panels) -> R) -> R {
+        outputScale.withUnsafeBufferPointer { os in
+            let scale = os.isEmpty ? nil : os.baseAddress
+            if !channelsLastHalfWeight.isEmpty {
+                return channelsLastHalfWeight.withUnsafeBufferPointer {
+                    body(fv_panels(f32: nil, f16: $0.baseAddress, out_scale: scale))
+                }
             }
-            channelsLastWeight = packed
+            return channelsLastWeight.withUnsafeBufferPointer {
+                body(fv_panels(f32: $0.baseAddress, f16: nil, out_scale: scale))
+            }
         }
     }
 
@@ -62,7 +115,7 @@ extension Conv2d {
     public func forwardChannelsLast(_ x: Tensor, into y: Tensor, workspace: Workspace, residual: Tensor? = nil,
                                     channelSums: UnsafeMutablePointer<Float>? = nil,
                                     inputScale: UnsafePointer<Float>? = nil, inputIsNCHW: Bool = false) {
-        precondition(!channelsLastWeight.isEmpty, "Conv2d: call prepareChannelsLast() first")
+        precondition(isPacked, "Conv2d: call prepareChannelsLast() first")
         precondition(!inputIsNCHW || kind == .general, "Conv2d: only a general conv reads NCHW input")
         let channelAxis = inputIsNCHW ? 1 : 3
         precondition(x.shape.count == 4 && x.shape[channelAxis] == inChannels,
@@ -76,8 +129,8 @@ extension Conv2d {
             switch kind {
             case .pointwise:
                 precondition(inputScale == nil || n == 1, "Conv2d: an input scale needs batch 1")
-                channelsLastWeight.withUnsafeBufferPointer {
-                    gemm(a: x.data, rows: n * h * w, k: inChannels, packed: $0.baseAddress!, scale: inputScale,
+                withPanels {
+                    gemm(a: x.data, rows: n * h * w, k: inChannels, weights: $0, scale: inputScale,
                          residual: residual.map { UnsafePointer($0.data) }, c: y.data)
                 }
             case .depthwise:
@@ -94,7 +147,7 @@ extension Conv2d {
                 let chunks = Parallel.chunkCount(ho, minPerThread: step)
                 let cols = workspace.scratch(chunks * step * wo * k)
                 let panels = (outChannels + Int(FV_PANEL) - 1) / Int(FV_PANEL), act = activation.kernelCode
-                channelsLastWeight.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { b in
+                withPanels { wt in bias.withUnsafeBufferPointer { b in
                     for img in 0..<n {
                         let image = x.data + img * h * w * inChannels, out = y.data + img * ho * wo * outChannels
                         let res = residual.map { UnsafePointer($0.data + img * ho * wo * outChannels) }
@@ -112,7 +165,7 @@ extension Conv2d {
                                     fv_unfold_nhwc(image, h, w, inChannels, Int32(kernelH), Int32(kernelW), Int32(strideH),
                                                    Int32(strideW), Int32(padH), Int32(padW), wo, r0, r1, base)
                                 }
-                                fv_gemm_packed(outChannels, k, mine, k, wt.baseAddress!, nil, b.baseAddress!, act,
+                                fv_gemm_packed(outChannels, k, mine, k, wt, nil, b.baseAddress!, act,
                                                res.map { $0 + r0 * wo * outChannels }, out + r0 * wo * outChannels,
                                                outChannels, 0, (r1 - r0) * wo, 0, panels)
                                 r0 = r1
@@ -136,7 +189,7 @@ extension Conv2d {
     }
 
     /// The packed GEMM over `rows` rows, split over threads by row tiles, or by panels when there are few rows.
-    private func gemm(a: UnsafePointer<Float>, rows: Int, k: Int, packed: UnsafePointer<Float>, scale: UnsafePointer<Float>?,
+    private func gemm(a: UnsafePointer<Float>, rows: Int, k: Int, weights: fv_panels, scale: UnsafePointer<Float>?,
                       residual: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>) {
         let n = outChannels, panels = (n + Int(FV_PANEL) - 1) / Int(FV_PANEL)
         let act = activation.kernelCode
@@ -147,12 +200,12 @@ extension Conv2d {
                 // At least 512·64·12 ≈ 0.4 M multiply-adds per thread (a few µs): Lite0's 144→40 at 28×28 and 240→80
                 // at 14×14 ran on one core under the earlier bound of 3 M.
                 Parallel.forRanges(tiles, minPerThread: max(1, 512 / max(n * k / 64, 1))) { range in
-                    fv_gemm_packed(n, k, a, k, packed, scale, bias, act, residual, c, n,
+                    fv_gemm_packed(n, k, a, k, weights, scale, bias, act, residual, c, n,
                                    range.lowerBound * 12, min(rows, range.upperBound * 12), 0, panels)
                 }
             } else {
                 Parallel.forRanges(panels, minPerThread: max(1, 2_048 / max(rows * k / 32, 1))) { range in
-                    fv_gemm_packed(n, k, a, k, packed, scale, bias, act, residual, c, n, 0, rows, range.lowerBound, range.upperBound)
+                    fv_gemm_packed(n, k, a, k, weights, scale, bias, act, residual, c, n, 0, rows, range.lowerBound, range.upperBound)
                 }
             }
         }
@@ -180,7 +233,7 @@ extension Conv2d {
                                     channelSums: UnsafeMutablePointer<Float>? = nil) {
         precondition(kind == .depthwise && expand.kind == .pointwise && expand.outChannels == inChannels,
                      "Conv2d: fusing needs a pointwise expand into this depthwise conv")
-        precondition(!channelsLastWeight.isEmpty && !expand.channelsLastWeight.isEmpty, "Conv2d: call prepareChannelsLast() first")
+        precondition(isPacked && expand.isPacked, "Conv2d: call prepareChannelsLast() first")
         precondition(x.shape.count == 4 && x.shape[0] == 1 && x.shape[3] == expand.inChannels, "Conv2d: NHWC input \(x.shape)")
         let h = x.shape[1], w = x.shape[2], c = outChannels
         let (ho, wo) = outputSize(height: h, width: w)
@@ -212,7 +265,7 @@ extension Conv2d {
                                     channelSums: UnsafeMutablePointer<Float>? = nil) {
         precondition(kind == .depthwise && stem.kind == .general && stem.outChannels == inChannels,
                      "Conv2d: fusing needs a general stem conv into this depthwise conv")
-        precondition(!channelsLastWeight.isEmpty && !stem.channelsLastWeight.isEmpty, "Conv2d: call prepareChannelsLast() first")
+        precondition(isPacked && stem.isPacked, "Conv2d: call prepareChannelsLast() first")
         precondition(image.shape.count == 4 && image.shape[0] == 1 && image.shape[1] == stem.inChannels,
                      "Conv2d: NCHW image \(image.shape)")
         let ih = image.shape[2], iw = image.shape[3]
@@ -237,7 +290,8 @@ extension Conv2d {
 
     /// The packed weights and biases a fused kernel reads: the layer fused in front (`producer`) and this one.
     private struct FusedWeights {
-        let producer, producerBias, depthwise, depthwiseBias: UnsafePointer<Float>
+        let producer: fv_panels
+        let producerBias, depthwise, depthwiseBias: UnsafePointer<Float>
     }
 
     /// The thread split of the fused kernels: output rows in chunks of at least kernelH (so the kernelH − strideH
@@ -251,9 +305,9 @@ extension Conv2d {
         let chunks = Parallel.chunkCount(ho, minPerThread: minRows)
         let scratch = workspace.scratch(chunks * per)
         for t in 0..<chunks { (scratch + t * per + ringFloats).update(repeating: 0, count: c) }
-        producer.channelsLastWeight.withUnsafeBufferPointer { pw in producer.bias.withUnsafeBufferPointer { pb in
+        producer.withPanels { pw in producer.bias.withUnsafeBufferPointer { pb in
             channelsLastWeight.withUnsafeBufferPointer { wt in bias.withUnsafeBufferPointer { b in
-                let weights = FusedWeights(producer: pw.baseAddress!, producerBias: pb.baseAddress!,
+                let weights = FusedWeights(producer: pw, producerBias: pb.baseAddress!,
                                            depthwise: wt.baseAddress!, depthwiseBias: b.baseAddress!)
                 Parallel.forChunks(ho, minPerThread: minRows) { chunk, rows in
                     let base = scratch + chunk * per

@@ -7,10 +7,14 @@ final class ActivationArena {
     private(set) var buffers: [Tensor] = []
     let workspace = Workspace()
 
-    /// Four tensors of at least `capacity` floats each.
-    func buffers(capacity: Int) -> [Tensor] {
-        if (buffers.first?.capacity ?? 0) < capacity {
-            buffers = (0..<4).map { _ in Tensor(shape: [0], capacity: capacity) }
+    /// One tensor per entry of `capacities`, each of at least that many floats (a buffer smaller than asked is
+    /// replaced; the others are kept, so models of several input sizes share the largest of each).
+    func buffers(capacities: [Int]) -> [Tensor] {
+        if buffers.count != capacities.count {
+            buffers = capacities.map { Tensor(shape: [0], capacity: $0) }
+        }
+        for (i, capacity) in capacities.enumerated() where buffers[i].capacity < capacity {
+            buffers[i] = Tensor(shape: [0], capacity: capacity)
         }
         return buffers
     }

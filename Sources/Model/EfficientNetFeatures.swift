@@ -32,8 +32,10 @@ final class EfficientNetFeatures {
     final class Plan {
         let height: Int, width: Int
         let arena: ActivationArena
-        let bufferCapacity: Int
-        var buffers: [Tensor] { arena.buffers(capacity: bufferCapacity) }
+        /// Floats each of the four buffers needs: two for the blocks' inputs and outputs (and the stem's output, the
+        /// head's), one for an expansion written out, one for a depthwise conv's output.
+        let bufferCapacities: [Int]
+        var buffers: [Tensor] { arena.buffers(capacities: bufferCapacities) }
         var workspace: Workspace { arena.workspace }
         let blockScratch: MBConvBlock.Scratch
         let output: Tensor
@@ -41,26 +43,32 @@ final class EfficientNetFeatures {
 
         init(features f: EfficientNetFeatures, height: Int, width: Int, arena: ActivationArena) {
             self.height = height; self.width = width; self.arena = arena
-            var largest = 0, scratch = 0
+            // Sized by what each buffer holds, not all by the widest expansion: at 320×320 Lite0's first expansion
+            // (160×160×96, 9.8 MB) is never written out (fused into its depthwise conv), so four buffers of its size
+            // would hold 39 MB where 11 MB do.
+            var blockIO = 0, expanded = 0, depthwiseOut = 0, scratch = 0
             var (h, w) = f.stem.outputSize(height: height, width: width)
-            largest = max(largest, f.stem.outChannels * h * w)
+            blockIO = f.stem.outChannels * h * w  // written out when the stem is not fused (and for the observers)
             scratch = max(scratch, f.stem.channelsLastScratchCount(height: height, width: width))
             if let first = f.blocks.first, first.fusesStem {
                 scratch = max(scratch, first.depthwise.fusedStemScratchCount(stem: f.stem, height: h, width: w))
             }
             for b in f.blocks {
-                largest = max(largest, b.spec.expandedChannels * h * w)
+                if b.expand != nil && !b.depthwise.fusesExpand(height: h, width: w) {
+                    expanded = max(expanded, b.spec.expandedChannels * h * w)
+                }
                 scratch = max(scratch, b.depthwise.channelsLastScratchCount(height: h, width: w))
                 scratch = max(scratch, b.depthwise.fusedExpandScratchCount(height: h, width: w))
                 if let e = b.expand { scratch = max(scratch, e.channelsLastScratchCount(height: h, width: w)) }
                 scratch = max(scratch, b.project.channelsLastScratchCount(height: h, width: w))
                 if let se = b.se { scratch = max(scratch, se.scratchCount) }
                 (h, w) = b.depthwise.outputSize(height: h, width: w)
-                largest = max(largest, b.spec.expandedChannels * h * w)
+                depthwiseOut = max(depthwiseOut, b.spec.expandedChannels * h * w)
+                blockIO = max(blockIO, b.spec.outChannels * h * w)
             }
             outputHeight = h; outputWidth = w
-            largest = max(largest, f.head.outChannels * h * w)
-            bufferCapacity = largest
+            blockIO = max(blockIO, f.head.outChannels * h * w)
+            bufferCapacities = [blockIO, blockIO, expanded, depthwiseOut]
             output = Tensor(shape: [1, f.head.outChannels, h, w])
             scratch = max(scratch, f.head.channelsLastScratchCount(height: h, width: w))
             _ = arena.workspace.scratch(scratch)  // grown once here, not inside the first forward

@@ -98,6 +98,82 @@ final class ChannelsLastKernelTests: XCTestCase {
         }
     }
 
+    /// Weights exact in half precision (as the shipped F16 files give), some of them half subnormals.
+    private func halfExactFloats(_ n: Int, _ rng: inout KernelTestRandom, scale: Float) -> [Float] {
+        (0..<n).map { i in
+            if i % 17 == 5 { return Float(Float16(bitPattern: UInt16.random(in: 1...0x3FF, using: &rng) | (i % 2 == 0 ? 0x8000 : 0))) }
+            return Float(Float16(Float.random(in: -scale...scale, using: &rng)))
+        }
+    }
+
+    /// Half-precision panels with a batch norm kept as the output scale (how the shipped F16 members load), on every
+    /// ISA, the baseline's software widening included: against the naive reference on the folded weights, and
+    /// against the same conv packed in F32.
+    func testPointwiseGEMMOnHalfPanelsOverRandomShapes() {
+        var rng = KernelTestRandom(seed: 18)
+        forEachISA { isa in
+            for trial in 0..<60 {
+                let rows = [1, 5, 11, 12, 13, 25, 49, 97, 130][trial % 9], n = [1, 7, 16, 31, 32, 33, 70, 100][trial % 8]
+                let k = Int.random(in: 1...80, using: &rng)
+                let act = Activation.allCases[trial % Activation.allCases.count]
+                let withResidual = trial % 3 == 0, withScale = trial % 4 == 1, withNorm = trial % 5 != 4
+                let x = randomFloats(rows * k, &rng), w = halfExactFloats(n * k, &rng, scale: 0.5)
+                let bias = randomFloats(n, &rng), residual = withResidual ? randomFloats(rows * n, &rng) : nil
+                let scale = withScale ? randomFloats(k, &rng, scale: 2) : nil
+                let normScale = randomFloats(n, &rng, scale: 3), normShift = randomFloats(n, &rng)
+                func make(half: Bool) -> Conv2d {
+                    let conv = Conv2d(inChannels: k, outChannels: n, kernelSize: 1, weight: w, bias: bias, activation: act)
+                    if withNorm { conv.scaleOutputChannels(scale: normScale, shift: normShift) }
+                    conv.prepareChannelsLast(keepingNCHW: false, halfPanels: half)
+                    return conv
+                }
+                let half = make(half: true), single = make(half: false)
+                XCTAssertFalse(half.channelsLastHalfWeight.isEmpty, "\(isa): half-exact weights pack in half precision")
+                XCTAssertTrue(half.channelsLastWeight.isEmpty)
+                XCTAssertEqual(half.channelsLastHalfWeight.count, single.channelsLastWeight.count)
+                XCTAssertEqual(half.outputScale.isEmpty, !withNorm, "the batch norm's scale stays out of the weights")
+                let xt = Tensor(shape: [1, rows, 1, k], values: x)
+                let rt = residual.map { Tensor(shape: [1, rows, 1, n], values: $0) }
+                func run(_ conv: Conv2d) -> [Float] {
+                    let y = Tensor(shape: [1, rows, 1, n])
+                    scale.map { s in
+                        s.withUnsafeBufferPointer { conv.forwardChannelsLast(xt, into: y, workspace: Workspace(), residual: rt, inputScale: $0.baseAddress!) }
+                    } ?? conv.forwardChannelsLast(xt, into: y, workspace: Workspace(), residual: rt)
+                    return y.values
+                }
+                // The reference folds the norm into the weights in Double.
+                var folded = w.map(Double.init), foldedBias = bias.map(Double.init)
+                if withNorm {
+                    for o in 0..<n {
+                        for c in 0..<k { folded[o * k + c] *= Double(normScale[o]) }
+                        foldedBias[o] = foldedBias[o] * Double(normScale[o]) + Double(normShift[o])
+                    }
+                }
+                let ref = referenceConv(x: x, n: 1, h: rows, w: 1, ci: k, co: n, k: (1, 1), stride: (1, 1), pad: (0, 0),
+                                        depthwise: false, weight: folded.map(Float.init), bias: foldedBias.map(Float.init),
+                                        act: act, residual: residual, scale: scale)
+                let what = "\(isa) half pointwise rows \(rows) n \(n) k \(k) \(act) residual \(withResidual) scale \(withScale) norm \(withNorm)"
+                let got = run(half)
+                assertClose(got, ref, what)
+                assertClose(got, run(single), what + " vs F32 panels")
+            }
+        }
+    }
+
+    /// Only finite values exact in half precision pack as halves.
+    func testOnlyExactFiniteWeightsPackInHalfPrecision() {
+        XCTAssertNotNil(Conv2d.exactHalfPrecision([0, -0.0, 1, -2.5, 65504, Float(Float16.leastNonzeroMagnitude)]))
+        XCTAssertEqual(Conv2d.exactHalfPrecision([1, -0.0])!, [0x3C00, 0x8000])
+        XCTAssertNil(Conv2d.exactHalfPrecision([1, 0.1]), "0.1 is not a half")
+        XCTAssertNil(Conv2d.exactHalfPrecision([1, 1e-9]), "below the smallest half")
+        XCTAssertNil(Conv2d.exactHalfPrecision([.infinity]))
+        XCTAssertNil(Conv2d.exactHalfPrecision([.nan]))
+        let conv = Conv2d(inChannels: 2, outChannels: 2, kernelSize: 1, weight: [1, 0.1, 0.5, 2])
+        conv.prepareChannelsLast(halfPanels: true)
+        XCTAssertTrue(conv.channelsLastHalfWeight.isEmpty, "a weight that is not a half keeps the F32 panels")
+        XCTAssertFalse(conv.channelsLastWeight.isEmpty)
+    }
+
     func testDepthwiseOverRandomShapesStridesAndPads() {
         var rng = KernelTestRandom(seed: 12)
         forEachISA { isa in
@@ -158,6 +234,7 @@ final class ChannelsLastKernelTests: XCTestCase {
         defer { Parallel.threads = saved }
         forEachISA { isa in
             for trial in 0..<40 {
+                let expandUnderTest: Conv2d
                 Parallel.threads = [1, 2, 3][trial % 3]
                 let cin = Int.random(in: 1...40, using: &rng), c = [16, 24, 33, 64, 96, 100][trial % 6]
                 let k = [3, 5, 3, 5, 7][trial % 5], stride = 1 + trial % 2, pad = k / 2
@@ -167,21 +244,42 @@ final class ChannelsLastKernelTests: XCTestCase {
                 let expand = Conv2d(inChannels: cin, outChannels: c, kernelSize: 1, weight: we, bias: be, activation: .silu)
                 let dw = Conv2d(inChannels: c, outChannels: c, kernelSize: k, stride: stride, padding: pad, groups: c,
                                 weight: wd, bias: bd, activation: trial % 4 == 0 ? .relu6 : .silu)
-                expand.prepareChannelsLast(); dw.prepareChannelsLast()
+                // Odd trials: the expansion in half precision with its norm as the output scale (the shipped members).
+                let half = trial % 2 == 1
+                var foldedExpand = we, foldedExpandBias = be
+                if half {
+                    foldedExpand = we.map { Float(Float16($0)) }
+                    let halfExpand = Conv2d(inChannels: cin, outChannels: c, kernelSize: 1, weight: foldedExpand, bias: be,
+                                            activation: .silu)
+                    let normScale = randomFloats(c, &rng, scale: 2), normShift = randomFloats(c, &rng)
+                    halfExpand.scaleOutputChannels(scale: normScale, shift: normShift)
+                    halfExpand.prepareChannelsLast(halfPanels: true)
+                    XCTAssertFalse(halfExpand.channelsLastHalfWeight.isEmpty)
+                    for o in 0..<c {
+                        for i in 0..<cin { foldedExpand[o * cin + i] = Float(Double(foldedExpand[o * cin + i]) * Double(normScale[o])) }
+                        foldedExpandBias[o] = Float(Double(be[o]) * Double(normScale[o]) + Double(normShift[o]))
+                    }
+                    expandUnderTest = halfExpand
+                } else {
+                    expand.prepareChannelsLast()
+                    expandUnderTest = expand
+                }
+                dw.prepareChannelsLast()
                 let (ho, wo) = dw.outputSize(height: h, width: w)
                 let y = Tensor(shape: [1, ho, wo, c])
                 var sums = [Float](repeating: .nan, count: c)
                 sums.withUnsafeMutableBufferPointer {
-                    dw.forwardChannelsLast(fusingExpand: expand, Tensor(shape: [1, h, w, cin], values: x), into: y,
+                    dw.forwardChannelsLast(fusingExpand: expandUnderTest, Tensor(shape: [1, h, w, cin], values: x), into: y,
                                            workspace: Workspace(capacity: dw.fusedExpandScratchCount(height: h, width: w)),
                                            channelSums: $0.baseAddress!)
                 }
                 let expanded = referenceConv(x: x, n: 1, h: h, w: w, ci: cin, co: c, k: (1, 1), stride: (1, 1), pad: (0, 0),
-                                             depthwise: false, weight: we, bias: be, act: .silu, residual: nil, scale: nil)
+                                             depthwise: false, weight: foldedExpand, bias: foldedExpandBias, act: .silu,
+                                             residual: nil, scale: nil)
                 let ref = referenceConv(x: expanded, n: 1, h: h, w: w, ci: c, co: c, k: (k, k), stride: (stride, stride),
                                         pad: (pad, pad), depthwise: true, weight: wd, bias: bd, act: dw.activation,
                                         residual: nil, scale: nil)
-                let what = "\(isa) fused cin \(cin) c \(c) k \(k) s \(stride) \(h)×\(w) threads \(Parallel.threads)"
+                let what = "\(isa) fused cin \(cin) c \(c) k \(k) s \(stride) \(h)×\(w) threads \(Parallel.threads) half \(half)"
                 assertClose(y.values, ref, what)
                 assertPoolSums(sums, of: ref, channels: c, what)
             }
@@ -313,6 +411,7 @@ final class ChannelsLastKernelTests: XCTestCase {
         let classifier = try FractureClassifier(contentsOf: Fixtures.path("model_tiny_b0.safetensors"))
         XCTAssertTrue(classifier.features.stem.weight.isEmpty)
         XCTAssertFalse(classifier.features.stem.channelsLastWeight.isEmpty)
+        XCTAssertTrue(classifier.features.head.isPacked)
         XCTAssertFalse(classifier.head.gate1.weight.isEmpty, "the head (Grad-CAM) keeps its NCHW weights")
     }
 

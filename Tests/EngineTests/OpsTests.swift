@@ -108,7 +108,7 @@ final class OpsTests: XCTestCase {
             XCTAssertGreaterThan(convs.count, 10, model)
             for (i, conv) in convs.enumerated() {
                 XCTAssertTrue(conv.groups == 1 || conv.kind == .depthwise, "\(model) conv \(i): \(conv.groups) groups")
-                XCTAssertFalse(conv.channelsLastWeight.isEmpty, "\(model) conv \(i) is packed")
+                XCTAssertTrue(conv.isPacked, "\(model) conv \(i) is packed")
                 XCTAssertTrue(conv.weight.isEmpty, "\(model) conv \(i) freed its NCHW weights")
             }
         }

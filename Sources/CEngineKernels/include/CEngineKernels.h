@@ -38,20 +38,29 @@ int fv_set_thread_serial(int serial);
 /// Width of a packed weight panel: the output channels one micro-kernel pass computes.
 enum { FV_PANEL = 32 };
 
-/// Floats `fv_pack_weights` writes for an [n outputs × k inputs] weight: ceil(n/32) panels of k rows of 32.
+/// Elements `fv_pack_weights` writes for an [n outputs × k inputs] weight: ceil(n/32) panels of k rows of 32.
 long fv_packed_size(long n, long k);
 
 /// Packs a PyTorch-layout weight w[n][k] (output-major) into panels: panel p, row r holds w[p*32 + j][r] for
 /// j < 32 (zero past n). Done once at load.
 void fv_pack_weights(const float *w, long n, long k, float *packed);
 
-/// out = packed with row r scaled by scale[r] (a squeeze-excitation scale folded into the next 1x1 conv).
-void fv_scale_packed_rows(const float *packed, long n, long k, const float *scale, float *out);
+/// The same for IEEE half-precision bit patterns: the panels of a weight that is exact in half precision (the
+/// shipped files are F16), half the memory; the kernels widen each panel row as they load it.
+void fv_pack_weights_half(const unsigned short *w, long n, long k, unsigned short *packed);
 
-/// C[i][j] = act(sum_r A[i][r] * scale[r] * W[j][r] + bias[j]) (+ residual[i][j]) for rows i in
+/// A 1x1 or unfolded conv's packed weights: exactly one of f32 and f16 is set. out_scale (may be NULL): a
+/// per-output factor applied to the sums before the bias (a batch norm kept out of half-precision weights).
+typedef struct {
+    const float *f32;
+    const unsigned short *f16;
+    const float *out_scale;
+} fv_panels;
+
+/// C[i][j] = act(out_scale[j] * sum_r A[i][r] * scale[r] * W[j][r] + bias[j]) (+ residual[i][j]) for rows i in
 /// [row_begin, row_end) and panels [panel_begin, panel_end). Row strides: lda for A, ldc for C and residual.
 /// scale (a squeeze-excitation folded into this 1x1 conv) and residual may be NULL.
-void fv_gemm_packed(long n, long k, const float *a, long lda, const float *packed, const float *scale,
+void fv_gemm_packed(long n, long k, const float *a, long lda, fv_panels w, const float *scale,
                     const float *bias, int activation,
                     const float *residual, float *c, long ldc, long row_begin, long row_end,
                     long panel_begin, long panel_end);
@@ -87,9 +96,9 @@ void fv_depthwise_nhwc_channels(const float *x, long h, long w, long ch, const f
 long fv_expand_depthwise_ring_size(long w, long ch, int kh);
 
 /// fv_depthwise_nhwc applied to act_e(x · expand + expand_bias) without materialising it: the 1x1 expansion
-/// (cin -> ch, packed by fv_pack_weights) of each input row is computed into `ring` (kh rows of w x ch, one ring
-/// per thread) when first needed.
-void fv_expand_depthwise_nhwc(const float *x, long h, long w, long cin, const float *expand_packed,
+/// (cin -> ch, packed panels) of each input row is computed into `ring` (kh rows of w x ch, one ring per thread)
+/// when first needed.
+void fv_expand_depthwise_nhwc(const float *x, long h, long w, long cin, fv_panels expand_packed,
                               const float *expand_bias, int expand_activation, long ch, const float *wt,
                               const float *bias, int kh, int kw, int sh, int sw, int ph, int pw, int activation,
                               float *y, long ho, long wo, long row_begin, long row_end, float *sums, float *ring);
@@ -101,7 +110,7 @@ long fv_stem_depthwise_scratch_size(long w, long ch, int kh, long stem_k);
 /// fv_pack_weights) of the NCHW image[ci][ih][iw] into h x w x ch, without materialising it: each stem row the
 /// depthwise conv needs is unfolded and multiplied into a ring in `scratch` when first needed.
 void fv_stem_depthwise_nhwc(const float *image, long ci, long ih, long iw, int stem_kh, int stem_kw, int stem_sh,
-                            int stem_sw, int stem_ph, int stem_pw, const float *stem_packed, const float *stem_bias,
+                            int stem_sw, int stem_ph, int stem_pw, fv_panels stem_packed, const float *stem_bias,
                             int stem_activation, long h, long w, long ch, const float *wt, const float *bias, int kh,
                             int kw, int sh, int sw, int ph, int pw, int activation, float *y, long ho, long wo,
                             long row_begin, long row_end, float *sums, float *scratch);

@@ -37,7 +37,7 @@ public final class FractureLocaliser {
         features = try EfficientNetFeatures(config: config, prefix: "base_model.features", reader: &reader)
         let c = config.featureChannels, c8 = max(c / 8, 1)
         hidden = try reader.pointwiseConv("box_head.0", inChannels: c, outChannels: c8, activation: .relu)
-        hidden.prepareChannelsLast()
+        hidden.prepareChannelsLast(keepingNCHW: false)  // only the channels-last forward runs it
         outputWeight = try reader.tensor("box_head.2.weight", shape: [Self.outputChannels, c8, 1, 1])
         outputBias = try reader.tensor("box_head.2.bias", shape: [Self.outputChannels])
         try reader.checkNoUnexpected(prefixes: ["base_model.features.", "box_head."], architecture: config.name)
