@@ -354,21 +354,23 @@ FV_DEFINE_FUSED_GEMM(gemm_avx2, FV_AVX2, micro_avx2, 6)
 FV_DEFINE_FUSED_GEMM(gemm_avx512, FV_AVX512, micro_avx512, 12)
 #endif
 
+typedef void (*gemm_fn)(long n, long k, const float *a, long lda, fv_panels w, const float *scale,
+                        const float *bias, int activation, const float *residual, float *c, long ldc, long row_begin,
+                        long row_end, long panel_begin, long panel_end);
+
+static gemm_fn gemm_for_isa(void) {
+#if FV_X86
+    if (fv_isa >= FV_ISA_AVX512) return gemm_avx512;
+    if (fv_isa >= FV_ISA_AVX2) return gemm_avx2;
+#endif
+    return gemm_baseline;
+}
+
 void fv_gemm_packed(long n, long k, const float *a, long lda, fv_panels w, const float *scale,
                     const float *bias, int activation,
                     const float *residual, float *c, long ldc, long row_begin, long row_end,
                     long panel_begin, long panel_end) {
-#if FV_X86
-    if (fv_isa >= FV_ISA_AVX512) {
-        gemm_avx512(n, k, a, lda, w, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
-        return;
-    }
-    if (fv_isa >= FV_ISA_AVX2) {
-        gemm_avx2(n, k, a, lda, w, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
-        return;
-    }
-#endif
-    gemm_baseline(n, k, a, lda, w, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
+    gemm_for_isa()(n, k, a, lda, w, scale, bias, activation, residual, c, ldc, row_begin, row_end, panel_begin, panel_end);
 }
 
 // ---- Unfolding (the stem's general conv) ----
@@ -470,333 +472,48 @@ static void dw_row_baseline(const float *const *rows, int ky0, int ky1, long w, 
 }
 
 #if FV_X86
-// AVX2, KH x KW known at compile time: the AVX-512 row kernel's plan below with 8 lanes. With 16 ymm registers the
-// 25 taps of a 5x5 cannot all stay in registers: they are read from L1 (one load serves the four pixels' FMAs),
-// which the compiler does by itself when it spills `wv`. A channel tail under 8 uses masked loads and stores.
-FV_INLINE FV_AVX2 void dw_row_avx2_fixed(const float *const *rowsIn, int ky0, int ky1, long w, long ch,
-                                         const float *wt, const float *bias, const int KH, const int KW, int sw,
-                                         int pw, int act, float *outRow, long wo, float *sums) {
-    const float *rows[KH];  // a local copy stays in registers (see dw_row_avx512_fixed)
-#pragma clang loop unroll(full)
-    for (int ky = 0; ky < KH; ky++) rows[ky] = rowsIn[ky];
-    int fullRows = ky0 == 0 && ky1 == KH;
-    long lo = (pw + sw - 1) / sw, hi = (w - KW + pw) / sw + 1;
-    if (!fullRows || hi < lo) { lo = wo; hi = wo; }
-    if (hi > wo) hi = wo;
-    if (lo > hi) lo = hi;
-    for (long c0 = 0; c0 < ch; c0 += 8) {
-        const int whole = ch - c0 >= 8;
-        const __m256i m = lanes256(ch - c0);
-#define FV_LOAD8(p) (whole ? _mm256_loadu_ps(p) : _mm256_maskload_ps((p), m))
-#define FV_STORE8(p, v) (whole ? _mm256_storeu_ps((p), (v)) : _mm256_maskstore_ps((p), m, (v)))
-        __m256 wv[KH * KW];
-#pragma clang loop unroll(full)
-        for (int t = 0; t < KH * KW; t++) wv[t] = FV_LOAD8(wt + t * ch + c0);
-        const __m256 b = FV_LOAD8(bias + c0);
-        __m256 sum = _mm256_setzero_ps();
-        long ox = 0;
-        for (;;) {
-            if (ox >= lo && ox + 4 <= hi) {
-                const long off = (ox * sw - pw) * ch + c0, step = sw * ch;
-                __m256 a0 = b, a1 = b, a2 = b, a3 = b;
-#pragma clang loop unroll(full)
-                for (int ky = 0; ky < KH; ky++)
-#pragma clang loop unroll(full)
-                    for (int kx = 0; kx < KW; kx++) {
-                        const float *t = rows[ky] + off + kx * ch;
-                        const __m256 tap = wv[ky * KW + kx];
-                        a0 = _mm256_fmadd_ps(tap, FV_LOAD8(t), a0);
-                        a1 = _mm256_fmadd_ps(tap, FV_LOAD8(t + step), a1);
-                        a2 = _mm256_fmadd_ps(tap, FV_LOAD8(t + 2 * step), a2);
-                        a3 = _mm256_fmadd_ps(tap, FV_LOAD8(t + 3 * step), a3);
-                    }
-                a0 = activate256(a0, act); a1 = activate256(a1, act);
-                a2 = activate256(a2, act); a3 = activate256(a3, act);
-                FV_STORE8(outRow + ox * ch + c0, a0);
-                FV_STORE8(outRow + (ox + 1) * ch + c0, a1);
-                FV_STORE8(outRow + (ox + 2) * ch + c0, a2);
-                FV_STORE8(outRow + (ox + 3) * ch + c0, a3);
-                sum = _mm256_add_ps(sum, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-                ox += 4;
-                continue;
-            }
-            if (ox >= wo) break;
-            const long ix = ox * sw - pw;
-            __m256 acc = b;
-            const int kx0 = ix < 0 ? (int)-ix : 0, kx1 = ix + KW > w ? (int)(w - ix) : KW;
-            for (int ky = ky0; ky < ky1; ky++)
-                for (int kx = kx0; kx < kx1; kx++)
-                    acc = _mm256_fmadd_ps(wv[ky * KW + kx], FV_LOAD8(rows[ky] + (ix + kx) * ch + c0), acc);
-            acc = activate256(acc, act);
-            FV_STORE8(outRow + ox * ch + c0, acc);
-            sum = _mm256_add_ps(sum, acc);
-            ox++;
-        }
-        if (sums) FV_STORE8(sums + c0, _mm256_add_ps(FV_LOAD8(sums + c0), sum));
-#undef FV_STORE8
-#undef FV_LOAD8
-    }
+// The vector helpers depthwise_fixed.h is written in, per width. AVX2 has no mask registers: a partial vector's
+// mask is a lane mask from a compare, and whole vectors take plain loads and stores.
+typedef struct {
+    __m256i lanes;
+    int whole;
+} fv_mask256;
+FV_INLINE FV_AVX2 fv_mask256 vmask256(long valid) { fv_mask256 m = {lanes256(valid), valid >= 8}; return m; }
+FV_INLINE FV_AVX2 __m256 vload256(fv_mask256 m, const float *p) { return m.whole ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m.lanes); }
+FV_INLINE FV_AVX2 void vstore256(fv_mask256 m, float *p, __m256 v) {
+    if (m.whole) _mm256_storeu_ps(p, v); else _mm256_maskstore_ps(p, m.lanes, v);
 }
+FV_INLINE FV_AVX2 __m256 vloadu256(const float *p) { return _mm256_loadu_ps(p); }
+FV_INLINE FV_AVX2 void vstoreu256(float *p, __m256 v) { _mm256_storeu_ps(p, v); }
+FV_INLINE FV_AVX2 __m256 vzero256(void) { return _mm256_setzero_ps(); }
+FV_INLINE FV_AVX2 __m256 vfmadd256(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
+FV_INLINE FV_AVX2 __m256 vadd256(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
 
-FV_AVX2 static void dw_row_avx2(const float *const *rows, int ky0, int ky1, long w, long ch, const float *wt,
-                                const float *bias, int kh, int kw, int sw, int pw, int act, float *out, long wo,
-                                float *sums) {
-    if (kh == 3 && kw == 3 && wo >= 14)
-        dw_row_avx2_fixed(rows, ky0, ky1, w, ch, wt, bias, 3, 3, sw, pw, act, out, wo, sums);
-    else if (kh == 5 && kw == 5 && wo >= 14)
-        dw_row_avx2_fixed(rows, ky0, ky1, w, ch, wt, bias, 5, 5, sw, pw, act, out, wo, sums);
-    else  // narrow rows (mostly border) and other kernel sizes: the portable body, compiled for AVX2
-        dw_row_body(rows, ky0, ky1, w, ch, wt, bias, kw, sw, pw, act, out, wo, sums);
-}
+typedef __mmask16 fv_mask512;
+FV_INLINE FV_AVX512 fv_mask512 vmask512(long valid) { return valid >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << valid) - 1); }
+FV_INLINE FV_AVX512 __m512 vload512(fv_mask512 m, const float *p) { return _mm512_maskz_loadu_ps(m, p); }
+FV_INLINE FV_AVX512 void vstore512(fv_mask512 m, float *p, __m512 v) { _mm512_mask_storeu_ps(p, m, v); }
+FV_INLINE FV_AVX512 __m512 vloadu512(const float *p) { return _mm512_loadu_ps(p); }
+FV_INLINE FV_AVX512 void vstoreu512(float *p, __m512 v) { _mm512_storeu_ps(p, v); }
+FV_INLINE FV_AVX512 __m512 vzero512(void) { return _mm512_setzero_ps(); }
+FV_INLINE FV_AVX512 __m512 vfmadd512(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
+FV_INLINE FV_AVX512 __m512 vadd512(__m512 a, __m512 b) { return _mm512_add_ps(a, b); }
 
-// AVX-512, KH x KW known at compile time: one vector of 16 channels at a time, its KH*KW tap weights held in
-// registers while the output row is swept; interior pixels run the taps fully unrolled, four pixels at a time
-// (four independent chains hide the FMA latency), border pixels only the taps inside the image. The pool sum of
-// the vector stays in a register across the row.
-FV_INLINE FV_AVX512 void dw_row_avx512_fixed(const float *const *rowsIn, int ky0, int ky1, long w, long ch,
-                                             const float *wt, const float *bias, const int KH, const int KW, int sw,
-                                             int pw, int act, float *outRow, long wo, float *sums) {
-    // A local copy of the row pointers stays in registers: the vector stores below may alias any memory, so
-    // pointers read through rowsIn would be reloaded after every store.
-    const float *rows[KH];
-#pragma clang loop unroll(full)
-    for (int ky = 0; ky < KH; ky++) rows[ky] = rowsIn[ky];
-    int fullRows = ky0 == 0 && ky1 == KH;
-    // Interior columns [lo, hi): every tap inside the image.
-    long lo = (pw + sw - 1) / sw, hi = (w - KW + pw) / sw + 1;
-    if (!fullRows || hi < lo) { lo = wo; hi = wo; }
-    if (hi > wo) hi = wo;
-    if (lo > hi) lo = hi;
-    for (long c0 = 0; c0 < ch; c0 += 16) {
-        long left = ch - c0;
-        __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-        __m512 wv[KH * KW];
-#pragma clang loop unroll(full)
-        for (int t = 0; t < KH * KW; t++) wv[t] = _mm512_maskz_loadu_ps(m, wt + t * ch + c0);
-        __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
-        __m512 sum = _mm512_setzero_ps();
-        long ox = 0;
-        for (;;) {
-            if (ox >= lo && ox + 4 <= hi) {
-                const long off = (ox * sw - pw) * ch + c0, step = sw * ch;
-                __m512 a0 = b, a1 = b, a2 = b, a3 = b;
-#pragma clang loop unroll(full)
-                for (int ky = 0; ky < KH; ky++)
-#pragma clang loop unroll(full)
-                    for (int kx = 0; kx < KW; kx++) {
-                        const float *t = rows[ky] + off + kx * ch;
-                        __m512 wt0 = wv[ky * KW + kx];
-                        a0 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t), a0);
-                        a1 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t + step), a1);
-                        a2 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t + 2 * step), a2);
-                        a3 = _mm512_fmadd_ps(wt0, _mm512_maskz_loadu_ps(m, t + 3 * step), a3);
-                    }
-                a0 = activate512(a0, act); a1 = activate512(a1, act);
-                a2 = activate512(a2, act); a3 = activate512(a3, act);
-                _mm512_mask_storeu_ps(outRow + ox * ch + c0, m, a0);
-                _mm512_mask_storeu_ps(outRow + (ox + 1) * ch + c0, m, a1);
-                _mm512_mask_storeu_ps(outRow + (ox + 2) * ch + c0, m, a2);
-                _mm512_mask_storeu_ps(outRow + (ox + 3) * ch + c0, m, a3);
-                sum = _mm512_add_ps(sum, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-                ox += 4;
-                continue;
-            }
-            if (ox >= wo) break;
-            long ix = ox * sw - pw;
-            __m512 acc = b;
-            if (ox >= lo && ox < hi) {
-#pragma clang loop unroll(full)
-                for (int ky = 0; ky < KH; ky++)
-#pragma clang loop unroll(full)
-                    for (int kx = 0; kx < KW; kx++)
-                        acc = _mm512_fmadd_ps(wv[ky * KW + kx],
-                                              _mm512_maskz_loadu_ps(m, rows[ky] + (ix + kx) * ch + c0), acc);
-            } else {
-                int kx0 = ix < 0 ? (int)-ix : 0;
-                int kx1 = ix + KW > w ? (int)(w - ix) : KW;
-                for (int ky = ky0; ky < ky1; ky++)
-                    for (int kx = kx0; kx < kx1; kx++)
-                        acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, wt + (ky * KW + kx) * ch + c0),
-                                              _mm512_maskz_loadu_ps(m, rows[ky] + (ix + kx) * ch + c0), acc);
-            }
-            acc = activate512(acc, act);
-            _mm512_mask_storeu_ps(outRow + ox * ch + c0, m, acc);
-            sum = _mm512_add_ps(sum, acc);
-            ox++;
-        }
-        if (sums) _mm512_mask_storeu_ps(sums + c0, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, sums + c0), sum));
-    }
-}
+// dw_row_256, dw_small_256: 8-channel vectors.
+#define FV_W 256
+#define FV_ATTR FV_AVX2
+#define FV_LANES 8
+#define FV_VEC __m256
+#define FV_MASK fv_mask256
+#include "depthwise_fixed.h"
 
-FV_AVX512 static void dw_row_avx512(const float *const *rows, int ky0, int ky1, long w, long ch, const float *wt,
-                                    const float *bias, int kh, int kw, int sw, int pw, int act, float *out, long wo,
-                                    float *sums) {
-    // Narrow rows are mostly border, where the fixed-size path loses its unrolled taps (maps that small normally
-    // take the padded-tile kernel, fv_depthwise_nhwc_channels, instead).
-    if (kh == 3 && kw == 3 && wo >= 14)
-        dw_row_avx512_fixed(rows, ky0, ky1, w, ch, wt, bias, 3, 3, sw, pw, act, out, wo, sums);
-    else if (kh == 5 && kw == 5 && wo >= 14)
-        dw_row_avx512_fixed(rows, ky0, ky1, w, ch, wt, bias, 5, 5, sw, pw, act, out, wo, sums);
-    else  // other kernel sizes (none in EfficientNet): the portable body, compiled here for AVX-512
-        dw_row_body(rows, ky0, ky1, w, ch, wt, bias, kw, sw, pw, act, out, wo, sums);
-}
-#endif
-
-#if FV_X86
-// AVX-512 for small maps (24x24 and smaller: much of it border): per vector of 16 channels, the whole image is copied into a
-// zero-padded tile ((h+2ph) x (w+2pw) x 16 floats, a few KB in L1), so that every output pixel runs the fully
-// unrolled taps with the weights in registers, four pixels at a time. Channels [c_begin, c_end) (multiples of 16
-// except at the end); sums[c] receives each channel's output sum.
-FV_INLINE FV_AVX512 void dw_small_avx512_fixed(const float *x, long h, long w, long ch, const float *wt,
-                                               const float *bias, const int KH, const int KW, int sh, int sw, int ph,
-                                               int pw, int act, float *y, long ho, long wo, long c_begin, long c_end,
-                                               float *sums, float *tile) {
-    const long hp = h + 2 * ph, wp = w + 2 * pw;
-    for (long c0 = c_begin; c0 < c_end; c0 += 16) {
-        long left = c_end - c0;
-        __mmask16 m = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
-        const __m512 zero = _mm512_setzero_ps();
-        for (long i = 0; i < hp * wp; i++) _mm512_storeu_ps(tile + i * 16, zero);
-        for (long iy = 0; iy < h; iy++)
-            for (long ix = 0; ix < w; ix++)
-                _mm512_storeu_ps(tile + ((iy + ph) * wp + ix + pw) * 16, _mm512_maskz_loadu_ps(m, x + (iy * w + ix) * ch + c0));
-        __m512 wv[KH * KW];
-#pragma clang loop unroll(full)
-        for (int t = 0; t < KH * KW; t++) wv[t] = _mm512_maskz_loadu_ps(m, wt + t * ch + c0);
-        __m512 b = _mm512_maskz_loadu_ps(m, bias + c0);
-        __m512 sum = _mm512_setzero_ps();
-        const long step = sw * 16;
-        for (long oy = 0; oy < ho; oy++) {
-            const float *rowBase = tile + oy * sh * wp * 16;
-            float *outRow = y + oy * wo * ch + c0;
-            long ox = 0;
-            for (; ox + 4 <= wo; ox += 4) {
-                const float *src = rowBase + ox * sw * 16;
-                __m512 a0 = b, a1 = b, a2 = b, a3 = b;
-#pragma clang loop unroll(full)
-                for (int ky = 0; ky < KH; ky++)
-#pragma clang loop unroll(full)
-                    for (int kx = 0; kx < KW; kx++) {
-                        const float *t = src + (ky * wp + kx) * 16;
-                        __m512 wt0 = wv[ky * KW + kx];
-                        a0 = _mm512_fmadd_ps(wt0, _mm512_loadu_ps(t), a0);
-                        a1 = _mm512_fmadd_ps(wt0, _mm512_loadu_ps(t + step), a1);
-                        a2 = _mm512_fmadd_ps(wt0, _mm512_loadu_ps(t + 2 * step), a2);
-                        a3 = _mm512_fmadd_ps(wt0, _mm512_loadu_ps(t + 3 * step), a3);
-                    }
-                a0 = activate512(a0, act); a1 = activate512(a1, act);
-                a2 = activate512(a2, act); a3 = activate512(a3, act);
-                _mm512_mask_storeu_ps(outRow + ox * ch, m, a0);
-                _mm512_mask_storeu_ps(outRow + (ox + 1) * ch, m, a1);
-                _mm512_mask_storeu_ps(outRow + (ox + 2) * ch, m, a2);
-                _mm512_mask_storeu_ps(outRow + (ox + 3) * ch, m, a3);
-                sum = _mm512_add_ps(sum, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-            }
-            for (; ox < wo; ox++) {
-                const float *src = rowBase + ox * sw * 16;
-                __m512 acc = b;
-#pragma clang loop unroll(full)
-                for (int ky = 0; ky < KH; ky++)
-#pragma clang loop unroll(full)
-                    for (int kx = 0; kx < KW; kx++)
-                        acc = _mm512_fmadd_ps(wv[ky * KW + kx], _mm512_loadu_ps(src + (ky * wp + kx) * 16), acc);
-                acc = activate512(acc, act);
-                _mm512_mask_storeu_ps(outRow + ox * ch, m, acc);
-                sum = _mm512_add_ps(sum, acc);
-            }
-        }
-        if (sums) _mm512_mask_storeu_ps(sums + c0, m, sum);
-    }
-}
-
-FV_AVX512 static void dw_small_avx512(const float *x, long h, long w, long ch, const float *wt, const float *bias,
-                                      int kh, int kw, int sh, int sw, int ph, int pw, int act, float *y, long ho,
-                                      long wo, long c_begin, long c_end, float *sums, float *tile) {
-    if (kh == 3 && kw == 3)
-        dw_small_avx512_fixed(x, h, w, ch, wt, bias, 3, 3, sh, sw, ph, pw, act, y, ho, wo, c_begin, c_end, sums, tile);
-    else if (kh == 5 && kw == 5)
-        dw_small_avx512_fixed(x, h, w, ch, wt, bias, 5, 5, sh, sw, ph, pw, act, y, ho, wo, c_begin, c_end, sums, tile);
-}
-#endif
-
-#if FV_X86
-// The same for AVX2: vectors of 8 channels, each map copied into a zero-padded tile of 8-float pixels (the tile
-// is sized for 16), every output pixel running the unrolled taps, four at a time. The 14x14 and 7x7 maps of the
-// late stages are mostly border for the row kernel: this is where AVX2's depthwise time went.
-FV_INLINE FV_AVX2 void dw_small_avx2_fixed(const float *x, long h, long w, long ch, const float *wt,
-                                           const float *bias, const int KH, const int KW, int sh, int sw, int ph,
-                                           int pw, int act, float *y, long ho, long wo, long c_begin, long c_end,
-                                           float *sums, float *tile) {
-    const long hp = h + 2 * ph, wp = w + 2 * pw;
-    for (long c0 = c_begin; c0 < c_end; c0 += 8) {
-        const int whole = c_end - c0 >= 8;
-        const __m256i m = lanes256(c_end - c0);
-#define FV_LOAD8(p) (whole ? _mm256_loadu_ps(p) : _mm256_maskload_ps((p), m))
-#define FV_STORE8(p, v) (whole ? _mm256_storeu_ps((p), (v)) : _mm256_maskstore_ps((p), m, (v)))
-        const __m256 zero = _mm256_setzero_ps();
-        for (long i = 0; i < hp * wp; i++) _mm256_storeu_ps(tile + i * 8, zero);
-        for (long iy = 0; iy < h; iy++)
-            for (long ix = 0; ix < w; ix++)
-                _mm256_storeu_ps(tile + ((iy + ph) * wp + ix + pw) * 8, FV_LOAD8(x + (iy * w + ix) * ch + c0));
-        __m256 wv[KH * KW];
-#pragma clang loop unroll(full)
-        for (int t = 0; t < KH * KW; t++) wv[t] = FV_LOAD8(wt + t * ch + c0);
-        const __m256 b = FV_LOAD8(bias + c0);
-        __m256 sum = zero;
-        const long step = sw * 8;
-        for (long oy = 0; oy < ho; oy++) {
-            const float *rowBase = tile + oy * sh * wp * 8;
-            float *outRow = y + oy * wo * ch + c0;
-            long ox = 0;
-            for (; ox + 4 <= wo; ox += 4) {
-                const float *src = rowBase + ox * sw * 8;
-                __m256 a0 = b, a1 = b, a2 = b, a3 = b;
-#pragma clang loop unroll(full)
-                for (int ky = 0; ky < KH; ky++)
-#pragma clang loop unroll(full)
-                    for (int kx = 0; kx < KW; kx++) {
-                        const float *t = src + (ky * wp + kx) * 8;
-                        const __m256 tap = wv[ky * KW + kx];
-                        a0 = _mm256_fmadd_ps(tap, _mm256_loadu_ps(t), a0);
-                        a1 = _mm256_fmadd_ps(tap, _mm256_loadu_ps(t + step), a1);
-                        a2 = _mm256_fmadd_ps(tap, _mm256_loadu_ps(t + 2 * step), a2);
-                        a3 = _mm256_fmadd_ps(tap, _mm256_loadu_ps(t + 3 * step), a3);
-                    }
-                a0 = activate256(a0, act); a1 = activate256(a1, act);
-                a2 = activate256(a2, act); a3 = activate256(a3, act);
-                FV_STORE8(outRow + ox * ch, a0);
-                FV_STORE8(outRow + (ox + 1) * ch, a1);
-                FV_STORE8(outRow + (ox + 2) * ch, a2);
-                FV_STORE8(outRow + (ox + 3) * ch, a3);
-                sum = _mm256_add_ps(sum, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
-            }
-            for (; ox < wo; ox++) {
-                const float *src = rowBase + ox * sw * 8;
-                __m256 acc = b;
-#pragma clang loop unroll(full)
-                for (int ky = 0; ky < KH; ky++)
-#pragma clang loop unroll(full)
-                    for (int kx = 0; kx < KW; kx++)
-                        acc = _mm256_fmadd_ps(wv[ky * KW + kx], _mm256_loadu_ps(src + (ky * wp + kx) * 8), acc);
-                acc = activate256(acc, act);
-                FV_STORE8(outRow + ox * ch, acc);
-                sum = _mm256_add_ps(sum, acc);
-            }
-        }
-        if (sums) FV_STORE8(sums + c0, sum);
-#undef FV_STORE8
-#undef FV_LOAD8
-    }
-}
-
-FV_AVX2 static void dw_small_avx2(const float *x, long h, long w, long ch, const float *wt, const float *bias,
-                                  int kh, int kw, int sh, int sw, int ph, int pw, int act, float *y, long ho,
-                                  long wo, long c_begin, long c_end, float *sums, float *tile) {
-    if (kh == 3 && kw == 3)
-        dw_small_avx2_fixed(x, h, w, ch, wt, bias, 3, 3, sh, sw, ph, pw, act, y, ho, wo, c_begin, c_end, sums, tile);
-    else if (kh == 5 && kw == 5)
-        dw_small_avx2_fixed(x, h, w, ch, wt, bias, 5, 5, sh, sw, ph, pw, act, y, ho, wo, c_begin, c_end, sums, tile);
-}
+// dw_row_512, dw_small_512: 16-channel vectors.
+#define FV_W 512
+#define FV_ATTR FV_AVX512
+#define FV_LANES 16
+#define FV_VEC __m512
+#define FV_MASK fv_mask512
+#include "depthwise_fixed.h"
 #endif
 
 long fv_depthwise_small_tile_size(long h, long w, int ph, int pw) { return (h + 2 * ph) * (w + 2 * pw) * 16; }
@@ -817,9 +534,9 @@ void fv_depthwise_nhwc_channels(const float *x, long h, long w, long ch, const f
                                 long wo, long c_begin, long c_end, float *sums, float *tile) {
 #if FV_X86
     if (fv_isa >= FV_ISA_AVX512) {
-        dw_small_avx512(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, c_begin, c_end, sums, tile);
+        dw_small_512(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, c_begin, c_end, sums, tile);
     } else {
-        dw_small_avx2(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, c_begin, c_end, sums, tile);
+        dw_small_256(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, c_begin, c_end, sums, tile);
     }
 #else
     (void)x; (void)h; (void)w; (void)ch; (void)wt; (void)bias; (void)kh; (void)kw; (void)sh; (void)sw; (void)ph;
@@ -832,8 +549,8 @@ typedef void (*dw_row_fn)(const float *const *rows, int ky0, int ky1, long w, lo
 
 static dw_row_fn dw_row_for_isa(void) {
 #if FV_X86
-    if (fv_isa >= FV_ISA_AVX512) return dw_row_avx512;
-    if (fv_isa >= FV_ISA_AVX2) return dw_row_avx2;
+    if (fv_isa >= FV_ISA_AVX512) return dw_row_512;
+    if (fv_isa >= FV_ISA_AVX2) return dw_row_256;
 #endif
     return dw_row_baseline;
 }
@@ -859,19 +576,7 @@ void fv_depthwise_nhwc(const float *x, long h, long w, long ch, const float *wt,
 // The expanded tensor of an MBConv block (up to 192x192x96 floats here) never exists: each expanded row is
 // computed into a ring of kh rows when the depthwise conv first needs it, and read from L2 while it is hot.
 
-typedef void (*gemm_fn)(long n, long k, const float *a, long lda, fv_panels w, const float *scale,
-                        const float *bias, int activation, const float *residual, float *c, long ldc, long row_begin,
-                        long row_end, long panel_begin, long panel_end);
-
 long fv_expand_depthwise_ring_size(long w, long ch, int kh) { return (long)kh * w * ch; }
-
-static gemm_fn gemm_for_isa(void) {
-#if FV_X86
-    if (fv_isa >= FV_ISA_AVX512) return gemm_avx512;
-    if (fv_isa >= FV_ISA_AVX2) return gemm_avx2;
-#endif
-    return gemm_baseline;
-}
 
 /// Computes input row r of the depthwise conv (w x ch floats) into dst.
 typedef void (*row_producer)(const void *ctx, long r, float *dst);

@@ -71,29 +71,49 @@ final class ChannelsLastKernelTests: XCTestCase {
 
     // MARK: random shapes
 
+    /// One random 1×1 conv problem: rows across the micro-kernel heights (4, 6, 12) and their tails, columns across
+    /// the 32-wide panels, every activation, with a residual every third trial and an input (SE) scale every fourth.
+    private struct GEMMCase {
+        let rows, n, k: Int
+        let act: Activation
+        let x, bias: [Float]
+        let residual, scale: [Float]?
+        var what: String { "rows \(rows) n \(n) k \(k) \(act) residual \(residual != nil) scale \(scale != nil)" }
+    }
+
+    private func gemmCase(_ trial: Int, _ rng: inout KernelTestRandom) -> GEMMCase {
+        let rows = [1, 5, 11, 12, 13, 25, 49, 97, 130][trial % 9], n = [1, 7, 16, 31, 32, 33, 70, 100][trial % 8]
+        let k = Int.random(in: 1...80, using: &rng)
+        return GEMMCase(rows: rows, n: n, k: k, act: Activation.allCases[trial % Activation.allCases.count],
+                        x: randomFloats(rows * k, &rng), bias: randomFloats(n, &rng),
+                        residual: trial % 3 == 0 ? randomFloats(rows * n, &rng) : nil,
+                        scale: trial % 4 == 1 ? randomFloats(k, &rng, scale: 2) : nil)
+    }
+
+    /// `conv` (k → n, packed) on the case's rows, through the production call.
+    private func run(_ conv: Conv2d, on c: GEMMCase) -> [Float] {
+        let xt = Tensor(shape: [1, c.rows, 1, c.k], values: c.x), y = Tensor(shape: [1, c.rows, 1, c.n])
+        let rt = c.residual.map { Tensor(shape: [1, c.rows, 1, c.n], values: $0) }
+        c.scale.map { s in
+            s.withUnsafeBufferPointer { conv.forwardChannelsLast(xt, into: y, workspace: Workspace(), residual: rt, inputScale: $0.baseAddress!) }
+        } ?? conv.forwardChannelsLast(xt, into: y, workspace: Workspace(), residual: rt)
+        return y.values
+    }
+
+    private func reference(_ c: GEMMCase, weight: [Float], bias: [Float]) -> [Float] {
+        referenceConv(x: c.x, n: 1, h: c.rows, w: 1, ci: c.k, co: c.n, k: (1, 1), stride: (1, 1), pad: (0, 0),
+                      depthwise: false, weight: weight, bias: bias, act: c.act, residual: c.residual, scale: c.scale)
+    }
+
     func testPointwiseGEMMOverRandomShapes() {
         var rng = KernelTestRandom(seed: 11)
         forEachISA { isa in
             for trial in 0..<60 {
-                // Rows across the micro-kernel heights (4, 6, 12) and their tails; columns across the 32-wide panels.
-                let rows = [1, 5, 11, 12, 13, 25, 49, 97, 130][trial % 9], n = [1, 7, 16, 31, 32, 33, 70, 100][trial % 8]
-                let k = Int.random(in: 1...80, using: &rng)
-                let act = Activation.allCases[trial % Activation.allCases.count]
-                let withResidual = trial % 3 == 0, withScale = trial % 4 == 1
-                let x = randomFloats(rows * k, &rng), w = randomFloats(n * k, &rng, scale: 0.5)
-                let bias = randomFloats(n, &rng), residual = withResidual ? randomFloats(rows * n, &rng) : nil
-                let scale = withScale ? randomFloats(k, &rng, scale: 2) : nil
-                let conv = Conv2d(inChannels: k, outChannels: n, kernelSize: 1, weight: w, bias: bias, activation: act)
+                let c = gemmCase(trial, &rng), w = randomFloats(c.n * c.k, &rng, scale: 0.5)
+                let conv = Conv2d(inChannels: c.k, outChannels: c.n, kernelSize: 1, weight: w, bias: c.bias, activation: c.act)
                 XCTAssertEqual(conv.kind, .pointwise)
                 conv.prepareChannelsLast()
-                let xt = Tensor(shape: [1, rows, 1, k], values: x), y = Tensor(shape: [1, rows, 1, n])
-                let rt = residual.map { Tensor(shape: [1, rows, 1, n], values: $0) }
-                scale.map { s in
-                    s.withUnsafeBufferPointer { conv.forwardChannelsLast(xt, into: y, workspace: Workspace(), residual: rt, inputScale: $0.baseAddress!) }
-                } ?? conv.forwardChannelsLast(xt, into: y, workspace: Workspace(), residual: rt)
-                let ref = referenceConv(x: x, n: 1, h: rows, w: 1, ci: k, co: n, k: (1, 1), stride: (1, 1), pad: (0, 0),
-                                        depthwise: false, weight: w, bias: bias, act: act, residual: residual, scale: scale)
-                assertClose(y.values, ref, "\(isa) pointwise rows \(rows) n \(n) k \(k) \(act) residual \(withResidual) scale \(withScale)")
+                assertClose(run(conv, on: c), reference(c, weight: w, bias: c.bias), "\(isa) pointwise \(c.what)")
             }
         }
     }
@@ -113,16 +133,11 @@ final class ChannelsLastKernelTests: XCTestCase {
         var rng = KernelTestRandom(seed: 18)
         forEachISA { isa in
             for trial in 0..<60 {
-                let rows = [1, 5, 11, 12, 13, 25, 49, 97, 130][trial % 9], n = [1, 7, 16, 31, 32, 33, 70, 100][trial % 8]
-                let k = Int.random(in: 1...80, using: &rng)
-                let act = Activation.allCases[trial % Activation.allCases.count]
-                let withResidual = trial % 3 == 0, withScale = trial % 4 == 1, withNorm = trial % 5 != 4
-                let x = randomFloats(rows * k, &rng), w = halfExactFloats(n * k, &rng, scale: 0.5)
-                let bias = randomFloats(n, &rng), residual = withResidual ? randomFloats(rows * n, &rng) : nil
-                let scale = withScale ? randomFloats(k, &rng, scale: 2) : nil
-                let normScale = randomFloats(n, &rng, scale: 3), normShift = randomFloats(n, &rng)
+                let c = gemmCase(trial, &rng), withNorm = trial % 5 != 4
+                let w = halfExactFloats(c.n * c.k, &rng, scale: 0.5)
+                let normScale = randomFloats(c.n, &rng, scale: 3), normShift = randomFloats(c.n, &rng)
                 func make(half: Bool) -> Conv2d {
-                    let conv = Conv2d(inChannels: k, outChannels: n, kernelSize: 1, weight: w, bias: bias, activation: act)
+                    let conv = Conv2d(inChannels: c.k, outChannels: c.n, kernelSize: 1, weight: w, bias: c.bias, activation: c.act)
                     if withNorm { conv.scaleOutputChannels(scale: normScale, shift: normShift) }
                     conv.prepareChannelsLast(keepingNCHW: false, halfPanels: half)
                     return conv
@@ -132,30 +147,18 @@ final class ChannelsLastKernelTests: XCTestCase {
                 XCTAssertTrue(half.channelsLastWeight.isEmpty)
                 XCTAssertEqual(half.channelsLastHalfWeight.count, single.channelsLastWeight.count)
                 XCTAssertEqual(half.outputScale.isEmpty, !withNorm, "the batch norm's scale stays out of the weights")
-                let xt = Tensor(shape: [1, rows, 1, k], values: x)
-                let rt = residual.map { Tensor(shape: [1, rows, 1, n], values: $0) }
-                func run(_ conv: Conv2d) -> [Float] {
-                    let y = Tensor(shape: [1, rows, 1, n])
-                    scale.map { s in
-                        s.withUnsafeBufferPointer { conv.forwardChannelsLast(xt, into: y, workspace: Workspace(), residual: rt, inputScale: $0.baseAddress!) }
-                    } ?? conv.forwardChannelsLast(xt, into: y, workspace: Workspace(), residual: rt)
-                    return y.values
-                }
                 // The reference folds the norm into the weights in Double.
-                var folded = w.map(Double.init), foldedBias = bias.map(Double.init)
+                var folded = w.map(Double.init), foldedBias = c.bias.map(Double.init)
                 if withNorm {
-                    for o in 0..<n {
-                        for c in 0..<k { folded[o * k + c] *= Double(normScale[o]) }
+                    for o in 0..<c.n {
+                        for i in 0..<c.k { folded[o * c.k + i] *= Double(normScale[o]) }
                         foldedBias[o] = foldedBias[o] * Double(normScale[o]) + Double(normShift[o])
                     }
                 }
-                let ref = referenceConv(x: x, n: 1, h: rows, w: 1, ci: k, co: n, k: (1, 1), stride: (1, 1), pad: (0, 0),
-                                        depthwise: false, weight: folded.map(Float.init), bias: foldedBias.map(Float.init),
-                                        act: act, residual: residual, scale: scale)
-                let what = "\(isa) half pointwise rows \(rows) n \(n) k \(k) \(act) residual \(withResidual) scale \(withScale) norm \(withNorm)"
-                let got = run(half)
-                assertClose(got, ref, what)
-                assertClose(got, run(single), what + " vs F32 panels")
+                let what = "\(isa) half pointwise \(c.what) norm \(withNorm)"
+                let got = run(half, on: c)
+                assertClose(got, reference(c, weight: folded.map(Float.init), bias: foldedBias.map(Float.init)), what)
+                assertClose(got, run(single, on: c), what + " vs F32 panels")
             }
         }
     }

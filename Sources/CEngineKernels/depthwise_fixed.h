@@ -1,0 +1,192 @@
+// The fixed-size (3x3, 5x5) depthwise kernels, written once for any vector width: channels_last.c includes this
+// file once per ISA, having defined
+//   FV_W      the vector width in bits (256, 512): it names the functions (dw_row_512, dw_small_256, ...)
+//   FV_ATTR   the ISA's target attribute
+//   FV_LANES  floats per vector
+//   FV_VEC    the vector type, FV_MASK a partial vector's mask type
+// and, with the width as suffix, the vector helpers vmask (the first n lanes), vload / vstore (masked), vloadu /
+// vstoreu, vzero, vfmadd, vadd and activate.
+// It undefines them at its end. Not a header to include anywhere else: it has no include guard on purpose.
+
+#define FV_PASTE2(a, b) a##b
+#define FV_PASTE(a, b) FV_PASTE2(a, b)
+#define FV_OP(name) FV_PASTE(name, FV_W)
+
+// One output row, KH x KW known at compile time: one vector of channels at a time, its KH*KW tap weights loaded
+// once while the output row is swept; interior pixels run the taps fully unrolled, four pixels at a time (four
+// independent chains hide the FMA latency), border pixels only the taps inside the image, their weights read from
+// memory (indexing `wv` with a runtime tap would move the whole array out of registers). The pool sum of the vector
+// stays in a register across the row. AVX-512's 32 registers hold a 5x5's 25 taps; AVX2's 16 cannot, and the
+// compiler reads the spilled ones from L1 (one load serves the four pixels' FMAs).
+FV_INLINE FV_ATTR void FV_PASTE(dw_row_fixed_, FV_W)(const float *const *rowsIn, int ky0, int ky1, long w, long ch,
+                                                     const float *wt, const float *bias, const int KH, const int KW,
+                                                     int sw, int pw, int act, float *outRow, long wo, float *sums) {
+    // A local copy of the row pointers stays in registers: the vector stores below may alias any memory, so
+    // pointers read through rowsIn would be reloaded after every store.
+    const float *rows[KH];
+#pragma clang loop unroll(full)
+    for (int ky = 0; ky < KH; ky++) rows[ky] = rowsIn[ky];
+    int fullRows = ky0 == 0 && ky1 == KH;
+    // Interior columns [lo, hi): every tap inside the image.
+    long lo = (pw + sw - 1) / sw, hi = (w - KW + pw) / sw + 1;
+    if (!fullRows || hi < lo) { lo = wo; hi = wo; }
+    if (hi > wo) hi = wo;
+    if (lo > hi) lo = hi;
+    for (long c0 = 0; c0 < ch; c0 += FV_LANES) {
+        const FV_MASK m = FV_OP(vmask)(ch - c0);
+        FV_VEC wv[KH * KW];
+#pragma clang loop unroll(full)
+        for (int t = 0; t < KH * KW; t++) wv[t] = FV_OP(vload)(m, wt + t * ch + c0);
+        const FV_VEC b = FV_OP(vload)(m, bias + c0);
+        FV_VEC sum = FV_OP(vzero)();
+        long ox = 0;
+        for (;;) {
+            if (ox >= lo && ox + 4 <= hi) {
+                const long off = (ox * sw - pw) * ch + c0, step = sw * ch;
+                FV_VEC a0 = b, a1 = b, a2 = b, a3 = b;
+#pragma clang loop unroll(full)
+                for (int ky = 0; ky < KH; ky++)
+#pragma clang loop unroll(full)
+                    for (int kx = 0; kx < KW; kx++) {
+                        const float *t = rows[ky] + off + kx * ch;
+                        const FV_VEC tap = wv[ky * KW + kx];
+                        a0 = FV_OP(vfmadd)(tap, FV_OP(vload)(m, t), a0);
+                        a1 = FV_OP(vfmadd)(tap, FV_OP(vload)(m, t + step), a1);
+                        a2 = FV_OP(vfmadd)(tap, FV_OP(vload)(m, t + 2 * step), a2);
+                        a3 = FV_OP(vfmadd)(tap, FV_OP(vload)(m, t + 3 * step), a3);
+                    }
+                a0 = FV_OP(activate)(a0, act); a1 = FV_OP(activate)(a1, act);
+                a2 = FV_OP(activate)(a2, act); a3 = FV_OP(activate)(a3, act);
+                FV_OP(vstore)(m, outRow + ox * ch + c0, a0);
+                FV_OP(vstore)(m, outRow + (ox + 1) * ch + c0, a1);
+                FV_OP(vstore)(m, outRow + (ox + 2) * ch + c0, a2);
+                FV_OP(vstore)(m, outRow + (ox + 3) * ch + c0, a3);
+                sum = FV_OP(vadd)(sum, FV_OP(vadd)(FV_OP(vadd)(a0, a1), FV_OP(vadd)(a2, a3)));
+                ox += 4;
+                continue;
+            }
+            if (ox >= wo) break;
+            const long ix = ox * sw - pw;
+            FV_VEC acc = b;
+            if (ox >= lo && ox < hi) {
+#pragma clang loop unroll(full)
+                for (int ky = 0; ky < KH; ky++)
+#pragma clang loop unroll(full)
+                    for (int kx = 0; kx < KW; kx++)
+                        acc = FV_OP(vfmadd)(wv[ky * KW + kx], FV_OP(vload)(m, rows[ky] + (ix + kx) * ch + c0), acc);
+            } else {
+                const int kx0 = ix < 0 ? (int)-ix : 0, kx1 = ix + KW > w ? (int)(w - ix) : KW;
+                for (int ky = ky0; ky < ky1; ky++)
+                    for (int kx = kx0; kx < kx1; kx++)
+                        acc = FV_OP(vfmadd)(FV_OP(vload)(m, wt + (ky * KW + kx) * ch + c0),
+                                            FV_OP(vload)(m, rows[ky] + (ix + kx) * ch + c0), acc);
+            }
+            acc = FV_OP(activate)(acc, act);
+            FV_OP(vstore)(m, outRow + ox * ch + c0, acc);
+            sum = FV_OP(vadd)(sum, acc);
+            ox++;
+        }
+        if (sums) FV_OP(vstore)(m, sums + c0, FV_OP(vadd)(FV_OP(vload)(m, sums + c0), sum));
+    }
+}
+
+// The row kernel for this ISA: 3x3 and 5x5 on rows of at least 14 outputs; narrow rows (mostly border, where the
+// fixed-size path loses its unrolled taps; maps that small normally take the padded-tile kernel below) and other
+// kernel sizes (none in EfficientNet) run the portable body, compiled here for this ISA.
+FV_ATTR static void FV_PASTE(dw_row_, FV_W)(const float *const *rows, int ky0, int ky1, long w, long ch,
+                                           const float *wt, const float *bias, int kh, int kw, int sw, int pw, int act,
+                                           float *out, long wo, float *sums) {
+    if (kh == 3 && kw == 3 && wo >= 14)
+        FV_PASTE(dw_row_fixed_, FV_W)(rows, ky0, ky1, w, ch, wt, bias, 3, 3, sw, pw, act, out, wo, sums);
+    else if (kh == 5 && kw == 5 && wo >= 14)
+        FV_PASTE(dw_row_fixed_, FV_W)(rows, ky0, ky1, w, ch, wt, bias, 5, 5, sw, pw, act, out, wo, sums);
+    else
+        dw_row_body(rows, ky0, ky1, w, ch, wt, bias, kw, sw, pw, act, out, wo, sums);
+}
+
+// Small maps (24x24 and smaller: much of it border): per vector of channels, the whole map is copied into a
+// zero-padded tile ((h+2ph) x (w+2pw) pixels of FV_LANES floats, a few KB in L1), so that every output pixel runs
+// the fully unrolled taps, four pixels at a time. Channels [c_begin, c_end) (multiples of the lanes except at the
+// end); sums[c] receives each channel's output sum. The 14x14 and 7x7 maps of the late stages are where the row
+// kernel spent its depthwise time.
+FV_INLINE FV_ATTR void FV_PASTE(dw_small_fixed_, FV_W)(const float *x, long h, long w, long ch, const float *wt,
+                                                       const float *bias, const int KH, const int KW, int sh, int sw,
+                                                       int ph, int pw, int act, float *y, long ho, long wo,
+                                                       long c_begin, long c_end, float *sums, float *tile) {
+    const long hp = h + 2 * ph, wp = w + 2 * pw;
+    for (long c0 = c_begin; c0 < c_end; c0 += FV_LANES) {
+        const FV_MASK m = FV_OP(vmask)(c_end - c0);
+        const FV_VEC zero = FV_OP(vzero)();
+        for (long i = 0; i < hp * wp; i++) FV_OP(vstoreu)(tile + i * FV_LANES, zero);
+        for (long iy = 0; iy < h; iy++)
+            for (long ix = 0; ix < w; ix++)
+                FV_OP(vstoreu)(tile + ((iy + ph) * wp + ix + pw) * FV_LANES, FV_OP(vload)(m, x + (iy * w + ix) * ch + c0));
+        FV_VEC wv[KH * KW];
+#pragma clang loop unroll(full)
+        for (int t = 0; t < KH * KW; t++) wv[t] = FV_OP(vload)(m, wt + t * ch + c0);
+        const FV_VEC b = FV_OP(vload)(m, bias + c0);
+        FV_VEC sum = zero;
+        const long step = sw * FV_LANES;
+        for (long oy = 0; oy < ho; oy++) {
+            const float *rowBase = tile + oy * sh * wp * FV_LANES;
+            float *outRow = y + oy * wo * ch + c0;
+            long ox = 0;
+            for (; ox + 4 <= wo; ox += 4) {
+                const float *src = rowBase + ox * sw * FV_LANES;
+                FV_VEC a0 = b, a1 = b, a2 = b, a3 = b;
+#pragma clang loop unroll(full)
+                for (int ky = 0; ky < KH; ky++)
+#pragma clang loop unroll(full)
+                    for (int kx = 0; kx < KW; kx++) {
+                        const float *t = src + (ky * wp + kx) * FV_LANES;
+                        const FV_VEC tap = wv[ky * KW + kx];
+                        a0 = FV_OP(vfmadd)(tap, FV_OP(vloadu)(t), a0);
+                        a1 = FV_OP(vfmadd)(tap, FV_OP(vloadu)(t + step), a1);
+                        a2 = FV_OP(vfmadd)(tap, FV_OP(vloadu)(t + 2 * step), a2);
+                        a3 = FV_OP(vfmadd)(tap, FV_OP(vloadu)(t + 3 * step), a3);
+                    }
+                a0 = FV_OP(activate)(a0, act); a1 = FV_OP(activate)(a1, act);
+                a2 = FV_OP(activate)(a2, act); a3 = FV_OP(activate)(a3, act);
+                FV_OP(vstore)(m, outRow + ox * ch, a0);
+                FV_OP(vstore)(m, outRow + (ox + 1) * ch, a1);
+                FV_OP(vstore)(m, outRow + (ox + 2) * ch, a2);
+                FV_OP(vstore)(m, outRow + (ox + 3) * ch, a3);
+                sum = FV_OP(vadd)(sum, FV_OP(vadd)(FV_OP(vadd)(a0, a1), FV_OP(vadd)(a2, a3)));
+            }
+            for (; ox < wo; ox++) {
+                const float *src = rowBase + ox * sw * FV_LANES;
+                FV_VEC acc = b;
+#pragma clang loop unroll(full)
+                for (int ky = 0; ky < KH; ky++)
+#pragma clang loop unroll(full)
+                    for (int kx = 0; kx < KW; kx++)
+                        acc = FV_OP(vfmadd)(wv[ky * KW + kx], FV_OP(vloadu)(src + (ky * wp + kx) * FV_LANES), acc);
+                acc = FV_OP(activate)(acc, act);
+                FV_OP(vstore)(m, outRow + ox * ch, acc);
+                sum = FV_OP(vadd)(sum, acc);
+            }
+        }
+        if (sums) FV_OP(vstore)(m, sums + c0, sum);
+    }
+}
+
+FV_ATTR static void FV_PASTE(dw_small_, FV_W)(const float *x, long h, long w, long ch, const float *wt,
+                                             const float *bias, int kh, int kw, int sh, int sw, int ph, int pw,
+                                             int act, float *y, long ho, long wo, long c_begin, long c_end,
+                                             float *sums, float *tile) {
+    if (kh == 3 && kw == 3)
+        FV_PASTE(dw_small_fixed_, FV_W)(x, h, w, ch, wt, bias, 3, 3, sh, sw, ph, pw, act, y, ho, wo, c_begin, c_end,
+                                        sums, tile);
+    else if (kh == 5 && kw == 5)
+        FV_PASTE(dw_small_fixed_, FV_W)(x, h, w, ch, wt, bias, 5, 5, sh, sw, ph, pw, act, y, ho, wo, c_begin, c_end,
+                                        sums, tile);
+}
+
+#undef FV_OP
+#undef FV_PASTE
+#undef FV_PASTE2
+#undef FV_W
+#undef FV_ATTR
+#undef FV_LANES
+#undef FV_VEC
+#undef FV_MASK
