@@ -529,18 +529,21 @@ int fv_depthwise_small_supported(long h, long w, int kh, int kw, int ph, int pw)
 #endif
 }
 
-void fv_depthwise_nhwc_channels(const float *x, long h, long w, long ch, const float *wt, const float *bias,
-                                int kh, int kw, int sh, int sw, int ph, int pw, int activation, float *y, long ho,
-                                long wo, long c_begin, long c_end, float *sums, float *tile) {
+void fv_depthwise_nhwc_tiled(const float *x, long h, long w, long ch, const float *wt, const float *bias,
+                             int kh, int kw, int sh, int sw, int ph, int pw, int activation, float *y, long ho,
+                             long wo, long row_begin, long row_end, long c_begin, long c_end, float *sums, float *tile) {
 #if FV_X86
     if (fv_isa >= FV_ISA_AVX512) {
-        dw_small_512(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, c_begin, c_end, sums, tile);
+        dw_small_512(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, row_begin, row_end, c_begin,
+                     c_end, sums, tile);
     } else {
-        dw_small_256(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, c_begin, c_end, sums, tile);
+        dw_small_256(x, h, w, ch, wt, bias, kh, kw, sh, sw, ph, pw, activation, y, ho, wo, row_begin, row_end, c_begin,
+                     c_end, sums, tile);
     }
 #else
     (void)x; (void)h; (void)w; (void)ch; (void)wt; (void)bias; (void)kh; (void)kw; (void)sh; (void)sw; (void)ph;
-    (void)pw; (void)activation; (void)y; (void)ho; (void)wo; (void)c_begin; (void)c_end; (void)sums; (void)tile;
+    (void)pw; (void)activation; (void)y; (void)ho; (void)wo; (void)row_begin; (void)row_end; (void)c_begin;
+    (void)c_end; (void)sums; (void)tile;
 #endif
 }
 

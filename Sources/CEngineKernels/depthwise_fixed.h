@@ -104,31 +104,41 @@ FV_ATTR static void FV_PASTE(dw_row_, FV_W)(const float *const *rows, int ky0, i
         dw_row_body(rows, ky0, ky1, w, ch, wt, bias, kw, sw, pw, act, out, wo, sums);
 }
 
-// Small maps (24x24 and smaller: much of it border): per vector of channels, the whole map is copied into a
-// zero-padded tile ((h+2ph) x (w+2pw) pixels of FV_LANES floats, a few KB in L1), so that every output pixel runs
-// the fully unrolled taps, four pixels at a time. Channels [c_begin, c_end) (multiples of the lanes except at the
-// end); sums[c] receives each channel's output sum. The 14x14 and 7x7 maps of the late stages are where the row
-// kernel spent its depthwise time.
+// Small maps (24x24 and smaller: much of it border): per vector of channels, the input rows that output rows
+// [row_begin, row_end) read are copied into a zero-padded tile (band x (w+2pw) pixels of FV_LANES floats, a few KB
+// in L1), so that every output pixel runs the fully unrolled taps, four pixels at a time. The 14x14 and 7x7 maps of
+// the late stages are where the row kernel spent its depthwise time. The caller splits the rows over the threads,
+// as the 1x1 convs before and after split theirs: each core then reads the rows it wrote and writes the rows it
+// will read (split by channels, half of every map crossed between the cores twice, and two threads ran these
+// layers slower than one). Channels [c_begin, c_end) (multiples of the lanes except at the end); sums[c] += each
+// channel's output sum over these rows.
 FV_INLINE FV_ATTR void FV_PASTE(dw_small_fixed_, FV_W)(const float *x, long h, long w, long ch, const float *wt,
                                                        const float *bias, const int KH, const int KW, int sh, int sw,
                                                        int ph, int pw, int act, float *y, long ho, long wo,
-                                                       long c_begin, long c_end, float *sums, float *tile) {
-    const long hp = h + 2 * ph, wp = w + 2 * pw;
+                                                       long row_begin, long row_end, long c_begin, long c_end,
+                                                       float *sums, float *tile) {
+    (void)ho;
+    const long wp = w + 2 * pw;
+    const long first = row_begin * sh - ph;                          // the band's first input row (< 0: padding)
+    const long band = (row_end - 1 - row_begin) * sh + KH;           // its rows
     for (long c0 = c_begin; c0 < c_end; c0 += FV_LANES) {
         const FV_MASK m = FV_OP(vmask)(c_end - c0);
         const FV_VEC zero = FV_OP(vzero)();
-        for (long i = 0; i < hp * wp; i++) FV_OP(vstoreu)(tile + i * FV_LANES, zero);
-        for (long iy = 0; iy < h; iy++)
+        for (long i = 0; i < band * wp; i++) FV_OP(vstoreu)(tile + i * FV_LANES, zero);
+        for (long r = 0; r < band; r++) {
+            const long iy = first + r;
+            if (iy < 0 || iy >= h) continue;
             for (long ix = 0; ix < w; ix++)
-                FV_OP(vstoreu)(tile + ((iy + ph) * wp + ix + pw) * FV_LANES, FV_OP(vload)(m, x + (iy * w + ix) * ch + c0));
+                FV_OP(vstoreu)(tile + (r * wp + ix + pw) * FV_LANES, FV_OP(vload)(m, x + (iy * w + ix) * ch + c0));
+        }
         FV_VEC wv[KH * KW];
 #pragma clang loop unroll(full)
         for (int t = 0; t < KH * KW; t++) wv[t] = FV_OP(vload)(m, wt + t * ch + c0);
         const FV_VEC b = FV_OP(vload)(m, bias + c0);
         FV_VEC sum = zero;
         const long step = sw * FV_LANES;
-        for (long oy = 0; oy < ho; oy++) {
-            const float *rowBase = tile + oy * sh * wp * FV_LANES;
+        for (long oy = row_begin; oy < row_end; oy++) {
+            const float *rowBase = tile + (oy - row_begin) * sh * wp * FV_LANES;
             float *outRow = y + oy * wo * ch + c0;
             long ox = 0;
             for (; ox + 4 <= wo; ox += 4) {
@@ -166,20 +176,20 @@ FV_INLINE FV_ATTR void FV_PASTE(dw_small_fixed_, FV_W)(const float *x, long h, l
                 sum = FV_OP(vadd)(sum, acc);
             }
         }
-        if (sums) FV_OP(vstore)(m, sums + c0, sum);
+        if (sums) FV_OP(vstore)(m, sums + c0, FV_OP(vadd)(FV_OP(vload)(m, sums + c0), sum));
     }
 }
 
 FV_ATTR static void FV_PASTE(dw_small_, FV_W)(const float *x, long h, long w, long ch, const float *wt,
                                              const float *bias, int kh, int kw, int sh, int sw, int ph, int pw,
-                                             int act, float *y, long ho, long wo, long c_begin, long c_end,
-                                             float *sums, float *tile) {
+                                             int act, float *y, long ho, long wo, long row_begin, long row_end,
+                                             long c_begin, long c_end, float *sums, float *tile) {
     if (kh == 3 && kw == 3)
-        FV_PASTE(dw_small_fixed_, FV_W)(x, h, w, ch, wt, bias, 3, 3, sh, sw, ph, pw, act, y, ho, wo, c_begin, c_end,
-                                        sums, tile);
+        FV_PASTE(dw_small_fixed_, FV_W)(x, h, w, ch, wt, bias, 3, 3, sh, sw, ph, pw, act, y, ho, wo, row_begin,
+                                        row_end, c_begin, c_end, sums, tile);
     else if (kh == 5 && kw == 5)
-        FV_PASTE(dw_small_fixed_, FV_W)(x, h, w, ch, wt, bias, 5, 5, sh, sw, ph, pw, act, y, ho, wo, c_begin, c_end,
-                                        sums, tile);
+        FV_PASTE(dw_small_fixed_, FV_W)(x, h, w, ch, wt, bias, 5, 5, sh, sw, ph, pw, act, y, ho, wo, row_begin,
+                                        row_end, c_begin, c_end, sums, tile);
 }
 
 #undef FV_OP

@@ -101,8 +101,8 @@ extension Conv2d {
         let o = outputSize(height: height, width: width)
         switch kind {
         case .pointwise: return 0
-        case .depthwise:  // per-thread pool sums, or the small-map kernel's per-thread tile
-            return Parallel.threads * max(outChannels, fv_depthwise_small_tile_size(height, width, Int32(padH), Int32(padW)))
+        case .depthwise:  // per-thread pool sums, and the small-map kernel's per-thread tile
+            return Parallel.threads * (outChannels + fv_depthwise_small_tile_size(height, width, Int32(padH), Int32(padW)))
         case .general: return Parallel.threads * Conv2d.unfoldRows * o.width * inChannels * kernelH * kernelW
         }
     }
@@ -326,20 +326,33 @@ extension Conv2d {
                            sums: UnsafeMutablePointer<Float>?, workspace: Workspace) {
         let c = outChannels, act = activation.kernelCode
         if fv_depthwise_small_supported(h, w, Int32(kernelH), Int32(kernelW), Int32(padH), Int32(padW)) != 0 {
-            // Small maps: 16-channel vectors split over threads, each map in a padded tile (disjoint sums).
-            let tileSize = fv_depthwise_small_tile_size(h, w, Int32(padH), Int32(padW))
+            // Small maps: each chunk's input band in a padded tile, its pool sums in its own slice. A 3×3 conv
+            // splits its rows over the threads, as the 1×1 convs around it split theirs, so each core reads what it
+            // wrote: its 3×3 layers took 0.55–0.8 of the time split by channels. A 5×5 conv splits its channels:
+            // by rows, the four halo rows each chunk copies and the uneven rows of a 7×7 map made it 1.1–1.6×
+            // slower (interleaved runs of `bench --layers`, Intel Xeon, AVX-512).
+            let tileSize = fv_depthwise_small_tile_size(h, w, Int32(padH), Int32(padW)), per = tileSize + c
+            let byRows = kernelH <= 3
             let vectors = (c + 15) / 16
-            let chunks = Parallel.chunkCount(vectors, minPerThread: 2)
-            let tiles = workspace.scratch(chunks * tileSize)
+            let chunks = byRows ? Parallel.chunkCount(ho) : Parallel.chunkCount(vectors, minPerThread: 2)
+            let scratch = workspace.scratch(chunks * per)
+            for t in 0..<chunks { (scratch + t * per + tileSize).update(repeating: 0, count: c) }
             channelsLastWeight.withUnsafeBufferPointer { wt in
                 bias.withUnsafeBufferPointer { b in
-                    Parallel.forChunks(vectors, minPerThread: 2) { chunk, range in
-                        fv_depthwise_nhwc_channels(x, h, w, c, wt.baseAddress!, b.baseAddress!, Int32(kernelH), Int32(kernelW),
-                                                   Int32(strideH), Int32(strideW), Int32(padH), Int32(padW), act, y, ho, wo,
-                                                   range.lowerBound * 16, min(c, range.upperBound * 16), sums,
-                                                   tiles + chunk * tileSize)
+                    Parallel.forChunks(byRows ? ho : vectors, minPerThread: byRows ? 1 : 2) { chunk, range in
+                        let base = scratch + chunk * per
+                        let rows = byRows ? range : 0..<ho
+                        let channels = byRows ? 0..<c : (range.lowerBound * 16)..<min(c, range.upperBound * 16)
+                        fv_depthwise_nhwc_tiled(x, h, w, c, wt.baseAddress!, b.baseAddress!, Int32(kernelH), Int32(kernelW),
+                                                Int32(strideH), Int32(strideW), Int32(padH), Int32(padW), act, y, ho, wo,
+                                                rows.lowerBound, rows.upperBound, channels.lowerBound, channels.upperBound,
+                                                sums == nil ? nil : base + tileSize, base)
                     }
                 }
+            }
+            if let sums {
+                for ch in 0..<c { sums[ch] = 0 }
+                for t in 0..<chunks { for ch in 0..<c { sums[ch] += scratch[t * per + tileSize + ch] } }
             }
             return
         }

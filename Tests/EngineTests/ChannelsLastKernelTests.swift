@@ -179,6 +179,8 @@ final class ChannelsLastKernelTests: XCTestCase {
 
     func testDepthwiseOverRandomShapesStridesAndPads() {
         var rng = KernelTestRandom(seed: 12)
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
         forEachISA { isa in
             var paths = (small: 0, rows: 0, fixedRows: 0)  // which kernel each shape took
             defer {
@@ -190,6 +192,8 @@ final class ChannelsLastKernelTests: XCTestCase {
                 }
             }
             for trial in 0..<60 {
+                // 1–3 threads: the small-map kernel splits a 3×3 conv's rows and a 5×5 conv's channels over them.
+                Parallel.threads = [2, 1, 3][trial % 3]
                 // Channel counts around the 16- and 64-lane blocks; maps wide enough (≥ 14) for the unrolled path.
                 let k = [1, 3, 5, 7, 3, 5][trial % 6], stride = 1 + trial % 2
                 // (A one-channel 1×1 stride-1 conv is a pointwise conv, so k = 1 starts at two channels.)
@@ -218,7 +222,7 @@ final class ChannelsLastKernelTests: XCTestCase {
                 }
                 let ref = referenceConv(x: x, n: n, h: h, w: w, ci: c, co: c, k: (k, k), stride: (stride, stride),
                                         pad: (pad, pad), depthwise: true, weight: wt, bias: bias, act: act, residual: nil, scale: nil)
-                let what = "\(isa) depthwise c \(c) k \(k) s \(stride) p \(pad) \(h)×\(w) batch \(n) \(act)"
+                let what = "\(isa) depthwise c \(c) k \(k) s \(stride) p \(pad) \(h)×\(w) batch \(n) \(act) threads \(Parallel.threads)"
                 assertClose(y.values, ref, what)
                 var refSums = [Float](repeating: 0, count: n * c)
                 for b in 0..<n { for p in 0..<(ho * wo) { for ch in 0..<c { refSums[b * c + ch] += ref[(b * ho * wo + p) * c + ch] } } }

@@ -81,16 +81,17 @@ void fv_depthwise_nhwc(const float *x, long h, long w, long ch, const float *wt,
                        int kh, int kw, int sh, int sw, int ph, int pw, int activation,
                        float *y, long ho, long wo, long row_begin, long row_end, float *sums);
 
-/// Whether fv_depthwise_nhwc_channels can run this shape on this CPU (AVX-512, 3x3 or 5x5, a padded map of at
-/// most 30 x 30), and the floats of its per-thread tile.
+/// Whether fv_depthwise_nhwc_tiled can run this shape on this CPU (AVX-512: 3x3 or 5x5; AVX2: 5x5; a padded map of
+/// at most 30 x 30), and the floats of its per-thread tile.
 int fv_depthwise_small_supported(long h, long w, int kh, int kw, int ph, int pw);
 long fv_depthwise_small_tile_size(long h, long w, int ph, int pw);
 
-/// Depthwise conv on a small NHWC image for channels [c_begin, c_end) (c_begin a multiple of 16): the whole map
-/// of each 16-channel vector in a zero-padded tile. sums[c] (if not NULL) is set to each channel's output sum.
-void fv_depthwise_nhwc_channels(const float *x, long h, long w, long ch, const float *wt, const float *bias,
-                                int kh, int kw, int sh, int sw, int ph, int pw, int activation, float *y, long ho,
-                                long wo, long c_begin, long c_end, float *sums, float *tile);
+/// Depthwise conv on a small NHWC image, output rows [row_begin, row_end) and channels [c_begin, c_end) (c_begin a
+/// multiple of 16): the input rows those output rows read, for each vector of channels, copied into a zero-padded
+/// tile first. sums[c] (if not NULL) += each channel's output sum over these rows.
+void fv_depthwise_nhwc_tiled(const float *x, long h, long w, long ch, const float *wt, const float *bias,
+                             int kh, int kw, int sh, int sw, int ph, int pw, int activation, float *y, long ho,
+                             long wo, long row_begin, long row_end, long c_begin, long c_end, float *sums, float *tile);
 
 /// Floats of one thread's ring for fv_expand_depthwise_nhwc: kh expanded rows.
 long fv_expand_depthwise_ring_size(long w, long ch, int kh);
