@@ -80,6 +80,17 @@ class Screen:
                 return (time.monotonic() - start) * 1000
         return None
 
+    def peak_rss_mb(self):
+        """The review process's peak resident memory so far (VmHWM), or None where /proc has no such line."""
+        try:
+            with open(f"/proc/{self.pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return None
+
     def quit(self):
         os.write(self.fd, b"q")
         self.read(1.0)
@@ -117,6 +128,7 @@ def main():
         stable = stable + 1 if count == last and count > 0 else 0
         last = count
         done = stable >= 3
+    warm_rss = warm.peak_rss_mb()
     warm.quit()
     print(f"cache warmed in {time.monotonic() - start:.0f} s ({last} predictions)"
           + ("" if done else " (timed out: figures include inference)"), flush=True)
@@ -135,6 +147,7 @@ def main():
         fit.append(screen.press(b"=", args.gap))
     results["+ zoom in"] = [t for t in zoom_in if t is not None]
     results["= fit"] = [t for t in fit if t is not None]
+    screen_rss = screen.peak_rss_mb()
     screen.quit()
     print(f"{'key':<16}{'n':>4}{'median':>9}{'p90':>8}{'max':>8}   (ms, key press to the end of the next sixel image)")
     for name, times in results.items():
@@ -144,6 +157,9 @@ def main():
         times.sort()
         p90 = times[min(len(times) - 1, int(round(0.9 * (len(times) - 1))))]
         print(f"{name:<16}{len(times):>4}{statistics.median(times):>9.1f}{p90:>8.1f}{max(times):>8.1f}")
+    if warm_rss is not None and screen_rss is not None:
+        print(f"peak RSS of the review process: {warm_rss:.0f} MB while the model ran over the dataset, "
+              f"{screen_rss:.0f} MB in the measured session (VmHWM)")
 
 
 if __name__ == "__main__":
