@@ -33,21 +33,6 @@ void fv_pack_weights_half(const unsigned short *w, long n, long k, unsigned shor
         }
 }
 
-// IEEE half to float without F16C, for the baseline path (the vector paths widen with vcvtph2ps): branch-free so
-// that the loop over a panel row vectorises. The magnitude's bits shifted into a float's place and scaled by
-// 2^112 re-bias the exponent and make subnormals come out right; half panels never hold an infinity or NaN
-// (Conv2d packs only finite weights in half precision).
-FV_INLINE float half_to_float(unsigned short h) {
-    unsigned magnitude = (unsigned)(h & 0x7FFFu) << 13, bits;
-    float f;
-    __builtin_memcpy(&f, &magnitude, 4);
-    f *= 0x1p112f;
-    __builtin_memcpy(&bits, &f, 4);
-    bits |= (unsigned)(h & 0x8000u) << 16;
-    __builtin_memcpy(&f, &bits, 4);
-    return f;
-}
-
 // out[j] = act(acc[j] + bias[j]) (+ residual[j]) for j < n; the switch sits outside the loops so each vectorises.
 FV_INLINE void finish(float *restrict out, float *restrict acc, const float *restrict out_scale,
                       const float *restrict bias, const float *restrict residual, long n, int activation) {

@@ -42,6 +42,21 @@ FV_INLINE float fv_exp(float x) {
     return er * scale;
 }
 
+// IEEE half to float without F16C, for the baseline GEMM (its vector paths widen with vcvtph2ps) and the matrix-vector products: branch-free so
+// that the loop over a panel row vectorises. The magnitude's bits shifted into a float's place and scaled by
+// 2^112 re-bias the exponent and make subnormals come out right; half panels never hold an infinity or NaN
+// (Conv2d packs only finite weights in half precision).
+FV_INLINE float half_to_float(unsigned short h) {
+    unsigned magnitude = (unsigned)(h & 0x7FFFu) << 13, bits;
+    float f;
+    __builtin_memcpy(&f, &magnitude, 4);
+    f *= 0x1p112f;
+    __builtin_memcpy(&bits, &f, 4);
+    bits |= (unsigned)(h & 0x8000u) << 16;
+    __builtin_memcpy(&f, &bits, 4);
+    return f;
+}
+
 FV_INLINE float fv_activate(float v, int activation) {
     switch (activation) {
     case FV_ACT_RELU: return v > 0 ? v : 0;

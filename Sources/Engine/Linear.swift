@@ -1,9 +1,17 @@
+import CEngineKernels
+
 /// A fully connected layer y = W·x + b, W stored [outFeatures, inFeatures] as in PyTorch.
 public final class Linear {
     public let inFeatures: Int
     public let outFeatures: Int
+    /// The weights as loaded; empty once `keepHalfPrecision` moved them into `halfWeight`.
     public private(set) var weight: [Float]
+    /// The weights as IEEE half-precision bit patterns (`keepHalfPrecision`), else empty.
+    public private(set) var halfWeight: [UInt16] = []
     public private(set) var bias: [Float]
+    /// Per-output factors applied to W·x before the bias: a following batch norm's scale (`scaleOutputs`), kept out
+    /// of the weights so that F16 weights stay exact in half precision. Empty: none.
+    public private(set) var outputScale: [Float] = []
     public var activation: Activation
 
     public init(inFeatures: Int, outFeatures: Int, weight: [Float], bias: [Float]? = nil,
@@ -16,17 +24,37 @@ public final class Linear {
         self.activation = activation
     }
 
-    /// y[rows, out] = act(x[rows, in]·Wᵀ + b).
+    /// Keeps the weights in half precision when every one of them is exact there (an F16 file's) and the kernels
+    /// widen in hardware (`Conv2d.widensHalfInHardware`): the same products from half the memory. Returns whether
+    /// it did.
+    @discardableResult
+    public func keepHalfPrecision() -> Bool {
+        guard halfWeight.isEmpty, Conv2d.widensHalfInHardware, let halves = Conv2d.exactHalfPrecision(weight) else {
+            return !halfWeight.isEmpty
+        }
+        halfWeight = halves
+        weight = []
+        return true
+    }
+
+    /// The weights as the matrix-vector kernels take them.
+    func withMatrix<R>(_ body: (fv_matrix) -> R) -> R {
+        if !halfWeight.isEmpty {
+            return halfWeight.withUnsafeBufferPointer { body(fv_matrix(f32: nil, f16: $0.baseAddress)) }
+        }
+        return weight.withUnsafeBufferPointer { body(fv_matrix(f32: $0.baseAddress, f16: nil)) }
+    }
+
+    /// y[rows, out] = act(scale ⊙ (x[rows, in]·Wᵀ) + b).
     public func forward(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
-        weight.withUnsafeBufferPointer { w in
-            if rows == 1 {
-                MatrixVector.multiply(m: outFeatures, n: inFeatures, a: w.baseAddress!, x: x, y: y)
-            } else {
-                BLAS.gemmTransB(m: rows, n: outFeatures, k: inFeatures, a: x, b: w.baseAddress!, c: y)
+        withMatrix { w in
+            for r in 0..<rows {
+                MatrixVector.multiply(m: outFeatures, n: inFeatures, matrix: w, x: x + r * inFeatures, y: y + r * outFeatures)
             }
         }
         for r in 0..<rows {
             let row = y + r * outFeatures
+            if !outputScale.isEmpty { for o in 0..<outFeatures { row[o] *= outputScale[o] } }
             for o in 0..<outFeatures { row[o] = activation(row[o] + bias[o]) }
         }
     }
@@ -39,14 +67,15 @@ public final class Linear {
         return y
     }
 
-    /// Gradient wrt the input for one row: dx = Wᵀ·dy (activation not included).
+    /// Gradient wrt the input for one row: dx = Wᵀ·(scale ⊙ dy) (activation not included).
     public func backward(outputGradient dy: [Float]) -> [Float] {
         precondition(dy.count == outFeatures)
+        let scaled = outputScale.isEmpty ? dy : zip(dy, outputScale).map { $0 * $1 }
         var dx = [Float](repeating: 0, count: inFeatures)
-        weight.withUnsafeBufferPointer { w in
-            dy.withUnsafeBufferPointer { d in
+        withMatrix { w in
+            scaled.withUnsafeBufferPointer { d in
                 dx.withUnsafeMutableBufferPointer {
-                    MatrixVector.multiply(transposed: true, m: outFeatures, n: inFeatures, a: w.baseAddress!,
+                    MatrixVector.multiply(transposed: true, m: outFeatures, n: inFeatures, matrix: w,
                                           x: d.baseAddress!, y: $0.baseAddress!)
                 }
             }
@@ -54,11 +83,11 @@ public final class Linear {
         return dx
     }
 
-    /// Multiplies each output's weights and bias by scale and adds shift (folding a following BatchNorm1d).
+    /// Folds a following per-output affine map (a BatchNorm1d): the scale into `outputScale`, the bias scaled and
+    /// shifted. The weights stay as loaded.
     public func scaleOutputs(scale: [Float], shift: [Float]) {
-        for o in 0..<outFeatures {
-            for i in 0..<inFeatures { weight[o * inFeatures + i] *= scale[o] }
-            bias[o] = bias[o] * scale[o] + shift[o]
-        }
+        precondition(scale.count == outFeatures && shift.count == outFeatures)
+        outputScale = outputScale.isEmpty ? scale : zip(outputScale, scale).map { $0 * $1 }
+        for o in 0..<outFeatures { bias[o] = bias[o] * scale[o] + shift[o] }
     }
 }

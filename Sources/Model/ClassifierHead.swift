@@ -23,6 +23,7 @@ public final class ClassifierHead {
         fc1.activation = .identity  // ReLU is applied by hand: the backward needs the pre-activation
         fc2.activation = .identity
         batchNorm.fold(into: fc1)
+        fc1.keepHalfPrecision()  // 1280×512 read once per forward: half the bytes where the file is F16
         self.gate1 = gate1; self.gate2 = gate2; self.fc1 = fc1; self.fc2 = fc2
         gate1.prepareChannelsLast()  // the gate's big 1×1 conv also runs on the backbone's NHWC output
     }
@@ -113,7 +114,7 @@ public final class ClassifierHead {
         hidden.withUnsafeBufferPointer { hp in
             gate2.weight.withUnsafeBufferPointer { w2 in
                 gate.withUnsafeMutableBufferPointer { g in
-                    BLAS.gemv(m: hw, n: c8, a: hp.baseAddress!, x: w2.baseAddress!, y: g.baseAddress!)
+                    MatrixVector.multiply(m: hw, n: c8, a: hp.baseAddress!, x: w2.baseAddress!, y: g.baseAddress!)
                     gate2.activation.apply(g.baseAddress!, count: hw, bias: gate2.bias[0])
                 }
             }

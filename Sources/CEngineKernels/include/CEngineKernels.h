@@ -22,6 +22,20 @@ void fv_bias_activation(float *x, long n, float bias, int activation);
 void fv_squeeze_excitation(const float *pooled, long channels, long squeezed, const float *w1, const float *b1,
                            int act1, const float *w2t, const float *b2, int act2, float *hidden, float *scale);
 
+// ---- Matrix-vector products (the classifier head) ----
+
+/// A row-major matrix: exactly one of f32 and f16 (IEEE half-precision bit patterns) is set.
+typedef struct {
+    const float *f32;
+    const unsigned short *f16;
+} fv_matrix;
+
+/// y[i] = sum_j A[i][j] x[j] for rows [row_begin, row_end) of an m x n matrix A.
+void fv_gemv(long n, fv_matrix a, const float *x, float *y, long row_begin, long row_end);
+
+/// y[j] = sum_i A[i][j] x[i] for columns [col_begin, col_end) of an m x n matrix A.
+void fv_gemv_transposed(long m, long n, fv_matrix a, const float *x, float *y, long col_begin, long col_end);
+
 // ---- Threads ----
 
 typedef void (*fv_task_fn)(void *ctx, long chunk);
