@@ -6,8 +6,9 @@ import Imaging
 /// needs it first: the inference runner (for the model's input, from the bytes it already read and hashed) or the
 /// screen (in the background).
 /// The other one then waits for that decode instead of starting its own. Images are kept for the cases around the
-/// reviewer (`focus`), and for at most `capacity` others, most recently used first, so memory stays bounded
-/// whatever the split's size.
+/// reviewer (`focus`), and for at most `capacity` others holding at most `byteLimit` bytes, most recently used
+/// first, so memory stays bounded whatever the split's size and its images' (a 3000×3000 DICOM holds about 60 MB
+/// decoded: 24 of them would be 1.5 GB).
 public final class CaseImages: @unchecked Sendable {
     /// A stand-in for the source and Imaging's decoder (the tests' counting decoders): a case's path (its bytes when
     /// the caller has them already) to pixels, or a one-line reason.
@@ -17,6 +18,7 @@ public final class CaseImages: @unchecked Sendable {
     public var paths: [String] { source.cases.map(\.imagePath) }
     private let decoder: Decoder?
     private let capacity: Int
+    private let byteLimit: Int
     private let condition = NSCondition()
     private var cache: [Int: Result<RGBImage, ImageError>] = [:]
     /// Least recently used first.
@@ -29,19 +31,35 @@ public final class CaseImages: @unchecked Sendable {
     public var onLoaded: (@Sendable () -> Void)?
 
     /// Images read from the source and decoded by Imaging (JPEG, PNG, DICOM).
-    public init(source: CaseSource, capacity: Int = 24) {
+    public init(source: CaseSource, capacity: Int = 24, byteLimit: Int = CaseImages.defaultByteLimit) {
         self.source = source
         self.count = source.cases.count
         self.capacity = max(1, capacity)
+        self.byteLimit = max(0, byteLimit)
         self.decoder = nil
     }
 
     /// Files by path: read through the guarded reader, decoded by `decoder` when given, else by Imaging.
-    public init(paths: [String], capacity: Int = 24, decoder: Decoder? = nil) {
+    public init(paths: [String], capacity: Int = 24, byteLimit: Int = CaseImages.defaultByteLimit, decoder: Decoder? = nil) {
         self.source = FolderCaseSource(paths: paths)
         self.count = paths.count
         self.capacity = max(1, capacity)
+        self.byteLimit = max(0, byteLimit)
         self.decoder = decoder
+    }
+
+    /// The images outside the reviewer's neighbourhood may hold this much (the neighbourhood is always kept).
+    public static let defaultByteLimit = 192 << 20
+
+    /// The bytes a decoded image holds: its pixels and, for DICOM, its stored values and renderings.
+    static func byteCount(_ result: Result<RGBImage, ImageError>) -> Int {
+        guard case .success(let image) = result else { return 0 }
+        var bytes = image.pixels.count
+        if let source = image.source {
+            bytes += source.values.count * MemoryLayout<Float>.size
+            bytes += (source.color?.pixels.count ?? 0) + (source.voiLUTRendering?.pixels.count ?? 0)
+        }
+        return bytes
     }
 
     public let count: Int
@@ -137,15 +155,18 @@ public final class CaseImages: @unchecked Sendable {
         recency.append(index)
     }
 
-    /// Call with the lock held: drops the least recently used images outside the focus beyond `capacity`.
+    /// Call with the lock held: drops the least recently used images outside the focus while there are more than
+    /// `capacity` of them or they hold more than `byteLimit` bytes.
     private func evict() {
-        var excess = cache.count - capacity - cache.keys.filter(focused.contains).count
+        let outside = cache.filter { !focused.contains($0.key) }
+        var excess = outside.count - capacity
+        var bytes = outside.values.reduce(0) { $0 + CaseImages.byteCount($1) }
         var i = 0
-        while excess > 0 && i < recency.count {
+        while (excess > 0 || bytes > byteLimit) && i < recency.count {
             let candidate = recency[i]
-            if focused.contains(candidate) { i += 1; continue }
+            if focused.contains(candidate) || cache[candidate] == nil { i += 1; continue }
             recency.remove(at: i)
-            cache.removeValue(forKey: candidate)
+            bytes -= CaseImages.byteCount(cache.removeValue(forKey: candidate)!)
             excess -= 1
         }
     }

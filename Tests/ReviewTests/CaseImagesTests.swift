@@ -54,6 +54,22 @@ final class CaseImagesTests: XCTestCase {
         XCTAssertEqual(images.image(-1), .failure(ImageError(path: "case -1", reason: "no such case")))
     }
 
+    /// Large images (a PACS's DICOMs) are held by bytes as well as by count: outside the reviewer's neighbourhood
+    /// at most `byteLimit`, the most recently used kept; the neighbourhood itself whatever its size.
+    func testLargeImagesAreHeldWithinTheByteLimit() {
+        let side = 1000  // 3 MB of RGB each
+        let images = CaseImages(paths: (0..<40).map { "big\($0)" }, capacity: 24, byteLimit: 10 << 20, decoder: { _, _ in
+            .success(RGBImage(width: side, height: side, pixels: [UInt8](repeating: 7, count: side * side * 3)))
+        })
+        images.focus(0)
+        for i in 0..<40 { _ = images.image(i) }
+        let held = (0..<40).filter { images.cached($0) != nil }
+        let outside = held.filter { !(0...2).contains($0) }
+        XCTAssertEqual(outside.count, 3, "three 3 MB images fit in 10 MB beside the neighbourhood: \(held)")
+        XCTAssertEqual(outside, [37, 38, 39], "the most recently used are the ones kept")
+        XCTAssertTrue([0, 1, 2].allSatisfy(held.contains), "the reviewer's case and its neighbours are never evicted")
+    }
+
     /// Drawing reads and never starts a decode; the review loop's `focus` on a case change does.
     func testOnlyFocusStartsDecodingAndTheScreenOnlyWaits() {
         let decoder = SlowDecoder()
