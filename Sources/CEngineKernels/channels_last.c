@@ -9,29 +9,21 @@
 
 long fv_packed_size(long n, long k) { return (n + FV_PANEL - 1) / FV_PANEL * k * FV_PANEL; }
 
-void fv_pack_weights(const float *w, long n, long k, float *packed) {
-    long panels = (n + FV_PANEL - 1) / FV_PANEL;
-    for (long p = 0; p < panels; p++)
-        for (long r = 0; r < k; r++) {
-            float *row = packed + (p * k + r) * FV_PANEL;
-            for (long j = 0; j < FV_PANEL; j++) {
-                long o = p * FV_PANEL + j;
-                row[j] = o < n ? w[o * k + r] : 0.0f;
-            }
-        }
-}
-
-void fv_pack_weights_half(const unsigned short *w, long n, long k, unsigned short *packed) {
-    long panels = (n + FV_PANEL - 1) / FV_PANEL;
-    for (long p = 0; p < panels; p++)
-        for (long r = 0; r < k; r++) {
-            unsigned short *row = packed + (p * k + r) * FV_PANEL;
-            for (long j = 0; j < FV_PANEL; j++) {
-                long o = p * FV_PANEL + j;
-                row[j] = o < n ? w[o * k + r] : 0;
-            }
-        }
-}
+// Panel p, row r holds w[p*32 + j][r] for j < 32, zero past n: one body for F32 and for half bit patterns.
+#define FV_DEFINE_PACK(NAME, T)                                                                                   \
+    void NAME(const T *w, long n, long k, T *packed) {                                                          \
+        long panels = (n + FV_PANEL - 1) / FV_PANEL;                                                            \
+        for (long p = 0; p < panels; p++)                                                                       \
+            for (long r = 0; r < k; r++) {                                                                      \
+                T *row = packed + (p * k + r) * FV_PANEL;                                                       \
+                for (long j = 0; j < FV_PANEL; j++) {                                                           \
+                    long o = p * FV_PANEL + j;                                                                  \
+                    row[j] = o < n ? w[o * k + r] : (T)0;                                                       \
+                }                                                                                               \
+            }                                                                                                   \
+    }
+FV_DEFINE_PACK(fv_pack_weights, float)
+FV_DEFINE_PACK(fv_pack_weights_half, unsigned short)
 
 // out[j] = act(acc[j] + bias[j]) (+ residual[j]) for j < n; the switch sits outside the loops so each vectorises.
 FV_INLINE void finish(float *restrict out, float *restrict acc, const float *restrict out_scale,

@@ -16,7 +16,7 @@ extension Conv2d {
     /// the kernels widen in hardware (AVX2's F16C, AVX-512): the baseline path widens in software, which made the
     /// shipped member's forward 1.6–2× slower there.
     /// `keepingNCHW: false` frees the NCHW copy (a backbone that only runs channels-last; half the weight memory).
-    public func prepareChannelsLast(keepingNCHW: Bool = true, halfPanels: Bool = Conv2d.widensHalfInHardware) {
+    public func prepareChannelsLast(keepingNCHW: Bool = true, halfPanels: Bool = HalfPrecision.widenedInHardware) {
         defer { if !keepingNCHW { releaseNCHWWeight() } }
         switch kind {
         case .depthwise:
@@ -26,7 +26,7 @@ extension Conv2d {
             channelsLastWeight = t
         case .pointwise:
             // 1×1: PyTorch's [out][in] is already the panels' source order.
-            if halfPanels, let halves = Conv2d.exactHalfPrecision(weight) {
+            if halfPanels, let halves = HalfPrecision.exactBits(weight) {
                 var packed = [UInt16](repeating: 0, count: fv_packed_size(outChannels, inChannels))
                 halves.withUnsafeBufferPointer { w in
                     packed.withUnsafeMutableBufferPointer {
@@ -58,27 +58,12 @@ extension Conv2d {
         }
     }
 
-    /// Whether the kernels in use widen half-precision panels in hardware (read at load, when the panels are made).
-    public static var widensHalfInHardware: Bool { fv_current_isa() >= Int32(FV_ISA_AVX2) }
-
     private static func packed(_ weight: [Float], outputs n: Int, inputs k: Int) -> [Float] {
         var packed = [Float](repeating: 0, count: fv_packed_size(n, k))
         weight.withUnsafeBufferPointer { w in
             packed.withUnsafeMutableBufferPointer { fv_pack_weights(w.baseAddress!, n, k, $0.baseAddress!) }
         }
         return packed
-    }
-
-    /// The half-precision bit patterns of `values`, or nil when one of them is not exactly a half, or is not
-    /// finite (the baseline kernel's branch-free widening assumes finite values).
-    static func exactHalfPrecision(_ values: [Float]) -> [UInt16]? {
-        var bits = [UInt16](repeating: 0, count: values.count)
-        for (i, v) in values.enumerated() {
-            let h = Float16(v)
-            guard v.isFinite, Float(h) == v else { return nil }
-            bits[i] = h.bitPattern
-        }
-        return bits
     }
 
     /// The packed panels as the GEMM kernels take them.
@@ -315,10 +300,7 @@ extension Conv2d {
                 }
             } }
         } }
-        if let channelSums {
-            for ch in 0..<c { channelSums[ch] = 0 }
-            for t in 0..<chunks { for ch in 0..<c { channelSums[ch] += scratch[t * per + ringFloats + ch] } }
-        }
+        if let channelSums { Conv2d.addPartialSums(scratch + ringFloats, chunks: chunks, stride: per, channels: c, into: channelSums) }
     }
 
     /// Output rows split over threads; each thread sums its rows into its own slice, added up afterwards.
@@ -350,10 +332,7 @@ extension Conv2d {
                     }
                 }
             }
-            if let sums {
-                for ch in 0..<c { sums[ch] = 0 }
-                for t in 0..<chunks { for ch in 0..<c { sums[ch] += scratch[t * per + tileSize + ch] } }
-            }
+            if let sums { Conv2d.addPartialSums(scratch + tileSize, chunks: chunks, stride: per, channels: c, into: sums) }
             return
         }
         let minRows = max(1, 16_384 / max(wo * c * kernelH * kernelW, 1))
@@ -369,9 +348,14 @@ extension Conv2d {
                 }
             }
         }
-        if let sums {
-            for ch in 0..<c { sums[ch] = 0 }
-            for t in 0..<chunks { for ch in 0..<c { sums[ch] += partial[t * c + ch] } }
-        }
+        if let sums { Conv2d.addPartialSums(partial, chunks: chunks, stride: c, channels: c, into: sums) }
+    }
+
+    /// sums[ch] = the sum over chunks of each chunk's pool sums (`channels` floats every `stride` from `partials`): the
+    /// threads of a split conv each sum their own outputs, added up once they are done.
+    private static func addPartialSums(_ partials: UnsafePointer<Float>, chunks: Int, stride: Int, channels: Int,
+                                       into sums: UnsafeMutablePointer<Float>) {
+        sums.update(repeating: 0, count: channels)
+        for t in 0..<chunks { for ch in 0..<channels { sums[ch] += partials[t * stride + ch] } }
     }
 }

@@ -25,11 +25,11 @@ public final class Linear {
     }
 
     /// Keeps the weights in half precision when every one of them is exact there (an F16 file's) and the kernels
-    /// widen in hardware (`Conv2d.widensHalfInHardware`): the same products from half the memory. Returns whether
+    /// widen in hardware (`HalfPrecision.widenedInHardware`): the same products from half the memory. Returns whether
     /// it did.
     @discardableResult
     public func keepHalfPrecision() -> Bool {
-        guard halfWeight.isEmpty, Conv2d.widensHalfInHardware, let halves = Conv2d.exactHalfPrecision(weight) else {
+        guard halfWeight.isEmpty, HalfPrecision.widenedInHardware, let halves = HalfPrecision.exactBits(weight) else {
             return !halfWeight.isEmpty
         }
         halfWeight = halves

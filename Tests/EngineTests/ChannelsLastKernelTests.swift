@@ -165,12 +165,12 @@ final class ChannelsLastKernelTests: XCTestCase {
 
     /// Only finite values exact in half precision pack as halves.
     func testOnlyExactFiniteWeightsPackInHalfPrecision() {
-        XCTAssertNotNil(Conv2d.exactHalfPrecision([0, -0.0, 1, -2.5, 65504, Float(Float16.leastNonzeroMagnitude)]))
-        XCTAssertEqual(Conv2d.exactHalfPrecision([1, -0.0])!, [0x3C00, 0x8000])
-        XCTAssertNil(Conv2d.exactHalfPrecision([1, 0.1]), "0.1 is not a half")
-        XCTAssertNil(Conv2d.exactHalfPrecision([1, 1e-9]), "below the smallest half")
-        XCTAssertNil(Conv2d.exactHalfPrecision([.infinity]))
-        XCTAssertNil(Conv2d.exactHalfPrecision([.nan]))
+        XCTAssertNotNil(HalfPrecision.exactBits([0, -0.0, 1, -2.5, 65504, Float(Float16.leastNonzeroMagnitude)]))
+        XCTAssertEqual(HalfPrecision.exactBits([1, -0.0])!, [0x3C00, 0x8000])
+        XCTAssertNil(HalfPrecision.exactBits([1, 0.1]), "0.1 is not a half")
+        XCTAssertNil(HalfPrecision.exactBits([1, 1e-9]), "below the smallest half")
+        XCTAssertNil(HalfPrecision.exactBits([.infinity]))
+        XCTAssertNil(HalfPrecision.exactBits([.nan]))
         let conv = Conv2d(inChannels: 2, outChannels: 2, kernelSize: 1, weight: [1, 0.1, 0.5, 2])
         conv.prepareChannelsLast(halfPanels: true)
         XCTAssertTrue(conv.channelsLastHalfWeight.isEmpty, "a weight that is not a half keeps the F32 panels")

@@ -17,7 +17,7 @@ final class MatrixVectorTests: XCTestCase {
                         guard half else { return next() }
                         return i % 97 == 3 ? Float(Float16(bitPattern: UInt16(i % 1023 + 1))) : Float(Float16(next()))
                     }
-                    let halves = half ? Conv2d.exactHalfPrecision(a)! : []
+                    let halves = half ? HalfPrecision.exactBits(a)! : []
                     let xm = (0..<n).map { _ in next() }, xt = (0..<m).map { _ in next() }
                     var y = [Float](repeating: .nan, count: m), yt = [Float](repeating: .nan, count: n)
                     a.withUnsafeBufferPointer { ap in halves.withUnsafeBufferPointer { hp in
@@ -59,8 +59,8 @@ final class MatrixVectorTests: XCTestCase {
         let scale = (0..<outF).map { _ in next(2) }, shift = (0..<outF).map { _ in next() }
         let half = Linear(inFeatures: inF, outFeatures: outF, weight: w, bias: b)
         half.scaleOutputs(scale: scale, shift: shift)
-        XCTAssertEqual(half.keepHalfPrecision(), Conv2d.widensHalfInHardware)
-        if Conv2d.widensHalfInHardware {
+        XCTAssertEqual(half.keepHalfPrecision(), HalfPrecision.widenedInHardware)
+        if HalfPrecision.widenedInHardware {
             XCTAssertTrue(half.weight.isEmpty)
             XCTAssertEqual(half.halfWeight.count, inF * outF)
         }

@@ -39,13 +39,13 @@ final class PipelineMemoryTests: XCTestCase {
             XCTAssertEqual(conv.kind, .pointwise)
             packedBytes += conv.channelsLastHalfWeight.count * 2 + conv.channelsLastWeight.count * 4
             singleBytes += fv_packed_size(conv.outChannels, conv.inChannels) * 4
-            guard Conv2d.widensHalfInHardware else { continue }
+            guard HalfPrecision.widenedInHardware else { continue }
             XCTAssertFalse(conv.channelsLastHalfWeight.isEmpty, "\(name): \(conv.inChannels)→\(conv.outChannels) in half precision")
             XCTAssertTrue(conv.channelsLastWeight.isEmpty, "\(name): no F32 copy beside the halves")
         }
         // fc1 (1280 → 512, read once per forward) of every whole-image classifier too; the crop probes' heads were
         // trained and stored in F32, so theirs stay F32.
-        for m in ensemble.members where Conv2d.widensHalfInHardware {
+        for m in ensemble.members where HalfPrecision.widenedInHardware {
             XCTAssertEqual(m.classifier.head.fc1.halfWeight.count, 1280 * 512, "\(m.path): fc1 in half precision")
             XCTAssertTrue(m.classifier.head.fc1.weight.isEmpty)
         }
@@ -53,7 +53,7 @@ final class PipelineMemoryTests: XCTestCase {
             XCTAssertTrue(m.classifier.head.fc1.halfWeight.isEmpty, "\(m.path): an F32 head is not rounded")
             XCTAssertEqual(m.classifier.head.fc1.weight.count, 1280 * 512)
         }
-        if Conv2d.widensHalfInHardware {
+        if HalfPrecision.widenedInHardware {
             XCTAssertEqual(packedBytes * 2, singleBytes, "half the bytes of F32 panels")
             XCTAssertLessThan(packedBytes, 110 << 20, "the pipeline's 1×1 weights: \(packedBytes >> 20) MB")
         }
