@@ -17,15 +17,20 @@ public struct TrainingSignatures: Sendable {
     public static let bytesPerSignature = coarseCount + centreCount
 
     public let count: Int
-    /// Per signature: 4 flipped, normalised coarse vectors (64 floats each).
+    /// Per signature: 4 flipped, normalised coarse vectors (64 floats each): every query ranks all of them.
     private let coarse: [Float]
-    /// Per signature: the normalised centre, padded to `NearDuplicateIndex.cropLength`.
-    private let centres: [Float]
+    /// Per signature: the centre crop's bytes as stored. Only the best `candidateCount` are compared finely, so each
+    /// is normalised when it is compared: kept as floats, a fold's centres were 7 MB (1,230 × 1,448 × 4 bytes),
+    /// 36 MB for the shipped five folds; as bytes they are a quarter of that.
+    private let centreBytes: [UInt8]
 
     /// Whether both hold the very same arrays (an ensemble parses a fold's signatures once for all its members).
     public func sharesStorage(with other: TrainingSignatures) -> Bool {
         coarse.withUnsafeBufferPointer { a in other.coarse.withUnsafeBufferPointer { b in a.baseAddress == b.baseAddress } }
     }
+
+    /// The bytes the parsed signatures hold (for the memory tests).
+    public var heldBytes: Int { coarse.count * MemoryLayout<Float>.size + centreBytes.count }
 
     /// Parses the metadata value; the error names what is wrong (the caller adds the file and key).
     public init(metadataValue: String) throws {
@@ -44,9 +49,9 @@ public struct TrainingSignatures: Sendable {
     /// Signatures from raw bytes (`bytesPerSignature` each).
     public init(bytes: [UInt8]) {
         let n = bytes.count / Self.bytesPerSignature
-        let c2 = Self.coarseCount, cl = NearDuplicateIndex.cropLength
+        let c2 = Self.coarseCount, cc = Self.centreCount
         var coarse = [Float](repeating: 0, count: n * 4 * c2)
-        var centres = [Float](repeating: 0, count: n * cl)
+        var centreBytes = [UInt8](repeating: 0, count: n * cc)
         for i in 0..<n {
             let base = i * Self.bytesPerSignature
             let small = (0..<c2).map { Float(bytes[base + $0]) }
@@ -55,14 +60,19 @@ public struct TrainingSignatures: Sendable {
                 NearDuplicateIndex.normalise(&v, count: c2)
                 coarse.replaceSubrange((i * 4 + f) * c2 ..< (i * 4 + f + 1) * c2, with: v)
             }
-            var centre = [Float](repeating: 0, count: cl)
-            for k in 0..<Self.centreCount { centre[k] = Float(bytes[base + c2 + k]) }
-            NearDuplicateIndex.normalise(&centre, count: Self.centreCount)
-            centres.replaceSubrange(i * cl ..< (i + 1) * cl, with: centre)
+            centreBytes.replaceSubrange(i * cc ..< (i + 1) * cc, with: bytes[(base + c2)..<(base + c2 + cc)])
         }
         count = n
         self.coarse = coarse
-        self.centres = centres
+        self.centreBytes = centreBytes
+    }
+
+    /// Signature `j`'s centre, normalised and padded to `NearDuplicateIndex.cropLength`, into `centre`.
+    private func normalisedCentre(_ j: Int, into centre: inout [Float]) {
+        let cc = Self.centreCount
+        for k in 0..<cc { centre[k] = Float(centreBytes[j * cc + k]) }
+        for k in cc..<centre.count { centre[k] = 0 }
+        NearDuplicateIndex.normalise(&centre, count: cc)
     }
 
     /// The signature bytes of a thumbnail (what the exporter writes for each training image).
@@ -100,8 +110,10 @@ public struct TrainingSignatures: Sendable {
         }
         scored.sort { $0.0 != $1.0 ? $0.0 > $1.0 : $0.1 < $1.1 }
         var best: Float = -1
+        var centre = [Float](repeating: 0, count: NearDuplicateIndex.cropLength)
         for j in scored.prefix(NearDuplicateIndex.candidateCount).map(\.1) {
-            best = max(best, NearDuplicateIndex.bestFine(variants: query.variants, centres: centres, at: j))
+            normalisedCentre(j, into: &centre)
+            best = max(best, NearDuplicateIndex.bestFine(variants: query.variants, centres: centre, at: 0))
         }
         return best
     }
