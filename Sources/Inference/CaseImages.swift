@@ -2,13 +2,13 @@ import Foundation
 import Datasets
 import Imaging
 
-/// The decoded images of a split's cases, read through their `CaseSource`. Each image is decoded once, by whoever
-/// needs it first: the inference runner (for the model's input, from the bytes it already read and hashed) or the
-/// screen (in the background).
-/// The other one then waits for that decode instead of starting its own. Images are kept for the cases around the
-/// reviewer (`focus`), and for at most `capacity` others holding at most `byteLimit` bytes, most recently used
-/// first, so memory stays bounded whatever the split's size and its images' (a 3000×3000 DICOM holds about 60 MB
-/// decoded: 24 of them would be 1.5 GB).
+/// The decoded images of a split's cases, read through their `CaseSource`. A case the reviewer is near is decoded
+/// once, by whoever needs it first: the inference runner (for the model's input, from the bytes it already read and
+/// hashed) or the screen (in the background); the other one then waits for that decode instead of starting its own.
+/// Images are kept for the cases around the reviewer (`focus`), and for at most `capacity` others holding at most
+/// `byteLimit` bytes, most recently used first, so memory stays bounded whatever the split's size and its images'
+/// (a 3000×3000 DICOM holds about 60 MB decoded). The runner's decodes of cases the reviewer is not near are not
+/// kept at all.
 public final class CaseImages: @unchecked Sendable {
     /// A stand-in for the source and Imaging's decoder (the tests' counting decoders): a case's path (its bytes when
     /// the caller has them already) to pixels, or a one-line reason.
@@ -31,7 +31,7 @@ public final class CaseImages: @unchecked Sendable {
     public var onLoaded: (@Sendable () -> Void)?
 
     /// Images read from the source and decoded by Imaging (JPEG, PNG, DICOM).
-    public init(source: CaseSource, capacity: Int = 24, byteLimit: Int = CaseImages.defaultByteLimit) {
+    public init(source: CaseSource, capacity: Int = CaseImages.defaultCapacity, byteLimit: Int = CaseImages.defaultByteLimit) {
         self.source = source
         self.count = source.cases.count
         self.capacity = max(1, capacity)
@@ -40,13 +40,17 @@ public final class CaseImages: @unchecked Sendable {
     }
 
     /// Files by path: read through the guarded reader, decoded by `decoder` when given, else by Imaging.
-    public init(paths: [String], capacity: Int = 24, byteLimit: Int = CaseImages.defaultByteLimit, decoder: Decoder? = nil) {
+    public init(paths: [String], capacity: Int = CaseImages.defaultCapacity, byteLimit: Int = CaseImages.defaultByteLimit, decoder: Decoder? = nil) {
         self.source = FolderCaseSource(paths: paths)
         self.count = paths.count
         self.capacity = max(1, capacity)
         self.byteLimit = max(0, byteLimit)
         self.decoder = decoder
     }
+
+    /// The cases the reviewer has left that stay decoded (the neighbourhood is always kept): ← through the last
+    /// dozen needs no decode. About 15 MB of the sample's 640×640 JPEGs.
+    public static let defaultCapacity = 12
 
     /// The images outside the reviewer's neighbourhood may hold this much (the neighbourhood is always kept).
     public static let defaultByteLimit = 192 << 20
@@ -91,7 +95,12 @@ public final class CaseImages: @unchecked Sendable {
 
     /// The image, decoded on the calling thread unless it is cached or another thread is decoding it already (then
     /// this one waits for that result). `loaded`: the case's bytes and file, when the caller has read them.
-    public func image(_ index: Int, loaded: (data: Data, file: String)? = nil) -> Result<RGBImage, ImageError> {
+    /// `keepingOutsideFocus` false (the inference runner, walking the whole split): a case outside the reviewer's
+    /// neighbourhood is decoded for this caller only and not kept. Kept, the runner's decodes filled the cache
+    /// with cases the reviewer had not reached (29 MB of the sample's JPEGs, up to `byteLimit` of DICOMs) and
+    /// pushed out the ones they had seen.
+    public func image(_ index: Int, loaded: (data: Data, file: String)? = nil,
+                      keepingOutsideFocus: Bool = true) -> Result<RGBImage, ImageError> {
         guard (0..<count).contains(index) else {
             return .failure(ImageError(path: "case \(index)", reason: "no such case"))
         }
@@ -107,12 +116,15 @@ public final class CaseImages: @unchecked Sendable {
         let result = decode(index, loaded)
         condition.lock()
         decoding.remove(index)
-        cache[index] = result
-        touch(index)
-        evict()
+        let keep = keepingOutsideFocus || focused.contains(index)
+        if keep {
+            cache[index] = result
+            touch(index)
+            evict()
+        }
         condition.broadcast()
         condition.unlock()
-        onLoaded?()
+        if keep { onLoaded?() }
         return result
     }
 

@@ -227,7 +227,7 @@ public final class InferenceRunner: @unchecked Sendable {
             }
         }
         let image: RGBImage
-        switch images.image(index, loaded: loaded) {
+        switch images.image(index, loaded: loaded, keepingOutsideFocus: false) {
         case .success(let decoded): image = decoded
         case .failure(let error):
             return .failed(String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " "))

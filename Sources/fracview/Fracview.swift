@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 
 /// `fracview` with no arguments opens the review TUI on the bundled sample.
@@ -14,6 +15,7 @@ struct Fracview: ParsableCommand {
 
     /// ArgumentParser's own `main`, with its messages (which echo the arguments) through the sanitiser.
     static func main() {
+        ProcessMemory.returnLargeBlocksWhenFreed()
         do {
             var command = try parseAsRoot()
             try command.run()

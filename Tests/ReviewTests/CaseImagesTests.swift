@@ -29,14 +29,34 @@ final class CaseImagesTests: XCTestCase {
             runnerDone.fulfill()
         }
         XCTAssertEqual(decoder.entered.wait(timeout: .now() + 10), .success)
-        // The screen does not decode it a second time: within its short wait it gets nothing, and it starts no decode.
+        // The reviewer arrives at case 1. The screen does not decode it a second time: within its short wait it gets
+        // nothing, and focus starts no decode of it (only of its neighbours).
+        images.focus(1)
         XCTAssertNil(images.image(1, waitingAtMost: 0.02))
         decoder.release.signal()
         wait(for: [runnerDone], timeout: 10)
         XCTAssertNotNil(images.image(1, waitingAtMost: 1))
         XCTAssertNotNil(images.cached(1))
         XCTAssertEqual(decoder.calls["b"], 1, "decoded once for both")
-        XCTAssertEqual(images.decodeCount, 1)
+    }
+
+    /// The runner walks the whole split: what it decodes away from the reviewer is used for the model's input and
+    /// dropped, so it neither holds memory nor pushes out the cases the reviewer has seen.
+    func testTheRunnersDecodesAwayFromTheReviewerAreNotKept() {
+        let decoder = SlowDecoder()
+        let images = CaseImages(paths: (0..<60).map { "img\($0)" }, capacity: 12, decoder: decoder.decode)
+        for seen in [10, 20, 30] { images.focus(seen); XCTAssertNotNil(images.image(seen, waitingAtMost: 10)) }
+        images.focus(40)
+        XCTAssertNotNil(images.image(40, waitingAtMost: 10))
+        for i in 0..<60 {
+            XCTAssertNoThrow(try images.image(i, loaded: (Data(), "img\(i)"), keepingOutsideFocus: false).get(), "case \(i)")
+        }
+        let held = Set((0..<60).filter { images.cached($0) != nil })
+        XCTAssertTrue([38, 39, 40, 41, 42].allSatisfy(held.contains), "the reviewer's neighbourhood: \(held.sorted())")
+        XCTAssertTrue([20, 30].allSatisfy(held.contains), "cases the reviewer saw stay (capacity 12): \(held.sorted())")
+        XCTAssertFalse(held.contains(0) || held.contains(50) || held.contains(59), "the runner's decodes are not kept: \(held.sorted())")
+        XCTAssertLessThanOrEqual(held.count, 12 + 5)
+        XCTAssertEqual(decoder.calls["img40"], 1, "a case in the neighbourhood is still decoded once for both")
     }
 
     func testMemoryStaysBoundedAndTheReviewersCaseIsKept() {

@@ -274,6 +274,28 @@ final class ReviewTUITests: XCTestCase {
         XCTAssertEqual(t.waitForExit(), 0)
     }
 
+    /// The review process's memory with the shipped 15-model pipeline: while the model runs over the whole sample
+    /// and while the reviewer steps through cases and views. It peaked at 300–314 MB before the training signatures
+    /// kept their bytes, the runner stopped keeping its decodes and large blocks went back to the system; 234 MB
+    /// after, on the machine docs/engine.md names (about 40 MB of it the binary and its libraries).
+    func testTheReviewProcessPeaksUnder275MBWithTheShippedModel() throws {
+        let t = try launch(graphics: "sixel", cols: 140, rows: 45,
+                           weights: PseudoTerminal.repoRoot.appendingPathComponent("weights/fracture-classifier").path)
+        t.waitFor(text: "X-ray")
+        t.waitFor("the model over the whole sample", timeout: 300) { $0.contains("model") && $0.contains(" 64/64") }
+        for k in 2...13 {
+            t.press(.right)
+            t.waitFor(text: "\(k)/64")
+        }
+        for key in ["g", "+", "=", "g"] { t.send(key); t.pump(ms: 300) }
+        let status = try String(contentsOfFile: "/proc/\(t.pid)/status", encoding: .utf8)
+        let peakKB = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
+            .flatMap { $0.split(separator: " ").compactMap { Int($0) }.first })
+        XCTAssertLessThan(peakKB, 275 << 10, "the review process peaked at \(peakKB >> 10) MB")
+        t.send("q")
+        XCTAssertEqual(t.waitForExit(), 0)
+    }
+
     /// `M` cycles the CAM method: the image switches to the CAM view, and the caption and the message name it.
     func testCAMMethodKeyCyclesAndTheCaptionNamesIt() throws {
         let t = try launch(cols: 120, rows: 40)

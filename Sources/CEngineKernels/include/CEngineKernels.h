@@ -130,4 +130,9 @@ void fv_stem_depthwise_nhwc(const float *image, long ci, long ih, long iw, int s
                             int kw, int sh, int sw, int ph, int pw, int activation, float *y, long ho, long wo,
                             long row_begin, long row_end, float *sums, float *scratch);
 
+/// Serves every block of at least `bytes` from mmap, returned to the system when freed (glibc's mallopt
+/// M_MMAP_THRESHOLD, which also stops glibc from raising the threshold itself). Does nothing when the user set
+/// MALLOC_MMAP_THRESHOLD_. Returns mallopt's result (1 on success), or 0.
+int fv_fix_mmap_threshold(long bytes);
+
 #endif
