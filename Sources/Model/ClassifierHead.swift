@@ -14,6 +14,10 @@ public final class ClassifierHead {
     /// classifier.1 with classifier.2 (BatchNorm1d) folded in.
     let fc1: Linear
     let fc2: Linear
+    /// The gate's first conv transposed (C/8 → C): the CAM backward's product [hw, C/8]·[C/8, C] on the engine's
+    /// packed kernels. On OpenBLAS's gemm it took a millisecond a member, most of the maps' cost (under
+    /// OPENBLAS_CORETYPE=Prescott its kernels are SSE3 whatever the CPU).
+    let gateBackward: Conv2d
 
     public init(gate1: Conv2d, gate2: Conv2d, fc1: Linear, batchNorm: BatchNorm, fc2: Linear) {
         precondition(gate1.inChannels == fc1.inFeatures && gate2.outChannels == 1 && fc1.outFeatures == fc2.inFeatures)
@@ -24,8 +28,13 @@ public final class ClassifierHead {
         fc2.activation = .identity
         batchNorm.fold(into: fc1)
         fc1.keepHalfPrecision()  // 1280×512 read once per forward: half the bytes where the file is F16
+        let (c, c8) = (gate1.inChannels, gate1.outChannels)
+        var transposed = [Float](repeating: 0, count: c * c8)
+        for j in 0..<c8 { for k in 0..<c { transposed[k * c8 + j] = gate1.weight[j * c + k] } }
+        gateBackward = Conv2d(inChannels: c8, outChannels: c, kernelSize: 1, weight: transposed)
+        gateBackward.prepareChannelsLast(keepingNCHW: false)
         self.gate1 = gate1; self.gate2 = gate2; self.fc1 = fc1; self.fc2 = fc2
-        gate1.prepareChannelsLast()  // the gate's big 1×1 conv also runs on the backbone's NHWC output
+        gate1.prepareChannelsLast(keepingNCHW: false)  // the gate's big 1×1 conv runs on the backbone's NHWC output
     }
 
     /// Reads `attention_gate.{0,2}` and `classifier.{1,2,4}` (hidden = 512 as in the notebook).
@@ -170,18 +179,15 @@ public final class ClassifierHead {
             let dpre2 = da[i] / Float(hw) * a * (1 - a)
             for j in 0..<c8 where g1[i * c8 + j] > 0 { dpre1[i * c8 + j] = w2[j] * dpre2 }
         }
-        var g = [Float](repeating: 0, count: hw * c)
+        let (h, w) = (x.shape[1], x.shape[2])
+        let direct = Tensor(shape: [1, h, w, c])
         for i in 0..<hw {
             let scale = gate[i] / Float(hw)
-            for ch in 0..<c { g[i * c + ch] = dp[ch] * scale }
+            for ch in 0..<c { direct.data[i * c + ch] = dp[ch] * scale }
         }
-        gate1.weight.withUnsafeBufferPointer { w1 in
-            dpre1.withUnsafeBufferPointer { d in
-                g.withUnsafeMutableBufferPointer {
-                    BLAS.gemm(m: hw, n: c, k: c8, a: d.baseAddress!, b: w1.baseAddress!, c: $0.baseAddress!, beta: 1)
-                }
-            }
-        }
-        return g
+        let g = Tensor(shape: [1, h, w, c])
+        gateBackward.forwardChannelsLast(Tensor(shape: [1, h, w, c8], values: dpre1), into: g, workspace: Workspace(),
+                                         residual: direct)
+        return g.values
     }
 }

@@ -419,7 +419,9 @@ final class ChannelsLastKernelTests: XCTestCase {
         XCTAssertTrue(classifier.features.stem.weight.isEmpty)
         XCTAssertFalse(classifier.features.stem.channelsLastWeight.isEmpty)
         XCTAssertTrue(classifier.features.head.isPacked)
-        XCTAssertFalse(classifier.head.gate1.weight.isEmpty, "the head (Grad-CAM) keeps its NCHW weights")
+        XCTAssertTrue(classifier.head.gate1.weight.isEmpty, "the head's gate runs on its panels too")
+        XCTAssertTrue(classifier.head.gateBackward.isPacked && classifier.head.gateBackward.weight.isEmpty,
+                      "the CAM backward's transposed gate: panels only")
     }
 
     func testLayoutTransposeRoundTrips() {

@@ -11,8 +11,8 @@ import XCTest
 final class PipelineMemoryTests: XCTestCase {
     private static let shipped = RepoPaths.root.appendingPathComponent("weights/fracture-classifier").path
 
-    /// Every 1×1 conv of every model, with the model's name and whether it keeps its NCHW weights (only the
-    /// classifier head's gate does: Grad-CAM's backward reads them).
+    /// Every 1×1 conv of every model, with the model's name (none keeps its NCHW weights: the CAM backward runs the
+    /// gate's transposed panels, `gateBackward`, listed here too).
     private func pointwiseConvs(_ ensemble: ModelEnsemble) -> [(name: String, conv: Conv2d, keepsNCHW: Bool)] {
         func backbone(_ f: EfficientNetFeatures) -> [Conv2d] {
             f.blocks.flatMap { [$0.expand, $0.project].compactMap { $0 } } + [f.head]
@@ -21,7 +21,8 @@ final class PipelineMemoryTests: XCTestCase {
         for m in ensemble.members + ensemble.cropMembers {
             let name = URL(fileURLWithPath: m.path).lastPathComponent
             convs += backbone(m.classifier.features).map { (name, $0, false) }
-            convs.append((name, m.classifier.head.gate1, true))
+            convs.append((name, m.classifier.head.gate1, false))
+            convs.append((name, m.classifier.head.gateBackward, false))
         }
         for l in ensemble.localisers {
             let name = URL(fileURLWithPath: l.path).lastPathComponent
@@ -33,7 +34,7 @@ final class PipelineMemoryTests: XCTestCase {
     func testTheShippedPipelineHoldsItsPointwiseWeightsInHalfPrecision() throws {
         let ensemble = try ModelEnsemble(path: Self.shipped)
         let convs = pointwiseConvs(ensemble)
-        XCTAssertEqual(convs.count, 15 * 33, "Lite0: 16 blocks' expand and project (the first has no expand), the head conv, the gate or box head")
+        XCTAssertEqual(convs.count, 15 * 33 + 10, "Lite0: 16 blocks' expand and project (the first has no expand), the head conv, the gate or box head; the classifiers' gate backward")
         var packedBytes = 0, singleBytes = 0
         for (name, conv, _) in convs {
             XCTAssertEqual(conv.kind, .pointwise)
