@@ -495,13 +495,14 @@ FV_INLINE FV_AVX512 __m512 vadd512(__m512 a, __m512 b) { return _mm512_add_ps(a,
 
 long fv_depthwise_small_tile_size(long h, long w, int ph, int pw) { return (h + 2 * ph) * (w + 2 * pw) * 16; }
 
-int fv_depthwise_small_supported(long h, long w, int kh, int kw, int ph, int pw) {
+int fv_depthwise_small_supported(long h, long w, int kh, int kw, int sh, int sw, int ph, int pw) {
 #if FV_X86
     // AVX2 only for 5x5: measured, its 3x3 row kernel beats copying the map into a tile (9 taps are cheap).
-    const int five = kh == 5 && kw == 5, three = kh == 3 && kw == 3;
-    return (fv_isa >= FV_ISA_AVX512 ? five || three : fv_isa >= FV_ISA_AVX2 && five) && (h + 2 * ph) * (w + 2 * pw) <= 900;
+    const int five = kh == 5 && kw == 5, three = kh == 3 && kw == 3, stride = sh == sw && (sh == 1 || sh == 2);
+    return (fv_isa >= FV_ISA_AVX512 ? five || three : fv_isa >= FV_ISA_AVX2 && five) && stride &&
+           (h + 2 * ph) * (w + 2 * pw) <= 900;
 #else
-    (void)h; (void)w; (void)kh; (void)kw; (void)ph; (void)pw;
+    (void)h; (void)w; (void)kh; (void)kw; (void)sh; (void)sw; (void)ph; (void)pw;
     return 0;
 #endif
 }

@@ -173,6 +173,10 @@ extension Conv2d {
         }
     }
 
+    /// The fewest rows (pixels) a 1×1 conv splits over threads by rows; below it, by output channels (panels).
+    /// The small-map depthwise conv after it splits the same way.
+    static let rowSplitPixels = 96
+
     /// The packed GEMM over `rows` rows, split over threads by row tiles, or by panels when there are few rows.
     private func gemm(a: UnsafePointer<Float>, rows: Int, k: Int, weights: fv_panels, scale: UnsafePointer<Float>?,
                       residual: UnsafePointer<Float>?, c: UnsafeMutablePointer<Float>) {
@@ -180,7 +184,7 @@ extension Conv2d {
         let act = activation.kernelCode
         bias.withUnsafeBufferPointer { b in
             let bias = b.baseAddress!
-            if rows >= 96 || panels < 2 {
+            if rows >= Conv2d.rowSplitPixels || panels < 2 {
                 let tiles = (rows + 11) / 12  // 12-row tiles (the AVX-512 micro-kernel's height)
                 // At least 512·64·12 ≈ 0.4 M multiply-adds per thread (a few µs): Lite0's 144→40 at 28×28 and 240→80
                 // at 14×14 ran on one core under the earlier bound of 3 M.
@@ -307,14 +311,15 @@ extension Conv2d {
     private func depthwise(_ x: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, y: UnsafeMutablePointer<Float>,
                            sums: UnsafeMutablePointer<Float>?, workspace: Workspace) {
         let c = outChannels, act = activation.kernelCode
-        if fv_depthwise_small_supported(h, w, Int32(kernelH), Int32(kernelW), Int32(padH), Int32(padW)) != 0 {
-            // Small maps: each chunk's input band in a padded tile, its pool sums in its own slice. A 3×3 conv
-            // splits its rows over the threads, as the 1×1 convs around it split theirs, so each core reads what it
-            // wrote: its 3×3 layers took 0.55–0.8 of the time split by channels. A 5×5 conv splits its channels:
-            // by rows, the four halo rows each chunk copies and the uneven rows of a 7×7 map made it 1.1–1.6×
-            // slower (interleaved runs of `bench --layers`, Intel Xeon, AVX-512).
+        if fv_depthwise_small_supported(h, w, Int32(kernelH), Int32(kernelW), Int32(strideH), Int32(strideW), Int32(padH), Int32(padW)) != 0 {
+            // Small maps: each chunk's input band in a padded tile, its pool sums in its own slice. The split
+            // follows the 1×1 conv that wrote the input, so that each core reads what it wrote: by rows where that
+            // conv splits its rows (maps of `rowSplitPixels` or more: 14×14), by channels where it splits its output
+            // channels (7×7). A 3×3 conv splits its rows on any map: its 3×3 layers took 0.55–0.8 of the time split
+            // by channels. A 5×5 conv split by rows took 0.78–0.86 of the time on the 14×14 maps and 1.2–1.25 on the
+            // 7×7 ones (four halo rows, 4 + 3 uneven rows; interleaved runs of `bench --layers`, Intel Xeon, AVX-512).
             let tileSize = fv_depthwise_small_tile_size(h, w, Int32(padH), Int32(padW)), per = tileSize + c
-            let byRows = kernelH <= 3
+            let byRows = kernelH <= 3 || h * w >= Conv2d.rowSplitPixels
             let vectors = (c + 15) / 16
             let chunks = byRows ? Parallel.chunkCount(ho) : Parallel.chunkCount(vectors, minPerThread: 2)
             let scratch = workspace.scratch(chunks * per)

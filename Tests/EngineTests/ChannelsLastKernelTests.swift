@@ -192,7 +192,8 @@ final class ChannelsLastKernelTests: XCTestCase {
                 }
             }
             for trial in 0..<60 {
-                // 1–3 threads: the small-map kernel splits a 3×3 conv's rows and a 5×5 conv's channels over them.
+                // 1–3 threads: the small-map kernel splits a 3×3 conv's rows, and a 5×5 conv's rows on maps of 96
+                // pixels or more, its channels on smaller ones (both splits occur below).
                 Parallel.threads = [2, 1, 3][trial % 3]
                 // Channel counts around the 16- and 64-lane blocks; maps wide enough (≥ 14) for the unrolled path.
                 let k = [1, 3, 5, 7, 3, 5][trial % 6], stride = 1 + trial % 2
@@ -210,7 +211,7 @@ final class ChannelsLastKernelTests: XCTestCase {
                                   weight: wt, bias: bias, activation: act)
                 XCTAssertEqual(conv.kind, .depthwise)
                 conv.prepareChannelsLast()
-                let small = fv_depthwise_small_supported(h, w, Int32(k), Int32(k), Int32(pad), Int32(pad)) != 0
+                let small = fv_depthwise_small_supported(h, w, Int32(k), Int32(k), Int32(stride), Int32(stride), Int32(pad), Int32(pad)) != 0
                 if small { paths.small += 1 } else { paths.rows += 1 }
                 let (ho, wo) = conv.outputSize(height: h, width: w)
                 if !small, k == 3 || k == 5, wo >= 14 { paths.fixedRows += 1 }
