@@ -497,10 +497,14 @@ long fv_depthwise_small_tile_size(long h, long w, int ph, int pw) { return (h + 
 
 int fv_depthwise_small_supported(long h, long w, int kh, int kw, int sh, int sw, int ph, int pw) {
 #if FV_X86
-    // AVX2 only for 5x5: measured, its 3x3 row kernel beats copying the map into a tile (9 taps are cheap).
-    const int five = kh == 5 && kw == 5, three = kh == 3 && kw == 3, stride = sh == sw && (sh == 1 || sh == 2);
-    return (fv_isa >= FV_ISA_AVX512 ? five || three : fv_isa >= FV_ISA_AVX2 && five) && stride &&
-           (h + 2 * ph) * (w + 2 * pw) <= 900;
+    // Where the padded tile beats the row kernel (a C microbenchmark of both on EfficientNet's shapes, one thread,
+    // Intel Xeon): with AVX-512 at stride 1 on maps up to 40x40 (28x28 5x5: 1.8x; 40x40 5x5: 1.3x), at stride 2
+    // up to 20x20 (on 28x28 copying the tile costs more than the quarter of its pixels the conv reads); with AVX2's
+    // 8-lane vectors up to 20x20 either way (7x7 to 14x14 3x3: 1.25-1.8x; level at 28x28).
+    const int fixed = (kh == 5 && kw == 5) || (kh == 3 && kw == 3), stride = sh == sw && (sh == 1 || sh == 2);
+    const long area = (h + 2 * ph) * (w + 2 * pw);
+    if (fv_isa >= FV_ISA_AVX512) return fixed && stride && area <= (sh == 1 ? 48 * 48 : 24 * 24);
+    return fv_isa >= FV_ISA_AVX2 && fixed && stride && area <= 24 * 24;
 #else
     (void)h; (void)w; (void)kh; (void)kw; (void)sh; (void)sw; (void)ph; (void)pw;
     return 0;

@@ -109,14 +109,39 @@ FV_ATTR static void FV_PASTE(dw_row_, FV_W)(const float *const *rows, int ky0, i
         dw_row_body(rows, ky0, ky1, w, ch, wt, bias, kw, sw, pw, act, out, wo, sums);
 }
 
-// Small maps (24x24 and smaller: much of it border): per vector of channels, the input rows that output rows
-// [row_begin, row_end) read are copied into a zero-padded tile (band x (w+2pw) pixels of FV_LANES floats, a few KB
-// in L1), so that every output pixel runs the fully unrolled taps, four pixels at a time. The 14x14 and 7x7 maps of
-// the late stages are where the row kernel spent its depthwise time. The caller splits the rows over the threads,
-// as the 1x1 convs before and after split theirs: each core then reads the rows it wrote and writes the rows it
-// will read (split by channels, half of every map crossed between the cores twice, and two threads ran these
-// layers slower than one). Channels [c_begin, c_end) (multiples of the lanes except at the end); sums[c] += each
-// channel's output sum over these rows.
+// N (1 to 4) consecutive output pixels of the small-map kernel from the padded tile at `src`: N independent FMA
+// chains over the KH x KW taps held in `wv`, then the activation, the stores and the pool sum.
+FV_INLINE FV_ATTR void FV_PASTE(dw_small_pixels_, FV_W)(const float *src, long wp, const FV_VEC *wv, const FV_VEC b,
+                                                        const FV_MASK m, const int KH, const int KW, const int sw,
+                                                        const int N, int act, float *out, long ch, FV_VEC *sum) {
+    FV_VEC acc[4];
+#pragma clang loop unroll(full)
+    for (int p = 0; p < N; p++) acc[p] = b;
+#pragma clang loop unroll(full)
+    for (int ky = 0; ky < KH; ky++)
+#pragma clang loop unroll(full)
+        for (int kx = 0; kx < KW; kx++)
+#pragma clang loop unroll(full)
+            for (int p = 0; p < N; p++)
+                acc[p] = FV_OP(vfmadd)(wv[ky * KW + kx], FV_OP(vloadu)(src + (ky * wp + kx + p * sw) * FV_LANES), acc[p]);
+    FV_VEC s = *sum;
+#pragma clang loop unroll(full)
+    for (int p = 0; p < N; p++) {
+        const FV_VEC v = FV_OP(activate)(acc[p], act);
+        FV_OP(vstore)(m, out + p * ch, v);
+        s = FV_OP(vadd)(s, v);
+    }
+    *sum = s;
+}
+
+// Small maps (up to 40x40, see fv_depthwise_small_supported): per vector of channels, the input rows that output
+// rows [row_begin, row_end) read are copied into a zero-padded tile (band x (w+2pw) pixels of FV_LANES floats: a few
+// KB in L1 for the late stages' 7x7 and 14x14 maps, up to 150 KB in L2 for 40x40), so that every output pixel,
+// border or not, runs the fully unrolled taps, four pixels at a time (the row kernel runs a border pixel's taps one
+// by one, with its weights from memory: on a 28x28 map a quarter of the pixels). The caller splits the rows or the
+// channels over the threads as the 1x1 conv that wrote the input split its own, so each core reads what it wrote.
+// Channels [c_begin, c_end) (multiples of the lanes except at the end); sums[c] += each channel's output sum over
+// these rows.
 FV_INLINE FV_ATTR void FV_PASTE(dw_small_fixed_, FV_W)(const float *x, long h, long w, long ch, const float *wt,
                                                        const float *bias, const int KH, const int KW, const int sh,
                                                        const int sw, int ph, int pw, int act, float *y, long ho, long wo,
@@ -141,44 +166,21 @@ FV_INLINE FV_ATTR void FV_PASTE(dw_small_fixed_, FV_W)(const float *x, long h, l
         for (int t = 0; t < KH * KW; t++) wv[t] = FV_OP(vload)(m, wt + t * ch + c0);
         const FV_VEC b = FV_OP(vload)(m, bias + c0);
         FV_VEC sum = zero;
-        const long step = sw * FV_LANES;
         for (long oy = row_begin; oy < row_end; oy++) {
             const float *rowBase = tile + (oy - row_begin) * sh * wp * FV_LANES;
             float *outRow = y + oy * wo * ch + c0;
             long ox = 0;
-            for (; ox + 4 <= wo; ox += 4) {
-                const float *src = rowBase + ox * sw * FV_LANES;
-                FV_VEC a0 = b, a1 = b, a2 = b, a3 = b;
-#pragma clang loop unroll(full)
-                for (int ky = 0; ky < KH; ky++)
-#pragma clang loop unroll(full)
-                    for (int kx = 0; kx < KW; kx++) {
-                        const float *t = src + (ky * wp + kx) * FV_LANES;
-                        const FV_VEC tap = wv[ky * KW + kx];
-                        a0 = FV_OP(vfmadd)(tap, FV_OP(vloadu)(t), a0);
-                        a1 = FV_OP(vfmadd)(tap, FV_OP(vloadu)(t + step), a1);
-                        a2 = FV_OP(vfmadd)(tap, FV_OP(vloadu)(t + 2 * step), a2);
-                        a3 = FV_OP(vfmadd)(tap, FV_OP(vloadu)(t + 3 * step), a3);
-                    }
-                a0 = FV_OP(activate)(a0, act); a1 = FV_OP(activate)(a1, act);
-                a2 = FV_OP(activate)(a2, act); a3 = FV_OP(activate)(a3, act);
-                FV_OP(vstore)(m, outRow + ox * ch, a0);
-                FV_OP(vstore)(m, outRow + (ox + 1) * ch, a1);
-                FV_OP(vstore)(m, outRow + (ox + 2) * ch, a2);
-                FV_OP(vstore)(m, outRow + (ox + 3) * ch, a3);
-                sum = FV_OP(vadd)(sum, FV_OP(vadd)(FV_OP(vadd)(a0, a1), FV_OP(vadd)(a2, a3)));
-            }
-            for (; ox < wo; ox++) {
-                const float *src = rowBase + ox * sw * FV_LANES;
-                FV_VEC acc = b;
-#pragma clang loop unroll(full)
-                for (int ky = 0; ky < KH; ky++)
-#pragma clang loop unroll(full)
-                    for (int kx = 0; kx < KW; kx++)
-                        acc = FV_OP(vfmadd)(wv[ky * KW + kx], FV_OP(vloadu)(src + (ky * wp + kx) * FV_LANES), acc);
-                acc = FV_OP(activate)(acc, act);
-                FV_OP(vstore)(m, outRow + ox * ch, acc);
-                sum = FV_OP(vadd)(sum, acc);
+            for (; ox + 4 <= wo; ox += 4)
+                FV_PASTE(dw_small_pixels_, FV_W)(rowBase + ox * sw * FV_LANES, wp, wv, b, m, KH, KW, sw, 4, act,
+                                                 outRow + ox * ch, ch, &sum);
+            // The last one to three pixels of the row as one block too: one at a time, each pixel's taps were a
+            // single chain of dependent FMAs (a 7-wide map has three such pixels a row).
+            const float *src = rowBase + ox * sw * FV_LANES;
+            switch (wo - ox) {
+            case 3: FV_PASTE(dw_small_pixels_, FV_W)(src, wp, wv, b, m, KH, KW, sw, 3, act, outRow + ox * ch, ch, &sum); break;
+            case 2: FV_PASTE(dw_small_pixels_, FV_W)(src, wp, wv, b, m, KH, KW, sw, 2, act, outRow + ox * ch, ch, &sum); break;
+            case 1: FV_PASTE(dw_small_pixels_, FV_W)(src, wp, wv, b, m, KH, KW, sw, 1, act, outRow + ox * ch, ch, &sum); break;
+            default: break;
             }
         }
         if (sums) FV_OP(vstore)(m, sums + c0, FV_OP(vadd)(FV_OP(vload)(m, sums + c0), sum));

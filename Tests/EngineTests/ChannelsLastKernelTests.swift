@@ -200,10 +200,11 @@ final class ChannelsLastKernelTests: XCTestCase {
                 // (A one-channel 1×1 stride-1 conv is a pointwise conv, so k = 1 starts at two channels.)
                 let c = max(k == 1 ? 2 : 1, [1, 5, 16, 17, 24, 48, 63, 64, 65, 100][trial % 10])
                 let pad = trial % 5 == 4 ? 0 : (trial % 7 == 3 ? k / 2 + 1 : k / 2)
-                // Every fourth map is larger than the small-map kernel takes (over 900 padded pixels).
+                // Every fourth map is larger than the small-map kernel takes (over 48 × 48 padded pixels); the
+                // others' 20–30-pixel sides fall either side of its 24 × 24 limit at stride 2 and on AVX2.
                 let large = trial % 4 == 3
-                let h = Int.random(in: large ? 30...40 : max(1, k - 2 * pad)...20, using: &rng)
-                let w = Int.random(in: large ? 30...44 : max(1, k - 2 * pad)...30, using: &rng)
+                let h = Int.random(in: large ? 48...56 : max(1, k - 2 * pad)...20, using: &rng)
+                let w = Int.random(in: large ? 48...60 : max(1, k - 2 * pad)...30, using: &rng)
                 let n = trial % 8 == 0 ? 2 : 1
                 let act = Activation.allCases[trial % Activation.allCases.count]
                 let x = randomFloats(n * h * w * c, &rng), wt = randomFloats(c * k * k, &rng), bias = randomFloats(c, &rng)

@@ -95,8 +95,9 @@ void fv_depthwise_nhwc(const float *x, long h, long w, long ch, const float *wt,
                        int kh, int kw, int sh, int sw, int ph, int pw, int activation,
                        float *y, long ho, long wo, long row_begin, long row_end, float *sums);
 
-/// Whether fv_depthwise_nhwc_tiled can run this shape on this CPU (AVX-512: 3x3 or 5x5; AVX2: 5x5; stride 1 or 2,
-/// the same both ways; a padded map of at most 30 x 30), and the floats of its per-thread tile.
+/// Whether fv_depthwise_nhwc_tiled runs this shape on this CPU (3x3 or 5x5, stride 1 or 2 the same both ways, AVX2
+/// or AVX-512, a padded map of at most 24 x 24, or 48 x 48 at stride 1 with AVX-512), and the floats of its
+/// per-thread tile.
 int fv_depthwise_small_supported(long h, long w, int kh, int kw, int sh, int sw, int ph, int pw);
 long fv_depthwise_small_tile_size(long h, long w, int ph, int pw);
 
