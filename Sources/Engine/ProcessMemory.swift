@@ -11,4 +11,7 @@ public enum ProcessMemory {
     public static func returnLargeBlocksWhenFreed() {
         _ = fv_fix_mmap_threshold(mmapThreshold)
     }
+
+    /// Bytes held in mmapped blocks now (for the tests).
+    public static var mappedBytes: Int { fv_mapped_bytes() }
 }
