@@ -93,8 +93,8 @@ let package = Package(
                     path: "Tests/ReviewTests"),
         // The pty helpers only the TUI tests use.
         .target(name: "CPseudoTerminal", path: "Tests/CPseudoTerminal"),
-        .testTarget(name: "TerminalTests", dependencies: ["Basics", "Terminal", "Review", "Model", "Imaging", "Datasets", "Audit", "Store",
-                                                      "Inference", "Metrics", "CSixel", "CPseudoTerminal"],
+        .testTarget(name: "TerminalTests", dependencies: ["Basics", "Terminal", "Review", "Engine", "Model", "Imaging", "Datasets", "Audit",
+                                                      "Store", "Inference", "Metrics", "CSixel", "CPseudoTerminal"],
                     path: "Tests/TerminalTests"),
         .testTarget(name: "PACSTests", dependencies: ["Basics", "PACS", "Datasets", "Imaging", "Model"], path: "Tests/PACSTests"),
         .testTarget(name: "FuzzTests", dependencies: ["FuzzHarnesses"], path: "Tests/FuzzTests"),

@@ -10,5 +10,3 @@ int fv_fix_mmap_threshold(long bytes) {
     if (getenv("MALLOC_MMAP_THRESHOLD_")) return 0;  // the user's own setting wins
     return mallopt(M_MMAP_THRESHOLD, (int)bytes);
 }
-
-long fv_mapped_bytes(void) { return (long)mallinfo2().hblkhd; }

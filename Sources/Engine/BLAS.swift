@@ -1,32 +1,9 @@
 import COpenBLAS
 
-/// The few OpenBLAS entry points the engine uses, with Swift-friendly signatures.
+/// What the engine still takes from OpenBLAS: LAPACK's symmetric eigensolver (EigenCAM) and the thread and core
+/// settings. Every matrix product is the engine's own (packed GEMM, `MatrixVector`, `GramMatrix`): OpenBLAS's run
+/// the kernels `OPENBLAS_CORETYPE` names, not the CPU's.
 public enum BLAS {
-    /// C[m×n] = alpha·A[m×k]·B[k×n] + beta·C (row-major, no transposes; leading dimensions are the row lengths).
-    @inlinable
-    public static func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                            c: UnsafeMutablePointer<Float>, alpha: Float = 1, beta: Float = 0) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                    alpha, a, Int32(k), b, Int32(n), beta, c, Int32(n))
-    }
-
-    /// C[m×n] = A[m×k]·B[n×k]ᵀ + beta·C: a linear layer over a batch of rows (B is the weight, out × in).
-    @inlinable
-    public static func gemmTransB(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-                                  c: UnsafeMutablePointer<Float>, beta: Float = 0) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
-                    1, a, Int32(k), b, Int32(k), beta, c, Int32(n))
-    }
-
-    /// y[m] = A[m×n]·x (transposed: y[n] = Aᵀ·x) + beta·y, on the calling thread (`MatrixVector` splits it over
-    /// the cores). `lda`: the row stride of `a` (n unless `a` is a block of columns of a wider matrix).
-    @inlinable
-    public static func gemv(transposed: Bool = false, m: Int, n: Int, a: UnsafePointer<Float>, lda: Int? = nil,
-                            x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, beta: Float = 0) {
-        cblas_sgemv(CblasRowMajor, transposed ? CblasTrans : CblasNoTrans, Int32(m), Int32(n),
-                    1, a, Int32(lda ?? n), x, 1, beta, y, 1)
-    }
-
     /// The eigenvector of the largest eigenvalue of a symmetric n×n matrix (row-major; LAPACK's ssyev, which OpenBLAS
     /// carries), or nil if LAPACK reports a failure. Its sign is LAPACK's: callers that need one must fix it.
     public static func topEigenvector(of matrix: [Float], n: Int) -> [Float]? {

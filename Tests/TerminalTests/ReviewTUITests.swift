@@ -1,5 +1,6 @@
 import CSixel
 import Datasets
+import Engine
 import Foundation
 import Imaging
 import Model
@@ -275,10 +276,12 @@ final class ReviewTUITests: XCTestCase {
     }
 
     /// The review process's memory with the shipped 15-model pipeline: while the model runs over the whole sample
-    /// and while the reviewer steps through cases and views. It peaked at 300–314 MB before the training signatures
-    /// kept their bytes, the runner stopped keeping its decodes and large blocks went back to the system; 234 MB
-    /// after, on the machine docs/engine.md names (about 40 MB of it the binary and its libraries).
-    func testTheReviewProcessPeaksUnder275MBWithTheShippedModel() throws {
+    /// and while the reviewer steps through cases and views, within #28's goal of 250 MB. It peaked at 300–314 MB
+    /// before the training signatures kept their bytes, the runner stopped keeping its decodes and large blocks
+    /// went back to the system (254 MB with the first two alone); 230–234 MB after, on the machine docs/engine.md
+    /// names (about 40 MB of it the binary and its libraries). A CPU that cannot widen half precision in hardware
+    /// keeps the 1×1 weights as F32 panels, 100 MB more (docs/engine.md): its bound is 350 MB.
+    func testTheReviewProcessPeaksWithinTheGoalWithTheShippedModel() throws {
         let t = try launch(graphics: "sixel", cols: 140, rows: 45,
                            weights: PseudoTerminal.repoRoot.appendingPathComponent("weights/fracture-classifier").path)
         t.waitFor(text: "X-ray")
@@ -291,7 +294,8 @@ final class ReviewTUITests: XCTestCase {
         let status = try String(contentsOfFile: "/proc/\(t.pid)/status", encoding: .utf8)
         let peakKB = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }
             .flatMap { $0.split(separator: " ").compactMap { Int($0) }.first })
-        XCTAssertLessThan(peakKB, 275 << 10, "the review process peaked at \(peakKB >> 10) MB")
+        let boundMB = HalfPrecision.widenedInHardware ? 250 : 350
+        XCTAssertLessThanOrEqual(peakKB, boundMB << 10, "the review process peaked at \(peakKB >> 10) MB")
         t.send("q")
         XCTAssertEqual(t.waitForExit(), 0)
     }

@@ -136,7 +136,4 @@ void fv_stem_depthwise_nhwc(const float *image, long ci, long ih, long iw, int s
 /// MALLOC_MMAP_THRESHOLD_. Returns mallopt's result (1 on success), or 0.
 int fv_fix_mmap_threshold(long bytes);
 
-/// Bytes the allocator holds in mmapped blocks now (glibc's mallinfo2 hblkhd): the tests' check of the policy.
-long fv_mapped_bytes(void);
-
 #endif

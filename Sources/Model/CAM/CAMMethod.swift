@@ -68,7 +68,11 @@ public struct CAMInputs {
         let ones = [Float](repeating: 1 / Float(positions), count: positions)
         var out = [Float](repeating: 0, count: channels)
         gradient.withUnsafeBufferPointer { g in
-            BLAS.gemv(transposed: true, m: positions, n: channels, a: g.baseAddress!, x: ones, y: &out)
+            ones.withUnsafeBufferPointer { o in
+                out.withUnsafeMutableBufferPointer {
+                    MatrixVector.multiply(transposed: true, m: positions, n: channels, a: g.baseAddress!, x: o.baseAddress!, y: $0.baseAddress!)
+                }
+            }
         }
         return out
     }

@@ -14,10 +14,7 @@ extension CAMMethod {
             var centred = [Float](repeating: 0, count: n * c)
             let mean = inputs.featureSums.map { $0 / Float(n) }
             for i in 0..<n { for k in 0..<c { centred[i * c + k] = inputs.features[i * c + k] - mean[k] } }
-            var gram = [Float](repeating: 0, count: n * n)
-            centred.withUnsafeBufferPointer { a in
-                gram.withUnsafeMutableBufferPointer { BLAS.gemmTransB(m: n, n: n, k: c, a: a.baseAddress!, b: a.baseAddress!, c: $0.baseAddress!) }
-            }
+            let gram = centred.withUnsafeBufferPointer { GramMatrix.of($0.baseAddress!, rows: n, columns: c) }
             guard var u = BLAS.topEigenvector(of: gram, n: n) else { return [Float](repeating: 0, count: n) }
             // s₁ is left out: it scales the map, which is then divided by its maximum.
             if abs(u.min() ?? 0) > abs(u.max() ?? 0) { u = u.map { -$0 } }
