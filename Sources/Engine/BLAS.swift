@@ -1,7 +1,7 @@
 import COpenBLAS
 
 /// What the engine still takes from OpenBLAS: LAPACK's symmetric eigensolver (EigenCAM) and the thread and core
-/// settings. Every matrix product is the engine's own (packed GEMM, `MatrixVector`, `GramMatrix`): OpenBLAS's run
+/// settings. Every matrix product is the engine's own (packed GEMM, `MatrixVector`): OpenBLAS's run
 /// the kernels `OPENBLAS_CORETYPE` names, not the CPU's.
 public enum BLAS {
     /// The eigenvector of the largest eigenvalue of a symmetric n×n matrix (row-major; LAPACK's ssyev, which OpenBLAS

@@ -14,8 +14,13 @@ extension CAMMethod {
             var centred = [Float](repeating: 0, count: n * c)
             let mean = inputs.featureSums.map { $0 / Float(n) }
             for i in 0..<n { for k in 0..<c { centred[i * c + k] = inputs.features[i * c + k] - mean[k] } }
-            let gram = centred.withUnsafeBufferPointer { GramMatrix.of($0.baseAddress!, rows: n, columns: c) }
-            guard var u = BLAS.topEigenvector(of: gram, n: n) else { return [Float](repeating: 0, count: n) }
+            // F_c·F_cᵀ on the engine's packed kernels: F_c's rows as the weights of a 1×1 conv with n outputs, run on
+            // F_c itself (OpenBLAS's sgemm ran its OPENBLAS_CORETYPE kernels here, SSE3 under Prescott).
+            let gram = Conv2d(inChannels: c, outChannels: n, kernelSize: 1, weight: centred)
+            gram.prepareChannelsLast(keepingNCHW: false, halfPanels: false)
+            let products = Tensor(shape: [1, n, 1, n])
+            gram.forwardChannelsLast(Tensor(shape: [1, n, 1, c], values: centred), into: products, workspace: Workspace())
+            guard var u = BLAS.topEigenvector(of: products.values, n: n) else { return [Float](repeating: 0, count: n) }
             // s₁ is left out: it scales the map, which is then divided by its maximum.
             if abs(u.min() ?? 0) > abs(u.max() ?? 0) { u = u.map { -$0 } }
             return u
