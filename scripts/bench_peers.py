@@ -270,13 +270,15 @@ def ratio_stats(ratios):
     return float(q[1]), [float(q[0]), float(q[2])], sum(r < 1 for r in ratios)
 
 
-def versus(binary, weights, peers, xn, bursts, burst_runs):
+def versus(binary, weights, peers, xn, bursts, burst_runs, threads):
     """The interleaved head-to-head (see the module docstring): the peers in this process (name -> one forward),
-    fracview as a child."""
+    fracview as a child with `threads` engine threads (it takes its count from OPENBLAS_NUM_THREADS, as OpenBLAS
+    would)."""
     path = f"/tmp/fracview-versus-{os.getpid()}.f32"
     xn[0].astype("<f4").tofile(path)
     child = subprocess.Popen([binary, "bench", "--weights", weights, "--input-tensor", path, "--serve-bursts"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=ORIGINAL_ENV)
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             env={**ORIGINAL_ENV, "OPENBLAS_NUM_THREADS": str(threads)})
     try:
         def ours():
             child.stdin.write(f"{burst_runs + 1}\n")
@@ -421,7 +423,7 @@ def main():
                "frameworks": {p: frameworks[p] for p in versus_peers},
                "openvino_config": openvino_config(ov_models[0]),
                "ort_vs_pytorch_max_abs_dp": dp["onnxruntime"], "openvino_vs_pytorch_max_abs_dp": dp["openvino"],
-               **versus(a.versus, a.weights[0], {p: forwards[p] for p in versus_peers}, xn, a.bursts, a.burst_runs)}
+               **versus(a.versus, a.weights[0], {p: forwards[p] for p in versus_peers}, xn, a.bursts, a.burst_runs, a.threads)}
         print(json.dumps(res) if a.json else json.dumps(res, indent=1))
         return check_parity(dp)
 

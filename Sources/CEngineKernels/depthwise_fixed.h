@@ -14,6 +14,13 @@
 // compiler keeps in memory: every tap weight was reloaded from the stack next to its input (two loads per FMA,
 // 1.6x the time). Arrays of this fixed size are promoted to registers.
 #define FV_FIXED_MAX 5
+// Output pixels the small-map kernel computes at once, each an independent chain of FMAs. Four chains hide only
+// half the FMA latency (two units, four cycles each); with AVX-512's 32 registers, 14 chains (a 14-wide row at a
+// time, a 7-wide one as a 7-pixel remainder) ran 5x5 maps in 0.8-0.93x the time of four and 3x3 ones with SiLU in
+// 0.7-0.9x (with ReLU6, level: there the tile copy dominates), though a 5x5's weights no longer fit beside them
+// (one weight load now serves 14 FMAs). AVX2's 16 registers: 7, 8 and 14 were no faster than 4 (Intel Xeon, one
+// thread, C microbenchmark; docs/engine.md).
+#define FV_SMALL_BLOCK (FV_LANES == 16 ? 14 : 4)
 #define FV_PASTE(a, b) FV_PASTE2(a, b)
 #define FV_OP(name) FV_PASTE(name, FV_W)
 
@@ -109,12 +116,12 @@ FV_ATTR static void FV_PASTE(dw_row_, FV_W)(const float *const *rows, int ky0, i
         dw_row_body(rows, ky0, ky1, w, ch, wt, bias, kw, sw, pw, act, out, wo, sums);
 }
 
-// N (1 to 4) consecutive output pixels of the small-map kernel from the padded tile at `src`: N independent FMA
-// chains over the KH x KW taps held in `wv`, then the activation, the stores and the pool sum.
+// N (1 to FV_SMALL_BLOCK) consecutive output pixels of the small-map kernel from the padded tile at `src`: N
+// independent FMA chains over the KH x KW taps held in `wv`, then the activation, the stores and the pool sum.
 FV_INLINE FV_ATTR void FV_PASTE(dw_small_pixels_, FV_W)(const float *src, long wp, const FV_VEC *wv, const FV_VEC b,
                                                         const FV_MASK m, const int KH, const int KW, const int sw,
                                                         const int N, int act, float *out, long ch, FV_VEC *sum) {
-    FV_VEC acc[4];
+    FV_VEC acc[FV_SMALL_BLOCK];
 #pragma clang loop unroll(full)
     for (int p = 0; p < N; p++) acc[p] = b;
 #pragma clang loop unroll(full)
@@ -137,8 +144,8 @@ FV_INLINE FV_ATTR void FV_PASTE(dw_small_pixels_, FV_W)(const float *src, long w
 // Small maps (up to 40x40, see fv_depthwise_small_supported): per vector of channels, the input rows that output
 // rows [row_begin, row_end) read are copied into a zero-padded tile (band x (w+2pw) pixels of FV_LANES floats: a few
 // KB in L1 for the late stages' 7x7 and 14x14 maps, up to 150 KB in L2 for 40x40), so that every output pixel,
-// border or not, runs the fully unrolled taps, four pixels at a time (the row kernel runs a border pixel's taps one
-// by one, with its weights from memory: on a 28x28 map a quarter of the pixels). The caller splits the rows or the
+// border or not, runs the fully unrolled taps, FV_SMALL_BLOCK pixels at a time (the row kernel runs a border
+// pixel's taps one by one, with its weights from memory: on a 28x28 map a quarter of the pixels). The caller splits the rows or the
 // channels over the threads as the 1x1 conv that wrote the input split its own, so each core reads what it wrote.
 // Channels [c_begin, c_end) (multiples of the lanes except at the end); sums[c] += each channel's output sum over
 // these rows.
@@ -149,12 +156,15 @@ FV_INLINE FV_ATTR void FV_PASTE(dw_small_fixed_, FV_W)(const float *x, long h, l
                                                        float *sums, float *tile) {
     (void)ho;
     const long wp = w + 2 * pw;
+    const int BLOCK = FV_SMALL_BLOCK;
     const long first = row_begin * sh - ph;                          // the band's first input row (< 0: padding)
     const long band = (row_end - 1 - row_begin) * sh + KH;           // its rows
+    const FV_VEC zero = FV_OP(vzero)();
+    // The padding (the ring around the map, and band rows outside it) is zeroed once: each vector of channels
+    // overwrites only the map's pixels. Zeroing the whole tile per vector was a third of this kernel's time.
+    for (long i = 0; i < band * wp; i++) FV_OP(vstoreu)(tile + i * FV_LANES, zero);
     for (long c0 = c_begin; c0 < c_end; c0 += FV_LANES) {
         const FV_MASK m = FV_OP(vmask)(c_end - c0);
-        const FV_VEC zero = FV_OP(vzero)();
-        for (long i = 0; i < band * wp; i++) FV_OP(vstoreu)(tile + i * FV_LANES, zero);
         for (long r = 0; r < band; r++) {
             const long iy = first + r;
             if (iy < 0 || iy >= h) continue;
@@ -170,18 +180,23 @@ FV_INLINE FV_ATTR void FV_PASTE(dw_small_fixed_, FV_W)(const float *x, long h, l
             const float *rowBase = tile + (oy - row_begin) * sh * wp * FV_LANES;
             float *outRow = y + oy * wo * ch + c0;
             long ox = 0;
-            for (; ox + 4 <= wo; ox += 4)
-                FV_PASTE(dw_small_pixels_, FV_W)(rowBase + ox * sw * FV_LANES, wp, wv, b, m, KH, KW, sw, 4, act,
+            for (; ox + BLOCK <= wo; ox += BLOCK)
+                FV_PASTE(dw_small_pixels_, FV_W)(rowBase + ox * sw * FV_LANES, wp, wv, b, m, KH, KW, sw, BLOCK, act,
                                                  outRow + ox * ch, ch, &sum);
-            // The last one to three pixels of the row as one block too: one at a time, each pixel's taps were a
-            // single chain of dependent FMAs (a 7-wide map has three such pixels a row).
+            // The row's remaining pixels as one block too: one at a time, each pixel's taps were a single chain of
+            // dependent FMAs. N is a constant in every case (the accumulators stay in registers).
             const float *src = rowBase + ox * sw * FV_LANES;
+#define FV_REST(N)                                                                                                     \
+    case N:                                                                                                            \
+        if (N < BLOCK)                                                                                                 \
+            FV_PASTE(dw_small_pixels_, FV_W)(src, wp, wv, b, m, KH, KW, sw, N, act, outRow + ox * ch, ch, &sum);      \
+        break;
             switch (wo - ox) {
-            case 3: FV_PASTE(dw_small_pixels_, FV_W)(src, wp, wv, b, m, KH, KW, sw, 3, act, outRow + ox * ch, ch, &sum); break;
-            case 2: FV_PASTE(dw_small_pixels_, FV_W)(src, wp, wv, b, m, KH, KW, sw, 2, act, outRow + ox * ch, ch, &sum); break;
-            case 1: FV_PASTE(dw_small_pixels_, FV_W)(src, wp, wv, b, m, KH, KW, sw, 1, act, outRow + ox * ch, ch, &sum); break;
+            FV_REST(13) FV_REST(12) FV_REST(11) FV_REST(10) FV_REST(9) FV_REST(8) FV_REST(7)
+            FV_REST(6) FV_REST(5) FV_REST(4) FV_REST(3) FV_REST(2) FV_REST(1)
             default: break;
             }
+#undef FV_REST
         }
         if (sums) FV_OP(vstore)(m, sums + c0, FV_OP(vadd)(FV_OP(vload)(m, sums + c0), sum));
     }

@@ -18,6 +18,10 @@
 // parallel call), read by every kernel entry point.
 extern int fv_isa;
 
+// A buffer of at least `floats` floats (64-byte aligned) that the calling thread keeps until its next call with a
+// larger size or its end; NULL if it cannot be had. One user at a time per thread: no kernel nests another's use.
+float *fv_thread_scratch(long floats);
+
 // exp(x) as in Sources/Engine/Activations.swift (Cephes expf polynomial, 2^n from the exponent bits),
 // written branch-free so that the loops that call it vectorise.
 FV_INLINE float fv_exp(float x) {
