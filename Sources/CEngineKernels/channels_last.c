@@ -107,7 +107,7 @@ FV_INLINE FV_AVX2 __m256i lanes256(long valid) {
 
 FV_INLINE void micro_baseline_rows(long k, const float *a, long lda, const void *panel, const int half,
                                    const float *scale, const float *out_scale, const float *bias, long cols, int act,
-                                   const float *residual, float *c, long ldc, long mr) {
+                                   const float *residual, float *c, long ldc, long mr, float *keep) {
     // A half panel is widened 64 rows at a time into `wide`, once for all the tile's rows.
     enum { CHUNK = 64 };
     float acc[4][FV_PANEL] = {{0}}, wide[CHUNK * FV_PANEL];
@@ -117,6 +117,8 @@ FV_INLINE void micro_baseline_rows(long k, const float *a, long lda, const void 
         if (half) {
             const unsigned short *h = (const unsigned short *)panel + r0 * FV_PANEL;
             for (long j = 0; j < (r1 - r0) * FV_PANEL; j++) wide[j] = half_to_float(h[j]);
+            if (keep)
+                for (long j = 0; j < (r1 - r0) * FV_PANEL; j++) keep[r0 * FV_PANEL + j] = wide[j];
             b = wide;
         }
         for (long i = 0; i < mr; i++) {
@@ -137,11 +139,11 @@ FV_INLINE void micro_baseline_rows(long k, const float *a, long lda, const void 
 
 static void micro_baseline(long k, const float *a, long lda, const void *panel, int half, const float *scale,
                            const float *out_scale, const float *bias, long cols, int act, const float *residual,
-                           float *c, long ldc, long mr) {
+                           float *c, long ldc, long mr, float *keep) {
     if (half)
-        micro_baseline_rows(k, a, lda, panel, 1, scale, out_scale, bias, cols, act, residual, c, ldc, mr);
+        micro_baseline_rows(k, a, lda, panel, 1, scale, out_scale, bias, cols, act, residual, c, ldc, mr, keep);
     else
-        micro_baseline_rows(k, a, lda, panel, 0, scale, out_scale, bias, cols, act, residual, c, ldc, mr);
+        micro_baseline_rows(k, a, lda, panel, 0, scale, out_scale, bias, cols, act, residual, c, ldc, mr, 0);
 }
 
 #if FV_X86
@@ -159,7 +161,8 @@ static void micro_baseline(long k, const float *a, long lda, const void *panel, 
 // through a tile buffer and a scalar loop it cost as much as the FMAs for the small k of the 1x1 expansions.
 FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const void *panel, const int half,
                                        const float *scale, const float *out_scale, const float *bias, long cols,
-                                       int act, const float *residual, float *c, long ldc, const int mr) {
+                                       int act, const float *residual, float *c, long ldc, const int mr,
+                                       const int KEEP, float *keep) {
     for (int pass = 0; pass < 2; pass++) {
         const long base = pass * 16;
         if (cols <= base) break;
@@ -168,6 +171,7 @@ FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const v
         for (int i = 0; i < 6; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
         for (long r = 0; r < k; r++) {
             __m256 b0 = FV_PANEL_LOAD256(panel, half, r, base), b1 = FV_PANEL_LOAD256(panel, half, r, base + 8);
+            if (KEEP) { _mm256_storeu_ps(keep + r * FV_PANEL + base, b0); _mm256_storeu_ps(keep + r * FV_PANEL + base + 8, b1); }
             if (scale) {
                 __m256 s = _mm256_broadcast_ss(scale + r);
                 b0 = _mm256_mul_ps(b0, s); b1 = _mm256_mul_ps(b1, s);
@@ -208,18 +212,21 @@ FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const v
 
 FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const void *panel, int half, const float *scale,
                                const float *out_scale, const float *bias, long cols, int act, const float *residual,
-                               float *c, long ldc, long mr) {
-#define FV_MICRO256(R, HALF) micro_avx2_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R)
-#define FV_ROWS256(HALF)                                                                                         \
+                               float *c, long ldc, long mr, float *keep) {
+#define FV_MICRO256(R, HALF, KEEP)                                                                               \
+    micro_avx2_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R, KEEP, keep)
+#define FV_ROWS256(HALF, KEEP)                                                                                   \
     switch (mr) { /* constant row counts, so the accumulators live in registers */                            \
-    case 1: FV_MICRO256(1, HALF); break; case 2: FV_MICRO256(2, HALF); break;                                   \
-    case 3: FV_MICRO256(3, HALF); break; case 4: FV_MICRO256(4, HALF); break;                                   \
-    case 5: FV_MICRO256(5, HALF); break; default: FV_MICRO256(6, HALF); break;                                  \
+    case 1: FV_MICRO256(1, HALF, KEEP); break; case 2: FV_MICRO256(2, HALF, KEEP); break;                       \
+    case 3: FV_MICRO256(3, HALF, KEEP); break; case 4: FV_MICRO256(4, HALF, KEEP); break;                       \
+    case 5: FV_MICRO256(5, HALF, KEEP); break; default: FV_MICRO256(6, HALF, KEEP); break;                      \
     }
-    if (half) {
-        FV_ROWS256(1)
+    if (half && keep) {
+        FV_ROWS256(1, 1)
+    } else if (half) {
+        FV_ROWS256(1, 0)
     } else {
-        FV_ROWS256(0)
+        FV_ROWS256(0, 0)
     }
 #undef FV_ROWS256
 #undef FV_MICRO256
@@ -233,12 +240,16 @@ FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const void *pan
 FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, const void *panel, const int half,
                                            const float *scale, const float *out_scale, const float *bias, long cols,
                                            int act, const float *residual, float *c, long ldc, const int mr,
-                                           const int wide) {
+                                           const int wide, const int KEEP, float *keep) {
     __m512 c0[12], c1[12];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 12; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
     for (long r = 0; r < k; r++) {
         __m512 b0 = FV_PANEL_LOAD512(panel, half, r, 0), b1 = wide ? FV_PANEL_LOAD512(panel, half, r, 16) : b0;
+        if (KEEP) {
+            _mm512_storeu_ps(keep + r * FV_PANEL, b0);
+            if (wide) _mm512_storeu_ps(keep + r * FV_PANEL + 16, b1);
+        }
         if (scale) {
             __m512 s = _mm512_set1_ps(scale[r]);
             b0 = _mm512_mul_ps(b0, s); b1 = _mm512_mul_ps(b1, s);
@@ -275,84 +286,73 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
 
 FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void *panel, int half, const float *scale,
                                    const float *out_scale, const float *bias, long cols, int act,
-                                   const float *residual, float *c, long ldc, long mr) {
-#define FV_MICRO512(R, WIDE, HALF)                                                                               \
-    micro_avx512_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R, WIDE)
-#define FV_ROWS512(WIDE, HALF)                                                                                   \
+                                   const float *residual, float *c, long ldc, long mr, float *keep) {
+#define FV_MICRO512(R, WIDE, HALF, KEEP)                                                                         \
+    micro_avx512_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R, WIDE, KEEP, keep)
+#define FV_ROWS512(WIDE, HALF, KEEP)                                                                             \
     switch (mr) { /* constant row counts, so the accumulators live in registers */                            \
-    case 1: FV_MICRO512(1, WIDE, HALF); break;   case 2: FV_MICRO512(2, WIDE, HALF); break;                     \
-    case 3: FV_MICRO512(3, WIDE, HALF); break;   case 4: FV_MICRO512(4, WIDE, HALF); break;                     \
-    case 5: FV_MICRO512(5, WIDE, HALF); break;   case 6: FV_MICRO512(6, WIDE, HALF); break;                     \
-    case 7: FV_MICRO512(7, WIDE, HALF); break;   case 8: FV_MICRO512(8, WIDE, HALF); break;                     \
-    case 9: FV_MICRO512(9, WIDE, HALF); break;   case 10: FV_MICRO512(10, WIDE, HALF); break;                   \
-    case 11: FV_MICRO512(11, WIDE, HALF); break; default: FV_MICRO512(12, WIDE, HALF); break;                   \
+    case 1: FV_MICRO512(1, WIDE, HALF, KEEP); break;   case 2: FV_MICRO512(2, WIDE, HALF, KEEP); break;         \
+    case 3: FV_MICRO512(3, WIDE, HALF, KEEP); break;   case 4: FV_MICRO512(4, WIDE, HALF, KEEP); break;         \
+    case 5: FV_MICRO512(5, WIDE, HALF, KEEP); break;   case 6: FV_MICRO512(6, WIDE, HALF, KEEP); break;         \
+    case 7: FV_MICRO512(7, WIDE, HALF, KEEP); break;   case 8: FV_MICRO512(8, WIDE, HALF, KEEP); break;         \
+    case 9: FV_MICRO512(9, WIDE, HALF, KEEP); break;   case 10: FV_MICRO512(10, WIDE, HALF, KEEP); break;       \
+    case 11: FV_MICRO512(11, WIDE, HALF, KEEP); break; default: FV_MICRO512(12, WIDE, HALF, KEEP); break;       \
     }
-    if (half) {
-        if (cols <= 16) { FV_ROWS512(0, 1) } else { FV_ROWS512(1, 1) }
+    if (half && keep) {
+        if (cols <= 16) { FV_ROWS512(0, 1, 1) } else { FV_ROWS512(1, 1, 1) }
+    } else if (half) {
+        if (cols <= 16) { FV_ROWS512(0, 1, 0) } else { FV_ROWS512(1, 1, 0) }
     } else {
-        if (cols <= 16) { FV_ROWS512(0, 0) } else { FV_ROWS512(1, 0) }
+        if (cols <= 16) { FV_ROWS512(0, 0, 0) } else { FV_ROWS512(1, 0, 0) }
     }
 #undef FV_ROWS512
 #undef FV_MICRO512
 }
 #endif
 
-// A half panel widened to F32 for all the row tiles that use it. Widening in the micro-kernel instead, as each
-// panel row is loaded, put two conversions beside every 24 FMAs: the 1x1 convs ran 12-20 % slower than on F32
-// panels (Intel Xeon, AVX-512, one thread; docs/engine.md). `count` is a multiple of 32.
-FV_INLINE void widen_baseline(const unsigned short *h, long count, float *f) {
-    for (long i = 0; i < count; i++) f[i] = half_to_float(h[i]);
-}
-#if FV_X86
-FV_INLINE FV_AVX2 void widen_avx2(const unsigned short *h, long count, float *f) {
-    for (long i = 0; i < count; i += 8) _mm256_storeu_ps(f + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
-}
-FV_INLINE FV_AVX512 void widen_avx512(const unsigned short *h, long count, float *f) {
-    for (long i = 0; i < count; i += 16)
-        _mm512_storeu_ps(f + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(h + i))));
-}
-#endif
-
 // Rows are taken in blocks whose slice of A fits in L2 (~128 KB), and of at least 8 tiles; within a block every
-// panel sweeps the block's row tiles, so a panel (k x 32) stays in L1/L2 while A streams through. A half panel is
-// widened into the thread's scratch once per block and panel (without scratch, the micro-kernel widens it row by
-// row): the 8-tile floor amortises that over 96 rows where a deep k (1152) would give 24-row blocks. One driver
-// per ISA, each with its own micro-kernel inlined, the epilogue (out_scale, bias, activation, residual) inside it.
-#define FV_DEFINE_FUSED_GEMM(NAME, ATTR, MICRO, MR, WIDEN)                                                       \
+// panel sweeps the block's row tiles, so a panel (k x 32) stays in L1/L2 while A streams through. One driver per
+// ISA, each with its own micro-kernel inlined, the epilogue (out_scale, bias, activation, residual) inside it.
+// A half panel's first tile widens each panel row as it loads it and keeps the F32 row in the thread's scratch;
+// the block's other tiles read that copy. Widening in every tile put two conversions beside every 24 FMAs (the 1x1
+// convs 12-20 % slower than on F32 panels); widening in a pass of its own before the first tile spent its time
+// storing a panel (up to 147 KB) that no longer fits in L1: 5 % of a forward, where the first tile's stores hide
+// behind its FMAs (Intel Xeon, AVX-512; docs/engine.md). The 8-tile floor gives each copy 96 rows to serve
+// where a deep k (1152) would give 24-row blocks.
+#define FV_DEFINE_FUSED_GEMM(NAME, ATTR, MICRO, MR)                                                              \
     ATTR static void NAME(long n, long k, const float *a, long lda, fv_panels w, const float *scale,            \
                           const float *bias, int activation, const float *residual, float *c, long ldc,         \
                           long row_begin, long row_end, long panel_begin, long panel_end) {                     \
         const long panel_floats = k * FV_PANEL;                                                                 \
-        float *wide = w.f16 ? fv_thread_scratch(panel_floats) : 0;                                              \
-        const int half = w.f16 != 0 && !wide;                                                                   \
+        const int half = w.f16 != 0;                                                                            \
         long block = (32768 / (k > 0 ? k : 1)) / (MR) * (MR);                                                   \
         if (block < 8 * (MR)) block = 8 * (MR);                                                                 \
+        /* Scratch only where a block has tiles to share the copy; none to be had: every tile widens. */        \
+        float *wide = half && row_end - row_begin > (MR) ? fv_thread_scratch(panel_floats) : 0;                 \
         for (long i0 = row_begin; i0 < row_end; i0 += block) {                                                  \
             long i1 = i0 + block < row_end ? i0 + block : row_end;                                              \
             /* Tiles of equal height (49 rows: 10,10,10,10,9 rather than 12,12,12,12,1). */                      \
             long tiles = (i1 - i0 + (MR) - 1) / (MR), step = (i1 - i0 + tiles - 1) / tiles;                     \
             for (long p = panel_begin; p < panel_end; p++) {                                                    \
-                const void *panel;                                                                              \
-                if (wide) {                                                                                     \
-                    WIDEN(w.f16 + p * panel_floats, panel_floats, wide);                                        \
-                    panel = wide;                                                                               \
-                } else {                                                                                        \
-                    panel = half ? (const void *)(w.f16 + p * panel_floats) : (const void *)(w.f32 + p * panel_floats); \
-                }                                                                                               \
+                const void *panel = half ? (const void *)(w.f16 + p * panel_floats)                             \
+                                         : (const void *)(w.f32 + p * panel_floats);                            \
                 long col = p * FV_PANEL, cols = n - col < FV_PANEL ? n - col : FV_PANEL;                        \
                 const float *out_scale = w.out_scale ? w.out_scale + col : 0;                                   \
                 for (long i = i0; i < i1; i += step) {                                                          \
                     long mr = i1 - i < step ? i1 - i : step;                                                    \
-                    MICRO(k, a + i * lda, lda, panel, half, scale, out_scale, bias + col, cols, activation,     \
-                          residual ? residual + i * ldc + col : 0, c + i * ldc + col, ldc, mr);                 \
+                    const int first = i == i0, shared = wide && tiles > 1;                                      \
+                    MICRO(k, a + i * lda, lda, shared && !first ? (const void *)wide : panel,                   \
+                          half && !(shared && !first), scale, out_scale, bias + col, cols, activation,          \
+                          residual ? residual + i * ldc + col : 0, c + i * ldc + col, ldc, mr,                  \
+                          shared && first ? wide : 0);                                                          \
                 }                                                                                               \
             }                                                                                                   \
         }                                                                                                       \
     }
-FV_DEFINE_FUSED_GEMM(gemm_baseline, , micro_baseline, 4, widen_baseline)
+FV_DEFINE_FUSED_GEMM(gemm_baseline, , micro_baseline, 4)
 #if FV_X86
-FV_DEFINE_FUSED_GEMM(gemm_avx2, FV_AVX2, micro_avx2, 6, widen_avx2)
-FV_DEFINE_FUSED_GEMM(gemm_avx512, FV_AVX512, micro_avx512, 12, widen_avx512)
+FV_DEFINE_FUSED_GEMM(gemm_avx2, FV_AVX2, micro_avx2, 6)
+FV_DEFINE_FUSED_GEMM(gemm_avx512, FV_AVX512, micro_avx512, 12)
 #endif
 
 typedef void (*gemm_fn)(long n, long k, const float *a, long lda, fv_panels w, const float *scale,
