@@ -276,9 +276,14 @@ def versus(binary, weights, peers, xn, bursts, burst_runs, threads):
     would)."""
     path = f"/tmp/fracview-versus-{os.getpid()}.f32"
     xn[0].astype("<f4").tofile(path)
+    # The environment as given, with the thread count and, under FRACVIEW_PEER_MAX_ISA, fracview capped as the
+    # peers are (without it the child ran its AVX-512 kernels against AVX2 peers).
+    env = {**ORIGINAL_ENV, "OPENBLAS_NUM_THREADS": str(threads)}
+    if PEER_MAX_ISA:
+        env["FRACVIEW_MAX_ISA"] = PEER_ISA_ENV[PEER_MAX_ISA]["FRACVIEW_MAX_ISA"]
     child = subprocess.Popen([binary, "bench", "--weights", weights, "--input-tensor", path, "--serve-bursts"],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                             env={**ORIGINAL_ENV, "OPENBLAS_NUM_THREADS": str(threads)})
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+    kernels = set()
     try:
         def ours():
             child.stdin.write(f"{burst_runs + 1}\n")
@@ -286,7 +291,9 @@ def versus(binary, weights, peers, xn, bursts, burst_runs, threads):
             line = child.stdout.readline()
             if not line:
                 raise SystemExit(f"fracview bench --serve-bursts ended early (exit {child.wait()})")
-            return json.loads(line)["ms"][1:]
+            answer = json.loads(line)
+            kernels.add(answer.get("kernels", "unknown"))
+            return answer["ms"][1:]
 
         def theirs(forward):
             def burst():
@@ -318,7 +325,9 @@ def versus(binary, weights, peers, xn, bursts, burst_runs, threads):
         child.stdin.close()
         child.wait()
         os.unlink(path)
-    res = {"bursts": bursts, "burst_runs": burst_runs, "sides": list(sides),
+    if PEER_MAX_ISA and kernels != {PEER_MAX_ISA}:
+        raise SystemExit(f"fracview ran {sorted(kernels)} kernels, not {PEER_MAX_ISA} like the peers")
+    res = {"bursts": bursts, "burst_runs": burst_runs, "sides": list(sides), "fracview_kernels": sorted(kernels),
            "orders": ["/".join(o) for o in orders]}
     for name, t in times.items():
         res[name] = {**summary(t), "runs": len(t)}

@@ -43,20 +43,24 @@ final class CommandLineTests: XCTestCase {
     }
 
     /// scripts/bench.sh's head-to-head drives `bench --serve-bursts`: one JSON line of N forward times per count
-    /// read, and the first line that is not a count in 1…10,000 ends it.
+    /// read, with the kernels that ran them (the head-to-head checks them against the peers' cap), and the first
+    /// line that is not a count in 1…10,000 ends it.
     func testBenchServesBurstsOfForwardsUntilALineIsNotACount() throws {
         let weights = RepoPaths.tinyWeights
         guard FileManager.default.fileExists(atPath: weights) else {
             throw MissingFromTheBuild("the committed engine test weights are missing")
         }
         let result = try Fracview.run(["bench", "--weights", weights, "--serve-bursts"],
+                                      environment: ProcessInfo.processInfo.environment.merging(["FRACVIEW_MAX_ISA": "baseline"]) { $1 },
                                       input: Data("3\n 2 \n0\n4\n".utf8))
         XCTAssertEqual(result.status, 0, result.stderr)
         let lines = String(decoding: result.stdout, as: UTF8.self).split(separator: "\n")
         XCTAssertEqual(lines.count, 2, "0 is not a count: the loop ends before the 4")
-        let bursts = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: [Double]])["ms"] }
+        let answers = try lines.map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let bursts = answers.map { $0["ms"] as? [Double] }
         XCTAssertEqual(bursts.map { $0?.count }, [3, 2])
         XCTAssertTrue(bursts.allSatisfy { $0?.allSatisfy { $0 > 0 && $0 < 10_000 } ?? false }, "\(bursts)")
+        XCTAssertEqual(answers.map { $0["kernels"] as? String }, ["baseline", "baseline"])
     }
 
     /// Issue #26 §13: libpq's URI errors quote the text as given; a percent-encoded NUL in the password once
