@@ -102,8 +102,9 @@ FV_INLINE FV_AVX2 __m256i lanes256(long valid) {
 // ---- GEMM on packed weights ----
 // A micro-kernel computes an mr x 32 tile of A (mr rows) times one packed panel into C. `half`: the panel holds
 // half-precision bit patterns, widened as each row is loaded (F16C on AVX2, AVX-512F's vcvtph2ps); it is a
-// constant in every instantiation, so the branch is compiled away. `out_scale` (NULL or the panel's 32
-// factors) multiplies the sums before the bias.
+// constant in every instantiation, so the branch is compiled away. `keep` (NULL, or with a half panel k x 32
+// floats): each widened panel row is also stored there, for the tiles after this one. `out_scale` (NULL or the
+// panel's 32 factors) multiplies the sums before the bias.
 
 FV_INLINE void micro_baseline_rows(long k, const float *a, long lda, const void *panel, const int half,
                                    const float *scale, const float *out_scale, const float *bias, long cols, int act,
@@ -171,7 +172,10 @@ FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const v
         for (int i = 0; i < 6; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
         for (long r = 0; r < k; r++) {
             __m256 b0 = FV_PANEL_LOAD256(panel, half, r, base), b1 = FV_PANEL_LOAD256(panel, half, r, base + 8);
-            if (KEEP) { _mm256_storeu_ps(keep + r * FV_PANEL + base, b0); _mm256_storeu_ps(keep + r * FV_PANEL + base + 8, b1); }
+            if (KEEP) {
+                _mm256_storeu_ps(keep + r * FV_PANEL + base, b0);
+                _mm256_storeu_ps(keep + r * FV_PANEL + base + 8, b1);
+            }
             if (scale) {
                 __m256 s = _mm256_broadcast_ss(scale + r);
                 b0 = _mm256_mul_ps(b0, s); b1 = _mm256_mul_ps(b1, s);
@@ -315,7 +319,7 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
 // ISA, each with its own micro-kernel inlined, the epilogue (out_scale, bias, activation, residual) inside it.
 // A half panel's first tile widens each panel row as it loads it and keeps the F32 row in the thread's scratch;
 // the block's other tiles read that copy. Widening in every tile put two conversions beside every 24 FMAs (the 1x1
-// convs 12-20 % slower than on F32 panels); widening in a pass of its own before the first tile spent its time
+// convs 14-27 % slower than on F32 panels, now 2-6 %); widening in a pass of its own before the first tile spent its time
 // storing a panel (up to 147 KB) that no longer fits in L1: 5 % of a forward, where the first tile's stores hide
 // behind its FMAs (Intel Xeon, AVX-512; docs/engine.md). The 8-tile floor gives each copy 96 rows to serve
 // where a deep k (1152) would give 24-row blocks.
