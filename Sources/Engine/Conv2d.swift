@@ -30,6 +30,10 @@ public final class Conv2d {
     /// Per-output factors a pointwise conv applies to its sums before the bias: its batch norm's scale, kept out of
     /// the weights so that F16 weights stay exact in half precision. Empty: none.
     public private(set) var outputScale: [Float] = []
+    /// The fewest pixels on which this conv splits its rows over the threads (fewer: a 1×1 conv splits its output
+    /// channels, a small-map depthwise conv its channels). An MBConv block lowers it for its three convs together
+    /// (`MBConvBlock.keepsRowsOnEachCore`).
+    public var rowSplitMinimum = Conv2d.rowSplitPixels
     /// Whether `prepareChannelsLast` has run.
     public var isPacked: Bool { !channelsLastWeight.isEmpty || !channelsLastHalfWeight.isEmpty }
 

@@ -174,8 +174,8 @@ extension Conv2d {
     }
 
     /// The fewest rows (pixels) a 1×1 conv splits over threads by rows; below it, by output channels (panels).
-    /// The small-map depthwise conv after it splits the same way.
-    static let rowSplitPixels = 96
+    /// The small-map depthwise conv after it splits the same way. Each conv's own `rowSplitMinimum` starts here.
+    public static let rowSplitPixels = 96
 
     /// The packed GEMM over `rows` rows, split over threads by row tiles, or by panels when there are few rows.
     private func gemm(a: UnsafePointer<Float>, rows: Int, k: Int, weights: fv_panels, scale: UnsafePointer<Float>?,
@@ -184,7 +184,7 @@ extension Conv2d {
         let act = activation.kernelCode
         bias.withUnsafeBufferPointer { b in
             let bias = b.baseAddress!
-            if rows >= Conv2d.rowSplitPixels || panels < 2 {
+            if rows >= rowSplitMinimum || panels < 2 {
                 let tiles = (rows + 11) / 12  // 12-row tiles (the AVX-512 micro-kernel's height)
                 // At least 512·64·12 ≈ 0.4 M multiply-adds per thread (a few µs): Lite0's 144→40 at 28×28 and 240→80
                 // at 14×14 ran on one core under the earlier bound of 3 M.
@@ -319,7 +319,7 @@ extension Conv2d {
             // by channels. A 5×5 conv split by rows took 0.78–0.86 of the time on the 14×14 maps and 1.2–1.25 on the
             // 7×7 ones (four halo rows, 4 + 3 uneven rows; interleaved runs of `bench --layers`, Intel Xeon, AVX-512).
             let tileSize = fv_depthwise_small_tile_size(h, w, Int32(padH), Int32(padW)), per = tileSize + c
-            let byRows = kernelH <= 3 || h * w >= Conv2d.rowSplitPixels
+            let byRows = kernelH <= 3 || h * w >= rowSplitMinimum
             let vectors = (c + 15) / 16
             let chunks = byRows ? Parallel.chunkCount(ho) : Parallel.chunkCount(vectors, minPerThread: 2)
             let scratch = workspace.scratch(chunks * per)

@@ -58,4 +58,25 @@ final class ModelTests: XCTestCase {
             .appendingPathComponent("sha256.json"))) as! [String: String]
         XCTAssertEqual(m.info.weightsID, String(digests["model_tiny_b0.safetensors"]!.prefix(16)))
     }
+
+    /// An MBConv block splits a 7×7 map's rows over the cores (all three convs, so each core reads the rows it
+    /// wrote) only where its 1×1 weights are small enough for each core to read whole: in the shipped Lite0 member,
+    /// the 192↔1152 blocks do; the last block (its projection 1152 → 320, 369 K weights) and the blocks on larger
+    /// maps keep the default.
+    func testOnlyBlocksWithSmallOneByOneWeightsKeepRowsOnEachCore() throws {
+        let path = Fixtures.repoRoot.appendingPathComponent("weights/fracture-classifier/fold-0.safetensors").path
+        let classifier = try FractureClassifier(contentsOf: path)
+        var local = 0
+        for block in classifier.features.blocks {
+            let convs = [block.expand, block.depthwise, block.project].compactMap { $0 }
+            let small = [block.expand, block.project].allSatisfy { c in c.map { $0.inChannels * $0.outChannels <= 256 * 1024 } ?? true }
+            for conv in convs {
+                XCTAssertEqual(conv.rowSplitMinimum, small ? MBConvBlock.localRowSplitPixels : Conv2d.rowSplitPixels,
+                               "block \(block.spec.inChannels)→\(block.spec.outChannels)")
+            }
+            if block.expand?.outChannels == 1152 && block.project.outChannels == 192 { XCTAssertTrue(small); local += 1 }
+            if block.project.outChannels == 320 { XCTAssertFalse(small, "1152 → 320 is 369 K weights") }
+        }
+        XCTAssertEqual(local, 3, "Lite0's three 192 → 1152 → 192 blocks on 7×7 maps")
+    }
 }

@@ -60,6 +60,35 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    /// A 7×7 map's 1×1 and 5×5 depthwise convs give the same bits split by rows (an MBConv block that keeps rows on
+    /// each core, `rowSplitMinimum` 48) as by channels (the default below 96 pixels), on two threads.
+    func testSevenBySevenMapsGiveTheSameBitsSplitByRowsOrByChannels() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 2
+        var rng = SystemRandomNumberGenerator()
+        let size = 7, cin = 192, c = 1152
+        func random(_ n: Int) -> [Float] { (0..<n).map { _ in Float.random(in: -1...1, using: &rng) } }
+        let x = Tensor(shape: [1, size, size, cin], values: random(size * size * cin))
+        let expand = Conv2d(inChannels: cin, outChannels: c, kernelSize: 1, weight: random(c * cin), bias: random(c),
+                            activation: .relu6)
+        let depthwise = Conv2d(inChannels: c, outChannels: c, kernelSize: 5, padding: 2, groups: c, weight: random(c * 25),
+                               bias: random(c), activation: .relu6)
+        for conv in [expand, depthwise] { conv.prepareChannelsLast(keepingNCHW: false) }
+        let run = { (minimum: Int) -> [Float] in
+            expand.rowSplitMinimum = minimum; depthwise.rowSplitMinimum = minimum
+            let workspace = Workspace(capacity: max(expand.channelsLastScratchCount(height: size, width: size),
+                                                    depthwise.channelsLastScratchCount(height: size, width: size)))
+            let e = Tensor(shape: [1, size, size, c]), y = Tensor(shape: [1, size, size, c])
+            expand.forwardChannelsLast(x, into: e, workspace: workspace)
+            depthwise.forwardChannelsLast(e, into: y, workspace: workspace)
+            return Array(UnsafeBufferPointer(start: y.data, count: y.count))
+        }
+        let byChannels = run(Conv2d.rowSplitPixels), byRows = run(48)
+        XCTAssertTrue(byChannels.contains { $0 != 0 }, "a non-trivial output")
+        XCTAssertEqual(byRows, byChannels)
+    }
+
     /// The worker pool under stress: many short regions in a row (a lost wake-up would hang), regions started from
     /// inside a region (run inline), and two caller threads at once (one gets the pool, the other runs inline).
     /// Each caller runs on its own thread under a deadline, so a hang fails the test instead of stalling CI.
