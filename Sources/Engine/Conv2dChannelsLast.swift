@@ -317,7 +317,9 @@ extension Conv2d {
             // conv splits its rows (maps of `rowSplitPixels` or more: 14×14), by channels where it splits its output
             // channels (7×7). A 3×3 conv splits its rows on any map: its 3×3 layers took 0.55–0.8 of the time split
             // by channels. A 5×5 conv split by rows took 0.78–0.86 of the time on the 14×14 maps and 1.2–1.25 on the
-            // 7×7 ones (four halo rows, 4 + 3 uneven rows; interleaved runs of `bench --layers`, Intel Xeon, AVX-512).
+            // 7×7 ones (four halo rows, 4 + 3 uneven rows; interleaved runs of `bench --layers`, Intel Xeon, AVX-512)
+            // when the convs around it split their channels; where they split rows too, rows win (`rowSplitMinimum`,
+            // set by `MBConvBlock.keepsRowsOnEachCore`).
             let tileSize = fv_depthwise_small_tile_size(h, w, Int32(padH), Int32(padW)), per = tileSize + c
             let byRows = kernelH <= 3 || h * w >= rowSplitMinimum
             let vectors = (c + 15) / 16

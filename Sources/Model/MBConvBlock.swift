@@ -40,7 +40,9 @@ final class MBConvBlock {
         project = try reader.convBN("\(prefix).block.\(i)", inChannels: e, outChannels: spec.outChannels, kernel: 1,
                                     eps: eps, activation: .identity)
         if keepsRowsOnEachCore {
-            for conv in [expand, depthwise, project].compactMap({ $0 }) { conv.rowSplitMinimum = MBConvBlock.localRowSplitPixels }
+            for conv in [expand, depthwise, project].compactMap({ $0 }) {
+                conv.rowSplitMinimum = MBConvBlock.localRowSplitPixels
+            }
         }
     }
 
