@@ -47,7 +47,8 @@ import statistics
 import sys
 import time
 
-# The environment as given, for the fracview child of --versus (the caps below are for the peers only).
+# The environment as given, for the fracview child of --versus (it gets the thread count and, when the peers are
+# capped, FRACVIEW_MAX_ISA from PEER_ISA_ENV; the other caps below are the peers').
 ORIGINAL_ENV = dict(os.environ)
 # The AVX2 proxy: caps the peers' ISA. oneDNN (in OpenVINO and in PyTorch) reads ONEDNN_MAX_CPU_ISA once, at its
 # first dispatch; OpenVINO's own kernels read OV_CPU_MAX_ISA, ATen ATEN_CPU_CAPABILITY: all set before any of these

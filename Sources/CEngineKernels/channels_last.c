@@ -318,10 +318,10 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
 // panel sweeps the block's row tiles, so a panel (k x 32) stays in L1/L2 while A streams through. One driver per
 // ISA, each with its own micro-kernel inlined, the epilogue (out_scale, bias, activation, residual) inside it.
 // A half panel's first tile widens each panel row as it loads it and keeps the F32 row in the thread's scratch;
-// the block's other tiles read that copy. Widening in every tile put two conversions beside every 24 FMAs (the 1x1
-// convs 14-27 % slower than on F32 panels, now 2-6 %); widening in a pass of its own before the first tile spent its time
-// storing a panel (up to 147 KB) that no longer fits in L1: 5 % of a forward, where the first tile's stores hide
-// behind its FMAs (Intel Xeon, AVX-512; docs/engine.md). The 8-tile floor gives each copy 96 rows to serve
+// the block's other tiles read that copy. Widening in every tile put two conversions beside every 24 FMAs (the
+// 1x1 convs 14-27 % slower than on F32 panels, now 2-6 %); widening in a pass of its own before the first tile
+// spent its time storing a panel (up to 147 KB) that no longer fits in L1: 5 % of a forward, where the first
+// tile's stores hide behind its FMAs (Intel Xeon, AVX-512; docs/engine.md). The 8-tile floor gives each copy 96 rows to serve
 // where a deep k (1152) would give 24-row blocks.
 #define FV_DEFINE_FUSED_GEMM(NAME, ATTR, MICRO, MR)                                                              \
     ATTR static void NAME(long n, long k, const float *a, long lda, fv_panels w, const float *scale,            \
@@ -337,6 +337,7 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
             long i1 = i0 + block < row_end ? i0 + block : row_end;                                              \
             /* Tiles of equal height (49 rows: 10,10,10,10,9 rather than 12,12,12,12,1). */                      \
             long tiles = (i1 - i0 + (MR) - 1) / (MR), step = (i1 - i0 + tiles - 1) / tiles;                     \
+            const int shared = wide && tiles > 1;  /* the first tile keeps the F32 rows for the others */      \
             for (long p = panel_begin; p < panel_end; p++) {                                                    \
                 const void *panel = half ? (const void *)(w.f16 + p * panel_floats)                             \
                                          : (const void *)(w.f32 + p * panel_floats);                            \
@@ -344,11 +345,11 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
                 const float *out_scale = w.out_scale ? w.out_scale + col : 0;                                   \
                 for (long i = i0; i < i1; i += step) {                                                          \
                     long mr = i1 - i < step ? i1 - i : step;                                                    \
-                    const int first = i == i0, shared = wide && tiles > 1;                                      \
-                    MICRO(k, a + i * lda, lda, shared && !first ? (const void *)wide : panel,                   \
-                          half && !(shared && !first), scale, out_scale, bias + col, cols, activation,          \
+                    const int reads_copy = shared && i != i0;                                                   \
+                    MICRO(k, a + i * lda, lda, reads_copy ? (const void *)wide : panel, half && !reads_copy,    \
+                          scale, out_scale, bias + col, cols, activation,                                       \
                           residual ? residual + i * ldc + col : 0, c + i * ldc + col, ldc, mr,                  \
-                          shared && first ? wide : 0);                                                          \
+                          shared && !reads_copy ? wide : 0);                                                    \
                 }                                                                                               \
             }                                                                                                   \
         }                                                                                                       \

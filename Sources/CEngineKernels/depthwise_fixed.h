@@ -16,11 +16,13 @@
 #define FV_FIXED_MAX 5
 // Output pixels the small-map kernel computes at once, each an independent chain of FMAs. Four chains hide only
 // half the FMA latency (two units, four cycles each); with AVX-512's 32 registers, 14 chains (a 14-wide row at a
-// time, a 7-wide one as a 7-pixel remainder) ran 5x5 maps in 0.8-0.93x the time of four and 3x3 ones with SiLU in
-// 0.7-0.9x (with ReLU6, level: there the tile copy dominates), though a 5x5's weights no longer fit beside them
-// (one weight load now serves 14 FMAs). AVX2's 16 registers: 7, 8 and 14 were no faster than 4 (Intel Xeon, one
+// time, a 7-wide one as a 7-pixel remainder) ran 5x5 maps in 0.7-0.9x the time of four and 3x3 ones with SiLU in
+// 0.6-0.94x (with ReLU6, level: there the tile copy dominates), though a 5x5's weights no longer fit beside them
+// (one weight load now serves 14 FMAs). AVX2's 16 registers: 6, 7, 8 and 14 were no faster than 4 (Intel Xeon, one
 // thread, C microbenchmark; docs/engine.md).
 #define FV_SMALL_BLOCK (FV_LANES == 16 ? 14 : 4)
+// dw_small_fixed_'s remainder switch names the block sizes below it, 13 down to 1.
+_Static_assert(FV_SMALL_BLOCK <= 14, "a wider block needs more remainder cases in dw_small_fixed_");
 #define FV_PASTE(a, b) FV_PASTE2(a, b)
 #define FV_OP(name) FV_PASTE(name, FV_W)
 
@@ -145,8 +147,9 @@ FV_INLINE FV_ATTR void FV_PASTE(dw_small_pixels_, FV_W)(const float *src, long w
 // rows [row_begin, row_end) read are copied into a zero-padded tile (band x (w+2pw) pixels of FV_LANES floats: a few
 // KB in L1 for the late stages' 7x7 and 14x14 maps, up to 150 KB in L2 for 40x40), so that every output pixel,
 // border or not, runs the fully unrolled taps, FV_SMALL_BLOCK pixels at a time (the row kernel runs a border
-// pixel's taps one by one, with its weights from memory: on a 28x28 map a quarter of the pixels). The caller splits the rows or the
-// channels over the threads as the 1x1 conv that wrote the input split its own, so each core reads what it wrote.
+// pixel's taps one by one, with its weights from memory: on a 28x28 map a quarter of the pixels). The caller splits
+// the rows or the channels over the threads as the 1x1 conv that wrote the input split its own, so each core reads
+// what it wrote.
 // Channels [c_begin, c_end) (multiples of the lanes except at the end); sums[c] += each channel's output sum over
 // these rows.
 FV_INLINE FV_ATTR void FV_PASTE(dw_small_fixed_, FV_W)(const float *x, long h, long w, long ch, const float *wt,
@@ -156,7 +159,6 @@ FV_INLINE FV_ATTR void FV_PASTE(dw_small_fixed_, FV_W)(const float *x, long h, l
                                                        float *sums, float *tile) {
     (void)ho;
     const long wp = w + 2 * pw;
-    const int BLOCK = FV_SMALL_BLOCK;
     const long first = row_begin * sh - ph;                          // the band's first input row (< 0: padding)
     const long band = (row_end - 1 - row_begin) * sh + KH;           // its rows
     const FV_VEC zero = FV_OP(vzero)();
@@ -180,15 +182,15 @@ FV_INLINE FV_ATTR void FV_PASTE(dw_small_fixed_, FV_W)(const float *x, long h, l
             const float *rowBase = tile + (oy - row_begin) * sh * wp * FV_LANES;
             float *outRow = y + oy * wo * ch + c0;
             long ox = 0;
-            for (; ox + BLOCK <= wo; ox += BLOCK)
-                FV_PASTE(dw_small_pixels_, FV_W)(rowBase + ox * sw * FV_LANES, wp, wv, b, m, KH, KW, sw, BLOCK, act,
-                                                 outRow + ox * ch, ch, &sum);
+            for (; ox + FV_SMALL_BLOCK <= wo; ox += FV_SMALL_BLOCK)
+                FV_PASTE(dw_small_pixels_, FV_W)(rowBase + ox * sw * FV_LANES, wp, wv, b, m, KH, KW, sw,
+                                                 FV_SMALL_BLOCK, act, outRow + ox * ch, ch, &sum);
             // The row's remaining pixels as one block too: one at a time, each pixel's taps were a single chain of
             // dependent FMAs. N is a constant in every case (the accumulators stay in registers).
             const float *src = rowBase + ox * sw * FV_LANES;
 #define FV_REST(N)                                                                                                     \
     case N:                                                                                                            \
-        if (N < BLOCK)                                                                                                 \
+        if (N < FV_SMALL_BLOCK)                                                                                        \
             FV_PASTE(dw_small_pixels_, FV_W)(src, wp, wv, b, m, KH, KW, sw, N, act, outRow + ox * ch, ch, &sum);      \
         break;
             switch (wo - ox) {
@@ -221,6 +223,7 @@ FV_ATTR static void FV_PASTE(dw_small_, FV_W)(const float *x, long h, long w, lo
 
 #undef FV_OP
 #undef FV_FIXED_MAX
+#undef FV_SMALL_BLOCK
 #undef FV_PASTE
 #undef FV_PASTE2
 #undef FV_W
