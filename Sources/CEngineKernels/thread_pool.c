@@ -27,14 +27,38 @@ static atomic_long next_chunk, done_chunks;
 static long region_chunks;
 static fv_task_fn region_fn;
 static void *region_ctx;
+// Chunk i of a region goes first to participant i (the caller is 0, worker k is k + 1): the engine splits
+// consecutive ops the same way, so each core then reads the rows it wrote itself. On a 2-vCPU VM, lines the other
+// core wrote last took 1.6–1.7× as long to read or write, and first come, first served put chunk 0 on the worker in
+// 14–55 % of regions. The caller takes chunk 0 before it starts the region; a participant that finds its chunk
+// taken, or has none, takes any chunk left. A chunk is claimed by writing the region's generation into its slot.
+typedef struct { _Alignas(64) atomic_long generation; } fv_claim;
+static fv_claim claims[FV_MAX_THREADS + 1];
 
-static void run_chunks(void) {
-    for (;;) {
-        long i = atomic_fetch_add_explicit(&next_chunk, 1, memory_order_acq_rel);
-        if (i >= region_chunks) return;
-        region_fn(region_ctx, i);
-        atomic_fetch_add_explicit(&done_chunks, 1, memory_order_acq_rel);
+static void run_chunk(long i) {
+    region_fn(region_ctx, i);
+    atomic_fetch_add_explicit(&done_chunks, 1, memory_order_acq_rel);
+}
+
+static int claim(long i, long g) {
+    return atomic_load_explicit(&claims[i].generation, memory_order_acquire) != g &&
+           atomic_exchange_explicit(&claims[i].generation, g, memory_order_acq_rel) != g;
+}
+
+static int claims_chunks(long chunks) { return chunks <= FV_MAX_THREADS + 1; }
+
+static void run_chunks(long participant, long g) {
+    if (!claims_chunks(region_chunks)) {  // more chunks than slots: first come, first served
+        for (;;) {
+            long i = atomic_fetch_add_explicit(&next_chunk, 1, memory_order_acq_rel);
+            if (i >= region_chunks) return;
+            run_chunk(i);
+        }
     }
+    if (participant == 0) run_chunk(0);  // claimed by the caller before the region started
+    else if (participant < region_chunks && claim(participant, g)) run_chunk(participant);
+    for (long i = 1; i < region_chunks; i++)
+        if (claim(i, g)) run_chunk(i);
 }
 
 static void *worker(void *arg) {
@@ -53,7 +77,7 @@ static void *worker(void *arg) {
             break;
         }
         seen = g;
-        run_chunks();
+        run_chunks(me + 1, g);
         atomic_store_explicit(&finished[me], g, memory_order_release);
     }
     return 0;
@@ -95,11 +119,14 @@ void fv_parallel_run(long chunks, int threads, fv_task_fn fn, void *ctx) {
     region_chunks = chunks;
     atomic_store_explicit(&done_chunks, 0, memory_order_relaxed);
     atomic_store_explicit(&next_chunk, 0, memory_order_relaxed);
+    // Only the caller (holding pool_busy) moves the generation, so it knows the next one and takes chunk 0 first.
+    long next = atomic_load_explicit(&generation, memory_order_relaxed) + 1;
+    if (claims_chunks(chunks)) atomic_store_explicit(&claims[0].generation, next, memory_order_relaxed);
     pthread_mutex_lock(&pool_sleep);  // a worker between its last check and its wait must see the new generation
     long g = atomic_fetch_add_explicit(&generation, 1, memory_order_acq_rel) + 1;
     pthread_cond_broadcast(&pool_wake);
     pthread_mutex_unlock(&pool_sleep);
-    run_chunks();
+    run_chunks(0, g);
     while (atomic_load_explicit(&done_chunks, memory_order_acquire) < chunks) FV_PAUSE();
     // Every worker must be done reading this region's function and context before the next region rewrites them.
     for (int i = 0; i < pool_workers; i++)

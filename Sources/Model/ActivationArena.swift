@@ -11,10 +11,10 @@ final class ActivationArena {
     /// replaced; the others are kept, so models of several input sizes share the largest of each).
     func buffers(capacities: [Int]) -> [Tensor] {
         if buffers.count != capacities.count {
-            buffers = capacities.map { Tensor(shape: [0], capacity: $0) }
+            buffers = capacities.map { Tensor(shape: [0], capacity: $0, centred: true) }
         }
         for (i, capacity) in capacities.enumerated() where buffers[i].capacity < capacity {
-            buffers[i] = Tensor(shape: [0], capacity: capacity)
+            buffers[i] = Tensor(shape: [0], capacity: capacity, centred: true)
         }
         return buffers
     }

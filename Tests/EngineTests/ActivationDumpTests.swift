@@ -76,6 +76,7 @@ final class ActivationDumpTests: XCTestCase {
 
         let plan = f.makePlan(height: x.shape[2], width: x.shape[3], arena: ActivationArena())
         var b = plan.buffers
+        XCTAssertTrue(b.allSatisfy(\.centred), "the arena's buffers are centred (each core keeps its half)")
         let stage1 = f.blocks.enumerated().filter { $0.element.spec.stage == first.spec.stage }
         XCTAssertFalse(stage1.isEmpty)
         for (i, block) in stage1 {

@@ -151,8 +151,10 @@ final class TestBlock {
     /// the stem is fused), with the scratch sized as `EfficientNetFeatures.Plan` sizes it. Returns the output.
     func run(_ input: MBConvBlock.Input, height h: Int, width w: Int, stemImage: (height: Int, width: Int)? = nil) -> Tensor {
         let capacity = max(spec.inChannels, spec.expandedChannels, spec.outChannels) * h * w
-        let out = Tensor(shape: [0], capacity: capacity), tmpA = Tensor(shape: [0], capacity: capacity),
-            tmpB = Tensor(shape: [0], capacity: capacity)
+        // Centred, as the arena's buffers are: the kernels read and write them away from the storage's start.
+        let out = Tensor(shape: [0], capacity: capacity, centred: true),
+            tmpA = Tensor(shape: [0], capacity: capacity, centred: true),
+            tmpB = Tensor(shape: [0], capacity: capacity, centred: true)
         var scratch = max(block.depthwise.channelsLastScratchCount(height: h, width: w),
                           block.depthwise.fusedExpandScratchCount(height: h, width: w),
                           block.project.channelsLastScratchCount(height: h, width: w), block.se?.scratchCount ?? 0)

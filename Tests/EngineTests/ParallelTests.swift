@@ -28,6 +28,39 @@ final class ParallelTests: XCTestCase {
         }
     }
 
+    /// Chunk i goes to participant i (the caller is 0, the first worker 1), so consecutive ops split alike leave
+    /// each core reading what it wrote. The caller takes chunk 0 before the region starts, so that holds in every
+    /// region: here chunk 0 waits until chunk 1 has started, which only a worker can then do. First come, first
+    /// served (the pool before) put chunk 0 on the worker in 26–74 % of this test's regions, which then fail it.
+    func testChunkZeroRunsOnTheCallerAndChunkOneOnAWorker() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 2
+        let caller = pthread_self()
+        let regions = 300
+        var zeroOnCaller = 0, oneOnCaller = 0
+        for _ in 0..<regions {
+            let lock = NSLock()
+            var oneStarted = false
+            Parallel.forChunks(2) { chunk, _ in
+                let mine = pthread_equal(pthread_self(), caller) != 0
+                if chunk == 1 {
+                    lock.lock(); oneStarted = true; if mine { oneOnCaller += 1 }; lock.unlock()
+                    return
+                }
+                lock.lock(); if mine { zeroOnCaller += 1 }; lock.unlock()
+                // A worker that never comes would leave chunk 1 to the caller after this wait: the test then fails.
+                let giveUp = DispatchTime.now().uptimeNanoseconds + 5_000_000_000
+                while DispatchTime.now().uptimeNanoseconds < giveUp {
+                    lock.lock(); let started = oneStarted; lock.unlock()
+                    if started { break }
+                }
+            }
+        }
+        XCTAssertEqual(zeroOnCaller, regions, "chunk 0 on the calling thread")
+        XCTAssertEqual(oneOnCaller, 0, "chunk 1 on the worker")
+    }
+
     /// Depthwise convs give the same bits on one thread and on several (per-thread scratch, channel split), with
     /// planes large enough that the work really is split.
     func testDepthwiseIsIndependentOfThreadCount() {

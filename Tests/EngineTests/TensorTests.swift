@@ -1,0 +1,31 @@
+@testable import Engine
+import XCTest
+
+final class TensorTests: XCTestCase {
+    /// A centred tensor keeps the middle of its elements at the middle of its storage (to 16 floats) through every
+    /// reshape, inside the storage and 64-byte steps from its start; a plain one stays at the start.
+    func testACentredTensorKeepsItsMiddleAtTheMiddleOfItsStorage() {
+        let capacity = 56 * 56 * 144
+        let centred = Tensor(shape: [0], capacity: capacity, centred: true)
+        let plain = Tensor(shape: [0], capacity: capacity)
+        let storageStart = plain.data
+        XCTAssertEqual(plain.data, storageStart)
+        let start = centred.data - capacity / 2  // where the storage starts, from the empty shape's position
+        for shape in [[1, 56, 56, 144], [1, 28, 28, 240], [1, 7, 7, 1152], [1, 1, 1, 7], [1, 112, 112, 1], [capacity]] {
+            centred.reshape(shape)
+            plain.reshape(shape)
+            let offset = centred.data - start, count = centred.count
+            XCTAssertGreaterThanOrEqual(offset, 0, "\(shape)")
+            XCTAssertLessThanOrEqual(offset + count, capacity, "\(shape)")
+            XCTAssertEqual(offset % 16, 0, "\(shape)")
+            XCTAssertLessThanOrEqual(abs(2 * offset + count - capacity), 32, "\(shape): middle at \(offset + count / 2)")
+            XCTAssertEqual(plain.data, storageStart, "\(shape)")
+        }
+        centred.reshape([capacity])
+        XCTAssertEqual(centred.data, start, "a full tensor fills the storage")
+        // Every element writable and readable where it now lies (the sanitiser or a crash would say otherwise).
+        centred.reshape([1, 7, 7, 1152])
+        for i in 0..<centred.count { centred[i] = Float(i) }
+        XCTAssertEqual(centred.values.last, Float(centred.count - 1))
+    }
+}
