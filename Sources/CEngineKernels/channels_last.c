@@ -157,60 +157,75 @@ static void micro_baseline(long k, const float *a, long lda, const void *panel, 
             : _mm512_loadu_ps((const float *)(panel) + (r) * FV_PANEL + (at)))
 
 // AVX2: 6 rows x 16 columns per pass (12 accumulators + 2 panel registers + 1 broadcast: 15 of the 16 ymm), two
-// passes per 32-column panel, the second skipped when the panel's valid columns fit in 16. As for AVX-512, the
-// epilogue (bias, activation, residual, the partial panel's masked stores) runs on the accumulators in registers:
-// through a tile buffer and a scalar loop it cost as much as the FMAs for the small k of the 1x1 expansions.
+// passes per 32-column panel, the second skipped when the panel's valid columns fit in 16, and one vector wide when
+// they fit in 24 (the 1x1 projections to 24 and 40 channels: a second vector there was FMAs for lanes never
+// stored). As for AVX-512, the epilogue (bias, activation, residual, the partial panel's masked stores) runs on the
+// accumulators in registers: through a tile buffer and a scalar loop it cost as much as the FMAs for the small k of
+// the 1x1 expansions.
+FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const void *panel, const int half,
+                                       const float *scale, const float *out_scale, const float *bias, long cols,
+                                       int act, const float *residual, float *c, long ldc, const int mr,
+                                       const int KEEP, float *keep, const long base, const int TWO) {
+    __m256 c0[6], c1[6];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 6; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
+    for (long r = 0; r < k; r++) {
+        __m256 b0 = FV_PANEL_LOAD256(panel, half, r, base);
+        __m256 b1 = TWO ? FV_PANEL_LOAD256(panel, half, r, base + 8) : _mm256_setzero_ps();
+        if (KEEP) {  // what this pass reads of the panel, which is what the block's other tiles read of the copy
+            _mm256_storeu_ps(keep + r * FV_PANEL + base, b0);
+            if (TWO) _mm256_storeu_ps(keep + r * FV_PANEL + base + 8, b1);
+        }
+        if (scale) {
+            __m256 s = _mm256_broadcast_ss(scale + r);
+            b0 = _mm256_mul_ps(b0, s);
+            if (TWO) b1 = _mm256_mul_ps(b1, s);
+        }
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 6; i++) {
+            if (i < mr) {
+                __m256 av = _mm256_broadcast_ss(a + i * lda + r);
+                c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
+                if (TWO) c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
+            }
+        }
+    }
+    const long valid0 = cols - base, valid1 = cols - base - 8;  // lanes of this pass's two vectors in the layer
+    const __m256i m0 = lanes256(valid0), m1 = lanes256(valid1);
+    const __m256 bias0 = _mm256_maskload_ps(bias + base, m0);
+    const __m256 bias1 = TWO ? _mm256_maskload_ps(bias + base + 8, m1) : _mm256_setzero_ps();
+    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 scale0 = out_scale ? _mm256_maskload_ps(out_scale + base, m0) : one;
+    const __m256 scale1 = out_scale && TWO ? _mm256_maskload_ps(out_scale + base + 8, m1) : one;
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 6; i++) {
+        if (i < mr) {
+            float *out = c + i * ldc + base;
+            const float *res = residual ? residual + i * ldc + base : 0;
+            __m256 v0 = activate256(_mm256_fmadd_ps(c0[i], scale0, bias0), act);
+            if (res) v0 = _mm256_add_ps(v0, _mm256_maskload_ps(res, m0));
+            if (valid0 >= 8) _mm256_storeu_ps(out, v0); else _mm256_maskstore_ps(out, m0, v0);
+            if (TWO) {
+                __m256 v1 = activate256(_mm256_fmadd_ps(c1[i], scale1, bias1), act);
+                if (res) v1 = _mm256_add_ps(v1, _mm256_maskload_ps(res + 8, m1));
+                if (valid1 >= 8) _mm256_storeu_ps(out + 8, v1); else _mm256_maskstore_ps(out + 8, m1, v1);
+            }
+        }
+    }
+}
+
 FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const void *panel, const int half,
                                        const float *scale, const float *out_scale, const float *bias, long cols,
                                        int act, const float *residual, float *c, long ldc, const int mr,
                                        const int KEEP, float *keep) {
-    for (int pass = 0; pass < 2; pass++) {
-        const long base = pass * 16;
-        if (cols <= base) break;
-        __m256 c0[6], c1[6];
-#pragma clang loop unroll(full)
-        for (int i = 0; i < 6; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
-        for (long r = 0; r < k; r++) {
-            __m256 b0 = FV_PANEL_LOAD256(panel, half, r, base), b1 = FV_PANEL_LOAD256(panel, half, r, base + 8);
-            if (KEEP) {
-                _mm256_storeu_ps(keep + r * FV_PANEL + base, b0);
-                _mm256_storeu_ps(keep + r * FV_PANEL + base + 8, b1);
-            }
-            if (scale) {
-                __m256 s = _mm256_broadcast_ss(scale + r);
-                b0 = _mm256_mul_ps(b0, s); b1 = _mm256_mul_ps(b1, s);
-            }
-#pragma clang loop unroll(full)
-            for (int i = 0; i < 6; i++) {
-                if (i < mr) {
-                    __m256 av = _mm256_broadcast_ss(a + i * lda + r);
-                    c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
-                    c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
-                }
-            }
-        }
-        const long valid0 = cols - base, valid1 = cols - base - 8;  // lanes of this pass's two vectors in the layer
-        const __m256i m0 = lanes256(valid0), m1 = lanes256(valid1);
-        const __m256 bias0 = _mm256_maskload_ps(bias + base, m0);
-        const __m256 bias1 = valid1 > 0 ? _mm256_maskload_ps(bias + base + 8, m1) : _mm256_setzero_ps();
-        const __m256 one = _mm256_set1_ps(1.0f);
-        const __m256 scale0 = out_scale ? _mm256_maskload_ps(out_scale + base, m0) : one;
-        const __m256 scale1 = out_scale && valid1 > 0 ? _mm256_maskload_ps(out_scale + base + 8, m1) : one;
-#pragma clang loop unroll(full)
-        for (int i = 0; i < 6; i++) {
-            if (i < mr) {
-                float *out = c + i * ldc + base;
-                const float *res = residual ? residual + i * ldc + base : 0;
-                __m256 v0 = activate256(_mm256_fmadd_ps(c0[i], scale0, bias0), act);
-                if (res) v0 = _mm256_add_ps(v0, _mm256_maskload_ps(res, m0));
-                if (valid0 >= 8) _mm256_storeu_ps(out, v0); else _mm256_maskstore_ps(out, m0, v0);
-                if (valid1 > 0) {
-                    __m256 v1 = activate256(_mm256_fmadd_ps(c1[i], scale1, bias1), act);
-                    if (res) v1 = _mm256_add_ps(v1, _mm256_maskload_ps(res + 8, m1));
-                    if (valid1 >= 8) _mm256_storeu_ps(out + 8, v1); else _mm256_maskstore_ps(out + 8, m1, v1);
-                }
-            }
-        }
+    micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep, 0,
+                    1);
+    if (cols > 24) {
+        micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
+                        16, 1);
+    } else if (cols > 16) {
+        micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
+                        16, 0);
     }
 }
 
