@@ -28,4 +28,20 @@ final class TensorTests: XCTestCase {
         for i in 0..<centred.count { centred[i] = Float(i) }
         XCTAssertEqual(centred.values.last, Float(centred.count - 1))
     }
+
+    /// Tensors and scratch start on a 64-byte line whatever their size, so that a 16-float vector at a multiple of
+    /// 16 floats is one cache line, not two halves of two.
+    func testTensorsAndScratchStartOnACacheLine() {
+        for count in [1, 3, 100, 4_096, 40_000, 200_000, 1_000_000] {
+            for centred in [false, true] {
+                let t = Tensor(shape: [count], capacity: count + 37, centred: centred)
+                XCTAssertEqual(Int(bitPattern: t.data) % 64, 0, "\(count) centred \(centred)")
+                t.reshape([count / 2])
+                XCTAssertEqual(Int(bitPattern: t.data) % 64, 0, "\(count) centred \(centred), reshaped")
+            }
+            XCTAssertEqual(Int(bitPattern: Workspace(capacity: count).scratch(count)) % 64, 0, "scratch \(count)")
+            let grown = Workspace(capacity: 1)
+            XCTAssertEqual(Int(bitPattern: grown.scratch(count)) % 64, 0, "scratch grown to \(count)")
+        }
+    }
 }
