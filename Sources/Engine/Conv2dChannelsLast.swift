@@ -23,7 +23,7 @@ extension Conv2d {
             let taps = kernelH * kernelW
             var t = [Float](repeating: 0, count: taps * outChannels)
             for c in 0..<outChannels { for k in 0..<taps { t[k * outChannels + c] = weight[c * taps + k] } }
-            channelsLastWeight = t
+            channelsLastWeight = LineAlignedBuffer(t)
         case .pointwise:
             // 1×1: PyTorch's [out][in] is already the panels' source order.
             if halfPanels, let halves = HalfPrecision.exactBits(weight) {
@@ -33,11 +33,11 @@ extension Conv2d {
                         fv_pack_weights_half(w.baseAddress!, outChannels, inChannels, $0.baseAddress!)
                     }
                 }
-                channelsLastHalfWeight = packed
-                channelsLastWeight = []
+                channelsLastHalfWeight = LineAlignedBuffer(packed)
+                channelsLastWeight = LineAlignedBuffer([])
             } else {
                 channelsLastWeight = Conv2d.packed(weight, outputs: outChannels, inputs: inChannels)
-                channelsLastHalfWeight = []
+                channelsLastHalfWeight = LineAlignedBuffer([])
             }
         case .general:
             precondition(groups == 1, "Conv2d.prepareChannelsLast: grouped convs other than depthwise are not supported")
@@ -58,12 +58,12 @@ extension Conv2d {
         }
     }
 
-    private static func packed(_ weight: [Float], outputs n: Int, inputs k: Int) -> [Float] {
+    private static func packed(_ weight: [Float], outputs n: Int, inputs k: Int) -> LineAlignedBuffer<Float> {
         var packed = [Float](repeating: 0, count: fv_packed_size(n, k))
         weight.withUnsafeBufferPointer { w in
             packed.withUnsafeMutableBufferPointer { fv_pack_weights(w.baseAddress!, n, k, $0.baseAddress!) }
         }
-        return packed
+        return LineAlignedBuffer(packed)
     }
 
     /// The packed panels as the GEMM kernels take them.
