@@ -158,6 +158,52 @@ FV_INLINE FV_ATTR void FV_PASTE(dw_small_pixels_, FV_W)(const float *src, long w
     *sum = s;
 }
 
+// One vector of channels (c0 .. c0 + FV_LANES, masked by m) of dw_small_fixed_: its band copied into the tile, then
+// its output rows. With AVX2, inlined with the constant whole-vector mask too, as dw_row_vector_ is: the 5x5 maps
+// took 0.6-0.72 of the time. AVX-512's masked loads and stores cost nothing extra, and there the second copy made
+// the 14x14 maps 5 % slower (C microbenchmark, Intel Xeon).
+FV_INLINE FV_ATTR void FV_PASTE(dw_small_vector_, FV_W)(const float *x, long h, long w, long ch, const float *wt,
+                                                        const float *bias, const int KH, const int KW, const int sh,
+                                                        const int sw, int pw, int act, float *y, long wo,
+                                                        long row_begin, long row_end, float *sums, float *tile,
+                                                        long wp, long first, long band, long c0, const FV_MASK m) {
+    const FV_VEC zero = FV_OP(vzero)();
+    for (long r = 0; r < band; r++) {
+        const long iy = first + r;
+        if (iy < 0 || iy >= h) continue;
+        for (long ix = 0; ix < w; ix++)
+            FV_OP(vstoreu)(tile + (r * wp + ix + pw) * FV_LANES, FV_OP(vload)(m, x + (iy * w + ix) * ch + c0));
+    }
+    FV_VEC wv[FV_FIXED_MAX * FV_FIXED_MAX];
+#pragma clang loop unroll(full)
+    for (int t = 0; t < KH * KW; t++) wv[t] = FV_OP(vload)(m, wt + t * ch + c0);
+    const FV_VEC b = FV_OP(vload)(m, bias + c0);
+    FV_VEC sum = zero;
+    for (long oy = row_begin; oy < row_end; oy++) {
+        const float *rowBase = tile + (oy - row_begin) * sh * wp * FV_LANES;
+        float *outRow = y + oy * wo * ch + c0;
+        long ox = 0;
+        for (; ox + FV_SMALL_BLOCK <= wo; ox += FV_SMALL_BLOCK)
+            FV_PASTE(dw_small_pixels_, FV_W)(rowBase + ox * sw * FV_LANES, wp, wv, b, m, KH, KW, sw,
+                                             FV_SMALL_BLOCK, act, outRow + ox * ch, ch, &sum);
+        // The row's remaining pixels as one block too: one at a time, each pixel's taps were a single chain of
+        // dependent FMAs. N is a constant in every case (the accumulators stay in registers).
+        const float *src = rowBase + ox * sw * FV_LANES;
+#define FV_REST(N)                                                                                                     \
+    case N:                                                                                                            \
+        if (N < FV_SMALL_BLOCK)                                                                                        \
+            FV_PASTE(dw_small_pixels_, FV_W)(src, wp, wv, b, m, KH, KW, sw, N, act, outRow + ox * ch, ch, &sum);       \
+        break;
+        switch (wo - ox) {
+        FV_REST(13) FV_REST(12) FV_REST(11) FV_REST(10) FV_REST(9) FV_REST(8) FV_REST(7)
+        FV_REST(6) FV_REST(5) FV_REST(4) FV_REST(3) FV_REST(2) FV_REST(1)
+        default: break;
+        }
+#undef FV_REST
+    }
+    if (sums) FV_OP(vstore)(m, sums + c0, FV_OP(vadd)(FV_OP(vload)(m, sums + c0), sum));
+}
+
 // Small maps (up to 40x40, see fv_depthwise_small_supported): per vector of channels, the input rows that output
 // rows [row_begin, row_end) read are copied into a zero-padded tile (band x (w+2pw) pixels of FV_LANES floats: a few
 // KB in L1 for the late stages' 7x7 and 14x14 maps, up to 150 KB in L2 for 40x40), so that every output pixel,
@@ -181,41 +227,12 @@ FV_INLINE FV_ATTR void FV_PASTE(dw_small_fixed_, FV_W)(const float *x, long h, l
     // overwrites only the map's pixels. Zeroing the whole tile per vector was a third of this kernel's time.
     for (long i = 0; i < band * wp; i++) FV_OP(vstoreu)(tile + i * FV_LANES, zero);
     for (long c0 = c_begin; c0 < c_end; c0 += FV_LANES) {
-        const FV_MASK m = FV_OP(vmask)(c_end - c0);
-        for (long r = 0; r < band; r++) {
-            const long iy = first + r;
-            if (iy < 0 || iy >= h) continue;
-            for (long ix = 0; ix < w; ix++)
-                FV_OP(vstoreu)(tile + (r * wp + ix + pw) * FV_LANES, FV_OP(vload)(m, x + (iy * w + ix) * ch + c0));
-        }
-        FV_VEC wv[FV_FIXED_MAX * FV_FIXED_MAX];
-#pragma clang loop unroll(full)
-        for (int t = 0; t < KH * KW; t++) wv[t] = FV_OP(vload)(m, wt + t * ch + c0);
-        const FV_VEC b = FV_OP(vload)(m, bias + c0);
-        FV_VEC sum = zero;
-        for (long oy = row_begin; oy < row_end; oy++) {
-            const float *rowBase = tile + (oy - row_begin) * sh * wp * FV_LANES;
-            float *outRow = y + oy * wo * ch + c0;
-            long ox = 0;
-            for (; ox + FV_SMALL_BLOCK <= wo; ox += FV_SMALL_BLOCK)
-                FV_PASTE(dw_small_pixels_, FV_W)(rowBase + ox * sw * FV_LANES, wp, wv, b, m, KH, KW, sw,
-                                                 FV_SMALL_BLOCK, act, outRow + ox * ch, ch, &sum);
-            // The row's remaining pixels as one block too: one at a time, each pixel's taps were a single chain of
-            // dependent FMAs. N is a constant in every case (the accumulators stay in registers).
-            const float *src = rowBase + ox * sw * FV_LANES;
-#define FV_REST(N)                                                                                                     \
-    case N:                                                                                                            \
-        if (N < FV_SMALL_BLOCK)                                                                                        \
-            FV_PASTE(dw_small_pixels_, FV_W)(src, wp, wv, b, m, KH, KW, sw, N, act, outRow + ox * ch, ch, &sum);      \
-        break;
-            switch (wo - ox) {
-            FV_REST(13) FV_REST(12) FV_REST(11) FV_REST(10) FV_REST(9) FV_REST(8) FV_REST(7)
-            FV_REST(6) FV_REST(5) FV_REST(4) FV_REST(3) FV_REST(2) FV_REST(1)
-            default: break;
-            }
-#undef FV_REST
-        }
-        if (sums) FV_OP(vstore)(m, sums + c0, FV_OP(vadd)(FV_OP(vload)(m, sums + c0), sum));
+        if (FV_LANES == 8 && c_end - c0 >= FV_LANES)
+            FV_PASTE(dw_small_vector_, FV_W)(x, h, w, ch, wt, bias, KH, KW, sh, sw, pw, act, y, wo, row_begin, row_end,
+                                             sums, tile, wp, first, band, c0, FV_OP(vmask)(FV_LANES));
+        else
+            FV_PASTE(dw_small_vector_, FV_W)(x, h, w, ch, wt, bias, KH, KW, sh, sw, pw, act, y, wo, row_begin, row_end,
+                                             sums, tile, wp, first, band, c0, FV_OP(vmask)(c_end - c0));
     }
 }
 
