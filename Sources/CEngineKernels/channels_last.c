@@ -157,9 +157,9 @@ static void micro_baseline(long k, const float *a, long lda, const void *panel, 
             : _mm512_loadu_ps((const float *)(panel) + (r) * FV_PANEL + (at)))
 
 // AVX2: 6 rows x 16 columns per pass (12 accumulators + 2 panel registers + 1 broadcast: 15 of the 16 ymm), two
-// passes per 32-column panel, the second skipped when the panel's valid columns fit in 16, and one vector wide when
-// they fit in 24 (the 1x1 projections to 24 and 40 channels: a second vector there was FMAs for lanes never
-// stored). As for AVX-512, the epilogue (bias, activation, residual, the partial panel's masked stores) runs on the
+// passes per 32-column panel, the second skipped when the panel's valid columns fit in 16, one 8-wide pass when
+// they fit in 8 (a 40-channel layer's last panel: the second vector was FMAs for lanes never stored), and a panel
+// whose columns fit in 24 as two 3-row passes three vectors wide (micro_avx2_three). As for AVX-512, the epilogue (bias, activation, residual, the partial panel's masked stores) runs on the
 // accumulators in registers: through a tile buffer and a scalar loop it cost as much as the FMAs for the small k of
 // the 1x1 expansions.
 FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const void *panel, const int half,
@@ -214,19 +214,80 @@ FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const v
     }
 }
 
+// Up to 3 rows x 24 columns (three vectors: 9 accumulators, each panel row loaded once per 3 rows), for a panel
+// whose columns fit in 24 (the 1x1 projections to 24 and 40 channels). A 16-wide pass then an 8-wide one had
+// broadcast every row twice and left the 8-wide pass 6 accumulators, too few to hide the FMA latency.
+FV_INLINE FV_AVX2 void micro_avx2_three(long k, const float *a, long lda, const void *panel, const int half,
+                                        const float *scale, const float *out_scale, const float *bias, long cols,
+                                        int act, const float *residual, float *c, long ldc, const int mr,
+                                        const int KEEP, float *keep) {
+    __m256 acc[3][3];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < 3; i++)
+#pragma clang loop unroll(full)
+        for (int j = 0; j < 3; j++) acc[i][j] = _mm256_setzero_ps();
+    for (long r = 0; r < k; r++) {
+        __m256 b[3];
+#pragma clang loop unroll(full)
+        for (int j = 0; j < 3; j++) {
+            b[j] = FV_PANEL_LOAD256(panel, half, r, 8 * j);
+            if (KEEP) _mm256_storeu_ps(keep + r * FV_PANEL + 8 * j, b[j]);
+            if (scale) b[j] = _mm256_mul_ps(b[j], _mm256_broadcast_ss(scale + r));
+        }
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 3; i++) {
+            if (i < mr) {
+                __m256 av = _mm256_broadcast_ss(a + i * lda + r);
+#pragma clang loop unroll(full)
+                for (int j = 0; j < 3; j++) acc[i][j] = _mm256_fmadd_ps(av, b[j], acc[i][j]);
+            }
+        }
+    }
+    const __m256 one = _mm256_set1_ps(1.0f);
+#pragma clang loop unroll(full)
+    for (int j = 0; j < 3; j++) {
+        const long valid = cols - 8 * j;  // 1-8 lanes in the last vector, 8 in the others
+        const __m256i m = lanes256(valid);
+        const __m256 bias_j = _mm256_maskload_ps(bias + 8 * j, m);
+        const __m256 scale_j = out_scale ? _mm256_maskload_ps(out_scale + 8 * j, m) : one;
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 3; i++) {
+            if (i < mr) {
+                float *out = c + i * ldc + 8 * j;
+                __m256 v = activate256(_mm256_fmadd_ps(acc[i][j], scale_j, bias_j), act);
+                if (residual) v = _mm256_add_ps(v, _mm256_maskload_ps(residual + i * ldc + 8 * j, m));
+                if (valid >= 8) _mm256_storeu_ps(out, v); else _mm256_maskstore_ps(out, m, v);
+            }
+        }
+    }
+}
+
 FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const void *panel, const int half,
                                        const float *scale, const float *out_scale, const float *bias, long cols,
                                        int act, const float *residual, float *c, long ldc, const int mr,
                                        const int KEEP, float *keep) {
+    if (cols > 16 && cols <= 24) {
+        // Rows 0-2 from the panel (keeping its F32 rows when asked), rows 3-5 from the same rows again: from the
+        // copy just written where there is one.
+        micro_avx2_three(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc,
+                         mr < 3 ? mr : 3, KEEP, keep);
+        if (mr > 3)
+            micro_avx2_three(k, a + 3 * lda, lda, KEEP ? (const void *)keep : panel, KEEP ? 0 : half, scale,
+                             out_scale, bias, cols, act, residual ? residual + 3 * ldc : 0, c + 3 * ldc, ldc, mr - 3,
+                             0, 0);
+        return;
+    }
+    // One vector where the panel's columns fit in 8 (a 40-channel layer's last panel), else two.
+    if (cols <= 8) {
+        micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
+                        0, 0);
+        return;
+    }
     micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep, 0,
                     1);
-    if (cols > 24) {
+    if (cols > 16)
         micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
                         16, 1);
-    } else if (cols > 16) {
-        micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
-                        16, 0);
-    }
 }
 
 FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const void *panel, int half, const float *scale,
