@@ -13,7 +13,9 @@ final class ImagePanel {
     var cellSize: CellSize
     private let images: CaseImages
     private var cacheKey: String?
-    private var cached: (RGBImage, String?)?
+    /// The view on screen: its pixels until its sixel is encoded (`cachedSixel`), or only its size and the sixel
+    /// when it came precomposed.
+    private var cached: ViewPrecomposer.Composed?
     private var cachedSixel: [UInt8]?
     private var emittedKey: String?
     private let precomposer = ViewPrecomposer()
@@ -112,14 +114,15 @@ final class ImagePanel {
 
         if key != cacheKey {
             // The view being left stays at hand: `=` after `+`, `-`, or `g` coming round, go straight back to it.
-            if let oldKey = cacheKey, let (pixels, note) = cached, !sixel || cachedSixel != nil {
-                precomposer.keep(oldKey, .init(pixels: pixels, note: note, sixel: cachedSixel))
+            if let oldKey = cacheKey, let frame = cached, !sixel || cachedSixel != nil,
+               let kept = frame.encoded(cachedSixel) {
+                precomposer.keep(oldKey, kept)
             }
             if let ready = precomposer.take(key) {
-                cached = (ready.pixels, ready.note)
+                cached = ready
                 cachedSixel = ready.sixel
             } else {
-                cached = renderer(view, image, prediction, boxes)()
+                cached = renderer(view, image, prediction, boxes)().map { .init(rendered: $0.0, note: $0.1, sixel: nil) }
                 cachedSixel = nil
             }
             cacheKey = key
@@ -150,8 +153,9 @@ final class ImagePanel {
                                            render: renderer(view, nextImage, nextPrediction, nextBoxes))
             }
         }
-        guard let (pixels, note) = cached else { return }
-        lastPixelSize = (pixels.width, pixels.height)
+        guard let frame = cached else { return }
+        let note = frame.note
+        lastPixelSize = (frame.width, frame.height)
         if let note {
             c.put(rect.row, rect.right - note.unicodeScalars.count - 1, note, p.style(p.flagged))
         } else if view.mode != .original {
@@ -159,10 +163,10 @@ final class ImagePanel {
         }
         switch graphics {
         case .blocks:
-            drawBlocks(c, pixels, area)
+            if let pixels = frame.pixels { drawBlocks(c, pixels, area) }
         case .sixel:
-            let cols = (pixels.width + cellSize.width - 1) / cellSize.width
-            let rows = (pixels.height + cellSize.height - 1) / cellSize.height
+            let cols = (frame.width + cellSize.width - 1) / cellSize.width
+            let rows = (frame.height + cellSize.height - 1) / cellSize.height
             let col = area.col + max(0, (area.width - cols) / 2)
             let row = area.row + max(0, (area.height - rows) / 2)
             let placed = key + "@\(row),\(col)"
@@ -171,7 +175,7 @@ final class ImagePanel {
             if covered { hide(c); return }
             if placed != emittedKey {
                 c.invalidateLines(area.row, area.height)
-                if cachedSixel == nil { cachedSixel = SixelEncoder.encode(pixels) }
+                if cachedSixel == nil, let pixels = frame.pixels { cachedSixel = SixelEncoder.encode(pixels) }
                 if let bytes = cachedSixel { pendingSixel = (bytes, row, col); shownRows = (area.row, area.height) }
                 emittedKey = placed
             }

@@ -11,11 +11,31 @@ import Imaging
 /// is handed over once. A case change needs no cancelling: every slot's newer request supersedes the waiting
 /// one before it starts, and results are keyed by case and view, so a stale one is never shown.
 final class ViewPrecomposer: @unchecked Sendable {
+    /// A rendered view: its sixel, or where it has none (half blocks, or not encoded yet) its pixels. A frame with
+    /// a sixel needs only its size: holding its pixels too put ~2 MB beside each one's 1–3 MB of sixel, and the
+    /// review process peaked 5–7 MB higher for it.
     struct Composed {
-        let pixels: RGBImage
+        let pixels: RGBImage?
+        let width: Int, height: Int
         let note: String?
         let sixel: [UInt8]?
-        var bytes: Int { pixels.pixels.count + (sixel?.count ?? 0) }
+        var bytes: Int { (pixels?.pixels.count ?? 0) + (sixel?.count ?? 0) }
+
+        init(rendered: RGBImage, note: String?, sixel: [UInt8]?) {
+            pixels = sixel == nil ? rendered : nil
+            width = rendered.width; height = rendered.height
+            self.note = note; self.sixel = sixel
+        }
+
+        /// This frame with `sixel` as its encoding (its pixels dropped when there is one).
+        func encoded(_ sixel: [UInt8]?) -> Composed? {
+            guard let sixel else { return pixels.map { Composed(rendered: $0, note: note, sixel: nil) } }
+            return Composed(width: width, height: height, note: note, sixel: sixel)
+        }
+
+        private init(width: Int, height: Int, note: String?, sixel: [UInt8]) {
+            pixels = nil; self.width = width; self.height = height; self.note = note; self.sixel = sixel
+        }
     }
 
     /// What waits a moment before it is composed, one request per slot (a newer one replaces the waiting one).
@@ -79,7 +99,7 @@ final class ViewPrecomposer: @unchecked Sendable {
     func keep(_ key: String, _ composed: Composed) { store(key, composed) }
 
     private static func composed(_ result: (RGBImage, String?)?, sixel: Bool) -> Composed? {
-        result.map { Composed(pixels: $0.0, note: $0.1, sixel: sixel ? SixelEncoder.encode($0.0) : nil) }
+        result.map { Composed(rendered: $0.0, note: $0.1, sixel: sixel ? SixelEncoder.encode($0.0) : nil) }
     }
 
     private func store(_ key: String, _ composed: Composed) {

@@ -31,8 +31,12 @@ final class ViewPrecomposerTests: XCTestCase {
             }
         }
         let composed = waitFor(precomposer, "case-3")
-        XCTAssertEqual(composed?.pixels.pixels.first, 120)
         XCTAssertFalse(composed?.sixel?.isEmpty ?? true, "the sixel bytes are encoded in the background too")
+        // A frame with its sixel keeps only its size, not its pixels; the sixel shows the latest request's image.
+        XCTAssertNil(composed?.pixels)
+        XCTAssertEqual(composed.map { [$0.width, $0.height] }, [12, 6])
+        let shown = try? SixelGreyTests.decode(composed?.sixel ?? [])
+        XCTAssertEqual(Double(shown?.pixels.first ?? 0), 120, accuracy: 3)
         Thread.sleep(forTimeInterval: 0.3)
         rendered.lock(); XCTAssertEqual(calls, ["case-3"]); rendered.unlock()
         XCTAssertNil(precomposer.take("case-1"))
@@ -99,17 +103,24 @@ final class ViewPrecomposerTests: XCTestCase {
     func testHeldFramesStayWithinTheirBoundsAndAKeptViewComesBackOnce() {
         let frame = RGBImage(width: 100, height: 100, pixels: [UInt8](repeating: 1, count: 100 * 100 * 3))  // 30 KB
         let byFrames = ViewPrecomposer(capacity: 3, byteLimit: 1 << 30)
-        for i in 0..<10 { byFrames.keep("view-\(i)", .init(pixels: frame, note: nil, sixel: nil)) }
+        for i in 0..<10 { byFrames.keep("view-\(i)", .init(rendered: frame, note: nil, sixel: nil)) }
         XCTAssertEqual(byFrames.heldCount, 3)
         XCTAssertNil(byFrames.take("view-6"), "the oldest went first")
         XCTAssertNotNil(byFrames.take("view-9"))
         XCTAssertNil(byFrames.take("view-9"), "handed over once")
 
         let byBytes = ViewPrecomposer(capacity: 100, byteLimit: 100_000)
-        for i in 0..<10 { byBytes.keep("view-\(i)", .init(pixels: frame, note: nil, sixel: [UInt8](repeating: 0, count: 10_000))) }
+        for i in 0..<10 { byBytes.keep("view-\(i)", .init(rendered: frame, note: nil, sixel: nil)) }
         XCTAssertLessThanOrEqual(byBytes.heldBytes, 100_000)
-        XCTAssertEqual(byBytes.heldCount, 2, "40 KB each: two fit in 100 KB")
+        XCTAssertEqual(byBytes.heldCount, 3, "30 KB of pixels each: three fit in 100 KB")
         XCTAssertNotNil(byBytes.take("view-9"))
+
+        // With its sixel a frame holds only the sixel's bytes: ten 10 KB frames fit where three frames of pixels did.
+        let sixels = ViewPrecomposer(capacity: 100, byteLimit: 100_000)
+        for i in 0..<10 { sixels.keep("view-\(i)", .init(rendered: frame, note: nil, sixel: [UInt8](repeating: 0, count: 10_000))) }
+        XCTAssertEqual(sixels.heldBytes, 100_000)
+        XCTAssertEqual(sixels.heldCount, 10)
+        XCTAssertNil(sixels.take("view-0")?.pixels)
 
         let standard = ViewPrecomposer()
         XCTAssertEqual(standard.capacity, 6)
