@@ -47,7 +47,7 @@ final class ViewPrecomposer: @unchecked Sendable {
     private var inFlight: String?
     private let queue = DispatchQueue(label: "fracview.precompose", qos: .utility)
     /// Six frames: the `g` view, the next case, the next zoom step, the view left, and room for the one composed
-    /// while the last is taken. A full-screen colour frame is ~2 MB of pixels and ~1–3 MB of sixel.
+    /// while the last is taken. A full-screen colour frame is ~1–3 MB of sixel (~2 MB of pixels without one).
     let capacity: Int
     let byteLimit: Int
     private var laterRequest: [Slot: Int] = [:]  // each slot's latest request; an older one that fires is dropped
