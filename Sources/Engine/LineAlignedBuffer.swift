@@ -22,9 +22,4 @@ public final class LineAlignedBuffer<Element> {
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R {
         try body(UnsafeBufferPointer(start: base, count: count))
     }
-
-    public subscript(index: Int) -> Element {
-        precondition(index >= 0 && index < count, "LineAlignedBuffer: index \(index) out of 0..<\(count)")
-        return base[index]
-    }
 }
