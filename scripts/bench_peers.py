@@ -433,7 +433,8 @@ def main():
                "frameworks": {p: frameworks[p] for p in versus_peers},
                "openvino_config": openvino_config(ov_models[0]),
                "ort_vs_pytorch_max_abs_dp": dp["onnxruntime"], "openvino_vs_pytorch_max_abs_dp": dp["openvino"],
-               **versus(a.versus, a.weights[0], {p: forwards[p] for p in versus_peers}, xn, a.bursts, a.burst_runs, a.threads)}
+               **versus(a.versus, a.weights[0], {p: forwards[p] for p in versus_peers}, xn, a.bursts, a.burst_runs,
+                        a.threads)}
         print(json.dumps(res) if a.json else json.dumps(res, indent=1))
         return check_parity(dp)
 

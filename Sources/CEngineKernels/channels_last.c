@@ -156,107 +156,69 @@ static void micro_baseline(long k, const float *a, long lda, const void *panel, 
     ((half) ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const unsigned short *)(panel) + (r) * FV_PANEL + (at)))) \
             : _mm512_loadu_ps((const float *)(panel) + (r) * FV_PANEL + (at)))
 
-// AVX2: 6 rows x 16 columns per pass (12 accumulators + 2 panel registers + 1 broadcast: 15 of the 16 ymm), two
-// passes per 32-column panel, the second skipped when the panel's valid columns fit in 16, one 8-wide pass when
-// they fit in 8 (a 40-channel layer's last panel: the second vector was FMAs for lanes never stored), and a panel
-// whose columns fit in 24 as two 3-row passes three vectors wide (micro_avx2_three). As for AVX-512, the epilogue (bias, activation, residual, the partial panel's masked stores) runs on the
+// AVX2: up to 6 rows x V vectors of 8 columns from column `base` per pass (V = 2: 12 accumulators + 2 panel
+// registers + 1 broadcast, 15 of the 16 ymm). A 32-column panel takes two passes of two vectors, the second skipped
+// when its valid columns fit in 16; one of one vector when they fit in 8 (a 40-channel layer's last panel: a second
+// vector was FMAs for lanes never stored); and one fitting in 24 (the projections to 24 channels) two passes of
+// three rows three vectors wide (9 accumulators, each panel row loaded once per three rows: a 16-wide pass then an
+// 8-wide one broadcast every row twice and left the 8-wide one 6 accumulators, too few to hide the FMA latency).
+// As for AVX-512, the epilogue (bias, activation, residual, the partial panel's masked stores) runs on the
 // accumulators in registers: through a tile buffer and a scalar loop it cost as much as the FMAs for the small k of
-// the 1x1 expansions.
+// the 1x1 expansions. `V` and `mr` are constants in every instantiation: the unused accumulators are never made.
 FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const void *panel, const int half,
                                        const float *scale, const float *out_scale, const float *bias, long cols,
                                        int act, const float *residual, float *c, long ldc, const int mr,
-                                       const int KEEP, float *keep, const long base, const int TWO) {
-    __m256 c0[6], c1[6];
+                                       const int KEEP, float *keep, const long base, const int V) {
+    __m256 acc[6][3];
 #pragma clang loop unroll(full)
-    for (int i = 0; i < 6; i++) { c0[i] = _mm256_setzero_ps(); c1[i] = _mm256_setzero_ps(); }
-    for (long r = 0; r < k; r++) {
-        __m256 b0 = FV_PANEL_LOAD256(panel, half, r, base);
-        __m256 b1 = TWO ? FV_PANEL_LOAD256(panel, half, r, base + 8) : _mm256_setzero_ps();
-        if (KEEP) {  // what this pass reads of the panel, which is what the block's other tiles read of the copy
-            _mm256_storeu_ps(keep + r * FV_PANEL + base, b0);
-            if (TWO) _mm256_storeu_ps(keep + r * FV_PANEL + base + 8, b1);
-        }
-        if (scale) {
-            __m256 s = _mm256_broadcast_ss(scale + r);
-            b0 = _mm256_mul_ps(b0, s);
-            if (TWO) b1 = _mm256_mul_ps(b1, s);
-        }
-#pragma clang loop unroll(full)
-        for (int i = 0; i < 6; i++) {
-            if (i < mr) {
-                __m256 av = _mm256_broadcast_ss(a + i * lda + r);
-                c0[i] = _mm256_fmadd_ps(av, b0, c0[i]);
-                if (TWO) c1[i] = _mm256_fmadd_ps(av, b1, c1[i]);
-            }
-        }
-    }
-    const long valid0 = cols - base, valid1 = cols - base - 8;  // lanes of this pass's two vectors in the layer
-    const __m256i m0 = lanes256(valid0), m1 = lanes256(valid1);
-    const __m256 bias0 = _mm256_maskload_ps(bias + base, m0);
-    const __m256 bias1 = TWO ? _mm256_maskload_ps(bias + base + 8, m1) : _mm256_setzero_ps();
-    const __m256 one = _mm256_set1_ps(1.0f);
-    const __m256 scale0 = out_scale ? _mm256_maskload_ps(out_scale + base, m0) : one;
-    const __m256 scale1 = out_scale && TWO ? _mm256_maskload_ps(out_scale + base + 8, m1) : one;
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 6; i++) {
-        if (i < mr) {
-            float *out = c + i * ldc + base;
-            const float *res = residual ? residual + i * ldc + base : 0;
-            __m256 v0 = activate256(_mm256_fmadd_ps(c0[i], scale0, bias0), act);
-            if (res) v0 = _mm256_add_ps(v0, _mm256_maskload_ps(res, m0));
-            if (valid0 >= 8) _mm256_storeu_ps(out, v0); else _mm256_maskstore_ps(out, m0, v0);
-            if (TWO) {
-                __m256 v1 = activate256(_mm256_fmadd_ps(c1[i], scale1, bias1), act);
-                if (res) v1 = _mm256_add_ps(v1, _mm256_maskload_ps(res + 8, m1));
-                if (valid1 >= 8) _mm256_storeu_ps(out + 8, v1); else _mm256_maskstore_ps(out + 8, m1, v1);
-            }
-        }
-    }
-}
-
-// Up to 3 rows x 24 columns (three vectors: 9 accumulators, each panel row loaded once per 3 rows), for a panel
-// whose columns fit in 24 (the 1x1 projections to 24 and 40 channels). A 16-wide pass then an 8-wide one had
-// broadcast every row twice and left the 8-wide pass 6 accumulators, too few to hide the FMA latency.
-FV_INLINE FV_AVX2 void micro_avx2_three(long k, const float *a, long lda, const void *panel, const int half,
-                                        const float *scale, const float *out_scale, const float *bias, long cols,
-                                        int act, const float *residual, float *c, long ldc, const int mr,
-                                        const int KEEP, float *keep) {
-    __m256 acc[3][3];
-#pragma clang loop unroll(full)
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 6; i++)
 #pragma clang loop unroll(full)
         for (int j = 0; j < 3; j++) acc[i][j] = _mm256_setzero_ps();
     for (long r = 0; r < k; r++) {
         __m256 b[3];
 #pragma clang loop unroll(full)
         for (int j = 0; j < 3; j++) {
-            b[j] = FV_PANEL_LOAD256(panel, half, r, 8 * j);
-            if (KEEP) _mm256_storeu_ps(keep + r * FV_PANEL + 8 * j, b[j]);
-            if (scale) b[j] = _mm256_mul_ps(b[j], _mm256_broadcast_ss(scale + r));
+            if (j < V) {
+                b[j] = FV_PANEL_LOAD256(panel, half, r, base + 8 * j);
+                // What this pass reads of the panel, which is what the block's other tiles read of the copy.
+                if (KEEP) _mm256_storeu_ps(keep + r * FV_PANEL + base + 8 * j, b[j]);
+                if (scale) b[j] = _mm256_mul_ps(b[j], _mm256_broadcast_ss(scale + r));
+            }
         }
 #pragma clang loop unroll(full)
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < 6; i++) {
             if (i < mr) {
                 __m256 av = _mm256_broadcast_ss(a + i * lda + r);
 #pragma clang loop unroll(full)
-                for (int j = 0; j < 3; j++) acc[i][j] = _mm256_fmadd_ps(av, b[j], acc[i][j]);
+                for (int j = 0; j < 3; j++)
+                    if (j < V) acc[i][j] = _mm256_fmadd_ps(av, b[j], acc[i][j]);
             }
         }
     }
     const __m256 one = _mm256_set1_ps(1.0f);
+    __m256i m[3];
+    __m256 bias_v[3], scale_v[3];
 #pragma clang loop unroll(full)
     for (int j = 0; j < 3; j++) {
-        const long valid = cols - 8 * j;  // 1-8 lanes in the last vector, 8 in the others
-        const __m256i m = lanes256(valid);
-        const __m256 bias_j = _mm256_maskload_ps(bias + 8 * j, m);
-        const __m256 scale_j = out_scale ? _mm256_maskload_ps(out_scale + 8 * j, m) : one;
+        if (j < V) {
+            const long at = base + 8 * j;  // this vector's lanes in the layer: cols - at (1-8 in the last)
+            m[j] = lanes256(cols - at);
+            bias_v[j] = _mm256_maskload_ps(bias + at, m[j]);
+            scale_v[j] = out_scale ? _mm256_maskload_ps(out_scale + at, m[j]) : one;
+        }
+    }
 #pragma clang loop unroll(full)
-        for (int i = 0; i < 3; i++) {
-            if (i < mr) {
-                float *out = c + i * ldc + 8 * j;
-                __m256 v = activate256(_mm256_fmadd_ps(acc[i][j], scale_j, bias_j), act);
-                if (residual) v = _mm256_add_ps(v, _mm256_maskload_ps(residual + i * ldc + 8 * j, m));
-                if (valid >= 8) _mm256_storeu_ps(out, v); else _mm256_maskstore_ps(out, m, v);
+    for (int i = 0; i < 6; i++) {
+        if (i < mr) {
+#pragma clang loop unroll(full)
+            for (int j = 0; j < 3; j++) {
+                if (j < V) {
+                    const long at = base + 8 * j;
+                    float *out = c + i * ldc + at;
+                    __m256 v = activate256(_mm256_fmadd_ps(acc[i][j], scale_v[j], bias_v[j]), act);
+                    if (residual) v = _mm256_add_ps(v, _mm256_maskload_ps(residual + i * ldc + at, m[j]));
+                    if (cols - at >= 8) _mm256_storeu_ps(out, v); else _mm256_maskstore_ps(out, m[j], v);
+                }
             }
         }
     }
@@ -269,25 +231,19 @@ FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const v
     if (cols > 16 && cols <= 24) {
         // Rows 0-2 from the panel (keeping its F32 rows when asked), rows 3-5 from the same rows again: from the
         // copy just written where there is one.
-        micro_avx2_three(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc,
-                         mr < 3 ? mr : 3, KEEP, keep);
+        micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc,
+                        mr < 3 ? mr : 3, KEEP, keep, 0, 3);
         if (mr > 3)
-            micro_avx2_three(k, a + 3 * lda, lda, KEEP ? (const void *)keep : panel, KEEP ? 0 : half, scale,
-                             out_scale, bias, cols, act, residual ? residual + 3 * ldc : 0, c + 3 * ldc, ldc, mr - 3,
-                             0, 0);
-        return;
-    }
-    // One vector where the panel's columns fit in 8 (a 40-channel layer's last panel), else two.
-    if (cols <= 8) {
-        micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
-                        0, 0);
+            micro_avx2_pass(k, a + 3 * lda, lda, KEEP ? (const void *)keep : panel, KEEP ? 0 : half, scale,
+                            out_scale, bias, cols, act, residual ? residual + 3 * ldc : 0, c + 3 * ldc, ldc, mr - 3,
+                            0, 0, 0, 3);
         return;
     }
     micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep, 0,
-                    1);
+                    cols <= 8 ? 1 : 2);
     if (cols > 16)
         micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
-                        16, 1);
+                        16, 2);
 }
 
 FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const void *panel, int half, const float *scale,
@@ -397,8 +353,8 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
 // the block's other tiles read that copy. Widening in every tile put two conversions beside every 24 FMAs (the
 // 1x1 convs 14-27 % slower than on F32 panels, now 2-6 %); widening in a pass of its own before the first tile
 // spent its time storing a panel (up to 147 KB) that no longer fits in L1: 5 % of a forward, where the first
-// tile's stores hide behind its FMAs (Intel Xeon, AVX-512; docs/engine.md). The 8-tile floor gives each copy 96 rows to serve
-// where a deep k (1152) would give 24-row blocks.
+// tile's stores hide behind its FMAs (Intel Xeon, AVX-512; docs/engine.md). The 8-tile floor gives each copy 96
+// rows to serve where a deep k (1152) would give 24-row blocks.
 #define FV_DEFINE_FUSED_GEMM(NAME, ATTR, MICRO, MR)                                                              \
     ATTR static void NAME(long n, long k, const float *a, long lda, fv_panels w, const float *scale,            \
                           const float *bias, int activation, const float *residual, float *c, long ldc,         \

@@ -23,10 +23,10 @@ public final class Conv2d {
     public private(set) var bias: [Float]
     /// The weights re-packed for the channels-last kernels (see `prepareChannelsLast`); empty until then, and
     /// empty for a pointwise conv whose weights went into `channelsLastHalfWeight`.
-    public internal(set) var channelsLastWeight = LineAlignedBuffer<Float>([])
+    public internal(set) var channelsLastWeight = LineAlignedBuffer<Float>()
     /// A pointwise conv's packed panels as IEEE half-precision bit patterns, when every weight is exact in half
     /// precision (the shipped files are F16): the same numbers in half the memory. Empty otherwise.
-    public internal(set) var channelsLastHalfWeight = LineAlignedBuffer<UInt16>([])
+    public internal(set) var channelsLastHalfWeight = LineAlignedBuffer<UInt16>()
     /// Per-output factors a pointwise conv applies to its sums before the bias: its batch norm's scale, kept out of
     /// the weights so that F16 weights stay exact in half precision. Empty: none.
     public private(set) var outputScale: [Float] = []

@@ -21,23 +21,21 @@ extension Conv2d {
         switch kind {
         case .depthwise:
             let taps = kernelH * kernelW
-            var t = [Float](repeating: 0, count: taps * outChannels)
-            for c in 0..<outChannels { for k in 0..<taps { t[k * outChannels + c] = weight[c * taps + k] } }
-            channelsLastWeight = LineAlignedBuffer(t)
+            channelsLastWeight = LineAlignedBuffer(count: taps * outChannels) { t in
+                for c in 0..<outChannels { for k in 0..<taps { t[k * outChannels + c] = weight[c * taps + k] } }
+            }
         case .pointwise:
             // 1×1: PyTorch's [out][in] is already the panels' source order.
             if halfPanels, let halves = HalfPrecision.exactBits(weight) {
-                var packed = [UInt16](repeating: 0, count: fv_packed_size(outChannels, inChannels))
-                halves.withUnsafeBufferPointer { w in
-                    packed.withUnsafeMutableBufferPointer {
-                        fv_pack_weights_half(w.baseAddress!, outChannels, inChannels, $0.baseAddress!)
+                channelsLastHalfWeight = LineAlignedBuffer(count: fv_packed_size(outChannels, inChannels)) { packed in
+                    halves.withUnsafeBufferPointer { w in
+                        fv_pack_weights_half(w.baseAddress!, outChannels, inChannels, packed.baseAddress!)
                     }
                 }
-                channelsLastHalfWeight = LineAlignedBuffer(packed)
-                channelsLastWeight = LineAlignedBuffer([])
+                channelsLastWeight = LineAlignedBuffer()
             } else {
                 channelsLastWeight = Conv2d.packed(weight, outputs: outChannels, inputs: inChannels)
-                channelsLastHalfWeight = LineAlignedBuffer([])
+                channelsLastHalfWeight = LineAlignedBuffer()
             }
         case .general:
             precondition(groups == 1, "Conv2d.prepareChannelsLast: grouped convs other than depthwise are not supported")
@@ -59,11 +57,9 @@ extension Conv2d {
     }
 
     private static func packed(_ weight: [Float], outputs n: Int, inputs k: Int) -> LineAlignedBuffer<Float> {
-        var packed = [Float](repeating: 0, count: fv_packed_size(n, k))
-        weight.withUnsafeBufferPointer { w in
-            packed.withUnsafeMutableBufferPointer { fv_pack_weights(w.baseAddress!, n, k, $0.baseAddress!) }
+        LineAlignedBuffer(count: fv_packed_size(n, k)) { packed in
+            weight.withUnsafeBufferPointer { w in fv_pack_weights(w.baseAddress!, n, k, packed.baseAddress!) }
         }
-        return LineAlignedBuffer(packed)
     }
 
     /// The packed panels as the GEMM kernels take them.
@@ -175,7 +171,7 @@ extension Conv2d {
 
     /// The fewest rows (pixels) a 1×1 conv splits over threads by rows; below it, by output channels (panels).
     /// The small-map depthwise conv after it splits the same way. Each conv's own `rowSplitMinimum` starts here.
-    public static let rowSplitPixels = 96
+    static let rowSplitPixels = 96
 
     /// The packed GEMM over `rows` rows, split over threads by row tiles, or by panels when there are few rows.
     private func gemm(a: UnsafePointer<Float>, rows: Int, k: Int, weights: fv_panels, scale: UnsafePointer<Float>?,

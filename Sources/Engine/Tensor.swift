@@ -24,7 +24,7 @@ public final class Tensor {
         self.shape = shape
         self.capacity = cap
         self.centred = centred
-        storage = Tensor.allocateLines(cap)
+        storage = allocateOnCacheLines(cap, of: Float.self)
         storage.initialize(repeating: 0, count: cap)
         data = storage + (centred ? Tensor.centredOffset(count, capacity: cap) : 0)
     }
@@ -36,14 +36,6 @@ public final class Tensor {
     }
 
     deinit { UnsafeMutableRawPointer(storage).deallocate() }
-
-    /// `count` floats starting on a 64-byte cache line. `allocate(capacity:)` gives malloc's 16-byte alignment (a
-    /// large block at 16 past a page), and then every 16-float vector the kernels load or store at a multiple of
-    /// 16 floats straddled two lines: the depthwise convs took 1.2–1.4× the time (C microbenchmark, Intel Xeon).
-    static func allocateLines(_ count: Int) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
-            .bindMemory(to: Float.self, capacity: max(count, 1))
-    }
 
     /// Where a centred tensor of `count` elements starts: half the spare room, rounded down to 16 floats (64 bytes).
     static func centredOffset(_ count: Int, capacity: Int) -> Int { (capacity - count) / 2 & ~15 }
@@ -85,7 +77,7 @@ public final class Workspace {
 
     public init(capacity: Int = 0) {
         self.capacity = max(capacity, 1)
-        buffer = Tensor.allocateLines(self.capacity)
+        buffer = allocateOnCacheLines(self.capacity, of: Float.self)
     }
 
     deinit { UnsafeMutableRawPointer(buffer).deallocate() }
@@ -95,7 +87,7 @@ public final class Workspace {
         if count > capacity {
             UnsafeMutableRawPointer(buffer).deallocate()
             capacity = count
-            buffer = Tensor.allocateLines(count)
+            buffer = allocateOnCacheLines(count, of: Float.self)
         }
         return buffer
     }

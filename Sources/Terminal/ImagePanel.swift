@@ -13,10 +13,9 @@ final class ImagePanel {
     var cellSize: CellSize
     private let images: CaseImages
     private var cacheKey: String?
-    /// The view on screen: its pixels until its sixel is encoded (`cachedSixel`), or only its size and the sixel
-    /// when it came precomposed.
+    /// The view on screen: its pixels until its sixel is encoded, then (as when it came precomposed) only its size
+    /// and the sixel.
     private var cached: ViewPrecomposer.Composed?
-    private var cachedSixel: [UInt8]?
     private var emittedKey: String?
     private let precomposer = ViewPrecomposer()
     /// The sixel to write after the next refresh: bytes and the 0-based cell position.
@@ -114,17 +113,11 @@ final class ImagePanel {
 
         if key != cacheKey {
             // The view being left stays at hand: `=` after `+`, `-`, or `g` coming round, go straight back to it.
-            if let oldKey = cacheKey, let frame = cached, !sixel || cachedSixel != nil,
-               let kept = frame.encoded(cachedSixel) {
-                precomposer.keep(oldKey, kept)
+            if let oldKey = cacheKey, let frame = cached, !sixel || frame.sixel != nil {
+                precomposer.keep(oldKey, frame)
             }
-            if let ready = precomposer.take(key) {
-                cached = ready
-                cachedSixel = ready.sixel
-            } else {
-                cached = renderer(view, image, prediction, boxes)().map { .init(rendered: $0.0, note: $0.1, sixel: nil) }
-                cachedSixel = nil
-            }
+            cached = precomposer.take(key)
+                ?? renderer(view, image, prediction, boxes)().map { .init(rendered: $0.0, note: $0.1, sixel: nil) }
             cacheKey = key
         }
         // The view `g` shows next, composed in the background while this one is looked at.
@@ -175,8 +168,10 @@ final class ImagePanel {
             if covered { hide(c); return }
             if placed != emittedKey {
                 c.invalidateLines(area.row, area.height)
-                if cachedSixel == nil, let pixels = frame.pixels { cachedSixel = SixelEncoder.encode(pixels) }
-                if let bytes = cachedSixel { pendingSixel = (bytes, row, col); shownRows = (area.row, area.height) }
+                if frame.sixel == nil, let pixels = frame.pixels {
+                    cached = .init(rendered: pixels, note: frame.note, sixel: SixelEncoder.encode(pixels))
+                }
+                if let bytes = cached?.sixel { pendingSixel = (bytes, row, col); shownRows = (area.row, area.height) }
                 emittedKey = placed
             }
         case .none: break

@@ -191,7 +191,8 @@ struct BenchCommand: ParsableCommand {
                 _ = model.run(input: input, maps: .none)
                 times.append(ms(since: t))
             }
-            print("{\"ms\": [\(times.map { String(format: "%.4f", $0) }.joined(separator: ", "))], \"kernels\": \"\(KernelISA.current)\"}")
+            let ms = times.map { String(format: "%.4f", $0) }.joined(separator: ", ")
+            print("{\"ms\": [\(ms)], \"kernels\": \"\(KernelISA.current)\"}")
         }
     }
 

@@ -72,8 +72,8 @@ final class ChannelsLastKernelTests: XCTestCase {
     // MARK: random shapes
 
     /// One random 1×1 conv problem: rows across the micro-kernel heights (4, 6, 12) and their tails, columns across
-    /// the 32-wide panels (a last panel with 1–8, 9–16, 17–24 and 25–32 columns: AVX2 runs one to four vectors of
-    /// it), every activation, with a residual every third trial and an input (SE) scale every fourth.
+    /// the 32-wide panels (a last panel with 1–8, 9–16, 17–24 and 25–32 columns: AVX2 runs each its own way),
+    /// every activation, with a residual every third trial and an input (SE) scale every fourth.
     private struct GEMMCase {
         let rows, n, k: Int
         let act: Activation
@@ -83,7 +83,8 @@ final class ChannelsLastKernelTests: XCTestCase {
     }
 
     private func gemmCase(_ trial: Int, _ rng: inout KernelTestRandom) -> GEMMCase {
-        let rows = [1, 5, 11, 12, 13, 25, 49, 97, 130][trial % 9], n = [1, 7, 16, 20, 24, 31, 32, 33, 56, 70, 100][trial % 11]
+        let rows = [1, 5, 11, 12, 13, 25, 49, 97, 130][trial % 9]
+        let n = [1, 7, 16, 20, 24, 31, 32, 33, 56, 70, 100][trial % 11]
         // Every fifth k as deep as a projection's (the GEMM then takes its rows in blocks of at least 8 tiles, more
         // than one block on the longer cases, and widens each half panel once per block).
         let k = trial % 5 == 2 ? Int.random(in: 300...1_200, using: &rng) : Int.random(in: 1...80, using: &rng)

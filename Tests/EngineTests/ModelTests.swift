@@ -1,4 +1,4 @@
-import Engine
+@testable import Engine
 @testable import Model
 import XCTest
 

@@ -105,8 +105,8 @@ final class ParallelTests: XCTestCase {
         let x = Tensor(shape: [1, size, size, cin], values: random(size * size * cin))
         let expand = Conv2d(inChannels: cin, outChannels: c, kernelSize: 1, weight: random(c * cin), bias: random(c),
                             activation: .relu6)
-        let depthwise = Conv2d(inChannels: c, outChannels: c, kernelSize: 5, padding: 2, groups: c, weight: random(c * 25),
-                               bias: random(c), activation: .relu6)
+        let depthwise = Conv2d(inChannels: c, outChannels: c, kernelSize: 5, padding: 2, groups: c,
+                               weight: random(c * 25), bias: random(c), activation: .relu6)
         for conv in [expand, depthwise] { conv.prepareChannelsLast(keepingNCHW: false) }
         let run = { (minimum: Int) -> [Float] in
             expand.rowSplitMinimum = minimum; depthwise.rowSplitMinimum = minimum

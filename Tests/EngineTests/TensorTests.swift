@@ -18,7 +18,8 @@ final class TensorTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(offset, 0, "\(shape)")
             XCTAssertLessThanOrEqual(offset + count, capacity, "\(shape)")
             XCTAssertEqual(offset % 16, 0, "\(shape)")
-            XCTAssertLessThanOrEqual(abs(2 * offset + count - capacity), 32, "\(shape): middle at \(offset + count / 2)")
+            XCTAssertLessThanOrEqual(abs(2 * offset + count - capacity), 32,
+                                     "\(shape): middle at \(offset + count / 2)")
             XCTAssertEqual(plain.data, storageStart, "\(shape)")
         }
         centred.reshape([capacity])
@@ -50,22 +51,27 @@ final class TensorTests: XCTestCase {
     func testPackedWeightsStartOnACacheLine() {
         var rng = SystemRandomNumberGenerator()
         func weights(_ n: Int, halves: Bool) -> [Float] {
-            (0..<n).map { _ in halves ? Float(Int.random(in: -8...8, using: &rng)) / 8 : Float.random(in: -1...1, using: &rng) }
+            (0..<n).map { _ in
+                halves ? Float(Int.random(in: -8...8, using: &rng)) / 8 : Float.random(in: -1...1, using: &rng)
+            }
+        }
+        func line<T>(_ buffer: LineAlignedBuffer<T>) -> Int {
+            buffer.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) } % 64
         }
         for (cin, cout) in [(3, 5), (24, 144), (40, 33)] {
             for halves in [false, true] {
-                let pointwise = Conv2d(inChannels: cin, outChannels: cout, kernelSize: 1, weight: weights(cin * cout, halves: halves))
+                let pointwise = Conv2d(inChannels: cin, outChannels: cout, kernelSize: 1,
+                                       weight: weights(cin * cout, halves: halves))
                 pointwise.prepareChannelsLast(halfPanels: true)
                 XCTAssertEqual(pointwise.channelsLastHalfWeight.isEmpty, !halves)
-                let address = halves ? pointwise.channelsLastHalfWeight.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
-                                     : pointwise.channelsLastWeight.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
-                XCTAssertEqual(address % 64, 0, "\(cin)→\(cout) panels, halves \(halves)")
+                let offset = halves ? line(pointwise.channelsLastHalfWeight) : line(pointwise.channelsLastWeight)
+                XCTAssertEqual(offset, 0, "\(cin)→\(cout) panels, halves \(halves)")
             }
             let depthwise = Conv2d(inChannels: cout, outChannels: cout, kernelSize: 3, padding: 1, groups: cout,
                                    weight: weights(cout * 9, halves: false))
             depthwise.prepareChannelsLast()
             XCTAssertEqual(depthwise.channelsLastWeight.count, 9 * cout)
-            XCTAssertEqual(depthwise.channelsLastWeight.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) } % 64, 0)
+            XCTAssertEqual(line(depthwise.channelsLastWeight), 0)
         }
     }
 }

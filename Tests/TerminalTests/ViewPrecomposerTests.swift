@@ -117,7 +117,8 @@ final class ViewPrecomposerTests: XCTestCase {
 
         // With its sixel a frame holds only the sixel's bytes: ten 10 KB frames fit where three frames of pixels did.
         let sixels = ViewPrecomposer(capacity: 100, byteLimit: 100_000)
-        for i in 0..<10 { sixels.keep("view-\(i)", .init(rendered: frame, note: nil, sixel: [UInt8](repeating: 0, count: 10_000))) }
+        let sixel = [UInt8](repeating: 0, count: 10_000)
+        for i in 0..<10 { sixels.keep("view-\(i)", .init(rendered: frame, note: nil, sixel: sixel)) }
         XCTAssertEqual(sixels.heldBytes, 100_000)
         XCTAssertEqual(sixels.heldCount, 10)
         XCTAssertNil(sixels.take("view-0")?.pixels)
