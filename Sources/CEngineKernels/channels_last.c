@@ -140,7 +140,8 @@ FV_INLINE void micro_baseline_rows(long k, const float *a, long lda, const void 
 
 static void micro_baseline(long k, const float *a, long lda, const void *panel, int half, const float *scale,
                            const float *out_scale, const float *bias, long cols, int act, const float *residual,
-                           float *c, long ldc, long mr, float *keep) {
+                           float *c, long ldc, long mr, float *keep, const unsigned short *used) {
+    (void)used;  // the baseline driver makes no column lists
     if (half)
         micro_baseline_rows(k, a, lda, panel, 1, scale, out_scale, bias, cols, act, residual, c, ldc, mr, keep);
     else
@@ -168,13 +169,15 @@ static void micro_baseline(long k, const float *a, long lda, const void *panel, 
 FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const void *panel, const int half,
                                        const float *scale, const float *out_scale, const float *bias, long cols,
                                        int act, const float *residual, float *c, long ldc, const int mr,
-                                       const int KEEP, float *keep, const long base, const int V) {
+                                       const int KEEP, float *keep, const long base, const int V,
+                                       const int SPARSE, const unsigned short *used) {
     __m256 acc[6][3];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 6; i++)
 #pragma clang loop unroll(full)
         for (int j = 0; j < 3; j++) acc[i][j] = _mm256_setzero_ps();
-    for (long r = 0; r < k; r++) {
+    for (long t = 0; t < k; t++) {
+        const long r = SPARSE ? (long)used[t] : t;
         __m256 b[3];
 #pragma clang loop unroll(full)
         for (int j = 0; j < 3; j++) {
@@ -227,42 +230,45 @@ FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const v
 FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const void *panel, const int half,
                                        const float *scale, const float *out_scale, const float *bias, long cols,
                                        int act, const float *residual, float *c, long ldc, const int mr,
-                                       const int KEEP, float *keep) {
+                                       const int KEEP, float *keep, const int SPARSE, const unsigned short *used) {
     if (cols > 16 && cols <= 24) {
         // Rows 0-2 from the panel (keeping its F32 rows when asked), rows 3-5 from the same rows again: from the
         // copy just written where there is one.
         micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc,
-                        mr < 3 ? mr : 3, KEEP, keep, 0, 3);
+                        mr < 3 ? mr : 3, KEEP, keep, 0, 3, SPARSE, used);
         if (mr > 3)
             micro_avx2_pass(k, a + 3 * lda, lda, KEEP ? (const void *)keep : panel, KEEP ? 0 : half, scale,
                             out_scale, bias, cols, act, residual ? residual + 3 * ldc : 0, c + 3 * ldc, ldc, mr - 3,
-                            0, 0, 0, 3);
+                            0, 0, 0, 3, SPARSE, used);
         return;
     }
     micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep, 0,
-                    cols <= 8 ? 1 : 2);
+                    cols <= 8 ? 1 : 2, SPARSE, used);
     if (cols > 16)
         micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
-                        16, 2);
+                        16, 2, SPARSE, used);
 }
 
 FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const void *panel, int half, const float *scale,
                                const float *out_scale, const float *bias, long cols, int act, const float *residual,
-                               float *c, long ldc, long mr, float *keep) {
-#define FV_MICRO256(R, HALF, KEEP)                                                                               \
-    micro_avx2_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R, KEEP, keep)
-#define FV_ROWS256(HALF, KEEP)                                                                                   \
+                               float *c, long ldc, long mr, float *keep, const unsigned short *used) {
+#define FV_MICRO256(R, HALF, KEEP, SPARSE)                                                                       \
+    micro_avx2_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R, KEEP, keep,  \
+                    SPARSE, used)
+#define FV_ROWS256(HALF, KEEP, SPARSE)                                                                           \
     switch (mr) { /* constant row counts, so the accumulators live in registers */                            \
-    case 1: FV_MICRO256(1, HALF, KEEP); break; case 2: FV_MICRO256(2, HALF, KEEP); break;                       \
-    case 3: FV_MICRO256(3, HALF, KEEP); break; case 4: FV_MICRO256(4, HALF, KEEP); break;                       \
-    case 5: FV_MICRO256(5, HALF, KEEP); break; default: FV_MICRO256(6, HALF, KEEP); break;                      \
+    case 1: FV_MICRO256(1, HALF, KEEP, SPARSE); break; case 2: FV_MICRO256(2, HALF, KEEP, SPARSE); break;       \
+    case 3: FV_MICRO256(3, HALF, KEEP, SPARSE); break; case 4: FV_MICRO256(4, HALF, KEEP, SPARSE); break;       \
+    case 5: FV_MICRO256(5, HALF, KEEP, SPARSE); break; default: FV_MICRO256(6, HALF, KEEP, SPARSE); break;      \
     }
-    if (half && keep) {
-        FV_ROWS256(1, 1)
+    if (used) {  /* column lists only for F32 panels (a half panel's copy or an F32 weight) */
+        FV_ROWS256(0, 0, 1)
+    } else if (half && keep) {
+        FV_ROWS256(1, 1, 0)
     } else if (half) {
-        FV_ROWS256(1, 0)
+        FV_ROWS256(1, 0, 0)
     } else {
-        FV_ROWS256(0, 0)
+        FV_ROWS256(0, 0, 0)
     }
 #undef FV_ROWS256
 #undef FV_MICRO256
@@ -276,11 +282,13 @@ FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const void *pan
 FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, const void *panel, const int half,
                                            const float *scale, const float *out_scale, const float *bias, long cols,
                                            int act, const float *residual, float *c, long ldc, const int mr,
-                                           const int wide, const int KEEP, float *keep) {
+                                           const int wide, const int KEEP, float *keep, const int SPARSE,
+                                           const unsigned short *used) {
     __m512 c0[12], c1[12];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 12; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
-    for (long r = 0; r < k; r++) {
+    for (long t = 0; t < k; t++) {
+        const long r = SPARSE ? (long)used[t] : t;
         __m512 b0 = FV_PANEL_LOAD512(panel, half, r, 0), b1 = wide ? FV_PANEL_LOAD512(panel, half, r, 16) : b0;
         if (KEEP) {
             _mm512_storeu_ps(keep + r * FV_PANEL, b0);
@@ -322,29 +330,117 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
 
 FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void *panel, int half, const float *scale,
                                    const float *out_scale, const float *bias, long cols, int act,
-                                   const float *residual, float *c, long ldc, long mr, float *keep) {
-#define FV_MICRO512(R, WIDE, HALF, KEEP)                                                                         \
-    micro_avx512_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R, WIDE, KEEP, keep)
-#define FV_ROWS512(WIDE, HALF, KEEP)                                                                             \
+                                   const float *residual, float *c, long ldc, long mr, float *keep,
+                                   const unsigned short *used) {
+#define FV_MICRO512(R, WIDE, HALF, KEEP, SPARSE)                                                                 \
+    micro_avx512_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R, WIDE, KEEP, \
+                      keep, SPARSE, used)
+#define FV_ROWS512(WIDE, HALF, KEEP, SPARSE)                                                                     \
     switch (mr) { /* constant row counts, so the accumulators live in registers */                            \
-    case 1: FV_MICRO512(1, WIDE, HALF, KEEP); break;   case 2: FV_MICRO512(2, WIDE, HALF, KEEP); break;         \
-    case 3: FV_MICRO512(3, WIDE, HALF, KEEP); break;   case 4: FV_MICRO512(4, WIDE, HALF, KEEP); break;         \
-    case 5: FV_MICRO512(5, WIDE, HALF, KEEP); break;   case 6: FV_MICRO512(6, WIDE, HALF, KEEP); break;         \
-    case 7: FV_MICRO512(7, WIDE, HALF, KEEP); break;   case 8: FV_MICRO512(8, WIDE, HALF, KEEP); break;         \
-    case 9: FV_MICRO512(9, WIDE, HALF, KEEP); break;   case 10: FV_MICRO512(10, WIDE, HALF, KEEP); break;       \
-    case 11: FV_MICRO512(11, WIDE, HALF, KEEP); break; default: FV_MICRO512(12, WIDE, HALF, KEEP); break;       \
+    case 1: FV_MICRO512(1, WIDE, HALF, KEEP, SPARSE); break;   case 2: FV_MICRO512(2, WIDE, HALF, KEEP, SPARSE); break; \
+    case 3: FV_MICRO512(3, WIDE, HALF, KEEP, SPARSE); break;   case 4: FV_MICRO512(4, WIDE, HALF, KEEP, SPARSE); break; \
+    case 5: FV_MICRO512(5, WIDE, HALF, KEEP, SPARSE); break;   case 6: FV_MICRO512(6, WIDE, HALF, KEEP, SPARSE); break; \
+    case 7: FV_MICRO512(7, WIDE, HALF, KEEP, SPARSE); break;   case 8: FV_MICRO512(8, WIDE, HALF, KEEP, SPARSE); break; \
+    case 9: FV_MICRO512(9, WIDE, HALF, KEEP, SPARSE); break;   case 10: FV_MICRO512(10, WIDE, HALF, KEEP, SPARSE); break; \
+    case 11: FV_MICRO512(11, WIDE, HALF, KEEP, SPARSE); break; default: FV_MICRO512(12, WIDE, HALF, KEEP, SPARSE); break; \
     }
-    if (half && keep) {
-        if (cols <= 16) { FV_ROWS512(0, 1, 1) } else { FV_ROWS512(1, 1, 1) }
+    if (used) {  /* column lists only for F32 panels (a half panel's copy or an F32 weight) */
+        if (cols <= 16) { FV_ROWS512(0, 0, 0, 1) } else { FV_ROWS512(1, 0, 0, 1) }
+    } else if (half && keep) {
+        if (cols <= 16) { FV_ROWS512(0, 1, 1, 0) } else { FV_ROWS512(1, 1, 1, 0) }
     } else if (half) {
-        if (cols <= 16) { FV_ROWS512(0, 1, 0) } else { FV_ROWS512(1, 1, 0) }
+        if (cols <= 16) { FV_ROWS512(0, 1, 0, 0) } else { FV_ROWS512(1, 1, 0, 0) }
     } else {
-        if (cols <= 16) { FV_ROWS512(0, 0, 0) } else { FV_ROWS512(1, 0, 0) }
+        if (cols <= 16) { FV_ROWS512(0, 0, 0, 0) } else { FV_ROWS512(1, 0, 0, 0) }
     }
 #undef FV_ROWS512
 #undef FV_MICRO512
 }
 #endif
+
+// ---- Zero columns of A ----
+// Lite's projections read the depthwise conv's ReLU6 output, and on X-rays most of it is exactly zero: 60-80 % of
+// the values in the 14x14 and 7x7 stages, whole channels of some images, and the head's gate reads features 94 %
+// zero. Where every row of a tile is zero in column r, the products with panel row r add nothing, so such a tile
+// runs over the list of its other columns (the same sums in the same order: the skipped terms are exact zeros, so
+// the result has the same bits but for the sign of a zero sum). On the shipped member over the bundled X-rays this
+// skips about 18 % of the 1x1 convs' FLOPs with AVX2's 6-row tiles and 14 % with AVX-512's 12 (docs/engine.md).
+// A tile's list is made once, as the first panel reaches it, and serves every panel. Tests switch the skipping
+// off to compare.
+static int skip_zero_columns = 1;
+int fv_set_zero_column_skipping(int on) { int was = skip_zero_columns; skip_zero_columns = on != 0; return was; }
+
+// Lists only where k is deep enough to be worth one (the fused expansions' k of 16-27 read dense activations) and
+// fits the list's 16-bit entries, and where at least two panels share them: making a list costs about a tenth of
+// one panel's FMAs over the tile with AVX2, so on one panel (the projections to 24 channels, whose inputs are the
+// densest) lists made the layer up to 12 % slower, where on two (to 40 channels) they made it 7-30 % faster. A
+// tile runs its list when it drops at least three columns in sixteen: the list's loop (an index load and its
+// address arithmetic per panel row, and on AVX-512 a few more registers than x86 has) runs each remaining FMA at
+// 0.8-0.88 of the dense loop's rate (C microbenchmark), so a list that drops fewer costs about what it saves.
+enum { FV_COLUMN_LIST_MIN_K = 64, FV_COLUMN_LIST_MAX_K = 65535, FV_COLUMN_LIST_MIN_PANELS = 2 };
+FV_INLINE int worth_a_list(long used, long k) { return used * 16 <= k * 13; }
+
+#if FV_X86
+// For each byte of flags, the pshufb control that moves the 16-bit lanes of the set flags to the front, in order:
+// AVX2 has no compress instruction, and taking the flags out one at a time cost a tenth of a projection's time.
+static unsigned char pack_flag_lanes[256][16];
+__attribute__((constructor)) static void make_pack_flag_lanes(void) {
+    for (int flags = 0; flags < 256; flags++) {
+        int n = 0;
+        for (int lane = 0; lane < 8; lane++)
+            if (flags >> lane & 1) { pack_flag_lanes[flags][2 * n] = (unsigned char)(2 * lane); pack_flag_lanes[flags][2 * n + 1] = (unsigned char)(2 * lane + 1); n++; }
+        for (; n < 8; n++) pack_flag_lanes[flags][2 * n] = pack_flag_lanes[flags][2 * n + 1] = 0x80;
+    }
+}
+
+// The columns r < k in which some of the mr rows of A is not zero (-0 counts as zero, a NaN does not: its bits
+// survive the OR), in order, written to `used` (which has room for k + 16); returns how many.
+FV_INLINE FV_AVX2 long nonzero_columns_avx2(const float *a, long lda, long mr, long k, unsigned short *used) {
+    const __m256i magnitude = _mm256_set1_epi32(0x7FFFFFFF), zero = _mm256_setzero_si256();
+    const __m128i lane = _mm_setr_epi16(0, 1, 2, 3, 4, 5, 6, 7);
+    long n = 0;
+    for (long r = 0; r < k; r += 8) {
+        const long valid = k - r < 8 ? k - r : 8;
+        __m256i any = zero;
+        if (valid == 8) {
+            for (long i = 0; i < mr; i++) any = _mm256_or_si256(any, _mm256_loadu_si256((const __m256i *)(a + i * lda + r)));
+        } else {  // the last columns: a masked load reads nothing past them
+            const __m256i lanes = lanes256(valid);
+            for (long i = 0; i < mr; i++)
+                any = _mm256_or_si256(any, _mm256_castps_si256(_mm256_maskload_ps(a + i * lda + r, lanes)));
+        }
+        const __m256i is_zero = _mm256_cmpeq_epi32(_mm256_and_si256(any, magnitude), zero);
+        const unsigned flags = ~(unsigned)_mm256_movemask_ps(_mm256_castsi256_ps(is_zero)) & ((1u << valid) - 1);
+        const __m128i columns = _mm_add_epi16(lane, _mm_set1_epi16((short)r));
+        _mm_storeu_si128((__m128i *)(used + n),
+                         _mm_shuffle_epi8(columns, _mm_loadu_si128((const __m128i *)pack_flag_lanes[flags])));
+        n += __builtin_popcount(flags);
+    }
+    return n;
+}
+
+FV_INLINE FV_AVX512 long nonzero_columns_avx512(const float *a, long lda, long mr, long k, unsigned short *used) {
+    const __m512i magnitude = _mm512_set1_epi32(0x7FFFFFFF);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    long n = 0;
+    for (long r = 0; r < k; r += 16) {
+        const __mmask16 lanes = k - r >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - r)) - 1);
+        __m512i any = _mm512_setzero_si512();
+        for (long i = 0; i < mr; i++)
+            any = _mm512_or_si512(any, _mm512_maskz_loadu_epi32(lanes, a + i * lda + r));
+        const __mmask16 flags = _mm512_test_epi32_mask(any, magnitude);
+        // Compressed in a register and stored whole (a compressing store is microcoded and slow on Zen 4).
+        const __m512i columns = _mm512_maskz_compress_epi32(flags, _mm512_add_epi32(lane, _mm512_set1_epi32((int)r)));
+        _mm256_storeu_si256((__m256i *)(used + n), _mm512_cvtepi32_epi16(columns));
+        n += __builtin_popcount(flags);
+    }
+    return n;
+}
+#endif
+static long nonzero_columns_none(const float *a, long lda, long mr, long k, unsigned short *used) {
+    (void)a; (void)lda; (void)mr; (void)used;
+    return k;
+}
 
 // Rows are taken in blocks whose slice of A fits in L2 (~128 KB), and of at least 8 tiles; within a block every
 // panel sweeps the block's row tiles, so a panel (k x 32) stays in L1/L2 while A streams through. One driver per
@@ -354,8 +450,9 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
 // 1x1 convs 14-27 % slower than on F32 panels, now 2-6 %); widening in a pass of its own before the first tile
 // spent its time storing a panel (up to 147 KB) that no longer fits in L1: 5 % of a forward, where the first
 // tile's stores hide behind its FMAs (Intel Xeon, AVX-512; docs/engine.md). The 8-tile floor gives each copy 96
-// rows to serve where a deep k (1152) would give 24-row blocks.
-#define FV_DEFINE_FUSED_GEMM(NAME, ATTR, MICRO, MR)                                                              \
+// rows to serve where a deep k (1152) would give 24-row blocks. Every tile that reads F32 rows (all of them on an
+// F32 weight, all but the first on a half one) may run over its list of non-zero columns (above).
+#define FV_DEFINE_FUSED_GEMM(NAME, ATTR, MICRO, MR, LISTS, NONZERO_COLUMNS)                                      \
     ATTR static void NAME(long n, long k, const float *a, long lda, fv_panels w, const float *scale,            \
                           const float *bias, int activation, const float *residual, float *c, long ldc,         \
                           long row_begin, long row_end, long panel_begin, long panel_end) {                     \
@@ -364,7 +461,17 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
         long block = (32768 / (k > 0 ? k : 1)) / (MR) * (MR);                                                   \
         if (block < 8 * (MR)) block = 8 * (MR);                                                                 \
         /* Scratch only where a block has tiles to share the copy; none to be had: every tile widens. */        \
-        float *wide = half && row_end - row_begin > (MR) ? fv_thread_scratch(panel_floats) : 0;                 \
+        float *wide = half && row_end - row_begin > (MR)                                                        \
+                          ? (float *)fv_thread_scratch(FV_SCRATCH_PANEL, panel_floats * (long)sizeof(float))    \
+                          : 0;                                                                                  \
+        /* One list per tile of a block, its length first; none to be had: every tile runs dense. */            \
+        unsigned short *lists = (LISTS) && skip_zero_columns && k >= FV_COLUMN_LIST_MIN_K &&                   \
+                                        k <= FV_COLUMN_LIST_MAX_K &&                                            \
+                                        panel_end - panel_begin >= FV_COLUMN_LIST_MIN_PANELS                    \
+                                    ? (unsigned short *)fv_thread_scratch(                                      \
+                                          FV_SCRATCH_COLUMNS, ((block / (MR) + 2) * (k + 1) + 16) * (long)sizeof(short)) \
+                                    : 0;                                                                        \
+        int listing = lists != 0, misses = 0;                                                                   \
         for (long i0 = row_begin; i0 < row_end; i0 += block) {                                                  \
             long i1 = i0 + block < row_end ? i0 + block : row_end;                                              \
             /* Tiles of equal height (49 rows: 10,10,10,10,9 rather than 12,12,12,12,1). */                      \
@@ -375,21 +482,35 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
                                          : (const void *)(w.f32 + p * panel_floats);                            \
                 long col = p * FV_PANEL, cols = n - col < FV_PANEL ? n - col : FV_PANEL;                        \
                 const float *out_scale = w.out_scale ? w.out_scale + col : 0;                                   \
-                for (long i = i0; i < i1; i += step) {                                                          \
+                for (long i = i0, t = 0; i < i1; i += step, t++) {                                              \
                     long mr = i1 - i < step ? i1 - i : step;                                                    \
                     const int reads_copy = shared && i != i0;                                                   \
-                    MICRO(k, a + i * lda, lda, reads_copy ? (const void *)wide : panel, half && !reads_copy,    \
-                          scale, out_scale, bias + col, cols, activation,                                       \
+                    unsigned short *list = lists ? lists + t * (k + 1) : 0;                                     \
+                    /* Made as the first panel reaches the tile, while its rows come into L1 for the FMAs (a */ \
+                    /* pass of its own over the block read A from L2 twice); no more once two in a row had */   \
+                    /* no zero column (a dense input: B4's SiLU, the expansions after a linear projection). */  \
+                    if (list && p == panel_begin) {                                                             \
+                        long used = k;                                                                          \
+                        if (listing && (!half || reads_copy)) {                                                 \
+                            used = NONZERO_COLUMNS(a + i * lda, lda, mr, k, list + 1);                          \
+                            misses = used < k ? 0 : misses + 1;                                                 \
+                            listing = misses < 2;                                                               \
+                        }                                                                                       \
+                        list[0] = (unsigned short)used;                                                         \
+                    }                                                                                           \
+                    const int skips = list && worth_a_list(list[0], k);                                         \
+                    MICRO(skips ? list[0] : k, a + i * lda, lda, reads_copy ? (const void *)wide : panel,       \
+                          half && !reads_copy, scale, out_scale, bias + col, cols, activation,                  \
                           residual ? residual + i * ldc + col : 0, c + i * ldc + col, ldc, mr,                  \
-                          shared && !reads_copy ? wide : 0);                                                    \
+                          shared && !reads_copy ? wide : 0, skips ? list + 1 : 0);                              \
                 }                                                                                               \
             }                                                                                                   \
         }                                                                                                       \
     }
-FV_DEFINE_FUSED_GEMM(gemm_baseline, , micro_baseline, 4)
+FV_DEFINE_FUSED_GEMM(gemm_baseline, , micro_baseline, 4, 0, nonzero_columns_none)
 #if FV_X86
-FV_DEFINE_FUSED_GEMM(gemm_avx2, FV_AVX2, micro_avx2, 6)
-FV_DEFINE_FUSED_GEMM(gemm_avx512, FV_AVX512, micro_avx512, 12)
+FV_DEFINE_FUSED_GEMM(gemm_avx2, FV_AVX2, micro_avx2, 6, 1, nonzero_columns_avx2)
+FV_DEFINE_FUSED_GEMM(gemm_avx512, FV_AVX512, micro_avx512, 12, 1, nonzero_columns_avx512)
 #endif
 
 typedef void (*gemm_fn)(long n, long k, const float *a, long lda, fv_panels w, const float *scale,

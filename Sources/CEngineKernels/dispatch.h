@@ -18,9 +18,11 @@
 // parallel call), read by every kernel entry point.
 extern int fv_isa;
 
-// A buffer of at least `floats` floats (64-byte aligned) that the calling thread keeps until its next call with a
-// larger size or its end; NULL if it cannot be had. One user at a time per thread: no kernel nests another's use.
-float *fv_thread_scratch(long floats);
+// A buffer of at least `bytes` bytes (64-byte aligned) in one of the calling thread's slots, kept until the next
+// call for that slot with a larger size or the thread's end; NULL if it cannot be had. One user at a time per slot
+// and thread: no kernel nests another's use.
+enum { FV_SCRATCH_PANEL, FV_SCRATCH_COLUMNS, FV_SCRATCH_SLOTS };
+void *fv_thread_scratch(int slot, long bytes);
 
 // exp(x) as in Sources/Engine/Activations.swift (Cephes expf polynomial, 2^n from the exponent bits),
 // written branch-free so that the loops that call it vectorise.

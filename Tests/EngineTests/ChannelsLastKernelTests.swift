@@ -167,6 +167,73 @@ final class ChannelsLastKernelTests: XCTestCase {
         }
     }
 
+    /// A ReLU-like input as the projections read it: most values exactly zero, some columns zero in every row (a
+    /// dead channel), some zero only in a few rows' runs (so a tile of 6 or 12 rows sees them zero while another
+    /// does not), a few -0s, and on every fourth case a NaN alone in an otherwise zero column.
+    private func sparseInput(rows: Int, k: Int, trial: Int, _ rng: inout KernelTestRandom) -> (x: [Float], nanAt: Int?) {
+        var x = [Float](repeating: 0, count: rows * k)
+        let dead = Set((0..<k).filter { _ in Float.random(in: 0...1, using: &rng) < 0.3 })
+        let density = [0.05, 0.25, 0.6][trial % 3]
+        for i in 0..<rows {
+            for r in 0..<k where !dead.contains(r) {
+                // Runs of rows: column r is live on rows whose block of 5 draws it.
+                if Float.random(in: 0...1, using: &rng) < Float(density) || (i / 5 + r) % 7 == 0 {
+                    x[i * k + r] = Float.random(in: 0...6, using: &rng)
+                } else if (i + r) % 11 == 0 {
+                    x[i * k + r] = -0.0
+                }
+            }
+        }
+        guard trial % 4 == 3, let column = dead.first else { return (x, nil) }
+        let row = trial % rows
+        x[row * k + column] = .nan
+        return (x, row)
+    }
+
+    /// The GEMM runs a tile over the list of its non-zero columns only: on ReLU-like inputs, F32 and half panels,
+    /// every ISA, it gives the same values as the dense sums (the same bits: the skipped products are exact zeros)
+    /// and the naive reference's, and a NaN in a column otherwise zero still reaches its row.
+    func testPointwiseGEMMSkipsZeroColumnsWithTheSameResult() {
+        var rng = KernelTestRandom(seed: 29)
+        let saved = fv_set_zero_column_skipping(1)
+        defer { _ = fv_set_zero_column_skipping(saved) }
+        forEachISA { isa in
+            for trial in 0..<36 {
+                let rows = [1, 6, 12, 13, 49, 97, 196, 400][trial % 8]
+                let n = [8, 40, 72, 96, 112, 160][trial % 6]  // lists from three panels on
+                let k = trial % 6 == 5 ? Int.random(in: 8...63, using: &rng) : Int.random(in: 64...1_300, using: &rng)
+                let (x, nanRow) = sparseInput(rows: rows, k: k, trial: trial, &rng)
+                let c = GEMMCase(rows: rows, n: n, k: k, act: Activation.allCases[trial % Activation.allCases.count],
+                                 x: x, bias: randomFloats(n, &rng),
+                                 residual: trial % 3 == 0 ? randomFloats(rows * n, &rng) : nil,
+                                 scale: trial % 5 == 1 ? randomFloats(k, &rng, scale: 2) : nil)
+                let w = halfExactFloats(n * k, &rng, scale: 0.5)
+                for half in [false, true] {
+                    let conv = Conv2d(inChannels: k, outChannels: n, kernelSize: 1, weight: w, bias: c.bias, activation: c.act)
+                    conv.prepareChannelsLast(keepingNCHW: false, halfPanels: half)
+                    _ = fv_set_zero_column_skipping(0)
+                    let dense = run(conv, on: c)
+                    _ = fv_set_zero_column_skipping(1)
+                    let skipping = run(conv, on: c)
+                    let what = "\(isa) \(half ? "half" : "F32") \(c.what)"
+                    XCTAssertEqual(skipping.count, dense.count, what)
+                    let differing = zip(skipping, dense).filter { $0 != $1 && !($0.isNaN && $1.isNaN) }.count
+                    XCTAssertEqual(differing, 0, "\(what): values that differ from the dense sums")
+                    if let nanRow, c.act == .identity {
+                        // Every output of the NaN's row is NaN, no other (the vector max of ReLU and the exp's
+                        // clamp turn a NaN into a number, so only the identity shows it).
+                        for i in 0..<rows {
+                            let nans = skipping[(i * n)..<((i + 1) * n)].filter(\.isNaN).count
+                            XCTAssertEqual(nans, i == nanRow ? n : 0, "\(what): NaNs in row \(i)")
+                        }
+                    } else if nanRow == nil {
+                        assertClose(skipping, reference(c, weight: w, bias: c.bias), what)
+                    }
+                }
+            }
+        }
+    }
+
     /// Only finite values exact in half precision pack as halves.
     func testOnlyExactFiniteWeightsPackInHalfPrecision() {
         XCTAssertNotNil(HalfPrecision.exactBits([0, -0.0, 1, -2.5, 65504, Float(Float16.leastNonzeroMagnitude)]))

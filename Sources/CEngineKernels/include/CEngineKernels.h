@@ -79,6 +79,11 @@ void fv_gemm_packed(long n, long k, const float *a, long lda, fv_panels w, const
                     const float *residual, float *c, long ldc, long row_begin, long row_end,
                     long panel_begin, long panel_end);
 
+/// Whether fv_gemm_packed skips the columns of A that are zero in every row of a tile (on by default; the result
+/// has the same bits either way but for the sign of a zero sum). Returns the previous setting. For tests and
+/// benchmarks, before any parallel call.
+int fv_set_zero_column_skipping(int on);
+
 /// Rows [row_begin, row_end) of the unfolded patches of one NHWC image x[h][w][ci]: cols row (oy*wo + ox) holds
 /// the kh x kw x ci patch in (ky, kx, c) order, zeros outside the image.
 void fv_unfold_nhwc(const float *x, long h, long w, long ci, int kh, int kw, int sh, int sw, int ph, int pw,
