@@ -104,11 +104,13 @@ FV_INLINE FV_AVX2 __m256i lanes256(long valid) {
 // half-precision bit patterns, widened as each row is loaded (F16C on AVX2, AVX-512F's vcvtph2ps); it is a
 // constant in every instantiation, so the branch is compiled away. `keep` (NULL, or with a half panel k x 32
 // floats): each widened panel row is also stored there, for the tiles after this one. `out_scale` (NULL or the
-// panel's 32 factors) multiplies the sums before the bias.
+// panel's 32 factors) multiplies the sums before the bias. `used` (NULL, or with an F32 panel): the k columns of A
+// the tile runs over, the others being zero in all its rows (Zero columns of A, below).
 
 FV_INLINE void micro_baseline_rows(long k, const float *a, long lda, const void *panel, const int half,
                                    const float *scale, const float *out_scale, const float *bias, long cols, int act,
-                                   const float *residual, float *c, long ldc, long mr, float *keep) {
+                                   const float *residual, float *c, long ldc, long mr, float *keep,
+                                   const unsigned short *used) {
     // A half panel is widened 64 rows at a time into `wide`, once for all the tile's rows.
     enum { CHUNK = 64 };
     float acc[4][FV_PANEL] = {{0}}, wide[CHUNK * FV_PANEL];
@@ -126,9 +128,10 @@ FV_INLINE void micro_baseline_rows(long k, const float *a, long lda, const void 
             float row[FV_PANEL];
             for (long j = 0; j < FV_PANEL; j++) row[j] = acc[i][j];
             const float *ar = a + i * lda;
-            for (long r = r0; r < r1; r++) {
+            for (long t = r0; t < r1; t++) {
+                const long r = used ? (long)used[t] : t;
                 float av = scale ? ar[r] * scale[r] : ar[r];
-                const float *br = b + (r - r0) * FV_PANEL;
+                const float *br = used ? (const float *)panel + r * FV_PANEL : b + (t - r0) * FV_PANEL;
                 for (long j = 0; j < FV_PANEL; j++) row[j] += av * br[j];
             }
             for (long j = 0; j < FV_PANEL; j++) acc[i][j] = row[j];
@@ -141,11 +144,14 @@ FV_INLINE void micro_baseline_rows(long k, const float *a, long lda, const void 
 static void micro_baseline(long k, const float *a, long lda, const void *panel, int half, const float *scale,
                            const float *out_scale, const float *bias, long cols, int act, const float *residual,
                            float *c, long ldc, long mr, float *keep, const unsigned short *used) {
-    (void)used;  // the baseline driver makes no column lists
+    // Each case its own inlined copy (`half` and whether there is a list are constants in it): a list tested inside
+    // the dense loop made the baseline's forward 1.4x slower.
     if (half)
-        micro_baseline_rows(k, a, lda, panel, 1, scale, out_scale, bias, cols, act, residual, c, ldc, mr, keep);
+        micro_baseline_rows(k, a, lda, panel, 1, scale, out_scale, bias, cols, act, residual, c, ldc, mr, keep, 0);
+    else if (used)
+        micro_baseline_rows(k, a, lda, panel, 0, scale, out_scale, bias, cols, act, residual, c, ldc, mr, 0, used);
     else
-        micro_baseline_rows(k, a, lda, panel, 0, scale, out_scale, bias, cols, act, residual, c, ldc, mr, 0);
+        micro_baseline_rows(k, a, lda, panel, 0, scale, out_scale, bias, cols, act, residual, c, ldc, mr, 0, 0);
 }
 
 #if FV_X86
@@ -437,9 +443,19 @@ FV_INLINE FV_AVX512 long nonzero_columns_avx512(const float *a, long lda, long m
     return n;
 }
 #endif
-static long nonzero_columns_none(const float *a, long lda, long mr, long k, unsigned short *used) {
-    (void)a; (void)lda; (void)mr; (void)used;
-    return k;
+
+FV_INLINE long nonzero_columns_baseline(const float *a, long lda, long mr, long k, unsigned short *used) {
+    long n = 0;
+    for (long r = 0; r < k; r++) {
+        unsigned any = 0;
+        for (long i = 0; i < mr; i++) {
+            unsigned bits;
+            __builtin_memcpy(&bits, a + i * lda + r, 4);
+            any |= bits;
+        }
+        if (any & 0x7FFFFFFFu) used[n++] = (unsigned short)r;
+    }
+    return n;
 }
 
 // Rows are taken in blocks whose slice of A fits in L2 (~128 KB), and of at least 8 tiles; within a block every
@@ -452,7 +468,7 @@ static long nonzero_columns_none(const float *a, long lda, long mr, long k, unsi
 // tile's stores hide behind its FMAs (Intel Xeon, AVX-512; docs/engine.md). The 8-tile floor gives each copy 96
 // rows to serve where a deep k (1152) would give 24-row blocks. Every tile that reads F32 rows (all of them on an
 // F32 weight, all but the first on a half one) may run over its list of non-zero columns (above).
-#define FV_DEFINE_FUSED_GEMM(NAME, ATTR, MICRO, MR, LISTS, NONZERO_COLUMNS)                                      \
+#define FV_DEFINE_FUSED_GEMM(NAME, ATTR, MICRO, MR, NONZERO_COLUMNS)                                            \
     ATTR static void NAME(long n, long k, const float *a, long lda, fv_panels w, const float *scale,            \
                           const float *bias, int activation, const float *residual, float *c, long ldc,         \
                           long row_begin, long row_end, long panel_begin, long panel_end) {                     \
@@ -464,19 +480,20 @@ static long nonzero_columns_none(const float *a, long lda, long mr, long k, unsi
         float *wide = half && row_end - row_begin > (MR)                                                        \
                           ? (float *)fv_thread_scratch(FV_SCRATCH_PANEL, panel_floats * (long)sizeof(float))    \
                           : 0;                                                                                  \
-        /* One list per tile of a block, its length first; none to be had: every tile runs dense. */            \
-        unsigned short *lists = (LISTS) && skip_zero_columns && k >= FV_COLUMN_LIST_MIN_K &&                   \
-                                        k <= FV_COLUMN_LIST_MAX_K &&                                            \
-                                        panel_end - panel_begin >= FV_COLUMN_LIST_MIN_PANELS                    \
-                                    ? (unsigned short *)fv_thread_scratch(                                      \
-                                          FV_SCRATCH_COLUMNS, ((block / (MR) + 2) * (k + 1) + 16) * (long)sizeof(short)) \
-                                    : 0;                                                                        \
-        int listing = lists != 0, misses = 0;                                                                   \
+        /* One list per tile of a block (at most block / MR tiles), its length first, and room for the 16 */    \
+        /* entries a vector store may write past the last; none to be had: every tile runs dense. */            \
+        const int listed = skip_zero_columns && k >= FV_COLUMN_LIST_MIN_K && k <= FV_COLUMN_LIST_MAX_K &&       \
+                           panel_end - panel_begin >= FV_COLUMN_LIST_MIN_PANELS;                                \
+        const long list_entries = (block / (MR)) * (k + 1) + 16;                                                \
+        unsigned short *lists =                                                                                 \
+            listed ? (unsigned short *)fv_thread_scratch(FV_SCRATCH_COLUMNS, list_entries * (long)sizeof(short))\
+                   : 0;                                                                                         \
+        int misses = 0; /* tiles in a row whose list had no zero column */                                      \
         for (long i0 = row_begin; i0 < row_end; i0 += block) {                                                  \
             long i1 = i0 + block < row_end ? i0 + block : row_end;                                              \
-            /* Tiles of equal height (49 rows: 10,10,10,10,9 rather than 12,12,12,12,1). */                      \
+            /* Tiles of equal height (49 rows: 10,10,10,10,9 rather than 12,12,12,12,1). */                     \
             long tiles = (i1 - i0 + (MR) - 1) / (MR), step = (i1 - i0 + tiles - 1) / tiles;                     \
-            const int shared = wide && tiles > 1;  /* the first tile keeps the F32 rows for the others */      \
+            const int shared = wide && tiles > 1;  /* the first tile keeps the F32 rows for the others */       \
             for (long p = panel_begin; p < panel_end; p++) {                                                    \
                 const void *panel = half ? (const void *)(w.f16 + p * panel_floats)                             \
                                          : (const void *)(w.f32 + p * panel_floats);                            \
@@ -491,10 +508,9 @@ static long nonzero_columns_none(const float *a, long lda, long mr, long k, unsi
                     /* no zero column (a dense input: B4's SiLU, the expansions after a linear projection). */  \
                     if (list && p == panel_begin) {                                                             \
                         long used = k;                                                                          \
-                        if (listing && (!half || reads_copy)) {                                                 \
+                        if (misses < 2 && (!half || reads_copy)) {                                              \
                             used = NONZERO_COLUMNS(a + i * lda, lda, mr, k, list + 1);                          \
                             misses = used < k ? 0 : misses + 1;                                                 \
-                            listing = misses < 2;                                                               \
                         }                                                                                       \
                         list[0] = (unsigned short)used;                                                         \
                     }                                                                                           \
@@ -507,10 +523,10 @@ static long nonzero_columns_none(const float *a, long lda, long mr, long k, unsi
             }                                                                                                   \
         }                                                                                                       \
     }
-FV_DEFINE_FUSED_GEMM(gemm_baseline, , micro_baseline, 4, 0, nonzero_columns_none)
+FV_DEFINE_FUSED_GEMM(gemm_baseline, , micro_baseline, 4, nonzero_columns_baseline)
 #if FV_X86
-FV_DEFINE_FUSED_GEMM(gemm_avx2, FV_AVX2, micro_avx2, 6, 1, nonzero_columns_avx2)
-FV_DEFINE_FUSED_GEMM(gemm_avx512, FV_AVX512, micro_avx512, 12, 1, nonzero_columns_avx512)
+FV_DEFINE_FUSED_GEMM(gemm_avx2, FV_AVX2, micro_avx2, 6, nonzero_columns_avx2)
+FV_DEFINE_FUSED_GEMM(gemm_avx512, FV_AVX512, micro_avx512, 12, nonzero_columns_avx512)
 #endif
 
 typedef void (*gemm_fn)(long n, long k, const float *a, long lda, fv_panels w, const float *scale,

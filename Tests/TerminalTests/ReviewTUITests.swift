@@ -280,8 +280,8 @@ final class ReviewTUITests: XCTestCase {
     /// before the training signatures kept their bytes, the runner stopped keeping its decodes and large blocks
     /// went back to the system (254 MB with the first two alone); 230–234 MB after, on the machine docs/engine.md
     /// names (about 40 MB of it the binary and its libraries), 248–251 MB on the same machine a day later, and
-    /// 237–239 MB once precomposed views kept their sixel without their pixels. A CPU that cannot widen half precision in hardware
-    /// keeps the 1×1 weights as F32 panels, 100 MB more (docs/engine.md): its bound is 350 MB.
+    /// 237–239 MB once precomposed views kept their sixel without their pixels. A CPU that cannot widen half
+    /// precision in hardware keeps the 1×1 weights as F32 panels, 100 MB more (docs/engine.md): its bound is 350 MB.
     func testTheReviewProcessPeaksWithinTheGoalWithTheShippedModel() throws {
         let t = try launch(graphics: "sixel", cols: 140, rows: 45,
                            weights: PseudoTerminal.repoRoot.appendingPathComponent("weights/fracture-classifier").path)
