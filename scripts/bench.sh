@@ -3,7 +3,8 @@
 # input (a preprocessed sample X-ray), same intra-op thread count, in one run:
 #   scripts/bench.sh [--weights FILE|DIR] [--runs N] [--batch N] [--rounds N] [--bursts N]
 # Without --weights: a random-weight EfficientNet-B4 FractureClassifier (generated once into /tmp), the shipped
-# fold member fold-0, and the K shipped members together. Set FRACVIEW_BIN to use an existing binary.
+# fold member fold-0, and the K shipped members together; the pipeline's localiser and crop member (fold 0) in the
+# head-to-head only. Set FRACVIEW_BIN to use an existing binary.
 # The frameworks take turns, --rounds times per model (default 4, which goes first alternating): this machine's speed drifts by tens of percent
 # within a minute, so each round's ratio compares runs seconds apart, and the table gives the median round (and
 # the range). Then, per single weights file, a three-way head-to-head of fracview, ONNX Runtime and OpenVINO
@@ -78,6 +79,14 @@ else
   models=("$b4")
   if [ -d weights/fracture-classifier ]; then models+=(weights/fracture-classifier/fold-0.safetensors weights/fracture-classifier); fi
 fi
+# The pipeline's other members (a localiser at its own input size, a crop classifier) join the head-to-head only:
+# neither runs alone in fracview, so they have no row of their own in the rounds.
+head_to_head_only=()
+if [ -z "$weights" ] && [ -d weights/fracture-classifier ]; then
+  for f in weights/fracture-classifier/localiser-fold-0.safetensors weights/fracture-classifier/crop-fold-0.safetensors; do
+    if [ -f "$f" ]; then head_to_head_only+=("$f"); fi
+  done
+fi
 
 results=()
 for m in "${models[@]}"; do
@@ -113,6 +122,11 @@ for m in "${models[@]}"; do
     versus=$(python3 scripts/bench_peers.py --weights "$m" --threads "$threads" --versus "$bin" --bursts "$bursts" --json)
     results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"versus\": json.loads(sys.argv[2])}))" "$m" "$versus")")
   fi
+done
+for m in "${head_to_head_only[@]}"; do
+  echo "head-to-head with ONNX Runtime and OpenVINO on $m, $bursts bursts ..." >&2
+  versus=$(python3 scripts/bench_peers.py --weights "$m" --threads "$threads" --versus "$bin" --bursts "$bursts" --json)
+  results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"versus\": json.loads(sys.argv[2])}))" "$m" "$versus")")
 done
 
 out=${FRACVIEW_BENCH_OUT:-/tmp/fracview-bench.jsonl}

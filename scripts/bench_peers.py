@@ -8,6 +8,8 @@ thread count as fracview.
                                    [--batch 8] [--input-out F32] [--json]
     python3 scripts/bench_peers.py --weights FILE --versus FRACVIEW_BIN [--bursts 40] [--burst-runs 10]
                                    [--versus-peers onnxruntime,openvino] [--json]
+        (FILE may be any member of the shipped pipeline: a whole-image classifier, a localiser or a crop member,
+        each at its own input size; the latter two are timed in the head-to-head only)
     python3 scripts/bench_peers.py --make-random efficientnet_b4 OUT.safetensors   # random-weight model file
 
 Timed: batch 1 latency of the first file (median, p90); a case through every file (the K fold members); throughput
@@ -46,6 +48,8 @@ import os
 import statistics
 import sys
 import time
+
+import numpy as np
 
 # The environment as given, for the fracview child of --versus (it gets the thread count and, when the peers are
 # capped, FRACVIEW_MAX_ISA from PEER_ISA_ENV; the other caps below are the peers').
@@ -125,6 +129,34 @@ def timed(fn, runs, warmup):
     return summary(times)
 
 
+def member_kind(path):
+    """What a weights file holds: "localiser" (metadata role localiser), "crop" (a crop classifier) or "classifier"."""
+    from safetensors import safe_open
+    with safe_open(path, "pt") as st:
+        meta = st.metadata() or {}
+    if meta.get("role") == "localiser":
+        return "localiser"
+    return "crop" if meta.get("input") == "crop" else "classifier"
+
+
+def load_member(path):
+    """The PyTorch model of any member of the shipped pipeline, in eval mode, and its metadata: a FractureClassifier
+    (a whole-image or crop classifier: the same network) or the localiser (training/localiser.py)."""
+    if member_kind(path) != "localiser":
+        return ref.model_from_safetensors(path)
+    sys.path.insert(0, ROOT)
+    from training.export_weights import load_exported
+    return load_exported(path)
+
+
+def as_probabilities(kind, first_output):
+    """What the parity check compares, from a batch-1 forward's first output: a classifier's softmax, or the
+    localiser's maps through a sigmoid (its centre probabilities and offsets are read that way; the log-sizes are
+    monotone in it)."""
+    out = torch.as_tensor(np.asarray(first_output))
+    return (torch.sigmoid(out[0]) if kind == "localiser" else torch.softmax(out, 1)[0]).numpy()
+
+
 def export_onnx(model, path, size, weights_file):
     """Exports once per weights file (cached under /tmp by the file's SHA-256)."""
     h = hashlib.sha256()
@@ -134,8 +166,9 @@ def export_onnx(model, path, size, weights_file):
     out = os.path.join("/tmp", f"fracview-bench-{h.hexdigest()[:16]}.onnx")
     if not os.path.exists(out):
         x = torch.zeros(1, 3, *size)
-        torch.onnx.export(model, (x,), out + ".part", input_names=["x"], output_names=["logits", "attention"],
-                          dynamic_axes={"x": {0: "n"}, "logits": {0: "n"}, "attention": {0: "n"}}, dynamo=False,
+        outputs = ["logits", "attention"] if isinstance(model, ref.FractureClassifier) else ["maps"]
+        torch.onnx.export(model, (x,), out + ".part", input_names=["x"], output_names=outputs,
+                          dynamic_axes={"x": {0: "n"}, **{o: {0: "n"} for o in outputs}}, dynamo=False,
                           opset_version=17)
         os.replace(out + ".part", out)
     return out
@@ -282,7 +315,11 @@ def versus(binary, weights, peers, xn, bursts, burst_runs, threads):
     env = {**ORIGINAL_ENV, "OPENBLAS_NUM_THREADS": str(threads)}
     if PEER_MAX_ISA:
         env["FRACVIEW_MAX_ISA"] = PEER_ISA_ENV[PEER_MAX_ISA]["FRACVIEW_MAX_ISA"]
-    child = subprocess.Popen([binary, "bench", "--weights", weights, "--input-tensor", path, "--serve-bursts"],
+    # A localiser or crop member runs inside its folder's pipeline (fracview loads neither alone): the folder, and
+    # --member to name it.
+    member = ["--weights", weights] if member_kind(weights) == "classifier" else \
+        ["--weights", os.path.dirname(os.path.abspath(weights)), "--member", os.path.basename(weights)]
+    child = subprocess.Popen([binary, "bench", *member, "--input-tensor", path, "--serve-bursts"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
     kernels = set()
     try:
@@ -383,7 +420,10 @@ def main():
     a.weights = expand_weights(a.weights)
     if not a.weights:
         ap.error("--weights: no classifier member in the directory")
-    models = [ref.model_from_safetensors(w) for w in a.weights]
+    kind = member_kind(a.weights[0])
+    if kind != "classifier" and (not a.versus or len(a.weights) > 1):
+        ap.error(f"--weights {a.weights[0]}: a {kind} member is timed in the head-to-head only (--versus, one file)")
+    models = [load_member(w) for w in a.weights]
     model, meta = models[0]
     size = json.loads(meta.get("input_size", "[224, 224]"))
     image = a.image or sorted(glob.glob(os.path.join(SAMPLES, "*.jpg")))[0]
@@ -420,9 +460,10 @@ def main():
         return req.infer({0: arr}, share_inputs=True)
 
     with torch.inference_mode():
-        p_torch = torch.softmax(model(x)[0], 1)[0].numpy()
-        p_ort = torch.softmax(torch.from_numpy(sessions[0].run(None, {"x": xn})[0]), 1)[0].numpy()
-        p_ov = torch.softmax(torch.from_numpy(np.array(ov_run(ov_reqs[0], xn)[0])), 1)[0].numpy()
+        out = model(x)
+        p_torch = as_probabilities(kind, out if kind == "localiser" else out[0])
+        p_ort = as_probabilities(kind, sessions[0].run(None, {"x": xn})[0])
+        p_ov = as_probabilities(kind, ov_run(ov_reqs[0], xn)[0])
     dp = {"onnxruntime": float(np.abs(p_ort - p_torch).max()), "openvino": float(np.abs(p_ov - p_torch).max())}
     common = {"image": os.path.basename(image), "input_size": size, "threads": a.threads, "cpu": cpu_info(),
               "peer_isa": peer_isa(ov_runtime)}

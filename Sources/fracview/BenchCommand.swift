@@ -41,9 +41,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "For scripts/bench.sh's interleaved head-to-head: after loading and warm-up, read a count N per line from standard input, run N forwards of the first member, and answer each line with one JSON line of their times in ms; stop at end of input.")
     var serveBursts = false
 
+    @Option(name: .long, help: ArgumentHelp("With --serve-bursts: run this member of the --weights folder (its file name: a classifier, localiser or crop member) instead of the first classifier member; --input-tensor is then at its input size.", valueName: "file"))
+    var member: String?
+
     func validate() throws {
         guard runs >= 30 else { throw ValidationError("--runs must be at least 30") }
         guard warmup >= 1 else { throw ValidationError("--warmup must be at least 1") }
+        if member != nil && !serveBursts { throw ValidationError("--member goes with --serve-bursts") }
     }
 
     func run() throws {
@@ -52,7 +56,8 @@ struct BenchCommand: ParsableCommand {
         do { ensemble = try ModelLoading.loadEnsemble(weights) } catch { ModelLoading.exitWithError(error) }
         let model = ensemble.members[0].classifier
         let loadMs = ms(since: loadStart)
-        let h = model.info.inputSize[0], w = model.info.inputSize[1]
+        let served = try member.map { try servedMember(named: $0, in: ensemble) }
+        let h = served?.inputSize[0] ?? model.info.inputSize[0], w = served?.inputSize[1] ?? model.info.inputSize[1]
         let input: [Float]
         // The same pseudo-random pattern for any size (the localiser's input is another size).
         func syntheticInput(_ count: Int) -> [Float] {
@@ -70,9 +75,13 @@ struct BenchCommand: ParsableCommand {
         } else {
             input = syntheticInput(3 * h * w)
         }
+        if serveBursts {
+            let forward = served?.forward ?? { _ = model.run(input: $0, maps: .none) }
+            for _ in 0..<warmup { forward(input) }
+            return serveBurstsFromInput(forward, input: input)
+        }
         let probabilities = model.run(input: input, maps: .none).probabilities
         for _ in 0..<warmup { _ = model.run(input: input, maps: .all) }
-        if serveBursts { return serveBurstsFromInput(model, input: input) }
 
         var forward = [Double]()
         for _ in 0..<runs {
@@ -96,14 +105,18 @@ struct BenchCommand: ParsableCommand {
             attention.append(ms(since: t))
         }
         // A case through every member, as the review does for a new dataset (no member has seen it).
-        var ensembleCase = [Double]()
+        // Also without maps, taking turns: the peers' members case is forwards alone.
+        var ensembleCase = [Double](), ensembleForwards = [Double]()
         if ensemble.members.count > 1 {
             let all = EnsembleClassifier(ensemble)
             _ = all.run(input: input, maps: .all)
             for _ in 0..<max(10, runs / 5) {
-                let t = DispatchTime.now()
+                var t = DispatchTime.now()
                 _ = all.run(input: input, maps: .all)
                 ensembleCase.append(ms(since: t))
+                t = DispatchTime.now()
+                _ = all.run(input: input, maps: .none)
+                ensembleForwards.append(ms(since: t))
             }
         }
         // The localiser stage: one localiser's forward, and a case through the whole pipeline (every classifier and
@@ -148,6 +161,8 @@ struct BenchCommand: ParsableCommand {
                 members: ensemble.members.count,
                 ensembleCaseMsMedian: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.5),
                 ensembleCaseMsP90: ensembleCase.isEmpty ? nil : percentile(ensembleCase, 0.9),
+                ensembleForwardsMsMedian: ensembleForwards.isEmpty ? nil : percentile(ensembleForwards, 0.5),
+                ensembleForwardsMsP90: ensembleForwards.isEmpty ? nil : percentile(ensembleForwards, 0.9),
                 localisers: ensemble.localisers.count, localiserInputSize: localiserSize,
                 localiserMsMedian: localiserForward.isEmpty ? nil : percentile(localiserForward, 0.5),
                 pipelineCaseMsMedian: pipelineCase.isEmpty ? nil : percentile(pipelineCase, 0.5),
@@ -159,7 +174,7 @@ struct BenchCommand: ParsableCommand {
             Console.line("Grad-CAM     +\(f2(camMed)) ms; attention map \(f2(attMed)) ms (inside the forward); together \(f1(extraPct)) % of a forward")
             if !ensembleCase.isEmpty {
                 Console.line("all members  \(ensemble.members.count) members, forward + Grad-CAM each: median \(f1(percentile(ensembleCase, 0.5))) ms, " +
-                      "p90 \(f1(percentile(ensembleCase, 0.9))) ms per case")
+                      "p90 \(f1(percentile(ensembleCase, 0.9))) ms per case; forwards alone: median \(f1(percentile(ensembleForwards, 0.5))) ms")
             }
             if let size = localiserSize, !localiserForward.isEmpty {
                 Console.line("localiser    \(ensemble.localisers[0].localiser.info.architecture) \(size[0])×\(size[1]): median \(f1(percentile(localiserForward, 0.5))) ms a forward, boxes read")
@@ -182,18 +197,32 @@ struct BenchCommand: ParsableCommand {
     /// The other side of `scripts/bench_peers.py --versus`: the peer and fracview take turns in short bursts,
     /// so that this machine's drift (tens of percent within seconds) falls on both alike. A line that is not a
     /// count between 1 and 10,000 ends the loop.
-    private func serveBurstsFromInput(_ model: FractureClassifier, input: [Float]) {
+    private func serveBurstsFromInput(_ forward: ([Float]) -> Void, input: [Float]) {
         setvbuf(stdout, nil, _IOLBF, 0)
         while let line = readLine(), let count = Int(line.trimmingCharacters(in: .whitespaces)), (1...10_000).contains(count) {
             var times = [Double]()
             for _ in 0..<count {
                 let t = DispatchTime.now()
-                _ = model.run(input: input, maps: .none)
+                forward(input)
                 times.append(ms(since: t))
             }
             let ms = times.map { String(format: "%.4f", $0) }.joined(separator: ", ")
             print("{\"ms\": [\(ms)], \"kernels\": \"\(KernelISA.current)\"}")
         }
+    }
+
+    /// `--member`: the named file among the ensemble's classifiers, crop members and localisers, as one forward
+    /// on its own input size (a classifier's without maps, a localiser's with its boxes read), so that the peers'
+    /// head-to-head can time every member of a pipeline.
+    private func servedMember(named name: String, in ensemble: ModelEnsemble) throws -> (inputSize: [Int], forward: ([Float]) -> Void) {
+        let named = { (path: String) in (path as NSString).lastPathComponent == name }
+        if let m = (ensemble.members + ensemble.cropMembers).first(where: { named($0.path) }) {
+            return (m.classifier.info.inputSize, { _ = m.classifier.run(input: $0, maps: .none) })
+        }
+        if let l = ensemble.localisers.first(where: { named($0.path) }) {
+            return (l.localiser.info.inputSize, { _ = l.localiser.run(input: $0) })
+        }
+        throw CommandFailure("--member \(TerminalSafeText.clean(name)): no such member in \(TerminalSafeText.clean(ensemble.path))")
     }
 
     /// Images per second through the first member as `evaluate` runs them (InferencePool: one image per core)
@@ -316,6 +345,8 @@ struct BenchLine: Encodable {
     let kernelISA: String, supportedISA: String
     let members: Int
     let ensembleCaseMsMedian: Double?, ensembleCaseMsP90: Double?
+    /// The same case without maps: what the peers' members case runs.
+    let ensembleForwardsMsMedian: Double?, ensembleForwardsMsP90: Double?
     /// The localiser stage (0 and nils for a classifier alone).
     let localisers: Int, localiserInputSize: [Int]?, localiserMsMedian: Double?
     let pipelineCaseMsMedian: Double?, pipelineCaseMsP90: Double?
@@ -331,6 +362,7 @@ struct BenchLine: Encodable {
         case explainExtraPercent = "explain_extra_percent", loadMs = "load_ms", peakRssMb = "peak_rss_mb"
         case openblasCore = "openblas_core", kernelISA = "kernel_isa", supportedISA = "supported_isa"
         case ensembleCaseMsMedian = "ensemble_case_ms_median", ensembleCaseMsP90 = "ensemble_case_ms_p90"
+        case ensembleForwardsMsMedian = "ensemble_forwards_ms_median", ensembleForwardsMsP90 = "ensemble_forwards_ms_p90"
         case localisers, localiserInputSize = "localiser_input_size", localiserMsMedian = "localiser_ms_median"
         case pipelineCaseMsMedian = "pipeline_case_ms_median", pipelineCaseMsP90 = "pipeline_case_ms_p90"
     }

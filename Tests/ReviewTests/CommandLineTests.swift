@@ -63,6 +63,42 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(answers.map { $0["kernels"] as? String }, ["baseline", "baseline"])
     }
 
+    /// `bench --member` serves any member of a pipeline folder to the head-to-head, at that member's input size: the
+    /// shipped localiser reads a 3×320×320 tensor (the classifiers' 224×224 one is refused with the size it
+    /// expected), a name the folder lacks is a one-line error, and --member needs --serve-bursts.
+    func testBenchServesALocaliserMemberAtItsOwnInputSize() throws {
+        let folder = RepoPaths.root.appendingPathComponent("weights/fracture-classifier").path
+        guard FileManager.default.fileExists(atPath: folder + "/localiser-fold-0.safetensors") else {
+            throw MissingFromTheBuild("the shipped weights are missing")
+        }
+        let t = TempDir()
+        for side in [320, 224] {
+            t.write("x\(side).f32", Data(count: 3 * side * side * 4))
+        }
+        let env = ProcessInfo.processInfo.environment.merging(["FRACVIEW_MAX_ISA": "baseline", "OPENBLAS_NUM_THREADS": "1"]) { $1 }
+        let served = try Fracview.run(["bench", "--weights", folder, "--member", "localiser-fold-0.safetensors",
+                                       "--input-tensor", t.path + "/x320.f32", "--serve-bursts", "--warmup", "1"],
+                                      environment: env, input: Data("2\n".utf8))
+        XCTAssertEqual(served.status, 0, served.stderr)
+        let answer = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(served.stdout)) as? [String: Any])
+        XCTAssertEqual((answer["ms"] as? [Double])?.count, 2, "\(answer)")
+
+        let wrongSize = try Fracview.run(["bench", "--weights", folder, "--member", "localiser-fold-0.safetensors",
+                                          "--input-tensor", t.path + "/x224.f32", "--serve-bursts"], environment: env, input: Data())
+        XCTAssertNotEqual(wrongSize.status, 0)
+        XCTAssertTrue(wrongSize.stderr.contains("3×320×320"), wrongSize.stderr)
+
+        let missing = try Fracview.run(["bench", "--weights", folder, "--member", "localiser-fold-9.safetensors",
+                                        "--serve-bursts"], environment: env, input: Data())
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.stderr.contains("--member localiser-fold-9.safetensors: no such member"), missing.stderr)
+        XCTAssertEqual(missing.stderr.split(separator: "\n").count, 1, missing.stderr)
+
+        let alone = try Fracview.run(["bench", "--weights", folder, "--member", "fold-0.safetensors"], environment: env)
+        XCTAssertNotEqual(alone.status, 0)
+        XCTAssertTrue(alone.stderr.contains("--member goes with --serve-bursts"), alone.stderr)
+    }
+
     /// Issue #26 §13: libpq's URI errors quote the text as given; a percent-encoded NUL in the password once
     /// printed it. No error path may echo any part of the userinfo (no server is needed: libpq refuses these URIs).
     func testMalformedPostgresURLsNeverEchoTheirPassword() throws {
