@@ -468,17 +468,14 @@ FV_INLINE long nonzero_columns_baseline(const float *a, long lda, long mr, long 
 // tile's stores hide behind its FMAs (Intel Xeon, AVX-512; docs/engine.md). The 8-tile floor gives each copy 96
 // rows to serve where a deep k (1152) would give 24-row blocks. Every tile that reads F32 rows (all of them on an
 // F32 weight, all but the first on a half one) may run over its list of non-zero columns (above).
-// On AVX2 each tile also asks for its slice of the next panel (the panel's bytes split over the block's tiles).
-// AVX2 computes half as much per line of panel as AVX-512 (6 rows of A against 12), so on a cold panel
-// (a layer's weights come from L3 or memory in every forward) its first tile outran the hardware prefetcher and
-// waited on the lines: on Zen 4, two threads, caches flushed, the expansions ran at 100-130 GFLOP/s, 165-200 with
-// the prefetch (the machine's peak about 230), and the member's forward 0.94 of its time. AVX-512's tile leaves the
-// prefetcher time enough: there the same prefetch made B4 5 % slower (docs/engine.md).
-FV_INLINE void prefetch_panel_part(fv_panels w, long p, long panel_floats, long part, long parts) {
-    const char *base = w.f16 ? (const char *)(w.f16 + p * panel_floats) : (const char *)(w.f32 + p * panel_floats);
-    const long bytes = panel_floats * (w.f16 ? 2 : 4);
-    const long from = bytes * part / parts / 64 * 64, to = bytes * (part + 1) / parts;
-    for (long at = from; at < to; at += 64) __builtin_prefetch(base + at, 0, 2);
+// On AVX2 each tile also asks for its slice of the next panel (the panel's lines split over the block's tiles; a
+// panel is k rows of 64 or 128 bytes, so the next one starts panel_lines lines on). AVX2 computes half as much per
+// panel line as AVX-512 (6 rows of A against 12), so over a cold panel (a layer's weights come from L3 or memory
+// in every forward) its first tile outran the hardware prefetcher. On Zen 4 with the AVX2 path the member's forward
+// took 0.94-0.95 of its time (burst-interleaved A/B, three runs); on AVX-512 the same prefetch made B4 5 % slower,
+// so that path has none (docs/engine.md, "Zen 4").
+FV_INLINE void prefetch_lines(const void *panel, long first, long end) {
+    for (long line = first; line < end; line++) __builtin_prefetch((const char *)panel + line * 64, 0, 2);
 }
 
 #define FV_DEFINE_FUSED_GEMM(NAME, ATTR, MICRO, MR, NONZERO_COLUMNS, PREFETCH)                                  \
@@ -507,6 +504,8 @@ FV_INLINE void prefetch_panel_part(fv_panels w, long p, long panel_floats, long 
             /* Tiles of equal height (49 rows: 10,10,10,10,9 rather than 12,12,12,12,1). */                     \
             long tiles = (i1 - i0 + (MR) - 1) / (MR), step = (i1 - i0 + tiles - 1) / tiles;                     \
             const int shared = wide && tiles > 1;  /* the first tile keeps the F32 rows for the others */       \
+            const long panel_lines = (panel_floats * (half ? 2 : 4) + 63) / 64;                                 \
+            const long lines_per_tile = (panel_lines + tiles - 1) / tiles;                                      \
             for (long p = panel_begin; p < panel_end; p++) {                                                    \
                 const void *panel = half ? (const void *)(w.f16 + p * panel_floats)                             \
                                          : (const void *)(w.f32 + p * panel_floats);                            \
@@ -514,7 +513,11 @@ FV_INLINE void prefetch_panel_part(fv_panels w, long p, long panel_floats, long 
                 const float *out_scale = w.out_scale ? w.out_scale + col : 0;                                   \
                 for (long i = i0, t = 0; i < i1; i += step, t++) {                                              \
                     long mr = i1 - i < step ? i1 - i : step;                                                    \
-                    if (PREFETCH && p + 1 < panel_end) prefetch_panel_part(w, p + 1, panel_floats, t, tiles);   \
+                    if (PREFETCH && p + 1 < panel_end) {                                                        \
+                        const long first = t * lines_per_tile, end = first + lines_per_tile;                    \
+                        prefetch_lines((const char *)panel + panel_lines * 64, first,                           \
+                                       end < panel_lines ? end : panel_lines);                                  \
+                    }                                                                                           \
                     const int reads_copy = shared && i != i0;                                                   \
                     unsigned short *list = lists ? lists + t * (k + 1) : 0;                                     \
                     /* Made as the first panel reaches the tile, while its rows come into L1 for the FMAs (a */ \
