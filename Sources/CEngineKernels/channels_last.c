@@ -99,6 +99,14 @@ FV_INLINE FV_AVX2 __m256i lanes256(long valid) {
 }
 #endif
 
+// The epilogue's activation as a constant of each micro-kernel instantiation: the identity, a clamp (ReLU, ReLU6:
+// branch-free, the upper bound a register) or the general switch (SiLU, sigmoid). A switch on the runtime code
+// for every accumulator had put an indirect jump and stack spills beside each vector of a small-k tile's epilogue.
+enum { FV_ACTS_NONE = 0, FV_ACTS_CLAMP = 1, FV_ACTS_OTHER = 2 };
+FV_INLINE int activation_kind(int act) {
+    return act == FV_ACT_IDENTITY ? FV_ACTS_NONE : act == FV_ACT_RELU || act == FV_ACT_RELU6 ? FV_ACTS_CLAMP : FV_ACTS_OTHER;
+}
+
 // ---- GEMM on packed weights ----
 // A micro-kernel computes an mr x 32 tile of A (mr rows) times one packed panel into C. `half`: the panel holds
 // half-precision bit patterns, widened as each row is loaded (F16C on AVX2, AVX-512F's vcvtph2ps); it is a
@@ -176,7 +184,7 @@ FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const v
                                        const float *scale, const float *out_scale, const float *bias, long cols,
                                        int act, const float *residual, float *c, long ldc, const int mr,
                                        const int KEEP, float *keep, const long base, const int V,
-                                       const int SPARSE, const unsigned short *used) {
+                                       const int SPARSE, const unsigned short *used, const int ACTS) {
     __m256 acc[6][3];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 6; i++)
@@ -204,7 +212,7 @@ FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const v
             }
         }
     }
-    const __m256 one = _mm256_set1_ps(1.0f);
+    const __m256 one = _mm256_set1_ps(1.0f), relu_top = _mm256_set1_ps(act == FV_ACT_RELU6 ? 6.0f : __builtin_inff());
     __m256i m[3];
     __m256 bias_v[3], scale_v[3];
 #pragma clang loop unroll(full)
@@ -224,7 +232,9 @@ FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const v
                 if (j < V) {
                     const long at = base + 8 * j;
                     float *out = c + i * ldc + at;
-                    __m256 v = activate256(_mm256_fmadd_ps(acc[i][j], scale_v[j], bias_v[j]), act);
+                    __m256 v = _mm256_fmadd_ps(acc[i][j], scale_v[j], bias_v[j]);
+                    if (ACTS == FV_ACTS_CLAMP) v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), relu_top);
+                    else if (ACTS == FV_ACTS_OTHER) v = activate256(v, act);
                     if (residual) v = _mm256_add_ps(v, _mm256_maskload_ps(residual + i * ldc + at, m[j]));
                     if (cols - at >= 8) _mm256_storeu_ps(out, v); else _mm256_maskstore_ps(out, m[j], v);
                 }
@@ -236,46 +246,53 @@ FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const v
 FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const void *panel, const int half,
                                        const float *scale, const float *out_scale, const float *bias, long cols,
                                        int act, const float *residual, float *c, long ldc, const int mr,
-                                       const int KEEP, float *keep, const int SPARSE, const unsigned short *used) {
+                                       const int KEEP, float *keep, const int SPARSE, const unsigned short *used,
+                                       const int ACTS) {
     if (cols > 16 && cols <= 24) {
         // Rows 0-2 from the panel (keeping its F32 rows when asked), rows 3-5 from the same rows again: from the
         // copy just written where there is one.
         micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc,
-                        mr < 3 ? mr : 3, KEEP, keep, 0, 3, SPARSE, used);
+                        mr < 3 ? mr : 3, KEEP, keep, 0, 3, SPARSE, used, ACTS);
         if (mr > 3)
             micro_avx2_pass(k, a + 3 * lda, lda, KEEP ? (const void *)keep : panel, KEEP ? 0 : half, scale,
                             out_scale, bias, cols, act, residual ? residual + 3 * ldc : 0, c + 3 * ldc, ldc, mr - 3,
-                            0, 0, 0, 3, SPARSE, used);
+                            0, 0, 0, 3, SPARSE, used, ACTS);
         return;
     }
     micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep, 0,
-                    cols <= 8 ? 1 : 2, SPARSE, used);
+                    cols <= 8 ? 1 : 2, SPARSE, used, ACTS);
     if (cols > 16)
         micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
-                        16, 2, SPARSE, used);
+                        16, 2, SPARSE, used, ACTS);
 }
 
 FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const void *panel, int half, const float *scale,
                                const float *out_scale, const float *bias, long cols, int act, const float *residual,
                                float *c, long ldc, long mr, float *keep, const unsigned short *used) {
-#define FV_MICRO256(R, HALF, KEEP, SPARSE)                                                                       \
+#define FV_MICRO256(R, HALF, KEEP, SPARSE, ACTS)                                                                 \
     micro_avx2_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R, KEEP, keep,  \
-                    SPARSE, used)
-#define FV_ROWS256(HALF, KEEP, SPARSE)                                                                           \
+                    SPARSE, used, ACTS)
+#define FV_ROWS256(HALF, KEEP, SPARSE, ACTS)                                                                     \
     switch (mr) { /* constant row counts, so the accumulators live in registers */                            \
-    case 1: FV_MICRO256(1, HALF, KEEP, SPARSE); break; case 2: FV_MICRO256(2, HALF, KEEP, SPARSE); break;       \
-    case 3: FV_MICRO256(3, HALF, KEEP, SPARSE); break; case 4: FV_MICRO256(4, HALF, KEEP, SPARSE); break;       \
-    case 5: FV_MICRO256(5, HALF, KEEP, SPARSE); break; default: FV_MICRO256(6, HALF, KEEP, SPARSE); break;      \
+    case 1: FV_MICRO256(1, HALF, KEEP, SPARSE, ACTS); break; case 2: FV_MICRO256(2, HALF, KEEP, SPARSE, ACTS); break; \
+    case 3: FV_MICRO256(3, HALF, KEEP, SPARSE, ACTS); break; case 4: FV_MICRO256(4, HALF, KEEP, SPARSE, ACTS); break; \
+    case 5: FV_MICRO256(5, HALF, KEEP, SPARSE, ACTS); break; default: FV_MICRO256(6, HALF, KEEP, SPARSE, ACTS); break; \
     }
-    if (used) {  /* column lists only for F32 panels (a half panel's copy or an F32 weight) */
-        FV_ROWS256(0, 0, 1)
-    } else if (half && keep) {
-        FV_ROWS256(1, 1, 0)
-    } else if (half) {
-        FV_ROWS256(1, 0, 0)
-    } else {
-        FV_ROWS256(0, 0, 0)
+#define FV_VARIANTS256(ACTS)                                                                                     \
+    if (used) {  /* column lists only for F32 panels (a half panel's copy or an F32 weight) */                \
+        FV_ROWS256(0, 0, 1, ACTS)                                                                                \
+    } else if (half && keep) {                                                                                   \
+        FV_ROWS256(1, 1, 0, ACTS)                                                                                \
+    } else if (half) {                                                                                           \
+        FV_ROWS256(1, 0, 0, ACTS)                                                                                \
+    } else {                                                                                                     \
+        FV_ROWS256(0, 0, 0, ACTS)                                                                                \
     }
+    const int acts = activation_kind(act);
+    if (acts == FV_ACTS_NONE) { FV_VARIANTS256(FV_ACTS_NONE) }
+    else if (acts == FV_ACTS_CLAMP) { FV_VARIANTS256(FV_ACTS_CLAMP) }
+    else { FV_VARIANTS256(FV_ACTS_OTHER) }
+#undef FV_VARIANTS256
 #undef FV_ROWS256
 #undef FV_MICRO256
 }
@@ -289,7 +306,7 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
                                            const float *scale, const float *out_scale, const float *bias, long cols,
                                            int act, const float *residual, float *c, long ldc, const int mr,
                                            const int wide, const int KEEP, float *keep, const int SPARSE,
-                                           const unsigned short *used) {
+                                           const unsigned short *used, const int ACTS) {
     __m512 c0[12], c1[12];
 #pragma clang loop unroll(full)
     for (int i = 0; i < 12; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
@@ -316,22 +333,25 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
     __mmask16 m0 = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
     __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : (cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1));
     __m512 bias0 = _mm512_maskz_loadu_ps(m0, bias), bias1 = _mm512_maskz_loadu_ps(m1, bias + 16);
-    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 one = _mm512_set1_ps(1.0f), relu_top = _mm512_set1_ps(act == FV_ACT_RELU6 ? 6.0f : __builtin_inff());
+#define FV_ACTIVATE512(v) (ACTS == FV_ACTS_CLAMP ? _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), relu_top)    \
+                           : ACTS == FV_ACTS_OTHER ? activate512(v, act) : (v))
     __m512 scale0 = out_scale ? _mm512_maskz_loadu_ps(m0, out_scale) : one;
     __m512 scale1 = out_scale ? _mm512_maskz_loadu_ps(m1, out_scale + 16) : one;
 #pragma clang loop unroll(full)
     for (int i = 0; i < 12; i++) {
         if (i < mr) {
-            __m512 v0 = activate512(_mm512_fmadd_ps(c0[i], scale0, bias0), act);
+            __m512 v0 = FV_ACTIVATE512(_mm512_fmadd_ps(c0[i], scale0, bias0));
             if (residual) v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, residual + i * ldc));
             _mm512_mask_storeu_ps(c + i * ldc, m0, v0);
             if (wide) {
-                __m512 v1 = activate512(_mm512_fmadd_ps(c1[i], scale1, bias1), act);
+                __m512 v1 = FV_ACTIVATE512(_mm512_fmadd_ps(c1[i], scale1, bias1));
                 if (residual) v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, residual + i * ldc + 16));
                 _mm512_mask_storeu_ps(c + i * ldc + 16, m1, v1);
             }
         }
     }
+#undef FV_ACTIVATE512
 }
 
 FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void *panel, int half, const float *scale,
@@ -340,7 +360,7 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
                                    const unsigned short *used) {
 #define FV_MICRO512(R, WIDE, HALF, KEEP, SPARSE)                                                                 \
     micro_avx512_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R, WIDE, KEEP, \
-                      keep, SPARSE, used)
+                      keep, SPARSE, used, ACTS)
 #define FV_ROWS512(WIDE, HALF, KEEP, SPARSE)                                                                     \
     switch (mr) { /* constant row counts, so the accumulators live in registers */                            \
     case 1: FV_MICRO512(1, WIDE, HALF, KEEP, SPARSE); break;   case 2: FV_MICRO512(2, WIDE, HALF, KEEP, SPARSE); break; \
@@ -350,15 +370,24 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
     case 9: FV_MICRO512(9, WIDE, HALF, KEEP, SPARSE); break;   case 10: FV_MICRO512(10, WIDE, HALF, KEEP, SPARSE); break; \
     case 11: FV_MICRO512(11, WIDE, HALF, KEEP, SPARSE); break; default: FV_MICRO512(12, WIDE, HALF, KEEP, SPARSE); break; \
     }
-    if (used) {  /* column lists only for F32 panels (a half panel's copy or an F32 weight) */
-        if (cols <= 16) { FV_ROWS512(0, 0, 0, 1) } else { FV_ROWS512(1, 0, 0, 1) }
-    } else if (half && keep) {
-        if (cols <= 16) { FV_ROWS512(0, 1, 1, 0) } else { FV_ROWS512(1, 1, 1, 0) }
-    } else if (half) {
-        if (cols <= 16) { FV_ROWS512(0, 1, 0, 0) } else { FV_ROWS512(1, 1, 0, 0) }
-    } else {
-        if (cols <= 16) { FV_ROWS512(0, 0, 0, 0) } else { FV_ROWS512(1, 0, 0, 0) }
+#define FV_VARIANTS512(ACTS_KIND)                                                                                \
+    {                                                                                                            \
+        const int ACTS = ACTS_KIND;                                                                              \
+        if (used) {  /* column lists only for F32 panels (a half panel's copy or an F32 weight) */            \
+            if (cols <= 16) { FV_ROWS512(0, 0, 0, 1) } else { FV_ROWS512(1, 0, 0, 1) }                           \
+        } else if (half && keep) {                                                                               \
+            if (cols <= 16) { FV_ROWS512(0, 1, 1, 0) } else { FV_ROWS512(1, 1, 1, 0) }                           \
+        } else if (half) {                                                                                       \
+            if (cols <= 16) { FV_ROWS512(0, 1, 0, 0) } else { FV_ROWS512(1, 1, 0, 0) }                           \
+        } else {                                                                                                 \
+            if (cols <= 16) { FV_ROWS512(0, 0, 0, 0) } else { FV_ROWS512(1, 0, 0, 0) }                           \
+        }                                                                                                        \
     }
+    const int acts = activation_kind(act);
+    if (acts == FV_ACTS_NONE) FV_VARIANTS512(FV_ACTS_NONE)
+    else if (acts == FV_ACTS_CLAMP) FV_VARIANTS512(FV_ACTS_CLAMP)
+    else FV_VARIANTS512(FV_ACTS_OTHER)
+#undef FV_VARIANTS512
 #undef FV_ROWS512
 #undef FV_MICRO512
 }
