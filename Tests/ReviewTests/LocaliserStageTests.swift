@@ -353,9 +353,14 @@ final class LocaliserStageTests: XCTestCase {
         let pipeline = try XCTUnwrap(line["pipeline_case_ms_median"] as? Double)
         XCTAssertGreaterThan(localiser, 0)
         XCTAssertGreaterThan(pipeline, localiser, "the pipeline runs every localiser and every classifier")
+        // The members case both ways: with the maps, and forwards alone (what the peers' members case runs).
+        XCTAssertGreaterThan(try XCTUnwrap(line["ensemble_case_ms_median"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(line["ensemble_forwards_ms_median"] as? Double), 0)
         let plain = try Fracview.run(["bench", "--weights", Self.tinyClassifier, "--json", "--runs", "30"])
         let plainLine = try XCTUnwrap(JSONSerialization.jsonObject(with: plain.stdout) as? [String: Any])
         XCTAssertEqual(plainLine["localisers"] as? Int, 0)
         XCTAssertTrue(plainLine["pipeline_case_ms_median"] == nil || plainLine["pipeline_case_ms_median"] is NSNull)
+        XCTAssertTrue(plainLine["ensemble_forwards_ms_median"] == nil || plainLine["ensemble_forwards_ms_median"] is NSNull,
+                      "one file has no members case")
     }
 }
