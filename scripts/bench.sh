@@ -89,6 +89,14 @@ if [ -z "$weights" ] && [ -d weights/fracture-classifier ]; then
 fi
 
 results=()
+# The head-to-head with ONNX Runtime and OpenVINO on one weights file, interleaved in bursts a tenth of a second
+# apart, who goes first rotating.
+head_to_head() {
+  echo "head-to-head with ONNX Runtime and OpenVINO on $1, $bursts bursts ..." >&2
+  local versus
+  versus=$(python3 scripts/bench_peers.py --weights "$1" --threads "$threads" --versus "$bin" --bursts "$bursts" --json)
+  results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"versus\": json.loads(sys.argv[2])}))" "$1" "$versus")")
+}
 for m in "${models[@]}"; do
   # A directory: bench_peers.py takes its whole-image classifier members (not the localisers or crop members), the
   # K members fracview's ensemble case runs through.
@@ -115,19 +123,9 @@ for m in "${models[@]}"; do
     results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"round\": int(sys.argv[4]), \"fracview\": json.loads(sys.argv[2]), \"peers\": json.loads(sys.argv[3])}))" "$m" "$ours" "$peers" "$round")")
   done
   rm -f "$input"
-  # The head-to-head with ONNX Runtime and OpenVINO, interleaved in bursts a tenth of a second apart, who goes first
-  # rotating (single files only).
-  if [ ! -d "$m" ]; then
-    echo "head-to-head with ONNX Runtime and OpenVINO on $m, $bursts bursts ..." >&2
-    versus=$(python3 scripts/bench_peers.py --weights "$m" --threads "$threads" --versus "$bin" --bursts "$bursts" --json)
-    results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"versus\": json.loads(sys.argv[2])}))" "$m" "$versus")")
-  fi
+  if [ ! -d "$m" ]; then head_to_head "$m"; fi  # single files only
 done
-for m in "${head_to_head_only[@]}"; do
-  echo "head-to-head with ONNX Runtime and OpenVINO on $m, $bursts bursts ..." >&2
-  versus=$(python3 scripts/bench_peers.py --weights "$m" --threads "$threads" --versus "$bin" --bursts "$bursts" --json)
-  results+=("$(python3 -c "import json,sys; print(json.dumps({\"model\": sys.argv[1], \"versus\": json.loads(sys.argv[2])}))" "$m" "$versus")")
-done
+for m in "${head_to_head_only[@]}"; do head_to_head "$m"; done
 
 out=${FRACVIEW_BENCH_OUT:-/tmp/fracview-bench.jsonl}
 printf '%s\n' "${results[@]}" > "$out"

@@ -139,10 +139,10 @@ def member_kind(path):
     return "crop" if meta.get("input") == "crop" else "classifier"
 
 
-def load_member(path):
-    """The PyTorch model of any member of the shipped pipeline, in eval mode, and its metadata: a FractureClassifier
-    (a whole-image or crop classifier: the same network) or the localiser (training/localiser.py)."""
-    if member_kind(path) != "localiser":
+def load_member(path, kind):
+    """The PyTorch model of a member of the shipped pipeline of this `member_kind`, in eval mode, and its metadata: a
+    FractureClassifier (a whole-image or crop classifier: the same network) or the localiser (training/localiser.py)."""
+    if kind != "localiser":
         return ref.model_from_safetensors(path)
     sys.path.insert(0, ROOT)
     from training.export_weights import load_exported
@@ -299,12 +299,11 @@ def burst_orders(names):
 
 
 def ratio_stats(ratios):
-    import numpy as np
     q = np.percentile(ratios, [25, 50, 75])
     return float(q[1]), [float(q[0]), float(q[2])], sum(r < 1 for r in ratios)
 
 
-def versus(binary, weights, peers, xn, bursts, burst_runs, threads):
+def versus(binary, weights, kind, peers, xn, bursts, burst_runs, threads):
     """The interleaved head-to-head (see the module docstring): the peers in this process (name -> one forward),
     fracview as a child with `threads` engine threads (it takes its count from OPENBLAS_NUM_THREADS, as OpenBLAS
     would)."""
@@ -317,7 +316,7 @@ def versus(binary, weights, peers, xn, bursts, burst_runs, threads):
         env["FRACVIEW_MAX_ISA"] = PEER_ISA_ENV[PEER_MAX_ISA]["FRACVIEW_MAX_ISA"]
     # A localiser or crop member runs inside its folder's pipeline (fracview loads neither alone): the folder, and
     # --member to name it.
-    member = ["--weights", weights] if member_kind(weights) == "classifier" else \
+    member = ["--weights", weights] if kind == "classifier" else \
         ["--weights", os.path.dirname(os.path.abspath(weights)), "--member", os.path.basename(weights)]
     child = subprocess.Popen([binary, "bench", *member, "--input-tensor", path, "--serve-bursts"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
@@ -411,7 +410,6 @@ def main():
         ap.error("--versus-peers: a comma-separated list of onnxruntime, openvino")
     import warnings
     warnings.filterwarnings("ignore")
-    import numpy as np
     import onnxruntime as ort
     import openvino as ov
     from PIL import Image
@@ -423,7 +421,7 @@ def main():
     kind = member_kind(a.weights[0])
     if kind != "classifier" and (not a.versus or len(a.weights) > 1):
         ap.error(f"--weights {a.weights[0]}: a {kind} member is timed in the head-to-head only (--versus, one file)")
-    models = [load_member(w) for w in a.weights]
+    models = [load_member(w, kind) for w in a.weights]
     model, meta = models[0]
     size = json.loads(meta.get("input_size", "[224, 224]"))
     image = a.image or sorted(glob.glob(os.path.join(SAMPLES, "*.jpg")))[0]
@@ -474,8 +472,8 @@ def main():
                "frameworks": {p: frameworks[p] for p in versus_peers},
                "openvino_config": openvino_config(ov_models[0]),
                "ort_vs_pytorch_max_abs_dp": dp["onnxruntime"], "openvino_vs_pytorch_max_abs_dp": dp["openvino"],
-               **versus(a.versus, a.weights[0], {p: forwards[p] for p in versus_peers}, xn, a.bursts, a.burst_runs,
-                        a.threads)}
+               **versus(a.versus, a.weights[0], kind, {p: forwards[p] for p in versus_peers}, xn, a.bursts,
+                        a.burst_runs, a.threads)}
         print(json.dumps(res) if a.json else json.dumps(res, indent=1))
         return check_parity(dp)
 

@@ -51,6 +51,14 @@ FV_INLINE void finish(float *restrict out, float *restrict acc, const float *res
         for (long j = 0; j < n; j++) out[j] += residual[j];
 }
 
+// The epilogue's activation as a constant of each micro-kernel instantiation: the identity, a clamp (ReLU, ReLU6:
+// branch-free, the upper bound a register) or the general switch (SiLU, sigmoid). A switch on the runtime code
+// for every accumulator had put an indirect jump and stack spills beside each vector of a small-k tile's epilogue.
+enum { FV_ACTS_NONE = 0, FV_ACTS_CLAMP = 1, FV_ACTS_OTHER = 2 };
+FV_INLINE int activation_kind(int act) {
+    return act == FV_ACT_IDENTITY ? FV_ACTS_NONE : act == FV_ACT_RELU || act == FV_ACT_RELU6 ? FV_ACTS_CLAMP : FV_ACTS_OTHER;
+}
+
 #if FV_X86
 // fv_exp, a reciprocal without a division (for the d >= 1 of the SiLU and sigmoid denominators: the hardware
 // estimate and one Newton step, about 1e-7 relative error for AVX-512's 14-bit estimate, 2e-7 for AVX2's 12-bit one,
@@ -80,6 +88,10 @@ FV_INLINE void finish(float *restrict out, float *restrict acc, const float *res
         V r = RCP(d);                                                                                              \
         return _mm##W##_mul_ps(r, _mm##W##_fnmadd_ps(d, r, _mm##W##_set1_ps(2.0f)));                               \
     }                                                                                                              \
+    /* ReLU's and ReLU6's upper bound (infinity: ReLU's max alone), made once per tile for the clamp. */          \
+    FV_INLINE ATTR V relu_top##W(int activation) {                                                                 \
+        return _mm##W##_set1_ps(activation == FV_ACT_RELU6 ? 6.0f : __builtin_inff());                          \
+    }                                                                                                              \
     FV_INLINE ATTR V activate##W(V v, int activation) {                                                            \
         const V one = _mm##W##_set1_ps(1.0f), zero = _mm##W##_setzero_ps();                                        \
         switch (activation) {                                                                                      \
@@ -89,6 +101,11 @@ FV_INLINE void finish(float *restrict out, float *restrict acc, const float *res
         case FV_ACT_SIGMOID: return reciprocal##W(_mm##W##_add_ps(one, exp##W(_mm##W##_sub_ps(zero, v))));        \
         default: return v;                                                                                         \
         }                                                                                                          \
+    }                                                                                                              \
+    /* The epilogue's: KIND (activation_kind) is a constant where it is inlined, so the branches compile away. */ \
+    FV_INLINE ATTR V activate_kind##W(V v, const int KIND, int activation, V top) {                                \
+        if (KIND == FV_ACTS_CLAMP) return _mm##W##_min_ps(_mm##W##_max_ps(v, _mm##W##_setzero_ps()), top);        \
+        return KIND == FV_ACTS_OTHER ? activate##W(v, activation) : v;                                             \
     }
 FV_DEFINE_VECTOR_ACTIVATIONS(512, FV_AVX512, __m512, __m512i, _mm512_rcp14_ps)
 FV_DEFINE_VECTOR_ACTIVATIONS(256, FV_AVX2, __m256, __m256i, _mm256_rcp_ps)
@@ -98,14 +115,6 @@ FV_INLINE FV_AVX2 __m256i lanes256(long valid) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)(valid < 8 ? valid : 8)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 #endif
-
-// The epilogue's activation as a constant of each micro-kernel instantiation: the identity, a clamp (ReLU, ReLU6:
-// branch-free, the upper bound a register) or the general switch (SiLU, sigmoid). A switch on the runtime code
-// for every accumulator had put an indirect jump and stack spills beside each vector of a small-k tile's epilogue.
-enum { FV_ACTS_NONE = 0, FV_ACTS_CLAMP = 1, FV_ACTS_OTHER = 2 };
-FV_INLINE int activation_kind(int act) {
-    return act == FV_ACT_IDENTITY ? FV_ACTS_NONE : act == FV_ACT_RELU || act == FV_ACT_RELU6 ? FV_ACTS_CLAMP : FV_ACTS_OTHER;
-}
 
 // ---- GEMM on packed weights ----
 // A micro-kernel computes an mr x 32 tile of A (mr rows) times one packed panel into C. `half`: the panel holds
@@ -212,7 +221,7 @@ FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const v
             }
         }
     }
-    const __m256 one = _mm256_set1_ps(1.0f), relu_top = _mm256_set1_ps(act == FV_ACT_RELU6 ? 6.0f : __builtin_inff());
+    const __m256 one = _mm256_set1_ps(1.0f), top = relu_top256(act);
     __m256i m[3];
     __m256 bias_v[3], scale_v[3];
 #pragma clang loop unroll(full)
@@ -232,9 +241,7 @@ FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const v
                 if (j < V) {
                     const long at = base + 8 * j;
                     float *out = c + i * ldc + at;
-                    __m256 v = _mm256_fmadd_ps(acc[i][j], scale_v[j], bias_v[j]);
-                    if (ACTS == FV_ACTS_CLAMP) v = _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()), relu_top);
-                    else if (ACTS == FV_ACTS_OTHER) v = activate256(v, act);
+                    __m256 v = activate_kind256(_mm256_fmadd_ps(acc[i][j], scale_v[j], bias_v[j]), ACTS, act, top);
                     if (residual) v = _mm256_add_ps(v, _mm256_maskload_ps(residual + i * ldc + at, m[j]));
                     if (cols - at >= 8) _mm256_storeu_ps(out, v); else _mm256_maskstore_ps(out, m[j], v);
                 }
@@ -269,29 +276,32 @@ FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const v
 FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const void *panel, int half, const float *scale,
                                const float *out_scale, const float *bias, long cols, int act, const float *residual,
                                float *c, long ldc, long mr, float *keep, const unsigned short *used) {
-#define FV_MICRO256(R, HALF, KEEP, SPARSE, ACTS)                                                                 \
+#define FV_MICRO256(R, HALF, KEEP, SPARSE)                                                                       \
     micro_avx2_rows(k, a, lda, panel, HALF, scale, out_scale, bias, cols, act, residual, c, ldc, R, KEEP, keep,  \
                     SPARSE, used, ACTS)
-#define FV_ROWS256(HALF, KEEP, SPARSE, ACTS)                                                                     \
+#define FV_ROWS256(HALF, KEEP, SPARSE)                                                                           \
     switch (mr) { /* constant row counts, so the accumulators live in registers */                            \
-    case 1: FV_MICRO256(1, HALF, KEEP, SPARSE, ACTS); break; case 2: FV_MICRO256(2, HALF, KEEP, SPARSE, ACTS); break; \
-    case 3: FV_MICRO256(3, HALF, KEEP, SPARSE, ACTS); break; case 4: FV_MICRO256(4, HALF, KEEP, SPARSE, ACTS); break; \
-    case 5: FV_MICRO256(5, HALF, KEEP, SPARSE, ACTS); break; default: FV_MICRO256(6, HALF, KEEP, SPARSE, ACTS); break; \
+    case 1: FV_MICRO256(1, HALF, KEEP, SPARSE); break; case 2: FV_MICRO256(2, HALF, KEEP, SPARSE); break;       \
+    case 3: FV_MICRO256(3, HALF, KEEP, SPARSE); break; case 4: FV_MICRO256(4, HALF, KEEP, SPARSE); break;       \
+    case 5: FV_MICRO256(5, HALF, KEEP, SPARSE); break; default: FV_MICRO256(6, HALF, KEEP, SPARSE); break;      \
     }
-#define FV_VARIANTS256(ACTS)                                                                                     \
-    if (used) {  /* column lists only for F32 panels (a half panel's copy or an F32 weight) */                \
-        FV_ROWS256(0, 0, 1, ACTS)                                                                                \
-    } else if (half && keep) {                                                                                   \
-        FV_ROWS256(1, 1, 0, ACTS)                                                                                \
-    } else if (half) {                                                                                           \
-        FV_ROWS256(1, 0, 0, ACTS)                                                                                \
-    } else {                                                                                                     \
-        FV_ROWS256(0, 0, 0, ACTS)                                                                                \
+#define FV_VARIANTS256(ACTS_KIND)                                                                                \
+    {                                                                                                            \
+        const int ACTS = ACTS_KIND; /* the activation's kind, a constant in each copy */                        \
+        if (used) {  /* column lists only for F32 panels (a half panel's copy or an F32 weight) */            \
+            FV_ROWS256(0, 0, 1)                                                                                  \
+        } else if (half && keep) {                                                                               \
+            FV_ROWS256(1, 1, 0)                                                                                  \
+        } else if (half) {                                                                                       \
+            FV_ROWS256(1, 0, 0)                                                                                  \
+        } else {                                                                                                 \
+            FV_ROWS256(0, 0, 0)                                                                                  \
+        }                                                                                                        \
     }
     const int acts = activation_kind(act);
-    if (acts == FV_ACTS_NONE) { FV_VARIANTS256(FV_ACTS_NONE) }
-    else if (acts == FV_ACTS_CLAMP) { FV_VARIANTS256(FV_ACTS_CLAMP) }
-    else { FV_VARIANTS256(FV_ACTS_OTHER) }
+    if (acts == FV_ACTS_NONE) FV_VARIANTS256(FV_ACTS_NONE)
+    else if (acts == FV_ACTS_CLAMP) FV_VARIANTS256(FV_ACTS_CLAMP)
+    else FV_VARIANTS256(FV_ACTS_OTHER)
 #undef FV_VARIANTS256
 #undef FV_ROWS256
 #undef FV_MICRO256
@@ -333,25 +343,22 @@ FV_INLINE FV_AVX512 void micro_avx512_rows(long k, const float *a, long lda, con
     __mmask16 m0 = cols >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << cols) - 1);
     __mmask16 m1 = cols >= 32 ? (__mmask16)0xFFFF : (cols <= 16 ? (__mmask16)0 : (__mmask16)((1u << (cols - 16)) - 1));
     __m512 bias0 = _mm512_maskz_loadu_ps(m0, bias), bias1 = _mm512_maskz_loadu_ps(m1, bias + 16);
-    const __m512 one = _mm512_set1_ps(1.0f), relu_top = _mm512_set1_ps(act == FV_ACT_RELU6 ? 6.0f : __builtin_inff());
-#define FV_ACTIVATE512(v) (ACTS == FV_ACTS_CLAMP ? _mm512_min_ps(_mm512_max_ps(v, _mm512_setzero_ps()), relu_top)    \
-                           : ACTS == FV_ACTS_OTHER ? activate512(v, act) : (v))
+    const __m512 one = _mm512_set1_ps(1.0f), top = relu_top512(act);
     __m512 scale0 = out_scale ? _mm512_maskz_loadu_ps(m0, out_scale) : one;
     __m512 scale1 = out_scale ? _mm512_maskz_loadu_ps(m1, out_scale + 16) : one;
 #pragma clang loop unroll(full)
     for (int i = 0; i < 12; i++) {
         if (i < mr) {
-            __m512 v0 = FV_ACTIVATE512(_mm512_fmadd_ps(c0[i], scale0, bias0));
+            __m512 v0 = activate_kind512(_mm512_fmadd_ps(c0[i], scale0, bias0), ACTS, act, top);
             if (residual) v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, residual + i * ldc));
             _mm512_mask_storeu_ps(c + i * ldc, m0, v0);
             if (wide) {
-                __m512 v1 = FV_ACTIVATE512(_mm512_fmadd_ps(c1[i], scale1, bias1));
+                __m512 v1 = activate_kind512(_mm512_fmadd_ps(c1[i], scale1, bias1), ACTS, act, top);
                 if (residual) v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, residual + i * ldc + 16));
                 _mm512_mask_storeu_ps(c + i * ldc + 16, m1, v1);
             }
         }
     }
-#undef FV_ACTIVATE512
 }
 
 FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void *panel, int half, const float *scale,
@@ -372,7 +379,7 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
     }
 #define FV_VARIANTS512(ACTS_KIND)                                                                                \
     {                                                                                                            \
-        const int ACTS = ACTS_KIND;                                                                              \
+        const int ACTS = ACTS_KIND; /* the activation's kind, a constant in each copy */                        \
         if (used) {  /* column lists only for F32 panels (a half panel's copy or an F32 weight) */            \
             if (cols <= 16) { FV_ROWS512(0, 0, 0, 1) } else { FV_ROWS512(1, 0, 0, 1) }                           \
         } else if (half && keep) {                                                                               \
