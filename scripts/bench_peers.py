@@ -35,7 +35,8 @@ forwards (the first of each burst untimed; who goes first rotates, through all s
 none's spinning threads overlap the next one's burst), --bursts times each. This machine's speed drifts by tens of
 percent within seconds, so separate runs seconds apart can favour either side; bursts a tenth of a second apart share
 the drift. Reports each side's median and minimum over all timed forwards, and the median (and quartiles) of the
-per-burst ratios fracview / ORT, fracview / OpenVINO and fracview / (the faster of the two in that burst).
+per-burst ratios fracview / ORT, fracview / OpenVINO and fracview / (the faster of the two in that burst); the JSON
+also keeps every burst's median per side (burst_medians_ms), in the order run.
 """
 import subprocess
 import argparse
@@ -365,7 +366,7 @@ def versus(binary, weights, kind, peers, xn, bursts, burst_runs, threads):
     if PEER_MAX_ISA and kernels != {PEER_MAX_ISA}:
         raise SystemExit(f"fracview ran {sorted(kernels)} kernels, not {PEER_MAX_ISA} like the peers")
     res = {"bursts": bursts, "burst_runs": burst_runs, "sides": list(sides), "fracview_kernels": sorted(kernels),
-           "orders": ["/".join(o) for o in orders]}
+           "orders": ["/".join(o) for o in orders], "burst_medians_ms": medians}
     for name, t in times.items():
         res[name] = {**summary(t), "runs": len(t)}
     # The per-burst ratios. The keys without a peer's name are fracview / ORT (as before OpenVINO joined).

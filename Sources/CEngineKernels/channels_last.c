@@ -189,6 +189,50 @@ static void micro_baseline(long k, const float *a, long lda, const void *panel, 
 // As for AVX-512, the epilogue (bias, activation, residual, the partial panel's masked stores) runs on the
 // accumulators in registers: through a tile buffer and a scalar loop it cost as much as the FMAs for the small k of
 // the 1x1 expansions. `V` and `mr` are constants in every instantiation: the unused accumulators are never made.
+// The k loop of a pass. Every choice in it is a constant of its copy (whether the panel rows are scaled, like V
+// and the rest), and a dense loop reads its rows through two pointers that step along k (rows 0-2 and 3-5, at 0,
+// lda and 2 lda from each): with `scale` and V tested at run time, and each row addressed from the loop index,
+// the dense loop carried a test, a taken branch and four address computations (short of general registers)
+// beside its 12 FMAs, 31 instructions where 25 do. On Zen 4 the AVX2 path's forward took 0.92-0.94 of its time
+// (burst-interleaved A/B; docs/engine.md). On a real AVX2 machine the FMAs are the bottleneck and the saving is
+// smaller; on this one the instructions are, and more so while the machine is busy.
+FV_INLINE FV_AVX2 void micro_avx2_k_loop(long k, const float *a, long lda, const void *panel, const int half,
+                                         const float *scale, const int SCALED, const int KEEP, float *keep,
+                                         const long base, const int V, const int SPARSE, const unsigned short *used,
+                                         const int mr, __m256 acc[6][3]) {
+    const float *a0 = a, *a3 = mr > 3 ? a + 3 * lda : a;
+    const long lda2 = 2 * lda;
+    for (long t = 0; t < k; t++) {
+        const long r = SPARSE ? (long)used[t] : t;
+        __m256 b[3];
+#pragma clang loop unroll(full)
+        for (int j = 0; j < 3; j++) {
+            if (j < V) {
+                b[j] = FV_PANEL_LOAD256(panel, half, r, base + 8 * j);
+                // What this pass reads of the panel, which is what the block's other tiles read of the copy.
+                if (KEEP) _mm256_storeu_ps(keep + r * FV_PANEL + base + 8 * j, b[j]);
+                if (SCALED) b[j] = _mm256_mul_ps(b[j], _mm256_broadcast_ss(scale + r));
+            }
+        }
+#pragma clang loop unroll(full)
+        for (int i = 0; i < 6; i++) {
+            if (i < mr) {
+                const float *row = SPARSE ? a + i * lda + r : (i < 3 ? a0 : a3) + (i % 3 == 0 ? 0 : i % 3 == 1 ? lda : lda2);
+                __m256 av = _mm256_broadcast_ss(row);
+#pragma clang loop unroll(full)
+                for (int j = 0; j < 3; j++)
+                    if (j < V) acc[i][j] = _mm256_fmadd_ps(av, b[j], acc[i][j]);
+            }
+        }
+        if (!SPARSE) {
+            a0++;
+            a3++;
+            // Opaque to the optimiser, which otherwise rewrites the two pointers back into an index per row.
+            __asm__("" : "+r"(a0), "+r"(a3));
+        }
+    }
+}
+
 FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const void *panel, const int half,
                                        const float *scale, const float *out_scale, const float *bias, long cols,
                                        int act, const float *residual, float *c, long ldc, const int mr,
@@ -199,28 +243,10 @@ FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const v
     for (int i = 0; i < 6; i++)
 #pragma clang loop unroll(full)
         for (int j = 0; j < 3; j++) acc[i][j] = _mm256_setzero_ps();
-    for (long t = 0; t < k; t++) {
-        const long r = SPARSE ? (long)used[t] : t;
-        __m256 b[3];
-#pragma clang loop unroll(full)
-        for (int j = 0; j < 3; j++) {
-            if (j < V) {
-                b[j] = FV_PANEL_LOAD256(panel, half, r, base + 8 * j);
-                // What this pass reads of the panel, which is what the block's other tiles read of the copy.
-                if (KEEP) _mm256_storeu_ps(keep + r * FV_PANEL + base + 8 * j, b[j]);
-                if (scale) b[j] = _mm256_mul_ps(b[j], _mm256_broadcast_ss(scale + r));
-            }
-        }
-#pragma clang loop unroll(full)
-        for (int i = 0; i < 6; i++) {
-            if (i < mr) {
-                __m256 av = _mm256_broadcast_ss(a + i * lda + r);
-#pragma clang loop unroll(full)
-                for (int j = 0; j < 3; j++)
-                    if (j < V) acc[i][j] = _mm256_fmadd_ps(av, b[j], acc[i][j]);
-            }
-        }
-    }
+    if (scale)
+        micro_avx2_k_loop(k, a, lda, panel, half, scale, 1, KEEP, keep, base, V, SPARSE, used, mr, acc);
+    else
+        micro_avx2_k_loop(k, a, lda, panel, half, scale, 0, KEEP, keep, base, V, SPARSE, used, mr, acc);
     const __m256 one = _mm256_set1_ps(1.0f), top = relu_top256(act);
     __m256i m[3];
     __m256 bias_v[3], scale_v[3];
@@ -266,8 +292,12 @@ FV_INLINE FV_AVX2 void micro_avx2_rows(long k, const float *a, long lda, const v
                             0, 0, 0, 3, SPARSE, used, ACTS);
         return;
     }
-    micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep, 0,
-                    cols <= 8 ? 1 : 2, SPARSE, used, ACTS);
+    if (cols <= 8)
+        micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
+                        0, 1, SPARSE, used, ACTS);
+    else
+        micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
+                        0, 2, SPARSE, used, ACTS);
     if (cols > 16)
         micro_avx2_pass(k, a, lda, panel, half, scale, out_scale, bias, cols, act, residual, c, ldc, mr, KEEP, keep,
                         16, 2, SPARSE, used, ACTS);
