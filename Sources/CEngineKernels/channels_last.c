@@ -180,22 +180,13 @@ static void micro_baseline(long k, const float *a, long lda, const void *panel, 
     ((half) ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const unsigned short *)(panel) + (r) * FV_PANEL + (at)))) \
             : _mm512_loadu_ps((const float *)(panel) + (r) * FV_PANEL + (at)))
 
-// AVX2: up to 6 rows x V vectors of 8 columns from column `base` per pass (V = 2: 12 accumulators + 2 panel
-// registers + 1 broadcast, 15 of the 16 ymm). A 32-column panel takes two passes of two vectors, the second skipped
-// when its valid columns fit in 16; one of one vector when they fit in 8 (a 40-channel layer's last panel: a second
-// vector was FMAs for lanes never stored); and one fitting in 24 (the projections to 24 channels) two passes of
-// three rows three vectors wide (9 accumulators, each panel row loaded once per three rows: a 16-wide pass then an
-// 8-wide one broadcast every row twice and left the 8-wide one 6 accumulators, too few to hide the FMA latency).
-// As for AVX-512, the epilogue (bias, activation, residual, the partial panel's masked stores) runs on the
-// accumulators in registers: through a tile buffer and a scalar loop it cost as much as the FMAs for the small k of
-// the 1x1 expansions. `V` and `mr` are constants in every instantiation: the unused accumulators are never made.
-// The k loop of a pass. Every choice in it is a constant of its copy (whether the panel rows are scaled, like V
-// and the rest), and a dense loop reads its rows through two pointers that step along k (rows 0-2 and 3-5, at 0,
-// lda and 2 lda from each): with `scale` and V tested at run time, and each row addressed from the loop index,
-// the dense loop carried a test, a taken branch and four address computations (short of general registers)
-// beside its 12 FMAs, 31 instructions where 25 do. On Zen 4 the AVX2 path's forward took 0.92-0.94 of its time
-// (burst-interleaved A/B; docs/engine.md). On a real AVX2 machine the FMAs are the bottleneck and the saving is
-// smaller; on this one the instructions are, and more so while the machine is busy.
+// The AVX2 pass's k loop (below). Every choice in it is a constant of its copy (whether the panel rows are scaled,
+// the vector count V and the rest), and a dense loop reads its rows through two pointers that step along k (rows
+// 0-2 and 3-5, at 0, lda and 2 lda from each): with `scale` and V tested at run time and each row addressed from
+// the loop index, the dense loop carried a test, a taken branch and four address computations (short of general
+// registers) beside its 12 FMAs, 31 instructions where 25 do. On Zen 4 with the AVX2 path the forwards took
+// 0.965-0.989 of their time in a quiet phase and 0.93-0.95 in a busy one (burst-interleaved A/B; docs/engine.md):
+// there the instructions, not the FMAs, are what runs short, the more so while another tenant shares the cores.
 FV_INLINE FV_AVX2 void micro_avx2_k_loop(long k, const float *a, long lda, const void *panel, const int half,
                                          const float *scale, const int SCALED, const int KEEP, float *keep,
                                          const long base, const int V, const int SPARSE, const unsigned short *used,
@@ -217,7 +208,8 @@ FV_INLINE FV_AVX2 void micro_avx2_k_loop(long k, const float *a, long lda, const
 #pragma clang loop unroll(full)
         for (int i = 0; i < 6; i++) {
             if (i < mr) {
-                const float *row = SPARSE ? a + i * lda + r : (i < 3 ? a0 : a3) + (i % 3 == 0 ? 0 : i % 3 == 1 ? lda : lda2);
+                const float *row =
+                    SPARSE ? a + i * lda + r : (i < 3 ? a0 : a3) + (i % 3 == 0 ? 0 : i % 3 == 1 ? lda : lda2);
                 __m256 av = _mm256_broadcast_ss(row);
 #pragma clang loop unroll(full)
                 for (int j = 0; j < 3; j++)
@@ -233,6 +225,15 @@ FV_INLINE FV_AVX2 void micro_avx2_k_loop(long k, const float *a, long lda, const
     }
 }
 
+// AVX2: up to 6 rows x V vectors of 8 columns from column `base` per pass (V = 2: 12 accumulators + 2 panel
+// registers + 1 broadcast, 15 of the 16 ymm). A 32-column panel takes two passes of two vectors, the second skipped
+// when its valid columns fit in 16; one of one vector when they fit in 8 (a 40-channel layer's last panel: a second
+// vector was FMAs for lanes never stored); and one fitting in 24 (the projections to 24 channels) two passes of
+// three rows three vectors wide (9 accumulators, each panel row loaded once per three rows: a 16-wide pass then an
+// 8-wide one broadcast every row twice and left the 8-wide one 6 accumulators, too few to hide the FMA latency).
+// As for AVX-512, the epilogue (bias, activation, residual, the partial panel's masked stores) runs on the
+// accumulators in registers: through a tile buffer and a scalar loop it cost as much as the FMAs for the small k of
+// the 1x1 expansions. `V` and `mr` are constants in every instantiation: the unused accumulators are never made.
 FV_INLINE FV_AVX2 void micro_avx2_pass(long k, const float *a, long lda, const void *panel, const int half,
                                        const float *scale, const float *out_scale, const float *bias, long cols,
                                        int act, const float *residual, float *c, long ldc, const int mr,
