@@ -419,10 +419,12 @@ def main():
     a.weights = expand_weights(a.weights)
     if not a.weights:
         ap.error("--weights: no classifier member in the directory")
-    kind = member_kind(a.weights[0])
-    if kind != "classifier" and (not a.versus or len(a.weights) > 1):
-        ap.error(f"--weights {a.weights[0]}: a {kind} member is timed in the head-to-head only (--versus, one file)")
-    models = [load_member(w, kind) for w in a.weights]
+    kinds = [member_kind(w) for w in a.weights]
+    for w, k in zip(a.weights, kinds):
+        if k != "classifier" and (not a.versus or len(a.weights) > 1):
+            ap.error(f"--weights {w}: a {k} member is timed in the head-to-head only (--versus, one file)")
+    kind = kinds[0]
+    models = [load_member(w, k) for w, k in zip(a.weights, kinds)]
     model, meta = models[0]
     size = json.loads(meta.get("input_size", "[224, 224]"))
     image = a.image or sorted(glob.glob(os.path.join(SAMPLES, "*.jpg")))[0]

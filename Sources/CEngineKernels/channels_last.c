@@ -58,6 +58,13 @@ enum { FV_ACTS_NONE = 0, FV_ACTS_CLAMP = 1, FV_ACTS_OTHER = 2 };
 FV_INLINE int activation_kind(int act) {
     return act == FV_ACT_IDENTITY ? FV_ACTS_NONE : act == FV_ACT_RELU || act == FV_ACT_RELU6 ? FV_ACTS_CLAMP : FV_ACTS_OTHER;
 }
+// A micro-kernel's copies for the activation's kind: VARIANTS(kind) with the kind a constant.
+#define FV_FOR_ACTIVATION_KIND(act, VARIANTS)                                                                      \
+    switch (activation_kind(act)) {                                                                                \
+    case FV_ACTS_NONE: VARIANTS(FV_ACTS_NONE) break;                                                               \
+    case FV_ACTS_CLAMP: VARIANTS(FV_ACTS_CLAMP) break;                                                             \
+    default: VARIANTS(FV_ACTS_OTHER) break;                                                                        \
+    }
 
 #if FV_X86
 // fv_exp, a reciprocal without a division (for the d >= 1 of the SiLU and sigmoid denominators: the hardware
@@ -192,7 +199,6 @@ FV_INLINE FV_AVX2 void micro_avx2_k_loop(long k, const float *a, long lda, const
                                          const long base, const int V, const int SPARSE, const unsigned short *used,
                                          const int mr, __m256 acc[6][3]) {
     const float *a0 = a, *a3 = mr > 3 ? a + 3 * lda : a;
-    const long lda2 = 2 * lda;
     for (long t = 0; t < k; t++) {
         const long r = SPARSE ? (long)used[t] : t;
         __m256 b[3];
@@ -208,8 +214,7 @@ FV_INLINE FV_AVX2 void micro_avx2_k_loop(long k, const float *a, long lda, const
 #pragma clang loop unroll(full)
         for (int i = 0; i < 6; i++) {
             if (i < mr) {
-                const float *row =
-                    SPARSE ? a + i * lda + r : (i < 3 ? a0 : a3) + (i % 3 == 0 ? 0 : i % 3 == 1 ? lda : lda2);
+                const float *row = SPARSE ? a + i * lda + r : (i < 3 ? a0 : a3) + (i % 3) * lda;
                 __m256 av = _mm256_broadcast_ss(row);
 #pragma clang loop unroll(full)
                 for (int j = 0; j < 3; j++)
@@ -329,10 +334,7 @@ FV_AVX2 static void micro_avx2(long k, const float *a, long lda, const void *pan
             FV_ROWS256(0, 0, 0)                                                                                  \
         }                                                                                                        \
     }
-    const int acts = activation_kind(act);
-    if (acts == FV_ACTS_NONE) FV_VARIANTS256(FV_ACTS_NONE)
-    else if (acts == FV_ACTS_CLAMP) FV_VARIANTS256(FV_ACTS_CLAMP)
-    else FV_VARIANTS256(FV_ACTS_OTHER)
+    FV_FOR_ACTIVATION_KIND(act, FV_VARIANTS256)
 #undef FV_VARIANTS256
 #undef FV_ROWS256
 #undef FV_MICRO256
@@ -421,10 +423,7 @@ FV_AVX512 static void micro_avx512(long k, const float *a, long lda, const void 
             if (cols <= 16) { FV_ROWS512(0, 0, 0, 0) } else { FV_ROWS512(1, 0, 0, 0) }                           \
         }                                                                                                        \
     }
-    const int acts = activation_kind(act);
-    if (acts == FV_ACTS_NONE) FV_VARIANTS512(FV_ACTS_NONE)
-    else if (acts == FV_ACTS_CLAMP) FV_VARIANTS512(FV_ACTS_CLAMP)
-    else FV_VARIANTS512(FV_ACTS_OTHER)
+    FV_FOR_ACTIVATION_KIND(act, FV_VARIANTS512)
 #undef FV_VARIANTS512
 #undef FV_ROWS512
 #undef FV_MICRO512
